@@ -1,0 +1,3 @@
+module github.com/nightjar-dev/nightjar
+
+go 1.26.8
