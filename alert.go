@@ -1,0 +1,39 @@
+package nightjar
+
+import "time"
+
+// Severity says how urgently a human must react to an alert.
+type Severity string
+
+// Severities, from most to least urgent.
+const (
+	SeverityPage   Severity = "page"
+	SeverityTicket Severity = "ticket"
+	SeverityInfo   Severity = "info"
+)
+
+// AlertStatus is whether the condition behind an alert holds now.
+type AlertStatus string
+
+// Alert statuses.
+const (
+	AlertFiring   AlertStatus = "firing"
+	AlertResolved AlertStatus = "resolved"
+)
+
+// Alert is the one shape every source of trouble produces (checks now,
+// probes, SLOs and external systems later). Later stages only ever see
+// alerts, so a new source only has to emit them.
+type Alert struct {
+	ProjectID string            `json:"project_id"`
+	DedupKey  string            `json:"dedup_key"`
+	Source    string            `json:"source"`
+	SourceID  string            `json:"source_id"`
+	Service   string            `json:"service"`
+	Severity  Severity          `json:"severity"`
+	Summary   string            `json:"summary"`
+	Details   map[string]string `json:"details,omitempty"`
+	Status    AlertStatus       `json:"status"`
+	StartsAt  time.Time         `json:"starts_at"`
+	EndsAt    time.Time         `json:"ends_at,omitzero"`
+}

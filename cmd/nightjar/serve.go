@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/config"
+	"github.com/nightjar-dev/nightjar/engine"
+	"github.com/nightjar-dev/nightjar/netguard"
+	"github.com/nightjar-dev/nightjar/notify"
+
+	"github.com/nightjar-dev/nightjar/notify/webhook"
+	"github.com/nightjar-dev/nightjar/reconcile"
+	"github.com/nightjar-dev/nightjar/store"
+	"github.com/nightjar-dev/nightjar/telemetry"
+	"github.com/nightjar-dev/nightjar/web"
+	"github.com/spf13/cobra"
+)
+
+type configFlags struct {
+	file        string
+	dataDir     string
+	listen      string
+	databaseURL string
+}
+
+func (f *configFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&f.file, "config", "c", "", "YAML configuration file")
+	cmd.Flags().StringVar(&f.dataDir, "data", "", "data directory for the SQLite database (default ./nightjar-data, env NIGHTJAR_DATA_DIR)")
+	cmd.Flags().StringVar(&f.listen, "listen", "", "address to listen on (default 127.0.0.1:8080, env NIGHTJAR_LISTEN)")
+	cmd.Flags().StringVar(&f.databaseURL, "database-url", "", "PostgreSQL URL, postgres://… (env NIGHTJAR_DATABASE_URL)")
+}
+
+// load builds the configuration: defaults, file, environment, then flags.
+func (f *configFlags) load() (*config.Config, error) {
+	cfg := config.Default()
+	if f.file != "" {
+		var err error
+		if cfg, err = config.Load(f.file); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.ApplyEnv(os.Getenv); err != nil {
+		return nil, err
+	}
+	if f.dataDir != "" {
+		cfg.DataDir = f.dataDir
+	}
+	if f.listen != "" {
+		cfg.Listen = f.listen
+	}
+	if f.databaseURL != "" {
+		cfg.DatabaseURL = config.Secret(f.databaseURL)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return cfg, nil
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func newServeCmd() *cobra.Command {
+	var f configFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Nightjar server",
+		Long: `Run the Nightjar server: ping endpoints, APIs, background checks and notifications.
+
+With no flags and no configuration it keeps its data in SQLite under
+./nightjar-data and listens on 127.0.0.1:8080. On the first start it creates a
+project, an admin user and an API key, and prints them once.`,
+		Example: `  nightjar serve
+  nightjar serve --listen 0.0.0.0:8080 --data /var/lib/nightjar
+  NIGHTJAR_DATABASE_URL=postgres://nightjar@db/nightjar nightjar serve
+  nightjar serve -c nightjar.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := f.load()
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, cfg, cmd.OutOrStdout(), cmd.ErrOrStderr(), nil)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// serve runs the server until ctx ends. When ready is not nil it receives
+// the listening address once the server accepts requests (tests use it).
+func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, ready chan<- string) error {
+	log := newLogger(cfg, stderr)
+	clock := nightjar.SystemClock{}
+	db, err := store.Open(ctx, cfg.DatabaseDSN(), store.Options{Synchronous: cfg.SQLiteSynchronous, Logger: log.With("component", "store")})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	log.Info("database ready", "dialect", db.Dialect())
+
+	if err := bootstrap(ctx, db, cfg, clock.Now(), stdout, log); err != nil {
+		return err
+	}
+	if len(cfg.Projects) > 0 {
+		changes, err := reconcile.Apply(ctx, db, cfg, os.Getenv, clock.Now(), false)
+		if err != nil {
+			return fmt.Errorf("apply configuration: %w", err)
+		}
+		for _, c := range changes {
+			log.Info("configuration applied", "change", c.String())
+		}
+	}
+	if err := engine.RecoverAfterOutage(ctx, db, clock.Now(), log.With("component", "engine")); err != nil {
+		return err
+	}
+
+	metrics := telemetry.New(db, log)
+	batcher := db.NewPingBatcher(cfg.PingRetention, metrics.BatchCommitted)
+	proxies, _ := cfg.ParsedTrustedProxies()
+	baseURL := cfg.BaseURL
+	if baseURL == "" {
+		baseURL = "http://" + cfg.Listen
+	}
+	srv := web.NewServer(db, batcher, clock, log.With("component", "web"), web.Config{
+		BaseURL: baseURL, PingBodyLimit: cfg.PingBodyLimit, TrustedProxies: proxies,
+	}, metrics)
+	var ready2 atomic.Bool
+	srv.Ready = ready2.Load
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+
+	policy := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks}
+	runner := &engine.Runner{Clock: clock, Log: log.With("component", "engine"), Metrics: metrics}
+	engCtx, stopEngine := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		runner.Run(engCtx,
+			&engine.Deadlines{DB: db},
+			&engine.Alive{DB: db},
+			&engine.Outbox{DB: db, Notifiers: notifiers(cfg, policy), Metrics: metrics, Log: log.With("component", "outbox"), ConsoleURL: baseURL},
+		)
+	}()
+
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	ready2.Store(true)
+	log.Info("nightjar is listening", "addr", ln.Addr().String(), "base_url", baseURL, "version", version)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	log.Info("shutting down")
+	ready2.Store(false)
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = httpSrv.Shutdown(sctx)
+	batcher.Close()
+	stopEngine()
+	wg.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// notifiers builds a channel's sender. Webhooks go through the network
+// guard, so a user cannot point one at an internal address unless the
+// operator allowed private networks.
+func notifiers(cfg *config.Config, policy netguard.Policy) engine.NotifierFor {
+	client := policy.HTTPClient(20 * time.Second)
+	return func(ch *nightjar.Channel) (notify.Notifier, error) {
+		switch ch.Kind {
+		case nightjar.ChannelWebhook:
+			return webhook.New(webhook.Config{URL: ch.Config.URL, Secret: ch.Config.Secret, Headers: ch.Config.Headers}, client), nil
+		case nightjar.ChannelEmail:
+			if cfg.SMTP.Host == "" {
+				return nil, errors.New("email channel: no SMTP server configured (smtp.host)")
+			}
+			return newEmailNotifier(cfg, ch)
+		}
+		return nil, fmt.Errorf("unknown channel kind %q", ch.Kind)
+	}
+}
+
+// bootstrap makes a new installation usable at once: on the first start it
+// creates a project, an admin user with a random password and a read-write
+// API key, and prints how to use them (once; only hashes are stored).
+func bootstrap(ctx context.Context, db *store.DB, cfg *config.Config, now time.Time, out io.Writer, log *slog.Logger) error {
+	projects, err := db.Projects(ctx)
+	if err != nil {
+		return err
+	}
+	var p *nightjar.Project
+	if len(projects) == 0 {
+		p = &nightjar.Project{Name: "Default"}
+		if err := db.CreateProject(ctx, p, now); err != nil {
+			return err
+		}
+		users, err := db.CountUsers(ctx)
+		if err != nil {
+			return err
+		}
+		pw := ""
+		if users == 0 {
+			pw = store.NewID()[:18]
+			if _, err := db.CreateUser(ctx, "admin@localhost", pw, p.ID, store.RoleOwner, now); err != nil {
+				return err
+			}
+		}
+		key := ""
+		if cfg.BootstrapAPIKey == "" {
+			if key, err = db.CreateAPIKey(ctx, &nightjar.APIKey{ProjectID: p.ID, Name: "default", Scope: nightjar.ScopeReadWrite}, "", now); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(out, "\nNightjar is set up. This is shown once; keep it somewhere safe.\n\n")
+		if pw != "" {
+			fmt.Fprintf(out, "  Admin login:   admin@localhost\n  Password:      %s\n", pw)
+		}
+		if key != "" {
+			fmt.Fprintf(out, "  API key:       %s   (read-write, project %q)\n", key, p.Name)
+		}
+		fmt.Fprintf(out, "  Ping key:      %s   (for /ping/<ping-key>/<slug> URLs)\n\n", p.PingKey)
+	} else {
+		p = projects[0]
+	}
+	if cfg.BootstrapAPIKey != "" {
+		created, err := db.EnsureAPIKey(ctx, p.ID, "bootstrap", nightjar.ScopeReadWrite, string(cfg.BootstrapAPIKey), now)
+		if err != nil {
+			return fmt.Errorf("bootstrap api key: %w", err)
+		}
+		if created {
+			log.Info("bootstrap api key created", "project", p.Name)
+		}
+	}
+	return nil
+}

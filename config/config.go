@@ -1,0 +1,374 @@
+// Package config loads Nightjar's settings: defaults, then a YAML file, then
+// NIGHTJAR_* environment variables (with *_FILE variants for secrets).
+// Validate reports every problem at once, and secrets print as <redacted>.
+// The same file can declare projects, API keys, channels and checks, which
+// the reconcile package makes true in the database.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Secret is a string that never prints.
+type Secret string
+
+// String implements fmt.Stringer.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "<redacted>"
+}
+
+// MarshalYAML keeps secrets out of printed configurations.
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// Config is every setting of `nightjar serve`.
+type Config struct {
+	Listen      string `yaml:"listen"`
+	DataDir     string `yaml:"data_dir"`
+	DatabaseURL Secret `yaml:"database_url"`
+	// BaseURL is how users reach this server; ping URLs are built from it.
+	BaseURL string `yaml:"base_url"`
+	// PingBodyLimit is how many bytes of each ping body are kept.
+	PingBodyLimit int64 `yaml:"ping_body_limit"`
+	// PingRetention is how many pings per check are kept.
+	PingRetention int64 `yaml:"ping_retention"`
+	// TrustedProxies are CIDRs whose X-Forwarded-For header is believed.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// AllowPrivateNetworks lets webhooks reach private and loopback
+	// addresses; off by default so a user cannot probe the internal network.
+	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
+	// SQLiteSynchronous is FULL (survives power loss) or NORMAL.
+	SQLiteSynchronous string     `yaml:"sqlite_synchronous"`
+	SMTP              SMTPConfig `yaml:"smtp"`
+	LogLevel          string     `yaml:"log_level"`
+	LogFormat         string     `yaml:"log_format"`
+	// BootstrapAPIKey, when set, is ensured as a read-write key of the
+	// first project; for scripts and tests.
+	BootstrapAPIKey Secret `yaml:"bootstrap_api_key"`
+
+	Projects []ProjectConfig `yaml:"projects"`
+}
+
+// SMTPConfig is how email notifications are sent.
+type SMTPConfig struct {
+	Host     string `yaml:"host"`
+	Port     int    `yaml:"port"`
+	Username string `yaml:"username"`
+	Password Secret `yaml:"password"`
+	From     string `yaml:"from"`
+	// StartTLS is auto, always or never.
+	StartTLS string `yaml:"starttls"`
+	// TLS uses implicit TLS (port 465 style).
+	TLS bool `yaml:"tls"`
+}
+
+// ProjectConfig declares a project and what belongs to it.
+type ProjectConfig struct {
+	Name     string          `yaml:"name"`
+	APIKeys  []APIKeyConfig  `yaml:"api_keys"`
+	Channels []ChannelConfig `yaml:"channels"`
+	Checks   []CheckConfig   `yaml:"checks"`
+}
+
+// APIKeyConfig declares an API key. Its value comes from an environment
+// variable or a file, never from the config file itself, and is stored
+// hashed.
+type APIKeyConfig struct {
+	Name      string `yaml:"name"`
+	Scope     string `yaml:"scope"`
+	ValueEnv  string `yaml:"value_env"`
+	ValueFile string `yaml:"value_file"`
+}
+
+// ChannelConfig declares a notification channel, identified by name.
+type ChannelConfig struct {
+	Name      string            `yaml:"name"`
+	Kind      string            `yaml:"kind"`
+	URL       string            `yaml:"url"`
+	SecretEnv string            `yaml:"secret_env"`
+	Headers   map[string]string `yaml:"headers"`
+	To        []string          `yaml:"to"`
+}
+
+// CheckConfig declares a check, identified by slug within its project.
+// Durations are Go durations ("90s", "1h") or plain seconds.
+type CheckConfig struct {
+	Name             string    `yaml:"name"`
+	Slug             string    `yaml:"slug"`
+	Tags             []string  `yaml:"tags"`
+	Desc             string    `yaml:"desc"`
+	Service          string    `yaml:"service"`
+	Timeout          Duration  `yaml:"timeout"`
+	Grace            Duration  `yaml:"grace"`
+	Schedule         string    `yaml:"schedule"`
+	TZ               string    `yaml:"tz"`
+	EarlyTolerance   *Duration `yaml:"early_tolerance"`
+	MaxRuntime       Duration  `yaml:"max_runtime"`
+	MinRuntime       Duration  `yaml:"min_runtime"`
+	FailureThreshold int       `yaml:"failure_threshold"`
+	RealertInterval  Duration  `yaml:"realert_interval"`
+	Methods          string    `yaml:"methods"`
+	ManualResume     bool      `yaml:"manual_resume"`
+	MetricRules      []string  `yaml:"metric_rules"`
+}
+
+// Default returns the settings Nightjar runs with when nothing is given:
+// SQLite in ./nightjar-data, listening on 127.0.0.1:8080.
+func Default() *Config {
+	return &Config{
+		Listen:            "127.0.0.1:8080",
+		DataDir:           "nightjar-data",
+		PingBodyLimit:     100_000,
+		PingRetention:     500,
+		SQLiteSynchronous: "FULL",
+		SMTP:              SMTPConfig{Port: 587, StartTLS: "auto"},
+		LogLevel:          "info",
+		LogFormat:         "text",
+	}
+}
+
+// Load reads a YAML file over the defaults. Unknown keys are errors, so a
+// typo never silently does nothing.
+func Load(path string) (*Config, error) {
+	cfg := Default()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if err := Parse(b, cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if cfg.DataDir != "" && !filepath.IsAbs(cfg.DataDir) && path != "" {
+		// Relative data directories stay relative to where serve runs.
+		cfg.DataDir = filepath.Clean(cfg.DataDir)
+	}
+	return cfg, nil
+}
+
+// Parse decodes YAML into cfg, refusing unknown keys.
+func Parse(b []byte, cfg *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("parse yaml: %w", err)
+	}
+	return nil
+}
+
+// ApplyEnv overrides settings from environment variables. getenv is
+// os.Getenv outside tests. A variable NAME_FILE names a file whose
+// contents (without a trailing newline) are NAME's value, for secrets.
+func (c *Config) ApplyEnv(getenv func(string) string) error {
+	get := func(name string) (string, bool, error) {
+		if f := getenv(name + "_FILE"); f != "" {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return "", false, fmt.Errorf("%s_FILE: %w", name, err)
+			}
+			return strings.TrimRight(string(b), "\r\n"), true, nil
+		}
+		v := getenv(name)
+		return v, v != "", nil
+	}
+	var errs []error
+	str := func(name string, dst *string) {
+		v, ok, err := get(name)
+		if err != nil {
+			errs = append(errs, err)
+		} else if ok {
+			*dst = v
+		}
+	}
+	secret := func(name string, dst *Secret) {
+		var s string
+		str(name, &s)
+		if s != "" {
+			*dst = Secret(s)
+		}
+	}
+	num := func(name string, dst *int64) {
+		var s string
+		str(name, &s)
+		if s == "" {
+			return
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: expected a whole number, got %q", name, s))
+			return
+		}
+		*dst = n
+	}
+	boolean := func(name string, dst *bool) {
+		var s string
+		str(name, &s)
+		if s == "" {
+			return
+		}
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: expected true or false, got %q", name, s))
+			return
+		}
+		*dst = b
+	}
+	str("NIGHTJAR_LISTEN", &c.Listen)
+	str("NIGHTJAR_DATA_DIR", &c.DataDir)
+	secret("NIGHTJAR_DATABASE_URL", &c.DatabaseURL)
+	str("NIGHTJAR_BASE_URL", &c.BaseURL)
+	num("NIGHTJAR_PING_BODY_LIMIT", &c.PingBodyLimit)
+	num("NIGHTJAR_PING_RETENTION", &c.PingRetention)
+	var proxies string
+	str("NIGHTJAR_TRUSTED_PROXIES", &proxies)
+	if proxies != "" {
+		c.TrustedProxies = strings.FieldsFunc(proxies, func(r rune) bool { return r == ',' || r == ' ' })
+	}
+	boolean("NIGHTJAR_ALLOW_PRIVATE_NETWORKS", &c.AllowPrivateNetworks)
+	str("NIGHTJAR_SQLITE_SYNCHRONOUS", &c.SQLiteSynchronous)
+	str("NIGHTJAR_SMTP_HOST", &c.SMTP.Host)
+	var port int64
+	num("NIGHTJAR_SMTP_PORT", &port)
+	if port != 0 {
+		c.SMTP.Port = int(port)
+	}
+	str("NIGHTJAR_SMTP_USERNAME", &c.SMTP.Username)
+	secret("NIGHTJAR_SMTP_PASSWORD", &c.SMTP.Password)
+	str("NIGHTJAR_SMTP_FROM", &c.SMTP.From)
+	str("NIGHTJAR_SMTP_STARTTLS", &c.SMTP.StartTLS)
+	boolean("NIGHTJAR_SMTP_TLS", &c.SMTP.TLS)
+	str("NIGHTJAR_LOG_LEVEL", &c.LogLevel)
+	str("NIGHTJAR_LOG_FORMAT", &c.LogFormat)
+	secret("NIGHTJAR_BOOTSTRAP_API_KEY", &c.BootstrapAPIKey)
+	return errors.Join(errs...)
+}
+
+// ParsedTrustedProxies returns TrustedProxies as prefixes; single
+// addresses count as /32 or /128.
+func (c *Config) ParsedTrustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.TrustedProxies {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(s); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		} else {
+			return nil, fmt.Errorf("trusted_proxies: %q is not an IP address or CIDR", s)
+		}
+	}
+	return out, nil
+}
+
+// DatabaseDSN is the database to open: the PostgreSQL URL if one is set,
+// else the SQLite file in the data directory.
+func (c *Config) DatabaseDSN() string {
+	if c.DatabaseURL != "" {
+		return string(c.DatabaseURL)
+	}
+	return filepath.Join(c.DataDir, "nightjar.db")
+}
+
+// Validate returns every problem with the settings at once.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if _, err := netip.ParseAddrPort(c.Listen); err != nil && !strings.HasPrefix(c.Listen, ":") && !strings.Contains(c.Listen, "localhost:") {
+		add("listen: %q is not host:port", c.Listen)
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		add("data_dir: must be set when database_url is not")
+	}
+	if u := string(c.DatabaseURL); u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+		add("database_url: must start with postgres:// or postgresql://")
+	}
+	if c.BaseURL != "" && !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
+		add("base_url: must start with http:// or https://")
+	}
+	if c.PingBodyLimit < 0 || c.PingBodyLimit > 10_000_000 {
+		add("ping_body_limit: must be between 0 and 10000000 bytes")
+	}
+	if c.PingRetention < 0 {
+		add("ping_retention: must not be negative")
+	}
+	if _, err := c.ParsedTrustedProxies(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.SQLiteSynchronous != "FULL" && c.SQLiteSynchronous != "NORMAL" {
+		add("sqlite_synchronous: must be FULL or NORMAL")
+	}
+	switch c.SMTP.StartTLS {
+	case "auto", "always", "never":
+	default:
+		add("smtp.starttls: must be auto, always or never")
+	}
+	if c.SMTP.Host != "" && c.SMTP.From == "" {
+		add("smtp.from: must be set when smtp.host is")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log_level: must be debug, info, warn or error")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		add("log_format: must be text or json")
+	}
+	if c.BootstrapAPIKey != "" && len(c.BootstrapAPIKey) < 16 {
+		add("bootstrap_api_key: must be at least 16 characters")
+	}
+	seen := map[string]bool{}
+	for i, p := range c.Projects {
+		where := fmt.Sprintf("projects[%d]", i)
+		if p.Name == "" {
+			add("%s.name: must not be empty", where)
+		} else if seen[p.Name] {
+			add("%s.name: project %q is declared twice", where, p.Name)
+		}
+		seen[p.Name] = true
+		for j, k := range p.APIKeys {
+			kw := fmt.Sprintf("%s.api_keys[%d]", where, j)
+			if k.Name == "" {
+				add("%s.name: must not be empty", kw)
+			}
+			switch k.Scope {
+			case "read-write", "read-only", "ping-only":
+			default:
+				add("%s.scope: must be read-write, read-only or ping-only", kw)
+			}
+			if (k.ValueEnv == "") == (k.ValueFile == "") {
+				add("%s: set exactly one of value_env and value_file", kw)
+			}
+		}
+		slugs := map[string]bool{}
+		for j, ch := range p.Checks {
+			cw := fmt.Sprintf("%s.checks[%d]", where, j)
+			if ch.Slug == "" {
+				add("%s.slug: must not be empty; it identifies the check", cw)
+			} else if slugs[ch.Slug] {
+				add("%s.slug: %q is declared twice", cw, ch.Slug)
+			}
+			slugs[ch.Slug] = true
+		}
+		names := map[string]bool{}
+		for j, ch := range p.Channels {
+			cw := fmt.Sprintf("%s.channels[%d]", where, j)
+			if ch.Name == "" {
+				add("%s.name: must not be empty; it identifies the channel", cw)
+			} else if names[ch.Name] {
+				add("%s.name: %q is declared twice", cw, ch.Name)
+			}
+			names[ch.Name] = true
+		}
+	}
+	return errors.Join(errs...)
+}

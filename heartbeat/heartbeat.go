@@ -1,0 +1,349 @@
+// Package heartbeat is the evaluation stage for cron and heartbeat checks:
+// a pure state machine that turns pings and the passing of time into check
+// states, status flips and alerts. It does no I/O and reads no clock; the
+// store applies its outcomes in one transaction and the engine calls Tick
+// for checks whose deadline came.
+package heartbeat
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/metricrule"
+	"github.com/nightjar-dev/nightjar/schedule"
+)
+
+// PingInput is a ping as the state machine sees it: already classified from
+// its URL (start, success, fail, log, ign) and with its run's start resolved.
+type PingInput struct {
+	Kind       string
+	At         time.Time
+	RID        string
+	ExitStatus *int
+	Metrics    map[string]float64
+	// RunStart is when the run this ping finishes started, when the caller
+	// found a start ping with the same rid; zero otherwise.
+	RunStart time.Time
+}
+
+// Outcome is what one event did to a check. The check's State has already
+// been changed in place; Outcome carries what must be recorded beside it.
+type Outcome struct {
+	// Kind is the ping's final kind: a success can become a failure when a
+	// metric rule or the minimum runtime says so.
+	Kind     string
+	Duration time.Duration
+	Note     string
+	Flip     *nightjar.Flip
+	Alert    *nightjar.Alert
+}
+
+// DedupKey is the alert dedup key of a check.
+func DedupKey(checkID string) string { return "check:" + checkID }
+
+// ExpectedAfter returns when the next ping is due after a ping at t. For
+// cron checks a ping up to EarlyTolerance before a slot counts for that
+// slot (capped at half the gap to the following slot, so a frequent
+// schedule never skips a run).
+func ExpectedAfter(c *nightjar.Check, t time.Time) time.Time {
+	if c.Kind != nightjar.KindCron {
+		return t.Add(c.Timeout)
+	}
+	cr, err := schedule.ParseCron(c.Schedule)
+	if err != nil {
+		return time.Time{}
+	}
+	loc := c.Location()
+	slot := cr.Next(t, loc)
+	if slot.IsZero() {
+		return slot
+	}
+	following := cr.Next(slot, loc)
+	tol := c.EarlyTolerance
+	if !following.IsZero() && following.Sub(slot)/2 < tol {
+		tol = following.Sub(slot) / 2
+	}
+	if slot.Sub(t) <= tol {
+		return following
+	}
+	return slot
+}
+
+// runLimit is how long a started run may take before the check goes down.
+func runLimit(c *nightjar.Check) time.Duration {
+	if c.MaxRuntime > 0 {
+		return c.MaxRuntime
+	}
+	return c.Grace
+}
+
+// ApplyPing changes the check's state for one ping.
+func ApplyPing(c *nightjar.Check, in PingInput) Outcome {
+	s := &c.State
+	out := Outcome{Kind: in.Kind}
+	s.NPings++
+	if in.Kind == nightjar.PingIgnored {
+		return out
+	}
+	s.LastPing = in.At
+	if s.Status == nightjar.StatusPaused && c.ManualResume {
+		return out
+	}
+	switch in.Kind {
+	case nightjar.PingLog:
+		return out
+	case nightjar.PingStart:
+		s.LastStart = in.At
+		s.LastStartRID = in.RID
+		if s.Status == nightjar.StatusDown {
+			return out
+		}
+		setStatus(c, &out, nightjar.StatusStarted, in.At, "run started")
+		s.NextDeadline = in.At.Add(runLimit(c))
+		return out
+	}
+
+	// A run finished: success or failure.
+	start := in.RunStart
+	if start.IsZero() && in.RID == "" && s.LastStartRID == "" {
+		start = s.LastStart
+	}
+	if !start.IsZero() && !in.At.Before(start) {
+		out.Duration = in.At.Sub(start)
+		s.LastDuration = out.Duration
+	}
+	if in.RID == s.LastStartRID {
+		s.LastStart, s.LastStartRID = time.Time{}, ""
+	}
+	reason := ""
+	if in.Kind == nightjar.PingFail {
+		reason = "the job reported failure"
+		if in.ExitStatus != nil {
+			reason = fmt.Sprintf("the job exited with status %d", *in.ExitStatus)
+		}
+	} else {
+		if note := checkRules(c, in.Metrics); note != "" {
+			out.Kind, out.Note, reason = nightjar.PingFail, note, note
+		} else if c.MinRuntime > 0 && !start.IsZero() && out.Duration < c.MinRuntime {
+			out.Kind = nightjar.PingFail
+			out.Note = fmt.Sprintf("finished in %s, faster than the minimum runtime %s", out.Duration.Round(time.Millisecond), c.MinRuntime)
+			reason = out.Note
+		}
+	}
+	s.ExpectedAt = ExpectedAfter(c, in.At)
+	if out.Kind == nightjar.PingSuccess {
+		s.ConsecutiveFailures = 0
+		if len(in.Metrics) > 0 {
+			s.LastMetrics = in.Metrics
+		}
+		setStatus(c, &out, nightjar.StatusUp, in.At, "success ping")
+		s.NextDeadline = s.ExpectedAt
+		return out
+	}
+	s.ConsecutiveFailures++
+	if s.ConsecutiveFailures < c.FailureThreshold {
+		if out.Note == "" {
+			out.Note = reason
+		}
+		out.Note += fmt.Sprintf(" (failure %d of %d before alerting)", s.ConsecutiveFailures, c.FailureThreshold)
+		if s.Status != nightjar.StatusDown {
+			setStatus(c, &out, nightjar.StatusUp, in.At, "failure below threshold")
+			s.NextDeadline = s.ExpectedAt
+		}
+		return out
+	}
+	if s.ConsecutiveFailures > 1 {
+		reason = fmt.Sprintf("%s (%d failures in a row)", reason, s.ConsecutiveFailures)
+	}
+	goDown(c, &out, in.At, reason)
+	return out
+}
+
+// checkRules evaluates the check's metric rules against a success ping's
+// metrics and returns why the ping failed them, or "".
+func checkRules(c *nightjar.Check, m map[string]float64) string {
+	if len(c.MetricRules) == 0 {
+		return ""
+	}
+	rules, err := metricrule.ParseRules(c.MetricRules)
+	if err != nil {
+		return ""
+	}
+	for _, r := range rules {
+		if res := r.Eval(m, c.State.LastMetrics); !res.Pass {
+			return "metric rule failed: " + res.Reason
+		}
+	}
+	return ""
+}
+
+// Tick moves a check along when its deadline has come.
+func Tick(c *nightjar.Check, now time.Time) Outcome {
+	s := &c.State
+	var out Outcome
+	if s.NextDeadline.IsZero() || now.Before(s.NextDeadline) {
+		return out
+	}
+	switch s.Status {
+	case nightjar.StatusUp:
+		downAt := s.ExpectedAt.Add(c.Grace)
+		if now.Before(downAt) {
+			setStatus(c, &out, nightjar.StatusLate, now, fmt.Sprintf("expected a ping at %s", fmtTime(s.ExpectedAt)))
+			s.NextDeadline = downAt
+			return out
+		}
+		goDown(c, &out, now, fmt.Sprintf("no ping since %s; one was expected at %s and the grace period of %s ran out", fmtTime(s.LastPing), fmtTime(s.ExpectedAt), c.Grace))
+	case nightjar.StatusLate:
+		goDown(c, &out, now, fmt.Sprintf("no ping since %s; one was expected at %s and the grace period of %s ran out", fmtTime(s.LastPing), fmtTime(s.ExpectedAt), c.Grace))
+	case nightjar.StatusStarted:
+		goDown(c, &out, now, fmt.Sprintf("the run started at %s did not finish within %s", fmtTime(s.LastStart), runLimit(c)))
+	case nightjar.StatusDown:
+		if c.RealertInterval > 0 {
+			s.LastAlertAt = now
+			s.NextDeadline = now.Add(c.RealertInterval)
+			out.Alert = alertFor(c, nightjar.AlertFiring, now, "still down")
+		} else {
+			s.NextDeadline = time.Time{}
+		}
+	default:
+		s.NextDeadline = time.Time{}
+	}
+	return out
+}
+
+// Reschedule recomputes a check's deadlines after its schedule settings
+// changed, so a longer period or grace takes effect at once.
+func Reschedule(c *nightjar.Check, now time.Time) {
+	s := &c.State
+	switch s.Status {
+	case nightjar.StatusUp, nightjar.StatusLate:
+		s.ExpectedAt = ExpectedAfter(c, s.LastPing)
+		s.NextDeadline = s.ExpectedAt
+		if s.Status == nightjar.StatusLate || !now.Before(s.ExpectedAt) {
+			// Let the next tick decide between up, late and down.
+			s.Status = nightjar.StatusUp
+		}
+	case nightjar.StatusStarted:
+		s.NextDeadline = s.LastStart.Add(runLimit(c))
+	case nightjar.StatusDown:
+		s.NextDeadline = time.Time{}
+		if c.RealertInterval > 0 {
+			s.NextDeadline = s.LastAlertAt.Add(c.RealertInterval)
+		}
+	}
+}
+
+// Pause stops monitoring a check; an open alert is resolved.
+func Pause(c *nightjar.Check, now time.Time) Outcome {
+	var out Outcome
+	wasDown := c.State.Status == nightjar.StatusDown
+	setStatus(c, &out, nightjar.StatusPaused, now, "paused")
+	c.State.NextDeadline, c.State.ExpectedAt = time.Time{}, time.Time{}
+	c.State.ConsecutiveFailures = 0
+	if wasDown {
+		out.Alert = alertFor(c, nightjar.AlertResolved, now, "paused")
+	}
+	return out
+}
+
+// Resume restarts monitoring of a paused check; it waits for its first
+// ping like a new one, as in Healthchecks.
+func Resume(c *nightjar.Check, now time.Time) Outcome {
+	var out Outcome
+	setStatus(c, &out, nightjar.StatusNew, now, "resumed")
+	c.State.NextDeadline, c.State.ExpectedAt = time.Time{}, time.Time{}
+	return out
+}
+
+// Recover gives a check whose deadline passed while Nightjar itself was not
+// running a fresh grace period: its pings could not have arrived, so the
+// missed deadline says nothing about the job.
+func Recover(c *nightjar.Check, now time.Time) bool {
+	s := &c.State
+	switch s.Status {
+	case nightjar.StatusUp, nightjar.StatusLate:
+		s.NextDeadline = now.Add(c.Grace)
+		if s.ExpectedAt.Before(now) {
+			s.ExpectedAt = now
+		}
+		return true
+	case nightjar.StatusStarted:
+		s.NextDeadline = now.Add(runLimit(c))
+		return true
+	}
+	return false
+}
+
+func goDown(c *nightjar.Check, out *Outcome, at time.Time, reason string) {
+	s := &c.State
+	was := s.Status
+	setStatus(c, out, nightjar.StatusDown, at, reason)
+	s.NextDeadline = time.Time{}
+	if c.RealertInterval > 0 {
+		s.NextDeadline = at.Add(c.RealertInterval)
+	}
+	if was != nightjar.StatusDown {
+		s.LastAlertAt = at
+		out.Alert = alertFor(c, nightjar.AlertFiring, at, reason)
+	}
+}
+
+// setStatus changes the status and records a flip, except for the routine
+// up↔started moves every run makes.
+func setStatus(c *nightjar.Check, out *Outcome, to string, at time.Time, reason string) {
+	from := c.State.Status
+	if from == to {
+		return
+	}
+	c.State.Status = to
+	if from == nightjar.StatusDown && to != nightjar.StatusPaused {
+		out.Alert = alertFor(c, nightjar.AlertResolved, at, reason)
+	}
+	routine := (from == nightjar.StatusUp && to == nightjar.StatusStarted) ||
+		(from == nightjar.StatusStarted && to == nightjar.StatusUp)
+	if !routine {
+		out.Flip = &nightjar.Flip{CheckID: c.ID, CreatedAt: at, From: from, To: to, Reason: reason}
+	}
+}
+
+func alertFor(c *nightjar.Check, status nightjar.AlertStatus, at time.Time, reason string) *nightjar.Alert {
+	a := &nightjar.Alert{
+		ProjectID: c.ProjectID,
+		DedupKey:  DedupKey(c.ID),
+		Source:    "check",
+		SourceID:  c.ID,
+		Service:   c.Service,
+		Severity:  nightjar.SeverityPage,
+		Status:    status,
+		StartsAt:  c.State.LastAlertAt,
+		Details: map[string]string{
+			"reason": reason,
+			"check":  c.Name,
+		},
+	}
+	if a.StartsAt.IsZero() {
+		a.StartsAt = at
+	}
+	if !c.State.LastPing.IsZero() {
+		a.Details["last_ping"] = fmtTime(c.State.LastPing)
+	}
+	name := c.Name
+	if name == "" {
+		name = c.ID
+	}
+	if status == nightjar.AlertFiring {
+		a.Summary = fmt.Sprintf("Check %q is down: %s", name, reason)
+	} else {
+		a.Summary = fmt.Sprintf("Check %q is up again", name)
+		a.EndsAt = at
+	}
+	return a
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
+}

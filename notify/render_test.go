@@ -1,0 +1,125 @@
+package notify_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/nightjar-dev/nightjar/notify"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/ with the current output")
+
+var (
+	start   = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	created = time.Date(2025, 3, 1, 12, 0, 1, 0, time.UTC)
+)
+
+// sample returns a realistic firing message that the cases below vary.
+func sample() notify.Message {
+	return notify.Message{
+		ID:        "0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+		ProjectID: "proj_checkout",
+		Event:     notify.EventAlertFiring,
+		Alert: notify.Alert{
+			DedupKey: "check:payments-heartbeat",
+			Service:  "payments-api",
+			Severity: "page",
+			Summary:  "Heartbeat missed for 5m",
+			Details: map[string]string{
+				"check":         "payments-heartbeat",
+				"last_ping":     "2025-03-01T11:55:00Z",
+				"grace_seconds": "300",
+			},
+			Status:   "firing",
+			StartsAt: start,
+		},
+		ConsoleURL: "https://nightjar.example.com/p/proj_checkout/checks/payments-heartbeat",
+		CreatedAt:  created,
+	}
+}
+
+func TestRenderText(t *testing.T) {
+	tests := []struct {
+		name string
+		msg  func() notify.Message
+	}{
+		{name: "firing", msg: sample},
+		{name: "resolved", msg: func() notify.Message {
+			m := sample()
+			m.Event = notify.EventAlertResolved
+			m.Alert.Status = "resolved"
+			m.Alert.EndsAt = start.Add(42*time.Minute + 10*time.Second)
+			return m
+		}},
+		{name: "test_event", msg: func() notify.Message {
+			m := sample()
+			m.Event = notify.EventTest
+			m.Alert = notify.Alert{}
+			m.ConsoleURL = ""
+			return m
+		}},
+		{name: "minimal", msg: func() notify.Message {
+			return notify.Message{Event: notify.EventAlertFiring}
+		}},
+		{name: "hostile_fields", msg: func() notify.Message {
+			m := sample()
+			m.Alert.Service = "svc\r\nBcc: victim@example.com"
+			m.Alert.Summary = "Über-latency \x00\x1b[31m on\tcheckout\u2028now"
+			m.Alert.Details = map[string]string{
+				"stack":    "line one\r\nline two\rline three",
+				"bad\nkey": "value",
+				"utf8":     "\xff invalid",
+			}
+			m.Alert.EndsAt = start.Add(-time.Minute) // before StartsAt: no duration
+			return m
+		}},
+		{name: "long_summary", msg: func() notify.Message {
+			m := sample()
+			m.Alert.Summary = strings.Repeat("very long summary ", 20)
+			m.Alert.Details = nil
+			return m
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := tt.msg()
+			subject, body := notify.RenderText(msg)
+
+			for _, r := range subject {
+				if unicode.IsControl(r) {
+					t.Errorf("subject %q contains control character %U", subject, r)
+				}
+			}
+			if s2, b2 := notify.RenderText(msg); s2 != subject || b2 != body {
+				t.Error("rendering the same message twice gave different text")
+			}
+
+			got := "Subject: " + subject + "\n\n" + body
+			golden(t, filepath.Join("testdata", "render_"+tt.name+".golden"), got)
+		})
+	}
+}
+
+// golden compares got with the file at path, or rewrites the file when the
+// test runs with -update.
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run with -update to create it): %v", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run with -update to accept):\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
+	}
+}

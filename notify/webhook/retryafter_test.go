@@ -1,0 +1,32 @@
+package webhook
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in     string
+		want   time.Duration
+		wantOK bool
+	}{
+		{in: "120", want: 2 * time.Minute, wantOK: true},
+		{in: " 0 ", want: 0, wantOK: true},
+		{in: "Sat, 01 Mar 2025 12:01:30 GMT", want: 90 * time.Second, wantOK: true},
+		{in: "Sat, 01 Mar 2025 11:00:00 GMT", want: 0, wantOK: true}, // in the past
+		{in: "9999999999999999999", want: 0, wantOK: false},          // overflows int64
+		{in: "999999999", want: 24 * time.Hour, wantOK: true},        // clamped
+		{in: "-5", wantOK: false},
+		{in: "", wantOK: false},
+		{in: "1.5", wantOK: false},
+		{in: "tomorrow", wantOK: false},
+	}
+	for _, tt := range tests {
+		got, ok := parseRetryAfter(tt.in, now)
+		if ok != tt.wantOK || got != tt.want {
+			t.Errorf("parseRetryAfter(%q) = (%v, %v), want (%v, %v)", tt.in, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}

@@ -1,0 +1,383 @@
+// Package webhook is the webhook channel of Nightjar's delivery stage
+// (signals → evaluation → alerts → incidents → delivery). The outbox worker
+// hands it a notify.Message; it POSTs a signed JSON document to the URL a
+// user configured and tells the worker whether a failure is worth retrying.
+//
+// # Payload
+//
+// The body is a JSON object whose shape only grows (fields are added, never
+// renamed or removed, while "version" stays 1):
+//
+//	{
+//	  "version": 1,
+//	  "id": "0195a1b2-…",            // outbox id; equals the Idempotency-Key header
+//	  "event": "alert.firing",       // "alert.firing", "alert.resolved" or "test"
+//	  "project_id": "proj_checkout",
+//	  "alert": {
+//	    "dedup_key": "check:payments-heartbeat",
+//	    "service": "payments-api",
+//	    "severity": "page",          // "page", "ticket" or "info"
+//	    "summary": "Heartbeat missed for 5m",
+//	    "details": {"check": "payments-heartbeat"},  // always an object, maybe empty
+//	    "status": "firing",          // "firing" or "resolved"
+//	    "starts_at": "2025-03-01T12:00:00Z",
+//	    "ends_at": null              // RFC 3339 once resolved
+//	  },
+//	  "console_url": "https://…",    // "" when no console URL is configured
+//	  "created_at": "2025-03-01T12:00:01Z"
+//	}
+//
+// Times are RFC 3339 in UTC with second precision; "ends_at" is null while
+// the alert fires.
+//
+// # Headers and signature
+//
+// Every request carries Content-Type: application/json, User-Agent:
+// Nightjar-Webhook/1, Idempotency-Key (the message id, the same on every
+// retry) and X-Nightjar-Timestamp (Unix seconds). When the channel has a
+// secret, X-Nightjar-Signature is "v1=" followed by the lowercase hex
+// HMAC-SHA256, keyed with the secret, of the timestamp, a full stop and the
+// raw body. Receivers check it with Verify, or by recomputing it, and should
+// reject timestamps far from their clock to stop replays.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nightjar-dev/nightjar/netguard"
+	"github.com/nightjar-dev/nightjar/notify"
+)
+
+// Protocol constants. They are exported so receivers written in Go, and the
+// documentation, use the same names as the sender.
+const (
+	// SchemaVersion is the payload's "version" field. It changes only for
+	// an incompatible change of the payload.
+	SchemaVersion = 1
+	// UserAgent identifies Nightjar to receivers and their firewalls.
+	UserAgent = "Nightjar-Webhook/1"
+	// HeaderTimestamp carries the Unix time, in seconds, that was signed.
+	HeaderTimestamp = "X-Nightjar-Timestamp"
+	// HeaderSignature carries the signature: "v1=<hex>", possibly several
+	// comma-separated values while a secret is being rotated.
+	HeaderSignature = "X-Nightjar-Signature"
+	// HeaderIdempotencyKey carries the message id so receivers can drop
+	// deliveries they have already processed.
+	HeaderIdempotencyKey = "Idempotency-Key"
+	// DefaultTolerance is how far a signed timestamp may be from the
+	// receiver's clock when Verify is given no tolerance.
+	DefaultTolerance = 5 * time.Minute
+)
+
+// maxResponseBody caps how much of a receiver's response is read: enough to
+// explain a failure, not enough for a hostile receiver to exhaust memory.
+const maxResponseBody = 4 << 10
+
+// maxErrorBody caps the part of the response body quoted in error messages,
+// which end up in the outbox row and the console.
+const maxErrorBody = 512
+
+// Config is one webhook channel's settings as the user entered them.
+type Config struct {
+	// URL receives the POST; it must be http or https.
+	URL string
+	// Secret signs each request when set. It never appears in errors.
+	Secret string
+	// Headers are extra request headers, for receivers that want a token
+	// of their own. They cannot replace the headers this package sets.
+	Headers map[string]string
+}
+
+// reservedHeaders are set by the sender and must not be overridden by user
+// headers, or the signature and idempotency guarantees would be void.
+var reservedHeaders = map[string]bool{
+	"Content-Type":       true,
+	"Content-Length":     true,
+	"User-Agent":         true,
+	"Host":               true,
+	HeaderIdempotencyKey: true,
+	HeaderTimestamp:      true,
+	HeaderSignature:      true,
+}
+
+// Validate reports the first problem with the configuration, so it can be
+// rejected when saved instead of failing on the first alert.
+func (c Config) Validate() error {
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return errors.New("webhook url is not a valid URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return errors.New("webhook url must use http or https")
+	}
+	if u.Host == "" {
+		return errors.New("webhook url has no host")
+	}
+	if u.User != nil {
+		return errors.New("webhook url must not contain credentials; use a header or the secret instead")
+	}
+	for name, value := range c.Headers {
+		canon := http.CanonicalHeaderKey(name)
+		if reservedHeaders[canon] {
+			return fmt.Errorf("webhook header %s is set by Nightjar and cannot be overridden", canon)
+		}
+		if !validHeaderName(name) {
+			return fmt.Errorf("webhook header name %q is not a valid HTTP header name", name)
+		}
+		if strings.ContainsAny(value, "\r\n\x00") {
+			return fmt.Errorf("webhook header %s has a line break or NUL in its value", canon)
+		}
+	}
+	return nil
+}
+
+// Notifier delivers messages to one webhook. It is safe for concurrent use.
+type Notifier struct {
+	cfg    Config
+	client *http.Client
+	now    func() time.Time
+}
+
+// New returns a Notifier for cfg that sends through client. Pass a client
+// built by netguard so user-supplied URLs cannot reach internal addresses;
+// nil uses netguard's default policy with a 30-second timeout. The client's
+// timeout and the context given to Notify both bound a delivery.
+func New(cfg Config, client *http.Client) *Notifier {
+	if client == nil {
+		client = netguard.Policy{}.HTTPClient(30 * time.Second)
+	}
+	return &Notifier{cfg: cfg, client: client, now: time.Now}
+}
+
+var _ notify.Notifier = (*Notifier)(nil)
+
+// Notify POSTs msg to the webhook. A 2xx response is success. Network
+// errors, timeouts, 408, 425, 429 and 5xx responses are worth retrying; any
+// other response, an invalid configuration or a destination refused by the
+// network policy is permanent. When the receiver sends Retry-After, the
+// error wraps a *notify.RetryAfterError carrying the delay.
+func (n *Notifier) Notify(ctx context.Context, msg notify.Message) (retry bool, err error) {
+	if err := n.cfg.Validate(); err != nil {
+		return false, err
+	}
+	body, err := Encode(msg)
+	if err != nil {
+		return false, fmt.Errorf("encode webhook payload: %w", err)
+	}
+
+	ts := strconv.FormatInt(n.now().Unix(), 10)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.cfg.URL, bytes.NewReader(body))
+	if err != nil {
+		return false, fmt.Errorf("build webhook request to %s: %w", redact(n.cfg.URL), err)
+	}
+	for name, value := range n.cfg.Headers {
+		req.Header.Set(name, value)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", UserAgent)
+	if msg.ID != "" {
+		req.Header.Set(HeaderIdempotencyKey, msg.ID)
+	}
+	req.Header.Set(HeaderTimestamp, ts)
+	if n.cfg.Secret != "" {
+		req.Header.Set(HeaderSignature, "v1="+sign(n.cfg.Secret, ts, body))
+	}
+
+	resp, err := n.client.Do(req)
+	if err != nil {
+		return classifyTransportError(n.cfg.URL, err)
+	}
+	defer resp.Body.Close()
+
+	snippet, truncated := readSnippet(resp.Body)
+	// Drain a little more so the connection can be reused, but never wait
+	// on an endless body.
+	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return false, nil
+	}
+	statusErr := &StatusError{
+		StatusCode: resp.StatusCode,
+		Body:       snippet,
+		Truncated:  truncated,
+		endpoint:   redact(n.cfg.URL),
+	}
+	retry = retryableStatus(resp.StatusCode)
+	if retry {
+		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), n.now()); ok {
+			return true, &notify.RetryAfterError{After: d, Err: statusErr}
+		}
+	}
+	return retry, statusErr
+}
+
+// StatusError is returned when the receiver answered with a status other
+// than 2xx. It keeps the start of the response body because receivers
+// usually explain a rejection there.
+type StatusError struct {
+	// StatusCode is the HTTP status the receiver returned.
+	StatusCode int
+	// Body is the start of the response body (at most 4 KiB), cleaned of
+	// control characters.
+	Body string
+	// Truncated reports whether the receiver sent more than Body holds.
+	Truncated bool
+
+	endpoint string
+}
+
+// Error names the endpoint without its path or query (which may hold
+// tokens), the status and the start of the response body.
+func (e *StatusError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "webhook %s returned %d %s", e.endpoint, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Body != "" {
+		body, cut := e.Body, e.Truncated
+		if len(body) > maxErrorBody {
+			body, cut = truncateUTF8(body, maxErrorBody), true
+		}
+		b.WriteString(": ")
+		b.WriteString(body)
+		if cut {
+			b.WriteString("…")
+		}
+	}
+	return b.String()
+}
+
+func retryableStatus(code int) bool {
+	switch {
+	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code == http.StatusTooManyRequests:
+		return true
+	case code >= 500:
+		return true
+	}
+	return false
+}
+
+func classifyTransportError(rawURL string, err error) (bool, error) {
+	// *url.Error repeats the full URL, which may carry a token in its path
+	// or query; report the endpoint without them instead.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	endpoint := redact(rawURL)
+	if errors.Is(err, netguard.ErrBlocked) {
+		return false, fmt.Errorf("webhook %s: %w", endpoint, err)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+		return true, fmt.Errorf("webhook %s timed out: %w", endpoint, err)
+	}
+	return true, fmt.Errorf("webhook %s: %w", endpoint, err)
+}
+
+// redact reduces a URL to its scheme and host for error messages: paths
+// and query strings of webhook URLs often embed credentials.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(invalid url)"
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+func readSnippet(r io.Reader) (string, bool) {
+	buf, _ := io.ReadAll(io.LimitReader(r, maxResponseBody+1))
+	truncated := len(buf) > maxResponseBody
+	if truncated {
+		buf = buf[:maxResponseBody]
+	}
+	return cleanText(buf), truncated
+}
+
+// cleanText makes a response body safe to show on one line: invalid UTF-8
+// and control characters become spaces, runs of spaces collapse.
+func cleanText(b []byte) string {
+	s := strings.ToValidUTF8(string(b), " ")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// parseRetryAfter reads a Retry-After value, either delay-seconds or an
+// HTTP date, as a delay from now. Delays in the past count as zero.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		// Anything beyond a day is nonsense for a retry; clamp rather
+		// than overflow.
+		return time.Duration(min(secs, 86400)) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// sign returns the hex signature sent in the v1 scheme.
+func sign(secret, ts string, body []byte) string {
+	return hex.EncodeToString(mac(secret, ts, body))
+}
+
+// mac is HMAC-SHA256 keyed with secret over "<ts>.<body>".
+func mac(secret, ts string, body []byte) []byte {
+	h := hmac.New(sha256.New, []byte(secret))
+	h.Write([]byte(ts))
+	h.Write([]byte{'.'})
+	h.Write(body)
+	return h.Sum(nil)
+}
+
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

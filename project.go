@@ -1,0 +1,72 @@
+package nightjar
+
+import (
+	"strings"
+	"time"
+)
+
+// Project is a tenant: every check, channel, key and alert belongs to
+// exactly one, and nothing crosses from one project to another.
+type Project struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// PingKey authenticates slug-form ping URLs (/ping/<ping-key>/<slug>).
+	PingKey   string    `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Validate reports the first problem with the project's fields.
+func (p *Project) Validate() error {
+	if strings.TrimSpace(p.Name) == "" {
+		return FieldError("name", "must not be empty")
+	} else if len(p.Name) > 100 {
+		return FieldError("name", "must be at most 100 characters")
+	}
+	return nil
+}
+
+// Scope limits what an API key may do.
+type Scope string
+
+// API key scopes, named as in Healthchecks where it has them.
+const (
+	ScopeReadWrite Scope = "read-write"
+	ScopeReadOnly  Scope = "read-only"
+	ScopePingOnly  Scope = "ping-only"
+)
+
+// Valid reports whether s is a known scope.
+func (s Scope) Valid() bool {
+	return s == ScopeReadWrite || s == ScopeReadOnly || s == ScopePingOnly
+}
+
+// APIKey is a project's credential for the API. Only a hash of the secret
+// is stored; the secret itself is shown once, when the key is made.
+type APIKey struct {
+	ID         string    `json:"id"`
+	ProjectID  string    `json:"project_id"`
+	Name       string    `json:"name"`
+	Scope      Scope     `json:"scope"`
+	Prefix     string    `json:"prefix"`
+	Hash       string    `json:"-"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+}
+
+// Validate reports the first problem with the key's fields.
+func (k *APIKey) Validate() error {
+	if !k.Scope.Valid() {
+		return FieldError("scope", "must be one of read-write, read-only, ping-only")
+	} else if strings.TrimSpace(k.Name) == "" {
+		return FieldError("name", "must not be empty")
+	}
+	return nil
+}
+
+// User is a person who logs in to the console.
+type User struct {
+	ID           string    `json:"id"`
+	Email        string    `json:"email"`
+	PasswordHash string    `json:"-"`
+	CreatedAt    time.Time `json:"created_at"`
+}

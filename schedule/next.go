@@ -1,0 +1,206 @@
+package schedule
+
+import "time"
+
+// HorizonYears bounds how far ahead Next searches. The Gregorian calendar
+// repeats every 400 years, so an expression that has no wall-clock match in
+// that span never has one; the bound also ends the search for runs that
+// always fall into a daylight-saving gap.
+const HorizonYears = 400
+
+// Thresholds of Vixie cron's clock-change handling, in minutes. The daemon
+// wakes once a minute and compares the local wall-clock minute with the one
+// it processed last; a forward change of g minutes shows up as a difference
+// of g+1 and a backward change of o minutes as 1-o.
+const (
+	// smallJumpMinutes: up to this difference the daemon runs every job,
+	// fixed-time or wildcard, for each skipped minute.
+	smallJumpMinutes = 5
+	// largeJumpMinutes: beyond this difference, either way, the daemon
+	// treats the change as a jump and runs only what matches the new time.
+	largeJumpMinutes = 3 * 60
+)
+
+// Next returns the first time strictly after `after` at which a Vixie-derived
+// cron daemon whose clock is set to loc would run the job. A nil loc means
+// UTC. The result is expressed in loc.
+//
+// Daylight-saving changes are handled as the daemon handles them:
+//
+//   - A wildcard job (minute or hour field starting with "*") runs at every
+//     instant whose local wall-clock time matches: in both copies of a
+//     repeated interval, and not at all for wall-clock times skipped by a
+//     forward change.
+//   - A fixed-time job (neither field starting with "*") whose wall-clock
+//     time is skipped by a forward change of less than three hours runs at
+//     the instant of the change; one inside a skipped interval of three hours
+//     or more does not run.
+//   - A fixed-time job whose wall-clock time is repeated by a backward change
+//     of up to three hours and one minute runs only at the first occurrence;
+//     after a larger backward change it runs in both copies.
+//   - When a forward change skips fewer than five minutes, wildcard jobs in
+//     the skipped interval also run at the instant of the change.
+//
+// Several runs that collapse onto the same instant count once.
+//
+// Next returns the zero time when the job never runs (for example
+// "0 0 30 2 *") or does not run within [HorizonYears] years after `after`.
+func (c *Cron) Next(after time.Time, loc *time.Location) time.Time {
+	if c.never {
+		return time.Time{}
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	t := after.In(loc)
+	limitYear := t.Year() + HorizonYears
+	_, off := t.Zone()
+	start, end := t.ZoneBounds()
+	// The first candidate is the first whole wall-clock minute strictly
+	// after `after`.
+	lb := (floorDiv(t.Unix()+int64(off), secondsPerMinute) + 1) * secondsPerMinute
+	entered := false // whether t is the start of the current zone period
+
+	for {
+		offset := int64(off)
+		// Look at the change that began the current zone period, if it
+		// could still matter: when we entered the period at its start, or
+		// when `after` lies within a repeated interval that began it.
+		if !start.IsZero() && (entered || t.Sub(start) < (largeJumpMinutes+2)*time.Minute) {
+			_, prevOff := start.Add(-time.Second).Zone()
+			delta := offset - int64(prevOff)
+			startWall := start.Unix() + offset
+			switch {
+			case delta > 0 && entered && c.runsInGap(delta):
+				// Runs whose wall-clock time was skipped happen now.
+				gapLo := ceilMinute(start.Unix() + int64(prevOff))
+				if w, ok := c.nextWall(gapLo, limitYear); ok && w < startWall {
+					return start
+				}
+			case delta < 0 && !c.runsTwice(-delta):
+				// The repeated wall-clock times already had their run
+				// before the change.
+				lb = max(lb, ceilMinute(startWall-delta))
+			}
+		}
+
+		w, ok := c.nextWall(lb, limitYear)
+		if !ok {
+			return time.Time{}
+		}
+		instant := w - offset
+		if end.IsZero() || instant < end.Unix() {
+			return time.Unix(instant, 0).In(loc)
+		}
+
+		// The match lies beyond this zone period: continue in the next.
+		t = end
+		if t.Year() > limitYear {
+			return time.Time{}
+		}
+		_, off = t.Zone()
+		start, end = t.ZoneBounds()
+		lb = ceilMinute(t.Unix() + int64(off))
+		entered = true
+	}
+}
+
+// NextN returns the next n runs after `after`, in order, as repeated calls to
+// Next would. It stops early when there is no further run, so the result may
+// be shorter than n.
+func (c *Cron) NextN(after time.Time, loc *time.Location, n int) []time.Time {
+	if n <= 0 {
+		return nil
+	}
+	out := make([]time.Time, 0, n)
+	for range n {
+		next := c.Next(after, loc)
+		if next.IsZero() {
+			break
+		}
+		out = append(out, next)
+		after = next
+	}
+	return out
+}
+
+// runsInGap reports whether a run whose wall-clock time falls into a forward
+// change of gap seconds happens at the instant of the change.
+func (c *Cron) runsInGap(gap int64) bool {
+	diff := gap/secondsPerMinute + 1
+	switch {
+	case diff > largeJumpMinutes:
+		return false
+	case diff > smallJumpMinutes:
+		return c.fixed
+	default:
+		return true
+	}
+}
+
+// runsTwice reports whether a job whose wall-clock time is repeated by a
+// backward change of overlap seconds runs in the second copy too.
+func (c *Cron) runsTwice(overlap int64) bool {
+	diff := 1 - overlap/secondsPerMinute
+	if diff < -largeJumpMinutes {
+		return true
+	}
+	return !c.fixed
+}
+
+func ceilMinute(wall int64) int64 {
+	return -floorDiv(-wall, secondsPerMinute) * secondsPerMinute
+}
+
+// nextWall returns the first matching wall-clock minute at or after lb (wall
+// seconds, a whole minute), ignoring time zones. It gives up after
+// limitYear.
+func (c *Cron) nextWall(lb int64, limitYear int) (int64, bool) {
+	days := floorDiv(lb, secondsPerDay)
+	sec := int(lb - days*secondsPerDay)
+	y, m, d := civilFromDays(days)
+	h, mi := sec/3600, sec%3600/60
+
+	for {
+		if y > limitYear {
+			return 0, false
+		}
+		if c.months&(1<<m) == 0 {
+			later := c.months &^ (1<<(m+1) - 1)
+			if later == 0 {
+				y++
+				later = c.months
+			}
+			m, d, h, mi = lowestBit(later), 1, 0, 0
+			continue
+		}
+		first := daysFromCivil(y, m, 1)
+		length := daysInMonth(y, m)
+		dayBits := c.dayTable[length-28][weekdayOfDays(first)] &^ (1<<d - 1)
+		if dayBits == 0 {
+			if m++; m > 12 {
+				m, y = 1, y+1
+			}
+			d, h, mi = 1, 0, 0
+			continue
+		}
+		if nd := lowestBit(dayBits); nd != d {
+			d, h, mi = nd, 0, 0
+		}
+		hourBits := c.hours &^ (1<<h - 1)
+		if hourBits == 0 {
+			d, h, mi = d+1, 0, 0
+			continue
+		}
+		if nh := lowestBit(hourBits); nh != h {
+			h, mi = nh, 0
+		}
+		minuteBits := c.minutes &^ (1<<mi - 1)
+		if minuteBits == 0 {
+			h, mi = h+1, 0
+			continue
+		}
+		mi = lowestBit(minuteBits)
+		return (first+int64(d-1))*secondsPerDay + int64(h*3600+mi*60), true
+	}
+}

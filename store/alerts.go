@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/heartbeat"
+)
+
+// recordOutcome writes what a heartbeat transition produced: the flip, the
+// alert's new state, and one outbox row per channel for a notification.
+func (tx *Tx) recordOutcome(ctx context.Context, c *nightjar.Check, o heartbeat.Outcome, now time.Time) error {
+	if f := o.Flip; f != nil {
+		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO flips (check_id, created_at, from_status, to_status, reason) VALUES ($1, $2, $3, $4, $5)`,
+			f.CheckID, ms(f.CreatedAt), f.From, f.To, f.Reason); err != nil {
+			return fmt.Errorf("insert flip: %w", err)
+		}
+	}
+	if o.Alert != nil {
+		return tx.EmitAlert(ctx, o.Alert, now)
+	}
+	return nil
+}
+
+// EmitAlert records an alert's state and queues a notification for every
+// channel of its project. Until incidents exist, every alert change is
+// delivered straight to the project's channels. A resolve for an alert that
+// is not firing is dropped, so nobody is told about a problem they never
+// heard of.
+func (tx *Tx) EmitAlert(ctx context.Context, a *nightjar.Alert, now time.Time) error {
+	var status string
+	err := tx.tx.QueryRowContext(ctx, `SELECT status FROM alerts WHERE project_id = $1 AND dedup_key = $2`+tx.db.dialect.forUpdate,
+		a.ProjectID, a.DedupKey).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		status = ""
+	} else if err != nil {
+		return fmt.Errorf("load alert: %w", err)
+	}
+	if a.Status == nightjar.AlertResolved && status != string(nightjar.AlertFiring) {
+		return nil
+	}
+	details := jsonText(a.Details)
+	if status == "" {
+		_, err = tx.tx.ExecContext(ctx, `INSERT INTO alerts (project_id, dedup_key, source, source_id, service, severity, summary, details, status, starts_at, ends_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			a.ProjectID, a.DedupKey, a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary, details,
+			string(a.Status), ms(a.StartsAt), ms(a.EndsAt), ms(now))
+	} else {
+		_, err = tx.tx.ExecContext(ctx, `UPDATE alerts SET source = $3, source_id = $4, service = $5, severity = $6, summary = $7,
+			details = $8, status = $9, starts_at = $10, ends_at = $11, updated_at = $12 WHERE project_id = $1 AND dedup_key = $2`,
+			a.ProjectID, a.DedupKey, a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary, details,
+			string(a.Status), ms(a.StartsAt), ms(a.EndsAt), ms(now))
+	}
+	if err != nil {
+		return fmt.Errorf("save alert: %w", err)
+	}
+	return tx.enqueue(ctx, a, now)
+}
+
+// resolveAlert resolves a firing alert without any other change.
+func (tx *Tx) resolveAlert(ctx context.Context, projectID, dedupKey string, now time.Time) error {
+	a, err := tx.alert(ctx, projectID, dedupKey)
+	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	a.Status, a.EndsAt = nightjar.AlertResolved, now
+	a.Summary = "Resolved: " + a.Summary
+	return tx.EmitAlert(ctx, a, now)
+}
+
+func (tx *Tx) alert(ctx context.Context, projectID, dedupKey string) (*nightjar.Alert, error) {
+	return scanAlert(tx.tx.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE project_id = $1 AND dedup_key = $2`, projectID, dedupKey))
+}
+
+const alertColumns = `project_id, dedup_key, source, source_id, service, severity, summary, details, status, starts_at, ends_at`
+
+func scanAlert(row rowScanner) (*nightjar.Alert, error) {
+	var a nightjar.Alert
+	var sev, status, details string
+	var starts, ends int64
+	err := row.Scan(&a.ProjectID, &a.DedupKey, &a.Source, &a.SourceID, &a.Service, &sev, &a.Summary, &details, &status, &starts, &ends)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nightjar.Errorf(nightjar.ENOTFOUND, "alert not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("scan alert: %w", err)
+	}
+	a.Severity, a.Status, a.StartsAt, a.EndsAt = nightjar.Severity(sev), nightjar.AlertStatus(status), tm(starts), tm(ends)
+	if err := json.Unmarshal([]byte(details), &a.Details); err != nil {
+		return nil, fmt.Errorf("decode alert details: %w", err)
+	}
+	return &a, nil
+}
+
+// Alerts lists a project's alerts, firing first, newest first.
+func (db *DB) Alerts(ctx context.Context, projectID string) ([]*nightjar.Alert, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE project_id = $1 ORDER BY status, starts_at DESC`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	defer rows.Close()
+	out := []*nightjar.Alert{}
+	for rows.Next() {
+		a, err := scanAlert(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,347 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/heartbeat"
+)
+
+const checkColumns = `id, project_id, name, slug, tags, description, service, kind, timeout_ms, grace_ms,
+	schedule, tz, early_tolerance_ms, max_runtime_ms, min_runtime_ms, failure_threshold, realert_ms,
+	methods, manual_resume, metric_rules, status, n_pings, last_ping, last_start, last_start_rid,
+	last_duration_ms, expected_at, next_deadline, consecutive_failures, last_alert_at, last_metrics,
+	created_at, updated_at`
+
+func scanCheck(row rowScanner) (*nightjar.Check, error) {
+	var c nightjar.Check
+	var tags, rules, metrics string
+	var timeout, grace, early, maxRun, minRun, realert int64
+	var lastPing, lastStart, lastDur, expected, deadline, lastAlert, created, updated int64
+	err := row.Scan(&c.ID, &c.ProjectID, &c.Name, &c.Slug, &tags, &c.Desc, &c.Service, &c.Kind,
+		&timeout, &grace, &c.Schedule, &c.TZ, &early, &maxRun, &minRun, &c.FailureThreshold, &realert,
+		&c.Methods, &c.ManualResume, &rules, &c.State.Status, &c.State.NPings, &lastPing, &lastStart,
+		&c.State.LastStartRID, &lastDur, &expected, &deadline, &c.State.ConsecutiveFailures, &lastAlert,
+		&metrics, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nightjar.Errorf(nightjar.ENOTFOUND, "check not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("scan check: %w", err)
+	}
+	c.Timeout, c.Grace, c.EarlyTolerance = tdur(timeout), tdur(grace), tdur(early)
+	c.MaxRuntime, c.MinRuntime, c.RealertInterval = tdur(maxRun), tdur(minRun), tdur(realert)
+	c.State.LastPing, c.State.LastStart, c.State.LastDuration = tm(lastPing), tm(lastStart), tdur(lastDur)
+	c.State.ExpectedAt, c.State.NextDeadline, c.State.LastAlertAt = tm(expected), tm(deadline), tm(lastAlert)
+	c.CreatedAt, c.UpdatedAt = tm(created), tm(updated)
+	if err := json.Unmarshal([]byte(tags), &c.Tags); err != nil {
+		return nil, fmt.Errorf("decode tags of check %s: %w", c.ID, err)
+	}
+	if err := json.Unmarshal([]byte(rules), &c.MetricRules); err != nil {
+		return nil, fmt.Errorf("decode metric rules of check %s: %w", c.ID, err)
+	}
+	if metrics != "" && metrics != "null" {
+		if err := json.Unmarshal([]byte(metrics), &c.State.LastMetrics); err != nil {
+			return nil, fmt.Errorf("decode metrics of check %s: %w", c.ID, err)
+		}
+	}
+	return &c, nil
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only plain slices and maps are passed
+	}
+	return string(b)
+}
+
+func checkArgs(c *nightjar.Check) []any {
+	tags := c.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	rules := c.MetricRules
+	if rules == nil {
+		rules = []string{}
+	}
+	metrics := ""
+	if len(c.State.LastMetrics) > 0 {
+		metrics = jsonText(c.State.LastMetrics)
+	}
+	s := &c.State
+	return []any{c.ID, c.ProjectID, c.Name, c.Slug, jsonText(tags), c.Desc, c.Service, c.Kind,
+		dms(c.Timeout), dms(c.Grace), c.Schedule, c.TZ, dms(c.EarlyTolerance), dms(c.MaxRuntime),
+		dms(c.MinRuntime), c.FailureThreshold, dms(c.RealertInterval), c.Methods, c.ManualResume,
+		jsonText(rules), s.Status, s.NPings, ms(s.LastPing), ms(s.LastStart), s.LastStartRID,
+		dms(s.LastDuration), ms(s.ExpectedAt), ms(s.NextDeadline), s.ConsecutiveFailures,
+		ms(s.LastAlertAt), metrics, ms(c.CreatedAt), ms(c.UpdatedAt)}
+}
+
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", from+i)
+	}
+	return b.String()
+}
+
+var (
+	insertCheckSQL = `INSERT INTO checks (` + checkColumns + `) VALUES (` + placeholders(1, 33) + `)`
+	updateCheckSQL = func() string {
+		cols := strings.Split(checkColumns, ",")
+		var sets []string
+		for i, c := range cols[1:] {
+			sets = append(sets, fmt.Sprintf("%s = $%d", strings.TrimSpace(c), i+2))
+		}
+		return `UPDATE checks SET ` + strings.Join(sets, ", ") + ` WHERE id = $1`
+	}()
+	updateStateSQL = `UPDATE checks SET status = $2, n_pings = $3, last_ping = $4, last_start = $5,
+		last_start_rid = $6, last_duration_ms = $7, expected_at = $8, next_deadline = $9,
+		consecutive_failures = $10, last_alert_at = $11, last_metrics = $12, updated_at = $13 WHERE id = $1`
+)
+
+func stateArgs(c *nightjar.Check) []any {
+	s := &c.State
+	metrics := ""
+	if len(s.LastMetrics) > 0 {
+		metrics = jsonText(s.LastMetrics)
+	}
+	return []any{c.ID, s.Status, s.NPings, ms(s.LastPing), ms(s.LastStart), s.LastStartRID,
+		dms(s.LastDuration), ms(s.ExpectedAt), ms(s.NextDeadline), s.ConsecutiveFailures,
+		ms(s.LastAlertAt), metrics, ms(c.UpdatedAt)}
+}
+
+// CreateCheck validates and stores a new check.
+func (db *DB) CreateCheck(ctx context.Context, c *nightjar.Check, now time.Time) error {
+	return db.WithTx(ctx, func(tx *Tx) error { return tx.CreateCheck(ctx, c, now) })
+}
+
+// CreateCheck stores a new check inside the transaction.
+func (tx *Tx) CreateCheck(ctx context.Context, c *nightjar.Check, now time.Time) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if c.ID == "" {
+		c.ID = NewID()
+	}
+	if c.State.Status == "" {
+		c.State.Status = nightjar.StatusNew
+	}
+	c.CreatedAt = now.UTC().Truncate(time.Millisecond)
+	c.UpdatedAt = c.CreatedAt
+	if _, err := tx.tx.ExecContext(ctx, insertCheckSQL, checkArgs(c)...); isUniqueViolation(err) {
+		return nightjar.Errorf(nightjar.ECONFLICT, "a check with id %s exists", c.ID)
+	} else if err != nil {
+		return fmt.Errorf("insert check: %w", err)
+	}
+	return nil
+}
+
+// Check returns one of a project's checks.
+func (db *DB) Check(ctx context.Context, projectID, id string) (*nightjar.Check, error) {
+	return scanCheck(db.r.QueryRowContext(ctx, `SELECT `+checkColumns+` FROM checks WHERE id = $1 AND project_id = $2`, id, projectID))
+}
+
+// CheckFilter narrows a list of checks. Empty fields match everything.
+type CheckFilter struct {
+	Tags   []string // all must be present
+	Slug   string
+	Status string
+	Limit  int
+	Offset int
+}
+
+// Checks lists a project's checks, oldest first.
+func (db *DB) Checks(ctx context.Context, projectID string, f CheckFilter) ([]*nightjar.Check, error) {
+	q := `SELECT ` + checkColumns + ` FROM checks WHERE project_id = $1`
+	args := []any{projectID}
+	if f.Slug != "" {
+		args = append(args, f.Slug)
+		q += fmt.Sprintf(" AND slug = $%d", len(args))
+	}
+	if f.Status != "" {
+		args = append(args, f.Status)
+		q += fmt.Sprintf(" AND status = $%d", len(args))
+	}
+	q += " ORDER BY created_at, id"
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, f.Offset)
+	}
+	rows, err := db.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list checks: %w", err)
+	}
+	defer rows.Close()
+	out := []*nightjar.Check{}
+	for rows.Next() {
+		c, err := scanCheck(rows)
+		if err != nil {
+			return nil, err
+		}
+		if hasTags(c.Tags, f.Tags) {
+			out = append(out, c)
+		}
+	}
+	return out, rows.Err()
+}
+
+func hasTags(have, want []string) bool {
+	for _, w := range want {
+		found := false
+		for _, h := range have {
+			if h == w {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// UpdateCheck changes a check's settings with fn, inside a transaction that
+// holds the row, and recomputes its deadline when the schedule changed.
+func (db *DB) UpdateCheck(ctx context.Context, projectID, id string, now time.Time, fn func(c *nightjar.Check) error) (*nightjar.Check, error) {
+	var out *nightjar.Check
+	err := db.WithTx(ctx, func(tx *Tx) error {
+		c, err := tx.lockCheck(ctx, projectID, id)
+		if err != nil {
+			return err
+		}
+		before := *c
+		if err := fn(c); err != nil {
+			return err
+		}
+		c.ID, c.ProjectID, c.CreatedAt = before.ID, before.ProjectID, before.CreatedAt
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		c.UpdatedAt = now.UTC().Truncate(time.Millisecond)
+		if scheduleChanged(&before, c) {
+			heartbeat.Reschedule(c, now)
+		}
+		if _, err := tx.tx.ExecContext(ctx, updateCheckSQL, checkArgs(c)...); err != nil {
+			return fmt.Errorf("update check: %w", err)
+		}
+		out = c
+		return nil
+	})
+	return out, err
+}
+
+func scheduleChanged(a, b *nightjar.Check) bool {
+	return a.Kind != b.Kind || a.Timeout != b.Timeout || a.Grace != b.Grace || a.Schedule != b.Schedule ||
+		a.TZ != b.TZ || a.EarlyTolerance != b.EarlyTolerance || a.MaxRuntime != b.MaxRuntime ||
+		a.RealertInterval != b.RealertInterval
+}
+
+func (tx *Tx) lockCheck(ctx context.Context, projectID, id string) (*nightjar.Check, error) {
+	return scanCheck(tx.tx.QueryRowContext(ctx, `SELECT `+checkColumns+` FROM checks WHERE id = $1 AND project_id = $2`+tx.db.dialect.forUpdate, id, projectID))
+}
+
+// DeleteCheck removes a check with its pings and flips.
+func (db *DB) DeleteCheck(ctx context.Context, projectID, id string) error {
+	return db.WithTx(ctx, func(tx *Tx) error {
+		c, err := tx.lockCheck(ctx, projectID, id)
+		if err != nil {
+			return err
+		}
+		if c.State.Status == nightjar.StatusDown {
+			// An open alert for a check that no longer exists would never resolve.
+			now := time.Now()
+			if err := tx.resolveAlert(ctx, c.ProjectID, heartbeat.DedupKey(c.ID), now); err != nil {
+				return err
+			}
+		}
+		_, err = tx.tx.ExecContext(ctx, `DELETE FROM checks WHERE id = $1`, id)
+		return err
+	})
+}
+
+// ChangeCheckState runs one of the heartbeat transitions (pause, resume) on
+// a check and records what it did.
+func (db *DB) ChangeCheckState(ctx context.Context, projectID, id string, now time.Time, fn func(c *nightjar.Check) (heartbeat.Outcome, error)) (*nightjar.Check, error) {
+	var out *nightjar.Check
+	err := db.WithTx(ctx, func(tx *Tx) error {
+		c, err := tx.lockCheck(ctx, projectID, id)
+		if err != nil {
+			return err
+		}
+		o, err := fn(c)
+		if err != nil {
+			return err
+		}
+		c.UpdatedAt = now.UTC().Truncate(time.Millisecond)
+		if err := tx.saveState(ctx, c); err != nil {
+			return err
+		}
+		if err := tx.recordOutcome(ctx, c, o, now); err != nil {
+			return err
+		}
+		out = c
+		return nil
+	})
+	return out, err
+}
+
+func (tx *Tx) saveState(ctx context.Context, c *nightjar.Check) error {
+	if _, err := tx.tx.ExecContext(ctx, updateStateSQL, stateArgs(c)...); err != nil {
+		return fmt.Errorf("save state of check %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// Flips returns a check's status changes, newest first.
+func (db *DB) Flips(ctx context.Context, checkID string, since time.Time, limit int) ([]*nightjar.Flip, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT check_id, created_at, from_status, to_status, reason FROM flips
+		WHERE check_id = $1 AND created_at >= $2 ORDER BY created_at DESC, id DESC LIMIT $3`, checkID, ms(since), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list flips: %w", err)
+	}
+	defer rows.Close()
+	out := []*nightjar.Flip{}
+	for rows.Next() {
+		var f nightjar.Flip
+		var at int64
+		if err := rows.Scan(&f.CheckID, &at, &f.From, &f.To, &f.Reason); err != nil {
+			return nil, fmt.Errorf("scan flip: %w", err)
+		}
+		f.CreatedAt = tm(at)
+		out = append(out, &f)
+	}
+	return out, rows.Err()
+}
+
+// CountChecksByStatus returns how many checks are in each status, across
+// all projects; the metrics endpoint reports it.
+func (db *DB) CountChecksByStatus(ctx context.Context) (map[string]int64, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT status, COUNT(*) FROM checks GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("count checks: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var s string
+		var n int64
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}

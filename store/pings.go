@@ -1,0 +1,250 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/heartbeat"
+)
+
+// PingRequest is one ping as received over HTTP, ready to be recorded. It
+// names its check either by CheckID or by PingKey and Slug.
+type PingRequest struct {
+	CheckID       string
+	PingKey, Slug string
+	// Create makes a missing slug-form check, as Healthchecks' ?create=1.
+	Create     bool
+	Kind       string // start, success, fail or log, from the URL
+	ExitStatus *int
+	At         time.Time
+	RID        string
+	Method     string
+	Scheme     string
+	RemoteAddr string
+	UA         string
+	Body       []byte
+	Metrics    map[string]float64
+}
+
+// PingResult is what recording a ping did.
+type PingResult struct {
+	CheckID string
+	Created bool
+	Err     error
+}
+
+// RecordPings records a batch of pings in one transaction (group commit):
+// the caller answers each ping only after this returns, so an acknowledged
+// ping is durable, and many pings share the cost of one commit. When the
+// batch transaction fails, each ping is retried alone, so one bad ping
+// cannot fail the others.
+func (db *DB) RecordPings(ctx context.Context, reqs []*PingRequest, keep int64) []PingResult {
+	results := make([]PingResult, len(reqs))
+	err := db.WithTx(ctx, func(tx *Tx) error {
+		for i, r := range reqs {
+			res, err := tx.recordPing(ctx, r, keep)
+			if err != nil && nightjar.ErrorCode(err) == nightjar.EINTERNAL {
+				return err
+			}
+			res.Err = err
+			results[i] = res
+		}
+		return nil
+	})
+	if err == nil || len(reqs) == 1 {
+		if err != nil {
+			results[0] = PingResult{Err: err}
+		}
+		return results
+	}
+	db.log.Warn("ping batch failed; recording one by one", "pings", len(reqs), "err", err)
+	for i, r := range reqs {
+		err := db.WithTx(ctx, func(tx *Tx) error {
+			res, err := tx.recordPing(ctx, r, keep)
+			results[i] = res
+			if nightjar.ErrorCode(err) == nightjar.EINTERNAL {
+				return err
+			}
+			results[i].Err = err
+			return nil
+		})
+		if err != nil {
+			results[i] = PingResult{Err: err}
+		}
+	}
+	return results
+}
+
+func (tx *Tx) resolvePingTarget(ctx context.Context, r *PingRequest) (*nightjar.Check, bool, error) {
+	if r.CheckID != "" {
+		c, err := scanCheck(tx.tx.QueryRowContext(ctx, `SELECT `+checkColumns+` FROM checks WHERE id = $1`+tx.db.dialect.forUpdate, r.CheckID))
+		return c, false, err
+	}
+	var projectID string
+	err := tx.tx.QueryRowContext(ctx, `SELECT id FROM projects WHERE ping_key = $1`, r.PingKey).Scan(&projectID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nightjar.Errorf(nightjar.ENOTFOUND, "not found")
+	} else if err != nil {
+		return nil, false, fmt.Errorf("find project by ping key: %w", err)
+	}
+	rows, err := tx.tx.QueryContext(ctx, `SELECT `+checkColumns+` FROM checks WHERE project_id = $1 AND slug = $2 ORDER BY created_at LIMIT 2`+tx.db.dialect.forUpdate, projectID, r.Slug)
+	if err != nil {
+		return nil, false, fmt.Errorf("find check by slug: %w", err)
+	}
+	var found []*nightjar.Check
+	for rows.Next() {
+		c, err := scanCheck(rows)
+		if err != nil {
+			rows.Close()
+			return nil, false, err
+		}
+		found = append(found, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	switch {
+	case len(found) > 1:
+		return nil, false, nightjar.Errorf(nightjar.ECONFLICT, "ambiguous slug")
+	case len(found) == 1:
+		return found[0], false, nil
+	case !r.Create:
+		return nil, false, nightjar.Errorf(nightjar.ENOTFOUND, "not found")
+	}
+	c := nightjar.NewCheck(projectID, r.Slug)
+	c.Slug = r.Slug
+	if err := tx.CreateCheck(ctx, c, r.At); err != nil {
+		return nil, false, err
+	}
+	return c, true, nil
+}
+
+func (tx *Tx) recordPing(ctx context.Context, r *PingRequest, keep int64) (PingResult, error) {
+	c, created, err := tx.resolvePingTarget(ctx, r)
+	if err != nil {
+		return PingResult{}, err
+	}
+	kind := r.Kind
+	if c.Methods == "POST" && r.Method != "POST" {
+		kind = nightjar.PingIgnored
+	}
+	in := heartbeat.PingInput{Kind: kind, At: r.At, RID: r.RID, ExitStatus: r.ExitStatus, Metrics: r.Metrics}
+	if r.RID != "" && (kind == nightjar.PingSuccess || kind == nightjar.PingFail) {
+		if r.RID == c.State.LastStartRID {
+			in.RunStart = c.State.LastStart
+		} else {
+			var at int64
+			err := tx.tx.QueryRowContext(ctx, `SELECT created_at FROM pings WHERE check_id = $1 AND rid = $2 AND kind = 'start' ORDER BY n DESC LIMIT 1`, c.ID, r.RID).Scan(&at)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return PingResult{}, fmt.Errorf("find start of run: %w", err)
+			}
+			in.RunStart = tm(at)
+		}
+	}
+	out := heartbeat.ApplyPing(c, in)
+	c.UpdatedAt = r.At
+	var exit any
+	if r.ExitStatus != nil {
+		exit = *r.ExitStatus
+	}
+	metrics := ""
+	if len(r.Metrics) > 0 {
+		metrics = jsonText(r.Metrics)
+	}
+	body := r.Body
+	if body == nil {
+		body = []byte{}
+	}
+	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO pings (check_id, n, kind, created_at, scheme, remote_addr, method, ua, rid, exit_status, duration_ms, body, metrics, note)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		c.ID, c.State.NPings, out.Kind, ms(r.At), r.Scheme, r.RemoteAddr, r.Method, r.UA, r.RID, exit,
+		dms(out.Duration), body, metrics, out.Note); err != nil {
+		return PingResult{}, fmt.Errorf("insert ping: %w", err)
+	}
+	if keep > 0 && c.State.NPings > keep && c.State.NPings%50 == 0 {
+		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM pings WHERE check_id = $1 AND n <= $2`, c.ID, c.State.NPings-keep); err != nil {
+			return PingResult{}, fmt.Errorf("prune pings: %w", err)
+		}
+	}
+	if err := tx.saveState(ctx, c); err != nil {
+		return PingResult{}, err
+	}
+	if err := tx.recordOutcome(ctx, c, out, r.At); err != nil {
+		return PingResult{}, err
+	}
+	return PingResult{CheckID: c.ID, Created: created}, nil
+}
+
+const pingColumns = `check_id, n, kind, created_at, scheme, remote_addr, method, ua, rid, exit_status, duration_ms, metrics, note`
+
+// Pings returns a check's pings, newest first, without bodies.
+func (db *DB) Pings(ctx context.Context, checkID string, limit int) ([]*nightjar.Ping, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+pingColumns+`, LENGTH(body) FROM pings WHERE check_id = $1 ORDER BY n DESC LIMIT $2`, checkID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list pings: %w", err)
+	}
+	defer rows.Close()
+	out := []*nightjar.Ping{}
+	for rows.Next() {
+		p, err := scanPing(rows, nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// PingWithBody returns one ping of a check with its body.
+func (db *DB) PingWithBody(ctx context.Context, checkID string, n int64) (*nightjar.Ping, error) {
+	var body []byte
+	p, err := scanPing(db.r.QueryRowContext(ctx, `SELECT `+pingColumns+`, body FROM pings WHERE check_id = $1 AND n = $2`, checkID, n), &body)
+	if err != nil {
+		return nil, err
+	}
+	p.Body = body
+	return p, nil
+}
+
+// scanPing scans a ping row whose last column is either the body length
+// (body == nil) or the body itself.
+func scanPing(row rowScanner, body *[]byte) (*nightjar.Ping, error) {
+	var p nightjar.Ping
+	var at, dur int64
+	var exit sql.NullInt64
+	var metrics string
+	var last any = new(int64)
+	if body != nil {
+		last = body
+	}
+	err := row.Scan(&p.CheckID, &p.N, &p.Kind, &at, &p.Scheme, &p.RemoteAddr, &p.Method, &p.UA, &p.RID, &exit, &dur, &metrics, &p.Note, last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nightjar.Errorf(nightjar.ENOTFOUND, "ping not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("scan ping: %w", err)
+	}
+	p.CreatedAt, p.Duration = tm(at), tdur(dur)
+	if exit.Valid {
+		e := int(exit.Int64)
+		p.ExitStatus = &e
+	}
+	if metrics != "" {
+		if err := jsonUnmarshal(metrics, &p.Metrics); err != nil {
+			return nil, err
+		}
+	}
+	if n, ok := last.(*int64); ok {
+		p.BodySize = *n
+	} else {
+		p.BodySize = int64(len(*body))
+	}
+	return &p, nil
+}

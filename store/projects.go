@@ -1,0 +1,230 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nightjar-dev/nightjar"
+)
+
+// NewID returns a new random identifier (a lowercase UUID, as Healthchecks
+// uses for checks).
+func NewID() string { return uuid.NewString() }
+
+// randomToken returns n random bytes encoded as lowercase base32 without
+// padding: URL-safe and easy to copy.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+// HashAPIKey returns the stored form of an API key. Keys are long random
+// strings, so a fast hash is enough; a slow KDF is for passwords.
+func HashAPIKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateProject stores a new project, giving it an id and a ping key.
+func (db *DB) CreateProject(ctx context.Context, p *nightjar.Project, now time.Time) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if p.ID == "" {
+		p.ID = NewID()
+	}
+	if p.PingKey == "" {
+		p.PingKey = randomToken(15)
+	}
+	p.CreatedAt = now.UTC().Truncate(time.Millisecond)
+	_, err := db.w.ExecContext(ctx, `INSERT INTO projects (id, name, ping_key, created_at) VALUES ($1, $2, $3, $4)`,
+		p.ID, p.Name, p.PingKey, ms(p.CreatedAt))
+	if isUniqueViolation(err) {
+		return nightjar.Errorf(nightjar.ECONFLICT, "a project with this id or ping key exists")
+	} else if err != nil {
+		return fmt.Errorf("insert project: %w", err)
+	}
+	return nil
+}
+
+// Project returns a project by id.
+func (db *DB) Project(ctx context.Context, id string) (*nightjar.Project, error) {
+	return scanProject(db.r.QueryRowContext(ctx, `SELECT id, name, ping_key, created_at FROM projects WHERE id = $1`, id))
+}
+
+// ProjectByName returns a project by its name.
+func (db *DB) ProjectByName(ctx context.Context, name string) (*nightjar.Project, error) {
+	return scanProject(db.r.QueryRowContext(ctx, `SELECT id, name, ping_key, created_at FROM projects WHERE name = $1 ORDER BY created_at LIMIT 1`, name))
+}
+
+// Projects lists all projects, oldest first.
+func (db *DB) Projects(ctx context.Context) ([]*nightjar.Project, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, name, ping_key, created_at FROM projects ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list projects: %w", err)
+	}
+	defer rows.Close()
+	var out []*nightjar.Project
+	for rows.Next() {
+		p, err := scanProject(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// UpdateProject changes a project's name.
+func (db *DB) UpdateProject(ctx context.Context, p *nightjar.Project) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	res, err := db.w.ExecContext(ctx, `UPDATE projects SET name = $1 WHERE id = $2`, p.Name, p.ID)
+	if err != nil {
+		return fmt.Errorf("update project: %w", err)
+	}
+	return mustAffect(res, "project")
+}
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanProject(row rowScanner) (*nightjar.Project, error) {
+	var p nightjar.Project
+	var created int64
+	if err := row.Scan(&p.ID, &p.Name, &p.PingKey, &created); errors.Is(err, sql.ErrNoRows) {
+		return nil, nightjar.Errorf(nightjar.ENOTFOUND, "project not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("scan project: %w", err)
+	}
+	p.CreatedAt = tm(created)
+	return &p, nil
+}
+
+func mustAffect(res sql.Result, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("rows affected: %w", err)
+	}
+	if n == 0 {
+		return nightjar.Errorf(nightjar.ENOTFOUND, "%s not found", what)
+	}
+	return nil
+}
+
+// CreateAPIKey stores a key. If secret is empty a new random one is made.
+// The secret is returned once and only its hash is kept.
+func (db *DB) CreateAPIKey(ctx context.Context, k *nightjar.APIKey, secret string, now time.Time) (string, error) {
+	if err := k.Validate(); err != nil {
+		return "", err
+	}
+	if secret == "" {
+		secret = "nj_" + randomToken(20)
+	}
+	if len(secret) < 16 {
+		return "", nightjar.FieldError("key", "must be at least 16 characters")
+	}
+	if k.ID == "" {
+		k.ID = NewID()
+	}
+	k.Hash = HashAPIKey(secret)
+	k.Prefix = secret[:min(len(secret), 7)]
+	k.CreatedAt = now.UTC().Truncate(time.Millisecond)
+	_, err := db.w.ExecContext(ctx, `INSERT INTO api_keys (id, project_id, name, scope, prefix, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		k.ID, k.ProjectID, k.Name, string(k.Scope), k.Prefix, k.Hash, ms(k.CreatedAt))
+	if isUniqueViolation(err) {
+		return "", nightjar.Errorf(nightjar.ECONFLICT, "this API key exists already")
+	} else if err != nil {
+		return "", fmt.Errorf("insert api key: %w", err)
+	}
+	return secret, nil
+}
+
+// APIKeyBySecret finds the live key whose hash matches secret.
+func (db *DB) APIKeyBySecret(ctx context.Context, secret string) (*nightjar.APIKey, error) {
+	var k nightjar.APIKey
+	var scope string
+	var created, used int64
+	err := db.r.QueryRowContext(ctx, `SELECT id, project_id, name, scope, prefix, hash, created_at, last_used_at FROM api_keys WHERE hash = $1 AND revoked_at = 0`,
+		HashAPIKey(secret)).Scan(&k.ID, &k.ProjectID, &k.Name, &scope, &k.Prefix, &k.Hash, &created, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nightjar.Errorf(nightjar.ENOTFOUND, "api key not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("find api key: %w", err)
+	}
+	k.Scope, k.CreatedAt, k.LastUsedAt = nightjar.Scope(scope), tm(created), tm(used)
+	return &k, nil
+}
+
+// APIKeys lists a project's live keys.
+func (db *DB) APIKeys(ctx context.Context, projectID string) ([]*nightjar.APIKey, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, project_id, name, scope, prefix, created_at, last_used_at FROM api_keys WHERE project_id = $1 AND revoked_at = 0 ORDER BY created_at, id`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	defer rows.Close()
+	var out []*nightjar.APIKey
+	for rows.Next() {
+		var k nightjar.APIKey
+		var scope string
+		var created, used int64
+		if err := rows.Scan(&k.ID, &k.ProjectID, &k.Name, &scope, &k.Prefix, &created, &used); err != nil {
+			return nil, fmt.Errorf("scan api key: %w", err)
+		}
+		k.Scope, k.CreatedAt, k.LastUsedAt = nightjar.Scope(scope), tm(created), tm(used)
+		out = append(out, &k)
+	}
+	return out, rows.Err()
+}
+
+// TouchAPIKey records that a key was used. It writes at most once a minute
+// per key so busy API clients do not turn reads into writes.
+func (db *DB) TouchAPIKey(ctx context.Context, k *nightjar.APIKey, now time.Time) error {
+	if now.Sub(k.LastUsedAt) < time.Minute {
+		return nil
+	}
+	_, err := db.w.ExecContext(ctx, `UPDATE api_keys SET last_used_at = $1 WHERE id = $2`, ms(now), k.ID)
+	return err
+}
+
+// RevokeAPIKey revokes a project's key.
+func (db *DB) RevokeAPIKey(ctx context.Context, projectID, id string, now time.Time) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND project_id = $3 AND revoked_at = 0`, ms(now), id, projectID)
+	if err != nil {
+		return fmt.Errorf("revoke api key: %w", err)
+	}
+	return mustAffect(res, "api key")
+}
+
+// EnsureAPIKey makes sure the project has a live key with this secret and
+// scope; config files and NIGHTJAR_BOOTSTRAP_API_KEY use it. It reports
+// whether a key was created.
+func (db *DB) EnsureAPIKey(ctx context.Context, projectID, name string, scope nightjar.Scope, secret string, now time.Time) (bool, error) {
+	k, err := db.APIKeyBySecret(ctx, secret)
+	if err == nil {
+		if k.ProjectID != projectID {
+			return false, nightjar.Errorf(nightjar.ECONFLICT, "api key %q belongs to another project", name)
+		}
+		if k.Scope != scope || k.Name != name {
+			_, err := db.w.ExecContext(ctx, `UPDATE api_keys SET scope = $1, name = $2 WHERE id = $3`, string(scope), name, k.ID)
+			return false, err
+		}
+		return false, nil
+	} else if nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
+		return false, err
+	}
+	_, err = db.CreateAPIKey(ctx, &nightjar.APIKey{ProjectID: projectID, Name: name, Scope: scope}, secret, now)
+	return err == nil, err
+}

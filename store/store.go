@@ -1,0 +1,238 @@
+// Package store persists Nightjar's state in SQLite (the embedded default)
+// or PostgreSQL (for scale and several replicas), from one code base. The
+// dialect differences are few and live in dialect.go; every query is
+// written once with $N placeholders, which both drivers accept.
+//
+// Public methods own their transaction. State changes and the outbox rows
+// they cause are written in the same commit, so a notification that was
+// decided is never lost.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing/fstest"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // SQLite driver (registers "sqlite")
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Options tune how a database is opened.
+type Options struct {
+	// Synchronous is SQLite's synchronous setting: "FULL" (the default)
+	// survives power loss, "NORMAL" survives a killed process but not a
+	// power cut.
+	Synchronous string
+	Logger      *slog.Logger
+}
+
+// DB is an open Nightjar database.
+type DB struct {
+	// w takes writes (one connection on SQLite, which has one writer);
+	// r serves reads. On PostgreSQL both are the same pool.
+	w, r    *sql.DB
+	dialect dialect
+	log     *slog.Logger
+}
+
+// Open opens (creating if needed) the database named by dsn and applies
+// migrations. A dsn starting with postgres:// or postgresql:// is
+// PostgreSQL; anything else is a SQLite file path.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	db := &DB{log: opts.Logger}
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		db.dialect = postgres
+		if db.w, err = sql.Open("pgx", dsn); err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		db.w.SetMaxOpenConns(20)
+		db.w.SetMaxIdleConns(20)
+		db.w.SetConnMaxIdleTime(5 * time.Minute)
+		db.r = db.w
+	} else {
+		db.dialect = sqlite
+		if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		sync := opts.Synchronous
+		if sync == "" {
+			sync = "FULL"
+		}
+		if sync != "FULL" && sync != "NORMAL" {
+			return nil, fmt.Errorf("sqlite synchronous must be FULL or NORMAL, not %q", sync)
+		}
+		q := url.Values{}
+		for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(" + sync + ")"} {
+			q.Add("_pragma", p)
+		}
+		wq := url.Values{"_txlock": {"immediate"}}
+		for k, v := range q {
+			wq[k] = v
+		}
+		if db.w, err = sql.Open("sqlite", "file:"+dsn+"?"+wq.Encode()); err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		db.w.SetMaxOpenConns(1)
+		db.w.SetConnMaxIdleTime(0)
+		db.w.SetConnMaxLifetime(0)
+		if db.r, err = sql.Open("sqlite", "file:"+dsn+"?"+q.Encode()); err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		db.r.SetMaxOpenConns(8)
+		db.r.SetMaxIdleConns(8)
+	}
+	if err := db.w.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	var errs []error
+	if db.r != nil && db.r != db.w {
+		errs = append(errs, db.r.Close())
+	}
+	if db.w != nil {
+		errs = append(errs, db.w.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Dialect names the database in use: "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.dialect.name }
+
+// Ping checks the database answers; /readyz uses it.
+func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }
+
+// migrationFiles renders the embedded migrations for one dialect.
+func migrationFiles(d dialect) (fs.FS, error) {
+	out := fstest.MapFS{}
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		b, err := fs.ReadFile(migrationFS, "migrations/"+e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out[e.Name()] = &fstest.MapFile{Data: []byte(d.render(string(b))), Mode: 0o444}
+	}
+	return out, nil
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	fsys, err := migrationFiles(db.dialect)
+	if err != nil {
+		return fmt.Errorf("read migrations: %w", err)
+	}
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	gd := goose.DialectSQLite3
+	if db.dialect.name == "postgres" {
+		gd = goose.DialectPostgres
+		// Several replicas may start at once; one migrates, the others wait.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return fmt.Errorf("migration lock: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(gd, db.w, fsys, opts...)
+	if err != nil {
+		return fmt.Errorf("load migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("apply migrations: %w", err)
+	}
+	for _, r := range res {
+		db.log.Info("applied migration", "version", r.Source.Version, "duration", r.Duration)
+	}
+	return nil
+}
+
+// Tx is a write transaction handed to WithTx callers, so an engine module
+// can change state and write its outbox rows in one commit.
+type Tx struct {
+	tx *sql.Tx
+	db *DB
+}
+
+// WithTx runs fn in a write transaction, committing if it returns nil. On
+// PostgreSQL a serialization failure or deadlock is retried a few times.
+func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = db.withTxOnce(ctx, fn)
+		if err == nil || !db.dialect.retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func (db *DB) withTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{tx: sqlTx, db: db}
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// ms converts a time to the stored form: Unix milliseconds, 0 for none.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// tm converts a stored time back.
+func tm(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+// dms and tdur convert durations to and from milliseconds.
+func dms(d time.Duration) int64  { return d.Milliseconds() }
+func tdur(v int64) time.Duration { return time.Duration(v) * time.Millisecond }

@@ -1,0 +1,456 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/store"
+	"github.com/nightjar-dev/nightjar/store/storetest"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func newProject(t *testing.T, db *store.DB, name string) *nightjar.Project {
+	t.Helper()
+	p := &nightjar.Project{Name: name}
+	if err := db.CreateProject(context.Background(), p, t0); err != nil {
+		t.Fatalf("create project: %v", err)
+	}
+	return p
+}
+
+func newCheck(t *testing.T, db *store.DB, p *nightjar.Project, slug string, mod func(c *nightjar.Check)) *nightjar.Check {
+	t.Helper()
+	c := nightjar.NewCheck(p.ID, slug)
+	c.Timeout, c.Grace = time.Hour, 10*time.Minute
+	if mod != nil {
+		mod(c)
+	}
+	if err := db.CreateCheck(context.Background(), c, t0); err != nil {
+		t.Fatalf("create check: %v", err)
+	}
+	return c
+}
+
+func ping(t *testing.T, db *store.DB, req *store.PingRequest) store.PingResult {
+	t.Helper()
+	if req.Method == "" {
+		req.Method = "POST"
+	}
+	return db.RecordPings(context.Background(), []*store.PingRequest{req}, 0)[0]
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := nightjar.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+}
+
+func TestProjectsAndAPIKeys(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := newProject(t, db, "Alpha")
+		if p.PingKey == "" || p.ID == "" {
+			t.Fatal("project got no id or ping key")
+		}
+		got, err := db.Project(ctx, p.ID)
+		if err != nil || got.Name != "Alpha" || got.PingKey != p.PingKey || !got.CreatedAt.Equal(t0) {
+			t.Fatalf("Project = %+v, %v", got, err)
+		}
+		_, err = db.Project(ctx, "nope")
+		wantCode(t, err, nightjar.ENOTFOUND)
+		wantCode(t, db.CreateProject(ctx, &nightjar.Project{Name: ""}, t0), nightjar.EINVALID)
+
+		secret, err := db.CreateAPIKey(ctx, &nightjar.APIKey{ProjectID: p.ID, Name: "ci", Scope: nightjar.ScopeReadOnly}, "", t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := db.APIKeyBySecret(ctx, secret)
+		if err != nil || k.Scope != nightjar.ScopeReadOnly || k.ProjectID != p.ID {
+			t.Fatalf("APIKeyBySecret = %+v, %v", k, err)
+		}
+		if k.Hash == secret || k.Hash != store.HashAPIKey(secret) {
+			t.Fatal("key is not stored hashed")
+		}
+		_, err = db.APIKeyBySecret(ctx, secret+"x")
+		wantCode(t, err, nightjar.ENOTFOUND)
+
+		// EnsureAPIKey is idempotent and reports creation once.
+		for i, want := range []bool{true, false} {
+			created, err := db.EnsureAPIKey(ctx, p.ID, "boot", nightjar.ScopeReadWrite, "bootstrap-key-0123456789", t0)
+			if err != nil || created != want {
+				t.Fatalf("EnsureAPIKey #%d = %v, %v; want %v", i, created, err, want)
+			}
+		}
+		other := newProject(t, db, "Beta")
+		_, err = db.EnsureAPIKey(ctx, other.ID, "boot", nightjar.ScopeReadWrite, "bootstrap-key-0123456789", t0)
+		wantCode(t, err, nightjar.ECONFLICT)
+
+		if err := db.RevokeAPIKey(ctx, other.ID, k.ID, t0); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
+			t.Fatalf("revoking another project's key: %v", err)
+		}
+		if err := db.RevokeAPIKey(ctx, p.ID, k.ID, t0); err != nil {
+			t.Fatal(err)
+		}
+		_, err = db.APIKeyBySecret(ctx, secret)
+		wantCode(t, err, nightjar.ENOTFOUND)
+	})
+}
+
+func TestCheckCRUDAndIsolation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a, b := newProject(t, db, "A"), newProject(t, db, "B")
+		c := newCheck(t, db, a, "backup", func(c *nightjar.Check) {
+			c.Tags = []string{"prod", "db"}
+			c.MetricRules = []string{"bytes > 0"}
+		})
+		newCheck(t, db, a, "report", func(c *nightjar.Check) { c.Tags = []string{"prod"} })
+
+		got, err := db.Check(ctx, a.ID, c.ID)
+		if err != nil || got.Name != "backup" || got.Timeout != time.Hour || len(got.Tags) != 2 || got.MetricRules[0] != "bytes > 0" {
+			t.Fatalf("Check = %+v, %v", got, err)
+		}
+		_, err = db.Check(ctx, b.ID, c.ID)
+		wantCode(t, err, nightjar.ENOTFOUND)
+
+		list, err := db.Checks(ctx, a.ID, store.CheckFilter{Tags: []string{"prod"}})
+		if err != nil || len(list) != 2 {
+			t.Fatalf("by tag prod: %d checks, %v", len(list), err)
+		}
+		list, _ = db.Checks(ctx, a.ID, store.CheckFilter{Tags: []string{"prod", "db"}})
+		if len(list) != 1 || list[0].ID != c.ID {
+			t.Fatalf("by tags prod+db: %d checks", len(list))
+		}
+		list, _ = db.Checks(ctx, b.ID, store.CheckFilter{})
+		if len(list) != 0 {
+			t.Fatalf("project B sees %d checks of A", len(list))
+		}
+
+		_, err = db.UpdateCheck(ctx, a.ID, c.ID, t0, func(c *nightjar.Check) error { c.Grace = time.Second; return nil })
+		wantCode(t, err, nightjar.EINVALID)
+		_, err = db.UpdateCheck(ctx, b.ID, c.ID, t0, func(c *nightjar.Check) error { return nil })
+		wantCode(t, err, nightjar.ENOTFOUND)
+		up, err := db.UpdateCheck(ctx, a.ID, c.ID, t0.Add(time.Minute), func(c *nightjar.Check) error {
+			c.Kind, c.Schedule, c.TZ = nightjar.KindCron, "0 2 * * *", "Europe/Berlin"
+			return nil
+		})
+		if err != nil || up.Kind != nightjar.KindCron || up.TZ != "Europe/Berlin" {
+			t.Fatalf("UpdateCheck = %+v, %v", up, err)
+		}
+
+		wantCode(t, db.DeleteCheck(ctx, b.ID, c.ID), nightjar.ENOTFOUND)
+		if err := db.DeleteCheck(ctx, a.ID, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = db.Check(ctx, a.ID, c.ID)
+		wantCode(t, err, nightjar.ENOTFOUND)
+	})
+}
+
+func TestPingForms(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := newProject(t, db, "P")
+		c := newCheck(t, db, p, "nightly", nil)
+
+		res := ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0, Body: []byte("hello"), UA: "curl"})
+		if res.Err != nil || res.CheckID != c.ID || res.Created {
+			t.Fatalf("uuid ping: %+v", res)
+		}
+		res = ping(t, db, &store.PingRequest{PingKey: p.PingKey, Slug: "nightly", Kind: nightjar.PingLog, At: t0.Add(time.Second)})
+		if res.Err != nil || res.CheckID != c.ID {
+			t.Fatalf("slug ping: %+v", res)
+		}
+		res = ping(t, db, &store.PingRequest{PingKey: p.PingKey, Slug: "missing", Kind: nightjar.PingSuccess, At: t0})
+		wantCode(t, res.Err, nightjar.ENOTFOUND)
+		res = ping(t, db, &store.PingRequest{PingKey: "wrongkey", Slug: "nightly", Kind: nightjar.PingSuccess, At: t0})
+		wantCode(t, res.Err, nightjar.ENOTFOUND)
+		res = ping(t, db, &store.PingRequest{CheckID: "00000000-0000-0000-0000-000000000000", Kind: nightjar.PingSuccess, At: t0})
+		wantCode(t, res.Err, nightjar.ENOTFOUND)
+
+		res = ping(t, db, &store.PingRequest{PingKey: p.PingKey, Slug: "fresh", Create: true, Kind: nightjar.PingSuccess, At: t0})
+		if res.Err != nil || !res.Created {
+			t.Fatalf("create=1: %+v", res)
+		}
+		res = ping(t, db, &store.PingRequest{PingKey: p.PingKey, Slug: "fresh", Create: true, Kind: nightjar.PingSuccess, At: t0})
+		if res.Err != nil || res.Created {
+			t.Fatalf("second create=1 ping must not create: %+v", res)
+		}
+
+		newCheck(t, db, p, "dup", nil)
+		newCheck(t, db, p, "dup", nil)
+		res = ping(t, db, &store.PingRequest{PingKey: p.PingKey, Slug: "dup", Kind: nightjar.PingSuccess, At: t0})
+		wantCode(t, res.Err, nightjar.ECONFLICT)
+
+		pings, err := db.Pings(ctx, c.ID, 10)
+		if err != nil || len(pings) != 2 {
+			t.Fatalf("Pings = %d, %v", len(pings), err)
+		}
+		if pings[0].N != 2 || pings[0].Kind != nightjar.PingLog || pings[1].N != 1 || pings[1].UA != "curl" || pings[1].BodySize != 5 {
+			t.Fatalf("pings newest first: %+v %+v", pings[0], pings[1])
+		}
+		withBody, err := db.PingWithBody(ctx, c.ID, 1)
+		if err != nil || string(withBody.Body) != "hello" {
+			t.Fatalf("PingWithBody = %q, %v", withBody.Body, err)
+		}
+		got, _ := db.Check(ctx, p.ID, c.ID)
+		if got.State.Status != nightjar.StatusUp || got.State.NPings != 2 || !got.State.ExpectedAt.Equal(t0.Add(time.Hour)) {
+			t.Fatalf("state after pings: %+v", got.State)
+		}
+	})
+}
+
+func TestPostOnlyAndRunDuration(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := newProject(t, db, "P")
+		c := newCheck(t, db, p, "job", func(c *nightjar.Check) { c.Methods = "POST" })
+		ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0, Method: "GET"})
+		got, _ := db.Check(ctx, p.ID, c.ID)
+		if got.State.Status != nightjar.StatusNew {
+			t.Fatalf("GET on POST-only check changed status to %s", got.State.Status)
+		}
+		rid1, rid2 := "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+		ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingStart, RID: rid1, At: t0.Add(time.Minute)})
+		ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingStart, RID: rid2, At: t0.Add(2 * time.Minute)})
+		ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, RID: rid1, At: t0.Add(5 * time.Minute)})
+		pings, _ := db.Pings(ctx, c.ID, 10)
+		if pings[3].Kind != nightjar.PingIgnored {
+			t.Fatalf("first ping kind = %s, want ign", pings[3].Kind)
+		}
+		if pings[0].Duration != 4*time.Minute {
+			t.Fatalf("run rid1 duration = %s, want 4m (matched by rid, not the newer start)", pings[0].Duration)
+		}
+	})
+}
+
+func TestDeadlinesAlertsAndOutbox(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := newProject(t, db, "P")
+		ch := &nightjar.Channel{ProjectID: p.ID, Kind: nightjar.ChannelWebhook, Name: "hook", Config: nightjar.ChannelConfig{URL: "http://example.com/hook"}}
+		if err := db.CreateChannel(ctx, ch, t0); err != nil {
+			t.Fatal(err)
+		}
+		c := newCheck(t, db, p, "job", nil)
+		ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0})
+
+		step := func(at time.Time) int {
+			n, err := db.ProcessDueChecks(ctx, at, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := step(t0.Add(59 * time.Minute)); n != 0 {
+			t.Fatalf("%d checks due before their deadline", n)
+		}
+		if n := step(t0.Add(time.Hour)); n != 1 {
+			t.Fatalf("due at deadline: %d", n)
+		}
+		got, _ := db.Check(ctx, p.ID, c.ID)
+		if got.State.Status != nightjar.StatusLate {
+			t.Fatalf("status %s, want late", got.State.Status)
+		}
+		step(t0.Add(70 * time.Minute))
+		got, _ = db.Check(ctx, p.ID, c.ID)
+		if got.State.Status != nightjar.StatusDown {
+			t.Fatalf("status %s, want down", got.State.Status)
+		}
+		alerts, _ := db.Alerts(ctx, p.ID)
+		if len(alerts) != 1 || alerts[0].Status != nightjar.AlertFiring || alerts[0].DedupKey != "check:"+c.ID {
+			t.Fatalf("alerts = %+v", alerts)
+		}
+		if n := step(t0.Add(5 * time.Hour)); n != 0 {
+			t.Fatalf("down check without re-alert still due: %d", n)
+		}
+
+		items, err := db.ClaimOutbox(ctx, t0.Add(71*time.Minute), time.Minute, 10)
+		if err != nil || len(items) != 1 || items[0].Event != "alert.firing" || items[0].Channel.ID != ch.ID || items[0].Attempts != 1 {
+			t.Fatalf("claim = %+v, %v", items, err)
+		}
+		again, _ := db.ClaimOutbox(ctx, t0.Add(71*time.Minute), time.Minute, 10)
+		if len(again) != 0 {
+			t.Fatal("a leased notification was claimed twice")
+		}
+		// The lease runs out (the sender died): it is claimed again.
+		again, _ = db.ClaimOutbox(ctx, t0.Add(73*time.Minute), time.Minute, 10)
+		if len(again) != 1 || again[0].Attempts != 2 {
+			t.Fatalf("after lease expiry: %+v", again)
+		}
+		if err := db.FinishOutbox(ctx, again[0].ID, t0.Add(73*time.Minute), fmt.Errorf("503"), t0.Add(80*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := db.OutboxDepth(ctx); n != 1 {
+			t.Fatalf("outbox depth %d, want 1", n)
+		}
+		if items, _ := db.ClaimOutbox(ctx, t0.Add(79*time.Minute), time.Minute, 10); len(items) != 0 {
+			t.Fatal("claimed before its retry time")
+		}
+		items, _ = db.ClaimOutbox(ctx, t0.Add(80*time.Minute), time.Minute, 10)
+		if len(items) != 1 {
+			t.Fatal("not claimed at its retry time")
+		}
+		if err := db.FinishOutbox(ctx, items[0].ID, t0.Add(80*time.Minute), nil, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		entry, err := db.OutboxEntry(ctx, p.ID, items[0].ID)
+		if err != nil || entry.Status != store.OutboxSent || entry.Attempts != 3 {
+			t.Fatalf("entry = %+v, %v", entry, err)
+		}
+
+		// Coming back up resolves the alert and notifies.
+		ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0.Add(90 * time.Minute)})
+		alerts, _ = db.Alerts(ctx, p.ID)
+		if alerts[0].Status != nightjar.AlertResolved {
+			t.Fatalf("alert after recovery: %s", alerts[0].Status)
+		}
+		items, _ = db.ClaimOutbox(ctx, t0.Add(91*time.Minute), time.Minute, 10)
+		if len(items) != 1 || items[0].Event != "alert.resolved" {
+			t.Fatalf("resolve notification: %+v", items)
+		}
+		flips, _ := db.Flips(ctx, c.ID, time.Time{}, 10)
+		var seq []string
+		for i := len(flips) - 1; i >= 0; i-- {
+			seq = append(seq, flips[i].To)
+		}
+		if fmt.Sprint(seq) != "[up late down up]" {
+			t.Fatalf("flips = %v", seq)
+		}
+	})
+}
+
+// Two workers claiming at once never get the same notification.
+func TestOutboxConcurrentClaims(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := newProject(t, db, "P")
+		ch := &nightjar.Channel{ProjectID: p.ID, Kind: nightjar.ChannelWebhook, Name: "hook", Config: nightjar.ChannelConfig{URL: "http://example.com/hook"}}
+		if err := db.CreateChannel(ctx, ch, t0); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 40; i++ {
+			if _, err := db.EnqueueTest(ctx, ch, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var mu sync.Mutex
+		seen := map[string]int{}
+		var wg sync.WaitGroup
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 10; i++ {
+					items, err := db.ClaimOutbox(ctx, t0, time.Hour, 3)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					for _, it := range items {
+						seen[it.ID]++
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if len(seen) != 40 {
+			t.Fatalf("claimed %d distinct notifications, want 40", len(seen))
+		}
+		for id, n := range seen {
+			if n != 1 {
+				t.Fatalf("notification %s claimed %d times", id, n)
+			}
+		}
+	})
+}
+
+func TestRecoverFromGap(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := newProject(t, db, "P")
+		c := newCheck(t, db, p, "job", nil)
+		later := newCheck(t, db, p, "later", func(c *nightjar.Check) { c.Timeout = 48 * time.Hour })
+		ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0})
+		ping(t, db, &store.PingRequest{CheckID: later.ID, Kind: nightjar.PingSuccess, At: t0})
+		// Nightjar was last alive at t0+10m and restarts at t0+3h: the
+		// check's deadline (t0+1h) and down time (t0+1h10m) fell in the gap.
+		if err := db.TouchAlive(ctx, t0.Add(10*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		aliveAt, _ := db.AliveAt(ctx)
+		restart := t0.Add(3 * time.Hour)
+		g, err := db.RecoverFromGap(ctx, aliveAt, restart, 15*time.Second)
+		if err != nil || g.ChecksAdjusted != 1 {
+			t.Fatalf("RecoverFromGap = %+v, %v", g, err)
+		}
+		got, _ := db.Check(ctx, p.ID, c.ID)
+		if !got.State.NextDeadline.Equal(restart.Add(c.Grace)) {
+			t.Fatalf("deadline %s, want restart+grace %s", got.State.NextDeadline, restart.Add(c.Grace))
+		}
+		if n, _ := db.ProcessDueChecks(ctx, restart.Add(time.Second), 10); n != 0 {
+			t.Fatalf("%d checks alerted right after restart", n)
+		}
+		db.ProcessDueChecks(ctx, restart.Add(c.Grace), 10)
+		got, _ = db.Check(ctx, p.ID, c.ID)
+		if got.State.Status != nightjar.StatusDown {
+			t.Fatalf("after the fresh grace period status is %s, want down", got.State.Status)
+		}
+		gaps, _ := db.Gaps(ctx, 10)
+		if len(gaps) != 1 || !gaps[0].StartedAt.Equal(aliveAt) || gaps[0].ChecksAdjusted != 1 {
+			t.Fatalf("gaps = %+v", gaps)
+		}
+	})
+}
+
+func TestPingBatcherConcurrent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := newProject(t, db, "P")
+		var checks []*nightjar.Check
+		for i := 0; i < 5; i++ {
+			checks = append(checks, newCheck(t, db, p, fmt.Sprintf("c%d", i), nil))
+		}
+		var batches []int
+		var mu sync.Mutex
+		b := db.NewPingBatcher(0, func(n int) { mu.Lock(); batches = append(batches, n); mu.Unlock() })
+		var wg sync.WaitGroup
+		const per = 40
+		for _, c := range checks {
+			for i := 0; i < per; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res := b.Submit(ctx, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0, Method: "GET"})
+					if res.Err != nil {
+						t.Error(res.Err)
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		b.Close()
+		for _, c := range checks {
+			got, _ := db.Check(ctx, p.ID, c.ID)
+			if got.State.NPings != per {
+				t.Fatalf("check %s has %d pings, want %d", c.Slug, got.State.NPings, per)
+			}
+			pings, _ := db.Pings(ctx, c.ID, 1000)
+			if len(pings) != per || pings[0].N != per {
+				t.Fatalf("stored %d pings, newest n=%d", len(pings), pings[0].N)
+			}
+		}
+		if res := b.Submit(ctx, &store.PingRequest{CheckID: checks[0].ID}); res.Err != store.ErrBatcherClosed {
+			t.Fatalf("submit after close: %v", res.Err)
+		}
+		t.Logf("batch sizes: %v", batches)
+	})
+}

@@ -1,0 +1,104 @@
+// Package storetest opens real databases for tests: SQLite in a temporary
+// directory always, and PostgreSQL when one is reachable (in CI it must
+// be). Each PostgreSQL test gets a schema of its own, dropped afterwards,
+// so tests never see each other's rows.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
+	"github.com/nightjar-dev/nightjar/store"
+)
+
+// DefaultPostgresURL is used when NIGHTJAR_TEST_POSTGRES_URL is not set.
+const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// PostgresURL returns a URL of a fresh, empty schema on the test
+// PostgreSQL server, or "" (after t.Skip outside CI, t.Fatal in CI) when
+// none answers.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("NIGHTJAR_TEST_POSTGRES_URL")
+	if base == "" {
+		base = DefaultPostgresURL
+	}
+	if base == "off" {
+		t.Skip("PostgreSQL tests disabled (NIGHTJAR_TEST_POSTGRES_URL=off)")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := admin.PingContext(ctx); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("PostgreSQL at %s is required in CI: %v", base, err)
+		}
+		t.Skipf("PostgreSQL not reachable at %s: %v", base, err)
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "nj_test_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			t.Logf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", base, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// SQLitePath returns a database file path in a temporary directory.
+func SQLitePath(t testing.TB) string {
+	t.Helper()
+	return filepath.Join(t.TempDir(), "nightjar.db")
+}
+
+// Open opens a database of the named dialect ("sqlite" or "postgres") for
+// the test and closes it at the end.
+func Open(t testing.TB, dialect string) *store.DB {
+	t.Helper()
+	dsn := SQLitePath(t)
+	if dialect == "postgres" {
+		dsn = PostgresURL(t)
+	}
+	db, err := store.Open(context.Background(), dsn, store.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatalf("open %s: %v", dialect, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Dialects are the databases every conformance test runs against.
+var Dialects = []string{"sqlite", "postgres"}
+
+// Each runs fn as a subtest once per database.
+func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	for _, d := range Dialects {
+		t.Run(d, func(t *testing.T) {
+			fn(t, Open(t, d))
+		})
+	}
+}

@@ -1,0 +1,92 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/nightjar-dev/nightjar"
+)
+
+var statusByCode = map[string]int{
+	nightjar.EINVALID:      http.StatusBadRequest,
+	nightjar.ENOTFOUND:     http.StatusNotFound,
+	nightjar.ECONFLICT:     http.StatusConflict,
+	nightjar.EUNAUTHORIZED: http.StatusUnauthorized,
+	nightjar.EFORBIDDEN:    http.StatusForbidden,
+	nightjar.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// writeError answers with err as JSON: {"error": message, "field": ...}.
+// Internal errors are logged here, once, with the request id, and the user
+// sees only a generic message and that id.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := nightjar.ErrorCode(err)
+	status, ok := statusByCode[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	msg := nightjar.ErrorMessage(err)
+	if code == nightjar.EINTERNAL {
+		id := requestID(r.Context())
+		s.log.Error("request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+		msg = "internal error (request id " + id + ")"
+	}
+	writeJSONError(w, status, msg, nightjar.ErrorField(err))
+}
+
+func writeJSONError(w http.ResponseWriter, status int, msg, field string) {
+	body := map[string]string{"error": msg}
+	if field != "" {
+		body["field"] = field
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// decodeJSON reads a JSON request body of at most 1 MiB into v, turning
+// every way it can be wrong into an EINVALID error naming the problem.
+func decodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+	if err := dec.Decode(v); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &syn):
+			return nightjar.Errorf(nightjar.EINVALID, "request body is not valid JSON (at byte %d)", syn.Offset)
+		case errors.As(err, &typ):
+			return &nightjar.Error{Code: nightjar.EINVALID, Field: typ.Field, Message: typ.Field + ": expected " + jsonKind(typ.Type.Kind().String()) + ", got " + typ.Value}
+		case errors.As(err, &tooBig):
+			return nightjar.Errorf(nightjar.EINVALID, "request body is larger than 1 MiB")
+		case err.Error() == "EOF":
+			return nightjar.Errorf(nightjar.EINVALID, "request body is empty; expected a JSON object")
+		default:
+			return nightjar.Errorf(nightjar.EINVALID, "request body: %v", err)
+		}
+	}
+	return nil
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	case "int", "int64", "int32", "float64", "float32", "uint", "uint64":
+		return "a number"
+	}
+	return k
+}

@@ -1,0 +1,261 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/metricrule"
+	"github.com/nightjar-dev/nightjar/store"
+)
+
+// pingTarget is a parsed ping URL path (the part after /ping/).
+type pingTarget struct {
+	UUID          string
+	PingKey, Slug string
+	Kind          string
+	ExitStatus    *int
+}
+
+// errPingNotFound and errPingBadURL are the two ways a ping path is wrong,
+// answered as Healthchecks does: 404 "not found" and 400 "invalid url format".
+var (
+	errPingNotFound = errors.New("not found")
+	errPingBadURL   = errors.New("invalid url format")
+)
+
+var (
+	uuidRE    = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	pingKeyRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+	digitsRE  = regexp.MustCompile(`^[0-9]{1,9}$`)
+)
+
+// parsePingPath parses "<uuid>[/<action>]" or "<ping-key>/<slug>[/<action>]"
+// where action is start, fail, log or an exit status 0-255.
+func parsePingPath(p string) (pingTarget, error) {
+	var t pingTarget
+	p = strings.TrimSuffix(p, "/")
+	parts := strings.Split(p, "/")
+	if len(parts) == 0 || len(parts) > 3 || parts[0] == "" {
+		return t, errPingNotFound
+	}
+	rest := parts[1:]
+	if uuidRE.MatchString(parts[0]) {
+		t.UUID = parts[0]
+	} else {
+		if !pingKeyRE.MatchString(parts[0]) || len(parts) < 2 {
+			return t, errPingNotFound
+		}
+		t.PingKey = parts[0]
+		t.Slug = parts[1]
+		if !nightjar.ValidSlug(t.Slug) {
+			return t, errPingBadURL
+		}
+		rest = parts[2:]
+	}
+	t.Kind = nightjar.PingSuccess
+	if len(rest) > 1 {
+		return t, errPingNotFound
+	}
+	if len(rest) == 1 {
+		switch a := rest[0]; {
+		case a == "start":
+			t.Kind = nightjar.PingStart
+		case a == "fail":
+			t.Kind = nightjar.PingFail
+		case a == "log":
+			t.Kind = nightjar.PingLog
+		case digitsRE.MatchString(a):
+			n, _ := strconv.Atoi(a)
+			if n > 255 {
+				return t, errPingBadURL
+			}
+			t.ExitStatus = &n
+			if n > 0 {
+				t.Kind = nightjar.PingFail
+			}
+		default:
+			return t, errPingNotFound
+		}
+	}
+	return t, nil
+}
+
+// handlePing takes a ping in any of Healthchecks' URL forms, with any
+// method, and answers only once the ping is durable.
+func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Ping-Body-Limit", strconv.FormatInt(s.cfg.PingBodyLimit, 10))
+	t, err := parsePingPath(r.PathValue("rest"))
+	if err != nil {
+		s.metrics.PingRejected("bad_url")
+		status := http.StatusNotFound
+		if errors.Is(err, errPingBadURL) {
+			status = http.StatusBadRequest
+		}
+		writeText(w, status, err.Error())
+		return
+	}
+	q := r.URL.Query()
+	rid := q.Get("rid")
+	if rid != "" {
+		u, err := uuid.Parse(rid)
+		if err != nil || len(rid) != 36 {
+			s.metrics.PingRejected("bad_rid")
+			writeText(w, http.StatusBadRequest, "invalid uuid format")
+			return
+		}
+		rid = u.String()
+	}
+	body, err := readPingBody(r.Body, s.cfg.PingBodyLimit)
+	if err != nil {
+		writeText(w, http.StatusBadRequest, "could not read request body")
+		return
+	}
+	metrics, err := pingMetrics(q, body)
+	if err != nil {
+		s.metrics.PingRejected("bad_metrics")
+		writeText(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	req := &store.PingRequest{
+		CheckID:    t.UUID,
+		PingKey:    t.PingKey,
+		Slug:       t.Slug,
+		Create:     q.Get("create") == "1" && t.Slug != "",
+		Kind:       t.Kind,
+		ExitStatus: t.ExitStatus,
+		At:         s.clock.Now().UTC().Truncate(time.Millisecond),
+		RID:        rid,
+		Method:     r.Method,
+		Scheme:     scheme(r),
+		RemoteAddr: s.remoteAddr(r),
+		UA:         truncateRunes(r.UserAgent(), 200),
+		Body:       body,
+		Metrics:    metrics,
+	}
+	res := s.pings.Submit(r.Context(), req)
+	switch code := nightjar.ErrorCode(res.Err); {
+	case res.Err == nil && res.Created:
+		writeText(w, http.StatusCreated, "Created")
+	case res.Err == nil:
+		writeText(w, http.StatusOK, "OK")
+	case code == nightjar.ENOTFOUND:
+		writeText(w, http.StatusNotFound, "not found")
+	case code == nightjar.ECONFLICT:
+		writeText(w, http.StatusConflict, "ambiguous slug")
+	case errors.Is(res.Err, store.ErrBatcherClosed):
+		writeText(w, http.StatusServiceUnavailable, "shutting down, try again")
+	default:
+		s.log.Error("record ping", "request_id", requestID(r.Context()), "err", res.Err)
+		writeText(w, http.StatusInternalServerError, "internal error (request id "+requestID(r.Context())+")")
+		return
+	}
+	if res.Err == nil {
+		s.metrics.PingRecorded(t.Kind, time.Since(start))
+	}
+}
+
+// readPingBody reads up to limit bytes and, when the body is longer, adds a
+// visible marker saying how much was cut. It reads at most 10 MiB more to
+// count, then stops.
+func readPingBody(rc io.Reader, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(rc, limit))
+	if err != nil {
+		return nil, err
+	}
+	extra, err := io.Copy(io.Discard, io.LimitReader(rc, 10<<20))
+	if err != nil {
+		return nil, err
+	}
+	if extra > 0 {
+		body = append(body, fmt.Sprintf("\n[nightjar: body truncated, first %d bytes kept, %d more dropped]", limit, extra)...)
+	}
+	return body, nil
+}
+
+// pingMetrics takes metrics from ?m= and, failing that, from a JSON body.
+func pingMetrics(q map[string][]string, body []byte) (map[string]float64, error) {
+	if m := q["m"]; len(m) > 0 {
+		parsed, err := metricrule.ParseQuery(strings.Join(m, ","))
+		if err != nil {
+			return nil, fmt.Errorf("m: %v", err)
+		}
+		return parsed, nil
+	}
+	parsed, err := metricrule.ParseJSON(body)
+	if err != nil {
+		return nil, fmt.Errorf("metrics in body: %v", err)
+	}
+	return parsed, nil
+}
+
+func scheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// remoteAddr is the client's address: the connection's peer, or, when the
+// peer is a trusted proxy, the nearest X-Forwarded-For entry that is not.
+func (s *Server) remoteAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil || !s.trusted(addr) {
+		return host
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		for _, h := range strings.Split(v, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				hops = append(hops, h)
+			}
+		}
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(hops[i])
+		if err != nil {
+			return host
+		}
+		if !s.trusted(a) || i == 0 {
+			return a.Unmap().String()
+		}
+	}
+	return host
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func truncateRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}

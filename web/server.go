@@ -1,0 +1,125 @@
+// Package web is Nightjar's one HTTP listener: the ping endpoints (signal
+// ingest, compatible with Healthchecks), the JSON APIs (Nightjar's own
+// /api/v1 and Healthchecks' /api/v3), the OpenAPI document, health checks
+// and Prometheus metrics. Handlers are thin: they parse and check input,
+// call the store, and write the answer.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/store"
+	"github.com/nightjar-dev/nightjar/telemetry"
+)
+
+// Config is what the web layer needs to know beyond the store.
+type Config struct {
+	// BaseURL is the public URL of this server, used to build ping and
+	// API URLs in responses, e.g. https://nightjar.example.com.
+	BaseURL string
+	// PingBodyLimit is how many bytes of a ping body are kept.
+	PingBodyLimit int64
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+}
+
+// Server holds the HTTP handlers' dependencies.
+type Server struct {
+	db      *store.DB
+	pings   *store.PingBatcher
+	clock   nightjar.Clock
+	log     *slog.Logger
+	cfg     Config
+	metrics *telemetry.Metrics
+	mux     *http.ServeMux
+	// Ready reports whether the engine has finished start-up work; nil
+	// means always ready.
+	Ready func() bool
+}
+
+// NewServer builds the routes.
+func NewServer(db *store.DB, pings *store.PingBatcher, clock nightjar.Clock, log *slog.Logger, cfg Config, m *telemetry.Metrics) *Server {
+	if cfg.PingBodyLimit <= 0 {
+		cfg.PingBodyLimit = 100_000
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	s := &Server{db: db, pings: pings, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("/ping/{rest...}", s.handlePing)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeText(w, http.StatusOK, "ok")
+	})
+	s.mux.HandleFunc("GET /readyz", s.handleReady)
+	s.mux.Handle("GET /metrics", s.metrics.Handler())
+	s.mux.HandleFunc("GET /api/openapi.json", s.handleOpenAPI)
+	s.routesV3()
+	s.routesV1()
+	s.mux.HandleFunc("GET /{$}", s.handleIndex)
+}
+
+// ServeHTTP gives every request an id, recovers from panics with a 500
+// that carries the id, and logs the request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := newRequestID()
+	w.Header().Set("X-Request-Id", id)
+	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+	r = r.WithContext(ctx)
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic in handler", "request_id", id, "method", r.Method, "path", r.URL.Path, "panic", v)
+			writeJSONError(w, http.StatusInternalServerError, "internal error (request id "+id+")", "")
+		}
+	}()
+	s.mux.ServeHTTP(w, r)
+}
+
+type requestIDKey struct{}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.Ping(ctx); err != nil {
+		writeText(w, http.StatusServiceUnavailable, "database unavailable")
+		return
+	}
+	if s.Ready != nil && !s.Ready() {
+		writeText(w, http.StatusServiceUnavailable, "starting")
+		return
+	}
+	writeText(w, http.StatusOK, "ready")
+}
+
+func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Nightjar</title></head>
+<body><h1>Nightjar</h1><p>The API is under <a href="/api/openapi.json">/api/</a>; pings go to <code>/ping/&lt;uuid&gt;</code>.</p></body></html>`))
+}
+
+func writeText(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg))
+}

@@ -1,0 +1,431 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/heartbeat"
+	"github.com/nightjar-dev/nightjar/schedule"
+	"github.com/nightjar-dev/nightjar/store"
+)
+
+// Nightjar's own API: every setting and state field, durations in seconds,
+// times in RFC 3339. Described in /api/openapi.json.
+func (s *Server) routesV1() {
+	s.mux.HandleFunc("GET /api/v1/checks", s.v1ListChecks)
+	s.mux.HandleFunc("POST /api/v1/checks", s.v1CreateCheck)
+	s.mux.HandleFunc("GET /api/v1/checks/{id}", s.v1GetCheck)
+	s.mux.HandleFunc("PATCH /api/v1/checks/{id}", s.v1UpdateCheck)
+	s.mux.HandleFunc("DELETE /api/v1/checks/{id}", s.v1DeleteCheck)
+	s.mux.HandleFunc("POST /api/v1/checks/{id}/pause", s.v1Transition(false))
+	s.mux.HandleFunc("POST /api/v1/checks/{id}/resume", s.v1Transition(true))
+	s.mux.HandleFunc("GET /api/v1/checks/{id}/pings", s.v1Pings)
+	s.mux.HandleFunc("GET /api/v1/checks/{id}/pings/{n}/body", s.v3PingBody)
+	s.mux.HandleFunc("GET /api/v1/checks/{id}/flips", s.v1Flips)
+	s.mux.HandleFunc("GET /api/v1/schedule/preview", s.v1SchedulePreview)
+	s.mux.HandleFunc("GET /api/v1/channels", s.v1ListChannels)
+	s.mux.HandleFunc("POST /api/v1/channels", s.v1CreateChannel)
+	s.mux.HandleFunc("DELETE /api/v1/channels/{id}", s.v1DeleteChannel)
+	s.mux.HandleFunc("POST /api/v1/channels/{id}/test", s.v1TestChannel)
+	s.mux.HandleFunc("GET /api/v1/notifications/{id}", s.v1Notification)
+	s.mux.HandleFunc("GET /api/v1/alerts", s.v1Alerts)
+}
+
+type v1Check struct {
+	ID               string             `json:"id"`
+	Name             string             `json:"name"`
+	Slug             string             `json:"slug"`
+	Tags             []string           `json:"tags"`
+	Desc             string             `json:"desc"`
+	Service          string             `json:"service"`
+	Kind             string             `json:"kind"`
+	Timeout          int64              `json:"timeout"`
+	Grace            int64              `json:"grace"`
+	Schedule         string             `json:"schedule"`
+	TZ               string             `json:"tz"`
+	EarlyTolerance   int64              `json:"early_tolerance"`
+	MaxRuntime       int64              `json:"max_runtime"`
+	MinRuntime       int64              `json:"min_runtime"`
+	FailureThreshold int                `json:"failure_threshold"`
+	RealertInterval  int64              `json:"realert_interval"`
+	Methods          string             `json:"methods"`
+	ManualResume     bool               `json:"manual_resume"`
+	MetricRules      []string           `json:"metric_rules"`
+	Status           string             `json:"status"`
+	NPings           int64              `json:"n_pings"`
+	LastPing         *time.Time         `json:"last_ping"`
+	NextPing         *time.Time         `json:"next_ping"`
+	LastStart        *time.Time         `json:"last_start"`
+	LastDuration     float64            `json:"last_duration"`
+	FailuresInARow   int                `json:"consecutive_failures"`
+	LastMetrics      map[string]float64 `json:"last_metrics,omitempty"`
+	PingURL          string             `json:"ping_url"`
+	CreatedAt        time.Time          `json:"created_at"`
+	UpdatedAt        time.Time          `json:"updated_at"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func (s *Server) toV1(c *nightjar.Check) v1Check {
+	return v1Check{
+		ID: c.ID, Name: c.Name, Slug: c.Slug, Tags: c.Tags, Desc: c.Desc, Service: c.Service, Kind: c.Kind,
+		Timeout: int64(c.Timeout.Seconds()), Grace: int64(c.Grace.Seconds()), Schedule: c.Schedule, TZ: c.TZ,
+		EarlyTolerance: int64(c.EarlyTolerance.Seconds()), MaxRuntime: int64(c.MaxRuntime.Seconds()),
+		MinRuntime: int64(c.MinRuntime.Seconds()), FailureThreshold: c.FailureThreshold,
+		RealertInterval: int64(c.RealertInterval.Seconds()), Methods: c.Methods, ManualResume: c.ManualResume,
+		MetricRules: c.MetricRules, Status: c.State.Status, NPings: c.State.NPings,
+		LastPing: timePtr(c.State.LastPing), NextPing: timePtr(c.State.ExpectedAt), LastStart: timePtr(c.State.LastStart),
+		LastDuration: c.State.LastDuration.Seconds(), FailuresInARow: c.State.ConsecutiveFailures,
+		LastMetrics: c.State.LastMetrics, PingURL: s.cfg.BaseURL + "/ping/" + c.ID,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+}
+
+func (s *Server) v1ListChecks(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	status := q.Get("status")
+	switch status {
+	case "", nightjar.StatusNew, nightjar.StatusUp, nightjar.StatusStarted, nightjar.StatusLate, nightjar.StatusDown, nightjar.StatusPaused:
+	default:
+		s.writeError(w, r, nightjar.FieldError("status", "must be one of new, up, started, late, down, paused"))
+		return
+	}
+	checks, err := s.db.Checks(r.Context(), k.ProjectID, store.CheckFilter{Tags: q["tag"], Slug: q.Get("slug"), Status: status})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]v1Check, len(checks))
+	for i, c := range checks {
+		out[i] = s.toV1(c)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"checks": out})
+}
+
+func (s *Server) v1CreateCheck(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in checkInput
+	if err := decodeJSON(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, created, err := s.upsertCheck(r.Context(), k.ProjectID, &in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, s.toV1(c))
+}
+
+func (s *Server) v1GetCheck(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.toV1(c))
+}
+
+func (s *Server) v1UpdateCheck(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in checkInput
+	if err := decodeJSON(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.db.UpdateCheck(r.Context(), k.ProjectID, r.PathValue("id"), s.clock.Now(), func(c *nightjar.Check) error {
+		in.apply(c)
+		return nil
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.toV1(c))
+}
+
+func (s *Server) v1DeleteCheck(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.db.DeleteCheck(r.Context(), k.ProjectID, r.PathValue("id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) v1Transition(resume bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		k, err := s.authenticate(r, "", true)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		now := s.clock.Now()
+		c, err := s.db.ChangeCheckState(r.Context(), k.ProjectID, r.PathValue("id"), now, func(c *nightjar.Check) (heartbeat.Outcome, error) {
+			if !resume {
+				return heartbeat.Pause(c, now), nil
+			}
+			if c.State.Status != nightjar.StatusPaused {
+				return heartbeat.Outcome{}, nightjar.Errorf(nightjar.ECONFLICT, "check is not paused")
+			}
+			return heartbeat.Resume(c, now), nil
+		})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, s.toV1(c))
+	}
+}
+
+func (s *Server) v1Pings(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	limit, err := intParam(r, "limit", 100, 1, 1000)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	pings, err := s.db.Pings(r.Context(), c.ID, limit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	type v1Ping struct {
+		*nightjar.Ping
+		Duration float64 `json:"duration"`
+		BodySize int64   `json:"body_size"`
+	}
+	out := make([]v1Ping, len(pings))
+	for i, p := range pings {
+		out[i] = v1Ping{Ping: p, Duration: p.Duration.Seconds(), BodySize: p.BodySize}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"pings": out})
+}
+
+func (s *Server) v1Flips(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	flips, err := s.db.Flips(r.Context(), c.ID, time.Time{}, 1000)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"flips": flips})
+}
+
+func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, nightjar.FieldError(name, "must be a whole number from %d to %d", lo, hi)
+	}
+	return n, nil
+}
+
+// v1SchedulePreview answers "when would this cron expression run next?",
+// for the console and for scripts. It needs no API key: it reads nothing.
+func (s *Server) v1SchedulePreview(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	expr := q.Get("schedule")
+	if expr == "" {
+		s.writeError(w, r, nightjar.FieldError("schedule", "is required, e.g. schedule=0 2 * * *"))
+		return
+	}
+	cr, err := schedule.ParseCron(expr)
+	if err != nil {
+		s.writeError(w, r, nightjar.FieldError("schedule", "%v", err))
+		return
+	}
+	tz := q.Get("tz")
+	if tz == "" {
+		tz = "UTC"
+	}
+	loc, err := nightjar.LoadLocation(tz)
+	if err != nil {
+		s.writeError(w, r, nightjar.FieldError("tz", "must be an IANA time zone name such as Europe/Berlin"))
+		return
+	}
+	after := s.clock.Now()
+	if v := q.Get("after"); v != "" {
+		if after, err = time.Parse(time.RFC3339, v); err != nil {
+			s.writeError(w, r, nightjar.FieldError("after", "must be an RFC 3339 time such as 2026-03-29T00:00:00Z"))
+			return
+		}
+	}
+	n, err := intParam(r, "n", 5, 1, 100)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	desc, _ := schedule.Describe(expr)
+	times := []string{}
+	t := after
+	for i := 0; i < n; i++ {
+		t = cr.Next(t, loc)
+		if t.IsZero() {
+			break
+		}
+		times = append(times, t.In(loc).Format(time.RFC3339))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"schedule": expr, "tz": tz, "description": desc, "next": times})
+}
+
+func (s *Server) v1ListChannels(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	chs, err := s.db.Channels(r.Context(), k.ProjectID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	for _, ch := range chs {
+		redactChannel(ch)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"channels": chs})
+}
+
+// redactChannel hides secrets before a channel is shown.
+func redactChannel(ch *nightjar.Channel) {
+	if ch.Config.Secret != "" {
+		ch.Config.Secret = "<redacted>"
+	}
+}
+
+func (s *Server) v1CreateChannel(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var ch nightjar.Channel
+	if err := decodeJSON(r, &ch); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ch.ID, ch.ProjectID = "", k.ProjectID
+	if err := s.db.CreateChannel(r.Context(), &ch, s.clock.Now()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	redactChannel(&ch)
+	writeJSON(w, http.StatusCreated, ch)
+}
+
+func (s *Server) v1DeleteChannel(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.db.DeleteChannel(r.Context(), k.ProjectID, r.PathValue("id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) v1TestChannel(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ch, err := s.db.Channel(r.Context(), k.ProjectID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id, err := s.db.EnqueueTest(r.Context(), ch, s.clock.Now())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"notification_id": id, "status_url": s.cfg.BaseURL + "/api/v1/notifications/" + id})
+}
+
+func (s *Server) v1Notification(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	it, err := s.db.OutboxEntry(r.Context(), k.ProjectID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": it.ID, "channel_id": it.Channel.ID, "event": it.Event, "status": it.Status, "attempts": it.Attempts,
+		"last_error": it.LastError, "created_at": it.CreatedAt, "sent_at": timePtr(it.SentAt), "next_attempt_at": timePtr(it.NextAttemptAt),
+	})
+}
+
+func (s *Server) v1Alerts(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	alerts, err := s.db.Alerts(r.Context(), k.ProjectID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"alerts": alerts})
+}

@@ -1,0 +1,488 @@
+package web
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/heartbeat"
+	"github.com/nightjar-dev/nightjar/store"
+)
+
+// The Healthchecks v3 management API, so existing scripts and tools work
+// against Nightjar unchanged.
+func (s *Server) routesV3() {
+	s.mux.HandleFunc("GET /api/v3/checks/{$}", s.v3ListChecks)
+	s.mux.HandleFunc("POST /api/v3/checks/{$}", s.v3CreateCheck)
+	s.mux.HandleFunc("GET /api/v3/checks/{id}", s.v3GetCheck)
+	s.mux.HandleFunc("POST /api/v3/checks/{id}", s.v3UpdateCheck)
+	s.mux.HandleFunc("DELETE /api/v3/checks/{id}", s.v3DeleteCheck)
+	s.mux.HandleFunc("POST /api/v3/checks/{id}/pause", s.v3Pause)
+	s.mux.HandleFunc("POST /api/v3/checks/{id}/resume", s.v3Resume)
+	s.mux.HandleFunc("GET /api/v3/checks/{id}/pings/{$}", s.v3Pings)
+	s.mux.HandleFunc("GET /api/v3/checks/{id}/pings/{n}/body", s.v3PingBody)
+	s.mux.HandleFunc("GET /api/v3/checks/{id}/flips/{$}", s.v3Flips)
+	s.mux.HandleFunc("GET /api/v3/channels/{$}", s.v3Channels)
+}
+
+// hcTime formats a time as Healthchecks does (ISO 8601 with +00:00), or
+// null for none.
+func hcTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	v := t.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05-07:00")
+	return &v
+}
+
+type v3Check struct {
+	Name         string  `json:"name"`
+	Slug         string  `json:"slug"`
+	Tags         string  `json:"tags"`
+	Desc         string  `json:"desc"`
+	Grace        int64   `json:"grace"`
+	NPings       int64   `json:"n_pings"`
+	Status       string  `json:"status"`
+	Started      bool    `json:"started"`
+	LastPing     *string `json:"last_ping"`
+	NextPing     *string `json:"next_ping"`
+	ManualResume bool    `json:"manual_resume"`
+	Methods      string  `json:"methods"`
+	Subject      string  `json:"subject"`
+	SubjectFail  string  `json:"subject_fail"`
+	StartKw      string  `json:"start_kw"`
+	SuccessKw    string  `json:"success_kw"`
+	FailureKw    string  `json:"failure_kw"`
+	FilterSubj   bool    `json:"filter_subject"`
+	FilterBody   bool    `json:"filter_body"`
+	UUID         string  `json:"uuid,omitempty"`
+	UniqueKey    string  `json:"unique_key,omitempty"`
+	PingURL      string  `json:"ping_url,omitempty"`
+	UpdateURL    string  `json:"update_url,omitempty"`
+	PauseURL     string  `json:"pause_url,omitempty"`
+	ResumeURL    string  `json:"resume_url,omitempty"`
+	Channels     string  `json:"channels,omitempty"`
+	Timeout      int64   `json:"timeout,omitempty"`
+	Schedule     string  `json:"schedule,omitempty"`
+	TZ           string  `json:"tz,omitempty"`
+}
+
+// uniqueKey is the stable stand-in for a check's UUID shown to read-only
+// keys, computed as Healthchecks does.
+func uniqueKey(id string) string {
+	sum := sha1.Sum([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+// v3Status maps Nightjar's statuses to Healthchecks' (new, up, grace, down,
+// paused) plus its separate "started" flag.
+func v3Status(c *nightjar.Check) (string, bool) {
+	switch c.State.Status {
+	case nightjar.StatusLate:
+		return "grace", false
+	case nightjar.StatusStarted:
+		if c.State.LastPing.IsZero() || c.State.NPings <= 1 {
+			return "new", true
+		}
+		return "up", true
+	}
+	return c.State.Status, !c.State.LastStart.IsZero() && c.State.Status != nightjar.StatusPaused
+}
+
+func (s *Server) toV3(c *nightjar.Check, channels []*nightjar.Channel, readOnly bool) v3Check {
+	status, started := v3Status(c)
+	out := v3Check{
+		Name: c.Name, Slug: c.Slug, Tags: strings.Join(c.Tags, " "), Desc: c.Desc,
+		Grace: int64(c.Grace.Seconds()), NPings: c.State.NPings, Status: status, Started: started,
+		LastPing: hcTime(c.State.LastPing), NextPing: hcTime(c.State.ExpectedAt),
+		ManualResume: c.ManualResume, Methods: c.Methods,
+	}
+	if c.Kind == nightjar.KindCron {
+		out.Schedule, out.TZ = c.Schedule, c.TZ
+	} else {
+		out.Timeout = int64(c.Timeout.Seconds())
+	}
+	if readOnly {
+		out.UniqueKey = uniqueKey(c.ID)
+		return out
+	}
+	ids := make([]string, len(channels))
+	for i, ch := range channels {
+		ids[i] = ch.ID
+	}
+	out.UUID = c.ID
+	out.PingURL = s.cfg.BaseURL + "/ping/" + c.ID
+	out.UpdateURL = s.cfg.BaseURL + "/api/v3/checks/" + c.ID
+	out.PauseURL = out.UpdateURL + "/pause"
+	out.ResumeURL = out.UpdateURL + "/resume"
+	out.Channels = strings.Join(ids, ",")
+	return out
+}
+
+func (s *Server) v3ListChecks(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f := store.CheckFilter{Tags: r.URL.Query()["tag"], Slug: r.URL.Query().Get("slug")}
+	checks, err := s.db.Checks(r.Context(), k.ProjectID, f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	channels, err := s.db.Channels(r.Context(), k.ProjectID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]v3Check, len(checks))
+	for i, c := range checks {
+		out[i] = s.toV3(c, channels, k.Scope != nightjar.ScopeReadWrite)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"checks": out})
+}
+
+// findCheck loads a check of the key's project by UUID or, for read-only
+// keys, by unique key.
+func (s *Server) findCheck(ctx context.Context, k *nightjar.APIKey, id string) (*nightjar.Check, error) {
+	if uuidRE.MatchString(id) {
+		return s.db.Check(ctx, k.ProjectID, id)
+	}
+	if len(id) == 40 {
+		checks, err := s.db.Checks(ctx, k.ProjectID, store.CheckFilter{})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range checks {
+			if uniqueKey(c.ID) == id {
+				return c, nil
+			}
+		}
+	}
+	return nil, nightjar.Errorf(nightjar.ENOTFOUND, "check not found")
+}
+
+func (s *Server) v3GetCheck(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.findCheck(r.Context(), k, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeV3Check(w, r, k, c, http.StatusOK)
+}
+
+func (s *Server) writeV3Check(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey, c *nightjar.Check, status int) {
+	channels, err := s.db.Channels(r.Context(), k.ProjectID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, status, s.toV3(c, channels, k.Scope != nightjar.ScopeReadWrite))
+}
+
+// upsertCheck creates a check from in, or, when in.Unique names fields and
+// a check with the same values exists, updates that one instead.
+func (s *Server) upsertCheck(ctx context.Context, projectID string, in *checkInput) (*nightjar.Check, bool, error) {
+	if err := in.validateUnique(); err != nil {
+		return nil, false, err
+	}
+	now := s.clock.Now()
+	c := nightjar.NewCheck(projectID, "")
+	in.apply(c)
+	if len(in.Unique) > 0 {
+		existing, err := s.db.Checks(ctx, projectID, store.CheckFilter{})
+		if err != nil {
+			return nil, false, err
+		}
+		for _, e := range existing {
+			if matchesUnique(e, c, in.Unique) {
+				updated, err := s.db.UpdateCheck(ctx, projectID, e.ID, now, func(c *nightjar.Check) error {
+					in.apply(c)
+					return nil
+				})
+				return updated, false, err
+			}
+		}
+	}
+	if err := s.db.CreateCheck(ctx, c, now); err != nil {
+		return nil, false, err
+	}
+	return c, true, nil
+}
+
+func (s *Server) v3CreateCheck(w http.ResponseWriter, r *http.Request) {
+	var in checkInput
+	if err := decodeJSON(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	k, err := s.authenticate(r, in.APIKey, true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, created, err := s.upsertCheck(r.Context(), k.ProjectID, &in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	s.writeV3Check(w, r, k, c, status)
+}
+
+func (s *Server) v3UpdateCheck(w http.ResponseWriter, r *http.Request) {
+	var in checkInput
+	if err := decodeJSON(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	k, err := s.authenticate(r, in.APIKey, true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.db.UpdateCheck(r.Context(), k.ProjectID, r.PathValue("id"), s.clock.Now(), func(c *nightjar.Check) error {
+		in.apply(c)
+		return nil
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeV3Check(w, r, k, c, http.StatusOK)
+}
+
+func (s *Server) v3DeleteCheck(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.db.DeleteCheck(r.Context(), k.ProjectID, c.ID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeV3Check(w, r, k, c, http.StatusOK)
+}
+
+func (s *Server) v3Pause(w http.ResponseWriter, r *http.Request) {
+	s.v3Transition(w, r, func(c *nightjar.Check, now time.Time) (heartbeat.Outcome, error) {
+		return heartbeat.Pause(c, now), nil
+	})
+}
+
+func (s *Server) v3Resume(w http.ResponseWriter, r *http.Request) {
+	s.v3Transition(w, r, func(c *nightjar.Check, now time.Time) (heartbeat.Outcome, error) {
+		if c.State.Status != nightjar.StatusPaused {
+			return heartbeat.Outcome{}, nightjar.Errorf(nightjar.ECONFLICT, "check is not paused")
+		}
+		return heartbeat.Resume(c, now), nil
+	})
+}
+
+func (s *Server) v3Transition(w http.ResponseWriter, r *http.Request, fn func(c *nightjar.Check, now time.Time) (heartbeat.Outcome, error)) {
+	k, err := s.authenticate(r, "", true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	now := s.clock.Now()
+	c, err := s.db.ChangeCheckState(r.Context(), k.ProjectID, r.PathValue("id"), now, func(c *nightjar.Check) (heartbeat.Outcome, error) {
+		return fn(c, now)
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeV3Check(w, r, k, c, http.StatusOK)
+}
+
+type v3Ping struct {
+	Type       string   `json:"type"`
+	Date       *string  `json:"date"`
+	N          int64    `json:"n"`
+	Scheme     string   `json:"scheme"`
+	RemoteAddr string   `json:"remote_addr"`
+	Method     string   `json:"method"`
+	UA         string   `json:"ua"`
+	RID        *string  `json:"rid"`
+	Duration   *float64 `json:"duration,omitempty"`
+	ExitStatus *int     `json:"exitstatus,omitempty"`
+	BodyURL    *string  `json:"body_url"`
+	Note       string   `json:"note,omitempty"`
+}
+
+func (s *Server) v3Pings(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	pings, err := s.db.Pings(r.Context(), c.ID, 1000)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]v3Ping, len(pings))
+	for i, p := range pings {
+		v := v3Ping{Type: p.Kind, Date: hcTime(p.CreatedAt), N: p.N, Scheme: p.Scheme, RemoteAddr: p.RemoteAddr,
+			Method: p.Method, UA: p.UA, ExitStatus: p.ExitStatus, Note: p.Note}
+		if p.CreatedAt.Nanosecond() != 0 {
+			d := p.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000-07:00")
+			v.Date = &d
+		}
+		if p.RID != "" {
+			v.RID = &p.RID
+		}
+		if p.Duration > 0 {
+			d := p.Duration.Seconds()
+			v.Duration = &d
+		}
+		if p.BodySize > 0 {
+			u := s.cfg.BaseURL + "/api/v3/checks/" + c.ID + "/pings/" + strconv.FormatInt(p.N, 10) + "/body"
+			v.BodyURL = &u
+		}
+		out[i] = v
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"pings": out})
+}
+
+func (s *Server) v3PingBody(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	n, err := strconv.ParseInt(r.PathValue("n"), 10, 64)
+	if err != nil || n < 1 {
+		s.writeError(w, r, nightjar.FieldError("n", "must be a positive ping number"))
+		return
+	}
+	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, err := s.db.PingWithBody(r.Context(), c.ID, n)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if len(p.Body) == 0 {
+		s.writeError(w, r, nightjar.Errorf(nightjar.ENOTFOUND, "ping %d has no body", n))
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(p.Body)
+}
+
+func (s *Server) v3Flips(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.findCheck(r.Context(), k, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	var since, until time.Time
+	if v := q.Get("seconds"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > 365*86400 {
+			s.writeError(w, r, nightjar.FieldError("seconds", "must be a whole number of seconds between 0 and 31536000"))
+			return
+		}
+		since = s.clock.Now().Add(-secs(n))
+	}
+	for name, dst := range map[string]*time.Time{"start": &since, "end": &until} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				s.writeError(w, r, nightjar.FieldError(name, "must be a Unix timestamp in seconds"))
+				return
+			}
+			*dst = time.Unix(n, 0)
+		}
+	}
+	flips, err := s.db.Flips(r.Context(), c.ID, since, 1000)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	type v3Flip struct {
+		Timestamp *string `json:"timestamp"`
+		Up        int     `json:"up"`
+	}
+	out := []v3Flip{}
+	for _, f := range flips {
+		if !until.IsZero() && f.CreatedAt.After(until) {
+			continue
+		}
+		// Healthchecks only knows up and down; late counts as up there.
+		var up int
+		switch f.To {
+		case nightjar.StatusUp, nightjar.StatusStarted:
+			up = 1
+		case nightjar.StatusDown:
+			up = 0
+		default:
+			continue
+		}
+		if f.From == nightjar.StatusLate && up == 1 {
+			continue // late → up was never down in Healthchecks' terms
+		}
+		out = append(out, v3Flip{Timestamp: hcTime(f.CreatedAt), Up: up})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) v3Channels(w http.ResponseWriter, r *http.Request) {
+	k, err := s.authenticate(r, "", true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	channels, err := s.db.Channels(r.Context(), k.ProjectID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	type v3Channel struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+		Kind string `json:"kind"`
+	}
+	out := make([]v3Channel, len(channels))
+	for i, ch := range channels {
+		out[i] = v3Channel{ID: ch.ID, Name: ch.Name, Kind: ch.Kind}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"channels": out})
+}
