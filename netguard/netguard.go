@@ -42,6 +42,11 @@ const MaxRedirects = 5
 // problem, not worth retrying) from a network failure.
 var ErrBlocked = errors.New("destination blocked by outbound network policy")
 
+// ErrRedirect is matched by errors.Is when HTTPClient refuses to follow a
+// redirect (too many, or to a scheme other than http and https). Like
+// ErrBlocked it points at a configuration problem rather than an outage.
+var ErrRedirect = errors.New("redirect not followed")
+
 // Policy decides which IP addresses outbound connections may reach. The zero
 // value is the safe default: public unicast addresses only.
 type Policy struct {
@@ -337,10 +342,10 @@ func (p Policy) HTTPClient(timeout time.Duration) *http.Client {
 
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > MaxRedirects {
-		return fmt.Errorf("stopped after %d redirects", MaxRedirects)
+		return fmt.Errorf("%w: stopped after %d redirects", ErrRedirect, MaxRedirects)
 	}
 	if s := req.URL.Scheme; s != "http" && s != "https" {
-		return fmt.Errorf("redirect to unsupported scheme %q", s)
+		return fmt.Errorf("%w: unsupported scheme %q", ErrRedirect, s)
 	}
 	return nil
 }

@@ -299,6 +299,9 @@ func TestHTTPClientRedirects(t *testing.T) {
 			if errors.Is(err, netguard.ErrBlocked) != tt.blocked {
 				t.Errorf("errors.Is(err, ErrBlocked) = %v, want %v", !tt.blocked, tt.blocked)
 			}
+			if errors.Is(err, netguard.ErrRedirect) == tt.blocked {
+				t.Errorf("errors.Is(err, ErrRedirect) = %v, want %v", tt.blocked, !tt.blocked)
+			}
 		})
 	}
 }

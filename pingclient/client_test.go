@@ -504,3 +504,62 @@ func closedBase(t *testing.T) string {
 	ln.Close()
 	return "http://" + addr + "/ping"
 }
+
+// roundTripFunc lets a test see the exact request URL without a server.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestPingURLAgainstOtherBases(t *testing.T) {
+	tests := []struct {
+		base string
+		kind pingclient.Kind
+		want string
+	}{
+		{"https://hc-ping.com", pingclient.KindStart, "https://hc-ping.com/" + checkUUID + "/start"},
+		{"https://hc-ping.com/", "", "https://hc-ping.com/" + checkUUID},
+		{"http://localhost:8080/ping", pingclient.ExitStatus(1), "http://localhost:8080/ping/" + checkUUID + "/1"},
+		{"https://example.com/a%2Fb/ping", pingclient.KindLog, "https://example.com/a%2Fb/ping/" + checkUUID + "/log"},
+		{"https://example.com/ping?token=x#frag", pingclient.KindFail, "https://example.com/ping/" + checkUUID + "/fail?token=x"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.base, func(t *testing.T) {
+			var got string
+			c := &pingclient.Client{
+				BaseURL: tc.base,
+				HTTP: &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+					got = r.URL.String()
+					return &http.Response{StatusCode: 200, Status: "200 OK", Body: http.NoBody, Header: http.Header{}}, nil
+				})},
+			}
+			if _, err := c.Ping(context.Background(), pingclient.Target{UUID: checkUUID}, tc.kind, pingclient.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("URL = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPingErrorsHideCredentials(t *testing.T) {
+	c := &pingclient.Client{
+		BaseURL:     "https://user:hunter2@example.com/ping",
+		MaxAttempts: 1,
+		HTTP: &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+			return nil, errors.New("connection reset")
+		})},
+	}
+	_, err := c.Ping(context.Background(), pingclient.Target{PingKey: "secret-key", Slug: "job"}, "", pingclient.Options{})
+	if err == nil {
+		t.Fatal("Ping succeeded")
+	}
+	for _, secret := range []string{"hunter2", "secret-key"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error %q reveals %q", err, secret)
+		}
+	}
+	if !strings.Contains(err.Error(), "example.com/ping") || !strings.Contains(err.Error(), "connection reset") {
+		t.Errorf("error %q should name the server and the cause", err)
+	}
+}

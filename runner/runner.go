@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"strings"
 	"sync"
 	"time"
 
@@ -343,38 +342,35 @@ func execute(ctx context.Context, opts Options, argv []string, out *tail, sigs <
 // output being cut from the front so the last lines survive. A cut output
 // starts at a character boundary and the summary says how much was cut.
 func buildBody(summary string, output []byte, total, limit int64) []byte {
-	shown := output
-	header := func() string {
-		if int64(len(shown)) < total {
-			return fmt.Sprintf("%s; output truncated to the last %d of %d bytes", summary, len(shown), total)
+	header := func(shown int, cut bool) string {
+		if cut {
+			return fmt.Sprintf("%s; output truncated to the last %d of %d bytes", summary, shown, total)
 		}
 		return summary
 	}
-	h := header()
-	if limit >= 0 {
-		room := limit - int64(len(h)) - 1
-		if room < int64(len(shown)) {
-			shown = shown[len(shown)-int(max(room, 0)):]
-		}
+	shown := output
+	cut := int64(len(shown)) < total
+	if h := header(len(shown), cut); limit >= 0 && int64(len(h)+1+len(shown)) > limit {
+		// The output must shrink, so the note will be there; its numbers
+		// only get smaller, so reserving room for it now is enough.
+		cut = true
+		room := limit - int64(len(header(len(shown), true))) - 1
+		shown = shown[len(shown)-int(max(min(room, int64(len(shown))), 0)):]
 	}
-	if int64(len(shown)) < total {
+	if cut {
 		for i := 0; i < 3 && len(shown) > 0 && shown[0]&0xC0 == 0x80; i++ {
 			shown = shown[1:]
 		}
 	}
-	// Cutting only shrinks the numbers in the note, so it still fits.
-	h = header()
+	h := header(len(shown), cut)
 	if limit >= 0 && int64(len(h)) > limit {
 		return []byte(h[:limit])
 	}
-	var b strings.Builder
-	b.Grow(len(h) + 1 + len(shown))
-	b.WriteString(h)
-	b.WriteByte('\n')
-	b.Write(shown)
-	if limit >= 0 && int64(b.Len()) > limit {
-		// Only the bare newline can overflow here, when nothing is shown.
+	if limit >= 0 && len(shown) == 0 && int64(len(h)+1) > limit {
 		return []byte(h)
 	}
-	return []byte(b.String())
+	body := make([]byte, 0, len(h)+1+len(shown))
+	body = append(body, h...)
+	body = append(body, '\n')
+	return append(body, shown...)
 }

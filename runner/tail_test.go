@@ -109,14 +109,24 @@ func TestBuildBody(t *testing.T) {
 			want: summary + "; output truncated to the last 3 of 10 bytes\nxyz",
 		},
 		{
+			name:   "limit just fits the whole body",
+			output: "0123456789", total: 10, limit: int64(len(summary + "\n0123456789")),
+			want: summary + "\n0123456789",
+		},
+		{
+			name:   "limit one short of the whole body",
+			output: "0123456789", total: 10, limit: int64(len(summary+"\n0123456789")) - 1,
+			want: summary + "; output truncated to the last 0 of 10 bytes"[:len(summary+"\n0123456789")-1-len(summary)],
+		},
+		{
 			name:   "limit cuts the output from the front",
-			output: "0123456789", total: 10, limit: int64(len(summary + "; output truncated to the last 4 of 10 bytes\n6789")),
-			want: summary + "; output truncated to the last 4 of 10 bytes\n6789",
+			output: "0123456789", total: 50, limit: int64(len(summary+"; output truncated to the last 10 of 50 bytes\n")) + 4,
+			want: summary + "; output truncated to the last 4 of 50 bytes\n6789",
 		},
 		{
 			name:   "limit leaves room for the summary only",
-			output: "0123456789", total: 10, limit: int64(len(summary + "; output truncated to the last 0 of 10 bytes")),
-			want: summary + "; output truncated to the last 0 of 10 bytes",
+			output: "0123456789", total: 50, limit: int64(len(summary + "; output truncated to the last 0 of 50 bytes")),
+			want: summary + "; output truncated to the last 0 of 50 bytes",
 		},
 		{
 			name:   "limit below the summary",
@@ -150,4 +160,30 @@ func TestBuildBody(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzBuildBody(f *testing.F) {
+	f.Add("summary", []byte("out\n"), int64(4), int64(-1))
+	f.Add("summary", []byte("0123456789"), int64(99), int64(30))
+	f.Add("s", []byte("\xe2\x82\xac\xe2\x82\xac"), int64(10), int64(7))
+	f.Fuzz(func(t *testing.T, summary string, output []byte, extra, limit int64) {
+		if strings.Contains(summary, "\n") || limit > 1<<20 {
+			return
+		}
+		total := int64(len(output)) + max(0, extra%1000)
+		body := buildBody(summary, output, total, limit)
+		if limit >= 0 && int64(len(body)) > limit {
+			t.Fatalf("body %d bytes over limit %d", len(body), limit)
+		}
+		head, shown, found := bytes.Cut(body, []byte("\n"))
+		if !strings.HasPrefix(string(head), summary) && !strings.HasPrefix(summary, string(head)) {
+			t.Fatalf("body %q does not start with the summary %q", body, summary)
+		}
+		if found && !bytes.HasSuffix(output, shown) {
+			t.Fatalf("shown output %q is not a suffix of %q", shown, output)
+		}
+		if limit < 0 && int64(len(output)) == total && !bytes.Equal(shown, output) {
+			t.Fatalf("unlimited body dropped output: %q", body)
+		}
+	})
 }

@@ -3,7 +3,9 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"strings"
 
 	"github.com/nightjar-dev/nightjar"
 )
@@ -55,6 +57,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // every way it can be wrong into an EINVALID error naming the problem.
 func decodeJSON(r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
@@ -66,8 +69,13 @@ func decodeJSON(r *http.Request, v any) error {
 			return &nightjar.Error{Code: nightjar.EINVALID, Field: typ.Field, Message: typ.Field + ": expected " + jsonKind(typ.Type.Kind().String()) + ", got " + typ.Value}
 		case errors.As(err, &tooBig):
 			return nightjar.Errorf(nightjar.EINVALID, "request body is larger than 1 MiB")
-		case err.Error() == "EOF":
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return nightjar.Errorf(nightjar.EINVALID, "request body is not valid JSON (it ends too early)")
+		case errors.Is(err, io.EOF):
 			return nightjar.Errorf(nightjar.EINVALID, "request body is empty; expected a JSON object")
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return &nightjar.Error{Code: nightjar.EINVALID, Field: name, Message: name + ": unknown field; see /api/openapi.json for the fields this endpoint takes"}
 		default:
 			return nightjar.Errorf(nightjar.EINVALID, "request body: %v", err)
 		}

@@ -199,15 +199,20 @@ func New(cfg Config, opts ...Option) *Notifier {
 	return n
 }
 
-// permanentError marks failures that retrying cannot fix: the operator
-// has to change the configuration or the server's policy.
-type permanentError struct{ err error }
+// classifiedError carries a retry decision made where the failure was
+// understood best, overriding the classification of the errors it wraps.
+type classifiedError struct {
+	err   error
+	retry bool
+}
 
-func (e *permanentError) Error() string { return e.err.Error() }
-func (e *permanentError) Unwrap() error { return e.err }
+func (e *classifiedError) Error() string { return e.err.Error() }
+func (e *classifiedError) Unwrap() error { return e.err }
 
+// permanent returns an error for failures that retrying cannot fix: the
+// operator has to change the configuration or the server's policy.
 func permanent(format string, args ...any) error {
-	return &permanentError{err: fmt.Errorf(format, args...)}
+	return &classifiedError{err: fmt.Errorf(format, args...), retry: false}
 }
 
 // Notify renders msg and submits it to every recipient. It returns
@@ -242,9 +247,9 @@ func (n *Notifier) Notify(ctx context.Context, msg notify.Message) (retry bool, 
 
 // classify reports whether err is worth retrying.
 func classify(err error) bool {
-	var pe *permanentError
-	if errors.As(err, &pe) {
-		return false
+	var ce *classifiedError
+	if errors.As(err, &ce) {
+		return ce.retry
 	}
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {
@@ -299,20 +304,27 @@ func (n *Notifier) send(ctx context.Context, msg notify.Message) error {
 		return fmt.Errorf("MAIL FROM: %w", err)
 	}
 	var rejected []error
-	accepted := 0
+	accepted, temporary := 0, false
 	for _, rcpt := range rcpts {
 		if err := c.Rcpt(rcpt, nil); err != nil {
 			var se *smtp.SMTPError
 			if !errors.As(err, &se) {
 				return fmt.Errorf("RCPT TO <%s>: %w", rcpt, err)
 			}
+			temporary = temporary || classify(se)
 			rejected = append(rejected, fmt.Errorf("RCPT TO <%s>: %w", rcpt, err))
 			continue
 		}
 		accepted++
 	}
+	// Rejections are worth retrying when any of them was temporary,
+	// whatever order the recipients came in.
+	var rejectedErr error
+	if len(rejected) > 0 {
+		rejectedErr = &classifiedError{err: errors.Join(rejected...), retry: temporary}
+	}
 	if accepted == 0 {
-		return errors.Join(rejected...)
+		return rejectedErr
 	}
 	w, err := c.Data()
 	if err != nil {
@@ -328,8 +340,8 @@ func (n *Notifier) send(ctx context.Context, msg notify.Message) error {
 	// must not cause a retry and a duplicate.
 	_ = c.Quit()
 
-	if len(rejected) > 0 {
-		return fmt.Errorf("delivered to %d of %d recipients: %w", accepted, len(rcpts), errors.Join(rejected...))
+	if rejectedErr != nil {
+		return fmt.Errorf("delivered to %d of %d recipients: %w", accepted, len(rcpts), rejectedErr)
 	}
 	return nil
 }

@@ -516,6 +516,12 @@ func TestNotifyClassifiesRejections(t *testing.T) {
 		{name: "RCPT 550 for all", setup: func(b *backend) {
 			b.rcptErr = map[string]error{"oncall@example.com": perm(550), "lead@example.org": perm(550)}
 		}, wantRetry: false, wantErr: "RCPT TO <oncall@example.com>"},
+		{name: "RCPT 550 then 450", setup: func(b *backend) {
+			b.rcptErr = map[string]error{"oncall@example.com": perm(550), "lead@example.org": temp(450)}
+		}, wantRetry: true, wantErr: "550"},
+		{name: "RCPT 450 then 550", setup: func(b *backend) {
+			b.rcptErr = map[string]error{"oncall@example.com": temp(450), "lead@example.org": perm(550)}
+		}, wantRetry: true, wantErr: "550"},
 		{name: "RCPT 550 for one", setup: func(b *backend) {
 			b.rcptErr = map[string]error{"lead@example.org": perm(550)}
 		}, wantRetry: false, wantErr: "delivered to 1 of 2", wantDelivered: []string{"oncall@example.com"}},

@@ -12,25 +12,45 @@ import (
 // receivers written in Go decode exactly what Nightjar encodes; the package
 // documentation describes each field.
 type Payload struct {
-	Version    int          `json:"version"`
-	ID         string       `json:"id"`
-	Event      string       `json:"event"`
-	ProjectID  string       `json:"project_id"`
-	Alert      PayloadAlert `json:"alert"`
-	ConsoleURL string       `json:"console_url"`
-	CreatedAt  time.Time    `json:"created_at"`
+	// Version is SchemaVersion; receivers should check it before relying
+	// on the shape.
+	Version int `json:"version"`
+	// ID is the outbox id, equal to the Idempotency-Key header, so a
+	// receiver can drop a delivery it has already processed.
+	ID string `json:"id"`
+	// Event is "alert.firing", "alert.resolved" or "test".
+	Event string `json:"event"`
+	// ProjectID is the Nightjar project the alert belongs to.
+	ProjectID string `json:"project_id"`
+	// Alert is the alert the notification is about.
+	Alert PayloadAlert `json:"alert"`
+	// ConsoleURL links to the alert in the console; it is empty when no
+	// public URL is configured.
+	ConsoleURL string `json:"console_url"`
+	// CreatedAt is when the state change happened, not when this attempt
+	// was made, so it is the same on every retry.
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // PayloadAlert is the "alert" object of a Payload.
 type PayloadAlert struct {
-	DedupKey string            `json:"dedup_key"`
-	Service  string            `json:"service"`
-	Severity string            `json:"severity"`
-	Summary  string            `json:"summary"`
-	Details  map[string]string `json:"details"`
-	Status   string            `json:"status"`
-	StartsAt time.Time         `json:"starts_at"`
-	// EndsAt is nil while the alert fires.
+	// DedupKey pairs an alert's firing and resolved notifications.
+	DedupKey string `json:"dedup_key"`
+	// Service is the service the alert is about.
+	Service string `json:"service"`
+	// Severity is "page", "ticket" or "info".
+	Severity string `json:"severity"`
+	// Summary is a one-line human description.
+	Summary string `json:"summary"`
+	// Details holds extra facts; it is an empty object, never null, when
+	// there are none.
+	Details map[string]string `json:"details"`
+	// Status is "firing" or "resolved".
+	Status string `json:"status"`
+	// StartsAt is when the alert started firing.
+	StartsAt time.Time `json:"starts_at"`
+	// EndsAt is when the alert resolved; it is nil (JSON null) while the
+	// alert fires.
 	EndsAt *time.Time `json:"ends_at"`
 }
 

@@ -28,7 +28,8 @@
 //	}
 //
 // Times are RFC 3339 in UTC with second precision; "ends_at" is null while
-// the alert fires.
+// the alert fires. A test event may carry an empty alert, whose strings are
+// empty and whose zero "starts_at" reads 0001-01-01T00:00:00Z.
 //
 // # Headers and signature
 //
@@ -168,9 +169,10 @@ var _ notify.Notifier = (*Notifier)(nil)
 
 // Notify POSTs msg to the webhook. A 2xx response is success. Network
 // errors, timeouts, 408, 425, 429 and 5xx responses are worth retrying; any
-// other response, an invalid configuration or a destination refused by the
-// network policy is permanent. When the receiver sends Retry-After, the
-// error wraps a *notify.RetryAfterError carrying the delay.
+// other response, an invalid configuration, a destination refused by the
+// network policy and a refused redirect (a loop, or too long a chain) are
+// permanent. When a retryable response carries Retry-After, the error wraps
+// a *notify.RetryAfterError with the delay the receiver asked for.
 func (n *Notifier) Notify(ctx context.Context, msg notify.Message) (retry bool, err error) {
 	if err := n.cfg.Validate(); err != nil {
 		return false, err
@@ -279,7 +281,7 @@ func classifyTransportError(rawURL string, err error) (bool, error) {
 		err = ue.Err
 	}
 	endpoint := redact(rawURL)
-	if errors.Is(err, netguard.ErrBlocked) {
+	if errors.Is(err, netguard.ErrBlocked) || errors.Is(err, netguard.ErrRedirect) {
 		return false, fmt.Errorf("webhook %s: %w", endpoint, err)
 	}
 	var ne net.Error

@@ -280,6 +280,11 @@ func TestNotifyTransportFailures(t *testing.T) {
 	})
 	t.Cleanup(func() { close(release) })
 
+	var loop *receiver
+	loop = newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, loop.URL+"/again", http.StatusTemporaryRedirect)
+	})
+
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -303,6 +308,7 @@ func TestNotifyTransportFailures(t *testing.T) {
 			}},
 		{name: "connection refused", url: refused, client: loopbackClient(5 * time.Second), wantRetry: true, wantIn: "refused"},
 		{name: "default policy blocks loopback", url: slow.URL + "/token123", client: nil, wantRetry: false, wantIn: "allow_private_networks", blocked: true},
+		{name: "redirect loop is permanent", url: loop.URL + "/token123", client: loopbackClient(5 * time.Second), wantRetry: false, wantIn: "stopped after 5 redirects"},
 		{name: "invalid scheme is permanent", url: "ftp://example.com/hook", client: loopbackClient(time.Second), wantRetry: false, wantIn: "http or https"},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs Nightjar's whole test suite against real SQLite and PostgreSQL,
+# setting up PostgreSQL first when it is missing. Extra arguments go to
+# `go test` (e.g. -run TestPing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "${NIGHTJAR_TEST_POSTGRES_URL:-}" != "off" ]; then
+  NIGHTJAR_TEST_POSTGRES_URL="${NIGHTJAR_TEST_POSTGRES_URL:-$(scripts/ensure-postgres.sh)}"
+  export NIGHTJAR_TEST_POSTGRES_URL
+fi
+
+go vet ./...
+go test -count=1 -timeout 20m "$@" ./...

@@ -1,0 +1,257 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nightjar-dev/nightjar/store"
+	"github.com/nightjar-dev/nightjar/store/storetest"
+)
+
+func TestAPIAuth(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		for _, tc := range []struct {
+			method, path, key string
+			body              any
+			status            int
+			msg               string
+		}{
+			{"GET", "/api/v3/checks/", "", nil, 401, "missing api key"},
+			{"GET", "/api/v3/checks/", "wrong-key-wrong-key", nil, 401, "wrong api key"},
+			{"GET", "/api/v3/checks/", e.ping, nil, 403, "this api key may only send pings"},
+			{"GET", "/api/v3/checks/", e.ro, nil, 200, ""},
+			{"POST", "/api/v3/checks/", e.ro, map[string]any{"name": "x"}, 403, "this api key is read-only"},
+			{"POST", "/api/v3/checks/", "", map[string]any{"name": "x", "api_key": e.rw}, 201, ""},
+			{"GET", "/api/v1/checks", e.ro, nil, 200, ""},
+			{"POST", "/api/v1/checks", e.ro, map[string]any{"name": "x"}, 403, "read-only"},
+			{"GET", "/api/v1/alerts", "", nil, 401, "missing"},
+		} {
+			r := e.do(tc.method, tc.path, tc.key, tc.body)
+			if r.status != tc.status {
+				t.Errorf("%s %s: %d %s, want %d", tc.method, tc.path, r.status, r.body, tc.status)
+				continue
+			}
+			if tc.msg != "" && !strings.Contains(r.json(t)["error"].(string), tc.msg) {
+				t.Errorf("%s %s: error %s, want it to mention %q", tc.method, tc.path, r.body, tc.msg)
+			}
+		}
+	})
+}
+
+func TestV3Checks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		r := e.do("POST", "/api/v3/checks/", e.rw, map[string]any{"name": "Backups", "tags": "prod db", "timeout": 86400, "grace": 3600, "unique": []string{"name"}})
+		if r.status != 201 {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		c := r.json(t)
+		id := c["uuid"].(string)
+		for k, want := range map[string]any{"name": "Backups", "slug": "backups", "tags": "prod db", "timeout": 86400.0, "grace": 3600.0,
+			"status": "new", "started": false, "n_pings": 0.0, "ping_url": "http://nightjar.test/ping/" + id, "last_ping": nil} {
+			if c[k] != want {
+				t.Errorf("created check %s = %v, want %v", k, c[k], want)
+			}
+		}
+		// unique: the same name updates instead of creating.
+		r = e.do("POST", "/api/v3/checks/", e.rw, map[string]any{"name": "Backups", "grace": 60, "unique": []string{"name"}})
+		if r.status != 200 || r.json(t)["uuid"] != id || r.json(t)["grace"].(float64) != 60 {
+			t.Fatalf("unique upsert: %d %s", r.status, r.body)
+		}
+		cron := e.createCheck(map[string]any{"name": "Report", "schedule": "0 9 * * 1-5", "tz": "Europe/Berlin", "tags": "prod"})
+
+		list := e.do("GET", "/api/v3/checks/?tag=db", e.rw, nil).json(t)["checks"].([]any)
+		if len(list) != 1 || list[0].(map[string]any)["uuid"] != id {
+			t.Fatalf("tag filter: %v", list)
+		}
+		list = e.do("GET", "/api/v3/checks/?tag=prod", e.rw, nil).json(t)["checks"].([]any)
+		if len(list) != 2 {
+			t.Fatalf("tag prod: %d checks", len(list))
+		}
+		got := e.do("GET", "/api/v3/checks/"+cron, e.rw, nil).json(t)
+		if got["schedule"] != "0 9 * * 1-5" || got["tz"] != "Europe/Berlin" || got["timeout"] != nil {
+			t.Fatalf("cron check: %v", got)
+		}
+		// A read-only key sees no UUID or ping URL, but a unique key that
+		// opens the check.
+		ro := e.do("GET", "/api/v3/checks/"+cron, e.ro, nil).json(t)
+		if ro["uuid"] != nil || ro["ping_url"] != nil || len(ro["unique_key"].(string)) != 40 {
+			t.Fatalf("read-only view: %v", ro)
+		}
+		if r := e.do("GET", "/api/v3/checks/"+ro["unique_key"].(string), e.ro, nil); r.status != 200 || r.json(t)["name"] != "Report" {
+			t.Fatalf("get by unique key: %d %s", r.status, r.body)
+		}
+
+		r = e.do("POST", "/api/v3/checks/"+id, e.rw, map[string]any{"desc": "nightly pg_dump", "schedule": "30 2 * * *", "tz": "UTC"})
+		if r.status != 200 || r.json(t)["desc"] != "nightly pg_dump" || r.json(t)["schedule"] != "30 2 * * *" {
+			t.Fatalf("update: %d %s", r.status, r.body)
+		}
+
+		// Pause / resume.
+		if r := e.do("POST", "/api/v3/checks/"+id+"/resume", e.rw, nil); r.status != 409 {
+			t.Fatalf("resume of an unpaused check: %d", r.status)
+		}
+		if r := e.do("POST", "/api/v3/checks/"+id+"/pause", e.rw, nil); r.status != 200 || r.json(t)["status"] != "paused" {
+			t.Fatalf("pause: %d %s", r.status, r.body)
+		}
+		if r := e.do("POST", "/api/v3/checks/"+id+"/resume", e.rw, nil); r.status != 200 || r.json(t)["status"] != "new" {
+			t.Fatalf("resume: %d %s", r.status, r.body)
+		}
+
+		// Pings and flips.
+		rid := "7d3a3c5e-6a4b-4c2d-9e8f-0a1b2c3d4e5f"
+		e.do("POST", "/ping/"+id+"/start?rid="+rid, "", nil)
+		e.clock.Advance(90 * time.Second)
+		e.do("POST", "/ping/"+id+"?rid="+rid, "", "all good")
+		pings := e.do("GET", "/api/v3/checks/"+id+"/pings/", e.rw, nil).json(t)["pings"].([]any)
+		if len(pings) != 2 {
+			t.Fatalf("pings: %v", pings)
+		}
+		p := pings[0].(map[string]any)
+		if p["type"] != "success" || p["n"].(float64) != 2 || p["rid"] != rid || p["duration"].(float64) != 90 || p["body_url"] == nil {
+			t.Fatalf("newest ping: %v", p)
+		}
+		if pings[1].(map[string]any)["body_url"] != nil {
+			t.Fatalf("a ping without body has a body_url")
+		}
+		body := e.do("GET", "/api/v3/checks/"+id+"/pings/2/body", e.rw, nil)
+		if body.status != 200 || string(body.body) != "all good" {
+			t.Fatalf("body: %d %q", body.status, body.body)
+		}
+		if r := e.do("GET", "/api/v3/checks/"+id+"/pings/1/body", e.rw, nil); r.status != 404 {
+			t.Fatalf("missing body: %d", r.status)
+		}
+		if r := e.do("GET", "/api/v3/checks/"+id+"/pings/x/body", e.rw, nil); r.status != 400 {
+			t.Fatalf("bad ping number: %d", r.status)
+		}
+		if r := e.do("GET", "/api/v3/checks/"+id+"/flips/?seconds=abc", e.rw, nil); r.status != 400 {
+			t.Fatalf("bad seconds: %d", r.status)
+		}
+		flips := e.do("GET", "/api/v3/checks/"+id+"/flips/", e.rw, nil)
+		if flips.status != 200 || !strings.Contains(string(flips.body), `"up":1`) {
+			t.Fatalf("flips: %d %s", flips.status, flips.body)
+		}
+
+		chans := e.do("GET", "/api/v3/channels/", e.rw, nil)
+		if chans.status != 200 || !strings.Contains(string(chans.body), `"channels":[]`) {
+			t.Fatalf("channels: %s", chans.body)
+		}
+
+		if r := e.do("DELETE", "/api/v3/checks/"+id, e.rw, nil); r.status != 200 {
+			t.Fatalf("delete: %d", r.status)
+		}
+		if r := e.do("GET", "/api/v3/checks/"+id, e.rw, nil); r.status != 404 {
+			t.Fatalf("get deleted: %d", r.status)
+		}
+	})
+}
+
+func TestAPIBadInput(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		id := e.createCheck(map[string]any{"name": "x"})
+		for _, tc := range []struct {
+			method, path string
+			body         any
+			status       int
+			field, msg   string
+		}{
+			{"POST", "/api/v3/checks/", `{"name": `, 400, "", "not valid JSON"},
+			{"POST", "/api/v3/checks/", ``, 400, "", "empty"},
+			{"POST", "/api/v3/checks/", `{"timeout": "soon"}`, 400, "timeout", "expected a number"},
+			{"POST", "/api/v3/checks/", `{"tags": 5}`, 400, "", "tags"},
+			{"POST", "/api/v3/checks/", map[string]any{"timout": 60}, 400, "timout", "unknown field"},
+			{"POST", "/api/v3/checks/", map[string]any{"timeout": 5}, 400, "timeout", "between 60"},
+			{"POST", "/api/v3/checks/", map[string]any{"grace": 10}, 400, "grace", "between 60"},
+			{"POST", "/api/v3/checks/", map[string]any{"schedule": "61 * * * *"}, 400, "schedule", "minute"},
+			{"POST", "/api/v3/checks/", map[string]any{"schedule": "* * * * *", "tz": "Mars/Olympus"}, 400, "tz", "IANA"},
+			{"POST", "/api/v3/checks/", map[string]any{"slug": "Not Valid"}, 400, "slug", "a-z"},
+			{"POST", "/api/v3/checks/", map[string]any{"methods": "GET"}, 400, "methods", "POST"},
+			{"POST", "/api/v3/checks/", map[string]any{"unique": []string{"color"}}, 400, "unique", "color"},
+			{"POST", "/api/v1/checks", map[string]any{"metric_rules": []string{"bytes >="}}, 400, "metric_rules", "expected"},
+			{"POST", "/api/v1/checks", map[string]any{"failure_threshold": 0}, 400, "failure_threshold", "between 1"},
+			{"POST", "/api/v1/checks", map[string]any{"max_runtime": 60, "min_runtime": 120}, 400, "min_runtime", "less than max_runtime"},
+			{"PATCH", "/api/v1/checks/" + id, map[string]any{"realert_interval": 5}, 400, "realert_interval", "60"},
+			{"GET", "/api/v1/checks?status=sideways", nil, 400, "status", "one of"},
+			{"GET", "/api/v1/checks/" + id + "/pings?limit=0", nil, 400, "limit", "from 1 to 1000"},
+			{"GET", "/api/v1/schedule/preview", nil, 400, "schedule", "required"},
+			{"GET", "/api/v1/schedule/preview?schedule=0+2+*+*+*&tz=Nowhere", nil, 400, "tz", "IANA"},
+			{"GET", "/api/v1/schedule/preview?schedule=0+2+*+*+*&after=yesterday", nil, 400, "after", "RFC 3339"},
+			{"GET", "/api/v1/schedule/preview?schedule=0+2+*+*+*&n=1000", nil, 400, "n", "from 1 to 100"},
+			{"POST", "/api/v1/channels", map[string]any{"kind": "pager", "name": "x"}, 400, "kind", "webhook, email"},
+			{"POST", "/api/v1/channels", map[string]any{"kind": "webhook", "name": "x", "config": map[string]any{"url": "ftp://x"}}, 400, "config.url", "http"},
+			{"POST", "/api/v1/channels", map[string]any{"kind": "email", "name": "x", "config": map[string]any{"to": []string{"nobody"}}}, 400, "config.to", "email address"},
+		} {
+			r := e.do(tc.method, tc.path, e.rw, tc.body)
+			if r.status != tc.status {
+				t.Errorf("%s %s %v: %d %s, want %d", tc.method, tc.path, tc.body, r.status, r.body, tc.status)
+				continue
+			}
+			j := r.json(t)
+			if msg, _ := j["error"].(string); !strings.Contains(msg, tc.msg) {
+				t.Errorf("%s %s %v: error %q, want it to mention %q", tc.method, tc.path, tc.body, msg, tc.msg)
+			}
+			if tc.field != "" && j["field"] != tc.field {
+				t.Errorf("%s %s %v: field %v, want %q", tc.method, tc.path, tc.body, j["field"], tc.field)
+			}
+		}
+	})
+}
+
+func TestSchedulePreviewDST(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		r := e.do("GET", "/api/v1/schedule/preview?schedule=30+2+*+*+*&tz=Europe/Berlin&after=2026-03-28T00:00:00Z&n=3", "", nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		next := r.json(t)["next"].([]any)
+		want := []string{"2026-03-28T02:30:00+01:00", "2026-03-29T03:00:00+02:00", "2026-03-30T02:30:00+02:00"}
+		for i := range want {
+			if next[i] != want[i] {
+				t.Fatalf("next = %v, want %v", next, want)
+			}
+		}
+	})
+}
+
+// A backup job that "succeeds" but reports writing almost nothing is
+// caught by a metric rule: the check goes down and an alert fires.
+func TestSilentFailureDetection(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		r := e.do("POST", "/api/v1/checks", e.rw, map[string]any{"name": "db backup", "timeout": 86400, "grace": 3600,
+			"metric_rules": []string{"bytes >= 1e6", "bytes >= 0.5 * previous"}})
+		if r.status != 201 {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		id := r.json(t)["id"].(string)
+		e.do("POST", "/ping/"+id+"?m=bytes:5000000", "", nil)
+		if c := e.check(id); c["status"] != "up" {
+			t.Fatalf("healthy backup: %v", c["status"])
+		}
+		e.clock.Advance(24 * time.Hour)
+		e.do("POST", "/ping/"+id+"?m=bytes:2000000", "", nil) // over 1e6 but under half of 5e6
+		c := e.check(id)
+		if c["status"] != "down" {
+			t.Fatalf("shrunk backup: status %v", c["status"])
+		}
+		p := e.do("GET", "/api/v1/checks/"+id+"/pings?limit=1", e.rw, nil).json(t)["pings"].([]any)[0].(map[string]any)
+		if p["type"] != "fail" || !strings.Contains(p["note"].(string), "previous") {
+			t.Fatalf("ping: %v", p)
+		}
+		alerts := e.do("GET", "/api/v1/alerts", e.rw, nil).json(t)["alerts"].([]any)
+		if len(alerts) != 1 || alerts[0].(map[string]any)["status"] != "firing" {
+			t.Fatalf("alerts: %v", alerts)
+		}
+		// JSON body metrics work too, and a good run resolves the alert.
+		e.clock.Advance(24 * time.Hour)
+		e.do("POST", "/ping/"+id, "", `{"metrics": {"bytes": 2600000}}`)
+		if c := e.check(id); c["status"] != "up" {
+			t.Fatalf("after a good run: %v", c["status"])
+		}
+	})
+}
