@@ -186,21 +186,26 @@ func Tick(c *nightjar.Check, now time.Time) Outcome {
 		return out
 	}
 	switch s.Status {
-	case nightjar.StatusUp:
+	case nightjar.StatusUp, nightjar.StatusLate:
+		// Up and late are both decided from ExpectedAt, which Reschedule
+		// may have moved either way since the deadline was set.
 		downAt := s.ExpectedAt.Add(c.Grace)
-		if now.Before(downAt) {
+		switch {
+		case now.Before(s.ExpectedAt):
+			setStatus(c, &out, nightjar.StatusUp, now, fmt.Sprintf("the schedule changed; the next ping is expected at %s", fmtTime(s.ExpectedAt)))
+			s.NextDeadline = s.ExpectedAt
+		case now.Before(downAt):
 			setStatus(c, &out, nightjar.StatusLate, now, fmt.Sprintf("expected a ping at %s", fmtTime(s.ExpectedAt)))
 			s.NextDeadline = downAt
-			return out
+		default:
+			goDown(c, &out, now, fmt.Sprintf("no ping since %s; one was expected at %s and the grace period of %s ran out", fmtTime(s.LastPing), fmtTime(s.ExpectedAt), c.Grace))
 		}
-		goDown(c, &out, now, fmt.Sprintf("no ping since %s; one was expected at %s and the grace period of %s ran out", fmtTime(s.LastPing), fmtTime(s.ExpectedAt), c.Grace))
-	case nightjar.StatusLate:
-		goDown(c, &out, now, fmt.Sprintf("no ping since %s; one was expected at %s and the grace period of %s ran out", fmtTime(s.LastPing), fmtTime(s.ExpectedAt), c.Grace))
 	case nightjar.StatusStarted:
 		goDown(c, &out, now, fmt.Sprintf("the run started at %s did not finish within %s", fmtTime(s.LastStart), runLimit(c)))
 	case nightjar.StatusDown:
 		if c.RealertInterval > 0 {
-			s.LastAlertAt = now
+			// LastAlertAt stays when the alert started, so every repeat
+			// and the final resolve say how long the outage has lasted.
 			s.NextDeadline = now.Add(c.RealertInterval)
 			out.Alert = alertFor(c, nightjar.AlertFiring, now, "still down")
 		} else {
@@ -220,16 +225,17 @@ func Reschedule(c *nightjar.Check, now time.Time) {
 	case nightjar.StatusUp, nightjar.StatusLate:
 		s.ExpectedAt = ExpectedAfter(c, s.LastPing)
 		s.NextDeadline = s.ExpectedAt
-		if s.Status == nightjar.StatusLate || !now.Before(s.ExpectedAt) {
-			// Let the next tick decide between up, late and down.
-			s.Status = nightjar.StatusUp
+		if s.Status == nightjar.StatusLate {
+			// Let the next tick decide between up, late and down, so that
+			// a change of status is recorded as a flip.
+			s.NextDeadline = now
 		}
 	case nightjar.StatusStarted:
 		s.NextDeadline = s.LastStart.Add(runLimit(c))
 	case nightjar.StatusDown:
 		s.NextDeadline = time.Time{}
 		if c.RealertInterval > 0 {
-			s.NextDeadline = s.LastAlertAt.Add(c.RealertInterval)
+			s.NextDeadline = now.Add(c.RealertInterval)
 		}
 	}
 }
@@ -275,18 +281,21 @@ func Recover(c *nightjar.Check, now time.Time) bool {
 	return false
 }
 
+// goDown makes the check down and fires its alert. On a check that is
+// already down it does nothing, so that neither a second alert fires nor
+// further failures push the next re-alert back.
 func goDown(c *nightjar.Check, out *Outcome, at time.Time, reason string) {
 	s := &c.State
-	was := s.Status
+	if s.Status == nightjar.StatusDown {
+		return
+	}
 	setStatus(c, out, nightjar.StatusDown, at, reason)
 	s.NextDeadline = time.Time{}
 	if c.RealertInterval > 0 {
 		s.NextDeadline = at.Add(c.RealertInterval)
 	}
-	if was != nightjar.StatusDown {
-		s.LastAlertAt = at
-		out.Alert = alertFor(c, nightjar.AlertFiring, at, reason)
-	}
+	s.LastAlertAt = at
+	out.Alert = alertFor(c, nightjar.AlertFiring, at, reason)
 }
 
 // setStatus changes the status and records a flip, except for the routine

@@ -117,11 +117,15 @@ type Options struct {
 // When ctx is done the command receives SIGTERM, and SIGKILL if it is still
 // running opts.WaitDelay later; the finish ping is still sent. The CLI
 // should therefore not cancel ctx on the signals Run forwards, or the job
-// would receive them twice.
+// would receive them twice. For the same reason, a Ctrl-C typed in a
+// terminal may reach the command twice (directly, as a member of the
+// terminal's process group, and forwarded); commands that treat a second
+// interrupt as "abort now" will see one.
 //
 // err is non-nil only when the command did not run: options are unusable
-// (exit code 2) or the command could not be started (126 or 127). Run does
-// not print it; that is left to the caller.
+// (exit code 2), the command could not be started (126 or 127), or ctx was
+// done before it could start (1). Run does not print err; that is left to
+// the caller.
 func Run(ctx context.Context, opts Options, argv []string) (exitCode int, err error) {
 	if len(argv) == 0 || argv[0] == "" {
 		return 2, errors.New("run: no command given")
@@ -130,6 +134,11 @@ func Run(ctx context.Context, opts Options, argv []string) (exitCode int, err er
 		return 2, errors.New("run: no ping client configured")
 	}
 	if err := opts.Target.Validate(); err != nil {
+		return 2, fmt.Errorf("run: %w", err)
+	}
+	// A bad metric would make the finish ping fail after the job ran, so
+	// it is refused before anything happens.
+	if _, err := pingclient.FormatMetrics(opts.Metrics); err != nil {
 		return 2, fmt.Errorf("run: %w", err)
 	}
 	opts = withDefaults(opts)

@@ -1,3 +1,5 @@
+//go:build unix
+
 package runner_test
 
 import (
@@ -564,6 +566,7 @@ func TestRunRejectsUnusableOptions(t *testing.T) {
 		{"empty command", func(*runner.Options) {}, []string{""}},
 		{"no client", func(o *runner.Options) { o.Client = nil }, []string{"true"}},
 		{"bad target", func(o *runner.Options) { o.Target = pingclient.Target{UUID: "x"} }, []string{"true"}},
+		{"bad metric", func(o *runner.Options) { o.Metrics = map[string]float64{"a,b": 1} }, []string{"true"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

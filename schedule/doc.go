@@ -67,9 +67,9 @@
 // Larger changes, such as a zone moving across the date line, are treated by
 // the daemon as the clock having jumped: fixed-time runs inside a skipped
 // interval of three hours or more are lost, and fixed-time runs inside a
-// repeated interval of more than three hours happen in both copies. Forward
-// changes of less than five minutes, which only occur in historical data, make
-// the daemon catch up on every skipped minute, so wildcard runs inside such a
-// gap also happen at the instant of the change. See [Cron.Next] for the exact
-// thresholds.
+// repeated interval longer than three hours and one minute happen in both
+// copies. Forward changes of less than five minutes, which only occur in
+// historical data, make the daemon catch up on every skipped minute, so
+// wildcard runs inside such a gap also happen at the instant of the change.
+// See [Cron.Next] for the exact thresholds.
 package schedule

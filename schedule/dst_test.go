@@ -296,3 +296,30 @@ func TestNextMatchesDaemon(t *testing.T) {
 	}
 	t.Logf("%d predictions agree with the daemon replay", checked)
 }
+
+// TestNextBeyondListedTransitions covers years after the last transition
+// listed in the zone data, where offsets come from the zone's rule. In leap
+// years the standard library reports a zone period ending on 31 December
+// that does not advance, which once made Next loop forever. In 2040 (a leap
+// year) Berlin changes on 25 Mar and 28 Oct; 31 Dec 2040 is a Monday.
+func TestNextBeyondListedTransitions(t *testing.T) {
+	berlin := mustZone(t, "Europe/Berlin")
+	tests := []struct {
+		expr, after string
+		want        []string
+	}{
+		{"30 2 * * *", "2040-03-24T12:00:00+01:00", []string{"2040-03-25T03:00:00+02:00", "2040-03-26T02:30:00+02:00"}},
+		{"30 2 * * *", "2040-10-27T12:00:00+02:00", []string{"2040-10-28T02:30:00+02:00", "2040-10-29T02:30:00+01:00"}},
+		{"0 0 1 1 *", "2040-06-01T00:00:00+02:00", []string{"2041-01-01T00:00:00+01:00", "2042-01-01T00:00:00+01:00"}},
+		{"0 12 31 12 *", "2040-06-01T00:00:00+02:00", []string{"2040-12-31T12:00:00+01:00", "2041-12-31T12:00:00+01:00"}},
+		{"*/30 * 31 12 *", "2040-12-31T00:10:00+01:00", []string{"2040-12-31T00:30:00+01:00", "2040-12-31T01:00:00+01:00"}},
+		{"0 0 29 2 *", "2041-01-01T00:00:00+01:00", []string{"2044-02-29T00:00:00+01:00", "2048-02-29T00:00:00+01:00"}},
+	}
+	for _, tt := range tests {
+		c := mustParse(t, tt.expr)
+		got := nextRuns(t, c, mustTime(t, tt.after), berlin, len(tt.want))
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%q after %s:\n got %v\nwant %v", tt.expr, tt.after, got, tt.want)
+		}
+	}
+}

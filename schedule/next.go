@@ -46,63 +46,109 @@ const (
 // Next returns the zero time when the job never runs (for example
 // "0 0 30 2 *") or does not run within [HorizonYears] years after `after`.
 func (c *Cron) Next(after time.Time, loc *time.Location) time.Time {
-	if c.never {
+	if c.never || c.minutes == 0 {
 		return time.Time{}
 	}
 	if loc == nil {
 		loc = time.UTC
 	}
 	t := after.In(loc)
-	limitYear := t.Year() + HorizonYears
-	_, off := t.Zone()
-	start, end := t.ZoneBounds()
+	off, start, end := zoneSpan(t)
+	wall := t.Unix() + off
+	limitYear := yearOfWall(wall) + HorizonYears
 	// The first candidate is the first whole wall-clock minute strictly
 	// after `after`.
-	lb := (floorDiv(t.Unix()+int64(off), secondsPerMinute) + 1) * secondsPerMinute
-	entered := false // whether t is the start of the current zone period
+	lb := (floorDiv(wall, secondsPerMinute) + 1) * secondsPerMinute
+
+	// If `after` lies in the second copy of a repeated interval, runs that
+	// already happened in the first copy must not be predicted again.
+	if !start.IsZero() && !start.After(t) && t.Sub(start) <= (largeJumpMinutes+2)*time.Minute {
+		_, prevOff := start.Add(-time.Second).Zone()
+		if delta := off - int64(prevOff); delta < 0 && !c.runsTwice(-delta) {
+			lb = max(lb, ceilMinute(start.Unix()+off-delta))
+		}
+	}
 
 	for {
-		offset := int64(off)
-		// Look at the change that began the current zone period, if it
-		// could still matter: when we entered the period at its start, or
-		// when `after` lies within a repeated interval that began it.
-		if !start.IsZero() && (entered || t.Sub(start) < (largeJumpMinutes+2)*time.Minute) {
-			_, prevOff := start.Add(-time.Second).Zone()
-			delta := offset - int64(prevOff)
-			startWall := start.Unix() + offset
-			switch {
-			case delta > 0 && entered && c.runsInGap(delta):
-				// Runs whose wall-clock time was skipped happen now.
-				gapLo := ceilMinute(start.Unix() + int64(prevOff))
-				if w, ok := c.nextWall(gapLo, limitYear); ok && w < startWall {
-					return start
-				}
-			case delta < 0 && !c.runsTwice(-delta):
-				// The repeated wall-clock times already had their run
-				// before the change.
-				lb = max(lb, ceilMinute(startWall-delta))
-			}
-		}
-
 		w, ok := c.nextWall(lb, limitYear)
 		if !ok {
 			return time.Time{}
 		}
-		instant := w - offset
-		if end.IsZero() || instant < end.Unix() {
-			return time.Unix(instant, 0).In(loc)
+		if end.IsZero() || w-off < end.Unix() {
+			return time.Unix(w-off, 0).In(loc)
 		}
 
-		// The match lies beyond this zone period: continue in the next.
+		// The match lies beyond the current offset: continue from the
+		// instant the offset changes.
 		t = end
-		if t.Year() > limitYear {
+		prevOff := off
+		off, _, end = zoneSpan(t)
+		startWall := t.Unix() + off
+		if yearOfWall(startWall) > limitYear {
 			return time.Time{}
 		}
-		_, off = t.Zone()
-		start, end = t.ZoneBounds()
-		lb = ceilMinute(t.Unix() + int64(off))
-		entered = true
+		lb = ceilMinute(startWall)
+		switch delta := off - prevOff; {
+		case delta > 0 && c.runsInGap(delta):
+			// Runs whose wall-clock time was skipped happen now.
+			gapStart := ceilMinute(t.Unix() + prevOff)
+			if w, ok := c.nextWall(gapStart, limitYear); ok && w < startWall {
+				return t
+			}
+		case delta < 0 && !c.runsTwice(-delta):
+			// The repeated wall-clock times had their runs before the
+			// change.
+			lb = max(lb, ceilMinute(startWall-delta))
+		}
 	}
+}
+
+// zoneSpan returns the UTC offset in force at t, in seconds, together with
+// the bounds of the period during which it stays in force (either may be
+// zero when unbounded). Periods may be split where the offset does not
+// actually change; callers compare offsets.
+//
+// The standard library computes periods after a zone's last listed
+// transition from the zone's rule, and then may report an end on the last
+// day of a leap year that is not after t. Such an end is replaced by the
+// next actual change of offset within a day, or by t plus one day.
+func zoneSpan(t time.Time) (off int64, start, end time.Time) {
+	_, o := t.Zone()
+	start, end = t.ZoneBounds()
+	if !end.IsZero() && !end.After(t) {
+		end = nextOffsetChange(t, o, secondsPerDay)
+	}
+	return int64(o), start, end
+}
+
+// nextOffsetChange returns the first whole second after t, at most span
+// seconds later, at which the offset differs from off, or t plus span if it
+// does not change. It assumes at most one change within span.
+func nextOffsetChange(t time.Time, off int, span int64) time.Time {
+	loc := t.Location()
+	offsetAt := func(sec int64) int {
+		_, o := time.Unix(sec, 0).In(loc).Zone()
+		return o
+	}
+	lo, hi := t.Unix(), t.Unix()+span
+	if offsetAt(hi) == off {
+		return time.Unix(hi, 0).In(loc)
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if offsetAt(mid) == off {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return time.Unix(hi, 0).In(loc)
+}
+
+// yearOfWall returns the calendar year of a wall-clock time.
+func yearOfWall(wall int64) int {
+	y, _, _ := civilFromDays(floorDiv(wall, secondsPerDay))
+	return y
 }
 
 // NextN returns the next n runs after `after`, in order, as repeated calls to

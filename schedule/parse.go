@@ -9,7 +9,8 @@ import (
 // Cron is a parsed five-field cron expression.
 //
 // A Cron is immutable once [ParseCron] returns it, so one value can be shared
-// by any number of goroutines and evaluated for different time zones.
+// by any number of goroutines and evaluated for different time zones. Obtain
+// one from ParseCron; the zero Cron never runs.
 type Cron struct {
 	text string
 

@@ -1,0 +1,373 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// target is one server under test and one row of the table.
+type target struct {
+	name  string
+	goal  float64    // minimum share of the bare server's req/s; 0 for none
+	mk    newRequest // nil when the target could not be set up
+	proc  *serverProc
+	api   *apiClient
+	setup time.Duration // creating the checks
+
+	rounds []*loadResult
+	mem    memInfo        // server memory after the rounds, when measured
+	srv    *serverMetrics // the server's own view, when scraped
+	err    error
+	skip   string
+}
+
+// merged is every round of the target as one result.
+func (t *target) merged() *loadResult {
+	m := &loadResult{Statuses: map[int]int64{}}
+	for _, r := range t.rounds {
+		m.OK += r.OK
+		m.Errors += r.Errors
+		m.Elapsed += r.Elapsed
+		m.Latencies = append(m.Latencies, r.Latencies...)
+		for k, v := range r.Statuses {
+			m.Statuses[k] += v
+		}
+		if m.FirstError == "" {
+			m.FirstError = r.FirstError
+		}
+	}
+	slices.Sort(m.Latencies)
+	return m
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func (t *target) rps() []float64 {
+	out := make([]float64, len(t.rounds))
+	for i, r := range t.rounds {
+		out[i] = r.RPS()
+	}
+	return out
+}
+
+// ratios are the target's req/s over the bare server's, round by round:
+// the two ran seconds apart, so a busy moment of the machine weighs on
+// both.
+func (t *target) ratios(bare *target) []float64 {
+	var out []float64
+	for i, r := range t.rounds {
+		if i < len(bare.rounds) && bare.rounds[i].RPS() > 0 {
+			out = append(out, r.RPS()/bare.rounds[i].RPS())
+		}
+	}
+	return out
+}
+
+func runBench(ctx context.Context, w io.Writer, o *options) error {
+	header(w, o, "ping throughput, nightjar serve against a bare net/http server")
+	tmp, err := os.MkdirTemp("", "nightjar-bench-")
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		fmt.Fprintf(w, "keeping %s\n", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+
+	bare := &target{name: "bare net/http"}
+	stopBare, err := startBare(bare, o)
+	if err != nil {
+		return err
+	}
+	defer stopBare()
+
+	binary := o.binary
+	if binary == "" {
+		fmt.Fprintln(w, "building ./cmd/nightjar ...")
+		if binary, err = buildBinary(ctx, tmp); err != nil {
+			return err
+		}
+	}
+
+	sq := &target{name: "nightjar sqlite", goal: goalSQLiteRatio}
+	fmt.Fprintf(w, "starting %s and creating %d checks ...\n", sq.name, o.checks)
+	if dir, err := os.MkdirTemp(tmp, "sqlite-"); err != nil {
+		sq.err = err
+	} else {
+		setupNightjar(ctx, o, binary, dir, "", tmp, sq)
+	}
+	defer stopNightjar(sq)
+
+	pg := &target{name: "nightjar postgres", goal: goalPostgresRatio}
+	if o.postgres == "" || o.postgres == "off" {
+		pg.skip = "skipped (--postgres off)"
+	} else {
+		dsn, drop, err := postgresSchema(ctx, o.postgres)
+		if err != nil {
+			pg.skip = "skipped: " + err.Error()
+		} else {
+			defer func() {
+				if err := drop(); err != nil {
+					fmt.Fprintf(w, "warning: %v\n", err)
+				}
+			}()
+			fmt.Fprintf(w, "starting %s and creating %d checks ...\n", pg.name, o.checks)
+			setupNightjar(ctx, o, binary, "", dsn, tmp, pg)
+			defer stopNightjar(pg)
+		}
+	}
+	targets := []*target{bare, sq, pg}
+
+	for round := range o.rounds {
+		fmt.Fprintf(w, "round %d:", round+1)
+		for _, t := range targets {
+			if t.mk == nil || t.err != nil {
+				continue
+			}
+			res, err := runLoad(ctx, o.load, t.mk)
+			if err != nil {
+				return err // interrupted
+			}
+			t.rounds = append(t.rounds, res)
+			fmt.Fprintf(w, "  %s %.0f req/s", t.name, res.RPS())
+			if res.Errors > 0 {
+				fmt.Fprintf(w, " (%d errors)", res.Errors)
+			}
+			if t != bare && len(bare.rounds) > round && bare.rounds[round].RPS() > 0 {
+				fmt.Fprintf(w, " (%.0f%%)", 100*res.RPS()/bare.rounds[round].RPS())
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	for _, t := range targets {
+		if t.proc == nil || t.err != nil {
+			continue
+		}
+		if m, err := readMem(t.proc.Pid()); err == nil {
+			t.mem = m
+		}
+		if m, err := scrapeMetrics(ctx, t.api); err == nil {
+			t.srv = m
+		}
+		if t.merged().Errors > 0 {
+			t.err = fmt.Errorf("server log:\n%s", t.proc.LogTail(10))
+		}
+	}
+
+	fmt.Fprintln(w)
+	printTable(w, o, targets)
+	var failed []string
+	for _, t := range targets {
+		m := t.merged()
+		if m.Errors > 0 {
+			failed = append(failed, fmt.Sprintf("%s: %d of %d requests failed; first: %s (statuses %v)", t.name, m.Errors, m.Total(), m.FirstError, m.Statuses))
+		}
+		if t.err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", t.name, t.err))
+		}
+	}
+	if len(failed) > 0 {
+		return errors.New(strings.Join(failed, "\n"))
+	}
+	return nil
+}
+
+// pingRequests returns a request maker that POSTs a small body to
+// base/ping/<uuid>, going round the given checks.
+func pingRequests(base string, ids []string) newRequest {
+	urls := make([]string, len(ids))
+	for i, id := range ids {
+		urls[i] = base + "/ping/" + id
+	}
+	const body = "nightjar-bench ping"
+	return func(ctx context.Context, i int64) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, urls[i%int64(len(urls))], strings.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "text/plain")
+		return req, nil
+	}
+}
+
+// startBare starts an in-process net/http server that answers 200 "OK"
+// to everything: the most a Go HTTP server does on this machine with this
+// load generator. It is driven with the same requests as Nightjar.
+func startBare(t *target, o *options) (stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, _ = w.Write([]byte("OK"))
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() { _ = srv.Serve(ln) }()
+	ids := make([]string, o.checks)
+	for i := range ids {
+		ids[i] = uuid.NewString()
+	}
+	t.mk = pingRequests("http://"+ln.Addr().String(), ids)
+	return func() { _ = srv.Close() }, nil
+}
+
+// setupNightjar starts nightjar serve (SQLite in dataDir, or PostgreSQL
+// at dsn) and creates the checks the pings go to.
+func setupNightjar(ctx context.Context, o *options, binary, dataDir, dsn, logDir string, t *target) {
+	started := time.Now()
+	p, err := startServer(binary, dataDir, dsn, logDir)
+	if err != nil {
+		t.err = err
+		return
+	}
+	t.proc = p
+	if _, err := p.WaitReady(started, 60*time.Second); err != nil {
+		t.err = err
+		return
+	}
+	t.api = newAPIClient(p)
+	t0 := time.Now()
+	ids, err := t.api.createChecks(ctx, o.checks)
+	if err != nil {
+		t.err = fmt.Errorf("create checks: %w", err)
+		return
+	}
+	t.setup = time.Since(t0)
+	t.mk = pingRequests(p.Base, ids)
+}
+
+func stopNightjar(t *target) {
+	if t.api != nil {
+		t.api.http.CloseIdleConnections()
+	}
+	if t.proc == nil {
+		return
+	}
+	if err := t.proc.Stop(15 * time.Second); err != nil && t.err == nil {
+		fmt.Fprintf(os.Stderr, "nightjar-bench: %s: %v\n", t.name, err)
+	}
+}
+
+// postgresSchema makes a fresh schema on the server at base and returns a
+// URL that uses it, and a function that drops it.
+func postgresSchema(ctx context.Context, base string) (string, func() error, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, fmt.Errorf("--postgres: %w", err)
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return "", nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := admin.PingContext(pctx); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("PostgreSQL not reachable at %s: %v", u.Redacted(), err)
+	}
+	schema := "nj_bench_" + randomHex(6)
+	if _, err := admin.ExecContext(pctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("create schema: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	drop := func() error {
+		defer admin.Close()
+		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(dctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			return fmt.Errorf("drop schema %s: %v", schema, err)
+		}
+		return nil
+	}
+	return u.String(), drop, nil
+}
+
+func printTable(w io.Writer, o *options, targets []*target) {
+	bare := targets[0]
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	var notes []string
+	fmt.Fprintf(tw, "%-18s\trequests\terrors\treq/s\t(min-max)\tp50\tp99\tmax\tvs bare\tserver RSS\t\n", "target")
+	for _, t := range targets {
+		switch {
+		case t.skip != "":
+			notes = append(notes, fmt.Sprintf("%s: %s", t.name, t.skip))
+			continue
+		case len(t.rounds) == 0:
+			notes = append(notes, fmt.Sprintf("%s: failed: %v", t.name, t.err))
+			continue
+		}
+		m := t.merged()
+		rps := t.rps()
+		ratio := "-"
+		if t != bare && len(bare.rounds) > 0 {
+			ratio = fmt.Sprintf("%.1f%%", 100*median(t.ratios(bare)))
+		}
+		rss := "-"
+		if t.mem.RSS > 0 {
+			rss = mib(t.mem.RSS)
+		}
+		fmt.Fprintf(tw, "%-18s\t%d\t%d\t%.0f\t(%.0f-%.0f)\t%s\t%s\t%s\t%s\t%s\t\n", t.name, m.Total(), m.Errors, median(rps),
+			slices.Min(rps), slices.Max(rps), ms(m.Percentile(0.50)), ms(m.Percentile(0.99)), ms(m.Max()), ratio, rss)
+	}
+	tw.Flush()
+	for _, n := range notes {
+		fmt.Fprintln(w, n)
+	}
+	fmt.Fprintf(w, "req/s is the median of the rounds, \"vs bare\" the median of the round-by-round ratios;\nlatencies are over every request of every round.\n")
+
+	fmt.Fprintf(w, "\nissue targets (at %d connections):\n", o.load.Conns)
+	for _, t := range targets[1:] {
+		if len(t.rounds) == 0 {
+			continue
+		}
+		if len(bare.rounds) > 0 {
+			share := median(t.ratios(bare))
+			fmt.Fprintf(w, "  %-18s req/s >= %2.0f%% of bare: %8.1f%%   %s\n", t.name, 100*t.goal, 100*share, verdict(share >= t.goal))
+		}
+		p99 := t.merged().Percentile(0.99)
+		fmt.Fprintf(w, "  %-18s p99 <= %s:      %9s   %s\n", t.name, ms(goalP99), ms(p99), verdict(p99 <= goalP99))
+	}
+
+	fmt.Fprintln(w, "\nserver side (from its /metrics, warm-ups included):")
+	for _, t := range targets[1:] {
+		if m := t.srv; m != nil && m.batches > 0 && m.ingestCount > 0 {
+			fmt.Fprintf(w, "  %-18s %d pings in %d commits, %.1f pings per commit; receipt to commit mean %s\n",
+				t.name, int64(m.batchPings), int64(m.batches), m.batchPings/m.batches, ms(time.Duration(m.ingestSum/m.ingestCount*float64(time.Second))))
+		}
+		if t.setup > 0 {
+			fmt.Fprintf(w, "  %-18s created %d checks through the API in %s\n", t.name, o.checks, t.setup.Round(time.Millisecond))
+		}
+	}
+	fmt.Fprintln(w, "\nThe load generator and the servers share this machine's CPUs; the bare server runs inside the benchmark process.")
+}

@@ -1,0 +1,10 @@
+// Package crashtest checks Nightjar's central durability promise end to
+// end: a ping answered with 200 OK has been committed, so it survives the
+// server being killed (SIGKILL, no shutdown) an instant later.
+//
+// The test builds the real nightjar binary, runs `nightjar serve` on
+// SQLite and, when a server is reachable, on PostgreSQL, pings it from
+// many goroutines, kills it mid-load, starts it again on the same data
+// and looks for every acknowledged ping. It runs in `go test ./...` and
+// is skipped under -short.
+package crashtest
