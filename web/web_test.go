@@ -265,8 +265,8 @@ func TestRemoteAddrTrustedProxies(t *testing.T) {
 	for _, tc := range []struct {
 		peer, xff, want string
 	}{
-		{"203.0.113.9:5000", "1.2.3.4", "203.0.113.9"},                // untrusted peer: header ignored
-		{"127.0.0.1:5000", "198.51.100.7", "198.51.100.7"},            // trusted proxy
+		{"203.0.113.9:5000", "1.2.3.4", "203.0.113.9"},                        // untrusted peer: header ignored
+		{"127.0.0.1:5000", "198.51.100.7", "198.51.100.7"},                    // trusted proxy
 		{"127.0.0.1:5000", "6.6.6.6, 198.51.100.7, 10.1.1.1", "198.51.100.7"}, // spoofed first entry ignored
 		{"127.0.0.1:5000", "", "127.0.0.1"},
 		{"127.0.0.1:5000", "garbage", "127.0.0.1"},

@@ -57,6 +57,7 @@ func (f *pingFlags) client(arg string) (*pingclient.Client, pingclient.Target, m
 func newRunCmd() *cobra.Command {
 	var f pingFlags
 	var tail int
+	var pingTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "run [flags] [--] COMMAND [ARGS...]",
 		Short: "Run a command and report its start, end, exit code and output tail to a check",
@@ -82,6 +83,7 @@ environment: CHECK_UUID, or HC_PING_KEY with CHECK_SLUG.`,
 			opts := runner.Options{
 				Client: client, Target: target, Create: f.create, TailBytes: tail, Metrics: metrics,
 				Stdin: cmd.InOrStdin(), Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
+				StartTimeout: pingTimeout, FinishTimeout: pingTimeout,
 				Log: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})).With("component", "nightjar-run"),
 			}
 			code, err := runner.Run(context.Background(), opts, args)
@@ -97,6 +99,7 @@ environment: CHECK_UUID, or HC_PING_KEY with CHECK_SLUG.`,
 	f.register(cmd)
 	cmd.Flags().String("check", "", "check UUID or ping-key/slug (env CHECK_UUID, or HC_PING_KEY + CHECK_SLUG)")
 	cmd.Flags().IntVar(&tail, "tail", runner.DefaultTailBytes, "bytes of output tail to send with the result (negative: none)")
+	cmd.Flags().DurationVar(&pingTimeout, "ping-timeout", 0, "give up on a ping (retries included) after this long; default 10s for the start ping, 30s for the result")
 	cmd.Flags().SetInterspersed(false)
 	return cmd
 }

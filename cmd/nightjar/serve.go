@@ -140,9 +140,14 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	metrics := telemetry.New(db, log)
 	batcher := db.NewPingBatcher(cfg.PingRetention, metrics.BatchCommitted)
 	proxies, _ := cfg.ParsedTrustedProxies()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	defer ln.Close()
 	baseURL := cfg.BaseURL
 	if baseURL == "" {
-		baseURL = "http://" + cfg.Listen
+		baseURL = "http://" + ln.Addr().String()
 	}
 	srv := web.NewServer(db, batcher, clock, log.With("component", "web"), web.Config{
 		BaseURL: baseURL, PingBodyLimit: cfg.PingBodyLimit, TrustedProxies: proxies,
@@ -150,10 +155,6 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	var ready2 atomic.Bool
 	srv.Ready = ready2.Load
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
-	}
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 
 	policy := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks}

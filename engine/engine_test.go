@@ -1,0 +1,379 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/engine"
+	"github.com/nightjar-dev/nightjar/netguard"
+	"github.com/nightjar-dev/nightjar/notify"
+	"github.com/nightjar-dev/nightjar/notify/email"
+	"github.com/nightjar-dev/nightjar/notify/webhook"
+	"github.com/nightjar-dev/nightjar/store"
+	"github.com/nightjar-dev/nightjar/store/storetest"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// receiver is a real HTTP webhook receiver that checks signatures and
+// records deliveries; it can be told to fail the first n requests.
+type receiver struct {
+	mu       sync.Mutex
+	failNext int
+	got      []webhook.Payload
+	keys     []string
+	bad      []string
+	srv      *httptest.Server
+}
+
+func newReceiver(t *testing.T, secret string) *receiver {
+	r := &receiver{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if err := webhook.Verify(secret, req.Header, body, time.Now(), time.Minute); err != nil {
+			r.bad = append(r.bad, err.Error())
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.failNext > 0 {
+			r.failNext--
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		var p webhook.Payload
+		if err := json.Unmarshal(body, &p); err != nil {
+			r.bad = append(r.bad, err.Error())
+		}
+		r.got = append(r.got, p)
+		r.keys = append(r.keys, req.Header.Get("Idempotency-Key"))
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.got)
+}
+
+// mailbox is a real SMTP server keeping what it receives.
+type mailbox struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (m *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{m: m}, nil }
+
+type mailSession struct{ m *mailbox }
+
+func (s *mailSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *mailSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s *mailSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.m.mu.Lock()
+	s.m.msgs = append(s.m.msgs, string(b))
+	s.m.mu.Unlock()
+	return nil
+}
+func (s *mailSession) Reset()        {}
+func (s *mailSession) Logout() error { return nil }
+
+func startSMTP(t *testing.T) (*mailbox, string) {
+	mb := &mailbox{}
+	srv := smtp.NewServer(mb)
+	srv.Domain = "localhost"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return mb, ln.Addr().String()
+}
+
+func notifiers(smtpAddr string) engine.NotifierFor {
+	client := netguard.Policy{AllowPrivate: true}.HTTPClient(5 * time.Second)
+	return func(ch *nightjar.Channel) (notify.Notifier, error) {
+		switch ch.Kind {
+		case nightjar.ChannelWebhook:
+			return webhook.New(webhook.Config{URL: ch.Config.URL, Secret: ch.Config.Secret}, client), nil
+		case nightjar.ChannelEmail:
+			host, port, _ := net.SplitHostPort(smtpAddr)
+			var p int
+			for _, c := range port {
+				p = p*10 + int(c-'0')
+			}
+			return email.New(email.Config{Host: host, Port: p, From: "nightjar@example.com", To: ch.Config.To, StartTLS: email.StartTLSNever}), nil
+		}
+		return nil, errors.New("unknown kind")
+	}
+}
+
+func setup(t *testing.T, db *store.DB, hookURL, secret string, checks int) (*nightjar.Project, []*nightjar.Check) {
+	t.Helper()
+	ctx := context.Background()
+	p := &nightjar.Project{Name: "P"}
+	if err := db.CreateProject(ctx, p, t0); err != nil {
+		t.Fatal(err)
+	}
+	if hookURL != "" {
+		ch := &nightjar.Channel{ProjectID: p.ID, Kind: nightjar.ChannelWebhook, Name: "hook", Config: nightjar.ChannelConfig{URL: hookURL, Secret: secret}}
+		if err := db.CreateChannel(ctx, ch, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out []*nightjar.Check
+	var reqs []*store.PingRequest
+	for i := 0; i < checks; i++ {
+		c := nightjar.NewCheck(p.ID, "job")
+		c.Timeout, c.Grace = time.Hour, time.Minute
+		if err := db.CreateCheck(ctx, c, t0); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c)
+		reqs = append(reqs, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0, Method: "GET"})
+	}
+	for _, res := range db.RecordPings(ctx, reqs, 0) {
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+	}
+	return p, out
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// A check that misses its deadline is down and its webhook is delivered,
+// signed, within the engine's steps; a receiver failure is retried with
+// backoff and the retry carries the same idempotency key.
+func TestDeadlineToWebhookWithRetry(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		rcv := newReceiver(t, "s3cret")
+		rcv.failNext = 1
+		_, checks := setup(t, db, rcv.srv.URL, "s3cret", 1)
+		dl := &engine.Deadlines{DB: db}
+		ob := &engine.Outbox{DB: db, Notifiers: notifiers(""), Log: quiet(), Rand: func() float64 { return 0 }}
+
+		for _, at := range []time.Time{t0.Add(time.Hour), t0.Add(time.Hour + time.Minute)} {
+			if err := dl.Step(ctx, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		now := t0.Add(time.Hour + time.Minute)
+		if err := ob.Step(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		if rcv.count() != 0 {
+			t.Fatal("delivered although the receiver failed")
+		}
+		// Backoff with zero jitter: half of 10 s.
+		if err := ob.Step(ctx, now.Add(4*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if rcv.count() != 0 {
+			t.Fatal("retried before the backoff ran out")
+		}
+		if err := ob.Step(ctx, now.Add(5*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if rcv.count() != 1 || len(rcv.bad) != 0 {
+			t.Fatalf("deliveries %d, bad %v", rcv.count(), rcv.bad)
+		}
+		p := rcv.got[0]
+		if p.Event != "alert.firing" || p.Alert.DedupKey != "check:"+checks[0].ID || !strings.Contains(p.Alert.Summary, "is down") {
+			t.Fatalf("payload: %+v", p)
+		}
+		if rcv.keys[0] == "" || rcv.keys[0] != p.ID {
+			t.Fatalf("idempotency key %q, payload id %q", rcv.keys[0], p.ID)
+		}
+		if n, _ := db.OutboxDepth(ctx); n != 0 {
+			t.Fatalf("outbox depth %d after delivery", n)
+		}
+	})
+}
+
+func TestEmailChannel(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		mb, addr := startSMTP(t)
+		p, _ := setup(t, db, "", "", 0)
+		ch := &nightjar.Channel{ProjectID: p.ID, Kind: nightjar.ChannelEmail, Name: "ops", Config: nightjar.ChannelConfig{To: []string{"ops@example.com"}}}
+		if err := db.CreateChannel(ctx, ch, t0); err != nil {
+			t.Fatal(err)
+		}
+		id, err := db.EnqueueTest(ctx, ch, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ob := &engine.Outbox{DB: db, Notifiers: notifiers(addr), Log: quiet()}
+		if err := ob.Step(ctx, t0); err != nil {
+			t.Fatal(err)
+		}
+		it, _ := db.OutboxEntry(ctx, p.ID, id)
+		if it.Status != store.OutboxSent {
+			t.Fatalf("email status %s: %s", it.Status, it.LastError)
+		}
+		mb.mu.Lock()
+		defer mb.mu.Unlock()
+		if len(mb.msgs) != 1 || !strings.Contains(mb.msgs[0], "To: <ops@example.com>") || !strings.Contains(mb.msgs[0], "Test notification") {
+			t.Fatalf("received: %q", mb.msgs)
+		}
+	})
+}
+
+// Two replicas sharing one database run the same modules at the same time;
+// every alert is raised once and every notification is delivered once.
+func TestTwoReplicasNoDoubles(t *testing.T) {
+	for _, dialect := range storetest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := storetest.SQLitePath(t)
+			if dialect == "postgres" {
+				dsn = storetest.PostgresURL(t)
+			}
+			var replicas []*store.DB
+			for i := 0; i < 2; i++ {
+				db, err := store.Open(ctx, dsn, store.Options{Synchronous: "NORMAL"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				replicas = append(replicas, db)
+			}
+			rcv := newReceiver(t, "k")
+			const n = 30
+			setup(t, replicas[0], rcv.srv.URL, "k", n)
+
+			var wg sync.WaitGroup
+			for _, db := range replicas {
+				dl := &engine.Deadlines{DB: db}
+				ob := &engine.Outbox{DB: db, Notifiers: notifiers(""), Log: quiet()}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < 20; i++ {
+						// The replicas' clocks differ by less than the
+						// outbox lease, as real clocks do.
+						now := t0.Add(time.Hour + time.Duration(min(i, 7))*10*time.Second)
+						if err := dl.Step(ctx, now); err != nil {
+							t.Error(err)
+							return
+						}
+						if err := ob.Step(ctx, now); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			if rcv.count() != n {
+				for _, p := range rcv.got {
+					t.Logf("%s %s %s", p.ID, p.Event, p.Alert.DedupKey)
+				}
+				t.Fatalf("%d notifications delivered for %d alerts", rcv.count(), n)
+			}
+			seen := map[string]bool{}
+			for _, p := range rcv.got {
+				if seen[p.Alert.DedupKey] {
+					t.Fatalf("alert %s notified twice", p.Alert.DedupKey)
+				}
+				seen[p.Alert.DedupKey] = true
+			}
+		})
+	}
+}
+
+func TestRecoverAfterOutage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		_, checks := setup(t, db, "", "", 3)
+		if err := db.TouchAlive(ctx, t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		restart := t0.Add(5 * time.Hour)
+		if err := engine.RecoverAfterOutage(ctx, db, restart, quiet()); err != nil {
+			t.Fatal(err)
+		}
+		dl := &engine.Deadlines{DB: db}
+		if err := dl.Step(ctx, restart.Add(30*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range checks {
+			got, _ := db.Check(ctx, c.ProjectID, c.ID)
+			if got.State.Status != nightjar.StatusUp && got.State.Status != nightjar.StatusLate {
+				t.Fatalf("check went %s right after the restart", got.State.Status)
+			}
+		}
+		gaps, _ := db.Gaps(ctx, 5)
+		if len(gaps) != 1 || gaps[0].ChecksAdjusted != 3 {
+			t.Fatalf("gaps: %+v", gaps)
+		}
+		alive, _ := db.AliveAt(ctx)
+		if !alive.Equal(restart) {
+			t.Fatalf("alive at %s, want %s", alive, restart)
+		}
+	})
+}
+
+func TestRunnerRunsModulesUntilCancelled(t *testing.T) {
+	var mu sync.Mutex
+	steps := 0
+	m := moduleFunc(func(ctx context.Context, now time.Time) error {
+		mu.Lock()
+		steps++
+		s := steps
+		mu.Unlock()
+		if s == 2 {
+			panic("boom") // a panicking step must not stop the module
+		}
+		return nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		(&engine.Runner{Clock: nightjar.SystemClock{}, Log: quiet()}).Run(ctx, m)
+		close(done)
+	}()
+	deadline := time.After(5 * time.Second)
+	for {
+		mu.Lock()
+		s := steps
+		mu.Unlock()
+		if s >= 4 {
+			break
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("only %d steps ran", s)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	cancel()
+	<-done
+}
+
+type moduleFunc func(ctx context.Context, now time.Time) error
+
+func (f moduleFunc) Name() string                                  { return "test" }
+func (f moduleFunc) Interval() time.Duration                       { return time.Millisecond }
+func (f moduleFunc) Step(ctx context.Context, now time.Time) error { return f(ctx, now) }
