@@ -336,11 +336,31 @@ func bulkLoad(ctx context.Context, dbPath string, o *options) ([]*probe, []strin
 	if _, err := raw.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		return nil, nil, fmt.Errorf("checkpoint: %w", err)
 	}
+	if err := raw.Close(); err != nil {
+		return nil, nil, err
+	}
+	// The load wrote without syncing; put it on disk now, or the server's
+	// first sync would have to write the whole file during the run.
+	if err := syncFile(dbPath); err != nil {
+		return nil, nil, err
+	}
 	sample := make([]string, min(len(ids), 10_000))
 	for i := range sample {
 		sample[i] = ids[rand.IntN(len(ids))]
 	}
-	return probes, sample, raw.Close()
+	return probes, sample, nil
+}
+
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 func inTx(ctx context.Context, db *sql.DB, query string, fn func(*sql.Stmt) error) error {
