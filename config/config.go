@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -29,6 +30,9 @@ func (s Secret) String() string {
 	}
 	return "<redacted>"
 }
+
+// GoString keeps secrets out of %#v output.
+func (s Secret) GoString() string { return "config.Secret(" + strconv.Quote(s.String()) + ")" }
 
 // MarshalYAML keeps secrets out of printed configurations.
 func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
@@ -161,10 +165,23 @@ func Load(path string) (*Config, error) {
 func Parse(b []byte, cfg *Config) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+	if err := dec.Decode(cfg); errors.Is(err, io.EOF) {
+		return nil
+	} else if err != nil {
 		return fmt.Errorf("parse yaml: %w", err)
 	}
-	return nil
+	// A further document would be ignored; refuse it unless it is empty.
+	for {
+		var more yaml.Node
+		if err := dec.Decode(&more); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("parse yaml: %w", err)
+		}
+		if len(more.Content) > 0 && more.Content[0].ShortTag() != "!!null" {
+			return fmt.Errorf("parse yaml: line %d: a configuration is one YAML document; remove the second ---", more.Line)
+		}
+	}
 }
 
 // ApplyEnv overrides settings from environment variables. getenv is
@@ -233,7 +250,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	var proxies string
 	str("NIGHTJAR_TRUSTED_PROXIES", &proxies)
 	if proxies != "" {
-		c.TrustedProxies = strings.FieldsFunc(proxies, func(r rune) bool { return r == ',' || r == ' ' })
+		c.TrustedProxies = strings.FieldsFunc(proxies, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
 	}
 	boolean("NIGHTJAR_ALLOW_PRIVATE_NETWORKS", &c.AllowPrivateNetworks)
 	str("NIGHTJAR_SQLITE_SYNCHRONOUS", &c.SQLiteSynchronous)
@@ -255,11 +272,15 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 }
 
 // ParsedTrustedProxies returns TrustedProxies as prefixes; single
-// addresses count as /32 or /128.
+// addresses count as /32 or /128. IPv4-mapped IPv6 forms become IPv4, as
+// the server unmaps client addresses before matching them.
 func (c *Config) ParsedTrustedProxies() ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for _, s := range c.TrustedProxies {
 		if p, err := netip.ParsePrefix(s); err == nil {
+			if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+				p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+			}
 			out = append(out, p.Masked())
 		} else if a, err := netip.ParseAddr(s); err == nil {
 			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
@@ -311,6 +332,9 @@ func (c *Config) Validate() error {
 	case "auto", "always", "never":
 	default:
 		add("smtp.starttls: must be auto, always or never")
+	}
+	if c.SMTP.Port < 0 || c.SMTP.Port > 65535 {
+		add("smtp.port: must be between 1 and 65535, or 0 for 465 with tls and 587 without")
 	}
 	if c.SMTP.Host != "" && c.SMTP.From == "" {
 		add("smtp.from: must be set when smtp.host is")

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -18,6 +19,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 		return fmt.Errorf("line %d: expected a duration such as 90s or 1h", n.Line)
 	}
 	if secs, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+		if secs > math.MaxInt64/int64(time.Second) || secs < math.MinInt64/int64(time.Second) {
+			return fmt.Errorf("line %d: %s seconds is out of range", n.Line, n.Value)
+		}
 		*d = Duration(time.Duration(secs) * time.Second)
 		return nil
 	}

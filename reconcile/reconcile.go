@@ -6,10 +6,13 @@
 package reconcile
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,24 +54,39 @@ func Apply(ctx context.Context, db *store.DB, cfg *config.Config, getenv func(st
 			return changes, err
 		}
 		for _, kc := range pc.APIKeys {
-			secret, err := keyValue(kc, getenv)
-			if err != nil {
-				return changes, err
-			}
 			obj := fmt.Sprintf("api key %s/%s", pc.Name, kc.Name)
-			if dryRun {
-				k, err := db.APIKeyBySecret(ctx, secret)
-				if err != nil || k.ProjectID != p.ID || string(k.Scope) != kc.Scope || k.Name != kc.Name {
-					changes = append(changes, Change{Op: "+", Object: obj, Detail: "scope " + kc.Scope})
-				}
-				continue
-			}
-			created, err := db.EnsureAPIKey(ctx, p.ID, kc.Name, nightjar.Scope(kc.Scope), secret, now)
+			secret, err := keyValue(kc, getenv)
 			if err != nil {
 				return changes, fmt.Errorf("%s: %w", obj, err)
 			}
-			if created {
+			// Decide the change here, not from EnsureAPIKey, so a dry run
+			// reports what a real run does, and updates are reported too.
+			k, err := db.APIKeyBySecret(ctx, secret)
+			switch {
+			case nightjar.ErrorCode(err) == nightjar.ENOTFOUND:
 				changes = append(changes, Change{Op: "+", Object: obj, Detail: "scope " + kc.Scope})
+			case err != nil:
+				return changes, fmt.Errorf("%s: %w", obj, err)
+			case k.ProjectID != p.ID:
+				return changes, fmt.Errorf("%s: the key belongs to another project", obj)
+			default:
+				var diff []string
+				if k.Name != kc.Name {
+					diff = append(diff, fmt.Sprintf("name %s → %s", show(k.Name), show(kc.Name)))
+				}
+				if string(k.Scope) != kc.Scope {
+					diff = append(diff, fmt.Sprintf("scope %s → %s", k.Scope, kc.Scope))
+				}
+				if len(diff) == 0 {
+					continue
+				}
+				changes = append(changes, Change{Op: "~", Object: obj, Detail: strings.Join(diff, ", ")})
+			}
+			if dryRun {
+				continue
+			}
+			if _, err := db.EnsureAPIKey(ctx, p.ID, kc.Name, nightjar.Scope(kc.Scope), secret, now); err != nil {
+				return changes, fmt.Errorf("%s: %w", obj, err)
 			}
 		}
 		if err := applyChannels(ctx, db, p, pc, getenv, now, dryRun, &changes); err != nil {
@@ -81,19 +99,29 @@ func Apply(ctx context.Context, db *store.DB, cfg *config.Config, getenv func(st
 	return changes, nil
 }
 
+// minKeyLength is the store's minimum length of an API key.
+const minKeyLength = 16
+
+// keyValue reads an API key's value. An empty value is an error: the store
+// would make up a random key nobody knows, and another one on every apply.
 func keyValue(kc config.APIKeyConfig, getenv func(string) string) (string, error) {
+	var v, from string
 	if kc.ValueEnv != "" {
-		v := getenv(kc.ValueEnv)
-		if v == "" {
-			return "", fmt.Errorf("api key %s: environment variable %s is empty", kc.Name, kc.ValueEnv)
+		v, from = getenv(kc.ValueEnv), "environment variable "+kc.ValueEnv
+	} else {
+		b, err := os.ReadFile(kc.ValueFile)
+		if err != nil {
+			return "", err
 		}
-		return v, nil
+		v, from = strings.TrimSpace(string(b)), "file "+kc.ValueFile
 	}
-	b, err := os.ReadFile(kc.ValueFile)
-	if err != nil {
-		return "", fmt.Errorf("api key %s: %w", kc.Name, err)
+	if v == "" {
+		return "", fmt.Errorf("%s is empty", from)
 	}
-	return strings.TrimSpace(string(b)), nil
+	if len(v) < minKeyLength {
+		return "", fmt.Errorf("the value in %s must be at least %d characters", from, minKeyLength)
+	}
+	return v, nil
 }
 
 func applyChannels(ctx context.Context, db *store.DB, p *nightjar.Project, pc config.ProjectConfig, getenv func(string) string, now time.Time, dryRun bool, changes *[]Change) error {
@@ -107,13 +135,16 @@ func applyChannels(ctx context.Context, db *store.DB, p *nightjar.Project, pc co
 	for _, cc := range pc.Channels {
 		want := &nightjar.Channel{ProjectID: p.ID, Kind: cc.Kind, Name: cc.Name,
 			Config: nightjar.ChannelConfig{URL: cc.URL, Headers: cc.Headers, To: cc.To}}
+		obj := fmt.Sprintf("channel %s/%s", pc.Name, cc.Name)
 		if cc.SecretEnv != "" {
-			want.Config.Secret = getenv(cc.SecretEnv)
+			// Unset, it would silently turn signing off.
+			if want.Config.Secret = getenv(cc.SecretEnv); want.Config.Secret == "" {
+				return fmt.Errorf("%s: environment variable %s (secret_env) is empty", obj, cc.SecretEnv)
+			}
 		}
 		if err := want.Validate(); err != nil {
-			return fmt.Errorf("channel %s/%s: %w", pc.Name, cc.Name, err)
+			return fmt.Errorf("%s: %w", obj, err)
 		}
-		obj := fmt.Sprintf("channel %s/%s", pc.Name, cc.Name)
 		var have *nightjar.Channel
 		for _, e := range existing {
 			if e.Name == cc.Name {
@@ -129,7 +160,7 @@ func applyChannels(ctx context.Context, db *store.DB, p *nightjar.Project, pc co
 					return err
 				}
 			}
-		case have.Kind != want.Kind || !reflect.DeepEqual(have.Config, want.Config):
+		case have.Kind != want.Kind || !sameChannelConfig(have.Config, want.Config):
 			*changes = append(*changes, Change{Op: "~", Object: obj, Detail: "settings changed"})
 			want.ID = have.ID
 			if !dryRun {
@@ -141,6 +172,19 @@ func applyChannels(ctx context.Context, db *store.DB, p *nightjar.Project, pc co
 	}
 	return nil
 }
+
+// sameChannelConfig compares channel settings as they are stored, in JSON
+// where empty lists and maps are left out, so that "headers: {}" in the
+// file does not differ from what the database gives back.
+func sameChannelConfig(a, b nightjar.ChannelConfig) bool {
+	x, errA := json.Marshal(a)
+	y, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(x, y)
+}
+
+// ms converts a declared duration to the whole milliseconds the database
+// keeps, so a finer one does not differ from its stored form on every apply.
+func ms(d config.Duration) time.Duration { return time.Duration(d).Truncate(time.Millisecond) }
 
 // desired applies a check declaration over c (a new or existing check).
 func desired(c *nightjar.Check, cc config.CheckConfig) {
@@ -159,7 +203,7 @@ func desired(c *nightjar.Check, cc config.CheckConfig) {
 		c.Kind, c.Schedule = nightjar.KindSimple, ""
 		c.Timeout = nightjar.DefaultTimeout
 		if cc.Timeout != 0 {
-			c.Timeout = time.Duration(cc.Timeout)
+			c.Timeout = ms(cc.Timeout)
 		}
 	}
 	c.TZ = cc.TZ
@@ -168,18 +212,18 @@ func desired(c *nightjar.Check, cc config.CheckConfig) {
 	}
 	c.Grace = nightjar.DefaultGrace
 	if cc.Grace != 0 {
-		c.Grace = time.Duration(cc.Grace)
+		c.Grace = ms(cc.Grace)
 	}
 	c.EarlyTolerance = nightjar.DefaultEarlyTolerance
 	if cc.EarlyTolerance != nil {
-		c.EarlyTolerance = time.Duration(*cc.EarlyTolerance)
+		c.EarlyTolerance = ms(*cc.EarlyTolerance)
 	}
-	c.MaxRuntime, c.MinRuntime = time.Duration(cc.MaxRuntime), time.Duration(cc.MinRuntime)
+	c.MaxRuntime, c.MinRuntime = ms(cc.MaxRuntime), ms(cc.MinRuntime)
 	c.FailureThreshold = cc.FailureThreshold
 	if c.FailureThreshold == 0 {
 		c.FailureThreshold = 1
 	}
-	c.RealertInterval = time.Duration(cc.RealertInterval)
+	c.RealertInterval = ms(cc.RealertInterval)
 	c.Methods, c.ManualResume = cc.Methods, cc.ManualResume
 	c.MetricRules = cc.MetricRules
 	if c.MetricRules == nil {
@@ -192,7 +236,7 @@ func settingsDiff(a, b *nightjar.Check) []string {
 	var out []string
 	cmp := func(name string, x, y any) {
 		if !reflect.DeepEqual(x, y) {
-			out = append(out, fmt.Sprintf("%s %v → %v", name, x, y))
+			out = append(out, fmt.Sprintf("%s %s → %s", name, show(x), show(y)))
 		}
 	}
 	cmp("name", a.Name, b.Name)
@@ -213,6 +257,22 @@ func settingsDiff(a, b *nightjar.Check) []string {
 	cmp("manual_resume", a.ManualResume, b.ManualResume)
 	cmp("metric_rules", a.MetricRules, b.MetricRules)
 	return out
+}
+
+// show renders a setting's value for a diff line: strings that are empty
+// or contain spaces or quotes are quoted, so "desc  → x" or a cron schedule
+// cannot be misread; lists of strings are always quoted.
+func show(v any) string {
+	switch v := v.(type) {
+	case string:
+		if v == "" || strings.ContainsAny(v, " \t\n\"\\") {
+			return strconv.Quote(v)
+		}
+		return v
+	case []string:
+		return fmt.Sprintf("%q", v)
+	}
+	return fmt.Sprint(v)
 }
 
 func applyChecks(ctx context.Context, db *store.DB, p *nightjar.Project, pc config.ProjectConfig, now time.Time, dryRun bool, changes *[]Change) error {

@@ -147,7 +147,9 @@ func header(w io.Writer, o *options, what string) {
 		fmt.Fprintf(w, "  load        %d keep-alive connections, POST /ping/<uuid> over %d checks, %s, %d rounds per target\n", o.load.Conns, o.checks, mode, o.rounds)
 	}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		fmt.Fprintf(w, "  loadavg     %s (before the run; other processes share the CPUs)\n", strings.Join(strings.Fields(string(b))[:3], " "))
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			fmt.Fprintf(w, "  loadavg     %s (1, 5, 15 min, before the run)\n", strings.Join(f[:3], " "))
+		}
 	}
 	if v := os.Getenv("NIGHTJAR_SQLITE_SYNCHRONOUS"); v != "" {
 		fmt.Fprintf(w, "  env         NIGHTJAR_SQLITE_SYNCHRONOUS=%s\n", v)

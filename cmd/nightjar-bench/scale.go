@@ -31,6 +31,8 @@ var checkColumns = []string{"id", "project_id", "name", "slug", "tags", "descrip
 	"last_ping", "last_start", "last_start_rid", "last_duration_ms", "expected_at", "next_deadline",
 	"consecutive_failures", "last_alert_at", "last_metrics", "created_at", "updated_at"}
 
+var insertCheck = `INSERT INTO checks (` + strings.Join(checkColumns, ", ") + `) VALUES (` + placeholders(len(checkColumns)) + `)`
+
 // scaleCheck is the little that varies between the checks of the scale
 // database; everything else is a default simple check that was pinged
 // once (status up, one ping, next deadline = expected time).
@@ -82,11 +84,15 @@ func runScale(ctx context.Context, w io.Writer, o *options) error {
 
 	fmt.Fprintf(w, "writing %d checks and %d probes into a new database ...\n", o.scaleChecks, o.scaleProbes)
 	t0 := time.Now()
-	probes, sample, err := bulkLoad(ctx, dbPath, o)
+	projectID, sample, err := bulkLoad(ctx, dbPath, o)
 	if err != nil {
 		return err
 	}
 	loadTook := time.Since(t0)
+	probes, err := addProbes(ctx, dbPath, projectID, o)
+	if err != nil {
+		return err
+	}
 	dbSize := fileSize(dbPath)
 
 	fmt.Fprintln(w, "starting nightjar serve on it ...")
@@ -189,7 +195,7 @@ func runScale(ctx context.Context, w io.Writer, o *options) error {
 	slices.Sort(flipped)
 
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "database: %d checks + %d probes, %s on disk, written in %s by bulk INSERT (not measured below).\n",
+	fmt.Fprintf(w, "database: %d checks + %d probes, %s on disk, written and synced in %s by bulk INSERT (not measured below).\n",
 		o.scaleChecks, o.scaleProbes, mib(dbSize), loadTook.Round(100*time.Millisecond))
 	fmt.Fprintf(w, "The checks' deadlines are spread over the hour starting %s from now; the probes' fall %s to %s after the write.\n\n",
 		o.scaleSpreadIn, o.scaleLead, o.scaleLead+probeSpread)
@@ -251,33 +257,33 @@ const (
 
 // bulkLoad creates the database with the store (schema and project),
 // then writes the checks straight into it with a prepared INSERT, which is
-// much faster than the API. It returns the probes and a sample of the
-// other checks' ids to ping.
-func bulkLoad(ctx context.Context, dbPath string, o *options) ([]*probe, []string, error) {
+// much faster than the API. It returns the project's id and a sample of
+// the checks' ids to ping.
+func bulkLoad(ctx context.Context, dbPath string, o *options) (string, []string, error) {
 	now := time.Now().Truncate(time.Millisecond)
 	db, err := store.Open(ctx, dbPath, store.Options{})
 	if err != nil {
-		return nil, nil, err
+		return "", nil, err
 	}
 	proj := &nightjar.Project{Name: "Default"}
 	if err := db.CreateProject(ctx, proj, now); err != nil {
 		db.Close()
-		return nil, nil, err
+		return "", nil, err
 	}
 	if err := db.Close(); err != nil {
-		return nil, nil, err
+		return "", nil, err
 	}
 
 	// Synchronous OFF only for this load: the file is checkpointed and
-	// closed before the server opens it.
+	// synced before the server opens it.
 	raw, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=cache_size(-262144)")
 	if err != nil {
-		return nil, nil, err
+		return "", nil, err
 	}
 	defer raw.Close()
 	raw.SetMaxOpenConns(1)
 	if err := sameColumns(ctx, raw); err != nil {
-		return nil, nil, err
+		return "", nil, err
 	}
 
 	// Ids in order and deadlines rising with them keep every index
@@ -291,14 +297,13 @@ func bulkLoad(ctx context.Context, dbPath string, o *options) ([]*probe, []strin
 	spreadStart := now.Add(o.scaleSpreadIn)
 	step := time.Hour / time.Duration(o.scaleChecks)
 	created := now.Add(-3 * time.Hour)
-	insert := `INSERT INTO checks (` + strings.Join(checkColumns, ", ") + `) VALUES (` + placeholders(len(checkColumns)) + `)`
 	const perTx = 50_000
 	for from := 0; from < len(ids); from += perTx {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return "", nil, err
 		}
 		to := min(from+perTx, len(ids))
-		err := inTx(ctx, raw, insert, func(stmt *sql.Stmt) error {
+		err := inTx(ctx, raw, insertCheck, func(stmt *sql.Stmt) error {
 			for i := from; i < to; i++ {
 				expect := spreadStart.Add(time.Duration(i) * step).Truncate(time.Millisecond)
 				c := scaleCheck{id: ids[i], name: fmt.Sprintf("scale-%07d", i), timeout: timeout, grace: grace,
@@ -310,45 +315,60 @@ func bulkLoad(ctx context.Context, dbPath string, o *options) ([]*probe, []strin
 			return nil
 		})
 		if err != nil {
-			return nil, nil, err
+			return "", nil, err
 		}
 	}
 
-	// The probes: minimum timeout and grace, pinged a timeout before
-	// their deadline, which falls --scale-lead after the load finishes.
-	base := time.Now().Add(o.scaleLead).Truncate(time.Millisecond)
+	if _, err := raw.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return "", nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := raw.Close(); err != nil {
+		return "", nil, err
+	}
+	// The load wrote without syncing; put it on disk now, or the server's
+	// first sync would have to write the whole file during the run.
+	if err := syncFile(dbPath); err != nil {
+		return "", nil, err
+	}
+	sample := make([]string, min(len(ids), 10_000))
+	for i := range sample {
+		sample[i] = ids[rand.IntN(len(ids))]
+	}
+	return proj.ID, sample, nil
+}
+
+// addProbes writes the probes, durably: checks with the minimum timeout
+// and grace, pinged a timeout before their deadline, which falls
+// --scale-lead from now.
+func addProbes(ctx context.Context, dbPath, projectID string, o *options) ([]*probe, error) {
+	raw, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, err
+	}
+	defer raw.Close()
+	raw.SetMaxOpenConns(1)
+	now := time.Now().Truncate(time.Millisecond)
+	base := now.Add(o.scaleLead)
 	probes := make([]*probe, o.scaleProbes)
-	err = inTx(ctx, raw, insert, func(stmt *sql.Stmt) error {
+	err = inTx(ctx, raw, insertCheck, func(stmt *sql.Stmt) error {
 		for i := range probes {
 			d := base.Add(probeSpread * time.Duration(i) / time.Duration(len(probes))).Truncate(time.Millisecond)
 			probes[i] = &probe{id: uuid.NewString(), deadline: d}
 			c := scaleCheck{id: probes[i].id, name: fmt.Sprintf("probe-%04d", i), timeout: nightjar.MinTimeout, grace: nightjar.MinGrace,
 				lastPing: d.Add(-nightjar.MinTimeout), expect: d, created: now}
-			if _, err := stmt.ExecContext(ctx, c.args(proj.ID)...); err != nil {
+			if _, err := stmt.ExecContext(ctx, c.args(projectID)...); err != nil {
 				return fmt.Errorf("insert probe %d: %w", i, err)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if _, err := raw.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		return nil, nil, fmt.Errorf("checkpoint: %w", err)
+		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	if err := raw.Close(); err != nil {
-		return nil, nil, err
-	}
-	// The load wrote without syncing; put it on disk now, or the server's
-	// first sync would have to write the whole file during the run.
-	if err := syncFile(dbPath); err != nil {
-		return nil, nil, err
-	}
-	sample := make([]string, min(len(ids), 10_000))
-	for i := range sample {
-		sample[i] = ids[rand.IntN(len(ids))]
-	}
-	return probes, sample, nil
+	return probes, raw.Close()
 }
 
 func syncFile(path string) error {

@@ -287,7 +287,9 @@ func (a *apiClient) do(ctx context.Context, method, path string, in, out any) er
 
 // createChecks creates n simple checks through the Healthchecks API, a
 // few at a time, and returns their UUIDs in creation order.
-func (a *apiClient) createChecks(ctx context.Context, n int) ([]string, error) {
+func (a *apiClient) createChecks(parent context.Context, n int) ([]string, error) {
+	ctx, cancel := context.WithCancel(parent) // the first error stops the others
+	defer cancel()
 	ids := make([]string, n)
 	errs := make(chan error, 8)
 	var next atomic.Int64
@@ -307,10 +309,12 @@ func (a *apiClient) createChecks(ctx context.Context, n int) ([]string, error) {
 				in := map[string]any{"name": fmt.Sprintf("bench-%05d", i), "timeout": 3600, "grace": 60}
 				if err := a.do(ctx, http.MethodPost, "/api/v3/checks/", in, &out); err != nil {
 					errs <- err
+					cancel()
 					return
 				}
 				if out.UUID == "" {
 					errs <- errors.New("POST /api/v3/checks/: answer has no uuid")
+					cancel()
 					return
 				}
 				ids[i] = out.UUID
@@ -319,8 +323,10 @@ func (a *apiClient) createChecks(ctx context.Context, n int) ([]string, error) {
 	}
 	wg.Wait()
 	close(errs)
-	if err := <-errs; err != nil {
-		return nil, err
+	for err := range errs {
+		if !errors.Is(err, context.Canceled) || parent.Err() != nil {
+			return nil, err
+		}
 	}
-	return ids, ctx.Err()
+	return ids, parent.Err()
 }
