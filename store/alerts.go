@@ -100,18 +100,5 @@ func scanAlert(row rowScanner) (*nightjar.Alert, error) {
 
 // Alerts lists a project's alerts, firing first, newest first.
 func (db *DB) Alerts(ctx context.Context, projectID string) ([]*nightjar.Alert, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE project_id = $1 ORDER BY status, starts_at DESC`, projectID)
-	if err != nil {
-		return nil, fmt.Errorf("list alerts: %w", err)
-	}
-	defer rows.Close()
-	out := []*nightjar.Alert{}
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.r, "list alerts", `SELECT `+alertColumns+` FROM alerts WHERE project_id = $1 ORDER BY status, starts_at DESC`, scanAlert, projectID)
 }

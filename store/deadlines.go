@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/heartbeat"
 )
 
@@ -28,22 +27,9 @@ func (db *DB) ProcessDueChecks(ctx context.Context, now time.Time, limit int) (i
 	n := 0
 	err := db.WithTx(ctx, func(tx *Tx) error {
 		n = 0
-		rows, err := tx.tx.QueryContext(ctx, `SELECT `+checkColumns+` FROM checks WHERE next_deadline > 0 AND next_deadline <= $1
-			ORDER BY next_deadline LIMIT $2`+db.dialect.skipLocked, ms(now), limit)
+		due, err := queryAll(ctx, tx.tx, "scan due checks", `SELECT `+checkColumns+` FROM checks WHERE next_deadline > 0 AND next_deadline <= $1
+			ORDER BY next_deadline LIMIT $2`+db.dialect.skipLocked, scanCheck, ms(now), limit)
 		if err != nil {
-			return fmt.Errorf("scan due checks: %w", err)
-		}
-		var due []*nightjar.Check
-		for rows.Next() {
-			c, err := scanCheck(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			due = append(due, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, c := range due {
@@ -112,22 +98,9 @@ func (db *DB) RecoverFromGap(ctx context.Context, aliveAt, now time.Time, minGap
 		n := 0
 		err := db.WithTx(ctx, func(tx *Tx) error {
 			n = 0
-			rows, err := tx.tx.QueryContext(ctx, `SELECT `+checkColumns+` FROM checks WHERE next_deadline > $1 AND next_deadline < $2
-				ORDER BY next_deadline LIMIT 500`+db.dialect.skipLocked, ms(aliveAt), ms(now))
+			due, err := queryAll(ctx, tx.tx, "scan checks due in gap", `SELECT `+checkColumns+` FROM checks WHERE next_deadline > $1 AND next_deadline < $2
+				ORDER BY next_deadline LIMIT 500`+db.dialect.skipLocked, scanCheck, ms(aliveAt), ms(now))
 			if err != nil {
-				return fmt.Errorf("scan checks due in gap: %w", err)
-			}
-			var due []*nightjar.Check
-			for rows.Next() {
-				c, err := scanCheck(rows)
-				if err != nil {
-					rows.Close()
-					return err
-				}
-				due = append(due, c)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
 				return err
 			}
 			for _, c := range due {

@@ -34,21 +34,8 @@ type OutboxItem struct {
 }
 
 func (tx *Tx) enqueue(ctx context.Context, a *nightjar.Alert, now time.Time) error {
-	rows, err := tx.tx.QueryContext(ctx, `SELECT id FROM channels WHERE project_id = $1 ORDER BY created_at, id`, a.ProjectID)
+	ids, err := queryAll(ctx, tx.tx, "list channels", `SELECT id FROM channels WHERE project_id = $1 ORDER BY created_at, id`, scanString, a.ProjectID)
 	if err != nil {
-		return fmt.Errorf("list channels: %w", err)
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	payload := jsonText(a)
@@ -119,22 +106,9 @@ func (db *DB) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duratio
 	var out []*OutboxItem
 	err := db.WithTx(ctx, func(tx *Tx) error {
 		out = nil
-		rows, err := tx.tx.QueryContext(ctx, `SELECT id FROM outbox WHERE status = $1 AND next_attempt_at <= $2
-			ORDER BY next_attempt_at LIMIT $3`+db.dialect.skipLocked, OutboxPending, ms(now), limit)
+		ids, err := queryAll(ctx, tx.tx, "claim outbox", `SELECT id FROM outbox WHERE status = $1 AND next_attempt_at <= $2
+			ORDER BY next_attempt_at LIMIT $3`+db.dialect.skipLocked, scanString, OutboxPending, ms(now), limit)
 		if err != nil {
-			return fmt.Errorf("claim outbox: %w", err)
-		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, id := range ids {
@@ -184,20 +158,7 @@ func (db *DB) OutboxDepth(ctx context.Context) (int64, error) {
 
 // OutboxByProject lists a project's notifications, newest first.
 func (db *DB) OutboxByProject(ctx context.Context, projectID string, limit int) ([]*OutboxItem, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox o JOIN channels c ON c.id = o.channel_id WHERE o.project_id = $1 ORDER BY o.created_at DESC LIMIT $2`, projectID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list outbox: %w", err)
-	}
-	defer rows.Close()
-	var out []*OutboxItem
-	for rows.Next() {
-		it, err := scanOutbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, it)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.r, "list outbox", `SELECT `+outboxColumns+` FROM outbox o JOIN channels c ON c.id = o.channel_id WHERE o.project_id = $1 ORDER BY o.created_at DESC LIMIT $2`, scanOutbox, projectID, limit)
 }
 
 func truncate(s string, n int) string {
@@ -250,20 +211,7 @@ func (db *DB) DeleteChannel(ctx context.Context, projectID, id string) error {
 
 // Channels lists a project's channels.
 func (db *DB) Channels(ctx context.Context, projectID string) ([]*nightjar.Channel, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, project_id, kind, name, config, created_at FROM channels WHERE project_id = $1 ORDER BY created_at, id`, projectID)
-	if err != nil {
-		return nil, fmt.Errorf("list channels: %w", err)
-	}
-	defer rows.Close()
-	out := []*nightjar.Channel{}
-	for rows.Next() {
-		ch, err := scanChannel(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ch)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.r, "list channels", `SELECT id, project_id, kind, name, config, created_at FROM channels WHERE project_id = $1 ORDER BY created_at, id`, scanChannel, projectID)
 }
 
 // Channel returns one of a project's channels.

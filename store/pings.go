@@ -91,21 +91,8 @@ func (tx *Tx) resolvePingTarget(ctx context.Context, r *PingRequest) (*nightjar.
 	} else if err != nil {
 		return nil, false, fmt.Errorf("find project by ping key: %w", err)
 	}
-	rows, err := tx.tx.QueryContext(ctx, `SELECT `+checkColumns+` FROM checks WHERE project_id = $1 AND slug = $2 ORDER BY created_at LIMIT 2`+tx.db.dialect.forUpdate, projectID, r.Slug)
+	found, err := queryAll(ctx, tx.tx, "find check by slug", `SELECT `+checkColumns+` FROM checks WHERE project_id = $1 AND slug = $2 ORDER BY created_at LIMIT 2`+tx.db.dialect.forUpdate, scanCheck, projectID, r.Slug)
 	if err != nil {
-		return nil, false, fmt.Errorf("find check by slug: %w", err)
-	}
-	var found []*nightjar.Check
-	for rows.Next() {
-		c, err := scanCheck(rows)
-		if err != nil {
-			rows.Close()
-			return nil, false, err
-		}
-		found = append(found, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, false, err
 	}
 	switch {
@@ -187,20 +174,7 @@ func (db *DB) Pings(ctx context.Context, checkID string, limit int) ([]*nightjar
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+pingColumns+`, LENGTH(body) FROM pings WHERE check_id = $1 ORDER BY n DESC LIMIT $2`, checkID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list pings: %w", err)
-	}
-	defer rows.Close()
-	out := []*nightjar.Ping{}
-	for rows.Next() {
-		p, err := scanPing(rows, nil)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.r, "list pings", `SELECT `+pingColumns+`, LENGTH(body) FROM pings WHERE check_id = $1 ORDER BY n DESC LIMIT $2`, scanPingNoBody, checkID, limit)
 }
 
 // PingWithBody returns one ping of a check with its body.
@@ -248,3 +222,5 @@ func scanPing(row rowScanner, body *[]byte) (*nightjar.Ping, error) {
 	}
 	return &p, nil
 }
+
+func scanPingNoBody(row rowScanner) (*nightjar.Ping, error) { return scanPing(row, nil) }

@@ -71,20 +71,7 @@ func (db *DB) ProjectByName(ctx context.Context, name string) (*nightjar.Project
 
 // Projects lists all projects, oldest first.
 func (db *DB) Projects(ctx context.Context) ([]*nightjar.Project, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, name, ping_key, created_at FROM projects ORDER BY created_at, id`)
-	if err != nil {
-		return nil, fmt.Errorf("list projects: %w", err)
-	}
-	defer rows.Close()
-	var out []*nightjar.Project
-	for rows.Next() {
-		p, err := scanProject(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.r, "list projects", `SELECT id, name, ping_key, created_at FROM projects ORDER BY created_at, id`, scanProject)
 }
 
 // UpdateProject changes a project's name.

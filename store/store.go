@@ -236,3 +236,37 @@ func tm(v int64) time.Time {
 // dms and tdur convert durations to and from milliseconds.
 func dms(d time.Duration) int64  { return d.Milliseconds() }
 func tdur(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
+
+// querier is what both *sql.DB and *sql.Tx offer for reading rows.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryAll runs a query and scans every row with scan. An empty result is
+// an empty, non-nil slice, so JSON shows [] rather than null.
+func queryAll[T any](ctx context.Context, q querier, what, query string, scan func(rowScanner) (T, error), args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
+// scanString scans a one-column row of text.
+func scanString(row rowScanner) (string, error) {
+	var s string
+	err := row.Scan(&s)
+	return s, err
+}

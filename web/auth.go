@@ -41,3 +41,44 @@ func (s *Server) authenticate(r *http.Request, bodyKey string, write bool) (*nig
 	}
 	return k, nil
 }
+
+// apiHandler is an API handler that runs with an authenticated key and
+// returns its error for the one error writer to answer.
+type apiHandler func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error
+
+// read wraps h for endpoints any key but a ping-only one may call.
+func (s *Server) read(h apiHandler) http.HandlerFunc { return s.withKey(false, h) }
+
+// write wraps h for endpoints that need a read-write key.
+func (s *Server) write(h apiHandler) http.HandlerFunc { return s.withKey(true, h) }
+
+func (s *Server) withKey(write bool, h apiHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		k, err := s.authenticate(r, "", write)
+		if err == nil {
+			err = h(w, r, k)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
+// withCheckInput decodes a check create or update body, then authenticates
+// with the X-Api-Key header or, as Healthchecks allows, the body's api_key.
+func (s *Server) withCheckInput(h func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey, in *checkInput) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in checkInput
+		err := decodeJSON(r, &in)
+		var k *nightjar.APIKey
+		if err == nil {
+			k, err = s.authenticate(r, in.APIKey, true)
+		}
+		if err == nil {
+			err = h(w, r, k, &in)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}

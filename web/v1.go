@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
-	"github.com/nightjar-dev/nightjar/heartbeat"
 	"github.com/nightjar-dev/nightjar/schedule"
 	"github.com/nightjar-dev/nightjar/store"
 )
@@ -14,23 +13,23 @@ import (
 // Nightjar's own API: every setting and state field, durations in seconds,
 // times in RFC 3339. Described in /api/openapi.json.
 func (s *Server) routesV1() {
-	s.mux.HandleFunc("GET /api/v1/checks", s.v1ListChecks)
-	s.mux.HandleFunc("POST /api/v1/checks", s.v1CreateCheck)
-	s.mux.HandleFunc("GET /api/v1/checks/{id}", s.v1GetCheck)
-	s.mux.HandleFunc("PATCH /api/v1/checks/{id}", s.v1UpdateCheck)
-	s.mux.HandleFunc("DELETE /api/v1/checks/{id}", s.v1DeleteCheck)
-	s.mux.HandleFunc("POST /api/v1/checks/{id}/pause", s.v1Transition(false))
-	s.mux.HandleFunc("POST /api/v1/checks/{id}/resume", s.v1Transition(true))
-	s.mux.HandleFunc("GET /api/v1/checks/{id}/pings", s.v1Pings)
-	s.mux.HandleFunc("GET /api/v1/checks/{id}/pings/{n}/body", s.v3PingBody)
-	s.mux.HandleFunc("GET /api/v1/checks/{id}/flips", s.v1Flips)
+	s.mux.HandleFunc("GET /api/v1/checks", s.read(s.v1ListChecks))
+	s.mux.HandleFunc("POST /api/v1/checks", s.withCheckInput(s.v1CreateCheck))
+	s.mux.HandleFunc("GET /api/v1/checks/{id}", s.read(s.v1GetCheck))
+	s.mux.HandleFunc("PATCH /api/v1/checks/{id}", s.withCheckInput(s.v1UpdateCheck))
+	s.mux.HandleFunc("DELETE /api/v1/checks/{id}", s.write(s.v1DeleteCheck))
+	s.mux.HandleFunc("POST /api/v1/checks/{id}/pause", s.write(s.v1Transition(false)))
+	s.mux.HandleFunc("POST /api/v1/checks/{id}/resume", s.write(s.v1Transition(true)))
+	s.mux.HandleFunc("GET /api/v1/checks/{id}/pings", s.read(s.v1Pings))
+	s.mux.HandleFunc("GET /api/v1/checks/{id}/pings/{n}/body", s.read(s.v3PingBody))
+	s.mux.HandleFunc("GET /api/v1/checks/{id}/flips", s.read(s.v1Flips))
 	s.mux.HandleFunc("GET /api/v1/schedule/preview", s.v1SchedulePreview)
-	s.mux.HandleFunc("GET /api/v1/channels", s.v1ListChannels)
-	s.mux.HandleFunc("POST /api/v1/channels", s.v1CreateChannel)
-	s.mux.HandleFunc("DELETE /api/v1/channels/{id}", s.v1DeleteChannel)
-	s.mux.HandleFunc("POST /api/v1/channels/{id}/test", s.v1TestChannel)
-	s.mux.HandleFunc("GET /api/v1/notifications/{id}", s.v1Notification)
-	s.mux.HandleFunc("GET /api/v1/alerts", s.v1Alerts)
+	s.mux.HandleFunc("GET /api/v1/channels", s.write(s.v1ListChannels))
+	s.mux.HandleFunc("POST /api/v1/channels", s.write(s.v1CreateChannel))
+	s.mux.HandleFunc("DELETE /api/v1/channels/{id}", s.write(s.v1DeleteChannel))
+	s.mux.HandleFunc("POST /api/v1/channels/{id}/test", s.write(s.v1TestChannel))
+	s.mux.HandleFunc("GET /api/v1/notifications/{id}", s.read(s.v1Notification))
+	s.mux.HandleFunc("GET /api/v1/alerts", s.read(s.v1Alerts))
 }
 
 type v1Check struct {
@@ -88,149 +87,88 @@ func (s *Server) toV1(c *nightjar.Check) v1Check {
 	}
 }
 
-func (s *Server) v1ListChecks(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", false)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v1ListChecks(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	q := r.URL.Query()
 	status := q.Get("status")
 	switch status {
 	case "", nightjar.StatusNew, nightjar.StatusUp, nightjar.StatusStarted, nightjar.StatusLate, nightjar.StatusDown, nightjar.StatusPaused:
 	default:
-		s.writeError(w, r, nightjar.FieldError("status", "must be one of new, up, started, late, down, paused"))
-		return
+		return nightjar.FieldError("status", "must be one of new, up, started, late, down, paused")
 	}
 	checks, err := s.db.Checks(r.Context(), k.ProjectID, store.CheckFilter{Tags: q["tag"], Slug: q.Get("slug"), Status: status})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	out := make([]v1Check, len(checks))
 	for i, c := range checks {
 		out[i] = s.toV1(c)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"checks": out})
+	return nil
 }
 
-func (s *Server) v1CreateCheck(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", true)
+func (s *Server) v1CreateCheck(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey, in *checkInput) error {
+	c, created, err := s.upsertCheck(r.Context(), k.ProjectID, in)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var in checkInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	c, created, err := s.upsertCheck(r.Context(), k.ProjectID, &in)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 	}
 	writeJSON(w, status, s.toV1(c))
+	return nil
 }
 
-func (s *Server) v1GetCheck(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", false)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v1GetCheck(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, s.toV1(c))
+	return nil
 }
 
-func (s *Server) v1UpdateCheck(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", true)
+func (s *Server) v1UpdateCheck(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey, in *checkInput) error {
+	c, err := s.updateCheck(r, k, in)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var in checkInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	c, err := s.db.UpdateCheck(r.Context(), k.ProjectID, r.PathValue("id"), s.clock.Now(), func(c *nightjar.Check) error {
-		in.apply(c)
-		return nil
-	})
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, s.toV1(c))
+	return nil
 }
 
-func (s *Server) v1DeleteCheck(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", true)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v1DeleteCheck(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	if err := s.db.DeleteCheck(r.Context(), k.ProjectID, r.PathValue("id")); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func (s *Server) v1Transition(resume bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		k, err := s.authenticate(r, "", true)
+func (s *Server) v1Transition(resume bool) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
+		c, err := s.pauseOrResume(r, k, resume)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		now := s.clock.Now()
-		c, err := s.db.ChangeCheckState(r.Context(), k.ProjectID, r.PathValue("id"), now, func(c *nightjar.Check) (heartbeat.Outcome, error) {
-			if !resume {
-				return heartbeat.Pause(c, now), nil
-			}
-			if c.State.Status != nightjar.StatusPaused {
-				return heartbeat.Outcome{}, nightjar.Errorf(nightjar.ECONFLICT, "check is not paused")
-			}
-			return heartbeat.Resume(c, now), nil
-		})
-		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		writeJSON(w, http.StatusOK, s.toV1(c))
+		return nil
 	}
 }
 
-func (s *Server) v1Pings(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", false)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v1Pings(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	limit, err := intParam(r, "limit", 100, 1, 1000)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	pings, err := s.db.Pings(r.Context(), c.ID, limit)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	type v1Ping struct {
 		*nightjar.Ping
@@ -242,25 +180,20 @@ func (s *Server) v1Pings(w http.ResponseWriter, r *http.Request) {
 		out[i] = v1Ping{Ping: p, Duration: p.Duration.Seconds(), BodySize: p.BodySize}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"pings": out})
+	return nil
 }
 
-func (s *Server) v1Flips(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", false)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v1Flips(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	flips, err := s.db.Flips(r.Context(), c.ID, time.Time{}, 1000)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"flips": flips})
+	return nil
 }
 
 func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
@@ -323,21 +256,16 @@ func (s *Server) v1SchedulePreview(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"schedule": expr, "tz": tz, "description": desc, "next": times})
 }
 
-func (s *Server) v1ListChannels(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", true)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v1ListChannels(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	chs, err := s.db.Channels(r.Context(), k.ProjectID)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	for _, ch := range chs {
 		redactChannel(ch)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"channels": chs})
+	return nil
 }
 
 // redactChannel hides secrets before a channel is shown.
@@ -347,85 +275,58 @@ func redactChannel(ch *nightjar.Channel) {
 	}
 }
 
-func (s *Server) v1CreateChannel(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", true)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v1CreateChannel(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	var ch nightjar.Channel
 	if err := decodeJSON(r, &ch); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	ch.ID, ch.ProjectID = "", k.ProjectID
 	if err := s.db.CreateChannel(r.Context(), &ch, s.clock.Now()); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	redactChannel(&ch)
 	writeJSON(w, http.StatusCreated, ch)
+	return nil
 }
 
-func (s *Server) v1DeleteChannel(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", true)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v1DeleteChannel(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	if err := s.db.DeleteChannel(r.Context(), k.ProjectID, r.PathValue("id")); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func (s *Server) v1TestChannel(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", true)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v1TestChannel(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	ch, err := s.db.Channel(r.Context(), k.ProjectID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	id, err := s.db.EnqueueTest(r.Context(), ch, s.clock.Now())
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"notification_id": id, "status_url": s.cfg.BaseURL + "/api/v1/notifications/" + id})
+	return nil
 }
 
-func (s *Server) v1Notification(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", false)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v1Notification(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	it, err := s.db.OutboxEntry(r.Context(), k.ProjectID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"id": it.ID, "channel_id": it.Channel.ID, "event": it.Event, "status": it.Status, "attempts": it.Attempts,
 		"last_error": it.LastError, "created_at": it.CreatedAt, "sent_at": timePtr(it.SentAt), "next_attempt_at": timePtr(it.NextAttemptAt),
 	})
+	return nil
 }
 
-func (s *Server) v1Alerts(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", false)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v1Alerts(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	alerts, err := s.db.Alerts(r.Context(), k.ProjectID)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"alerts": alerts})
+	return nil
 }

@@ -17,17 +17,17 @@ import (
 // The Healthchecks v3 management API, so existing scripts and tools work
 // against Nightjar unchanged.
 func (s *Server) routesV3() {
-	s.mux.HandleFunc("GET /api/v3/checks/{$}", s.v3ListChecks)
-	s.mux.HandleFunc("POST /api/v3/checks/{$}", s.v3CreateCheck)
-	s.mux.HandleFunc("GET /api/v3/checks/{id}", s.v3GetCheck)
-	s.mux.HandleFunc("POST /api/v3/checks/{id}", s.v3UpdateCheck)
-	s.mux.HandleFunc("DELETE /api/v3/checks/{id}", s.v3DeleteCheck)
-	s.mux.HandleFunc("POST /api/v3/checks/{id}/pause", s.v3Pause)
-	s.mux.HandleFunc("POST /api/v3/checks/{id}/resume", s.v3Resume)
-	s.mux.HandleFunc("GET /api/v3/checks/{id}/pings/{$}", s.v3Pings)
-	s.mux.HandleFunc("GET /api/v3/checks/{id}/pings/{n}/body", s.v3PingBody)
-	s.mux.HandleFunc("GET /api/v3/checks/{id}/flips/{$}", s.v3Flips)
-	s.mux.HandleFunc("GET /api/v3/channels/{$}", s.v3Channels)
+	s.mux.HandleFunc("GET /api/v3/checks/{$}", s.read(s.v3ListChecks))
+	s.mux.HandleFunc("POST /api/v3/checks/{$}", s.withCheckInput(s.v3CreateCheck))
+	s.mux.HandleFunc("GET /api/v3/checks/{id}", s.read(s.v3GetCheck))
+	s.mux.HandleFunc("POST /api/v3/checks/{id}", s.withCheckInput(s.v3UpdateCheck))
+	s.mux.HandleFunc("DELETE /api/v3/checks/{id}", s.write(s.v3DeleteCheck))
+	s.mux.HandleFunc("POST /api/v3/checks/{id}/pause", s.write(s.v3Transition(false)))
+	s.mux.HandleFunc("POST /api/v3/checks/{id}/resume", s.write(s.v3Transition(true)))
+	s.mux.HandleFunc("GET /api/v3/checks/{id}/pings/{$}", s.write(s.v3Pings))
+	s.mux.HandleFunc("GET /api/v3/checks/{id}/pings/{n}/body", s.write(s.v3PingBody))
+	s.mux.HandleFunc("GET /api/v3/checks/{id}/flips/{$}", s.read(s.v3Flips))
+	s.mux.HandleFunc("GET /api/v3/channels/{$}", s.write(s.v3Channels))
 }
 
 // hcTime formats a time as Healthchecks does (ISO 8601 with +00:00), or
@@ -124,28 +124,22 @@ func (s *Server) toV3(c *nightjar.Check, channels []*nightjar.Channel, readOnly 
 	return out
 }
 
-func (s *Server) v3ListChecks(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", false)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v3ListChecks(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	f := store.CheckFilter{Tags: r.URL.Query()["tag"], Slug: r.URL.Query().Get("slug")}
 	checks, err := s.db.Checks(r.Context(), k.ProjectID, f)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	channels, err := s.db.Channels(r.Context(), k.ProjectID)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	out := make([]v3Check, len(checks))
 	for i, c := range checks {
 		out[i] = s.toV3(c, channels, k.Scope != nightjar.ScopeReadWrite)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"checks": out})
+	return nil
 }
 
 // findCheck loads a check of the key's project by UUID or, for read-only
@@ -168,18 +162,13 @@ func (s *Server) findCheck(ctx context.Context, k *nightjar.APIKey, id string) (
 	return nil, nightjar.Errorf(nightjar.ENOTFOUND, "check not found")
 }
 
-func (s *Server) v3GetCheck(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", false)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v3GetCheck(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	c, err := s.findCheck(r.Context(), k, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	s.writeV3Check(w, r, k, c, http.StatusOK)
+	return nil
 }
 
 func (s *Server) writeV3Check(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey, c *nightjar.Check, status int) {
@@ -221,99 +210,72 @@ func (s *Server) upsertCheck(ctx context.Context, projectID string, in *checkInp
 	return c, true, nil
 }
 
-func (s *Server) v3CreateCheck(w http.ResponseWriter, r *http.Request) {
-	var in checkInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	k, err := s.authenticate(r, in.APIKey, true)
+func (s *Server) v3CreateCheck(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey, in *checkInput) error {
+	c, created, err := s.upsertCheck(r.Context(), k.ProjectID, in)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	c, created, err := s.upsertCheck(r.Context(), k.ProjectID, &in)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 	}
 	s.writeV3Check(w, r, k, c, status)
+	return nil
 }
 
-func (s *Server) v3UpdateCheck(w http.ResponseWriter, r *http.Request) {
-	var in checkInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	k, err := s.authenticate(r, in.APIKey, true)
+func (s *Server) v3UpdateCheck(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey, in *checkInput) error {
+	c, err := s.updateCheck(r, k, in)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	c, err := s.db.UpdateCheck(r.Context(), k.ProjectID, r.PathValue("id"), s.clock.Now(), func(c *nightjar.Check) error {
+	s.writeV3Check(w, r, k, c, http.StatusOK)
+	return nil
+}
+
+// updateCheck applies a check body to one of the key's checks.
+func (s *Server) updateCheck(r *http.Request, k *nightjar.APIKey, in *checkInput) (*nightjar.Check, error) {
+	return s.db.UpdateCheck(r.Context(), k.ProjectID, r.PathValue("id"), s.clock.Now(), func(c *nightjar.Check) error {
 		in.apply(c)
 		return nil
 	})
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeV3Check(w, r, k, c, http.StatusOK)
 }
 
-func (s *Server) v3DeleteCheck(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", true)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v3DeleteCheck(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if err := s.db.DeleteCheck(r.Context(), k.ProjectID, c.ID); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	s.writeV3Check(w, r, k, c, http.StatusOK)
+	return nil
 }
 
-func (s *Server) v3Pause(w http.ResponseWriter, r *http.Request) {
-	s.v3Transition(w, r, func(c *nightjar.Check, now time.Time) (heartbeat.Outcome, error) {
-		return heartbeat.Pause(c, now), nil
-	})
+func (s *Server) v3Transition(resume bool) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
+		c, err := s.pauseOrResume(r, k, resume)
+		if err != nil {
+			return err
+		}
+		s.writeV3Check(w, r, k, c, http.StatusOK)
+		return nil
+	}
 }
 
-func (s *Server) v3Resume(w http.ResponseWriter, r *http.Request) {
-	s.v3Transition(w, r, func(c *nightjar.Check, now time.Time) (heartbeat.Outcome, error) {
+// pauseOrResume pauses or resumes one of the key's checks. Resuming a
+// check that is not paused is a conflict, as in Healthchecks.
+func (s *Server) pauseOrResume(r *http.Request, k *nightjar.APIKey, resume bool) (*nightjar.Check, error) {
+	now := s.clock.Now()
+	return s.db.ChangeCheckState(r.Context(), k.ProjectID, r.PathValue("id"), now, func(c *nightjar.Check) (heartbeat.Outcome, error) {
+		if !resume {
+			return heartbeat.Pause(c, now), nil
+		}
 		if c.State.Status != nightjar.StatusPaused {
 			return heartbeat.Outcome{}, nightjar.Errorf(nightjar.ECONFLICT, "check is not paused")
 		}
 		return heartbeat.Resume(c, now), nil
 	})
-}
-
-func (s *Server) v3Transition(w http.ResponseWriter, r *http.Request, fn func(c *nightjar.Check, now time.Time) (heartbeat.Outcome, error)) {
-	k, err := s.authenticate(r, "", true)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	now := s.clock.Now()
-	c, err := s.db.ChangeCheckState(r.Context(), k.ProjectID, r.PathValue("id"), now, func(c *nightjar.Check) (heartbeat.Outcome, error) {
-		return fn(c, now)
-	})
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeV3Check(w, r, k, c, http.StatusOK)
 }
 
 type v3Ping struct {
@@ -331,21 +293,14 @@ type v3Ping struct {
 	Note       string   `json:"note,omitempty"`
 }
 
-func (s *Server) v3Pings(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", true)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v3Pings(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	pings, err := s.db.Pings(r.Context(), c.ID, 1000)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	out := make([]v3Ping, len(pings))
 	for i, p := range pings {
@@ -369,56 +324,42 @@ func (s *Server) v3Pings(w http.ResponseWriter, r *http.Request) {
 		out[i] = v
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"pings": out})
+	return nil
 }
 
-func (s *Server) v3PingBody(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", true)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v3PingBody(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	n, err := strconv.ParseInt(r.PathValue("n"), 10, 64)
 	if err != nil || n < 1 {
-		s.writeError(w, r, nightjar.FieldError("n", "must be a positive ping number"))
-		return
+		return nightjar.FieldError("n", "must be a positive ping number")
 	}
 	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	p, err := s.db.PingWithBody(r.Context(), c.ID, n)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if len(p.Body) == 0 {
-		s.writeError(w, r, nightjar.Errorf(nightjar.ENOTFOUND, "ping %d has no body", n))
-		return
+		return nightjar.Errorf(nightjar.ENOTFOUND, "ping %d has no body", n)
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, _ = w.Write(p.Body)
+	return nil
 }
 
-func (s *Server) v3Flips(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", false)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v3Flips(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	c, err := s.findCheck(r.Context(), k, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	q := r.URL.Query()
 	var since, until time.Time
 	if v := q.Get("seconds"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 || n > 365*86400 {
-			s.writeError(w, r, nightjar.FieldError("seconds", "must be a whole number of seconds between 0 and 31536000"))
-			return
+			return nightjar.FieldError("seconds", "must be a whole number of seconds between 0 and 31536000")
 		}
 		since = s.clock.Now().Add(-secs(n))
 	}
@@ -426,16 +367,14 @@ func (s *Server) v3Flips(w http.ResponseWriter, r *http.Request) {
 		if v := q.Get(name); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n < 0 {
-				s.writeError(w, r, nightjar.FieldError(name, "must be a Unix timestamp in seconds"))
-				return
+				return nightjar.FieldError(name, "must be a Unix timestamp in seconds")
 			}
 			*dst = time.Unix(n, 0)
 		}
 	}
 	flips, err := s.db.Flips(r.Context(), c.ID, since, 1000)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	type v3Flip struct {
 		Timestamp *string `json:"timestamp"`
@@ -462,18 +401,13 @@ func (s *Server) v3Flips(w http.ResponseWriter, r *http.Request) {
 		out = append(out, v3Flip{Timestamp: hcTime(f.CreatedAt), Up: up})
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (s *Server) v3Channels(w http.ResponseWriter, r *http.Request) {
-	k, err := s.authenticate(r, "", true)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) v3Channels(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	channels, err := s.db.Channels(r.Context(), k.ProjectID)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	type v3Channel struct {
 		ID   string `json:"id"`
@@ -485,4 +419,5 @@ func (s *Server) v3Channels(w http.ResponseWriter, r *http.Request) {
 		out[i] = v3Channel{ID: ch.ID, Name: ch.Name, Kind: ch.Kind}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"channels": out})
+	return nil
 }
