@@ -16,7 +16,7 @@ import (
 // alert's new state, and one outbox row per channel for a notification.
 func (tx *Tx) recordOutcome(ctx context.Context, c *nightjar.Check, o heartbeat.Outcome, now time.Time) error {
 	if f := o.Flip; f != nil {
-		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO flips (check_id, created_at, from_status, to_status, reason) VALUES ($1, $2, $3, $4, $5)`,
+		if _, err := tx.exec(ctx, qInsertFlip,
 			f.CheckID, ms(f.CreatedAt), f.From, f.To, f.Reason); err != nil {
 			return fmt.Errorf("insert flip: %w", err)
 		}
@@ -34,7 +34,7 @@ func (tx *Tx) recordOutcome(ctx context.Context, c *nightjar.Check, o heartbeat.
 // heard of.
 func (tx *Tx) EmitAlert(ctx context.Context, a *nightjar.Alert, now time.Time) error {
 	var status string
-	err := tx.tx.QueryRowContext(ctx, `SELECT status FROM alerts WHERE project_id = $1 AND dedup_key = $2`+tx.db.dialect.forUpdate,
+	err := tx.queryRow(ctx, qAlertStatus+tx.db.dialect.forUpdate,
 		a.ProjectID, a.DedupKey).Scan(&status)
 	if errors.Is(err, sql.ErrNoRows) {
 		status = ""
@@ -46,13 +46,11 @@ func (tx *Tx) EmitAlert(ctx context.Context, a *nightjar.Alert, now time.Time) e
 	}
 	details := jsonText(a.Details)
 	if status == "" {
-		_, err = tx.tx.ExecContext(ctx, `INSERT INTO alerts (project_id, dedup_key, source, source_id, service, severity, summary, details, status, starts_at, ends_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		_, err = tx.exec(ctx, qInsertAlert,
 			a.ProjectID, a.DedupKey, a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary, details,
 			string(a.Status), ms(a.StartsAt), ms(a.EndsAt), ms(now))
 	} else {
-		_, err = tx.tx.ExecContext(ctx, `UPDATE alerts SET source = $3, source_id = $4, service = $5, severity = $6, summary = $7,
-			details = $8, status = $9, starts_at = $10, ends_at = $11, updated_at = $12 WHERE project_id = $1 AND dedup_key = $2`,
+		_, err = tx.exec(ctx, qUpdateAlert,
 			a.ProjectID, a.DedupKey, a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary, details,
 			string(a.Status), ms(a.StartsAt), ms(a.EndsAt), ms(now))
 	}
@@ -76,7 +74,7 @@ func (tx *Tx) resolveAlert(ctx context.Context, projectID, dedupKey string, now 
 }
 
 func (tx *Tx) alert(ctx context.Context, projectID, dedupKey string) (*nightjar.Alert, error) {
-	return scanAlert(tx.tx.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE project_id = $1 AND dedup_key = $2`, projectID, dedupKey))
+	return scanAlert(tx.queryRow(ctx, `SELECT `+alertColumns+` FROM alerts WHERE project_id = $1 AND dedup_key = $2`, projectID, dedupKey))
 }
 
 const alertColumns = `project_id, dedup_key, source, source_id, service, severity, summary, details, status, starts_at, ends_at`

@@ -64,7 +64,7 @@ func (b *PingBatcher) Submit(ctx context.Context, req *PingRequest) PingResult {
 	h.Write([]byte(req.CheckID))
 	h.Write([]byte(req.PingKey))
 	h.Write([]byte(req.Slug))
-	shard := b.shards[int(h.Sum32())%len(b.shards)]
+	shard := b.shards[h.Sum32()%uint32(len(b.shards))]
 	select {
 	case shard <- p:
 	case <-ctx.Done():

@@ -39,11 +39,18 @@ func scanCheck(row rowScanner) (*nightjar.Check, error) {
 	c.State.LastPing, c.State.LastStart, c.State.LastDuration = tm(lastPing), tm(lastStart), tdur(lastDur)
 	c.State.ExpectedAt, c.State.NextDeadline, c.State.LastAlertAt = tm(expected), tm(deadline), tm(lastAlert)
 	c.CreatedAt, c.UpdatedAt = tm(created), tm(updated)
-	if err := json.Unmarshal([]byte(tags), &c.Tags); err != nil {
-		return nil, fmt.Errorf("decode tags of check %s: %w", c.ID, err)
+	// Most checks have no tags or rules; skip the decoder for them, as
+	// every ping reads its check.
+	c.Tags, c.MetricRules = []string{}, []string{}
+	if tags != "[]" {
+		if err := json.Unmarshal([]byte(tags), &c.Tags); err != nil {
+			return nil, fmt.Errorf("decode tags of check %s: %w", c.ID, err)
+		}
 	}
-	if err := json.Unmarshal([]byte(rules), &c.MetricRules); err != nil {
-		return nil, fmt.Errorf("decode metric rules of check %s: %w", c.ID, err)
+	if rules != "[]" {
+		if err := json.Unmarshal([]byte(rules), &c.MetricRules); err != nil {
+			return nil, fmt.Errorf("decode metric rules of check %s: %w", c.ID, err)
+		}
 	}
 	if metrics != "" && metrics != "null" {
 		if err := json.Unmarshal([]byte(metrics), &c.State.LastMetrics); err != nil {
@@ -138,7 +145,7 @@ func (tx *Tx) CreateCheck(ctx context.Context, c *nightjar.Check, now time.Time)
 	}
 	c.CreatedAt = now.UTC().Truncate(time.Millisecond)
 	c.UpdatedAt = c.CreatedAt
-	if _, err := tx.tx.ExecContext(ctx, insertCheckSQL, checkArgs(c)...); isUniqueViolation(err) {
+	if _, err := tx.exec(ctx, insertCheckSQL, checkArgs(c)...); isUniqueViolation(err) {
 		return nightjar.Errorf(nightjar.ECONFLICT, "a check with id %s exists", c.ID)
 	} else if err != nil {
 		return fmt.Errorf("insert check: %w", err)
@@ -173,7 +180,9 @@ func (db *DB) Checks(ctx context.Context, projectID string, f CheckFilter) ([]*n
 		q += fmt.Sprintf(" AND status = $%d", len(args))
 	}
 	q += " ORDER BY created_at, id"
-	if f.Limit > 0 {
+	// Tags are matched here rather than in SQL, so with a tag filter the
+	// page is cut here too.
+	if f.Limit > 0 && len(f.Tags) == 0 {
 		q += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, f.Offset)
 	}
 	rows, err := db.r.QueryContext(ctx, q, args...)
@@ -182,13 +191,25 @@ func (db *DB) Checks(ctx context.Context, projectID string, f CheckFilter) ([]*n
 	}
 	defer rows.Close()
 	out := []*nightjar.Check{}
+	skip := 0
+	if len(f.Tags) > 0 {
+		skip = f.Offset
+	}
 	for rows.Next() {
 		c, err := scanCheck(rows)
 		if err != nil {
 			return nil, err
 		}
-		if hasTags(c.Tags, f.Tags) {
-			out = append(out, c)
+		if !hasTags(c.Tags, f.Tags) {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		out = append(out, c)
+		if len(f.Tags) > 0 && f.Limit > 0 && len(out) == f.Limit {
+			break
 		}
 	}
 	return out, rows.Err()
@@ -231,7 +252,7 @@ func (db *DB) UpdateCheck(ctx context.Context, projectID, id string, now time.Ti
 		if scheduleChanged(&before, c) {
 			heartbeat.Reschedule(c, now)
 		}
-		if _, err := tx.tx.ExecContext(ctx, updateCheckSQL, checkArgs(c)...); err != nil {
+		if _, err := tx.exec(ctx, updateCheckSQL, checkArgs(c)...); err != nil {
 			return fmt.Errorf("update check: %w", err)
 		}
 		out = c
@@ -247,7 +268,7 @@ func scheduleChanged(a, b *nightjar.Check) bool {
 }
 
 func (tx *Tx) lockCheck(ctx context.Context, projectID, id string) (*nightjar.Check, error) {
-	return scanCheck(tx.tx.QueryRowContext(ctx, `SELECT `+checkColumns+` FROM checks WHERE id = $1 AND project_id = $2`+tx.db.dialect.forUpdate, id, projectID))
+	return scanCheck(tx.queryRow(ctx, `SELECT `+checkColumns+` FROM checks WHERE id = $1 AND project_id = $2`+tx.db.dialect.forUpdate, id, projectID))
 }
 
 // DeleteCheck removes a check with its pings and flips.
@@ -264,7 +285,7 @@ func (db *DB) DeleteCheck(ctx context.Context, projectID, id string) error {
 				return err
 			}
 		}
-		_, err = tx.tx.ExecContext(ctx, `DELETE FROM checks WHERE id = $1`, id)
+		_, err = tx.exec(ctx, `DELETE FROM checks WHERE id = $1`, id)
 		return err
 	})
 }
@@ -296,7 +317,7 @@ func (db *DB) ChangeCheckState(ctx context.Context, projectID, id string, now ti
 }
 
 func (tx *Tx) saveState(ctx context.Context, c *nightjar.Check) error {
-	if _, err := tx.tx.ExecContext(ctx, updateStateSQL, stateArgs(c)...); err != nil {
+	if _, err := tx.exec(ctx, updateStateSQL, stateArgs(c)...); err != nil {
 		return fmt.Errorf("save state of check %s: %w", c.ID, err)
 	}
 	return nil

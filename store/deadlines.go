@@ -27,8 +27,7 @@ func (db *DB) ProcessDueChecks(ctx context.Context, now time.Time, limit int) (i
 	n := 0
 	err := db.WithTx(ctx, func(tx *Tx) error {
 		n = 0
-		due, err := queryAll(ctx, tx.tx, "scan due checks", `SELECT `+checkColumns+` FROM checks WHERE next_deadline > 0 AND next_deadline <= $1
-			ORDER BY next_deadline LIMIT $2`+db.dialect.skipLocked, scanCheck, ms(now), limit)
+		due, err := queryAll(ctx, tx, "scan due checks", qDueChecks+db.dialect.skipLocked, scanCheck, ms(now), limit)
 		if err != nil {
 			return err
 		}
@@ -46,14 +45,6 @@ func (db *DB) ProcessDueChecks(ctx context.Context, now time.Time, limit int) (i
 		return nil
 	})
 	return n, err
-}
-
-// NextDeadline returns the earliest deadline of any check, zero if none;
-// the deadline module sleeps until then (or its tick) instead of polling.
-func (db *DB) NextDeadline(ctx context.Context) (time.Time, error) {
-	var v int64
-	err := db.r.QueryRowContext(ctx, `SELECT COALESCE(MIN(next_deadline), 0) FROM checks WHERE next_deadline > 0`).Scan(&v)
-	return tm(v), err
 }
 
 // TouchAlive records that a Nightjar process is running now. Any replica
@@ -98,7 +89,7 @@ func (db *DB) RecoverFromGap(ctx context.Context, aliveAt, now time.Time, minGap
 		n := 0
 		err := db.WithTx(ctx, func(tx *Tx) error {
 			n = 0
-			due, err := queryAll(ctx, tx.tx, "scan checks due in gap", `SELECT `+checkColumns+` FROM checks WHERE next_deadline > $1 AND next_deadline < $2
+			due, err := queryAll(ctx, tx, "scan checks due in gap", `SELECT `+checkColumns+` FROM checks WHERE next_deadline > $1 AND next_deadline < $2
 				ORDER BY next_deadline LIMIT 500`+db.dialect.skipLocked, scanCheck, ms(aliveAt), ms(now))
 			if err != nil {
 				return err

@@ -19,15 +19,18 @@ type dialect struct {
 	// skipLocked lets several replicas divide work without waiting on
 	// each other.
 	skipLocked string
+	// cacheStatements prepares hot statements once per database handle.
+	cacheStatements bool
 	// types substituted into migrations.
 	blob, serial string
 }
 
 var (
 	sqlite = dialect{
-		name:   "sqlite",
-		blob:   "BLOB",
-		serial: "INTEGER PRIMARY KEY AUTOINCREMENT",
+		name:            "sqlite",
+		cacheStatements: true,
+		blob:            "BLOB",
+		serial:          "INTEGER PRIMARY KEY AUTOINCREMENT",
 	}
 	postgres = dialect{
 		name:       "postgres",

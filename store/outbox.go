@@ -34,7 +34,7 @@ type OutboxItem struct {
 }
 
 func (tx *Tx) enqueue(ctx context.Context, a *nightjar.Alert, now time.Time) error {
-	ids, err := queryAll(ctx, tx.tx, "list channels", `SELECT id FROM channels WHERE project_id = $1 ORDER BY created_at, id`, scanString, a.ProjectID)
+	ids, err := queryAll(ctx, tx, "list channels", qChannelIDs, scanString, a.ProjectID)
 	if err != nil {
 		return err
 	}
@@ -49,8 +49,7 @@ func (tx *Tx) enqueue(ctx context.Context, a *nightjar.Alert, now time.Time) err
 }
 
 func (tx *Tx) insertOutbox(ctx context.Context, projectID, channelID, event, payload string, now time.Time) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO outbox (id, project_id, channel_id, event, payload, status, attempts, next_attempt_at, last_error, created_at, sent_at)
-		VALUES ($1, $2, $3, $4, $5, $6, 0, $7, '', $7, 0)`, NewID(), projectID, channelID, event, payload, OutboxPending, ms(now))
+	_, err := tx.exec(ctx, qInsertOutbox, NewID(), projectID, channelID, event, payload, OutboxPending, ms(now))
 	if err != nil {
 		return fmt.Errorf("insert outbox row: %w", err)
 	}
@@ -106,16 +105,16 @@ func (db *DB) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duratio
 	var out []*OutboxItem
 	err := db.WithTx(ctx, func(tx *Tx) error {
 		out = nil
-		ids, err := queryAll(ctx, tx.tx, "claim outbox", `SELECT id FROM outbox WHERE status = $1 AND next_attempt_at <= $2
+		ids, err := queryAll(ctx, tx, "claim outbox", `SELECT id FROM outbox WHERE status = $1 AND next_attempt_at <= $2
 			ORDER BY next_attempt_at LIMIT $3`+db.dialect.skipLocked, scanString, OutboxPending, ms(now), limit)
 		if err != nil {
 			return err
 		}
 		for _, id := range ids {
-			if _, err := tx.tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2 WHERE id = $1`, id, ms(now.Add(lease))); err != nil {
+			if _, err := tx.exec(ctx, `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2 WHERE id = $1`, id, ms(now.Add(lease))); err != nil {
 				return fmt.Errorf("lease outbox row: %w", err)
 			}
-			it, err := scanOutbox(tx.tx.QueryRowContext(ctx, `SELECT `+outboxColumns+` FROM outbox o JOIN channels c ON c.id = o.channel_id WHERE o.id = $1`, id))
+			it, err := scanOutbox(tx.queryRow(ctx, `SELECT `+outboxColumns+` FROM outbox o JOIN channels c ON c.id = o.channel_id WHERE o.id = $1`, id))
 			if err != nil {
 				return err
 			}

@@ -81,17 +81,17 @@ func (db *DB) RecordPings(ctx context.Context, reqs []*PingRequest, keep int64) 
 
 func (tx *Tx) resolvePingTarget(ctx context.Context, r *PingRequest) (*nightjar.Check, bool, error) {
 	if r.CheckID != "" {
-		c, err := scanCheck(tx.tx.QueryRowContext(ctx, `SELECT `+checkColumns+` FROM checks WHERE id = $1`+tx.db.dialect.forUpdate, r.CheckID))
+		c, err := scanCheck(tx.queryRow(ctx, qCheckByID+tx.db.dialect.forUpdate, r.CheckID))
 		return c, false, err
 	}
 	var projectID string
-	err := tx.tx.QueryRowContext(ctx, `SELECT id FROM projects WHERE ping_key = $1`, r.PingKey).Scan(&projectID)
+	err := tx.queryRow(ctx, qProjectByPingKey, r.PingKey).Scan(&projectID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nightjar.Errorf(nightjar.ENOTFOUND, "not found")
 	} else if err != nil {
 		return nil, false, fmt.Errorf("find project by ping key: %w", err)
 	}
-	found, err := queryAll(ctx, tx.tx, "find check by slug", `SELECT `+checkColumns+` FROM checks WHERE project_id = $1 AND slug = $2 ORDER BY created_at LIMIT 2`+tx.db.dialect.forUpdate, scanCheck, projectID, r.Slug)
+	found, err := queryAll(ctx, tx, "find check by slug", qChecksBySlug+tx.db.dialect.forUpdate, scanCheck, projectID, r.Slug)
 	if err != nil {
 		return nil, false, err
 	}
@@ -126,7 +126,7 @@ func (tx *Tx) recordPing(ctx context.Context, r *PingRequest, keep int64) (PingR
 			in.RunStart = c.State.LastStart
 		} else {
 			var at int64
-			err := tx.tx.QueryRowContext(ctx, `SELECT created_at FROM pings WHERE check_id = $1 AND rid = $2 AND kind = 'start' ORDER BY n DESC LIMIT 1`, c.ID, r.RID).Scan(&at)
+			err := tx.queryRow(ctx, qRunStart, c.ID, r.RID).Scan(&at)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return PingResult{}, fmt.Errorf("find start of run: %w", err)
 			}
@@ -147,14 +147,13 @@ func (tx *Tx) recordPing(ctx context.Context, r *PingRequest, keep int64) (PingR
 	if body == nil {
 		body = []byte{}
 	}
-	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO pings (check_id, n, kind, created_at, scheme, remote_addr, method, ua, rid, exit_status, duration_ms, body, metrics, note)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+	if _, err := tx.exec(ctx, qInsertPing,
 		c.ID, c.State.NPings, out.Kind, ms(r.At), r.Scheme, r.RemoteAddr, r.Method, r.UA, r.RID, exit,
 		dms(out.Duration), body, metrics, out.Note); err != nil {
 		return PingResult{}, fmt.Errorf("insert ping: %w", err)
 	}
 	if keep > 0 && c.State.NPings > keep && c.State.NPings%50 == 0 {
-		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM pings WHERE check_id = $1 AND n <= $2`, c.ID, c.State.NPings-keep); err != nil {
+		if _, err := tx.exec(ctx, qPrunePings, c.ID, c.State.NPings-keep); err != nil {
 			return PingResult{}, fmt.Errorf("prune pings: %w", err)
 		}
 	}

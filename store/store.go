@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing/fstest"
 	"time"
 
@@ -48,6 +49,10 @@ type DB struct {
 	w, r    *sql.DB
 	dialect dialect
 	log     *slog.Logger
+	// stmts caches statements prepared on the write pool, so the hot
+	// paths do not parse their SQL again for every ping (SQLite only;
+	// pgx caches prepared statements per connection by itself).
+	stmts sync.Map // query string → *sql.Stmt
 }
 
 // Open opens (creating if needed) the database named by dsn and applies
@@ -84,9 +89,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(" + sync + ")"} {
 			q.Add("_pragma", p)
 		}
-		wq := url.Values{"_txlock": {"immediate"}}
+		// The writer keeps a larger page cache: every ping touches its
+		// check's row and the pings table.
+		wq := url.Values{"_txlock": {"immediate"}, "_pragma": {"cache_size(-65536)"}}
 		for k, v := range q {
-			wq[k] = v
+			wq[k] = append(wq[k], v...)
 		}
 		if db.w, err = sql.Open("sqlite", "file:"+dsn+"?"+wq.Encode()); err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
@@ -108,12 +115,20 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := db.prepareHot(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
 // Close closes the database.
 func (db *DB) Close() error {
 	var errs []error
+	db.stmts.Range(func(_, v any) bool {
+		errs = append(errs, v.(*sql.Stmt).Close())
+		return true
+	})
 	if db.r != nil && db.r != db.w {
 		errs = append(errs, db.r.Close())
 	}
@@ -181,6 +196,55 @@ func (db *DB) migrate(ctx context.Context) error {
 type Tx struct {
 	tx *sql.Tx
 	db *DB
+}
+
+// stmt returns the transaction's copy of a statement prepared at open
+// time, or nil when query is not one of them.
+func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	v, ok := tx.db.stmts.Load(query)
+	if !ok {
+		return nil
+	}
+	return tx.tx.StmtContext(ctx, v.(*sql.Stmt))
+}
+
+// prepareHot prepares the hot statements when the dialect benefits.
+func (db *DB) prepareHot(ctx context.Context) error {
+	if !db.dialect.cacheStatements {
+		return nil
+	}
+	for _, q := range hotQueries(db.dialect) {
+		st, err := db.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %.40q: %w", q, err)
+		}
+		db.stmts.Store(q, st)
+	}
+	return nil
+}
+
+// exec runs a statement in the transaction.
+func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.tx.ExecContext(ctx, query, args...)
+}
+
+// queryRow runs a query for one row in the transaction.
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanner {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.tx.QueryRowContext(ctx, query, args...)
+}
+
+// QueryContext runs a query in the transaction; it makes Tx a querier.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.tx.QueryContext(ctx, query, args...)
 }
 
 // WithTx runs fn in a write transaction, committing if it returns nil. On

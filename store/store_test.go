@@ -454,3 +454,27 @@ func TestPingBatcherConcurrent(t *testing.T) {
 		t.Logf("batch sizes: %v", batches)
 	})
 }
+
+func TestCheckPaging(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := newProject(t, db, "P")
+		for i := 0; i < 7; i++ {
+			c := nightjar.NewCheck(p.ID, fmt.Sprintf("c%d", i))
+			if i%2 == 0 {
+				c.Tags = []string{"even"}
+			}
+			if err := db.CreateCheck(ctx, c, t0.Add(time.Duration(i)*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		page, _ := db.Checks(ctx, p.ID, store.CheckFilter{Limit: 3, Offset: 3})
+		if len(page) != 3 || page[0].Slug != "c3" {
+			t.Fatalf("page 2 of 3: %d checks starting %s", len(page), page[0].Slug)
+		}
+		page, _ = db.Checks(ctx, p.ID, store.CheckFilter{Tags: []string{"even"}, Limit: 2, Offset: 1})
+		if len(page) != 2 || page[0].Slug != "c2" || page[1].Slug != "c4" {
+			t.Fatalf("tagged page: %v", page)
+		}
+	})
+}

@@ -34,7 +34,7 @@ func (db *DB) CreateUser(ctx context.Context, email, pw, projectID, role string,
 	}
 	u := &nightjar.User{ID: NewID(), Email: email, PasswordHash: hash, CreatedAt: now.UTC().Truncate(time.Millisecond)}
 	err = db.WithTx(ctx, func(tx *Tx) error {
-		_, err := tx.tx.ExecContext(ctx, `INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)`, u.ID, u.Email, u.PasswordHash, ms(u.CreatedAt))
+		_, err := tx.exec(ctx, `INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)`, u.ID, u.Email, u.PasswordHash, ms(u.CreatedAt))
 		if isUniqueViolation(err) {
 			return nightjar.Errorf(nightjar.ECONFLICT, "a user with email %s exists", email)
 		} else if err != nil {
@@ -43,7 +43,7 @@ func (db *DB) CreateUser(ctx context.Context, email, pw, projectID, role string,
 		if projectID == "" {
 			return nil
 		}
-		_, err = tx.tx.ExecContext(ctx, `INSERT INTO project_members (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)`, projectID, u.ID, role, ms(now))
+		_, err = tx.exec(ctx, `INSERT INTO project_members (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)`, projectID, u.ID, role, ms(now))
 		if err != nil {
 			return fmt.Errorf("add member: %w", err)
 		}

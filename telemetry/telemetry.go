@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,7 +61,7 @@ func New(src Source, log *slog.Logger) *Metrics {
 	m.reg.MustRegister(m.pings, m.pingsRejected, m.ingestLatency, m.batchSize, m.notifications, m.moduleRuns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if src != nil {
-		m.reg.MustRegister(&dbCollector{src: src, log: log})
+		m.reg.MustRegister(&dbCollector{src: src, log: log, cacheFor: 10 * time.Second})
 	}
 	return m
 }
@@ -99,6 +100,13 @@ func (m *Metrics) ModuleRun(module string, err error) {
 type dbCollector struct {
 	src Source
 	log *slog.Logger
+	// The counts cost a scan of every check, so scrapes within cacheFor
+	// of each other share one.
+	mu       sync.Mutex
+	at       time.Time
+	counts   map[string]int64
+	depth    int64
+	cacheFor time.Duration
 }
 
 var (
@@ -112,18 +120,24 @@ func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	counts, err := c.src.CountChecksByStatus(ctx)
-	if err != nil {
-		c.log.Warn("collect check counts", "err", err)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.counts == nil || time.Since(c.at) >= c.cacheFor {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		counts, err := c.src.CountChecksByStatus(ctx)
+		if err != nil {
+			c.log.Warn("collect check counts", "err", err)
+		}
+		depth, err := c.src.OutboxDepth(ctx)
+		if err != nil {
+			c.log.Warn("collect outbox depth", "err", err)
+		}
+		c.counts, c.depth, c.at = counts, depth, time.Now()
 	}
+	counts, depth := c.counts, c.depth
 	for _, s := range []string{"new", "up", "started", "late", "down", "paused"} {
 		ch <- prometheus.MustNewConstMetric(checksDesc, prometheus.GaugeValue, float64(counts[s]), s)
-	}
-	depth, err := c.src.OutboxDepth(ctx)
-	if err != nil {
-		c.log.Warn("collect outbox depth", "err", err)
 	}
 	ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(depth))
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -155,6 +156,9 @@ func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusNotFound, "not found")
 	case code == nightjar.ECONFLICT:
 		writeText(w, http.StatusConflict, "ambiguous slug")
+	case errors.Is(res.Err, context.Canceled) && r.Context().Err() != nil:
+		// The client went away; its ping may still commit with its batch.
+		return
 	case errors.Is(res.Err, store.ErrBatcherClosed):
 		writeText(w, http.StatusServiceUnavailable, "shutting down, try again")
 	default:

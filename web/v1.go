@@ -95,15 +95,29 @@ func (s *Server) v1ListChecks(w http.ResponseWriter, r *http.Request, k *nightja
 	default:
 		return nightjar.FieldError("status", "must be one of new, up, started, late, down, paused")
 	}
-	checks, err := s.db.Checks(r.Context(), k.ProjectID, store.CheckFilter{Tags: q["tag"], Slug: q.Get("slug"), Status: status})
+	limit, err := intParam(r, "limit", 500, 1, 1000)
 	if err != nil {
 		return err
+	}
+	offset, err := intParam(r, "offset", 0, 0, 1<<30)
+	if err != nil {
+		return err
+	}
+	checks, err := s.db.Checks(r.Context(), k.ProjectID, store.CheckFilter{Tags: q["tag"], Slug: q.Get("slug"), Status: status, Limit: limit + 1, Offset: offset})
+	if err != nil {
+		return err
+	}
+	body := map[string]any{}
+	if len(checks) > limit {
+		checks = checks[:limit]
+		body["next_offset"] = offset + limit
 	}
 	out := make([]v1Check, len(checks))
 	for i, c := range checks {
 		out[i] = s.toV1(c)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"checks": out})
+	body["checks"] = out
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
 

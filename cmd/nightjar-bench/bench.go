@@ -345,6 +345,10 @@ func printTable(w io.Writer, o *options, targets []*target) {
 		fmt.Fprintln(w, n)
 	}
 	fmt.Fprintf(w, "req/s is the median of the rounds, \"vs bare\" the median of the round-by-round ratios;\nlatencies are over every request of every round.\n")
+	if rps := bare.rps(); len(rps) > 1 && slices.Min(rps) > 0 && slices.Max(rps)/slices.Min(rps) > 1.3 {
+		fmt.Fprintf(w, "note: the bare server's req/s varied from %.0f to %.0f between rounds, so something else was using the CPUs;\n"+
+			"      the medians damp that, more --rounds damp it further.\n", slices.Min(rps), slices.Max(rps))
+	}
 
 	fmt.Fprintf(w, "\nissue targets (at %d connections):\n", o.load.Conns)
 	for _, t := range targets[1:] {
