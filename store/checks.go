@@ -316,6 +316,39 @@ func (db *DB) ChangeCheckState(ctx context.Context, projectID, id string, now ti
 	return out, err
 }
 
+// stateCasts are the types of stateArgs, in order.
+var stateCasts = []string{"TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT", "TEXT", "BIGINT", "BIGINT", "BIGINT", "INTEGER", "BIGINT", "TEXT", "BIGINT"}
+
+// saveStates saves the states of many checks with one UPDATE … FROM
+// (VALUES …) per chunk, a form SQLite and PostgreSQL both take.
+func (tx *Tx) saveStates(ctx context.Context, checks []*nightjar.Check) error {
+	if !tx.db.dialect.multiRow {
+		for _, c := range checks {
+			if err := tx.saveState(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	const maxRows = 200
+	for len(checks) > 0 {
+		n := min(len(checks), maxRows)
+		args := make([]any, 0, n*len(stateCasts))
+		for _, c := range checks[:n] {
+			args = append(args, stateArgs(c)...)
+		}
+		q := `UPDATE checks SET status = v.column2, n_pings = v.column3, last_ping = v.column4, last_start = v.column5,
+			last_start_rid = v.column6, last_duration_ms = v.column7, expected_at = v.column8, next_deadline = v.column9,
+			consecutive_failures = v.column10, last_alert_at = v.column11, last_metrics = v.column12, updated_at = v.column13
+			FROM (VALUES ` + tuples(n, len(stateCasts), stateCasts) + `) AS v WHERE checks.id = v.column1`
+		if _, err := tx.exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("save check states: %w", err)
+		}
+		checks = checks[n:]
+	}
+	return nil
+}
+
 func (tx *Tx) saveState(ctx context.Context, c *nightjar.Check) error {
 	if _, err := tx.exec(ctx, updateStateSQL, stateArgs(c)...); err != nil {
 		return fmt.Errorf("save state of check %s: %w", c.ID, err)

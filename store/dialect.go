@@ -21,6 +21,11 @@ type dialect struct {
 	skipLocked string
 	// cacheStatements prepares hot statements once per database handle.
 	cacheStatements bool
+	// multiRow writes a batch's rows with one statement per table, which
+	// saves PostgreSQL a round trip per row. SQLite, in process, is faster
+	// with its prepared one-row statements (and plans UPDATE … FROM
+	// VALUES as a scan of the table).
+	multiRow bool
 	// types substituted into migrations.
 	blob, serial string
 }
@@ -34,6 +39,7 @@ var (
 	}
 	postgres = dialect{
 		name:       "postgres",
+		multiRow:   true,
 		forUpdate:  " FOR UPDATE",
 		skipLocked: " FOR UPDATE SKIP LOCKED",
 		blob:       "BYTEA",

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
@@ -45,15 +46,7 @@ type PingResult struct {
 func (db *DB) RecordPings(ctx context.Context, reqs []*PingRequest, keep int64) []PingResult {
 	results := make([]PingResult, len(reqs))
 	err := db.WithTx(ctx, func(tx *Tx) error {
-		for i, r := range reqs {
-			res, err := tx.recordPing(ctx, r, keep)
-			if err != nil && nightjar.ErrorCode(err) == nightjar.EINTERNAL {
-				return err
-			}
-			res.Err = err
-			results[i] = res
-		}
-		return nil
+		return tx.recordBatch(ctx, reqs, keep, results)
 	})
 	if err == nil || len(reqs) == 1 {
 		if err != nil {
@@ -64,13 +57,7 @@ func (db *DB) RecordPings(ctx context.Context, reqs []*PingRequest, keep int64) 
 	db.log.Warn("ping batch failed; recording one by one", "pings", len(reqs), "err", err)
 	for i, r := range reqs {
 		err := db.WithTx(ctx, func(tx *Tx) error {
-			res, err := tx.recordPing(ctx, r, keep)
-			results[i] = res
-			if nightjar.ErrorCode(err) == nightjar.EINTERNAL {
-				return err
-			}
-			results[i].Err = err
-			return nil
+			return tx.recordBatch(ctx, []*PingRequest{r}, keep, results[i:i+1])
 		})
 		if err != nil {
 			results[i] = PingResult{Err: err}
@@ -111,11 +98,97 @@ func (tx *Tx) resolvePingTarget(ctx context.Context, r *PingRequest) (*nightjar.
 	return c, true, nil
 }
 
-func (tx *Tx) recordPing(ctx context.Context, r *PingRequest, keep int64) (PingResult, error) {
+// recordBatch records pings in the transaction with a few multi-row
+// statements: one to load and lock the checks pinged by UUID, one to insert
+// the pings and one to save the checks' new states, however many pings the
+// batch holds. Errors that concern one ping (unknown check, ambiguous slug)
+// go to that ping's result; any other error fails the batch.
+func (tx *Tx) recordBatch(ctx context.Context, reqs []*PingRequest, keep int64, results []PingResult) error {
+	var ids []string
+	for _, r := range reqs {
+		if r.CheckID != "" {
+			ids = append(ids, r.CheckID)
+		}
+	}
+	checks, err := tx.lockChecks(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var dirty []*nightjar.Check
+	isDirty := map[string]bool{}
+	rows := make([]any, 0, len(reqs)*14)
+	for i, r := range reqs {
+		c, created, err := tx.pingTarget(ctx, r, checks)
+		if err != nil {
+			if nightjar.ErrorCode(err) == nightjar.EINTERNAL {
+				return err
+			}
+			results[i] = PingResult{Err: err}
+			continue
+		}
+		out, err := tx.applyPing(ctx, c, r)
+		if err != nil {
+			return err
+		}
+		var exit any
+		if r.ExitStatus != nil {
+			exit = *r.ExitStatus
+		}
+		metrics := ""
+		if len(r.Metrics) > 0 {
+			metrics = jsonText(r.Metrics)
+		}
+		body := r.Body
+		if body == nil {
+			body = []byte{}
+		}
+		rows = append(rows, c.ID, c.State.NPings, out.Kind, ms(r.At), r.Scheme, r.RemoteAddr, r.Method, r.UA, r.RID, exit,
+			dms(out.Duration), body, metrics, out.Note)
+		if keep > 0 && c.State.NPings > keep && c.State.NPings%50 == 0 {
+			if _, err := tx.exec(ctx, qPrunePings, c.ID, c.State.NPings-keep); err != nil {
+				return fmt.Errorf("prune pings: %w", err)
+			}
+		}
+		if !isDirty[c.ID] {
+			isDirty[c.ID] = true
+			dirty = append(dirty, c)
+		}
+		if err := tx.recordOutcome(ctx, c, out, r.At); err != nil {
+			return err
+		}
+		results[i] = PingResult{CheckID: c.ID, Created: created}
+	}
+	if err := tx.insertRows(ctx, insertPingsPrefix, 14, rows); err != nil {
+		return fmt.Errorf("insert pings: %w", err)
+	}
+	return tx.saveStates(ctx, dirty)
+}
+
+// pingTarget finds the check a ping is for among the checks already
+// locked, or resolves its slug (creating the check for ?create=1).
+func (tx *Tx) pingTarget(ctx context.Context, r *PingRequest, checks map[string]*nightjar.Check) (*nightjar.Check, bool, error) {
+	if r.CheckID != "" {
+		if c, ok := checks[r.CheckID]; ok {
+			return c, false, nil
+		}
+		return nil, false, nightjar.Errorf(nightjar.ENOTFOUND, "not found")
+	}
 	c, created, err := tx.resolvePingTarget(ctx, r)
 	if err != nil {
-		return PingResult{}, err
+		return nil, false, err
 	}
+	// A check pinged by UUID earlier in the batch carries state newer
+	// than the row just read.
+	if seen, ok := checks[c.ID]; ok {
+		return seen, created, nil
+	}
+	checks[c.ID] = c
+	return c, created, nil
+}
+
+// applyPing runs the state machine for one ping, first finding when the
+// run it finishes started.
+func (tx *Tx) applyPing(ctx context.Context, c *nightjar.Check, r *PingRequest) (heartbeat.Outcome, error) {
 	kind := r.Kind
 	if c.Methods == "POST" && r.Method != "POST" {
 		kind = nightjar.PingIgnored
@@ -128,42 +201,97 @@ func (tx *Tx) recordPing(ctx context.Context, r *PingRequest, keep int64) (PingR
 			var at int64
 			err := tx.queryRow(ctx, qRunStart, c.ID, r.RID).Scan(&at)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return PingResult{}, fmt.Errorf("find start of run: %w", err)
+				return heartbeat.Outcome{}, fmt.Errorf("find start of run: %w", err)
 			}
 			in.RunStart = tm(at)
 		}
 	}
 	out := heartbeat.ApplyPing(c, in)
 	c.UpdatedAt = r.At
-	var exit any
-	if r.ExitStatus != nil {
-		exit = *r.ExitStatus
-	}
-	metrics := ""
-	if len(r.Metrics) > 0 {
-		metrics = jsonText(r.Metrics)
-	}
-	body := r.Body
-	if body == nil {
-		body = []byte{}
-	}
-	if _, err := tx.exec(ctx, qInsertPing,
-		c.ID, c.State.NPings, out.Kind, ms(r.At), r.Scheme, r.RemoteAddr, r.Method, r.UA, r.RID, exit,
-		dms(out.Duration), body, metrics, out.Note); err != nil {
-		return PingResult{}, fmt.Errorf("insert ping: %w", err)
-	}
-	if keep > 0 && c.State.NPings > keep && c.State.NPings%50 == 0 {
-		if _, err := tx.exec(ctx, qPrunePings, c.ID, c.State.NPings-keep); err != nil {
-			return PingResult{}, fmt.Errorf("prune pings: %w", err)
+	return out, nil
+}
+
+// lockChecks loads (and on PostgreSQL locks, in id order so concurrent
+// batches cannot deadlock) the checks with the given ids.
+func (tx *Tx) lockChecks(ctx context.Context, ids []string) (map[string]*nightjar.Check, error) {
+	out := make(map[string]*nightjar.Check, len(ids))
+	if !tx.db.dialect.multiRow {
+		for _, id := range ids {
+			c, err := scanCheck(tx.queryRow(ctx, qCheckByID+tx.db.dialect.forUpdate, id))
+			if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+			out[c.ID] = c
 		}
+		return out, nil
 	}
-	if err := tx.saveState(ctx, c); err != nil {
-		return PingResult{}, err
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		q := `SELECT ` + checkColumns + ` FROM checks WHERE id IN (` + placeholders(1, n) + `) ORDER BY id` + tx.db.dialect.forUpdate
+		found, err := queryAll(ctx, tx, "load pinged checks", q, scanCheck, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range found {
+			out[c.ID] = c
+		}
+		ids = ids[n:]
 	}
-	if err := tx.recordOutcome(ctx, c, out, r.At); err != nil {
-		return PingResult{}, err
+	return out, nil
+}
+
+const insertPingsPrefix = `INSERT INTO pings (check_id, n, kind, created_at, scheme, remote_addr, method, ua, rid, exit_status, duration_ms, body, metrics, note) VALUES `
+
+// insertRows runs prefix with as many "($1, …)" row tuples of width
+// columns as args holds, in chunks that stay under both databases'
+// parameter limits.
+func (tx *Tx) insertRows(ctx context.Context, prefix string, width int, args []any) error {
+	maxRows := 200
+	if !tx.db.dialect.multiRow {
+		maxRows = 1 // the prepared one-row statement
 	}
-	return PingResult{CheckID: c.ID, Created: created}, nil
+	for len(args) > 0 {
+		n := min(len(args)/width, maxRows)
+		q := prefix + tuples(n, width, nil)
+		if _, err := tx.exec(ctx, q, args[:n*width]...); err != nil {
+			return err
+		}
+		args = args[n*width:]
+	}
+	return nil
+}
+
+// tuples renders n tuples of width placeholders, each wrapped in a CAST to
+// the type in casts when casts is given (PostgreSQL cannot infer the types
+// of parameters in a VALUES list that is not an INSERT's).
+func tuples(n, width int, casts []string) string {
+	var b strings.Builder
+	p := 1
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j := 0; j < width; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			if casts != nil {
+				fmt.Fprintf(&b, "CAST($%d AS %s)", p, casts[j])
+			} else {
+				fmt.Fprintf(&b, "$%d", p)
+			}
+			p++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }
 
 const pingColumns = `check_id, n, kind, created_at, scheme, remote_addr, method, ua, rid, exit_status, duration_ms, metrics, note`

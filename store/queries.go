@@ -8,12 +8,10 @@ var (
 	qProjectByPingKey = `SELECT id FROM projects WHERE ping_key = $1`
 	qChecksBySlug     = `SELECT ` + checkColumns + ` FROM checks WHERE project_id = $1 AND slug = $2 ORDER BY created_at LIMIT 2`
 	qRunStart         = `SELECT created_at FROM pings WHERE check_id = $1 AND rid = $2 AND kind = 'start' ORDER BY n DESC LIMIT 1`
-	qInsertPing       = `INSERT INTO pings (check_id, n, kind, created_at, scheme, remote_addr, method, ua, rid, exit_status, duration_ms, body, metrics, note)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
-	qPrunePings  = `DELETE FROM pings WHERE check_id = $1 AND n <= $2`
-	qInsertFlip  = `INSERT INTO flips (check_id, created_at, from_status, to_status, reason) VALUES ($1, $2, $3, $4, $5)`
-	qAlertStatus = `SELECT status FROM alerts WHERE project_id = $1 AND dedup_key = $2`
-	qInsertAlert = `INSERT INTO alerts (project_id, dedup_key, source, source_id, service, severity, summary, details, status, starts_at, ends_at, updated_at)
+	qPrunePings       = `DELETE FROM pings WHERE check_id = $1 AND n <= $2`
+	qInsertFlip       = `INSERT INTO flips (check_id, created_at, from_status, to_status, reason) VALUES ($1, $2, $3, $4, $5)`
+	qAlertStatus      = `SELECT status FROM alerts WHERE project_id = $1 AND dedup_key = $2`
+	qInsertAlert      = `INSERT INTO alerts (project_id, dedup_key, source, source_id, service, severity, summary, details, status, starts_at, ends_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
 	qUpdateAlert = `UPDATE alerts SET source = $3, source_id = $4, service = $5, severity = $6, summary = $7,
 			details = $8, status = $9, starts_at = $10, ends_at = $11, updated_at = $12 WHERE project_id = $1 AND dedup_key = $2`
@@ -28,7 +26,7 @@ var (
 // call sites build them.
 func hotQueries(d dialect) []string {
 	return []string{
-		qCheckByID + d.forUpdate, qProjectByPingKey, qChecksBySlug + d.forUpdate, qRunStart, qInsertPing,
+		qCheckByID + d.forUpdate, qProjectByPingKey, qChecksBySlug + d.forUpdate, qRunStart, insertPingsPrefix + tuples(1, 14, nil),
 		qPrunePings, updateStateSQL, qInsertFlip, qAlertStatus + d.forUpdate, qInsertAlert, qUpdateAlert,
 		qChannelIDs, qInsertOutbox, qDueChecks + d.skipLocked,
 	}

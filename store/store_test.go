@@ -478,3 +478,42 @@ func TestCheckPaging(t *testing.T) {
 		}
 	})
 }
+
+// One batch holding pings for the same check by UUID and by slug, unknown
+// checks and a created check keeps every ping's order and number.
+func TestMixedBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := newProject(t, db, "P")
+		c := newCheck(t, db, p, "mixed", nil)
+		at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Second) }
+		reqs := []*store.PingRequest{
+			{CheckID: c.ID, Kind: nightjar.PingStart, At: at(0), Method: "POST"},
+			{PingKey: p.PingKey, Slug: "mixed", Kind: nightjar.PingLog, At: at(1), Method: "POST"},
+			{CheckID: "00000000-0000-4000-8000-000000000000", Kind: nightjar.PingSuccess, At: at(2), Method: "POST"},
+			{CheckID: c.ID, Kind: nightjar.PingSuccess, At: at(3), Method: "POST"},
+			{PingKey: p.PingKey, Slug: "brand-new", Create: true, Kind: nightjar.PingSuccess, At: at(4), Method: "POST"},
+			{PingKey: p.PingKey, Slug: "mixed", Kind: nightjar.PingFail, At: at(5), Method: "POST"},
+		}
+		res := db.RecordPings(ctx, reqs, 0)
+		wantCode(t, res[2].Err, nightjar.ENOTFOUND)
+		if !res[4].Created || res[4].Err != nil {
+			t.Fatalf("create in batch: %+v", res[4])
+		}
+		pings, _ := db.Pings(ctx, c.ID, 10)
+		var kinds []string
+		for i := len(pings) - 1; i >= 0; i-- {
+			kinds = append(kinds, fmt.Sprintf("%d:%s", pings[i].N, pings[i].Kind))
+		}
+		if fmt.Sprint(kinds) != "[1:start 2:log 3:success 4:fail]" {
+			t.Fatalf("pings %v", kinds)
+		}
+		if pings[1].Duration != 3*time.Second {
+			t.Fatalf("duration of the run: %s", pings[1].Duration)
+		}
+		got, _ := db.Check(ctx, p.ID, c.ID)
+		if got.State.NPings != 4 || got.State.Status != nightjar.StatusDown {
+			t.Fatalf("state: %+v", got.State)
+		}
+	})
+}
