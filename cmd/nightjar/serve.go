@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"sync"
@@ -171,6 +172,18 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		)
 	}()
 
+	if addr := os.Getenv("NIGHTJAR_PPROF_LISTEN"); addr != "" {
+		// Opt-in profiling on its own listener, never on the public one.
+		go func() {
+			mux := http.NewServeMux()
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			log.Warn("profiling endpoint enabled", "addr", addr)
+			if err := http.ListenAndServe(addr, mux); err != nil {
+				log.Error("profiling endpoint", "err", err)
+			}
+		}()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	ready2.Store(true)
