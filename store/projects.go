@@ -30,6 +30,10 @@ func randomToken(n int) string {
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }
 
+// NewSecret returns a random secret of n bytes as lowercase base32 text,
+// for generated passwords and tokens.
+func NewSecret(n int) string { return randomToken(n) }
+
 // HashAPIKey returns the stored form of an API key. Keys are long random
 // strings, so a fast hash is enough; a slow KDF is for passwords.
 func HashAPIKey(key string) string {

@@ -276,3 +276,29 @@ func mustRead(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+func TestUserCommands(t *testing.T) {
+	data := t.TempDir()
+	cfg := config.Default()
+	cfg.DataDir = data
+	s := startServer(t, cfg) // bootstraps the Default project
+	s.stop()
+	out, _, err := runCLI(t, "a long passphrase\n", "user", "create", "alice@example.com", "--role", "viewer", "--data", data)
+	if err != nil || !strings.Contains(out, `created user alice@example.com, viewer of project "Default"`) {
+		t.Fatalf("create: %q %v", out, err)
+	}
+	if _, _, err := runCLI(t, "short\n", "user", "create", "bob@example.com", "--data", data); err == nil || !strings.Contains(err.Error(), "at least 10") {
+		t.Fatalf("short password: %v", err)
+	}
+	if _, _, err := runCLI(t, "another long passphrase\n", "user", "create", "carol@example.com", "--project", "Nope", "--data", data); err == nil {
+		t.Fatal("unknown project accepted")
+	}
+	out, _, err = runCLI(t, "a brand new passphrase\n", "user", "passwd", "alice@example.com", "--data", data)
+	if err != nil || !strings.Contains(out, "password of alice@example.com changed") {
+		t.Fatalf("passwd: %q %v", out, err)
+	}
+	out, _, err = runCLI(t, "", "user", "list", "--data", data)
+	if err != nil || !strings.Contains(out, "alice@example.com") || !strings.Contains(out, "Default (viewer)") || !strings.Contains(out, "admin@localhost") {
+		t.Fatalf("list: %q %v", out, err)
+	}
+}

@@ -249,7 +249,7 @@ func bootstrap(ctx context.Context, db *store.DB, cfg *config.Config, now time.T
 		}
 		pw := ""
 		if users == 0 {
-			pw = store.NewID()[:18]
+			pw = store.NewSecret(12)
 			if _, err := db.CreateUser(ctx, "admin@localhost", pw, p.ID, store.RoleOwner, now); err != nil {
 				return err
 			}
