@@ -399,3 +399,44 @@ func (db *DB) CountChecksByStatus(ctx context.Context) (map[string]int64, error)
 	}
 	return out, rows.Err()
 }
+
+// ProjectFlip is a flip with the name of its check, for project-wide lists.
+type ProjectFlip struct {
+	nightjar.Flip
+	CheckName string
+}
+
+// RecentFlips returns a project's newest status changes across checks.
+func (db *DB) RecentFlips(ctx context.Context, projectID string, limit int) ([]*ProjectFlip, error) {
+	return queryAll(ctx, db.r, "list recent flips", `SELECT f.check_id, f.created_at, f.from_status, f.to_status, f.reason, c.name
+		FROM flips f JOIN checks c ON c.id = f.check_id WHERE c.project_id = $1 ORDER BY f.created_at DESC, f.id DESC LIMIT $2`,
+		func(row rowScanner) (*ProjectFlip, error) {
+			var f ProjectFlip
+			var at int64
+			if err := row.Scan(&f.CheckID, &at, &f.From, &f.To, &f.Reason, &f.CheckName); err != nil {
+				return nil, fmt.Errorf("scan flip: %w", err)
+			}
+			f.CreatedAt = tm(at)
+			return &f, nil
+		}, projectID, limit)
+}
+
+// CountChecksInProject returns how many of a project's checks are in each
+// status.
+func (db *DB) CountChecksInProject(ctx context.Context, projectID string) (map[string]int64, error) {
+	rows, err := queryAll(ctx, db.r, "count checks", `SELECT status, COUNT(*) FROM checks WHERE project_id = $1 GROUP BY status`,
+		func(row rowScanner) ([2]any, error) {
+			var s string
+			var n int64
+			err := row.Scan(&s, &n)
+			return [2]any{s, n}, err
+		}, projectID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	for _, r := range rows {
+		out[r[0].(string)] = r[1].(int64)
+	}
+	return out, nil
+}

@@ -29,6 +29,10 @@ type Config struct {
 	PingBodyLimit int64
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// Console serves the web console's pages at ConsolePaths; nil serves
+	// a plain index page instead.
+	Console      http.Handler
+	ConsolePaths []string
 }
 
 // Server holds the HTTP handlers' dependencies.
@@ -66,7 +70,13 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/openapi.json", s.handleOpenAPI)
 	s.routesV3()
 	s.routesV1()
-	s.mux.HandleFunc("GET /{$}", s.handleIndex)
+	if s.cfg.Console == nil {
+		s.mux.HandleFunc("GET /{$}", s.handleIndex)
+		return
+	}
+	for _, p := range s.cfg.ConsolePaths {
+		s.mux.Handle(p, s.cfg.Console)
+	}
 }
 
 // ServeHTTP gives every request an id, recovers from panics with a 500

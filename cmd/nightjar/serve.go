@@ -18,6 +18,7 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/config"
+	"github.com/nightjar-dev/nightjar/console"
 	"github.com/nightjar-dev/nightjar/engine"
 	"github.com/nightjar-dev/nightjar/netguard"
 	"github.com/nightjar-dev/nightjar/notify"
@@ -150,8 +151,13 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	if baseURL == "" {
 		baseURL = "http://" + ln.Addr().String()
 	}
+	cons, err := console.New(db, clock, log.With("component", "console"), console.Config{BaseURL: baseURL})
+	if err != nil {
+		return err
+	}
 	srv := web.NewServer(db, batcher, clock, log.With("component", "web"), web.Config{
 		BaseURL: baseURL, PingBodyLimit: cfg.PingBodyLimit, TrustedProxies: proxies,
+		Console: cons, ConsolePaths: console.Paths(),
 	}, metrics)
 	var ready2 atomic.Bool
 	srv.Ready = ready2.Load

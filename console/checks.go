@@ -1,0 +1,455 @@
+package console
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/heartbeat"
+	"github.com/nightjar-dev/nightjar/schedule"
+	"github.com/nightjar-dev/nightjar/store"
+)
+
+func (c *Console) checkRoutes() {
+	c.mux.Handle("GET /checks", c.page(nightjar.NeedRead, c.checksPage))
+	c.mux.Handle("POST /checks/bulk", c.page(nightjar.NeedWrite, c.bulk))
+	c.mux.Handle("GET /checks/new", c.page(nightjar.NeedWrite, c.newCheckPage))
+	c.mux.Handle("POST /checks/new", c.page(nightjar.NeedWrite, c.createCheck))
+	c.mux.Handle("GET /checks/{id}", c.page(nightjar.NeedRead, c.checkPage))
+	c.mux.Handle("GET /checks/{id}/edit", c.page(nightjar.NeedWrite, c.editCheckPage))
+	c.mux.Handle("POST /checks/{id}/edit", c.page(nightjar.NeedWrite, c.updateCheck))
+	c.mux.Handle("POST /checks/{id}/pause", c.page(nightjar.NeedWrite, c.pauseResume(false)))
+	c.mux.Handle("POST /checks/{id}/resume", c.page(nightjar.NeedWrite, c.pauseResume(true)))
+	c.mux.Handle("POST /checks/{id}/delete", c.page(nightjar.NeedWrite, c.deleteCheck))
+	c.mux.Handle("GET /checks/{id}/pings/{n}", c.page(nightjar.NeedRead, c.pingBody))
+}
+
+// statusOrder puts what needs attention first.
+var statusOrder = map[string]int{nightjar.StatusDown: 0, nightjar.StatusLate: 1, nightjar.StatusStarted: 2, nightjar.StatusUp: 3, nightjar.StatusNew: 4, nightjar.StatusPaused: 5}
+
+type overviewData struct {
+	Counts   map[string]int64
+	Total    int64
+	Trouble  []*nightjar.Check
+	Flips    []*store.ProjectFlip
+	PingKey  string
+	Statuses []string
+}
+
+func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *view) {
+	ctx := r.Context()
+	counts, err := c.db.CountChecksInProject(ctx, v.Project.ID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d := overviewData{Counts: counts, PingKey: v.Project.PingKey, Statuses: []string{"down", "late", "started", "up", "new", "paused"}}
+	for _, n := range counts {
+		d.Total += n
+	}
+	for _, st := range []string{nightjar.StatusDown, nightjar.StatusLate} {
+		checks, err := c.db.Checks(ctx, v.Project.ID, store.CheckFilter{Status: st, Limit: 100})
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		d.Trouble = append(d.Trouble, checks...)
+	}
+	sort.SliceStable(d.Trouble, func(i, j int) bool { return d.Trouble[i].UpdatedAt.After(d.Trouble[j].UpdatedAt) })
+	if d.Flips, err = c.db.RecentFlips(ctx, v.Project.ID, 15); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	v.Title, v.Data = "Overview", d
+	c.render(w, r, http.StatusOK, "overview", v)
+}
+
+type checksData struct {
+	Checks []*nightjar.Check
+	Status string
+	Tag    string
+	Query  string
+	Tags   []string
+}
+
+func (c *Console) checksPage(w http.ResponseWriter, r *http.Request, v *view) {
+	q := r.URL.Query()
+	d := checksData{Status: q.Get("status"), Tag: q.Get("tag"), Query: strings.TrimSpace(q.Get("q"))}
+	if _, ok := statusOrder[d.Status]; !ok {
+		d.Status = ""
+	}
+	all, err := c.db.Checks(r.Context(), v.Project.ID, store.CheckFilter{})
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	tags := map[string]bool{}
+	needle := strings.ToLower(d.Query)
+	for _, ch := range all {
+		for _, t := range ch.Tags {
+			tags[t] = true
+		}
+		if d.Status != "" && ch.State.Status != d.Status {
+			continue
+		}
+		if d.Tag != "" && !contains(ch.Tags, d.Tag) {
+			continue
+		}
+		if needle != "" && !strings.Contains(strings.ToLower(ch.Name+" "+ch.Slug+" "+ch.Desc), needle) {
+			continue
+		}
+		d.Checks = append(d.Checks, ch)
+	}
+	for t := range tags {
+		d.Tags = append(d.Tags, t)
+	}
+	sort.Strings(d.Tags)
+	sort.SliceStable(d.Checks, func(i, j int) bool {
+		return statusOrder[d.Checks[i].State.Status] < statusOrder[d.Checks[j].State.Status]
+	})
+	v.Title, v.Data = "Checks", d
+	c.render(w, r, http.StatusOK, "checks", v)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// loadCheck finds a check of the view's project, answering 404 (and
+// returning nil) otherwise — also for checks of other projects.
+func (c *Console) loadCheck(w http.ResponseWriter, r *http.Request, v *view) *nightjar.Check {
+	ch, err := c.db.Check(r.Context(), v.Project.ID, r.PathValue("id"))
+	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
+		c.notFound(w, r, v)
+		return nil
+	} else if err != nil {
+		c.fail(w, r, err)
+		return nil
+	}
+	return ch
+}
+
+type checkData struct {
+	Check       *nightjar.Check
+	PingURL     string
+	SlugURL     string
+	RunLine     string
+	CronLine    string
+	Pings       []*nightjar.Ping
+	Flips       []*nightjar.Flip
+	Description string
+}
+
+func (c *Console) checkPage(w http.ResponseWriter, r *http.Request, v *view) {
+	ch := c.loadCheck(w, r, v)
+	if ch == nil {
+		return
+	}
+	d := checkData{Check: ch, PingURL: c.cfg.BaseURL + "/ping/" + ch.ID}
+	if ch.Slug != "" {
+		d.SlugURL = c.cfg.BaseURL + "/ping/" + v.Project.PingKey + "/" + ch.Slug
+	}
+	when := "0 3 * * *"
+	if ch.Kind == nightjar.KindCron {
+		when = ch.Schedule
+		d.Description, _ = schedule.Describe(ch.Schedule)
+	}
+	d.CronLine = when + " /path/to/job.sh && curl -fsS -m 10 --retry 5 -o /dev/null " + d.PingURL
+	d.RunLine = when + " nightjar run --url " + c.cfg.BaseURL + "/ping --check " + ch.ID + " -- /path/to/job.sh"
+	var err error
+	if d.Pings, err = c.db.Pings(r.Context(), ch.ID, 100); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if d.Flips, err = c.db.Flips(r.Context(), ch.ID, time.Time{}, 50); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	v.Title, v.Data = ch.Name, d
+	c.render(w, r, http.StatusOK, "check", v)
+}
+
+func (c *Console) pingBody(w http.ResponseWriter, r *http.Request, v *view) {
+	ch := c.loadCheck(w, r, v)
+	if ch == nil {
+		return
+	}
+	n, err := strconv.ParseInt(r.PathValue("n"), 10, 64)
+	if err != nil {
+		c.notFound(w, r, v)
+		return
+	}
+	p, err := c.db.PingWithBody(r.Context(), ch.ID, n)
+	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
+		c.notFound(w, r, v)
+		return
+	} else if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	v.Title, v.Data = fmt.Sprintf("%s · ping #%d", ch.Name, n), map[string]any{"Check": ch, "Ping": p, "Body": string(p.Body)}
+	c.render(w, r, http.StatusOK, "pingbody", v)
+}
+
+// checkForm is the create/edit form's fields, as typed.
+type checkForm struct {
+	Name, Slug, Tags, Desc, Service                      string
+	Kind, Timeout, Grace, Schedule, TZ                   string
+	EarlyTolerance, MaxRuntime, MinRuntime, RealertAfter string
+	FailureThreshold                                     string
+	PostOnly, ManualResume                               bool
+	MetricRules                                          string
+	Preview                                              []string
+	PreviewDesc                                          string
+}
+
+func formFromCheck(ch *nightjar.Check) checkForm {
+	s := func(d time.Duration) string { return strconv.FormatInt(int64(d.Seconds()), 10) }
+	return checkForm{Name: ch.Name, Slug: ch.Slug, Tags: strings.Join(ch.Tags, " "), Desc: ch.Desc, Service: ch.Service,
+		Kind: ch.Kind, Timeout: s(ch.Timeout), Grace: s(ch.Grace), Schedule: ch.Schedule, TZ: ch.TZ,
+		EarlyTolerance: s(ch.EarlyTolerance), MaxRuntime: s(ch.MaxRuntime), MinRuntime: s(ch.MinRuntime),
+		RealertAfter: s(ch.RealertInterval), FailureThreshold: strconv.Itoa(ch.FailureThreshold),
+		PostOnly: ch.Methods == "POST", ManualResume: ch.ManualResume, MetricRules: strings.Join(ch.MetricRules, "\n")}
+}
+
+func readForm(r *http.Request) checkForm {
+	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	return checkForm{Name: f("name"), Slug: f("slug"), Tags: f("tags"), Desc: r.PostFormValue("desc"), Service: f("service"),
+		Kind: f("kind"), Timeout: f("timeout"), Grace: f("grace"), Schedule: f("schedule"), TZ: f("tz"),
+		EarlyTolerance: f("early_tolerance"), MaxRuntime: f("max_runtime"), MinRuntime: f("min_runtime"),
+		RealertAfter: f("realert_interval"), FailureThreshold: f("failure_threshold"),
+		PostOnly: r.PostFormValue("post_only") == "on", ManualResume: r.PostFormValue("manual_resume") == "on",
+		MetricRules: r.PostFormValue("metric_rules")}
+}
+
+// apply copies the form onto ch, returning a field error for numbers that
+// do not parse; the rest is left to Check.Validate.
+func (f checkForm) apply(ch *nightjar.Check) error {
+	num := func(field, s string) (int64, error) {
+		if s == "" {
+			return 0, nil
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, nightjar.FieldError(field, "must be a whole number of seconds")
+		}
+		return n, nil
+	}
+	secs := map[string]*time.Duration{"timeout": &ch.Timeout, "grace": &ch.Grace, "early_tolerance": &ch.EarlyTolerance,
+		"max_runtime": &ch.MaxRuntime, "min_runtime": &ch.MinRuntime, "realert_interval": &ch.RealertInterval}
+	vals := map[string]string{"timeout": f.Timeout, "grace": f.Grace, "early_tolerance": f.EarlyTolerance,
+		"max_runtime": f.MaxRuntime, "min_runtime": f.MinRuntime, "realert_interval": f.RealertAfter}
+	for _, field := range []string{"timeout", "grace", "early_tolerance", "max_runtime", "min_runtime", "realert_interval"} {
+		n, err := num(field, vals[field])
+		if err != nil {
+			return err
+		}
+		*secs[field] = time.Duration(n) * time.Second
+	}
+	ft, err := num("failure_threshold", f.FailureThreshold)
+	if err != nil {
+		return err
+	}
+	ch.FailureThreshold = int(ft)
+	ch.Name, ch.Slug, ch.Desc, ch.Service = f.Name, f.Slug, f.Desc, f.Service
+	if ch.Slug == "" {
+		ch.Slug = nightjar.Slugify(f.Name)
+	}
+	ch.Tags = strings.Fields(f.Tags)
+	ch.Kind, ch.Schedule, ch.TZ = f.Kind, f.Schedule, f.TZ
+	if ch.Kind == nightjar.KindSimple {
+		ch.Schedule = ""
+	}
+	ch.Methods = ""
+	if f.PostOnly {
+		ch.Methods = "POST"
+	}
+	ch.ManualResume = f.ManualResume
+	ch.MetricRules = []string{}
+	for _, line := range strings.Split(f.MetricRules, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			ch.MetricRules = append(ch.MetricRules, line)
+		}
+	}
+	return nil
+}
+
+// preview fills the form's "next expected pings" from its schedule, in
+// the check's time zone, so the page shows it even without JavaScript.
+func (f *checkForm) preview(now time.Time) {
+	if f.Kind != nightjar.KindCron || f.Schedule == "" {
+		return
+	}
+	cr, err := schedule.ParseCron(f.Schedule)
+	if err != nil {
+		return
+	}
+	loc, err := nightjar.LoadLocation(f.TZ)
+	if err != nil {
+		return
+	}
+	f.PreviewDesc = cr.Describe()
+	for _, t := range cr.NextN(now, loc, 5) {
+		f.Preview = append(f.Preview, t.In(loc).Format("Mon 2006-01-02 15:04 MST"))
+	}
+}
+
+func (c *Console) renderForm(w http.ResponseWriter, r *http.Request, v *view, status int, f checkForm, ch *nightjar.Check, err error) {
+	f.preview(c.clock.Now())
+	data := map[string]any{"Form": f, "Check": ch, "Zones": commonZones}
+	if err != nil {
+		v.Error = nightjar.ErrorMessage(err)
+		data["Field"] = nightjar.ErrorField(err)
+	}
+	v.Data = data
+	c.render(w, r, status, "checkform", v)
+}
+
+func (c *Console) newCheckPage(w http.ResponseWriter, r *http.Request, v *view) {
+	v.Title = "New check"
+	f := formFromCheck(nightjar.NewCheck(v.Project.ID, ""))
+	c.renderForm(w, r, v, http.StatusOK, f, nil, nil)
+}
+
+func (c *Console) createCheck(w http.ResponseWriter, r *http.Request, v *view) {
+	v.Title = "New check"
+	f := readForm(r)
+	ch := nightjar.NewCheck(v.Project.ID, "")
+	err := f.apply(ch)
+	if err == nil {
+		err = c.db.CreateCheck(r.Context(), ch, c.clock.Now())
+	}
+	if nightjar.ErrorCode(err) == nightjar.EINVALID {
+		c.renderForm(w, r, v, http.StatusBadRequest, f, nil, err)
+		return
+	} else if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.audit(r, v, "check.create", ch.Name, "")
+	http.Redirect(w, r, "/checks/"+ch.ID, http.StatusSeeOther)
+}
+
+func (c *Console) editCheckPage(w http.ResponseWriter, r *http.Request, v *view) {
+	ch := c.loadCheck(w, r, v)
+	if ch == nil {
+		return
+	}
+	v.Title = "Edit " + ch.Name
+	c.renderForm(w, r, v, http.StatusOK, formFromCheck(ch), ch, nil)
+}
+
+func (c *Console) updateCheck(w http.ResponseWriter, r *http.Request, v *view) {
+	ch := c.loadCheck(w, r, v)
+	if ch == nil {
+		return
+	}
+	v.Title = "Edit " + ch.Name
+	f := readForm(r)
+	_, err := c.db.UpdateCheck(r.Context(), v.Project.ID, ch.ID, c.clock.Now(), f.apply)
+	if nightjar.ErrorCode(err) == nightjar.EINVALID {
+		c.renderForm(w, r, v, http.StatusBadRequest, f, ch, err)
+		return
+	} else if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.audit(r, v, "check.update", f.Name, "")
+	http.Redirect(w, r, "/checks/"+ch.ID, http.StatusSeeOther)
+}
+
+func (c *Console) changeState(r *http.Request, v *view, id string, resume bool) error {
+	now := c.clock.Now()
+	_, err := c.db.ChangeCheckState(r.Context(), v.Project.ID, id, now, func(ch *nightjar.Check) (heartbeat.Outcome, error) {
+		if !resume {
+			return heartbeat.Pause(ch, now), nil
+		}
+		if ch.State.Status != nightjar.StatusPaused {
+			return heartbeat.Outcome{}, nil
+		}
+		return heartbeat.Resume(ch, now), nil
+	})
+	return err
+}
+
+func (c *Console) pauseResume(resume bool) pageFunc {
+	return func(w http.ResponseWriter, r *http.Request, v *view) {
+		ch := c.loadCheck(w, r, v)
+		if ch == nil {
+			return
+		}
+		if err := c.changeState(r, v, ch.ID, resume); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		action := "check.pause"
+		if resume {
+			action = "check.resume"
+		}
+		c.audit(r, v, action, ch.Name, "")
+		http.Redirect(w, r, "/checks/"+ch.ID, http.StatusSeeOther)
+	}
+}
+
+func (c *Console) bulk(w http.ResponseWriter, r *http.Request, v *view) {
+	resume := r.PostFormValue("action") == "resume"
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	n := 0
+	for _, id := range r.PostForm["id"] {
+		err := c.changeState(r, v, id, resume)
+		if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
+			continue // another project's or deleted: skip silently, never touch it
+		} else if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		n++
+	}
+	action := "checks.pause"
+	if resume {
+		action = "checks.resume"
+	}
+	c.audit(r, v, action, fmt.Sprintf("%d checks", n), "")
+	http.Redirect(w, r, "/checks?"+url.Values{"done": {strconv.Itoa(n)}}.Encode(), http.StatusSeeOther)
+}
+
+func (c *Console) deleteCheck(w http.ResponseWriter, r *http.Request, v *view) {
+	ch := c.loadCheck(w, r, v)
+	if ch == nil {
+		return
+	}
+	if err := c.db.DeleteCheck(r.Context(), v.Project.ID, ch.ID); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.audit(r, v, "check.delete", ch.Name, "")
+	http.Redirect(w, r, "/checks", http.StatusSeeOther)
+}
+
+// audit records a change made in the console; a failure to record is
+// logged, never shown.
+func (c *Console) audit(r *http.Request, v *view, action, target, detail string) {
+	err := c.db.Audit(r.Context(), nightjar.AuditEntry{ProjectID: v.Project.ID, Actor: v.User.Email, Action: action,
+		Target: target, Detail: detail, CreatedAt: c.clock.Now()})
+	if err != nil {
+		c.log.Error("write audit log", "err", err)
+	}
+}
+
+// commonZones are offered in the time zone field's suggestions.
+var commonZones = []string{"UTC", "Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Helsinki", "America/New_York",
+	"America/Chicago", "America/Denver", "America/Los_Angeles", "America/Sao_Paulo", "Asia/Kolkata", "Asia/Singapore",
+	"Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland"}

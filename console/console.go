@@ -1,0 +1,186 @@
+// Package console is Nightjar's web console: server-rendered pages for
+// people, from the same binary as the API. Pages work without JavaScript;
+// a small script only makes them friendlier (local times, live refresh).
+//
+// Every page runs as a logged-in user in one of their projects, with a
+// role that decides what they may see and change. Forms carry a CSRF
+// token tied to the session.
+package console
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Config is what the console needs beyond the store.
+type Config struct {
+	// BaseURL is the public URL, used for ping URLs shown to users and to
+	// decide whether cookies are Secure.
+	BaseURL string
+	// SessionTTL is how long a session lasts without use.
+	SessionTTL time.Duration
+}
+
+// Console serves the pages.
+type Console struct {
+	db      *store.DB
+	clock   nightjar.Clock
+	log     *slog.Logger
+	cfg     Config
+	pages   map[string]*template.Template
+	mux     *http.ServeMux
+	limiter *limiter
+}
+
+// New parses every template (failing at once on an error) and builds the
+// routes.
+func New(db *store.DB, clock nightjar.Clock, log *slog.Logger, cfg Config) (*Console, error) {
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 14 * 24 * time.Hour
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	c := &Console{db: db, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
+		limiter: newLimiter(10, 5*time.Minute)}
+	if err := c.parseTemplates(); err != nil {
+		return nil, err
+	}
+	c.routes()
+	return c, nil
+}
+
+func (c *Console) parseTemplates() error {
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return fmt.Errorf("parse layout: %w", err)
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	c.pages = map[string]*template.Template{}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, n)
+		if err != nil {
+			return fmt.Errorf("parse %s: %w", n, err)
+		}
+		c.pages[name] = t
+	}
+	return nil
+}
+
+// ServeHTTP implements http.Handler.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'")
+	c.mux.ServeHTTP(w, r)
+}
+
+// Paths returns the URL patterns the console owns, for the server to
+// mount.
+func Paths() []string {
+	return []string{"/{$}", "/login", "/logout", "/account", "/checks", "/checks/", "/channels", "/channels/", "/settings", "/settings/", "/project", "/static/"}
+}
+
+func (c *Console) routes() {
+	static, _ := fs.Sub(staticFS, "static")
+	c.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
+	c.mux.HandleFunc("GET /login", c.loginPage)
+	c.mux.HandleFunc("POST /login", c.login)
+	c.mux.Handle("POST /logout", c.page(nightjar.NeedRead, c.logout))
+	c.mux.Handle("GET /{$}", c.page(nightjar.NeedRead, c.overview))
+	c.mux.Handle("POST /project", c.page(nightjar.NeedRead, c.switchProject))
+	c.mux.Handle("GET /account", c.page(nightjar.NeedRead, c.accountPage))
+	c.mux.Handle("POST /account", c.page(nightjar.NeedRead, c.changePassword))
+	c.checkRoutes()
+}
+
+func cacheForever(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// view is what every page template receives.
+type view struct {
+	Title    string
+	User     *nightjar.User
+	Project  *nightjar.Project
+	Role     nightjar.Role
+	Projects []*nightjar.Membership
+	CSRF     string
+	Flash    string
+	Error    string
+	Path     string
+	BaseURL  string
+	Data     any
+	session  *store.Session
+}
+
+// CanWrite and CanManage let templates hide what the role may not do.
+func (v *view) CanWrite() bool  { return v.Role.AtLeast(nightjar.NeedWrite) }
+func (v *view) CanManage() bool { return v.Role.AtLeast(nightjar.NeedManage) }
+
+func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
+	t, ok := c.pages[name]
+	if !ok {
+		c.fail(w, r, fmt.Errorf("no template %q", name))
+		return
+	}
+	if v.Path == "" {
+		v.Path = r.URL.Path
+	}
+	v.BaseURL = c.cfg.BaseURL
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "layout.html", v); err != nil {
+		c.fail(w, r, fmt.Errorf("render %s: %w", name, err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// fail answers an unexpected error with a plain page, logging it once.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
+	c.log.Error("console request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	http.Error(w, "Something went wrong on our side. It has been logged.", http.StatusInternalServerError)
+}
+
+// notFound answers as if the thing did not exist; it is also the answer
+// for things in projects the user does not belong to.
+func (c *Console) notFound(w http.ResponseWriter, r *http.Request, v *view) {
+	v.Title = "Not found"
+	c.render(w, r, http.StatusNotFound, "notfound", v)
+}
+
+type ctxKey struct{}
+
+func viewFrom(ctx context.Context) *view {
+	v, _ := ctx.Value(ctxKey{}).(*view)
+	return v
+}
