@@ -101,7 +101,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Paths returns the URL patterns the console owns, for the server to
 // mount.
 func Paths() []string {
-	return []string{"/{$}", "/login", "/logout", "/account", "/checks", "/checks/", "/channels", "/channels/", "/settings", "/settings/", "/project", "/static/"}
+	return []string{"/{$}", "/login", "/logout", "/account", "/checks", "/checks/", "/channels", "/channels/", "/settings", "/settings/", "/project", "/static/", "/invite/"}
 }
 
 func (c *Console) routes() {
@@ -115,6 +115,7 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /account", c.page(nightjar.NeedRead, c.accountPage))
 	c.mux.Handle("POST /account", c.page(nightjar.NeedRead, c.changePassword))
 	c.checkRoutes()
+	c.settingsRoutes()
 }
 
 func cacheForever(h http.Handler) http.Handler {

@@ -367,3 +367,111 @@ func (db *DB) AuditLog(ctx context.Context, projectID string, limit int) ([]*nig
 		return &e, nil
 	}, projectID, limit)
 }
+
+// Invitation is an open offer to join a project.
+type Invitation struct {
+	ID        string
+	ProjectID string
+	Email     string
+	Role      nightjar.Role
+	InvitedBy string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// CreateInvitation makes an invitation and returns the token for its link,
+// shown only this once.
+func (db *DB) CreateInvitation(ctx context.Context, projectID, email string, role nightjar.Role, by string, now time.Time, ttl time.Duration) (string, error) {
+	email, err := normalizeEmail(email)
+	if err != nil {
+		return "", err
+	}
+	if !role.Valid() {
+		return "", nightjar.FieldError("role", "must be owner, admin, member or viewer")
+	}
+	token := randomToken(24)
+	_, err = db.w.ExecContext(ctx, `INSERT INTO invitations (id, project_id, email, role, invited_by, created_at, expires_at, accepted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)`,
+		sessionID(token), projectID, email, string(role), by, ms(now), ms(now.Add(ttl)))
+	if err != nil {
+		return "", fmt.Errorf("insert invitation: %w", err)
+	}
+	return token, nil
+}
+
+func scanInvitation(row rowScanner) (*Invitation, error) {
+	var inv Invitation
+	var role string
+	var created, expires int64
+	if err := row.Scan(&inv.ID, &inv.ProjectID, &inv.Email, &role, &inv.InvitedBy, &created, &expires); errors.Is(err, sql.ErrNoRows) {
+		return nil, nightjar.Errorf(nightjar.ENOTFOUND, "this invitation does not exist, was used already or was withdrawn")
+	} else if err != nil {
+		return nil, fmt.Errorf("scan invitation: %w", err)
+	}
+	inv.Role, inv.CreatedAt, inv.ExpiresAt = nightjar.Role(role), tm(created), tm(expires)
+	return &inv, nil
+}
+
+const invitationColumns = `id, project_id, email, role, invited_by, created_at, expires_at`
+
+// Invitation returns the open invitation of a link token.
+func (db *DB) Invitation(ctx context.Context, token string, now time.Time) (*Invitation, error) {
+	inv, err := scanInvitation(db.r.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM invitations WHERE id = $1 AND accepted_at = 0`, sessionID(token)))
+	if err != nil {
+		return nil, err
+	}
+	if !now.Before(inv.ExpiresAt) {
+		return nil, nightjar.Errorf(nightjar.ENOTFOUND, "this invitation has expired; ask for a new one")
+	}
+	return inv, nil
+}
+
+// Invitations lists a project's open invitations.
+func (db *DB) Invitations(ctx context.Context, projectID string, now time.Time) ([]*Invitation, error) {
+	return queryAll(ctx, db.r, "list invitations", `SELECT `+invitationColumns+` FROM invitations
+		WHERE project_id = $1 AND accepted_at = 0 AND expires_at > $2 ORDER BY created_at`, scanInvitation, projectID, ms(now))
+}
+
+// DeleteInvitation withdraws an invitation of a project.
+func (db *DB) DeleteInvitation(ctx context.Context, projectID, id string) error {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM invitations WHERE id = $1 AND project_id = $2`, id, projectID)
+	if err != nil {
+		return fmt.Errorf("delete invitation: %w", err)
+	}
+	return mustAffect(res, "invitation")
+}
+
+// AcceptInvitation joins the invited project: an existing user with the
+// invited email is added; otherwise a user is created with pw.
+func (db *DB) AcceptInvitation(ctx context.Context, token, pw string, now time.Time) (*nightjar.User, error) {
+	inv, err := db.Invitation(ctx, token, now)
+	if err != nil {
+		return nil, err
+	}
+	u, err := db.UserByEmail(ctx, inv.Email)
+	switch {
+	case nightjar.ErrorCode(err) == nightjar.ENOTFOUND:
+		if u, err = db.CreateUser(ctx, inv.Email, pw, "", "", now); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	}
+	err = db.WithTx(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, `UPDATE invitations SET accepted_at = $2 WHERE id = $1 AND accepted_at = 0`, inv.ID, ms(now))
+		if err != nil {
+			return err
+		}
+		if err := mustAffect(res, "invitation"); err != nil {
+			return err
+		}
+		err = tx.addMember(ctx, inv.ProjectID, u.ID, inv.Role, now)
+		if nightjar.ErrorCode(err) == nightjar.ECONFLICT {
+			return nil // already a member: the invitation is simply used up
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}

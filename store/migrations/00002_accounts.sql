@@ -24,5 +24,17 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_project ON audit_log (project_id, created_at);
 
+-- An invitation to join a project; the link's token is stored hashed.
+CREATE TABLE invitations (
+    id          TEXT PRIMARY KEY,
+    project_id  TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    email       TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    invited_by  TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    expires_at  BIGINT NOT NULL,
+    accepted_at BIGINT NOT NULL
+);
+
 -- +goose Down
 -- Migrations are forward-only.

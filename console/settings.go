@@ -1,0 +1,328 @@
+package console
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/store"
+)
+
+func (c *Console) settingsRoutes() {
+	c.mux.Handle("GET /channels", c.page(nightjar.NeedRead, c.channelsPage))
+	c.mux.Handle("POST /channels/new", c.page(nightjar.NeedWrite, c.createChannel))
+	c.mux.Handle("POST /channels/{id}/test", c.page(nightjar.NeedWrite, c.testChannel))
+	c.mux.Handle("POST /channels/{id}/delete", c.page(nightjar.NeedWrite, c.deleteChannel))
+	c.mux.Handle("GET /settings", c.page(nightjar.NeedManage, c.settingsPage))
+	c.mux.Handle("POST /settings/project", c.page(nightjar.NeedManage, c.renameProject))
+	c.mux.Handle("POST /settings/members", c.page(nightjar.NeedManage, c.inviteMember))
+	c.mux.Handle("POST /settings/members/{user}/role", c.page(nightjar.NeedManage, c.setRole))
+	c.mux.Handle("POST /settings/members/{user}/remove", c.page(nightjar.NeedManage, c.removeMember))
+	c.mux.Handle("POST /settings/invitations/{id}/delete", c.page(nightjar.NeedManage, c.withdrawInvitation))
+	c.mux.Handle("POST /settings/keys", c.page(nightjar.NeedManage, c.createKey))
+	c.mux.Handle("POST /settings/keys/{id}/revoke", c.page(nightjar.NeedManage, c.revokeKey))
+	c.mux.HandleFunc("GET /invite/{token}", c.invitePage)
+	c.mux.HandleFunc("POST /invite/{token}", c.acceptInvite)
+}
+
+type channelsData struct {
+	Channels      []*nightjar.Channel
+	Notifications []*store.OutboxItem
+	Form          map[string]string
+}
+
+func (c *Console) channelsPage(w http.ResponseWriter, r *http.Request, v *view) {
+	c.renderChannels(w, r, v, http.StatusOK, map[string]string{"kind": "webhook"})
+}
+
+func (c *Console) renderChannels(w http.ResponseWriter, r *http.Request, v *view, status int, form map[string]string) {
+	chs, err := c.db.Channels(r.Context(), v.Project.ID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	notes, err := c.db.OutboxByProject(r.Context(), v.Project.ID, 20)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	v.Title, v.Data = "Channels", channelsData{Channels: chs, Notifications: notes, Form: form}
+	c.render(w, r, status, "channels", v)
+}
+
+func (c *Console) createChannel(w http.ResponseWriter, r *http.Request, v *view) {
+	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	form := map[string]string{"kind": f("kind"), "name": f("name"), "url": f("url"), "to": f("to")}
+	ch := &nightjar.Channel{ProjectID: v.Project.ID, Kind: form["kind"], Name: form["name"]}
+	switch ch.Kind {
+	case nightjar.ChannelWebhook:
+		ch.Config = nightjar.ChannelConfig{URL: form["url"], Secret: r.PostFormValue("secret")}
+	case nightjar.ChannelEmail:
+		ch.Config = nightjar.ChannelConfig{To: strings.FieldsFunc(form["to"], func(r rune) bool { return r == ',' || r == ' ' || r == '\n' })}
+	}
+	if err := c.db.CreateChannel(r.Context(), ch, c.clock.Now()); nightjar.ErrorCode(err) == nightjar.EINVALID {
+		v.Error = nightjar.ErrorMessage(err)
+		c.renderChannels(w, r, v, http.StatusBadRequest, form)
+		return
+	} else if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.audit(r, v, "channel.create", ch.Name, ch.Kind)
+	http.Redirect(w, r, "/channels", http.StatusSeeOther)
+}
+
+func (c *Console) loadChannel(w http.ResponseWriter, r *http.Request, v *view) *nightjar.Channel {
+	ch, err := c.db.Channel(r.Context(), v.Project.ID, r.PathValue("id"))
+	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
+		c.notFound(w, r, v)
+		return nil
+	} else if err != nil {
+		c.fail(w, r, err)
+		return nil
+	}
+	return ch
+}
+
+func (c *Console) testChannel(w http.ResponseWriter, r *http.Request, v *view) {
+	ch := c.loadChannel(w, r, v)
+	if ch == nil {
+		return
+	}
+	if _, err := c.db.EnqueueTest(r.Context(), ch, c.clock.Now()); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.audit(r, v, "channel.test", ch.Name, "")
+	http.Redirect(w, r, "/channels#deliveries", http.StatusSeeOther)
+}
+
+func (c *Console) deleteChannel(w http.ResponseWriter, r *http.Request, v *view) {
+	ch := c.loadChannel(w, r, v)
+	if ch == nil {
+		return
+	}
+	if err := c.db.DeleteChannel(r.Context(), v.Project.ID, ch.ID); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.audit(r, v, "channel.delete", ch.Name, "")
+	http.Redirect(w, r, "/channels", http.StatusSeeOther)
+}
+
+type settingsData struct {
+	Members     []*nightjar.Membership
+	Invitations []*store.Invitation
+	Keys        []*nightjar.APIKey
+	Audit       []*nightjar.AuditEntry
+	NewKey      string
+	InviteLink  string
+	Roles       []nightjar.Role
+}
+
+func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, v *view, status int, d settingsData) {
+	ctx := r.Context()
+	var err error
+	if d.Members, err = c.db.Members(ctx, v.Project.ID); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if d.Invitations, err = c.db.Invitations(ctx, v.Project.ID, c.clock.Now()); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if d.Keys, err = c.db.APIKeys(ctx, v.Project.ID); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if d.Audit, err = c.db.AuditLog(ctx, v.Project.ID, 50); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d.Roles = []nightjar.Role{nightjar.RoleViewer, nightjar.RoleMember, nightjar.RoleAdmin, nightjar.RoleOwner}
+	v.Title, v.Data = "Settings", d
+	c.render(w, r, status, "settings", v)
+}
+
+func (c *Console) settingsPage(w http.ResponseWriter, r *http.Request, v *view) {
+	c.renderSettings(w, r, v, http.StatusOK, settingsData{})
+}
+
+// settingsError shows a user's mistake on the settings page, or fails.
+func (c *Console) settingsError(w http.ResponseWriter, r *http.Request, v *view, err error) {
+	if code := nightjar.ErrorCode(err); code == nightjar.EINVALID || code == nightjar.ECONFLICT || code == nightjar.ENOTFOUND {
+		v.Error = nightjar.ErrorMessage(err)
+		c.renderSettings(w, r, v, http.StatusBadRequest, settingsData{})
+		return
+	}
+	c.fail(w, r, err)
+}
+
+func (c *Console) renameProject(w http.ResponseWriter, r *http.Request, v *view) {
+	p := *v.Project
+	p.Name = strings.TrimSpace(r.PostFormValue("name"))
+	if err := c.db.UpdateProject(r.Context(), &p); err != nil {
+		c.settingsError(w, r, v, err)
+		return
+	}
+	c.audit(r, v, "project.rename", p.Name, "from "+v.Project.Name)
+	http.Redirect(w, r, "/settings", http.StatusSeeOther)
+}
+
+// canGrant keeps admins from making owners: only an owner may.
+func canGrant(v *view, role nightjar.Role) bool {
+	return role != nightjar.RoleOwner || v.Role == nightjar.RoleOwner
+}
+
+func (c *Console) inviteMember(w http.ResponseWriter, r *http.Request, v *view) {
+	email, role := strings.TrimSpace(r.PostFormValue("email")), nightjar.Role(r.PostFormValue("role"))
+	if !canGrant(v, role) {
+		c.settingsError(w, r, v, nightjar.FieldError("role", "only an owner can make owners"))
+		return
+	}
+	ctx := r.Context()
+	now := c.clock.Now()
+	if u, err := c.db.UserByEmail(ctx, email); err == nil {
+		if err := c.db.AddMember(ctx, v.Project.ID, u.ID, role, now); err != nil {
+			c.settingsError(w, r, v, err)
+			return
+		}
+		c.audit(r, v, "member.add", u.Email, string(role))
+		v.Flash = u.Email + " is now a " + string(role) + " of " + v.Project.Name + "."
+		c.renderSettings(w, r, v, http.StatusOK, settingsData{})
+		return
+	}
+	token, err := c.db.CreateInvitation(ctx, v.Project.ID, email, role, v.User.Email, now, 7*24*time.Hour)
+	if err != nil {
+		c.settingsError(w, r, v, err)
+		return
+	}
+	c.audit(r, v, "member.invite", email, string(role))
+	v.Flash = "Send this link to " + email + ". It works once, for 7 days."
+	c.renderSettings(w, r, v, http.StatusOK, settingsData{InviteLink: c.cfg.BaseURL + "/invite/" + token})
+}
+
+func (c *Console) setRole(w http.ResponseWriter, r *http.Request, v *view) {
+	role := nightjar.Role(r.PostFormValue("role"))
+	m, err := c.db.Membership(r.Context(), v.Project.ID, r.PathValue("user"))
+	if err != nil {
+		c.settingsError(w, r, v, err)
+		return
+	}
+	if !canGrant(v, role) || (m.Role == nightjar.RoleOwner && v.Role != nightjar.RoleOwner) {
+		c.settingsError(w, r, v, nightjar.FieldError("role", "only an owner can make or unmake owners"))
+		return
+	}
+	if err := c.db.SetRole(r.Context(), v.Project.ID, m.UserID, role); err != nil {
+		c.settingsError(w, r, v, err)
+		return
+	}
+	c.audit(r, v, "member.role", m.Email, string(m.Role)+" → "+string(role))
+	http.Redirect(w, r, "/settings", http.StatusSeeOther)
+}
+
+func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, v *view) {
+	m, err := c.db.Membership(r.Context(), v.Project.ID, r.PathValue("user"))
+	if err != nil {
+		c.settingsError(w, r, v, err)
+		return
+	}
+	if m.Role == nightjar.RoleOwner && v.Role != nightjar.RoleOwner {
+		c.settingsError(w, r, v, nightjar.Errorf(nightjar.EINVALID, "only an owner can remove an owner"))
+		return
+	}
+	if err := c.db.RemoveMember(r.Context(), v.Project.ID, m.UserID); err != nil {
+		c.settingsError(w, r, v, err)
+		return
+	}
+	c.audit(r, v, "member.remove", m.Email, string(m.Role))
+	http.Redirect(w, r, "/settings", http.StatusSeeOther)
+}
+
+func (c *Console) withdrawInvitation(w http.ResponseWriter, r *http.Request, v *view) {
+	if err := c.db.DeleteInvitation(r.Context(), v.Project.ID, r.PathValue("id")); err != nil {
+		c.settingsError(w, r, v, err)
+		return
+	}
+	c.audit(r, v, "member.uninvite", r.PathValue("id"), "")
+	http.Redirect(w, r, "/settings", http.StatusSeeOther)
+}
+
+func (c *Console) createKey(w http.ResponseWriter, r *http.Request, v *view) {
+	k := &nightjar.APIKey{ProjectID: v.Project.ID, Name: strings.TrimSpace(r.PostFormValue("name")), Scope: nightjar.Scope(r.PostFormValue("scope"))}
+	secret, err := c.db.CreateAPIKey(r.Context(), k, "", c.clock.Now())
+	if err != nil {
+		c.settingsError(w, r, v, err)
+		return
+	}
+	c.audit(r, v, "apikey.create", k.Name, string(k.Scope))
+	v.Flash = "Copy the new key now; it is shown only once."
+	c.renderSettings(w, r, v, http.StatusOK, settingsData{NewKey: secret})
+}
+
+func (c *Console) revokeKey(w http.ResponseWriter, r *http.Request, v *view) {
+	if err := c.db.RevokeAPIKey(r.Context(), v.Project.ID, r.PathValue("id"), c.clock.Now()); err != nil {
+		c.settingsError(w, r, v, err)
+		return
+	}
+	c.audit(r, v, "apikey.revoke", r.PathValue("id"), "")
+	http.Redirect(w, r, "/settings", http.StatusSeeOther)
+}
+
+func (c *Console) invitePage(w http.ResponseWriter, r *http.Request) {
+	inv, err := c.db.Invitation(r.Context(), r.PathValue("token"), c.clock.Now())
+	v := &view{Title: "Join a project"}
+	if err != nil {
+		v.Error = nightjar.ErrorMessage(err)
+		c.render(w, r, http.StatusNotFound, "invite", v)
+		return
+	}
+	c.renderInvite(w, r, v, inv, http.StatusOK)
+}
+
+func (c *Console) renderInvite(w http.ResponseWriter, r *http.Request, v *view, inv *store.Invitation, status int) {
+	p, err := c.db.Project(r.Context(), inv.ProjectID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	_, err = c.db.UserByEmail(r.Context(), inv.Email)
+	token := store.NewSecret(20)
+	c.setCookie(w, r, loginCSRF, token, time.Hour)
+	v.CSRF = token
+	v.Data = map[string]any{"Invitation": inv, "ProjectName": p.Name, "Exists": err == nil}
+	c.render(w, r, status, "invite", v)
+}
+
+func (c *Console) acceptInvite(w http.ResponseWriter, r *http.Request) {
+	v := &view{Title: "Join a project"}
+	token := r.PathValue("token")
+	inv, err := c.db.Invitation(r.Context(), token, c.clock.Now())
+	if err != nil {
+		v.Error = nightjar.ErrorMessage(err)
+		c.render(w, r, http.StatusNotFound, "invite", v)
+		return
+	}
+	cookie, cerr := r.Cookie(loginCSRF)
+	if cerr != nil || !c.validCSRF(r, cookie.Value) {
+		v.Error = "The form expired. Please try again."
+		c.renderInvite(w, r, v, inv, http.StatusForbidden)
+		return
+	}
+	if r.PostFormValue("password") != r.PostFormValue("confirm") {
+		v.Error = "The two passwords differ."
+		c.renderInvite(w, r, v, inv, http.StatusBadRequest)
+		return
+	}
+	if _, err := c.db.AcceptInvitation(r.Context(), token, r.PostFormValue("password"), c.clock.Now()); err != nil {
+		if nightjar.ErrorCode(err) == nightjar.EINTERNAL {
+			c.fail(w, r, err)
+			return
+		}
+		v.Error = nightjar.ErrorMessage(err)
+		c.renderInvite(w, r, v, inv, http.StatusBadRequest)
+		return
+	}
+	http.Redirect(w, r, "/login?next=%2F", http.StatusSeeOther)
+}

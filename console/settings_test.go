@@ -1,0 +1,144 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/store"
+	"github.com/nightjar-dev/nightjar/store/storetest"
+)
+
+func TestMembersInvitationsAndKeys(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		if status, _ := e.login("member@a.test").get("/settings"); status != http.StatusForbidden {
+			t.Fatalf("member opens settings: %d", status)
+		}
+		o := e.login("owner@a.test")
+		o.get("/settings")
+
+		// Inviting a new person gives a one-time link.
+		status, body := o.post("/settings/members", url.Values{"email": {"dave@a.test"}, "role": {"viewer"}})
+		m := regexp.MustCompile(`value="http://nightjar.test(/invite/[a-z0-9]+)"`).FindStringSubmatch(body)
+		if status != 200 || m == nil {
+			t.Fatalf("invite: %d", status)
+		}
+		dave := e.client()
+		if status, body := dave.get(m[1]); status != 200 || !strings.Contains(body, "viewer") {
+			t.Fatalf("invite page: %d", status)
+		}
+		if status, loc := dave.post(m[1], url.Values{"password": {"dave's passphrase"}, "confirm": {"dave's passphrase"}}); status != http.StatusSeeOther {
+			t.Fatalf("accept: %d %s", status, loc)
+		}
+		if status, _ := dave.get(m[1]); status != http.StatusNotFound {
+			t.Fatalf("used link: %d", status)
+		}
+		u, err := db.UserByEmail(ctx, "dave@a.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mm, err := db.Membership(ctx, e.a.ID, u.ID); err != nil || mm.Role != nightjar.RoleViewer {
+			t.Fatalf("dave's membership: %+v %v", mm, err)
+		}
+
+		// An existing user is added at once.
+		o.get("/settings")
+		if status, body := o.post("/settings/members", url.Values{"email": {"owner@b.test"}, "role": {"member"}}); status != 200 || !strings.Contains(body, "is now a member") {
+			t.Fatalf("add existing: %d", status)
+		}
+
+		// Admins cannot make owners; owners can.
+		admin, _ := db.UserByEmail(ctx, "member@a.test")
+		o.get("/settings")
+		if status, _ := o.post("/settings/members/"+admin.ID+"/role", url.Values{"role": {"admin"}}); status != http.StatusSeeOther {
+			t.Fatalf("owner promotes to admin: %d", status)
+		}
+		a := e.login("member@a.test") // now an admin
+		a.get("/settings")
+		if status, body := a.post("/settings/members/"+u.ID+"/role", url.Values{"role": {"owner"}}); status != http.StatusBadRequest || !strings.Contains(body, "only an owner") {
+			t.Fatalf("admin makes owner: %d", status)
+		}
+		owner, _ := db.UserByEmail(ctx, "owner@a.test")
+		if status, _ := a.post("/settings/members/"+owner.ID+"/remove", nil); status != http.StatusBadRequest {
+			t.Fatalf("admin removes owner: %d", status)
+		}
+		// The last owner cannot leave.
+		o.get("/settings")
+		if status, body := o.post("/settings/members/"+owner.ID+"/remove", nil); status != http.StatusBadRequest || !strings.Contains(body, "needs an owner") {
+			t.Fatalf("last owner leaves: %d", status)
+		}
+
+		// API keys: created once-shown, usable, revocable.
+		o.get("/settings")
+		status, body = o.post("/settings/keys", url.Values{"name": {"ci"}, "scope": {"read-only"}})
+		km := regexp.MustCompile(`id="new-key" readonly value="(nj_[a-z0-9]+)"`).FindStringSubmatch(body)
+		if status != 200 || km == nil {
+			t.Fatalf("create key: %d", status)
+		}
+		k, err := db.APIKeyBySecret(ctx, km[1])
+		if err != nil || k.Scope != nightjar.ScopeReadOnly || k.ProjectID != e.a.ID {
+			t.Fatalf("key: %+v %v", k, err)
+		}
+		if status, _ := o.post("/settings/keys/"+k.ID+"/revoke", nil); status != http.StatusSeeOther {
+			t.Fatalf("revoke: %d", status)
+		}
+		if _, err := db.APIKeyBySecret(ctx, km[1]); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
+			t.Fatalf("revoked key still works: %v", err)
+		}
+		// Another project's key cannot be revoked from here.
+		bKey, _ := db.CreateAPIKey(ctx, &nightjar.APIKey{ProjectID: e.b.ID, Name: "b", Scope: nightjar.ScopeReadWrite}, "", t0)
+		bk, _ := db.APIKeyBySecret(ctx, bKey)
+		o.get("/settings")
+		if status, _ := o.post("/settings/keys/"+bk.ID+"/revoke", nil); status != http.StatusBadRequest {
+			t.Fatalf("revoke foreign key: %d", status)
+		}
+		if _, err := db.APIKeyBySecret(ctx, bKey); err != nil {
+			t.Fatal("project B's key was revoked")
+		}
+		_, body = o.get("/settings")
+		for _, want := range []string{"member.invite", "member.add", "member.role", "apikey.create", "apikey.revoke"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("audit log lacks %s", want)
+			}
+		}
+	})
+}
+
+func TestChannelsPage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		m := e.login("member@a.test")
+		m.get("/channels")
+		if status, body := m.post("/channels/new", url.Values{"kind": {"webhook"}, "name": {"ops"}, "url": {"ftp://nope"}}); status != http.StatusBadRequest || !strings.Contains(body, "http or https") {
+			t.Fatalf("bad url: %d", status)
+		}
+		if status, _ := m.post("/channels/new", url.Values{"kind": {"webhook"}, "name": {"ops"}, "url": {"https://hooks.example.com/x"}, "secret": {"Hook-Secret-XYZ"}}); status != http.StatusSeeOther {
+			t.Fatalf("create: %d", status)
+		}
+		chs, _ := db.Channels(context.Background(), e.a.ID)
+		if len(chs) != 1 || chs[0].Config.Secret != "Hook-Secret-XYZ" {
+			t.Fatalf("channels: %+v", chs)
+		}
+		m.get("/channels")
+		if status, _ := m.post("/channels/"+chs[0].ID+"/test", nil); status != http.StatusSeeOther {
+			t.Fatalf("test: %d", status)
+		}
+		_, body := m.get("/channels")
+		if !strings.Contains(body, "pending") || !strings.Contains(body, "Test notification") {
+			t.Fatal("test notification not listed as pending")
+		}
+		if strings.Contains(body, "Hook-Secret-XYZ") {
+			t.Fatal("the signing secret is shown")
+		}
+		v := e.login("viewer@a.test")
+		if status, body := v.get("/channels"); status != 200 || strings.Contains(body, "Add a channel") {
+			t.Fatalf("viewer channels page: %d", status)
+		}
+	})
+}
