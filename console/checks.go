@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"sort"
@@ -148,6 +149,8 @@ type checkData struct {
 	Pings       []*nightjar.Ping
 	Flips       []*nightjar.Flip
 	Description string
+	Durations   template.HTML
+	Uptime      template.HTML
 }
 
 func (c *Console) checkPage(w http.ResponseWriter, r *http.Request, v *view) {
@@ -171,10 +174,15 @@ func (c *Console) checkPage(w http.ResponseWriter, r *http.Request, v *view) {
 		c.fail(w, r, err)
 		return
 	}
-	if d.Flips, err = c.db.Flips(r.Context(), ch.ID, time.Time{}, 50); err != nil {
+	now := c.clock.Now()
+	flips, err := c.db.Flips(r.Context(), ch.ID, now.AddDate(0, 0, -91), 1000)
+	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
+	d.Flips = flips[:min(len(flips), 50)]
+	d.Durations = durationChart(d.Pings)
+	d.Uptime = uptimeBar(uptimeDays(ch.CreatedAt, flips, ch.State.Status, now, 90))
 	v.Title, v.Data = ch.Name, d
 	c.render(w, r, http.StatusOK, "check", v)
 }

@@ -1,0 +1,70 @@
+package console
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+)
+
+func TestUptimeDays(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	created := time.Date(2026, 3, 7, 0, 0, 0, 0, time.UTC)
+	flip := func(day, hour int, from, to string) *nightjar.Flip {
+		return &nightjar.Flip{CreatedAt: time.Date(2026, 3, day, hour, 0, 0, 0, time.UTC), From: from, To: to}
+	}
+	// Newest first, as the store returns them: up on the 7th at 06:00,
+	// down on the 8th 18:00 to the 9th 06:00, paused the 10th 06:00.
+	flips := []*nightjar.Flip{
+		flip(10, 6, "up", "paused"),
+		flip(9, 6, "down", "up"),
+		flip(8, 18, "up", "down"),
+		flip(7, 6, "new", "up"),
+	}
+	days := uptimeDays(created, flips, nightjar.StatusPaused, now, 5)
+	h := time.Hour
+	want := []struct{ observed, down time.Duration }{
+		{0, 0},          // the 6th: before the check existed
+		{18 * h, 0},     // the 7th: new until 06:00
+		{24 * h, 6 * h}, // the 8th: down from 18:00
+		{24 * h, 6 * h}, // the 9th: down until 06:00
+		{6 * h, 0},      // the 10th: paused from 06:00
+	}
+	for i, w := range want {
+		if days[i].Observed != w.observed || days[i].Down != w.down {
+			t.Errorf("day %s: observed %s down %s, want %s %s", days[i].Day.Format("01-02"), days[i].Observed, days[i].Down, w.observed, w.down)
+		}
+	}
+	svg := string(uptimeBar(days))
+	for _, want := range []string{"2026-03-06: no data", "2026-03-07: 100.00% up", "2026-03-08: 75.00% up", `class="day-down"`, "83.333% up over 5 days"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("uptime bar lacks %q", want)
+		}
+	}
+	// No flips at all: the current status holds since creation.
+	days = uptimeDays(created, nil, nightjar.StatusUp, now, 2)
+	if days[0].Observed != 24*h || days[1].Observed != 12*h || days[1].Down != 0 {
+		t.Errorf("no flips: %+v", days)
+	}
+}
+
+func TestDurationChart(t *testing.T) {
+	at := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
+	pings := []*nightjar.Ping{ // newest first
+		{N: 4, Kind: nightjar.PingFail, Duration: 30 * time.Second, CreatedAt: at},
+		{N: 3, Kind: nightjar.PingStart, CreatedAt: at},
+		{N: 2, Kind: nightjar.PingSuccess, Duration: time.Minute, CreatedAt: at},
+		{N: 1, Kind: nightjar.PingLog, CreatedAt: at},
+	}
+	svg := string(durationChart(pings))
+	if strings.Count(svg, "<rect") != 2 || !strings.Contains(svg, `class="bar-fail"`) || !strings.Contains(svg, "longest 1 min") {
+		t.Fatalf("chart: %s", svg)
+	}
+	if strings.Index(svg, "#2 ") > strings.Index(svg, "#4 ") {
+		t.Fatal("runs are not oldest first")
+	}
+	if durationChart(pings[1:2]) != "" {
+		t.Fatal("a chart without runs")
+	}
+}
