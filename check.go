@@ -265,8 +265,10 @@ type Ping struct {
 	Duration   time.Duration `json:"duration"`
 	Body       []byte        `json:"-"`
 	// BodySize is the stored body's length, known even when Body was not loaded.
-	BodySize int64              `json:"-"`
-	Metrics  map[string]float64 `json:"metrics,omitempty"`
+	BodySize int64 `json:"-"`
+	// BodyPreview is the body's beginning, in lists that do not load it.
+	BodyPreview string             `json:"-"`
+	Metrics     map[string]float64 `json:"metrics,omitempty"`
 	// Note says why a ping was classified as it was when that is not
 	// obvious, e.g. a success turned into a failure by a metric rule.
 	Note string `json:"note,omitempty"`

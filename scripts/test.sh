@@ -9,6 +9,7 @@ if [ "${NIGHTJAR_TEST_POSTGRES_URL:-}" != "off" ]; then
   NIGHTJAR_TEST_POSTGRES_URL="${NIGHTJAR_TEST_POSTGRES_URL:-$(scripts/ensure-postgres.sh)}"
   export NIGHTJAR_TEST_POSTGRES_URL
 fi
+if [ "${NIGHTJAR_TEST_CHROMIUM:-}" != "off" ]; then NIGHTJAR_TEST_CHROMIUM="${NIGHTJAR_TEST_CHROMIUM:-$(scripts/ensure-chromium.sh)}"; export NIGHTJAR_TEST_CHROMIUM; fi
 
 go vet ./...
 go test -count=1 -timeout 20m "$@" ./...

@@ -301,7 +301,7 @@ func (db *DB) Pings(ctx context.Context, checkID string, limit int) ([]*nightjar
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	return queryAll(ctx, db.r, "list pings", `SELECT `+pingColumns+`, LENGTH(body) FROM pings WHERE check_id = $1 ORDER BY n DESC LIMIT $2`, scanPingNoBody, checkID, limit)
+	return queryAll(ctx, db.r, "list pings", `SELECT `+pingColumns+`, LENGTH(body), SUBSTR(body, 1, 200) FROM pings WHERE check_id = $1 ORDER BY n DESC LIMIT $2`, scanPingNoBody, checkID, limit)
 }
 
 // PingWithBody returns one ping of a check with its body.
@@ -315,18 +315,22 @@ func (db *DB) PingWithBody(ctx context.Context, checkID string, n int64) (*night
 	return p, nil
 }
 
-// scanPing scans a ping row whose last column is either the body length
-// (body == nil) or the body itself.
+// scanPing scans a ping row whose last columns are either the body's
+// length and first bytes (body == nil) or the body itself.
 func scanPing(row rowScanner, body *[]byte) (*nightjar.Ping, error) {
 	var p nightjar.Ping
 	var at, dur int64
 	var exit sql.NullInt64
 	var metrics string
-	var last any = new(int64)
+	var size int64
+	var preview []byte
+	dest := []any{&p.CheckID, &p.N, &p.Kind, &at, &p.Scheme, &p.RemoteAddr, &p.Method, &p.UA, &p.RID, &exit, &dur, &metrics, &p.Note}
 	if body != nil {
-		last = body
+		dest = append(dest, body)
+	} else {
+		dest = append(dest, &size, &preview)
 	}
-	err := row.Scan(&p.CheckID, &p.N, &p.Kind, &at, &p.Scheme, &p.RemoteAddr, &p.Method, &p.UA, &p.RID, &exit, &dur, &metrics, &p.Note, last)
+	err := row.Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nightjar.Errorf(nightjar.ENOTFOUND, "ping not found")
 	} else if err != nil {
@@ -342,10 +346,11 @@ func scanPing(row rowScanner, body *[]byte) (*nightjar.Ping, error) {
 			return nil, err
 		}
 	}
-	if n, ok := last.(*int64); ok {
-		p.BodySize = *n
-	} else {
+	if body != nil {
 		p.BodySize = int64(len(*body))
+	} else {
+		p.BodySize = size
+		p.BodyPreview = strings.ToValidUTF8(string(preview), "�")
 	}
 	return &p, nil
 }
