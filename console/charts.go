@@ -139,7 +139,7 @@ func uptimeBar(days []dayStatus) template.HTML {
 	}
 	summary := "no data yet"
 	if observed > 0 {
-		summary = fmt.Sprintf("%.3f%% up over %d days", 100*(1-float64(down)/float64(observed)), len(days))
+		summary = fmt.Sprintf("%.3f%% up in the last %d days (monitored for %s of them)", 100*(1-float64(down)/float64(observed)), len(days), humanDuration(observed))
 	}
 	fmt.Fprintf(&b, `<svg class="uptime" viewBox="0 0 %d %d" role="img" aria-labelledby="up-title"><title id="up-title">Uptime: %s</title>`, w, h, summary)
 	for i, d := range days {

@@ -37,7 +37,7 @@ func TestUptimeDays(t *testing.T) {
 		}
 	}
 	svg := string(uptimeBar(days))
-	for _, want := range []string{"2026-03-06: no data", "2026-03-07: 100.00% up", "2026-03-08: 75.00% up", `class="day-down"`, "83.333% up over 5 days"} {
+	for _, want := range []string{"2026-03-06: no data", "2026-03-07: 100.00% up", "2026-03-08: 75.00% up", `class="day-down"`, "83.333% up in the last 5 days (monitored for 3 days of them)"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("uptime bar lacks %q", want)
 		}

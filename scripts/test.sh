@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs Nightjar's whole test suite against real SQLite and PostgreSQL,
-# setting up PostgreSQL first when it is missing. Extra arguments go to
+# Runs Nightjar's whole test suite against real SQLite and PostgreSQL and
+# real headless Chromium, installing and starting PostgreSQL and installing
+# Chromium first when they are missing. Extra arguments go to
 # `go test` (e.g. -run TestPing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,10 @@ if [ "${NIGHTJAR_TEST_POSTGRES_URL:-}" != "off" ]; then
   NIGHTJAR_TEST_POSTGRES_URL="${NIGHTJAR_TEST_POSTGRES_URL:-$(scripts/ensure-postgres.sh)}"
   export NIGHTJAR_TEST_POSTGRES_URL
 fi
-if [ "${NIGHTJAR_TEST_CHROMIUM:-}" != "off" ]; then NIGHTJAR_TEST_CHROMIUM="${NIGHTJAR_TEST_CHROMIUM:-$(scripts/ensure-chromium.sh)}"; export NIGHTJAR_TEST_CHROMIUM; fi
+if [ "${NIGHTJAR_TEST_CHROMIUM:-}" != "off" ]; then
+  NIGHTJAR_TEST_CHROMIUM="${NIGHTJAR_TEST_CHROMIUM:-$(scripts/ensure-chromium.sh)}"
+  export NIGHTJAR_TEST_CHROMIUM
+fi
 
 go vet ./...
 go test -count=1 -timeout 20m "$@" ./...
