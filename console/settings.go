@@ -12,6 +12,8 @@ import (
 func (c *Console) settingsRoutes() {
 	c.mux.Handle("GET /channels", c.page(nightjar.NeedRead, c.channelsPage))
 	c.mux.Handle("POST /channels/new", c.page(nightjar.NeedWrite, c.createChannel))
+	c.mux.Handle("GET /channels/{id}/edit", c.page(nightjar.NeedWrite, c.editChannelPage))
+	c.mux.Handle("POST /channels/{id}/edit", c.page(nightjar.NeedWrite, c.updateChannel))
 	c.mux.Handle("POST /channels/{id}/test", c.page(nightjar.NeedWrite, c.testChannel))
 	c.mux.Handle("POST /channels/{id}/delete", c.page(nightjar.NeedWrite, c.deleteChannel))
 	c.mux.Handle("GET /settings", c.page(nightjar.NeedManage, c.settingsPage))
@@ -51,16 +53,57 @@ func (c *Console) renderChannels(w http.ResponseWriter, r *http.Request, v *view
 	c.render(w, r, status, "channels", v)
 }
 
-func (c *Console) createChannel(w http.ResponseWriter, r *http.Request, v *view) {
+// channelForm reads the channel form into ch, keeping ch's signing
+// secret when the secret field is left empty.
+func channelForm(r *http.Request, ch *nightjar.Channel) map[string]string {
 	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	form := map[string]string{"kind": f("kind"), "name": f("name"), "url": f("url"), "to": f("to")}
-	ch := &nightjar.Channel{ProjectID: v.Project.ID, Kind: form["kind"], Name: form["name"]}
+	secret := ch.Config.Secret
+	if s := r.PostFormValue("secret"); s != "" {
+		secret = s
+	}
+	ch.Kind, ch.Name = form["kind"], form["name"]
 	switch ch.Kind {
 	case nightjar.ChannelWebhook:
-		ch.Config = nightjar.ChannelConfig{URL: form["url"], Secret: r.PostFormValue("secret")}
+		ch.Config = nightjar.ChannelConfig{URL: form["url"], Secret: secret, Headers: ch.Config.Headers}
 	case nightjar.ChannelEmail:
 		ch.Config = nightjar.ChannelConfig{To: strings.FieldsFunc(form["to"], func(r rune) bool { return r == ',' || r == ' ' || r == '\n' })}
 	}
+	return form
+}
+
+func (c *Console) editChannelPage(w http.ResponseWriter, r *http.Request, v *view) {
+	ch := c.loadChannel(w, r, v)
+	if ch == nil {
+		return
+	}
+	v.Title = "Edit " + ch.Name
+	v.Data = map[string]any{"Channel": ch, "Form": map[string]string{"kind": ch.Kind, "name": ch.Name, "url": ch.Config.URL, "to": strings.Join(ch.Config.To, ", ")}}
+	c.render(w, r, http.StatusOK, "channelform", v)
+}
+
+func (c *Console) updateChannel(w http.ResponseWriter, r *http.Request, v *view) {
+	ch := c.loadChannel(w, r, v)
+	if ch == nil {
+		return
+	}
+	form := channelForm(r, ch)
+	if err := c.db.UpdateChannel(r.Context(), ch); nightjar.ErrorCode(err) == nightjar.EINVALID {
+		v.Title, v.Error = "Edit "+ch.Name, nightjar.ErrorMessage(err)
+		v.Data = map[string]any{"Channel": ch, "Form": form}
+		c.render(w, r, http.StatusBadRequest, "channelform", v)
+		return
+	} else if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.audit(r, v, "channel.update", ch.Name, ch.Kind)
+	http.Redirect(w, r, "/channels", http.StatusSeeOther)
+}
+
+func (c *Console) createChannel(w http.ResponseWriter, r *http.Request, v *view) {
+	ch := &nightjar.Channel{ProjectID: v.Project.ID}
+	form := channelForm(r, ch)
 	if err := c.db.CreateChannel(r.Context(), ch, c.clock.Now()); nightjar.ErrorCode(err) == nightjar.EINVALID {
 		v.Error = nightjar.ErrorMessage(err)
 		c.renderChannels(w, r, v, http.StatusBadRequest, form)
@@ -151,7 +194,11 @@ func (c *Console) settingsPage(w http.ResponseWriter, r *http.Request, v *view) 
 
 // settingsError shows a user's mistake on the settings page, or fails.
 func (c *Console) settingsError(w http.ResponseWriter, r *http.Request, v *view, err error) {
-	if code := nightjar.ErrorCode(err); code == nightjar.EINVALID || code == nightjar.ECONFLICT || code == nightjar.ENOTFOUND {
+	switch nightjar.ErrorCode(err) {
+	case nightjar.ENOTFOUND:
+		c.notFound(w, r, v)
+		return
+	case nightjar.EINVALID, nightjar.ECONFLICT:
 		v.Error = nightjar.ErrorMessage(err)
 		c.renderSettings(w, r, v, http.StatusBadRequest, settingsData{})
 		return

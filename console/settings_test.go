@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/store"
@@ -95,7 +96,7 @@ func TestMembersInvitationsAndKeys(t *testing.T) {
 		bKey, _ := db.CreateAPIKey(ctx, &nightjar.APIKey{ProjectID: e.b.ID, Name: "b", Scope: nightjar.ScopeReadWrite}, "", t0)
 		bk, _ := db.APIKeyBySecret(ctx, bKey)
 		o.get("/settings")
-		if status, _ := o.post("/settings/keys/"+bk.ID+"/revoke", nil); status != http.StatusBadRequest {
+		if status, _ := o.post("/settings/keys/"+bk.ID+"/revoke", nil); status != http.StatusNotFound {
 			t.Fatalf("revoke foreign key: %d", status)
 		}
 		if _, err := db.APIKeyBySecret(ctx, bKey); err != nil {
@@ -136,9 +137,85 @@ func TestChannelsPage(t *testing.T) {
 		if strings.Contains(body, "Hook-Secret-XYZ") {
 			t.Fatal("the signing secret is shown")
 		}
+		// Editing without a new secret keeps the old one.
+		m.get("/channels/" + chs[0].ID + "/edit")
+		if status, _ := m.post("/channels/"+chs[0].ID+"/edit", url.Values{"kind": {"webhook"}, "name": {"ops-renamed"}, "url": {"https://hooks.example.com/y"}}); status != http.StatusSeeOther {
+			t.Fatalf("edit: %d", status)
+		}
+		edited, _ := db.Channel(context.Background(), e.a.ID, chs[0].ID)
+		if edited.Name != "ops-renamed" || edited.Config.URL != "https://hooks.example.com/y" || edited.Config.Secret != "Hook-Secret-XYZ" {
+			t.Fatalf("edited: %+v", edited)
+		}
 		v := e.login("viewer@a.test")
 		if status, body := v.get("/channels"); status != 200 || strings.Contains(body, "Add a channel") {
 			t.Fatalf("viewer channels page: %d", status)
+		}
+	})
+}
+
+// Every channel and settings route answers 404 for another project's
+// channel, member, key or invitation, whatever the caller's role allows.
+func TestAuthorizationMatrixSettings(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		chB := &nightjar.Channel{ProjectID: e.b.ID, Kind: nightjar.ChannelWebhook, Name: "b-hook", Config: nightjar.ChannelConfig{URL: "https://b.example/hook"}}
+		if err := db.CreateChannel(ctx, chB, t0); err != nil {
+			t.Fatal(err)
+		}
+		userB, _ := db.UserByEmail(ctx, "owner@b.test")
+		keyB, _ := db.CreateAPIKey(ctx, &nightjar.APIKey{ProjectID: e.b.ID, Name: "b", Scope: nightjar.ScopeReadWrite}, "", t0)
+		kb, _ := db.APIKeyBySecret(ctx, keyB)
+		invToken, _ := db.CreateInvitation(ctx, e.b.ID, "x@b.test", nightjar.RoleViewer, "owner@b.test", t0, time.Hour)
+		invB, _ := db.Invitation(ctx, invToken, t0)
+		routes := []struct {
+			method, path string
+			need         nightjar.Role
+		}{
+			{"GET", "/channels/" + chB.ID + "/edit", nightjar.NeedWrite},
+			{"POST", "/channels/" + chB.ID + "/edit", nightjar.NeedWrite},
+			{"POST", "/channels/" + chB.ID + "/test", nightjar.NeedWrite},
+			{"POST", "/channels/" + chB.ID + "/delete", nightjar.NeedWrite},
+			{"POST", "/settings/members/" + userB.ID + "/role", nightjar.NeedManage},
+			{"POST", "/settings/members/" + userB.ID + "/remove", nightjar.NeedManage},
+			{"POST", "/settings/keys/" + kb.ID + "/revoke", nightjar.NeedManage},
+			{"POST", "/settings/invitations/" + invB.ID + "/delete", nightjar.NeedManage},
+		}
+		for _, email := range []string{"owner@a.test", "member@a.test", "viewer@a.test"} {
+			c := e.login(email)
+			u, _ := db.UserByEmail(ctx, email)
+			m, _ := db.Membership(ctx, e.a.ID, u.ID)
+			for _, rt := range routes {
+				var status int
+				if rt.method == "GET" {
+					status, _ = c.get(rt.path)
+				} else {
+					status, _ = c.post(rt.path, url.Values{"role": {"viewer"}, "kind": {"webhook"}, "name": {"x"}, "url": {"https://evil.example"}})
+				}
+				want := http.StatusNotFound
+				if !m.Role.AtLeast(rt.need) {
+					want = http.StatusForbidden
+				}
+				if status != want {
+					t.Errorf("%s %s %s: %d, want %d", email, rt.method, rt.path, status, want)
+				}
+			}
+		}
+		got, err := db.Channel(ctx, e.b.ID, chB.ID)
+		if err != nil || got.Config.URL != "https://b.example/hook" {
+			t.Fatalf("project B's channel changed: %+v %v", got, err)
+		}
+		if n, _ := db.OutboxDepth(ctx); n != 0 {
+			t.Fatalf("%d test notifications queued for project B's channel", n)
+		}
+		if _, err := db.APIKeyBySecret(ctx, keyB); err != nil {
+			t.Fatal("project B's key was revoked")
+		}
+		if mm, err := db.Membership(ctx, e.b.ID, userB.ID); err != nil || mm.Role != nightjar.RoleOwner {
+			t.Fatalf("project B's owner changed: %+v %v", mm, err)
+		}
+		if _, err := db.Invitation(ctx, invToken, t0); err != nil {
+			t.Fatal("project B's invitation was withdrawn")
 		}
 	})
 }
