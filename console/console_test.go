@@ -331,3 +331,39 @@ func TestCreateEditCheck(t *testing.T) {
 		}
 	})
 }
+
+func TestSwitchProject(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		bob, _ := db.UserByEmail(ctx, "owner@b.test")
+		if err := db.AddMember(ctx, e.a.ID, bob.ID, store.RoleViewer, t0); err != nil {
+			t.Fatal(err)
+		}
+		c := e.login("owner@b.test")
+		_, body := c.get("/")
+		if !strings.Contains(body, `id="project-switch"`) {
+			t.Fatal("no project switcher for a user of two projects")
+		}
+		target := e.a
+		if strings.Contains(body, "Overview <span class=\"muted\">· Alpha") {
+			target = e.b
+		}
+		if status, _ := c.post("/project", url.Values{"project": {target.ID}}); status != http.StatusSeeOther {
+			t.Fatalf("switch: %d", status)
+		}
+		if _, body = c.get("/"); !strings.Contains(body, "· "+target.Name) {
+			t.Fatalf("after switching to %s the overview shows another project", target.Name)
+		}
+		outsider := &nightjar.Project{Name: "Gamma"}
+		if err := db.CreateProject(ctx, outsider, t0); err != nil {
+			t.Fatal(err)
+		}
+		if status, _ := c.post("/project", url.Values{"project": {outsider.ID}}); status != http.StatusNotFound {
+			t.Fatalf("switch to a foreign project: %d", status)
+		}
+		if _, body = c.get("/"); strings.Contains(body, "Gamma") {
+			t.Fatal("a foreign project is shown")
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -252,6 +253,25 @@ func TestSilentFailureDetection(t *testing.T) {
 		e.do("POST", "/ping/"+id, "", `{"metrics": {"bytes": 2600000}}`)
 		if c := e.check(id); c["status"] != "up" {
 			t.Fatalf("after a good run: %v", c["status"])
+		}
+	})
+}
+
+func TestAPIChangesAreAudited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		id := e.createCheck(map[string]any{"name": "audited"})
+		e.do("POST", "/api/v3/checks/"+id+"/pause", e.rw, nil)
+		e.do("GET", "/api/v3/checks/"+id, e.rw, nil) // reads are not audited
+		log, err := db.AuditLog(context.Background(), e.project.ID, 10)
+		if err != nil || len(log) != 2 {
+			t.Fatalf("audit log: %+v %v", log, err)
+		}
+		if log[0].Action != "POST /api/v3/checks/{id}/pause" || log[0].Target != id || !strings.HasPrefix(log[0].Actor, "api key read-write (nj_") {
+			t.Fatalf("newest entry: %+v", log[0])
+		}
+		if log[1].Action != "POST /api/v3/checks/{$}" {
+			t.Fatalf("create entry: %+v", log[1])
 		}
 	})
 }

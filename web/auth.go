@@ -60,6 +60,8 @@ func (s *Server) withKey(write bool, h apiHandler) http.HandlerFunc {
 		}
 		if err != nil {
 			s.writeError(w, r, err)
+		} else if write {
+			s.audit(r, k)
 		}
 	}
 }
@@ -79,6 +81,22 @@ func (s *Server) withCheckInput(h func(w http.ResponseWriter, r *http.Request, k
 		}
 		if err != nil {
 			s.writeError(w, r, err)
+		} else {
+			s.audit(r, k)
 		}
+	}
+}
+
+// audit records a change made through the API in the project's audit log,
+// naming the key that made it. A failure to record is logged, not shown.
+func (s *Server) audit(r *http.Request, k *nightjar.APIKey) {
+	target := r.PathValue("id")
+	if target == "" {
+		target = r.URL.Path
+	}
+	err := s.db.Audit(r.Context(), nightjar.AuditEntry{ProjectID: k.ProjectID, Actor: "api key " + k.Name + " (" + k.Prefix + "…)",
+		Action: r.Method + " " + strings.TrimPrefix(r.Pattern, r.Method+" "), Target: target, CreatedAt: s.clock.Now()})
+	if err != nil {
+		s.log.Error("write audit log", "request_id", requestID(r.Context()), "err", err)
 	}
 }
