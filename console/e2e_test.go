@@ -38,6 +38,19 @@ func startStack(t *testing.T, db *store.DB) *httptest.Server {
 	return srv
 }
 
+// acme makes a project "Acme" with owner@acme.test as its owner.
+func acme(t *testing.T, db *store.DB) *nightjar.Project {
+	t.Helper()
+	p := &nightjar.Project{Name: "Acme"}
+	if err := db.CreateProject(context.Background(), p, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateUser(context.Background(), "owner@acme.test", pw, p.ID, store.RoleOwner, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // The path a new user takes, in a real browser: log in, create a check,
 // copy its ping URL, ping it, see it turn up, pause it, add a viewer, and
 // see that the viewer cannot edit.
@@ -45,13 +58,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	b := browsertest.New(t)
 	db := storetest.Open(t, "sqlite")
 	ctx := context.Background()
-	p := &nightjar.Project{Name: "Acme"}
-	if err := db.CreateProject(ctx, p, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.CreateUser(ctx, "owner@acme.test", pw, p.ID, store.RoleOwner, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	acme(t, db)
 	if _, err := db.CreateUser(ctx, "vera@acme.test", pw, "", "", time.Now()); err != nil {
 		t.Fatal(err)
 	}

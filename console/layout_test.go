@@ -10,7 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/browsertest"
-	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
 
@@ -30,13 +29,7 @@ func TestPhoneAndDarkTheme(t *testing.T) {
 	b := browsertest.New(t)
 	db := storetest.Open(t, "sqlite")
 	ctx := context.Background()
-	p := &nightjar.Project{Name: "Acme"}
-	if err := db.CreateProject(ctx, p, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.CreateUser(ctx, "owner@acme.test", pw, p.ID, store.RoleOwner, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	p := acme(t, db)
 	c := nightjar.NewCheck(p.ID, "Nightly backup with a rather long name")
 	c.Tags = []string{"prod", "database"}
 	if err := db.CreateCheck(ctx, c, time.Now()); err != nil {
