@@ -439,7 +439,7 @@ func (c *Console) deleteCheck(w http.ResponseWriter, r *http.Request, v *view) {
 	if ch == nil {
 		return
 	}
-	if err := c.db.DeleteCheck(r.Context(), v.Project.ID, ch.ID); err != nil {
+	if err := c.db.DeleteCheck(r.Context(), v.Project.ID, ch.ID, c.clock.Now()); err != nil {
 		c.fail(w, r, err)
 		return
 	}

@@ -184,3 +184,32 @@ func (o *Outbox) message(it *store.OutboxItem) notify.Message {
 			Details: a.Details, Status: string(a.Status), StartsAt: a.StartsAt, EndsAt: a.EndsAt},
 	}
 }
+
+// Retention deletes records Nightjar no longer needs, once an hour.
+type Retention struct {
+	DB *store.DB
+	// Keep is what to keep; zero values mean 30 days.
+	Keep  store.Retention
+	Every time.Duration
+}
+
+// Name implements Module.
+func (r *Retention) Name() string { return "retention" }
+
+// Interval implements Module.
+func (r *Retention) Interval() time.Duration {
+	if r.Every <= 0 {
+		return time.Hour
+	}
+	return r.Every
+}
+
+// Step implements Module.
+func (r *Retention) Step(ctx context.Context, now time.Time) error {
+	keep := r.Keep
+	if keep.Notifications <= 0 {
+		keep.Notifications = 30 * 24 * time.Hour
+	}
+	_, err := r.DB.Prune(ctx, now, keep)
+	return err
+}

@@ -272,7 +272,7 @@ func (tx *Tx) lockCheck(ctx context.Context, projectID, id string) (*nightjar.Ch
 }
 
 // DeleteCheck removes a check with its pings and flips.
-func (db *DB) DeleteCheck(ctx context.Context, projectID, id string) error {
+func (db *DB) DeleteCheck(ctx context.Context, projectID, id string, now time.Time) error {
 	return db.WithTx(ctx, func(tx *Tx) error {
 		c, err := tx.lockCheck(ctx, projectID, id)
 		if err != nil {
@@ -280,7 +280,6 @@ func (db *DB) DeleteCheck(ctx context.Context, projectID, id string) error {
 		}
 		if c.State.Status == nightjar.StatusDown {
 			// An open alert for a check that no longer exists would never resolve.
-			now := time.Now()
 			if err := tx.resolveAlert(ctx, c.ProjectID, heartbeat.DedupKey(c.ID), now); err != nil {
 				return err
 			}

@@ -144,8 +144,8 @@ func TestCheckCRUDAndIsolation(t *testing.T) {
 			t.Fatalf("UpdateCheck = %+v, %v", up, err)
 		}
 
-		wantCode(t, db.DeleteCheck(ctx, b.ID, c.ID), nightjar.ENOTFOUND)
-		if err := db.DeleteCheck(ctx, a.ID, c.ID); err != nil {
+		wantCode(t, db.DeleteCheck(ctx, b.ID, c.ID, t0), nightjar.ENOTFOUND)
+		if err := db.DeleteCheck(ctx, a.ID, c.ID, t0); err != nil {
 			t.Fatal(err)
 		}
 		_, err = db.Check(ctx, a.ID, c.ID)

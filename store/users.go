@@ -335,14 +335,6 @@ func (db *DB) DeleteSession(ctx context.Context, token string) error {
 	return err
 }
 
-// DeleteExpiredSessions removes sessions that ended before now.
-func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, ms(now))
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
 
 // Audit records a change.
 func (db *DB) Audit(ctx context.Context, e nightjar.AuditEntry) error {

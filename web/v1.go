@@ -153,7 +153,7 @@ func (s *Server) v1UpdateCheck(w http.ResponseWriter, r *http.Request, k *nightj
 }
 
 func (s *Server) v1DeleteCheck(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	if err := s.db.DeleteCheck(r.Context(), k.ProjectID, r.PathValue("id")); err != nil {
+	if err := s.db.DeleteCheck(r.Context(), k.ProjectID, r.PathValue("id"), s.clock.Now()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -245,7 +245,7 @@ func (s *Server) v3DeleteCheck(w http.ResponseWriter, r *http.Request, k *nightj
 	if err != nil {
 		return err
 	}
-	if err := s.db.DeleteCheck(r.Context(), k.ProjectID, c.ID); err != nil {
+	if err := s.db.DeleteCheck(r.Context(), k.ProjectID, c.ID, s.clock.Now()); err != nil {
 		return err
 	}
 	s.writeV3Check(w, r, k, c, http.StatusOK)
