@@ -335,7 +335,6 @@ func (db *DB) DeleteSession(ctx context.Context, token string) error {
 	return err
 }
 
-
 // Audit records a change.
 func (db *DB) Audit(ctx context.Context, e nightjar.AuditEntry) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO audit_log (project_id, actor, action, target, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
