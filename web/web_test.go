@@ -24,7 +24,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // env is a running server on a real database with a fake clock.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	db      *store.DB
 	srv     *httptest.Server
 	clock   *nightjar.FakeClock
@@ -33,7 +33,7 @@ type env struct {
 	ping    string // ping-only key
 }
 
-func newEnv(t *testing.T, db *store.DB, cfg Config) *env {
+func newEnv(t testing.TB, db *store.DB, cfg Config) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, db: db, clock: nightjar.NewFakeClock(t0)}
@@ -67,7 +67,7 @@ type resp struct {
 	body   []byte
 }
 
-func (r resp) json(t *testing.T) map[string]any {
+func (r resp) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
