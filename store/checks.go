@@ -162,6 +162,7 @@ func (db *DB) Check(ctx context.Context, projectID, id string) (*nightjar.Check,
 type CheckFilter struct {
 	Tags   []string // all must be present
 	Slug   string
+	Name   string
 	Status string
 	Limit  int
 	Offset int
@@ -174,6 +175,10 @@ func (db *DB) Checks(ctx context.Context, projectID string, f CheckFilter) ([]*n
 	if f.Slug != "" {
 		args = append(args, f.Slug)
 		q += fmt.Sprintf(" AND slug = $%d", len(args))
+	}
+	if f.Name != "" {
+		args = append(args, f.Name)
+		q += fmt.Sprintf(" AND name = $%d", len(args))
 	}
 	if f.Status != "" {
 		args = append(args, f.Status)

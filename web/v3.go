@@ -190,7 +190,19 @@ func (s *Server) upsertCheck(ctx context.Context, projectID string, in *checkInp
 	c := nightjar.NewCheck(projectID, "")
 	in.apply(c)
 	if len(in.Unique) > 0 {
-		existing, err := s.db.Checks(ctx, projectID, store.CheckFilter{})
+		// Narrow the candidates in SQL where the unique fields allow it.
+		f := store.CheckFilter{}
+		for _, u := range in.Unique {
+			switch u {
+			case "name":
+				f.Name = c.Name
+			case "slug":
+				f.Slug = c.Slug
+			case "tags":
+				f.Tags = c.Tags
+			}
+		}
+		existing, err := s.db.Checks(ctx, projectID, f)
 		if err != nil {
 			return nil, false, err
 		}
