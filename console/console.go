@@ -141,8 +141,10 @@ type view struct {
 	session  *store.Session
 }
 
-// CanWrite and CanManage let templates hide what the role may not do.
-func (v *view) CanWrite() bool  { return v.Role.AtLeast(nightjar.NeedWrite) }
+// CanWrite lets templates hide controls that change checks and channels.
+func (v *view) CanWrite() bool { return v.Role.AtLeast(nightjar.NeedWrite) }
+
+// CanManage lets templates hide member, key and settings controls.
 func (v *view) CanManage() bool { return v.Role.AtLeast(nightjar.NeedManage) }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
