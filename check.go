@@ -76,6 +76,15 @@ type Check struct {
 	Methods      string   `json:"methods"`
 	ManualResume bool     `json:"manual_resume"`
 	MetricRules  []string `json:"metric_rules"`
+	// Channels are the ids of the channels the check's alerts go to; nil
+	// means all of the project's channels, as Healthchecks' "*".
+	Channels []string `json:"channels"`
+	// FilterBody classifies plain pings by keywords in their body, as
+	// Healthchecks does; the keyword lists are comma-separated.
+	FilterBody      bool   `json:"filter_body"`
+	StartKeywords   string `json:"start_kw"`
+	SuccessKeywords string `json:"success_kw"`
+	FailureKeywords string `json:"failure_kw"`
 
 	State     CheckState `json:"state"`
 	CreatedAt time.Time  `json:"created_at"`
@@ -208,6 +217,14 @@ func (c *Check) Validate() error {
 	if c.Methods != "" && c.Methods != "POST" {
 		add("methods", `must be "" (any method) or "POST"`)
 	}
+	for _, kw := range []struct{ field, list string }{{"start_kw", c.StartKeywords}, {"success_kw", c.SuccessKeywords}, {"failure_kw", c.FailureKeywords}} {
+		if len(kw.list) > 500 {
+			add(kw.field, "must be at most 500 characters")
+		}
+	}
+	if len(c.Channels) > 100 {
+		add("channels", "must list at most 100 channels")
+	}
 	if len(c.MetricRules) > 20 {
 		add("metric_rules", "must have at most 20 rules")
 	} else if _, err := metricrule.ParseRules(c.MetricRules); err != nil {
@@ -221,6 +238,17 @@ func (c *Check) Validate() error {
 		msgs[i] = e.Message
 	}
 	return &Error{Code: EINVALID, Field: errs[0].Field, Message: strings.Join(msgs, "; ")}
+}
+
+// Keywords splits a comma-separated keyword list, dropping empty entries.
+func Keywords(list string) []string {
+	var out []string
+	for _, k := range strings.Split(list, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Location returns the check's time zone, UTC when it has none.

@@ -7,6 +7,7 @@ package heartbeat
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
@@ -355,4 +356,30 @@ func fmtTime(t time.Time) string {
 		return "never"
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// ClassifyBody decides what a plain ping (no /start, /fail, /log or exit
+// status in its URL) means when the check filters by body keywords, as
+// Healthchecks does: a failure keyword makes it a failure, else a success
+// keyword a success, else a start keyword a start. When none is found the
+// ping is ignored if success keywords are set, and a success if they are
+// not (only failures are then picked out).
+func ClassifyBody(c *nightjar.Check, body []byte) (kind, note string) {
+	if !c.FilterBody {
+		return nightjar.PingSuccess, ""
+	}
+	text := string(body)
+	for _, rule := range []struct {
+		list, kind string
+	}{{c.FailureKeywords, nightjar.PingFail}, {c.SuccessKeywords, nightjar.PingSuccess}, {c.StartKeywords, nightjar.PingStart}} {
+		for _, kw := range nightjar.Keywords(rule.list) {
+			if strings.Contains(text, kw) {
+				return rule.kind, fmt.Sprintf("body contains %q", kw)
+			}
+		}
+	}
+	if len(nightjar.Keywords(c.SuccessKeywords)) > 0 {
+		return nightjar.PingIgnored, "body contains none of the keywords"
+	}
+	return nightjar.PingSuccess, ""
 }

@@ -22,7 +22,7 @@ func (tx *Tx) recordOutcome(ctx context.Context, c *nightjar.Check, o heartbeat.
 		}
 	}
 	if o.Alert != nil {
-		return tx.EmitAlert(ctx, o.Alert, now)
+		return tx.emitAlert(ctx, o.Alert, now, c.Channels)
 	}
 	return nil
 }
@@ -33,6 +33,12 @@ func (tx *Tx) recordOutcome(ctx context.Context, c *nightjar.Check, o heartbeat.
 // is not firing is dropped, so nobody is told about a problem they never
 // heard of.
 func (tx *Tx) EmitAlert(ctx context.Context, a *nightjar.Alert, now time.Time) error {
+	return tx.emitAlert(ctx, a, now, nil)
+}
+
+// emitAlert is EmitAlert for a source that picked its channels: only is
+// the list of channel ids to notify, nil meaning all of them.
+func (tx *Tx) emitAlert(ctx context.Context, a *nightjar.Alert, now time.Time, only []string) error {
 	var status string
 	err := tx.queryRow(ctx, qAlertStatus+tx.db.dialect.forUpdate,
 		a.ProjectID, a.DedupKey).Scan(&status)
@@ -57,11 +63,12 @@ func (tx *Tx) EmitAlert(ctx context.Context, a *nightjar.Alert, now time.Time) e
 	if err != nil {
 		return fmt.Errorf("save alert: %w", err)
 	}
-	return tx.enqueue(ctx, a, now)
+	return tx.enqueue(ctx, a, now, only)
 }
 
-// resolveAlert resolves a firing alert without any other change.
-func (tx *Tx) resolveAlert(ctx context.Context, projectID, dedupKey string, now time.Time) error {
+// resolveAlert resolves a firing alert without any other change, telling
+// the channels in only (nil: all).
+func (tx *Tx) resolveAlert(ctx context.Context, projectID, dedupKey string, now time.Time, only []string) error {
 	a, err := tx.alert(ctx, projectID, dedupKey)
 	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
 		return nil
@@ -70,7 +77,7 @@ func (tx *Tx) resolveAlert(ctx context.Context, projectID, dedupKey string, now 
 	}
 	a.Status, a.EndsAt = nightjar.AlertResolved, now
 	a.Summary = "Resolved: " + a.Summary
-	return tx.EmitAlert(ctx, a, now)
+	return tx.emitAlert(ctx, a, now, only)
 }
 
 func (tx *Tx) alert(ctx context.Context, projectID, dedupKey string) (*nightjar.Alert, error) {

@@ -17,18 +17,18 @@ const checkColumns = `id, project_id, name, slug, tags, description, service, ki
 	schedule, tz, early_tolerance_ms, max_runtime_ms, min_runtime_ms, failure_threshold, realert_ms,
 	methods, manual_resume, metric_rules, status, n_pings, last_ping, last_start, last_start_rid,
 	last_duration_ms, expected_at, next_deadline, consecutive_failures, last_alert_at, last_metrics,
-	created_at, updated_at`
+	created_at, updated_at, channels, filter_body, start_kw, success_kw, failure_kw`
 
 func scanCheck(row rowScanner) (*nightjar.Check, error) {
 	var c nightjar.Check
-	var tags, rules, metrics string
+	var tags, rules, metrics, channels string
 	var timeout, grace, early, maxRun, minRun, realert int64
 	var lastPing, lastStart, lastDur, expected, deadline, lastAlert, created, updated int64
 	err := row.Scan(&c.ID, &c.ProjectID, &c.Name, &c.Slug, &tags, &c.Desc, &c.Service, &c.Kind,
 		&timeout, &grace, &c.Schedule, &c.TZ, &early, &maxRun, &minRun, &c.FailureThreshold, &realert,
 		&c.Methods, &c.ManualResume, &rules, &c.State.Status, &c.State.NPings, &lastPing, &lastStart,
 		&c.State.LastStartRID, &lastDur, &expected, &deadline, &c.State.ConsecutiveFailures, &lastAlert,
-		&metrics, &created, &updated)
+		&metrics, &created, &updated, &channels, &c.FilterBody, &c.StartKeywords, &c.SuccessKeywords, &c.FailureKeywords)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nightjar.Errorf(nightjar.ENOTFOUND, "check not found")
 	} else if err != nil {
@@ -50,6 +50,12 @@ func scanCheck(row rowScanner) (*nightjar.Check, error) {
 	if rules != "[]" {
 		if err := json.Unmarshal([]byte(rules), &c.MetricRules); err != nil {
 			return nil, fmt.Errorf("decode metric rules of check %s: %w", c.ID, err)
+		}
+	}
+	if channels != "*" {
+		c.Channels = []string{}
+		if err := json.Unmarshal([]byte(channels), &c.Channels); err != nil {
+			return nil, fmt.Errorf("decode channels of check %s: %w", c.ID, err)
 		}
 	}
 	if metrics != "" && metrics != "null" {
@@ -87,7 +93,16 @@ func checkArgs(c *nightjar.Check) []any {
 		dms(c.MinRuntime), c.FailureThreshold, dms(c.RealertInterval), c.Methods, c.ManualResume,
 		jsonText(rules), s.Status, s.NPings, ms(s.LastPing), ms(s.LastStart), s.LastStartRID,
 		dms(s.LastDuration), ms(s.ExpectedAt), ms(s.NextDeadline), s.ConsecutiveFailures,
-		ms(s.LastAlertAt), metrics, ms(c.CreatedAt), ms(c.UpdatedAt)}
+		ms(s.LastAlertAt), metrics, ms(c.CreatedAt), ms(c.UpdatedAt), channelsText(c.Channels), c.FilterBody,
+		c.StartKeywords, c.SuccessKeywords, c.FailureKeywords}
+}
+
+// channelsText stores a check's channel selection: "*" for all.
+func channelsText(ids []string) string {
+	if ids == nil {
+		return "*"
+	}
+	return jsonText(ids)
 }
 
 func placeholders(from, n int) string {
@@ -102,7 +117,7 @@ func placeholders(from, n int) string {
 }
 
 var (
-	insertCheckSQL = `INSERT INTO checks (` + checkColumns + `) VALUES (` + placeholders(1, 33) + `)`
+	insertCheckSQL = `INSERT INTO checks (` + checkColumns + `) VALUES (` + placeholders(1, strings.Count(checkColumns, ",")+1) + `)`
 	updateCheckSQL = func() string {
 		cols := strings.Split(checkColumns, ",")
 		var sets []string
@@ -285,7 +300,7 @@ func (db *DB) DeleteCheck(ctx context.Context, projectID, id string, now time.Ti
 		}
 		if c.State.Status == nightjar.StatusDown {
 			// An open alert for a check that no longer exists would never resolve.
-			if err := tx.resolveAlert(ctx, c.ProjectID, heartbeat.DedupKey(c.ID), now); err != nil {
+			if err := tx.resolveAlert(ctx, c.ProjectID, heartbeat.DedupKey(c.ID), now, c.Channels); err != nil {
 				return err
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
@@ -33,7 +34,7 @@ type OutboxItem struct {
 	SentAt        time.Time
 }
 
-func (tx *Tx) enqueue(ctx context.Context, a *nightjar.Alert, now time.Time) error {
+func (tx *Tx) enqueue(ctx context.Context, a *nightjar.Alert, now time.Time, only []string) error {
 	ids, err := queryAll(ctx, tx, "list channels", qChannelIDs, scanString, a.ProjectID)
 	if err != nil {
 		return err
@@ -41,6 +42,9 @@ func (tx *Tx) enqueue(ctx context.Context, a *nightjar.Alert, now time.Time) err
 	payload := jsonText(a)
 	event := "alert." + string(a.Status)
 	for _, ch := range ids {
+		if only != nil && !slices.Contains(only, ch) {
+			continue
+		}
 		if err := tx.insertOutbox(ctx, a.ProjectID, ch, event, payload, now); err != nil {
 			return err
 		}

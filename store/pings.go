@@ -189,9 +189,12 @@ func (tx *Tx) pingTarget(ctx context.Context, r *PingRequest, checks map[string]
 // applyPing runs the state machine for one ping, first finding when the
 // run it finishes started.
 func (tx *Tx) applyPing(ctx context.Context, c *nightjar.Check, r *PingRequest) (heartbeat.Outcome, error) {
-	kind := r.Kind
+	kind, note := r.Kind, ""
+	if kind == nightjar.PingSuccess && r.ExitStatus == nil {
+		kind, note = heartbeat.ClassifyBody(c, r.Body)
+	}
 	if c.Methods == "POST" && r.Method != "POST" {
-		kind = nightjar.PingIgnored
+		kind, note = nightjar.PingIgnored, "only POST pings count for this check"
 	}
 	in := heartbeat.PingInput{Kind: kind, At: r.At, RID: r.RID, ExitStatus: r.ExitStatus, Metrics: r.Metrics}
 	if r.RID != "" && (kind == nightjar.PingSuccess || kind == nightjar.PingFail) {
@@ -207,6 +210,9 @@ func (tx *Tx) applyPing(ctx context.Context, c *nightjar.Check, r *PingRequest) 
 		}
 	}
 	out := heartbeat.ApplyPing(c, in)
+	if out.Note == "" {
+		out.Note = note
+	}
 	c.UpdatedAt = r.At
 	return out, nil
 }

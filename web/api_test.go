@@ -275,3 +275,81 @@ func TestAPIChangesAreAudited(t *testing.T) {
 		}
 	})
 }
+
+// The settings Healthchecks clients send (keyword filters, channels, the
+// email fields at their defaults) are taken, and body keywords classify
+// plain pings.
+func TestV3KeywordsAndChannels(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		for _, name := range []string{"ops", "dev"} {
+			if r := e.do("POST", "/api/v1/channels", e.rw, map[string]any{"kind": "webhook", "name": name, "config": map[string]any{"url": "https://" + name + ".example/hook"}}); r.status != 201 {
+				t.Fatalf("channel: %d %s", r.status, r.body)
+			}
+		}
+		r := e.do("POST", "/api/v3/checks/", e.rw, map[string]any{"name": "report", "timeout": 3600, "channels": "ops",
+			"filter_body": true, "success_kw": "SUCCESS,COMPLETED", "failure_kw": "FAILED, ERROR", "start_kw": "STARTING",
+			"filter_subject": false, "subject": "", "subject_fail": ""})
+		if r.status != 201 {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		c := r.json(t)
+		id := c["uuid"].(string)
+		if c["filter_body"] != true || c["success_kw"] != "SUCCESS,COMPLETED" || strings.Contains(c["channels"].(string), ",") || c["channels"] == "" {
+			t.Fatalf("created: %v", c)
+		}
+		for _, tc := range []struct{ body, kind string }{
+			{"job STARTING now", "start"},
+			{"all COMPLETED", "success"},
+			{"step 3 FAILED", "fail"},
+			{"ERROR but also SUCCESS", "fail"},
+			{"nothing to see", "ign"},
+		} {
+			e.do("POST", "/ping/"+id, "", tc.body)
+			p := e.do("GET", "/api/v1/checks/"+id+"/pings?limit=1", e.rw, nil).json(t)["pings"].([]any)[0].(map[string]any)
+			if p["type"] != tc.kind {
+				t.Errorf("body %q: kind %v, want %s", tc.body, p["type"], tc.kind)
+			}
+		}
+		// An explicit /fail is not reclassified.
+		e.do("POST", "/ping/"+id+"/fail", "", "SUCCESS")
+		if p := e.do("GET", "/api/v1/checks/"+id+"/pings?limit=1", e.rw, nil).json(t)["pings"].([]any)[0].(map[string]any); p["type"] != "fail" {
+			t.Errorf("explicit fail became %v", p["type"])
+		}
+		// Only the chosen channel is told.
+		alerts := e.do("GET", "/api/v1/alerts", e.rw, nil).json(t)["alerts"].([]any)
+		if len(alerts) != 1 {
+			t.Fatalf("alerts: %v", alerts)
+		}
+		items, _ := db.OutboxByProject(context.Background(), e.project.ID, 10)
+		for _, it := range items {
+			if it.Channel.Name != "ops" {
+				t.Fatalf("notification to %s, which the check did not choose", it.Channel.Name)
+			}
+		}
+		if len(items) == 0 {
+			t.Fatal("no notification to ops")
+		}
+		for _, tc := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"channels": "nope"}, "channels"},
+			{map[string]any{"filter_subject": true}, "filter_subject"},
+			{map[string]any{"subject": "OK"}, "subject"},
+			{map[string]any{"channels": 5}, "channels"},
+		} {
+			r := e.do("POST", "/api/v3/checks/"+id, e.rw, tc.body)
+			if r.status != 400 || r.json(t)["field"] != tc.field {
+				t.Errorf("%v: %d %s", tc.body, r.status, r.body)
+			}
+		}
+		// "*" goes back to all channels, "" to none.
+		if r := e.do("POST", "/api/v3/checks/"+id, e.rw, map[string]any{"channels": "*"}); r.status != 200 || !strings.Contains(r.json(t)["channels"].(string), ",") {
+			t.Fatalf("all channels: %s", r.body)
+		}
+		if r := e.do("POST", "/api/v3/checks/"+id, e.rw, map[string]any{"channels": ""}); r.status != 200 || r.json(t)["channels"] != "" {
+			t.Fatalf("no channels: %s", r.body)
+		}
+	})
+}

@@ -30,20 +30,34 @@ func (t *tagList) UnmarshalJSON(b []byte) error {
 // checkInput is the body of check create and update requests, in both
 // APIs. Fields left out keep their value. Durations are in seconds.
 type checkInput struct {
-	APIKey       string   `json:"api_key"`
-	Name         *string  `json:"name"`
-	Slug         *string  `json:"slug"`
-	Tags         *tagList `json:"tags"`
-	Desc         *string  `json:"desc"`
-	Service      *string  `json:"service"`
-	Timeout      *int64   `json:"timeout"`
-	Grace        *int64   `json:"grace"`
-	Schedule     *string  `json:"schedule"`
-	TZ           *string  `json:"tz"`
-	ManualResume *bool    `json:"manual_resume"`
-	Methods      *string  `json:"methods"`
-	Channels     *string  `json:"channels"`
-	Unique       []string `json:"unique"`
+	APIKey       string       `json:"api_key"`
+	Name         *string      `json:"name"`
+	Slug         *string      `json:"slug"`
+	Tags         *tagList     `json:"tags"`
+	Desc         *string      `json:"desc"`
+	Service      *string      `json:"service"`
+	Timeout      *int64       `json:"timeout"`
+	Grace        *int64       `json:"grace"`
+	Schedule     *string      `json:"schedule"`
+	TZ           *string      `json:"tz"`
+	ManualResume *bool        `json:"manual_resume"`
+	Methods      *string      `json:"methods"`
+	Channels     *channelList `json:"channels"`
+	Unique       []string     `json:"unique"`
+
+	// Healthchecks' body keyword filters.
+	FilterBody *bool   `json:"filter_body"`
+	StartKw    *string `json:"start_kw"`
+	SuccessKw  *string `json:"success_kw"`
+	FailureKw  *string `json:"failure_kw"`
+	// Healthchecks' email settings: accepted only when they ask for
+	// nothing, since Nightjar takes no email pings.
+	FilterSubject *bool   `json:"filter_subject"`
+	Subject       *string `json:"subject"`
+	SubjectFail   *string `json:"subject_fail"`
+
+	// channelIDs is Channels resolved against the project's channels.
+	channelIDs []string
 
 	EarlyTolerance   *int64    `json:"early_tolerance"`
 	MaxRuntime       *int64    `json:"max_runtime"`
@@ -114,6 +128,88 @@ func (in *checkInput) apply(c *nightjar.Check) {
 	if in.MetricRules != nil {
 		c.MetricRules = *in.MetricRules
 	}
+	if in.Channels != nil {
+		c.Channels = in.channelIDs
+	}
+	if in.FilterBody != nil {
+		c.FilterBody = *in.FilterBody
+	}
+	if in.StartKw != nil {
+		c.StartKeywords = *in.StartKw
+	}
+	if in.SuccessKw != nil {
+		c.SuccessKeywords = *in.SuccessKw
+	}
+	if in.FailureKw != nil {
+		c.FailureKeywords = *in.FailureKw
+	}
+}
+
+// channelList is Healthchecks' "channels" field: "*" for all of the
+// project's channels, "" for none, or channel ids or names separated by
+// commas; Nightjar's API also takes a JSON array of ids or names.
+type channelList struct {
+	all  bool
+	refs []string
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (l *channelList) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		if strings.TrimSpace(s) == "*" {
+			l.all = true
+			return nil
+		}
+		for _, r := range strings.Split(s, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				l.refs = append(l.refs, r)
+			}
+		}
+		return nil
+	}
+	if err := json.Unmarshal(b, &l.refs); err != nil {
+		return nightjar.FieldError("channels", `expected "*", a comma-separated string or an array of channel ids or names`)
+	}
+	return nil
+}
+
+// prepare checks the parts of a body that need more than one field or the
+// database: email settings that cannot be honoured, and channel names.
+func (in *checkInput) prepare(channels []*nightjar.Channel) error {
+	if in.FilterSubject != nil && *in.FilterSubject {
+		return nightjar.FieldError("filter_subject", "Nightjar takes no email pings; use filter_body to classify HTTP ping bodies")
+	}
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"subject", in.Subject}, {"subject_fail", in.SubjectFail}} {
+		if f.v != nil && *f.v != "" {
+			return nightjar.FieldError(f.name, "is an email setting and Nightjar takes no email pings; use success_kw and failure_kw with filter_body")
+		}
+	}
+	if in.Channels == nil {
+		return nil
+	}
+	if in.Channels.all {
+		in.channelIDs = nil
+		return nil
+	}
+	in.channelIDs = []string{}
+	for _, ref := range in.Channels.refs {
+		found := ""
+		for _, ch := range channels {
+			if ch.ID == ref || ch.Name == ref {
+				found = ch.ID
+				break
+			}
+		}
+		if found == "" {
+			return nightjar.FieldError("channels", "no channel with id or name %q in this project", ref)
+		}
+		in.channelIDs = append(in.channelIDs, found)
+	}
+	return nil
 }
 
 // validateUnique checks the "unique" field of a create request.

@@ -62,7 +62,10 @@ func decodeJSON(r *http.Request, v any) error {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		var tooBig *http.MaxBytesError
+		var own *nightjar.Error
 		switch {
+		case errors.As(err, &own):
+			return own
 		case errors.As(err, &syn):
 			return nightjar.Errorf(nightjar.EINVALID, "request body is not valid JSON (at byte %d)", syn.Offset)
 		case errors.As(err, &typ):

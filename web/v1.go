@@ -52,6 +52,11 @@ type v1Check struct {
 	Methods          string             `json:"methods"`
 	ManualResume     bool               `json:"manual_resume"`
 	MetricRules      []string           `json:"metric_rules"`
+	Channels         []string           `json:"channels"`
+	FilterBody       bool               `json:"filter_body"`
+	StartKw          string             `json:"start_kw"`
+	SuccessKw        string             `json:"success_kw"`
+	FailureKw        string             `json:"failure_kw"`
 	Status           string             `json:"status"`
 	NPings           int64              `json:"n_pings"`
 	LastPing         *time.Time         `json:"last_ping"`
@@ -79,7 +84,8 @@ func (s *Server) toV1(c *nightjar.Check) v1Check {
 		EarlyTolerance: int64(c.EarlyTolerance.Seconds()), MaxRuntime: int64(c.MaxRuntime.Seconds()),
 		MinRuntime: int64(c.MinRuntime.Seconds()), FailureThreshold: c.FailureThreshold,
 		RealertInterval: int64(c.RealertInterval.Seconds()), Methods: c.Methods, ManualResume: c.ManualResume,
-		MetricRules: c.MetricRules, Status: c.State.Status, NPings: c.State.NPings,
+		MetricRules: c.MetricRules, Channels: c.Channels, FilterBody: c.FilterBody, StartKw: c.StartKeywords,
+		SuccessKw: c.SuccessKeywords, FailureKw: c.FailureKeywords, Status: c.State.Status, NPings: c.State.NPings,
 		LastPing: timePtr(c.State.LastPing), NextPing: timePtr(c.State.ExpectedAt), LastStart: timePtr(c.State.LastStart),
 		LastDuration: c.State.LastDuration.Seconds(), FailuresInARow: c.State.ConsecutiveFailures,
 		LastMetrics: c.State.LastMetrics, PingURL: s.cfg.BaseURL + "/ping/" + c.ID,

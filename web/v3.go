@@ -66,7 +66,7 @@ type v3Check struct {
 	UpdateURL    string  `json:"update_url,omitempty"`
 	PauseURL     string  `json:"pause_url,omitempty"`
 	ResumeURL    string  `json:"resume_url,omitempty"`
-	Channels     string  `json:"channels,omitempty"`
+	Channels     string  `json:"channels"`
 	Timeout      int64   `json:"timeout,omitempty"`
 	Schedule     string  `json:"schedule,omitempty"`
 	TZ           string  `json:"tz,omitempty"`
@@ -100,7 +100,8 @@ func (s *Server) toV3(c *nightjar.Check, channels []*nightjar.Channel, readOnly 
 		Name: c.Name, Slug: c.Slug, Tags: strings.Join(c.Tags, " "), Desc: c.Desc,
 		Grace: int64(c.Grace.Seconds()), NPings: c.State.NPings, Status: status, Started: started,
 		LastPing: hcTime(c.State.LastPing), NextPing: hcTime(c.State.ExpectedAt),
-		ManualResume: c.ManualResume, Methods: c.Methods,
+		ManualResume: c.ManualResume, Methods: c.Methods, FilterBody: c.FilterBody,
+		StartKw: c.StartKeywords, SuccessKw: c.SuccessKeywords, FailureKw: c.FailureKeywords,
 	}
 	if c.Kind == nightjar.KindCron {
 		out.Schedule, out.TZ = c.Schedule, c.TZ
@@ -111,9 +112,12 @@ func (s *Server) toV3(c *nightjar.Check, channels []*nightjar.Channel, readOnly 
 		out.UniqueKey = uniqueKey(c.ID)
 		return out
 	}
-	ids := make([]string, len(channels))
-	for i, ch := range channels {
-		ids[i] = ch.ID
+	ids := c.Channels
+	if ids == nil {
+		ids = make([]string, len(channels))
+		for i, ch := range channels {
+			ids[i] = ch.ID
+		}
 	}
 	out.UUID = c.ID
 	out.PingURL = s.cfg.BaseURL + "/ping/" + c.ID
@@ -186,6 +190,9 @@ func (s *Server) upsertCheck(ctx context.Context, projectID string, in *checkInp
 	if err := in.validateUnique(); err != nil {
 		return nil, false, err
 	}
+	if err := s.prepareInput(ctx, projectID, in); err != nil {
+		return nil, false, err
+	}
 	now := s.clock.Now()
 	c := nightjar.NewCheck(projectID, "")
 	in.apply(c)
@@ -244,8 +251,23 @@ func (s *Server) v3UpdateCheck(w http.ResponseWriter, r *http.Request, k *nightj
 	return nil
 }
 
+// prepareInput resolves what a check body needs the project for.
+func (s *Server) prepareInput(ctx context.Context, projectID string, in *checkInput) error {
+	var channels []*nightjar.Channel
+	if in.Channels != nil {
+		var err error
+		if channels, err = s.db.Channels(ctx, projectID); err != nil {
+			return err
+		}
+	}
+	return in.prepare(channels)
+}
+
 // updateCheck applies a check body to one of the key's checks.
 func (s *Server) updateCheck(r *http.Request, k *nightjar.APIKey, in *checkInput) (*nightjar.Check, error) {
+	if err := s.prepareInput(r.Context(), k.ProjectID, in); err != nil {
+		return nil, err
+	}
 	return s.db.UpdateCheck(r.Context(), k.ProjectID, r.PathValue("id"), s.clock.Now(), func(c *nightjar.Check) error {
 		in.apply(c)
 		return nil

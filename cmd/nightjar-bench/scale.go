@@ -31,6 +31,10 @@ var checkColumns = []string{"id", "project_id", "name", "slug", "tags", "descrip
 	"last_ping", "last_start", "last_start_rid", "last_duration_ms", "expected_at", "next_deadline",
 	"consecutive_failures", "last_alert_at", "last_metrics", "created_at", "updated_at"}
 
+// defaultedColumns are columns of the checks table the bulk load leaves to
+// their defaults (per-check channels and keyword filters: all off).
+var defaultedColumns = []string{"channels", "filter_body", "start_kw", "success_kw", "failure_kw"}
+
 var insertCheck = `INSERT INTO checks (` + strings.Join(checkColumns, ", ") + `) VALUES (` + placeholders(len(checkColumns)) + `)`
 
 // scaleCheck is the little that varies between the checks of the scale
@@ -430,7 +434,7 @@ func sameColumns(ctx context.Context, db *sql.DB) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	want := slices.Clone(checkColumns)
+	want := append(slices.Clone(checkColumns), defaultedColumns...)
 	slices.Sort(have)
 	slices.Sort(want)
 	if !slices.Equal(have, want) {
