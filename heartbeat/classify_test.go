@@ -20,7 +20,7 @@ func TestClassifyBody(t *testing.T) {
 		{withKw, "BEGIN", nightjar.PingStart},
 		{withKw, "nothing", nightjar.PingIgnored},
 		{withKw, "", nightjar.PingIgnored},
-		{withKw, "done", nightjar.PingIgnored}, // keywords are case-sensitive, as in Healthchecks
+		{withKw, "done", nightjar.PingIgnored}, // keywords are case-sensitive
 		{failOnly, "FAILED", nightjar.PingFail},
 		{failOnly, "fine", nightjar.PingSuccess},
 		{off, "FAIL", nightjar.PingSuccess},
