@@ -126,6 +126,14 @@ type CheckConfig struct {
 	Methods          string    `yaml:"methods"`
 	ManualResume     bool      `yaml:"manual_resume"`
 	MetricRules      []string  `yaml:"metric_rules"`
+	// Channels names the project's channels the check's alerts go to;
+	// empty means all of them.
+	Channels []string `yaml:"channels"`
+	// FilterBody classifies plain pings by keywords in their body.
+	FilterBody bool   `yaml:"filter_body"`
+	StartKw    string `yaml:"start_kw"`
+	SuccessKw  string `yaml:"success_kw"`
+	FailureKw  string `yaml:"failure_kw"`
 }
 
 // Default returns the settings Nightjar runs with when nothing is given:

@@ -186,8 +186,9 @@ func sameChannelConfig(a, b nightjar.ChannelConfig) bool {
 // keeps, so a finer one does not differ from its stored form on every apply.
 func ms(d config.Duration) time.Duration { return time.Duration(d).Truncate(time.Millisecond) }
 
-// desired applies a check declaration over c (a new or existing check).
-func desired(c *nightjar.Check, cc config.CheckConfig) {
+// desired applies a check declaration over c (a new or existing check);
+// channelIDs are the ids of cc.Channels (nil: all channels).
+func desired(c *nightjar.Check, cc config.CheckConfig, channelIDs []string) {
 	c.Name, c.Slug, c.Desc, c.Service = cc.Name, cc.Slug, cc.Desc, cc.Service
 	if c.Name == "" {
 		c.Name = cc.Slug
@@ -229,6 +230,38 @@ func desired(c *nightjar.Check, cc config.CheckConfig) {
 	if c.MetricRules == nil {
 		c.MetricRules = []string{}
 	}
+	c.Channels = channelIDs
+	c.FilterBody = cc.FilterBody
+	c.StartKeywords, c.SuccessKeywords, c.FailureKeywords = cc.StartKw, cc.SuccessKw, cc.FailureKw
+}
+
+// channelIDs resolves a check's channel names to ids. In a dry run a
+// channel the file declares but the database lacks yet stands for itself.
+func channelIDs(cc config.CheckConfig, pc config.ProjectConfig, existing []*nightjar.Channel) ([]string, error) {
+	if len(cc.Channels) == 0 {
+		return nil, nil
+	}
+	ids := []string{}
+	for _, name := range cc.Channels {
+		id := ""
+		for _, ch := range existing {
+			if ch.Name == name {
+				id = ch.ID
+			}
+		}
+		if id == "" {
+			for _, decl := range pc.Channels {
+				if decl.Name == name {
+					id = "(new) " + name
+				}
+			}
+		}
+		if id == "" {
+			return nil, fmt.Errorf("channels: no channel named %q in project %s", name, pc.Name)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }
 
 // settingsDiff lists the settings that differ between two checks.
@@ -256,6 +289,11 @@ func settingsDiff(a, b *nightjar.Check) []string {
 	cmp("methods", a.Methods, b.Methods)
 	cmp("manual_resume", a.ManualResume, b.ManualResume)
 	cmp("metric_rules", a.MetricRules, b.MetricRules)
+	cmp("channels", a.Channels, b.Channels)
+	cmp("filter_body", a.FilterBody, b.FilterBody)
+	cmp("start_kw", a.StartKeywords, b.StartKeywords)
+	cmp("success_kw", a.SuccessKeywords, b.SuccessKeywords)
+	cmp("failure_kw", a.FailureKeywords, b.FailureKeywords)
 	return out
 }
 
@@ -276,8 +314,19 @@ func show(v any) string {
 }
 
 func applyChecks(ctx context.Context, db *store.DB, p *nightjar.Project, pc config.ProjectConfig, now time.Time, dryRun bool, changes *[]Change) error {
+	var channels []*nightjar.Channel
+	if p.ID != "" {
+		var err error
+		if channels, err = db.Channels(ctx, p.ID); err != nil {
+			return err
+		}
+	}
 	for _, cc := range pc.Checks {
 		obj := fmt.Sprintf("check %s/%s", pc.Name, cc.Slug)
+		ids, err := channelIDs(cc, pc, channels)
+		if err != nil {
+			return fmt.Errorf("%s: %w", obj, err)
+		}
 		var existing []*nightjar.Check
 		if p.ID != "" {
 			var err error
@@ -290,7 +339,7 @@ func applyChecks(ctx context.Context, db *store.DB, p *nightjar.Project, pc conf
 		}
 		if len(existing) == 0 {
 			c := nightjar.NewCheck(p.ID, cc.Name)
-			desired(c, cc)
+			desired(c, cc, ids)
 			if err := c.Validate(); err != nil {
 				return fmt.Errorf("%s: %w", obj, err)
 			}
@@ -303,7 +352,7 @@ func applyChecks(ctx context.Context, db *store.DB, p *nightjar.Project, pc conf
 			continue
 		}
 		want := *existing[0]
-		desired(&want, cc)
+		desired(&want, cc, ids)
 		if err := want.Validate(); err != nil {
 			return fmt.Errorf("%s: %w", obj, err)
 		}
@@ -314,7 +363,7 @@ func applyChecks(ctx context.Context, db *store.DB, p *nightjar.Project, pc conf
 		*changes = append(*changes, Change{Op: "~", Object: obj, Detail: strings.Join(diff, ", ")})
 		if !dryRun {
 			if _, err := db.UpdateCheck(ctx, p.ID, want.ID, now, func(c *nightjar.Check) error {
-				desired(c, cc)
+				desired(c, cc, ids)
 				return nil
 			}); err != nil {
 				return fmt.Errorf("%s: %w", obj, err)
