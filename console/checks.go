@@ -217,6 +217,10 @@ type checkForm struct {
 	FailureThreshold                                     string
 	PostOnly, ManualResume                               bool
 	MetricRules                                          string
+	AllChannels                                          bool
+	ChannelIDs                                           []string
+	FilterBody                                           bool
+	StartKw, SuccessKw, FailureKw                        string
 	Preview                                              []string
 	PreviewDesc                                          string
 }
@@ -227,7 +231,9 @@ func formFromCheck(ch *nightjar.Check) checkForm {
 		Kind: ch.Kind, Timeout: s(ch.Timeout), Grace: s(ch.Grace), Schedule: ch.Schedule, TZ: ch.TZ,
 		EarlyTolerance: s(ch.EarlyTolerance), MaxRuntime: s(ch.MaxRuntime), MinRuntime: s(ch.MinRuntime),
 		RealertAfter: s(ch.RealertInterval), FailureThreshold: strconv.Itoa(ch.FailureThreshold),
-		PostOnly: ch.Methods == "POST", ManualResume: ch.ManualResume, MetricRules: strings.Join(ch.MetricRules, "\n")}
+		PostOnly: ch.Methods == "POST", ManualResume: ch.ManualResume, MetricRules: strings.Join(ch.MetricRules, "\n"),
+		AllChannels: ch.Channels == nil, ChannelIDs: ch.Channels, FilterBody: ch.FilterBody,
+		StartKw: ch.StartKeywords, SuccessKw: ch.SuccessKeywords, FailureKw: ch.FailureKeywords}
 }
 
 func readForm(r *http.Request) checkForm {
@@ -237,7 +243,9 @@ func readForm(r *http.Request) checkForm {
 		EarlyTolerance: f("early_tolerance"), MaxRuntime: f("max_runtime"), MinRuntime: f("min_runtime"),
 		RealertAfter: f("realert_interval"), FailureThreshold: f("failure_threshold"),
 		PostOnly: r.PostFormValue("post_only") == "on", ManualResume: r.PostFormValue("manual_resume") == "on",
-		MetricRules: r.PostFormValue("metric_rules")}
+		MetricRules: r.PostFormValue("metric_rules"), AllChannels: r.PostFormValue("notify") != "some",
+		ChannelIDs: r.PostForm["channel"], FilterBody: r.PostFormValue("filter_body") == "on",
+		StartKw: f("start_kw"), SuccessKw: f("success_kw"), FailureKw: f("failure_kw")}
 }
 
 // apply copies the form onto ch, returning a field error for numbers that
@@ -283,6 +291,12 @@ func (f checkForm) apply(ch *nightjar.Check) error {
 		ch.Methods = "POST"
 	}
 	ch.ManualResume = f.ManualResume
+	ch.Channels = nil
+	if !f.AllChannels {
+		ch.Channels = append([]string{}, f.ChannelIDs...)
+	}
+	ch.FilterBody = f.FilterBody
+	ch.StartKeywords, ch.SuccessKeywords, ch.FailureKeywords = f.StartKw, f.SuccessKw, f.FailureKw
 	ch.MetricRules = []string{}
 	for _, line := range strings.Split(f.MetricRules, "\n") {
 		if line = strings.TrimSpace(line); line != "" {
@@ -314,7 +328,12 @@ func (f *checkForm) preview(now time.Time) {
 
 func (c *Console) renderForm(w http.ResponseWriter, r *http.Request, v *view, status int, f checkForm, ch *nightjar.Check, err error) {
 	f.preview(c.clock.Now())
-	data := map[string]any{"Form": f, "Check": ch, "Zones": commonZones}
+	channels, cerr := c.db.Channels(r.Context(), v.Project.ID)
+	if cerr != nil {
+		c.fail(w, r, cerr)
+		return
+	}
+	data := map[string]any{"Form": f, "Check": ch, "Zones": commonZones, "Channels": channels}
 	if err != nil {
 		v.Error = nightjar.ErrorMessage(err)
 		data["Field"] = nightjar.ErrorField(err)

@@ -219,3 +219,34 @@ func TestAuthorizationMatrixSettings(t *testing.T) {
 		}
 	})
 }
+
+func TestCheckFormChannelsAndKeywords(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		hook := &nightjar.Channel{ProjectID: e.a.ID, Kind: nightjar.ChannelWebhook, Name: "hook", Config: nightjar.ChannelConfig{URL: "https://h.example"}}
+		if err := db.CreateChannel(ctx, hook, t0); err != nil {
+			t.Fatal(err)
+		}
+		m := e.login("member@a.test")
+		_, body := m.get("/checks/" + e.checkA.ID + "/edit")
+		if !strings.Contains(body, `id="channel-`+hook.ID+`"`) {
+			t.Fatal("the form does not offer the project's channel")
+		}
+		form := url.Values{"name": {"alpha job"}, "kind": {"simple"}, "timeout": {"3600"}, "grace": {"600"}, "failure_threshold": {"1"},
+			"notify": {"some"}, "channel": {hook.ID}, "filter_body": {"on"}, "failure_kw": {"ERROR"}, "success_kw": {"OK"}}
+		if status, _ := m.post("/checks/"+e.checkA.ID+"/edit", form); status != http.StatusSeeOther {
+			t.Fatalf("save: %d", status)
+		}
+		c, _ := db.Check(ctx, e.a.ID, e.checkA.ID)
+		if len(c.Channels) != 1 || c.Channels[0] != hook.ID || !c.FilterBody || c.FailureKeywords != "ERROR" || c.SuccessKeywords != "OK" {
+			t.Fatalf("saved: %+v", c)
+		}
+		form.Set("notify", "all")
+		m.get("/checks/" + e.checkA.ID + "/edit")
+		m.post("/checks/"+e.checkA.ID+"/edit", form)
+		if c, _ = db.Check(ctx, e.a.ID, e.checkA.ID); c.Channels != nil {
+			t.Fatalf("all channels: %v", c.Channels)
+		}
+	})
+}
