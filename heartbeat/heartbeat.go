@@ -270,9 +270,14 @@ func Recover(c *nightjar.Check, now time.Time) bool {
 	s := &c.State
 	switch s.Status {
 	case nightjar.StatusUp, nightjar.StatusLate:
-		s.NextDeadline = now.Add(c.Grace)
+		// The missed ping counts as expected now: an up check goes late
+		// at the next tick and down a full grace period later.
 		if s.ExpectedAt.Before(now) {
 			s.ExpectedAt = now
+		}
+		s.NextDeadline = s.ExpectedAt
+		if s.Status == nightjar.StatusLate {
+			s.NextDeadline = s.ExpectedAt.Add(c.Grace)
 		}
 		return true
 	case nightjar.StatusStarted:

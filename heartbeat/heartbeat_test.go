@@ -591,9 +591,10 @@ func TestTransitions(t *testing.T) {
 			check: simpleCheck,
 			steps: []step{
 				{"first ping", at(0), success, want{status: up, flip: "new->up", deadline: at(h)}},
-				{"recover after downtime", at(3 * h), recoverGap(true), want{status: up, deadline: at(3*h + 10*m), more: expected(at(3 * h))}},
-				{"within the fresh grace", at(3*h + 5*m), tick, want{status: up, deadline: at(3*h + 10*m)}},
-				{"fresh grace ran out", at(3*h + 10*m), tick, want{status: down, flip: "up->down", alert: firing}},
+				{"recover after downtime", at(3 * h), recoverGap(true), want{status: up, deadline: at(3 * h), more: expected(at(3 * h))}},
+				{"next tick: late, with a fresh grace period", at(3 * h), tick, want{status: late, flip: "up->late", deadline: at(3*h + 10*m)}},
+				{"within the fresh grace", at(3*h + 5*m), tick, want{status: late, deadline: at(3*h + 10*m)}},
+				{"fresh grace ran out", at(3*h + 10*m), tick, want{status: down, flip: "late->down", alert: firing}},
 			},
 		},
 		{
@@ -601,7 +602,7 @@ func TestTransitions(t *testing.T) {
 			check: simpleCheck,
 			steps: []step{
 				{"first ping", at(0), success, want{status: up, flip: "new->up", deadline: at(h)}},
-				{"recover after downtime", at(3 * h), recoverGap(true), want{status: up, deadline: at(3*h + 10*m)}},
+				{"recover after downtime", at(3 * h), recoverGap(true), want{status: up, deadline: at(3 * h)}},
 				{"ping", at(3*h + 5*m), success, want{status: up, deadline: at(4*h + 5*m)}},
 			},
 		},

@@ -393,11 +393,16 @@ func TestRecoverFromGap(t *testing.T) {
 			t.Fatalf("RecoverFromGap = %+v, %v", g, err)
 		}
 		got, _ := db.Check(ctx, p.ID, c.ID)
-		if !got.State.NextDeadline.Equal(restart.Add(c.Grace)) {
-			t.Fatalf("deadline %s, want restart+grace %s", got.State.NextDeadline, restart.Add(c.Grace))
+		if !got.State.ExpectedAt.Equal(restart) || !got.State.NextDeadline.Equal(restart) {
+			t.Fatalf("expected %s, deadline %s; want both at the restart %s", got.State.ExpectedAt, got.State.NextDeadline, restart)
 		}
-		if n, _ := db.ProcessDueChecks(ctx, restart.Add(time.Second), 10); n != 0 {
-			t.Fatalf("%d checks alerted right after restart", n)
+		db.ProcessDueChecks(ctx, restart.Add(time.Second), 10)
+		got, _ = db.Check(ctx, p.ID, c.ID)
+		if got.State.Status != nightjar.StatusLate || !got.State.NextDeadline.Equal(restart.Add(c.Grace)) {
+			t.Fatalf("right after restart: %s until %s, want late until restart+grace", got.State.Status, got.State.NextDeadline)
+		}
+		if alerts, _ := db.Alerts(ctx, p.ID); len(alerts) != 0 {
+			t.Fatalf("alert right after restart: %+v", alerts)
 		}
 		db.ProcessDueChecks(ctx, restart.Add(c.Grace), 10)
 		got, _ = db.Check(ctx, p.ID, c.ID)
