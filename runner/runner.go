@@ -48,6 +48,10 @@ const (
 	DefaultWaitDelay = 10 * time.Second
 )
 
+// EnvRunID names the environment variable that carries the run id to the
+// job, so it can tie its own pings (for example /log) to the run.
+const EnvRunID = "NIGHTJAR_RUN_ID"
+
 // Options configure Run. Client and Target are required; everything else
 // has a default.
 type Options struct {
@@ -97,6 +101,9 @@ type Options struct {
 	// and for the command to exit after ctx is done; zero means
 	// DefaultWaitDelay.
 	WaitDelay time.Duration
+
+	// env is the job's environment: the wrapper's plus the run id.
+	env []string
 }
 
 // Run runs argv as a command and reports it to the check in opts.Target.
@@ -157,6 +164,9 @@ func Run(ctx context.Context, opts Options, argv []string) (exitCode int, err er
 		log.Warn("pinging without a run id", "err", err)
 	} else {
 		pingOpts.RunID = rid
+		// The job may send /log pings for the same run:
+		//   nightjar ping --log --rid "$NIGHTJAR_RUN_ID" ...
+		opts.env = append(os.Environ(), EnvRunID+"="+rid)
 	}
 
 	limit, early := startPing(ctx, opts, pingOpts, sigs)
@@ -291,6 +301,7 @@ func execute(ctx context.Context, opts Options, argv []string, out *tail, sigs <
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Cancel = func() error { return terminate(cmd.Process) }
 	cmd.WaitDelay = opts.WaitDelay
+	cmd.Env = opts.env
 	cmd.Stdin = opts.Stdin
 	var mu sync.Mutex
 	warnOnce := func(stream string) func(error) {

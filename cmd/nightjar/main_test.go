@@ -302,3 +302,19 @@ func TestUserCommands(t *testing.T) {
 		t.Fatalf("list: %q %v", out, err)
 	}
 }
+
+// The job sees its run id and can log to the same run.
+func TestRunPassesRunID(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	s := startServer(t, cfg)
+	id := s.api(t, "POST", "/api/v3/checks/", map[string]any{"name": "logger", "timeout": 3600})["uuid"].(string)
+	out, _, err := runCLI(t, "", "run", "--url", s.base+"/ping", "--check", id, "--", "sh", "-c", `echo "rid=$NIGHTJAR_RUN_ID"`)
+	if err != nil || !strings.HasPrefix(out, "rid=") || len(strings.TrimSpace(out)) != len("rid=")+36 {
+		t.Fatalf("job output %q, %v", out, err)
+	}
+	pings := s.api(t, "GET", "/api/v3/checks/"+id+"/pings/", nil)["pings"].([]any)
+	if rid := pings[0].(map[string]any)["rid"]; rid != strings.TrimSpace(strings.TrimPrefix(out, "rid=")) {
+		t.Fatalf("run id %v, job saw %q", rid, out)
+	}
+}
