@@ -184,7 +184,13 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusTooManyRequests, "Too many login attempts. Wait a few minutes and try again.")
 		return
 	}
-	u, err := c.db.Authenticate(r.Context(), email, r.PostFormValue("password"))
+	pw := r.PostFormValue("password")
+	if len(pw) > 1024 {
+		// Hashing a huge password costs the server, not the guesser.
+		again(http.StatusUnauthorized, "Wrong email or password.")
+		return
+	}
+	u, err := c.db.Authenticate(r.Context(), email, pw)
 	if nightjar.ErrorCode(err) == nightjar.EUNAUTHORIZED {
 		again(http.StatusUnauthorized, "Wrong email or password.")
 		return
