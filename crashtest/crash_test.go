@@ -3,16 +3,12 @@ package crashtest
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nightjar-dev/nightjar/serverproc"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -58,11 +54,11 @@ type backend struct {
 }
 
 func runCrash(t *testing.T, bin string, be backend) {
-	apiKey := "crashtest-" + randomHex(12)
+	apiKey := "crashtest-" + serverproc.RandomHex(12)
 	logDir := t.TempDir()
 
 	srv := startServer(t, bin, be, apiKey, logDir)
-	api := &client{t: t, base: srv.base, key: apiKey, http: newHTTPClient(workers)}
+	api := &client{t: t, base: srv.Base, key: apiKey, http: newHTTPClient(workers)}
 	ids := make([]string, nChecks)
 	for i := range ids {
 		var out struct {
@@ -100,7 +96,7 @@ func runCrash(t *testing.T, bin string, be backend) {
 				default:
 				}
 				body := fmt.Sprintf("w%d-i%d", w, i)
-				status, err := post(pinger, srv.base+"/ping/"+check, body)
+				status, err := post(pinger, srv.Base+"/ping/"+check, body)
 				switch {
 				case err == nil && status == http.StatusOK:
 					mu.Lock()
@@ -124,7 +120,9 @@ func runCrash(t *testing.T, bin string, be backend) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	killed.Store(true)
-	srv.kill(t)
+	if err := srv.Kill(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
 	killedAt := time.Since(start)
 	close(stop)
 	waitOrFail(t, &wg, 2*reqTimeout, "load goroutines did not stop after the kill")
@@ -136,12 +134,12 @@ func runCrash(t *testing.T, bin string, be backend) {
 	}
 	mu.Unlock()
 	if len(acked) == 0 {
-		t.Fatalf("no ping was acknowledged before the kill; the test proves nothing (server log:\n%s)", srv.logTail(20))
+		t.Fatalf("no ping was acknowledged before the kill; the test proves nothing (server log:\n%s)", srv.LogTail(20))
 	}
 
 	// Restart on the same data and look for every acknowledged ping.
 	srv2 := startServer(t, bin, be, apiKey, logDir)
-	api.base = srv2.base
+	api.base = srv2.Base
 	stored := map[string]int{} // body → times stored
 	total := 0
 	for _, id := range ids {
@@ -174,149 +172,47 @@ func runCrash(t *testing.T, bin string, be backend) {
 		}
 	}
 	if lost > 0 {
-		t.Errorf("%d of %d acknowledged pings were lost; server log before the kill:\n%s", lost, len(acked), srv.logTail(20))
+		t.Errorf("%d of %d acknowledged pings were lost; server log before the kill:\n%s", lost, len(acked), srv.LogTail(20))
 	}
 	t.Logf("killed after %s: %d pings acknowledged, %d stored after the restart (%d committed but not acknowledged), %d requests cut off by the kill",
 		killedAt.Round(time.Millisecond), len(acked), total, notAcked, afterKill.Load())
 
 	// The restarted server takes pings again.
-	if status, err := post(api.http, srv2.base+"/ping/"+ids[0], "after-restart"); err != nil || status != http.StatusOK {
+	if status, err := post(api.http, srv2.Base+"/ping/"+ids[0], "after-restart"); err != nil || status != http.StatusOK {
 		t.Errorf("ping after restart: status %d, err %v", status, err)
 	}
 }
 
-// server is a running `nightjar serve`.
-type server struct {
-	cmd     *exec.Cmd
-	base    string
-	logPath string
-	done    chan struct{}
-}
-
-// startServer starts nightjar serve on a free loopback port and waits
-// until /readyz answers 200. The process is killed when the test ends.
-func startServer(t *testing.T, bin string, be backend, apiKey, logDir string) *server {
+// startServer starts nightjar serve, keeping every ping, and waits until
+// it is ready. It is killed when the test ends.
+func startServer(t *testing.T, bin string, be backend, apiKey, logDir string) *serverproc.Proc {
 	t.Helper()
-	addr := freeAddr(t)
-	args := []string{"serve", "--listen", addr}
-	env := serverEnv("NIGHTJAR_BOOTSTRAP_API_KEY="+apiKey, "NIGHTJAR_PING_RETENTION=0", "NIGHTJAR_BASE_URL=http://"+addr)
-	if be.databaseURL != "" {
-		env = append(env, "NIGHTJAR_DATABASE_URL="+be.databaseURL)
-	} else {
-		args = append(args, "--data", be.dataDir)
-	}
-	logPath := filepath.Join(logDir, "serve-"+strings.ReplaceAll(addr, ":", "_")+".log")
-	logFile, err := os.Create(logPath)
+	p, err := serverproc.Start(serverproc.Options{Binary: bin, DataDir: be.dataDir, DatabaseURL: be.databaseURL,
+		LogDir: logDir, APIKey: apiKey, Env: []string{"NIGHTJAR_PING_RETENTION=0"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		t.Fatalf("start nightjar serve: %v", err)
-	}
-	s := &server{cmd: cmd, base: "http://" + addr, logPath: logPath, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		logFile.Close()
-		close(s.done)
-	}()
-	t.Cleanup(func() { s.kill(t) })
-
-	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil}}
-	defer hc.CloseIdleConnections()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.done:
-			t.Fatalf("nightjar serve exited during start-up; log:\n%s", s.logTail(30))
-		default:
+	t.Cleanup(func() {
+		if err := p.Kill(10 * time.Second); err != nil {
+			t.Error(err)
 		}
-		if resp, err := hc.Get(s.base + "/readyz"); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
+	})
+	if _, err := p.WaitReady(time.Now(), 20*time.Second); err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("nightjar serve not ready after 20s; log:\n%s", s.logTail(30))
-	return nil
-}
-
-// kill sends SIGKILL (no shutdown of any kind) and waits for the process
-// to be gone. It is safe to call more than once.
-func (s *server) kill(t *testing.T) {
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	if err := s.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		t.Errorf("kill nightjar serve: %v", err)
-	}
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		t.Errorf("nightjar serve (pid %d) still running 10s after SIGKILL", s.cmd.Process.Pid)
-	}
-}
-
-func (s *server) logTail(n int) string {
-	b, err := os.ReadFile(s.logPath)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+	return p
 }
 
 // buildNightjar builds ./cmd/nightjar into a temporary directory.
 func buildNightjar(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "nightjar")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/nightjar-dev/nightjar/cmd/nightjar")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/nightjar: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// serverEnv is the test's environment without any setting that would
-// change where the server keeps its data or how it is reached, plus extra.
-func serverEnv(extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		switch strings.TrimSuffix(name, "_FILE") {
-		case "NIGHTJAR_DATABASE_URL", "NIGHTJAR_DATA_DIR", "NIGHTJAR_LISTEN", "NIGHTJAR_BASE_URL",
-			"NIGHTJAR_BOOTSTRAP_API_KEY", "NIGHTJAR_PING_RETENTION":
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, extra...)
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	bin, err := serverproc.Build(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	return bin
 }
 
 func newHTTPClient(conns int) *http.Client {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/nightjar-dev/nightjar/serverproc"
 	"io"
 	"net"
 	"net/http"
@@ -23,7 +24,7 @@ type target struct {
 	name  string
 	goal  float64    // minimum share of the bare server's req/s; 0 for none
 	mk    newRequest // nil when the target could not be set up
-	proc  *serverProc
+	proc  *serverproc.Proc
 	api   *apiClient
 	setup time.Duration // creating the checks
 
@@ -108,7 +109,7 @@ func runBench(ctx context.Context, w io.Writer, o *options) error {
 	binary := o.binary
 	if binary == "" {
 		fmt.Fprintln(w, "building ./cmd/nightjar ...")
-		if binary, err = buildBinary(ctx, tmp); err != nil {
+		if binary, err = serverproc.Build(ctx, tmp); err != nil {
 			return err
 		}
 	}
@@ -243,7 +244,7 @@ func startBare(t *target, o *options) (stop func(), err error) {
 // at dsn) and creates the checks the pings go to.
 func setupNightjar(ctx context.Context, o *options, binary, dataDir, dsn, logDir string, t *target) {
 	started := time.Now()
-	p, err := startServer(binary, dataDir, dsn, logDir)
+	p, err := serverproc.Start(serverproc.Options{Binary: binary, DataDir: dataDir, DatabaseURL: dsn, LogDir: logDir, APIKey: "bench-" + serverproc.RandomHex(12)})
 	if err != nil {
 		t.err = err
 		return
@@ -293,7 +294,7 @@ func postgresSchema(ctx context.Context, base string) (string, func() error, err
 		admin.Close()
 		return "", nil, fmt.Errorf("PostgreSQL not reachable at %s: %v", u.Redacted(), err)
 	}
-	schema := "nj_bench_" + randomHex(6)
+	schema := "nj_bench_" + serverproc.RandomHex(6)
 	if _, err := admin.ExecContext(pctx, "CREATE SCHEMA "+schema); err != nil {
 		admin.Close()
 		return "", nil, fmt.Errorf("create schema: %v", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/nightjar-dev/nightjar/serverproc"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -79,7 +80,7 @@ func runScale(ctx context.Context, w io.Writer, o *options) error {
 	binary := o.binary
 	if binary == "" {
 		fmt.Fprintln(w, "building ./cmd/nightjar ...")
-		if binary, err = buildBinary(ctx, tmp); err != nil {
+		if binary, err = serverproc.Build(ctx, tmp); err != nil {
 			return err
 		}
 	}
@@ -101,7 +102,7 @@ func runScale(ctx context.Context, w io.Writer, o *options) error {
 
 	fmt.Fprintln(w, "starting nightjar serve on it ...")
 	started := time.Now()
-	p, err := startServer(binary, dataDir, "", tmp)
+	p, err := serverproc.Start(serverproc.Options{Binary: binary, DataDir: dataDir, LogDir: tmp, APIKey: "bench-" + serverproc.RandomHex(12)})
 	if err != nil {
 		return err
 	}
