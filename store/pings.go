@@ -116,7 +116,7 @@ func (tx *Tx) recordBatch(ctx context.Context, reqs []*PingRequest, keep int64, 
 	}
 	var dirty []*nightjar.Check
 	isDirty := map[string]bool{}
-	rows := make([]any, 0, len(reqs)*14)
+	rows := make([]any, 0, len(reqs)*pingWidth)
 	for i, r := range reqs {
 		c, created, err := tx.pingTarget(ctx, r, checks)
 		if err != nil {
@@ -158,7 +158,7 @@ func (tx *Tx) recordBatch(ctx context.Context, reqs []*PingRequest, keep int64, 
 		}
 		results[i] = PingResult{CheckID: c.ID, Created: created}
 	}
-	if err := tx.insertRows(ctx, insertPingsPrefix, 14, rows); err != nil {
+	if err := tx.insertPings(ctx, rows); err != nil {
 		return fmt.Errorf("insert pings: %w", err)
 	}
 	return tx.saveStates(ctx, dirty)
@@ -254,21 +254,31 @@ func (tx *Tx) lockChecks(ctx context.Context, ids []string) (map[string]*nightja
 
 const insertPingsPrefix = `INSERT INTO pings (check_id, n, kind, created_at, scheme, remote_addr, method, ua, rid, exit_status, duration_ms, body, metrics, note) VALUES `
 
-// insertRows runs prefix with as many "($1, …)" row tuples of width
-// columns as args holds, in chunks that stay under both databases'
-// parameter limits.
-func (tx *Tx) insertRows(ctx context.Context, prefix string, width int, args []any) error {
-	maxRows := 200
+// pingWidth is the number of columns of a ping row.
+const pingWidth = 14
+
+// qInsertPing inserts one ping: the prepared statement SQLite uses per row.
+var qInsertPing = insertPingsPrefix + tuples(1, pingWidth, nil)
+
+// insertPings inserts ping rows (pingWidth values each): one prepared
+// statement per row on SQLite, multi-row statements in chunks that stay
+// under PostgreSQL's parameter limit elsewhere.
+func (tx *Tx) insertPings(ctx context.Context, args []any) error {
 	if !tx.db.dialect.multiRow {
-		maxRows = 1 // the prepared one-row statement
+		for ; len(args) > 0; args = args[pingWidth:] {
+			if _, err := tx.exec(ctx, qInsertPing, args[:pingWidth]...); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
+	const maxRows = 200
 	for len(args) > 0 {
-		n := min(len(args)/width, maxRows)
-		q := prefix + tuples(n, width, nil)
-		if _, err := tx.exec(ctx, q, args[:n*width]...); err != nil {
+		n := min(len(args)/pingWidth, maxRows)
+		if _, err := tx.exec(ctx, insertPingsPrefix+tuples(n, pingWidth, nil), args[:n*pingWidth]...); err != nil {
 			return err
 		}
-		args = args[n*width:]
+		args = args[n*pingWidth:]
 	}
 	return nil
 }

@@ -26,7 +26,7 @@ var (
 // call sites build them.
 func hotQueries(d dialect) []string {
 	return []string{
-		qCheckByID + d.forUpdate, qProjectByPingKey, qChecksBySlug + d.forUpdate, qRunStart, insertPingsPrefix + tuples(1, 14, nil),
+		qCheckByID + d.forUpdate, qProjectByPingKey, qChecksBySlug + d.forUpdate, qRunStart, qInsertPing,
 		qPrunePings, updateStateSQL, qInsertFlip, qAlertStatus + d.forUpdate, qInsertAlert, qUpdateAlert,
 		qChannelIDs, qInsertOutbox, qDueChecks + d.skipLocked,
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
@@ -129,14 +130,19 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 
 // dummyHash is verified against when a login names no user, so a wrong
 // email takes as long as a wrong password.
-var dummyHash, _ = password.Hash("nightjar-dummy-password")
+// It is made on first use: a 64 MiB argon2 hash has no place in the
+// start-up of every command that links the store.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := password.Hash("nightjar-dummy-password")
+	return h
+})
 
 // Authenticate checks an email and password. Every failure is the same
 // EUNAUTHORIZED error, so it tells nobody which emails exist.
 func (db *DB) Authenticate(ctx context.Context, email, pw string) (*nightjar.User, error) {
 	u, err := db.UserByEmail(ctx, email)
 	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
-		_ = password.Verify(dummyHash, pw)
+		_ = password.Verify(dummyHash(), pw)
 		return nil, nightjar.Errorf(nightjar.EUNAUTHORIZED, "wrong email or password")
 	} else if err != nil {
 		return nil, err
