@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
-	"github.com/nightjar-dev/nightjar/heartbeat"
 	"github.com/nightjar-dev/nightjar/schedule"
 	"github.com/nightjar-dev/nightjar/store"
 )
@@ -395,17 +394,13 @@ func (c *Console) updateCheck(w http.ResponseWriter, r *http.Request, v *view) {
 	http.Redirect(w, r, "/checks/"+ch.ID, http.StatusSeeOther)
 }
 
-func (c *Console) changeState(r *http.Request, v *view, id string, resume bool) error {
-	now := c.clock.Now()
-	_, err := c.db.ChangeCheckState(r.Context(), v.Project.ID, id, now, func(ch *nightjar.Check) (heartbeat.Outcome, error) {
-		if !resume {
-			return heartbeat.Pause(ch, now), nil
-		}
-		if ch.State.Status != nightjar.StatusPaused {
-			return heartbeat.Outcome{}, nil
-		}
-		return heartbeat.Resume(ch, now), nil
-	})
+// setPaused pauses or resumes one of the project's checks. Resuming a
+// check that is running already has nothing to do and is no error here.
+func (c *Console) setPaused(r *http.Request, v *view, id string, paused bool) error {
+	_, err := c.db.SetPaused(r.Context(), v.Project.ID, id, paused, c.clock.Now())
+	if nightjar.ErrorCode(err) == nightjar.ECONFLICT {
+		return nil
+	}
 	return err
 }
 
@@ -415,7 +410,7 @@ func (c *Console) pauseResume(resume bool) pageFunc {
 		if ch == nil {
 			return
 		}
-		if err := c.changeState(r, v, ch.ID, resume); err != nil {
+		if err := c.setPaused(r, v, ch.ID, !resume); err != nil {
 			c.fail(w, r, err)
 			return
 		}
@@ -436,7 +431,7 @@ func (c *Console) bulk(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	n := 0
 	for _, id := range r.PostForm["id"] {
-		err := c.changeState(r, v, id, resume)
+		err := c.setPaused(r, v, id, !resume)
 		if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
 			continue // another project's or deleted: skip silently, never touch it
 		} else if err != nil {

@@ -309,9 +309,23 @@ func (db *DB) DeleteCheck(ctx context.Context, projectID, id string, now time.Ti
 	})
 }
 
-// ChangeCheckState runs one of the heartbeat transitions (pause, resume) on
-// a check and records what it did.
-func (db *DB) ChangeCheckState(ctx context.Context, projectID, id string, now time.Time, fn func(c *nightjar.Check) (heartbeat.Outcome, error)) (*nightjar.Check, error) {
+// SetPaused pauses a check, or resumes a paused one; resuming a check that
+// is not paused is a conflict, as in Healthchecks.
+func (db *DB) SetPaused(ctx context.Context, projectID, id string, paused bool, now time.Time) (*nightjar.Check, error) {
+	return db.changeCheckState(ctx, projectID, id, now, func(c *nightjar.Check) (heartbeat.Outcome, error) {
+		if paused {
+			return heartbeat.Pause(c, now), nil
+		}
+		if c.State.Status != nightjar.StatusPaused {
+			return heartbeat.Outcome{}, nightjar.Errorf(nightjar.ECONFLICT, "check is not paused")
+		}
+		return heartbeat.Resume(c, now), nil
+	})
+}
+
+// changeCheckState runs one of the heartbeat transitions on a check and
+// records what it did.
+func (db *DB) changeCheckState(ctx context.Context, projectID, id string, now time.Time, fn func(c *nightjar.Check) (heartbeat.Outcome, error)) (*nightjar.Check, error) {
 	var out *nightjar.Check
 	err := db.WithTx(ctx, func(tx *Tx) error {
 		c, err := tx.lockCheck(ctx, projectID, id)

@@ -168,7 +168,7 @@ func (s *Server) v1DeleteCheck(w http.ResponseWriter, r *http.Request, k *nightj
 
 func (s *Server) v1Transition(resume bool) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-		c, err := s.pauseOrResume(r, k, resume)
+		c, err := s.db.SetPaused(r.Context(), k.ProjectID, r.PathValue("id"), !resume, s.clock.Now())
 		if err != nil {
 			return err
 		}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
-	"github.com/nightjar-dev/nightjar/heartbeat"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -288,28 +287,13 @@ func (s *Server) v3DeleteCheck(w http.ResponseWriter, r *http.Request, k *nightj
 
 func (s *Server) v3Transition(resume bool) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-		c, err := s.pauseOrResume(r, k, resume)
+		c, err := s.db.SetPaused(r.Context(), k.ProjectID, r.PathValue("id"), !resume, s.clock.Now())
 		if err != nil {
 			return err
 		}
 		s.writeV3Check(w, r, k, c, http.StatusOK)
 		return nil
 	}
-}
-
-// pauseOrResume pauses or resumes one of the key's checks. Resuming a
-// check that is not paused is a conflict, as in Healthchecks.
-func (s *Server) pauseOrResume(r *http.Request, k *nightjar.APIKey, resume bool) (*nightjar.Check, error) {
-	now := s.clock.Now()
-	return s.db.ChangeCheckState(r.Context(), k.ProjectID, r.PathValue("id"), now, func(c *nightjar.Check) (heartbeat.Outcome, error) {
-		if !resume {
-			return heartbeat.Pause(c, now), nil
-		}
-		if c.State.Status != nightjar.StatusPaused {
-			return heartbeat.Outcome{}, nightjar.Errorf(nightjar.ECONFLICT, "check is not paused")
-		}
-		return heartbeat.Resume(c, now), nil
-	})
 }
 
 type v3Ping struct {
