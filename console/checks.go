@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -97,7 +98,7 @@ func (c *Console) checksPage(w http.ResponseWriter, r *http.Request, v *view) {
 		if d.Status != "" && ch.State.Status != d.Status {
 			continue
 		}
-		if d.Tag != "" && !contains(ch.Tags, d.Tag) {
+		if d.Tag != "" && !slices.Contains(ch.Tags, d.Tag) {
 			continue
 		}
 		if needle != "" && !strings.Contains(strings.ToLower(ch.Name+" "+ch.Slug+" "+ch.Desc), needle) {
@@ -114,15 +115,6 @@ func (c *Console) checksPage(w http.ResponseWriter, r *http.Request, v *view) {
 	})
 	v.Title, v.Data = "Checks", d
 	c.render(w, r, http.StatusOK, "checks", v)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // loadCheck finds a check of the view's project, answering 404 (and

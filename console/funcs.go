@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"html/template"
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,7 +18,7 @@ var funcs = template.FuncMap{
 	"secs":     func(d time.Duration) int64 { return int64(d.Seconds()) },
 	"truncate": truncate,
 	"list":     func(s ...string) []string { return s },
-	"has":      func(list []string, s string) bool { return contains(list, s) },
+	"has":      slices.Contains[[]string],
 }
 
 // humanDuration writes a duration the way people say it: "90 ms", "45 s",

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -237,14 +238,7 @@ func (db *DB) Checks(ctx context.Context, projectID string, f CheckFilter) ([]*n
 
 func hasTags(have, want []string) bool {
 	for _, w := range want {
-		found := false
-		for _, h := range have {
-			if h == w {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !slices.Contains(have, w) {
 			return false
 		}
 	}
@@ -416,21 +410,33 @@ func (db *DB) Flips(ctx context.Context, checkID string, since time.Time, limit 
 // CountChecksByStatus returns how many checks are in each status, across
 // all projects; the metrics endpoint reports it.
 func (db *DB) CountChecksByStatus(ctx context.Context) (map[string]int64, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT status, COUNT(*) FROM checks GROUP BY status`)
+	return db.countByStatus(ctx, `SELECT status, COUNT(*) FROM checks GROUP BY status`)
+}
+
+// CountChecksInProject returns how many of a project's checks are in each
+// status.
+func (db *DB) CountChecksInProject(ctx context.Context, projectID string) (map[string]int64, error) {
+	return db.countByStatus(ctx, `SELECT status, COUNT(*) FROM checks WHERE project_id = $1 GROUP BY status`, projectID)
+}
+
+func (db *DB) countByStatus(ctx context.Context, query string, args ...any) (map[string]int64, error) {
+	type count struct {
+		status string
+		n      int64
+	}
+	rows, err := queryAll(ctx, db.r, "count checks", query, func(row rowScanner) (count, error) {
+		var c count
+		err := row.Scan(&c.status, &c.n)
+		return c, err
+	}, args...)
 	if err != nil {
-		return nil, fmt.Errorf("count checks: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
 	out := map[string]int64{}
-	for rows.Next() {
-		var s string
-		var n int64
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		out[s] = n
+	for _, r := range rows {
+		out[r.status] = r.n
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ProjectFlip is a flip with the name of its check, for project-wide lists.
@@ -452,24 +458,4 @@ func (db *DB) RecentFlips(ctx context.Context, projectID string, limit int) ([]*
 			f.CreatedAt = tm(at)
 			return &f, nil
 		}, projectID, limit)
-}
-
-// CountChecksInProject returns how many of a project's checks are in each
-// status.
-func (db *DB) CountChecksInProject(ctx context.Context, projectID string) (map[string]int64, error) {
-	rows, err := queryAll(ctx, db.r, "count checks", `SELECT status, COUNT(*) FROM checks WHERE project_id = $1 GROUP BY status`,
-		func(row rowScanner) ([2]any, error) {
-			var s string
-			var n int64
-			err := row.Scan(&s, &n)
-			return [2]any{s, n}, err
-		}, projectID)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]int64{}
-	for _, r := range rows {
-		out[r[0].(string)] = r[1].(int64)
-	}
-	return out, nil
 }
