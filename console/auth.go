@@ -65,7 +65,7 @@ func (c *Console) page(need nightjar.Role, h pageFunc) http.Handler {
 			c.render(w, r, http.StatusForbidden, "forbidden", v)
 			return
 		}
-		h(w, r.WithContext(context.WithValue(ctx, ctxKey{}, v)), v)
+		h(w, r, v)
 	})
 }
 

@@ -8,7 +8,6 @@
 package console
 
 import (
-	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -179,11 +178,4 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 func (c *Console) notFound(w http.ResponseWriter, r *http.Request, v *view) {
 	v.Title = "Not found"
 	c.render(w, r, http.StatusNotFound, "notfound", v)
-}
-
-type ctxKey struct{}
-
-func viewFrom(ctx context.Context) *view {
-	v, _ := ctx.Value(ctxKey{}).(*view)
-	return v
 }

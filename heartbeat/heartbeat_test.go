@@ -79,8 +79,6 @@ var (
 	success = ping(nightjar.PingSuccess)
 	fail    = ping(nightjar.PingFail)
 	start   = ping(nightjar.PingStart)
-	logPing = ping(nightjar.PingLog)
-	ignored = ping(nightjar.PingIgnored)
 )
 
 // exit applies a ping carrying a process exit status, classified as the

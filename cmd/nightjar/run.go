@@ -18,7 +18,6 @@ import (
 // pingFlags are the flags run and ping share: where to ping and which check.
 type pingFlags struct {
 	url     string
-	check   string
 	create  bool
 	metrics string
 }
