@@ -45,9 +45,7 @@ type PingResult struct {
 // cannot fail the others.
 func (db *DB) RecordPings(ctx context.Context, reqs []*PingRequest, keep int64) []PingResult {
 	results := make([]PingResult, len(reqs))
-	err := db.WithTx(ctx, func(tx *Tx) error {
-		return tx.recordBatch(ctx, reqs, keep, results)
-	})
+	err := db.recordBatchTx(ctx, reqs, keep, results)
 	if err == nil || len(reqs) == 1 {
 		if err != nil {
 			results[0] = PingResult{Err: err}
@@ -56,14 +54,35 @@ func (db *DB) RecordPings(ctx context.Context, reqs []*PingRequest, keep int64) 
 	}
 	db.log.Warn("ping batch failed; recording one by one", "pings", len(reqs), "err", err)
 	for i, r := range reqs {
-		err := db.WithTx(ctx, func(tx *Tx) error {
-			return tx.recordBatch(ctx, []*PingRequest{r}, keep, results[i:i+1])
-		})
-		if err != nil {
+		if err := db.recordBatchTx(ctx, []*PingRequest{r}, keep, results[i:i+1]); err != nil {
 			results[i] = PingResult{Err: err}
 		}
 	}
 	return results
+}
+
+// recordBatchTx records a batch in a transaction of its own and, on
+// SQLite, tells the check cache what the committed batch wrote.
+func (db *DB) recordBatchTx(ctx context.Context, reqs []*PingRequest, keep int64, results []PingResult) error {
+	var w batchWrites
+	err := db.WithTx(ctx, func(tx *Tx) error {
+		return tx.recordBatch(ctx, reqs, keep, results, &w)
+	})
+	if db.cache != nil {
+		if err != nil {
+			db.cache.reset()
+		} else {
+			db.cache.commit(w.from, w.to, w.checks)
+		}
+	}
+	return err
+}
+
+// batchWrites is what a batch tells the check cache: the writer's marks
+// before and after it, and the checks whose state it saved.
+type batchWrites struct {
+	from, to cacheMark
+	checks   []*nightjar.Check
 }
 
 func (tx *Tx) resolvePingTarget(ctx context.Context, r *PingRequest) (*nightjar.Check, bool, error) {
@@ -103,7 +122,16 @@ func (tx *Tx) resolvePingTarget(ctx context.Context, r *PingRequest) (*nightjar.
 // the pings and one to save the checks' new states, however many pings the
 // batch holds. Errors that concern one ping (unknown check, ambiguous slug)
 // go to that ping's result; any other error fails the batch.
-func (tx *Tx) recordBatch(ctx context.Context, reqs []*PingRequest, keep int64, results []PingResult) error {
+func (tx *Tx) recordBatch(ctx context.Context, reqs []*PingRequest, keep int64, results []PingResult, w *batchWrites) error {
+	cache := tx.db.cache
+	if cache != nil {
+		m, err := tx.readMark(ctx)
+		if err != nil {
+			return err
+		}
+		cache.begin(m)
+		w.from = m
+	}
 	var ids []string
 	for _, r := range reqs {
 		if r.CheckID != "" {
@@ -161,7 +189,17 @@ func (tx *Tx) recordBatch(ctx context.Context, reqs []*PingRequest, keep int64, 
 	if err := tx.insertPings(ctx, rows); err != nil {
 		return fmt.Errorf("insert pings: %w", err)
 	}
-	return tx.saveStates(ctx, dirty)
+	if err := tx.saveStates(ctx, dirty); err != nil {
+		return err
+	}
+	if cache != nil {
+		m, err := tx.readMark(ctx)
+		if err != nil {
+			return err
+		}
+		w.to, w.checks = m, dirty
+	}
+	return nil
 }
 
 // pingTarget finds the check a ping is for among the checks already
@@ -218,11 +256,18 @@ func (tx *Tx) applyPing(ctx context.Context, c *nightjar.Check, r *PingRequest) 
 }
 
 // lockChecks loads (and on PostgreSQL locks, in id order so concurrent
-// batches cannot deadlock) the checks with the given ids.
+// batches cannot deadlock) the checks with the given ids; on SQLite from
+// the check cache where it holds them.
 func (tx *Tx) lockChecks(ctx context.Context, ids []string) (map[string]*nightjar.Check, error) {
 	out := make(map[string]*nightjar.Check, len(ids))
 	if !tx.db.dialect.multiRow {
 		for _, id := range ids {
+			if tx.db.cache != nil {
+				if c := tx.db.cache.get(id); c != nil {
+					out[id] = c
+					continue
+				}
+			}
 			c, err := scanCheck(tx.queryRow(ctx, qCheckByID+tx.db.dialect.forUpdate, id))
 			if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
 				continue

@@ -25,9 +25,13 @@ var (
 // hotQueries lists the statements to prepare for a dialect, exactly as the
 // call sites build them.
 func hotQueries(d dialect) []string {
-	return []string{
+	qs := []string{
 		qCheckByID + d.forUpdate, qProjectByPingKey, qChecksBySlug + d.forUpdate, qRunStart, qInsertPing,
 		qPrunePings, updateStateSQL, qInsertFlip, qAlertStatus + d.forUpdate, qInsertAlert, qUpdateAlert,
 		qChannelIDs, qInsertOutbox, qDueChecks + d.skipLocked,
 	}
+	if d.name == "sqlite" {
+		qs = append(qs, qCacheMark)
+	}
+	return qs
 }

@@ -53,6 +53,9 @@ type DB struct {
 	// paths do not parse their SQL again for every ping (SQLite only;
 	// pgx caches prepared statements per connection by itself).
 	stmts sync.Map // query string → *sql.Stmt
+	// cache holds recently pinged checks for SQLite's writer; nil on
+	// PostgreSQL.
+	cache *checkCache
 }
 
 // Open opens (creating if needed) the database named by dsn and applies
@@ -75,6 +78,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		db.r = db.w
 	} else {
 		db.dialect = sqlite
+		db.cache = newCheckCache(maxCachedChecks)
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}

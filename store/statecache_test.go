@@ -1,0 +1,135 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/store"
+	"github.com/nightjar-dev/nightjar/store/storetest"
+)
+
+// Pings after every other kind of write must start from the check as that
+// write left it, not from what an earlier ping batch saw (SQLite keeps
+// recently pinged checks in memory for its writer).
+func TestPingsSeeOtherWrites(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := newProject(t, db, "P")
+		c := newCheck(t, db, p, "job", nil)
+		state := func() nightjar.CheckState {
+			t.Helper()
+			got, err := db.Check(ctx, p.ID, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.State
+		}
+		at := t0
+		pingAt := func(d time.Duration) {
+			t.Helper()
+			at = at.Add(d)
+			if res := ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: at}); res.Err != nil {
+				t.Fatal(res.Err)
+			}
+		}
+		pingAt(0)
+		pingAt(time.Minute)
+		if s := state(); s.NPings != 2 || !s.NextDeadline.Equal(at.Add(time.Hour)) {
+			t.Fatalf("after two pings: n=%d deadline=%v", s.NPings, s.NextDeadline)
+		}
+
+		// An edit of the schedule: the next ping's deadline uses it.
+		if _, err := db.UpdateCheck(ctx, p.ID, c.ID, at, func(c *nightjar.Check) error {
+			c.Timeout, c.Grace = 2*time.Hour, time.Minute
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		pingAt(time.Minute)
+		if s := state(); s.NPings != 3 || !s.NextDeadline.Equal(at.Add(2*time.Hour)) {
+			t.Fatalf("after an edit: n=%d deadline=%v, want 3 and %v", s.NPings, s.NextDeadline, at.Add(2*time.Hour))
+		}
+
+		// Pause: a later ping resumes from paused (Healthchecks' rule),
+		// so the flip list shows paused → up.
+		if _, err := db.SetPaused(ctx, p.ID, c.ID, true, at); err != nil {
+			t.Fatal(err)
+		}
+		pingAt(time.Minute)
+		flips, err := db.Flips(ctx, c.ID, time.Time{}, 10)
+		if err != nil || len(flips) == 0 || flips[0].From != nightjar.StatusPaused || flips[0].To != nightjar.StatusUp {
+			t.Fatalf("flips after pause and ping: %+v, %v", flips, err)
+		}
+
+		// The deadline scan marks the check down; the next ping brings it
+		// back up and counts from the stored state.
+		at = at.Add(3 * time.Hour)
+		if _, err := db.ProcessDueChecks(ctx, at, 100); err != nil {
+			t.Fatal(err)
+		}
+		if s := state(); s.Status != nightjar.StatusDown {
+			t.Fatalf("after the deadline: %s, want down", s.Status)
+		}
+		pingAt(time.Second)
+		if s := state(); s.Status != nightjar.StatusUp || s.NPings != 5 {
+			t.Fatalf("after recovery ping: %s n=%d", s.Status, s.NPings)
+		}
+
+		// Deleting the check: pings for it are not found any more.
+		if err := db.DeleteCheck(ctx, p.ID, c.ID, at); err != nil {
+			t.Fatal(err)
+		}
+		res := ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: at})
+		wantCode(t, res.Err, nightjar.ENOTFOUND)
+	})
+}
+
+// Another process writing the same SQLite file (nightjar apply, say) is
+// seen by the next ping too.
+func TestPingsSeeOtherProcessWrites(t *testing.T) {
+	ctx := context.Background()
+	path := storetest.SQLitePath(t)
+	open := func() *store.DB {
+		db, err := store.Open(ctx, path, store.Options{Synchronous: "NORMAL"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	server, other := open(), open()
+	p := newProject(t, server, "P")
+	c := newCheck(t, server, p, "job", nil)
+	for i := range 3 {
+		if res := ping(t, server, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0.Add(time.Duration(i) * time.Minute)}); res.Err != nil {
+			t.Fatal(res.Err)
+		}
+	}
+	if _, err := other.UpdateCheck(ctx, p.ID, c.ID, t0, func(c *nightjar.Check) error {
+		c.Timeout, c.Grace = 5*time.Hour, time.Minute
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The other process also records a ping, so the stored count moves.
+	if res := ping(t, other, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0.Add(3 * time.Minute)}); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	at := t0.Add(4 * time.Minute)
+	if res := ping(t, server, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: at}); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	got, err := server.Check(ctx, p.ID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State.NPings != 5 || !got.State.NextDeadline.Equal(at.Add(5*time.Hour)) {
+		t.Fatalf("after the other process's edit and ping: n=%d deadline=%v", got.State.NPings, got.State.NextDeadline)
+	}
+	pings, err := server.Pings(ctx, c.ID, 10)
+	if err != nil || len(pings) != 5 || pings[0].N != 5 {
+		t.Fatalf("pings: %d, %v", len(pings), err)
+	}
+}
