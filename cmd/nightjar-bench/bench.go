@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -25,6 +27,7 @@ type target struct {
 	goal  float64    // minimum share of the bare server's req/s; 0 for none
 	mk    newRequest // nil when the target could not be set up
 	proc  *serverproc.Proc
+	pid   int // the bare server's process, when it has its own
 	api   *apiClient
 	setup time.Duration // creating the checks
 
@@ -164,6 +167,11 @@ func runBench(ctx context.Context, w io.Writer, o *options) error {
 		}
 		fmt.Fprintln(w)
 	}
+	if bare.pid != 0 {
+		if m, err := readMem(bare.pid); err == nil {
+			bare.mem = m
+		}
+	}
 	for _, t := range targets {
 		if t.proc == nil || t.err != nil {
 			continue
@@ -215,29 +223,85 @@ func pingRequests(base string, ids []string) newRequest {
 	}
 }
 
-// startBare starts an in-process net/http server that answers 200 "OK"
-// to everything: the most a Go HTTP server does on this machine with this
-// load generator. It is driven with the same requests as Nightjar.
-func startBare(t *target, o *options) (stop func(), err error) {
+// bareHandler answers 200 "OK" to everything, reading the body first: the
+// least a Go HTTP server does for a ping on this machine.
+var bareHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("OK"))
+})
+
+// bareServeEnv makes this program a bare server instead of a benchmark:
+// how startBare runs the yardstick in a process of its own.
+const bareServeEnv = "NIGHTJAR_BENCH_BARE_SERVE"
+
+// serveBare runs the bare server on a free loopback port, prints its
+// address and serves until standard input closes (the benchmark ended or
+// died).
+func serveBare() error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			_, _ = io.Copy(io.Discard, r.Body)
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			_, _ = w.Write([]byte("OK"))
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	go func() { _ = srv.Serve(ln) }()
+	fmt.Println(ln.Addr().String())
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}()
+	return (&http.Server{Handler: bareHandler, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
+}
+
+// startBare starts the bare server, driven with the same requests as
+// Nightjar. By default it runs as a process of its own, as nightjar serve
+// does, so both pay the same for crossing between processes; with
+// --bare-in-process it shares the load generator's process and Go
+// scheduler, which makes it faster on a 2-core machine.
+func startBare(t *target, o *options) (stop func(), err error) {
 	ids := make([]string, o.checks)
 	for i := range ids {
 		ids[i] = uuid.NewString()
 	}
-	t.mk = pingRequests("http://"+ln.Addr().String(), ids)
-	return func() { _ = srv.Close() }, nil
+	if o.bareInProcess {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		srv := &http.Server{Handler: bareHandler, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		t.mk = pingRequests("http://"+ln.Addr().String(), ids)
+		return func() { _ = srv.Close() }, nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), bareServeEnv+"=1")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start bare server: %w", err)
+	}
+	stop = func() {
+		_ = stdin.Close()
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
+	addr, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		stop()
+		return nil, fmt.Errorf("bare server did not say its address: %w", err)
+	}
+	t.pid = cmd.Process.Pid
+	t.mk = pingRequests("http://"+strings.TrimSpace(addr), ids)
+	return stop, nil
 }
 
 // setupNightjar starts nightjar serve (SQLite in dataDir, or PostgreSQL
@@ -374,5 +438,9 @@ func printTable(w io.Writer, o *options, targets []*target) {
 			fmt.Fprintf(w, "  %-18s created %d checks through the API in %s\n", t.name, o.checks, t.setup.Round(time.Millisecond))
 		}
 	}
-	fmt.Fprintln(w, "\nThe load generator and the servers share this machine's CPUs; the bare server runs inside the benchmark process.")
+	where := "in a process of its own, as nightjar serve does"
+	if o.bareInProcess {
+		where = "inside the benchmark process (--bare-in-process)"
+	}
+	fmt.Fprintf(w, "\nThe load generator and the servers share this machine's CPUs; the bare server runs %s.\n", where)
 }

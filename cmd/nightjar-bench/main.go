@@ -9,7 +9,9 @@
 //	go run ./cmd/nightjar-bench --postgres off  # without PostgreSQL
 //	go run ./cmd/nightjar-bench --scale         # 1,000,000 checks on SQLite
 //
-// Every target is driven by the same load generator: --conns keep-alive
+// The bare server runs in a process of its own, as nightjar serve does
+// (--bare-in-process puts it inside this one). Every target is driven by
+// the same load generator: --conns keep-alive
 // connections, a warm-up, then a measured phase of --duration (or of
 // --requests requests). All load goes to 127.0.0.1. The command reports
 // the issue's targets as met or missed but never fails because of them;
@@ -54,6 +56,8 @@ type options struct {
 	postgres string
 	keep     bool
 
+	bareInProcess bool
+
 	scale         bool
 	scaleChecks   int
 	scaleProbes   int
@@ -63,6 +67,13 @@ type options struct {
 }
 
 func main() {
+	if os.Getenv(bareServeEnv) == "1" {
+		if err := serveBare(); err != nil {
+			fmt.Fprintln(os.Stderr, "nightjar-bench bare server:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var o options
 	flag.IntVar(&o.load.Conns, "conns", 64, "concurrent keep-alive connections")
 	flag.DurationVar(&o.load.Duration, "duration", 5*time.Second, "length of each measured phase (when --requests is 0)")
@@ -75,6 +86,7 @@ func main() {
 	flag.IntVar(&o.checks, "checks", 1000, "checks to create and spread the pings over")
 	flag.StringVar(&o.binary, "binary", "", "nightjar binary to test (default: build ./cmd/nightjar)")
 	flag.StringVar(&o.postgres, "postgres", defaultPostgresURL, `PostgreSQL server to test against, in a schema of its own; "off" to skip`)
+	flag.BoolVar(&o.bareInProcess, "bare-in-process", false, "run the bare server inside the benchmark process instead of a process of its own")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (databases, server logs)")
 	flag.BoolVar(&o.scale, "scale", false, "run the scale measurement (start-up, memory, deadline-to-alert) instead of the ping benchmark")
 	flag.IntVar(&o.scaleChecks, "scale-checks", 1_000_000, "checks in the --scale database")
