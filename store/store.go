@@ -94,8 +94,14 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 			q.Add("_pragma", p)
 		}
 		// The writer keeps a larger page cache: every ping touches its
-		// check's row and the pings table.
-		wq := url.Values{"_txlock": {"immediate"}, "_pragma": {"cache_size(-65536)"}}
+		// check's row and the pings table. It also lets the write-ahead
+		// log grow to 20,000 pages (80 MiB) before copying it back into
+		// the database file, instead of SQLite's 1,000: the same hot
+		// pages (busy checks' rows, the newest pings) are then copied
+		// once for many commits. Measured with nightjar-bench: about 10 %
+		// more pings per second. journal_size_limit trims the log file
+		// back after a checkpoint.
+		wq := url.Values{"_txlock": {"immediate"}, "_pragma": {"cache_size(-65536)", "wal_autocheckpoint(20000)", "journal_size_limit(100000000)"}}
 		for k, v := range q {
 			wq[k] = append(wq[k], v...)
 		}
