@@ -357,23 +357,32 @@ func (tx *Tx) saveStates(ctx context.Context, checks []*nightjar.Check) error {
 		}
 		return nil
 	}
-	const maxRows = 200
 	for len(checks) > 0 {
-		n := min(len(checks), maxRows)
-		args := make([]any, 0, n*len(stateCasts))
-		for _, c := range checks[:n] {
-			args = append(args, stateArgs(c)...)
-		}
-		q := `UPDATE checks SET status = v.column2, n_pings = v.column3, last_ping = v.column4, last_start = v.column5,
-			last_start_rid = v.column6, last_duration_ms = v.column7, expected_at = v.column8, next_deadline = v.column9,
-			consecutive_failures = v.column10, last_alert_at = v.column11, last_metrics = v.column12, updated_at = v.column13
-			FROM (VALUES ` + tuples(n, len(stateCasts), stateCasts) + `) AS v WHERE checks.id = v.column1`
+		n := min(len(checks), maxBatchRows)
+		q, args := saveStatesSQL(checks[:n], 1)
 		if _, err := tx.exec(ctx, q, args...); err != nil {
 			return fmt.Errorf("save check states: %w", err)
 		}
 		checks = checks[n:]
 	}
 	return nil
+}
+
+// maxBatchRows is how many rows one multi-row statement writes at most,
+// well under PostgreSQL's limit of 65,535 parameters.
+const maxBatchRows = 200
+
+// saveStatesSQL renders the UPDATE … FROM (VALUES …) that saves the
+// states of checks, numbering its parameters from first.
+func saveStatesSQL(checks []*nightjar.Check, first int) (string, []any) {
+	args := make([]any, 0, len(checks)*len(stateCasts))
+	for _, c := range checks {
+		args = append(args, stateArgs(c)...)
+	}
+	return `UPDATE checks SET status = v.column2, n_pings = v.column3, last_ping = v.column4, last_start = v.column5,
+		last_start_rid = v.column6, last_duration_ms = v.column7, expected_at = v.column8, next_deadline = v.column9,
+		consecutive_failures = v.column10, last_alert_at = v.column11, last_metrics = v.column12, updated_at = v.column13
+		FROM (VALUES ` + tuples(first, len(checks), len(stateCasts), stateCasts) + `) AS v WHERE checks.id = v.column1`, args
 }
 
 func (tx *Tx) saveState(ctx context.Context, c *nightjar.Check) error {

@@ -186,10 +186,7 @@ func (tx *Tx) recordBatch(ctx context.Context, reqs []*PingRequest, keep int64, 
 		}
 		results[i] = PingResult{CheckID: c.ID, Created: created}
 	}
-	if err := tx.insertPings(ctx, rows); err != nil {
-		return fmt.Errorf("insert pings: %w", err)
-	}
-	if err := tx.saveStates(ctx, dirty); err != nil {
+	if err := tx.writePingsAndStates(ctx, rows, dirty); err != nil {
 		return err
 	}
 	if cache != nil {
@@ -303,7 +300,26 @@ const insertPingsPrefix = `INSERT INTO pings (check_id, n, kind, created_at, sch
 const pingWidth = 14
 
 // qInsertPing inserts one ping: the prepared statement SQLite uses per row.
-var qInsertPing = insertPingsPrefix + tuples(1, pingWidth, nil)
+var qInsertPing = insertPingsPrefix + tuples(1, 1, pingWidth, nil)
+
+// writePingsAndStates inserts a batch's ping rows and saves its checks'
+// states. On PostgreSQL a batch that fits one statement of each kind is
+// written as one statement (the insert as a WITH clause of the update),
+// which saves a round trip per batch.
+func (tx *Tx) writePingsAndStates(ctx context.Context, rows []any, checks []*nightjar.Check) error {
+	if n := len(rows) / pingWidth; tx.db.dialect.multiRow && n > 0 && n <= maxBatchRows && len(checks) > 0 && len(checks) <= maxBatchRows {
+		update, sargs := saveStatesSQL(checks, len(rows)+1)
+		q := `WITH inserted AS (` + insertPingsPrefix + tuples(1, n, pingWidth, nil) + `) ` + update
+		if _, err := tx.exec(ctx, q, append(rows, sargs...)...); err != nil {
+			return fmt.Errorf("record pings: %w", err)
+		}
+		return nil
+	}
+	if err := tx.insertPings(ctx, rows); err != nil {
+		return fmt.Errorf("insert pings: %w", err)
+	}
+	return tx.saveStates(ctx, checks)
+}
 
 // insertPings inserts ping rows (pingWidth values each): one prepared
 // statement per row on SQLite, multi-row statements in chunks that stay
@@ -317,10 +333,9 @@ func (tx *Tx) insertPings(ctx context.Context, args []any) error {
 		}
 		return nil
 	}
-	const maxRows = 200
 	for len(args) > 0 {
-		n := min(len(args)/pingWidth, maxRows)
-		if _, err := tx.exec(ctx, insertPingsPrefix+tuples(n, pingWidth, nil), args[:n*pingWidth]...); err != nil {
+		n := min(len(args)/pingWidth, maxBatchRows)
+		if _, err := tx.exec(ctx, insertPingsPrefix+tuples(1, n, pingWidth, nil), args[:n*pingWidth]...); err != nil {
 			return err
 		}
 		args = args[n*pingWidth:]
@@ -328,12 +343,13 @@ func (tx *Tx) insertPings(ctx context.Context, args []any) error {
 	return nil
 }
 
-// tuples renders n tuples of width placeholders, each wrapped in a CAST to
-// the type in casts when casts is given (PostgreSQL cannot infer the types
-// of parameters in a VALUES list that is not an INSERT's).
-func tuples(n, width int, casts []string) string {
+// tuples renders n tuples of width placeholders numbered from first, each
+// wrapped in a CAST to the type in casts when casts is given (PostgreSQL
+// cannot infer the types of parameters in a VALUES list that is not an
+// INSERT's).
+func tuples(first, n, width int, casts []string) string {
 	var b strings.Builder
-	p := 1
+	p := first
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteString(", ")

@@ -522,3 +522,44 @@ func TestMixedBatch(t *testing.T) {
 		}
 	})
 }
+
+// Batches larger than one multi-row statement takes are written in
+// several, pings and states alike.
+func TestLargeBatches(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := newProject(t, db, "P")
+		var checks []*nightjar.Check
+		for i := range 250 {
+			checks = append(checks, newCheck(t, db, p, fmt.Sprintf("c%d", i), nil))
+		}
+		// 250 checks once each, then 450 pings over the first three.
+		var wide, deep []*store.PingRequest
+		for i, c := range checks {
+			wide = append(wide, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0.Add(time.Duration(i) * time.Millisecond), Method: "POST"})
+		}
+		for i := range 450 {
+			deep = append(deep, &store.PingRequest{CheckID: checks[i%3].ID, Kind: nightjar.PingSuccess, At: t0.Add(time.Minute + time.Duration(i)*time.Millisecond), Method: "POST"})
+		}
+		for _, batch := range [][]*store.PingRequest{wide, deep} {
+			for i, r := range db.RecordPings(ctx, batch, 0) {
+				if r.Err != nil {
+					t.Fatalf("ping %d: %v", i, r.Err)
+				}
+			}
+		}
+		for i, c := range checks {
+			want := int64(1)
+			if i < 3 {
+				want = 151
+			}
+			got, err := db.Check(ctx, p.ID, c.ID)
+			if err != nil || got.State.NPings != want || got.State.Status != nightjar.StatusUp {
+				t.Fatalf("check %d: %+v, %v; want %d pings, up", i, got.State, err, want)
+			}
+			if pings, err := db.Pings(ctx, c.ID, 1000); err != nil || int64(len(pings)) != want {
+				t.Fatalf("check %d has %d pings stored, want %d (%v)", i, len(pings), want, err)
+			}
+		}
+	})
+}
