@@ -186,6 +186,10 @@ type CheckFilter struct {
 
 // Checks lists a project's checks, oldest first.
 func (db *DB) Checks(ctx context.Context, projectID string, f CheckFilter) ([]*nightjar.Check, error) {
+	return queryChecks(ctx, db.r, projectID, f)
+}
+
+func queryChecks(ctx context.Context, db querier, projectID string, f CheckFilter) ([]*nightjar.Check, error) {
 	q := `SELECT ` + checkColumns + ` FROM checks WHERE project_id = $1`
 	args := []any{projectID}
 	if f.Slug != "" {
@@ -206,7 +210,7 @@ func (db *DB) Checks(ctx context.Context, projectID string, f CheckFilter) ([]*n
 	if f.Limit > 0 && len(f.Tags) == 0 {
 		q += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, f.Offset)
 	}
-	rows, err := db.r.QueryContext(ctx, q, args...)
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list checks: %w", err)
 	}
@@ -250,29 +254,69 @@ func hasTags(have, want []string) bool {
 func (db *DB) UpdateCheck(ctx context.Context, projectID, id string, now time.Time, fn func(c *nightjar.Check) error) (*nightjar.Check, error) {
 	var out *nightjar.Check
 	err := db.WithTx(ctx, func(tx *Tx) error {
-		c, err := tx.lockCheck(ctx, projectID, id)
+		var err error
+		out, err = tx.updateCheck(ctx, projectID, id, now, fn)
+		return err
+	})
+	return out, err
+}
+
+func (tx *Tx) updateCheck(ctx context.Context, projectID, id string, now time.Time, fn func(c *nightjar.Check) error) (*nightjar.Check, error) {
+	c, err := tx.lockCheck(ctx, projectID, id)
+	if err != nil {
+		return nil, err
+	}
+	before := *c
+	if err := fn(c); err != nil {
+		return nil, err
+	}
+	c.ID, c.ProjectID, c.CreatedAt = before.ID, before.ProjectID, before.CreatedAt
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	c.UpdatedAt = now.UTC().Truncate(time.Millisecond)
+	if scheduleChanged(&before, c) {
+		heartbeat.Reschedule(c, now)
+	}
+	if _, err := tx.exec(ctx, updateCheckSQL, checkArgs(c)...); err != nil {
+		return nil, fmt.Errorf("update check: %w", err)
+	}
+	return c, nil
+}
+
+// UpsertCheck updates the first of a project's checks that f selects and
+// match accepts with update, or creates c when there is none: Healthchecks'
+// "unique" create. Concurrent upserts in one project take turns (SQLite
+// has one writer; PostgreSQL locks the project's row for them), so two
+// requests with the same unique fields cannot both create.
+func (db *DB) UpsertCheck(ctx context.Context, c *nightjar.Check, f CheckFilter, match func(*nightjar.Check) bool,
+	update func(*nightjar.Check) error, now time.Time) (*nightjar.Check, bool, error) {
+	var out *nightjar.Check
+	var created bool
+	err := db.WithTx(ctx, func(tx *Tx) error {
+		out, created = nil, false
+		var id string
+		err := tx.queryRow(ctx, `SELECT id FROM projects WHERE id = $1`+tx.db.dialect.forNoKeyUpdate, c.ProjectID).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nightjar.Errorf(nightjar.ENOTFOUND, "project not found")
+		} else if err != nil {
+			return fmt.Errorf("lock project: %w", err)
+		}
+		existing, err := queryChecks(ctx, tx, c.ProjectID, f)
 		if err != nil {
 			return err
 		}
-		before := *c
-		if err := fn(c); err != nil {
-			return err
+		for _, e := range existing {
+			if match(e) {
+				out, err = tx.updateCheck(ctx, c.ProjectID, e.ID, now, update)
+				return err
+			}
 		}
-		c.ID, c.ProjectID, c.CreatedAt = before.ID, before.ProjectID, before.CreatedAt
-		if err := c.Validate(); err != nil {
-			return err
-		}
-		c.UpdatedAt = now.UTC().Truncate(time.Millisecond)
-		if scheduleChanged(&before, c) {
-			heartbeat.Reschedule(c, now)
-		}
-		if _, err := tx.exec(ctx, updateCheckSQL, checkArgs(c)...); err != nil {
-			return fmt.Errorf("update check: %w", err)
-		}
+		created = true
 		out = c
-		return nil
+		return tx.CreateCheck(ctx, c, now)
 	})
-	return out, err
+	return out, created, err
 }
 
 func scheduleChanged(a, b *nightjar.Check) bool {

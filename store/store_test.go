@@ -563,3 +563,54 @@ func TestLargeBatches(t *testing.T) {
 		}
 	})
 }
+
+// Concurrent "unique" creates with the same fields make one check; the
+// others update it.
+func TestUpsertCheckConcurrent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := newProject(t, db, "P")
+		const n = 16
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		created := make(chan bool, n)
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				c := nightjar.NewCheck(p.ID, "")
+				c.Name = "nightly backup"
+				c.Desc = fmt.Sprint("request ", i)
+				_, made, err := db.UpsertCheck(ctx, c, store.CheckFilter{Name: c.Name},
+					func(e *nightjar.Check) bool { return e.Name == c.Name },
+					func(e *nightjar.Check) error { e.Desc = c.Desc; return nil }, t0)
+				created <- made
+				errs <- err
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(created)
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		made := 0
+		for c := range created {
+			if c {
+				made++
+			}
+		}
+		all, err := db.Checks(ctx, p.ID, store.CheckFilter{})
+		if err != nil || len(all) != 1 || made != 1 {
+			t.Fatalf("%d checks, %d reported created (%v); want 1 and 1", len(all), made, err)
+		}
+		_, _, err = db.UpsertCheck(ctx, nightjar.NewCheck("no-such-project", ""), store.CheckFilter{},
+			func(*nightjar.Check) bool { return true }, func(*nightjar.Check) error { return nil }, t0)
+		wantCode(t, err, nightjar.ENOTFOUND)
+	})
+}

@@ -195,37 +195,27 @@ func (s *Server) upsertCheck(ctx context.Context, projectID string, in *checkInp
 	now := s.clock.Now()
 	c := nightjar.NewCheck(projectID, "")
 	in.apply(c)
-	if len(in.Unique) > 0 {
-		// Narrow the candidates in SQL where the unique fields allow it.
-		f := store.CheckFilter{}
-		for _, u := range in.Unique {
-			switch u {
-			case "name":
-				f.Name = c.Name
-			case "slug":
-				f.Slug = c.Slug
-			case "tags":
-				f.Tags = c.Tags
-			}
-		}
-		existing, err := s.db.Checks(ctx, projectID, f)
-		if err != nil {
+	if len(in.Unique) == 0 {
+		if err := s.db.CreateCheck(ctx, c, now); err != nil {
 			return nil, false, err
 		}
-		for _, e := range existing {
-			if matchesUnique(e, c, in.Unique) {
-				updated, err := s.db.UpdateCheck(ctx, projectID, e.ID, now, func(c *nightjar.Check) error {
-					in.apply(c)
-					return nil
-				})
-				return updated, false, err
-			}
+		return c, true, nil
+	}
+	// Narrow the candidates in SQL where the unique fields allow it.
+	f := store.CheckFilter{}
+	for _, u := range in.Unique {
+		switch u {
+		case "name":
+			f.Name = c.Name
+		case "slug":
+			f.Slug = c.Slug
+		case "tags":
+			f.Tags = c.Tags
 		}
 	}
-	if err := s.db.CreateCheck(ctx, c, now); err != nil {
-		return nil, false, err
-	}
-	return c, true, nil
+	return s.db.UpsertCheck(ctx, c, f,
+		func(e *nightjar.Check) bool { return matchesUnique(e, c, in.Unique) },
+		func(e *nightjar.Check) error { in.apply(e); return nil }, now)
 }
 
 func (s *Server) v3CreateCheck(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey, in *checkInput) error {
