@@ -38,7 +38,19 @@ func (c Change) String() string {
 }
 
 // Apply reconciles the database with cfg. With dryRun nothing is written.
+// A real run first makes a dry run of the whole configuration, so an
+// invalid check, channel or key anywhere in it stops the apply before
+// anything is written, not half-way.
 func Apply(ctx context.Context, db *store.DB, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
+	if !dryRun {
+		if changes, err := apply(ctx, db, cfg, getenv, now, true); err != nil {
+			return changes, err
+		}
+	}
+	return apply(ctx, db, cfg, getenv, now, dryRun)
+}
+
+func apply(ctx context.Context, db *store.DB, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
 	var changes []Change
 	for _, pc := range cfg.Projects {
 		p, err := db.ProjectByName(ctx, pc.Name)

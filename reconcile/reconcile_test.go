@@ -475,6 +475,11 @@ func TestApplyInvalidCheck(t *testing.T) {
 				t.Errorf("error (dry run %v) does not name the check and the field: %v", dry, err)
 			}
 		}
+		// The refused apply wrote nothing, not even what came before the
+		// broken check.
+		if _, err := db.ProjectByName(context.Background(), "Alpha"); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
+			t.Fatalf("a refused apply created project Alpha (%v)", err)
+		}
 		// An invalid change to an existing check is refused the same way.
 		f.apply(t, f.yaml, false)
 		worse := strings.Replace(f.yaml, "tz: Europe/Berlin", "tz: Mars/Olympus", 1)
