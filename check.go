@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nightjar-dev/nightjar/metricrule"
@@ -261,13 +262,28 @@ func (c *Check) Location() *time.Location {
 }
 
 // LoadLocation loads an IANA time zone, refusing the empty name and "Local"
-// so a check never depends on the server's own zone.
+// so a check never depends on the server's own zone. Zones are loaded from
+// the system's database once and then shared: time.LoadLocation reads and
+// parses a file on every call, and every ping of a cron check needs its
+// zone. Only valid names are kept, so the cache is as small as the zone
+// database.
 func LoadLocation(name string) (*time.Location, error) {
 	if name == "" || name == "Local" {
 		return nil, fmt.Errorf("unknown time zone %q", name)
 	}
-	return time.LoadLocation(name)
+	if loc, ok := locations.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	locations.Store(name, loc)
+	return loc, nil
 }
+
+// locations caches LoadLocation's zones by name.
+var locations sync.Map
 
 // Ping kinds, as Healthchecks names them in its API.
 const (

@@ -51,7 +51,7 @@ func ExpectedAfter(c *nightjar.Check, t time.Time) time.Time {
 	if c.Kind != nightjar.KindCron {
 		return t.Add(c.Timeout)
 	}
-	cr, err := schedule.ParseCron(c.Schedule)
+	cr, err := schedule.ParseCronCached(c.Schedule)
 	if err != nil {
 		return time.Time{}
 	}
