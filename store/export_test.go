@@ -8,3 +8,12 @@ func (db *DB) WriterPragma(ctx context.Context, name string) (string, error) {
 	err := db.w.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v)
 	return v, err
 }
+
+// SetCheckCacheLimit changes how many checks SQLite's writer keeps.
+func (db *DB) SetCheckCacheLimit(n int) {
+	if db.cache != nil {
+		db.cache.mu.Lock()
+		db.cache.max = n
+		db.cache.mu.Unlock()
+	}
+}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -147,6 +148,62 @@ func TestSQLiteWriterSettings(t *testing.T) {
 		got, err := db.WriterPragma(context.Background(), name)
 		if err != nil || got != v {
 			t.Errorf("PRAGMA %s = %q, %v; want %q", name, got, err, v)
+		}
+	}
+}
+
+// The deadline scan judges a check by the state its newest ping left, not
+// by an older one (SQLite's writer keeps pinged checks in memory).
+func TestDeadlineScanAfterPings(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := newProject(t, db, "P")
+		c := newCheck(t, db, p, "job", nil) // timeout 1h
+		for _, m := range []int{0, 50} {
+			if res := ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0.Add(time.Duration(m) * time.Minute)}); res.Err != nil {
+				t.Fatal(res.Err)
+			}
+		}
+		// Past the first ping's deadline, before the second's.
+		if _, err := db.ProcessDueChecks(ctx, t0.Add(70*time.Minute), 100); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.Check(ctx, p.ID, c.ID)
+		if got.State.Status != nightjar.StatusUp || !got.State.NextDeadline.Equal(t0.Add(110*time.Minute)) {
+			t.Fatalf("after the scan: %s, deadline %v", got.State.Status, got.State.NextDeadline)
+		}
+		if _, err := db.ProcessDueChecks(ctx, t0.Add(111*time.Minute), 100); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.Check(ctx, p.ID, c.ID); got.State.Status != nightjar.StatusLate {
+			t.Fatalf("after the second deadline: %s, want late", got.State.Status)
+		}
+	})
+}
+
+// Past the cache's limit checks are dropped from it, and pings for them
+// read their rows again.
+func TestCheckCacheLimit(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, "sqlite")
+	db.SetCheckCacheLimit(3)
+	p := newProject(t, db, "P")
+	var checks []*nightjar.Check
+	for i := range 10 {
+		checks = append(checks, newCheck(t, db, p, fmt.Sprint("c", i), nil))
+	}
+	for round := range 4 {
+		for i, c := range checks {
+			at := t0.Add(time.Duration(round*10+i) * time.Second)
+			if res := ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: at}); res.Err != nil {
+				t.Fatalf("round %d check %d: %v", round, i, res.Err)
+			}
+		}
+	}
+	for i, c := range checks {
+		got, _ := db.Check(ctx, p.ID, c.ID)
+		if got.State.NPings != 4 {
+			t.Fatalf("check %d has %d pings, want 4", i, got.State.NPings)
 		}
 	}
 }
