@@ -320,7 +320,7 @@ func setupNightjar(ctx context.Context, o *options, binary, dataDir, dsn, logDir
 	}
 	t.api = newAPIClient(p)
 	t0 := time.Now()
-	ids, err := t.api.createChecks(ctx, o.checks)
+	ids, err := t.api.createChecks(ctx, o.checks, o.schedule, o.tz)
 	if err != nil {
 		t.err = fmt.Errorf("create checks: %w", err)
 		return

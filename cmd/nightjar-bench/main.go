@@ -57,6 +57,7 @@ type options struct {
 	keep     bool
 
 	bareInProcess bool
+	schedule, tz  string
 
 	scale         bool
 	scaleChecks   int
@@ -84,6 +85,8 @@ func main() {
 	flag.DurationVar(&o.load.Timeout, "timeout", 10*time.Second, "timeout of one request")
 	flag.IntVar(&o.rounds, "rounds", 3, "measured phases per target, interleaved across targets; the machine's noise shows as their spread")
 	flag.IntVar(&o.checks, "checks", 1000, "checks to create and spread the pings over")
+	flag.StringVar(&o.schedule, "schedule", "", `make the checks cron checks with this schedule (e.g. "*/5 * * * *") instead of period checks`)
+	flag.StringVar(&o.tz, "tz", "UTC", "time zone of the --schedule checks")
 	flag.StringVar(&o.binary, "binary", "", "nightjar binary to test (default: build ./cmd/nightjar)")
 	flag.StringVar(&o.postgres, "postgres", defaultPostgresURL, `PostgreSQL server to test against, in a schema of its own; "off" to skip`)
 	flag.BoolVar(&o.bareInProcess, "bare-in-process", false, "run the bare server inside the benchmark process instead of a process of its own")
@@ -156,7 +159,11 @@ func header(w io.Writer, o *options, what string) {
 		if o.load.Requests > 0 {
 			mode = fmt.Sprintf("%d requests after %s warm-up", o.load.Requests, o.load.Warmup)
 		}
-		fmt.Fprintf(w, "  load        %d keep-alive connections, POST /ping/<uuid> over %d checks, %s, %d rounds per target\n", o.load.Conns, o.checks, mode, o.rounds)
+		kind := "period checks"
+		if o.schedule != "" {
+			kind = fmt.Sprintf("cron checks %q in %s", o.schedule, o.tz)
+		}
+		fmt.Fprintf(w, "  load        %d keep-alive connections, POST /ping/<uuid> over %d %s, %s, %d rounds per target\n", o.load.Conns, o.checks, kind, mode, o.rounds)
 	}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		if f := strings.Fields(string(b)); len(f) >= 3 {

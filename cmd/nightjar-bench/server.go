@@ -112,7 +112,7 @@ func (a *apiClient) do(ctx context.Context, method, path string, in, out any) er
 
 // createChecks creates n simple checks through the Healthchecks API, a
 // few at a time, and returns their UUIDs in creation order.
-func (a *apiClient) createChecks(parent context.Context, n int) ([]string, error) {
+func (a *apiClient) createChecks(parent context.Context, n int, schedule, tz string) ([]string, error) {
 	ctx, cancel := context.WithCancel(parent) // the first error stops the others
 	defer cancel()
 	ids := make([]string, n)
@@ -132,6 +132,9 @@ func (a *apiClient) createChecks(parent context.Context, n int) ([]string, error
 					UUID string `json:"uuid"`
 				}
 				in := map[string]any{"name": fmt.Sprintf("bench-%05d", i), "timeout": 3600, "grace": 60}
+				if schedule != "" {
+					in = map[string]any{"name": fmt.Sprintf("bench-%05d", i), "schedule": schedule, "tz": tz, "grace": 60}
+				}
 				if err := a.do(ctx, http.MethodPost, "/api/v3/checks/", in, &out); err != nil {
 					errs <- err
 					cancel()
