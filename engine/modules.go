@@ -27,12 +27,7 @@ type Deadlines struct {
 func (d *Deadlines) Name() string { return "deadlines" }
 
 // Interval implements Module.
-func (d *Deadlines) Interval() time.Duration {
-	if d.Every <= 0 {
-		return 500 * time.Millisecond
-	}
-	return d.Every
-}
+func (d *Deadlines) Interval() time.Duration { return every(d.Every, 500*time.Millisecond) }
 
 // Step processes every due check in batches.
 func (d *Deadlines) Step(ctx context.Context, now time.Time) error {
@@ -58,12 +53,7 @@ type Alive struct {
 func (a *Alive) Name() string { return "alive" }
 
 // Interval implements Module.
-func (a *Alive) Interval() time.Duration {
-	if a.Every <= 0 {
-		return 5 * time.Second
-	}
-	return a.Every
-}
+func (a *Alive) Interval() time.Duration { return every(a.Every, 5*time.Second) }
 
 // Step implements Module.
 func (a *Alive) Step(ctx context.Context, now time.Time) error { return a.DB.TouchAlive(ctx, now) }
@@ -111,12 +101,7 @@ type Outbox struct {
 func (o *Outbox) Name() string { return "outbox" }
 
 // Interval implements Module.
-func (o *Outbox) Interval() time.Duration {
-	if o.Every <= 0 {
-		return time.Second
-	}
-	return o.Every
-}
+func (o *Outbox) Interval() time.Duration { return every(o.Every, time.Second) }
 
 // lease is how long a claimed notification is held before another worker
 // may take it; longer than any one delivery attempt's timeout.
@@ -197,12 +182,7 @@ type Retention struct {
 func (r *Retention) Name() string { return "retention" }
 
 // Interval implements Module.
-func (r *Retention) Interval() time.Duration {
-	if r.Every <= 0 {
-		return time.Hour
-	}
-	return r.Every
-}
+func (r *Retention) Interval() time.Duration { return every(r.Every, time.Hour) }
 
 // Step implements Module.
 func (r *Retention) Step(ctx context.Context, now time.Time) error {
@@ -212,4 +192,12 @@ func (r *Retention) Step(ctx context.Context, now time.Time) error {
 	}
 	_, err := r.DB.Prune(ctx, now, keep)
 	return err
+}
+
+// every is a module's step interval: its Every when set, else def.
+func every(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }

@@ -42,16 +42,8 @@ type target struct {
 func (t *target) merged() *loadResult {
 	m := &loadResult{Statuses: map[int]int64{}}
 	for _, r := range t.rounds {
-		m.OK += r.OK
-		m.Errors += r.Errors
+		m.add(r.OK, r.Errors, r.Latencies, r.Statuses, r.FirstError)
 		m.Elapsed += r.Elapsed
-		m.Latencies = append(m.Latencies, r.Latencies...)
-		for k, v := range r.Statuses {
-			m.Statuses[k] += v
-		}
-		if m.FirstError == "" {
-			m.FirstError = r.FirstError
-		}
 	}
 	slices.Sort(m.Latencies)
 	return m
@@ -90,17 +82,27 @@ func (t *target) ratios(bare *target) []float64 {
 	return out
 }
 
+// workDir makes the run's temporary directory; done removes it unless
+// --keep asked to keep it, which is said on w.
+func workDir(w io.Writer, o *options, prefix string) (dir string, done func(), err error) {
+	dir, err = os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	if o.keep {
+		fmt.Fprintf(w, "keeping %s\n", dir)
+		return dir, func() {}, nil
+	}
+	return dir, func() { os.RemoveAll(dir) }, nil
+}
+
 func runBench(ctx context.Context, w io.Writer, o *options) error {
 	header(w, o, "ping throughput, nightjar serve against a bare net/http server")
-	tmp, err := os.MkdirTemp("", "nightjar-bench-")
+	tmp, done, err := workDir(w, o, "nightjar-bench-")
 	if err != nil {
 		return err
 	}
-	if o.keep {
-		fmt.Fprintf(w, "keeping %s\n", tmp)
-	} else {
-		defer os.RemoveAll(tmp)
-	}
+	defer done()
 
 	bare := &target{name: "bare net/http"}
 	stopBare, err := startBare(bare, o)

@@ -202,16 +202,22 @@ func phase(ctx context.Context, client *http.Client, conns int, limit int64, d t
 	res.Latencies = make([]time.Duration, 0, n)
 	for i := range stats {
 		st := &stats[i]
-		res.OK += st.ok
-		res.Errors += st.errs
-		res.Latencies = append(res.Latencies, st.lat...)
-		for k, v := range st.statuses {
-			res.Statuses[k] += v
-		}
-		if res.FirstError == "" {
-			res.FirstError = st.firstErr
-		}
+		res.add(st.ok, st.errs, st.lat, st.statuses, st.firstErr)
 	}
 	slices.Sort(res.Latencies)
 	return res
+}
+
+// add counts more finished requests into r; r.Latencies must be sorted
+// again afterwards.
+func (r *loadResult) add(ok, errs int64, lat []time.Duration, statuses map[int]int64, firstErr string) {
+	r.OK += ok
+	r.Errors += errs
+	r.Latencies = append(r.Latencies, lat...)
+	for k, v := range statuses {
+		r.Statuses[k] += v
+	}
+	if r.FirstError == "" {
+		r.FirstError = firstErr
+	}
 }

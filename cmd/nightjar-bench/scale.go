@@ -68,15 +68,11 @@ func runScale(ctx context.Context, w io.Writer, o *options) error {
 	header(w, o, fmt.Sprintf("scale, %d checks on SQLite", o.scaleChecks))
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute) // a hard bound on the whole run
 	defer cancel()
-	tmp, err := os.MkdirTemp("", "nightjar-bench-scale-")
+	tmp, done, err := workDir(w, o, "nightjar-bench-scale-")
 	if err != nil {
 		return err
 	}
-	if o.keep {
-		fmt.Fprintf(w, "keeping %s\n", tmp)
-	} else {
-		defer os.RemoveAll(tmp)
-	}
+	defer done()
 	binary := o.binary
 	if binary == "" {
 		fmt.Fprintln(w, "building ./cmd/nightjar ...")
