@@ -1,0 +1,38 @@
+package nightjar_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The domain and the pure stages are where decisions are made with time
+// passed in and no I/O. They must never depend on storage, HTTP, the
+// console or the engine: those depend on them. This test reads the real
+// import graph, so it fails the moment a pure package gains such an import,
+// directly or through another package.
+func TestPurePackagesImportNoInfrastructure(t *testing.T) {
+	const module = "github.com/nightjar-dev/nightjar"
+	pure := []string{".", "./heartbeat", "./schedule", "./metricrule"}
+	// Packages of this module a pure package may use: each other.
+	allowed := map[string]bool{module: true, module + "/heartbeat": true, module + "/schedule": true, module + "/metricrule": true}
+	// Outside packages no pure package may use, directly or indirectly.
+	forbidden := []string{"net/http", "database/sql", "html/template", "os/exec"}
+
+	for _, pkg := range pure {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if strings.HasPrefix(dep, module) && !allowed[dep] {
+				t.Errorf("%s depends on %s; pure packages may only use the domain and other pure packages", pkg, dep)
+			}
+			for _, f := range forbidden {
+				if dep == f {
+					t.Errorf("%s depends on %s", pkg, f)
+				}
+			}
+		}
+	}
+}
