@@ -423,6 +423,9 @@ func (c *Console) bulk(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	n := 0
 	for _, id := range r.PostForm["id"] {
+		if !nightjar.ValidText(id) {
+			continue // names nothing
+		}
 		err := c.setPaused(r, v, id, !resume)
 		if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
 			continue // another project's or deleted: skip silently, never touch it

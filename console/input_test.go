@@ -1,0 +1,119 @@
+package console
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/nightjar-dev/nightjar/store"
+	"github.com/nightjar-dev/nightjar/store/storetest"
+)
+
+// checkFormValues is a valid check form; tests change one field.
+func checkFormValues() url.Values {
+	return url.Values{"name": {"form job"}, "kind": {"simple"}, "timeout": {"3600"}, "grace": {"600"}, "early_tolerance": {"60"},
+		"max_runtime": {"0"}, "min_runtime": {"0"}, "failure_threshold": {"1"}, "realert_interval": {"0"}, "tz": {"UTC"}}
+}
+
+// wantFormError fails unless the answer is a 400 page showing an error
+// about field.
+func wantFormError(t *testing.T, what string, status int, body, field string) {
+	t.Helper()
+	if status != http.StatusBadRequest || !strings.Contains(html.UnescapeString(body), field+": ") {
+		t.Errorf("%s: %d, want a 400 about %s", what, status, field)
+	}
+}
+
+// wantCheckFormError posts form to the new-check page and to check id's
+// edit page, and fails unless both show an error about field.
+func (c *client) wantCheckFormError(t *testing.T, id string, form url.Values, what, field string) {
+	t.Helper()
+	for _, path := range []string{"/checks/new", "/checks/" + id + "/edit"} {
+		c.get(path)
+		status, body := c.post(path, form)
+		wantFormError(t, path+" "+what, status, body, field)
+	}
+}
+
+// The console's forms refuse text that is not valid UTF-8 or holds NUL
+// bytes with the same field errors as the API, on both databases.
+func TestFormsRefuseBadText(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		o := e.login("owner@a.test")
+		for _, bad := range []string{"a\x00b", "a\xffb", "\xc3\x28"} {
+			for _, field := range []string{"name", "desc", "service", "tags", "slug", "tz", "start_kw", "success_kw", "failure_kw"} {
+				form := checkFormValues()
+				form.Set(field, bad)
+				o.wantCheckFormError(t, e.checkA.ID, form, field+"="+bad, field)
+			}
+			o.get("/settings")
+			status, body := o.post("/settings/project", url.Values{"name": {bad}})
+			wantFormError(t, "project name "+bad, status, body, "name")
+			o.get("/settings")
+			status, body = o.post("/settings/keys", url.Values{"name": {bad}, "scope": {"read-only"}})
+			wantFormError(t, "key name "+bad, status, body, "name")
+			o.get("/channels")
+			status, body = o.post("/channels/new", url.Values{"kind": {"webhook"}, "name": {bad}, "url": {"https://x.example/"}})
+			wantFormError(t, "channel name "+bad, status, body, "name")
+			o.get("/channels")
+			status, body = o.post("/channels/new", url.Values{"kind": {"webhook"}, "name": {"n"}, "url": {"https://x.example/" + bad}})
+			wantFormError(t, "channel url "+bad, status, body, "config.url")
+			o.get("/settings")
+			if status, _ = o.post("/settings/members", url.Values{"email": {bad + "@a.test"}, "role": {"member"}}); status != http.StatusBadRequest {
+				t.Errorf("invite %q: %d, want 400", bad, status)
+			}
+		}
+		checks, err := db.Checks(ctx, e.a.ID, store.CheckFilter{})
+		if err != nil || len(checks) != 1 || checks[0].Name != "alpha job" {
+			t.Fatalf("checks after refused forms: %+v %v", checks, err)
+		}
+		if p, _ := db.Project(ctx, e.a.ID); p.Name != "Alpha" {
+			t.Fatalf("project renamed to %q", p.Name)
+		}
+		// Logging in with such an email is a wrong login, not a failure.
+		c := e.client()
+		c.get("/login")
+		if status, _ := c.post("/login", url.Values{"email": {"\xff@a.test"}, "password": {pw}}); status != http.StatusUnauthorized {
+			t.Fatalf("login with a bad email: %d, want 401", status)
+		}
+	})
+}
+
+// An id in a console path or form that is not valid text names nothing:
+// the page answers 404 and bulk actions skip it, on both databases.
+func TestConsoleImpossibleIDs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		o := e.login("owner@a.test")
+		for _, bad := range []string{"%FF", "%00", "x%C3%28"} {
+			for _, path := range []string{"/checks/" + bad, "/checks/" + bad + "/edit", "/checks/" + bad + "/pings/1", "/channels/" + bad + "/edit"} {
+				if status, _ := o.get(path); status != http.StatusNotFound {
+					t.Errorf("GET %s: %d, want 404", path, status)
+				}
+			}
+			for _, path := range []string{"/checks/" + bad + "/edit", "/checks/" + bad + "/pause", "/checks/" + bad + "/delete",
+				"/channels/" + bad + "/edit", "/channels/" + bad + "/test", "/channels/" + bad + "/delete",
+				"/settings/members/" + bad + "/role", "/settings/members/" + bad + "/remove",
+				"/settings/invitations/" + bad + "/delete", "/settings/keys/" + bad + "/revoke"} {
+				o.get("/settings")
+				if status, _ := o.post(path, url.Values{"role": {"member"}}); status != http.StatusNotFound {
+					t.Errorf("POST %s: %d, want 404", path, status)
+				}
+			}
+		}
+		o.get("/checks")
+		status, loc := o.post("/checks/bulk", url.Values{"action": {"pause"}, "id": {"\x00", "\xff", e.checkA.ID}})
+		if status != http.StatusSeeOther || loc != "/checks?done=1" {
+			t.Fatalf("bulk with bad ids: %d %s", status, loc)
+		}
+		o.get("/checks")
+		if status, _ := o.post("/project", url.Values{"project": {"\xff"}}); status != http.StatusNotFound {
+			t.Fatalf("switch to a bad project id: %d", status)
+		}
+	})
+}

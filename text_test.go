@@ -1,0 +1,37 @@
+package nightjar_test
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/nightjar-dev/nightjar"
+)
+
+func TestValidAndCleanText(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		valid bool
+		max   int
+		clean string
+	}{
+		{"plain", true, 100, "plain"},
+		{"", true, 100, ""},
+		{"Ünïcødé ✓", true, 100, "Ünïcødé ✓"},
+		{"a\x00b", false, 100, "a\uFFFDb"},
+		{"a\xffb", false, 100, "a\uFFFDb"},
+		{"\xc3\x28", false, 100, "\uFFFD("},
+		{"\xed\xa0\x80", false, 100, "\uFFFD"}, // an encoded surrogate
+		{"ééé", true, 2, "éé"},
+		{"é\xffé", false, 2, "é\uFFFD"},
+		{strings.Repeat("x", 300), true, 200, strings.Repeat("x", 200)},
+	} {
+		if got := nightjar.ValidText(tc.in); got != tc.valid {
+			t.Errorf("ValidText(%q) = %v", tc.in, got)
+		}
+		got := nightjar.CleanText(tc.in, tc.max)
+		if got != tc.clean || !nightjar.ValidText(got) || utf8.RuneCountInString(got) > tc.max {
+			t.Errorf("CleanText(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.clean)
+		}
+	}
+}
