@@ -1,7 +1,9 @@
 package nightjar
 
 import (
+	"math"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -65,4 +67,18 @@ func CleanText(s string, max int) string {
 		n++
 	}
 	return s
+}
+
+// Seconds returns n seconds as a duration. Past the range of
+// time.Duration (about 292 years) it gives the largest or smallest
+// duration instead of wrapping around, so a huge number of seconds fails
+// validation as out of range rather than passing as a small one.
+func Seconds(n int64) time.Duration {
+	switch {
+	case n > math.MaxInt64/int64(time.Second):
+		return math.MaxInt64
+	case n < math.MinInt64/int64(time.Second):
+		return math.MinInt64
+	}
+	return time.Duration(n) * time.Second
 }

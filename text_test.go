@@ -1,8 +1,10 @@
 package nightjar_test
 
 import (
+	"math"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/nightjar-dev/nightjar"
@@ -32,6 +34,27 @@ func TestValidAndCleanText(t *testing.T) {
 		got := nightjar.CleanText(tc.in, tc.max)
 		if got != tc.clean || !nightjar.ValidText(got) || utf8.RuneCountInString(got) > tc.max {
 			t.Errorf("CleanText(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.clean)
+		}
+	}
+}
+
+func TestSecondsSaturates(t *testing.T) {
+	for _, tc := range []struct {
+		in   int64
+		want time.Duration
+	}{
+		{0, 0},
+		{3600, time.Hour},
+		{-60, -time.Minute},
+		{math.MaxInt64 / int64(time.Second), time.Duration(math.MaxInt64/int64(time.Second)) * time.Second},
+		{math.MaxInt64/int64(time.Second) + 1, math.MaxInt64},
+		{36028797018967568, math.MaxInt64}, // 3600 s after wrapping around
+		{math.MaxInt64, math.MaxInt64},
+		{math.MinInt64/int64(time.Second) - 1, math.MinInt64},
+		{math.MinInt64, math.MinInt64},
+	} {
+		if got := nightjar.Seconds(tc.in); got != tc.want {
+			t.Errorf("Seconds(%d) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
 }

@@ -261,7 +261,7 @@ func (f checkForm) apply(ch *nightjar.Check) error {
 		if err != nil {
 			return err
 		}
-		*secs[field] = time.Duration(n) * time.Second
+		*secs[field] = nightjar.Seconds(n)
 	}
 	ft, err := num("failure_threshold", f.FailureThreshold)
 	if err != nil {

@@ -117,3 +117,23 @@ func TestConsoleImpossibleIDs(t *testing.T) {
 		}
 	})
 }
+
+// The console's check form bounds durations as the API does: seconds too
+// many for a time.Duration do not wrap around into range.
+func TestCheckFormDurationOverflow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		m := e.login("member@a.test")
+		for _, v := range []string{"36028797018967568", "-36028797018967568", "9223372036854775807", "-9223372036854775808", "9223372037"} {
+			for _, field := range []string{"timeout", "grace", "early_tolerance", "max_runtime", "min_runtime", "realert_interval"} {
+				form := checkFormValues()
+				form.Set(field, v)
+				m.wantCheckFormError(t, e.checkA.ID, form, field+"="+v, field)
+			}
+		}
+		if checks, _ := db.Checks(ctx, e.a.ID, store.CheckFilter{}); len(checks) != 1 {
+			t.Fatalf("%d checks, want 1", len(checks))
+		}
+	})
+}

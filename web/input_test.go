@@ -145,6 +145,32 @@ func TestImpossiblePathIDs(t *testing.T) {
 	})
 }
 
+// Every duration has bounds, and a number of seconds too large for a
+// time.Duration is out of them rather than wrapped around into range.
+func TestDurationOverflow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		id := e.createCheck(map[string]any{"name": "target", "timeout": 7200})
+		before := e.countChecks()
+		// 36028797018967568 s is 3600 s after wrapping around in
+		// nanoseconds; the others are the extremes.
+		for _, v := range []string{"36028797018967568", "-36028797018967568", "9223372036854775807", "-9223372036854775808", "9223372037", "-9223372037"} {
+			for _, field := range []string{"timeout", "grace", "early_tolerance", "max_runtime", "min_runtime", "realert_interval"} {
+				body := fmt.Sprintf(`{%q: %s}`, field, v)
+				for _, target := range checkWrites(id) {
+					wantFieldError(t, fmt.Sprintf("%s %s %s", target.method, target.path, body), e.do(target.method, target.path, e.rw, body), field)
+				}
+			}
+		}
+		if n := e.countChecks(); n != before {
+			t.Fatalf("%d checks after refused creates, want %d", n, before)
+		}
+		if got := e.check(id)["timeout"]; got != 7200.0 {
+			t.Fatalf("timeout is %v after refused updates, want 7200", got)
+		}
+	})
+}
+
 // A ping's metadata (user agent, headers) and body are recorded as
 // received, never refused: the user agent with invalid bytes replaced, the
 // body byte for byte, on both databases.

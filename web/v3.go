@@ -377,7 +377,7 @@ func (s *Server) v3Flips(w http.ResponseWriter, r *http.Request, k *nightjar.API
 		if err != nil || n < 0 || n > 365*86400 {
 			return nightjar.FieldError("seconds", "must be a whole number of seconds between 0 and 31536000")
 		}
-		since = s.clock.Now().Add(-secs(n))
+		since = s.clock.Now().Add(-nightjar.Seconds(n))
 	}
 	for name, dst := range map[string]*time.Time{"start": &since, "end": &until} {
 		if v := q.Get(name); v != "" {
