@@ -38,10 +38,14 @@ const (
 	MaxGrace   = 365 * 24 * time.Hour
 )
 
-// Limits on a check's text settings, in characters.
+// Limits on a check's text settings, in characters. Healthchecks keeps
+// its tags in one field of 500 characters; MaxTags of at most 100
+// characters each is as much as anyone filters by.
 const (
 	MaxNameLength     = 100
 	MaxDescLength     = 10000
+	MaxServiceLength  = 100
+	MaxTags           = 50
 	MaxTagLength      = 100
 	MaxKeywordsLength = 500
 )
@@ -183,8 +187,9 @@ func (c *Check) Validate() error {
 		add("slug", "must be 1-100 characters of a-z, 0-9, - and _")
 	}
 	text("desc", c.Desc, MaxDescLength)
-	if !ValidText(c.Service) {
-		errs = append(errs, TextFieldError("service"))
+	text("service", c.Service, MaxServiceLength)
+	if len(c.Tags) > MaxTags {
+		add("tags", "must be at most %d tags", MaxTags)
 	}
 	if !allValidText(c.Tags) {
 		errs = append(errs, TextFieldError("tags"))

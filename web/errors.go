@@ -62,8 +62,10 @@ const jsonSpace = " \t\r\n"
 
 // decodeJSON reads a JSON request body of at most 1 MiB into v, turning
 // every way it can be wrong into an EINVALID error naming the problem. The
-// body must be UTF-8, as JSON is, where the decoder would quietly replace
-// the bad bytes.
+// body must be exactly one JSON object: Go's decoder would take null as
+// "no fields" and ignore what follows the object, and so create a check
+// from a body that asked for nothing of the kind. It must be UTF-8, as
+// JSON is, where the decoder would quietly replace the bad bytes.
 func decodeJSON(r *http.Request, v any) error {
 	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 1<<20))
 	var tooBig *http.MaxBytesError
@@ -72,8 +74,12 @@ func decodeJSON(r *http.Request, v any) error {
 	} else if err != nil {
 		return nightjar.Errorf(nightjar.EINVALID, "request body could not be read: %v", err)
 	}
-	if len(bytes.TrimLeft(b, jsonSpace)) == 0 {
+	start := len(b) - len(bytes.TrimLeft(b, jsonSpace))
+	if start == len(b) {
 		return nightjar.Errorf(nightjar.EINVALID, "request body is empty; expected a JSON object")
+	}
+	if b[start] != '{' {
+		return nightjar.Errorf(nightjar.EINVALID, "request body must be one JSON object (at byte %d)", start)
 	}
 	if !utf8.Valid(b) {
 		if field := invalidUTF8Member(b, ""); field != "" {
@@ -102,6 +108,10 @@ func decodeJSON(r *http.Request, v any) error {
 		default:
 			return nightjar.Errorf(nightjar.EINVALID, "request body: %v", err)
 		}
+	}
+	end := int(dec.InputOffset())
+	if rest := bytes.TrimLeft(b[end:], jsonSpace); len(rest) > 0 {
+		return nightjar.Errorf(nightjar.EINVALID, "request body must be one JSON object, with nothing after it (at byte %d)", len(b)-len(rest))
 	}
 	return nil
 }

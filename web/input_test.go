@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -167,6 +168,69 @@ func TestDurationOverflow(t *testing.T) {
 		}
 		if got := e.check(id)["timeout"]; got != 7200.0 {
 			t.Fatalf("timeout is %v after refused updates, want 7200", got)
+		}
+	})
+}
+
+// Free-text settings have length limits and tags a count limit.
+func TestServiceAndTagLimits(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		manyTags := make([]string, 50_000)
+		for i := range manyTags {
+			manyTags[i] = fmt.Sprintf("t%d", i)
+		}
+		for _, tc := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"service": strings.Repeat("s", 100_000)}, "service"},
+			{map[string]any{"service": strings.Repeat("s", nightjar.MaxServiceLength+1)}, "service"},
+			{map[string]any{"tags": manyTags}, "tags"},
+			{map[string]any{"tags": strings.Join(manyTags, " ")}, "tags"},
+			{map[string]any{"tags": manyTags[:nightjar.MaxTags+1]}, "tags"},
+			{map[string]any{"tags": []string{strings.Repeat("t", 101)}}, "tags"},
+		} {
+			for _, path := range []string{"/api/v1/checks", "/api/v3/checks/"} {
+				wantFieldError(t, fmt.Sprintf("%s %.60v", path, tc.body), e.do("POST", path, e.rw, tc.body), tc.field)
+			}
+		}
+		if n := e.countChecks(); n != 0 {
+			t.Fatalf("%d checks stored, want none", n)
+		}
+		// At the limits, it is fine.
+		id := e.createCheck(map[string]any{"service": strings.Repeat("é", nightjar.MaxServiceLength), "tags": manyTags[:nightjar.MaxTags]})
+		if c := e.check(id); len(c["tags"].([]any)) != nightjar.MaxTags {
+			t.Fatalf("tags: %v", c["tags"])
+		}
+	})
+}
+
+// A JSON endpoint takes exactly one JSON object: null, other values and
+// anything after the object are refused, and nothing is created.
+func TestJSONBodyMustBeOneObject(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		id := e.createCheck(map[string]any{"name": "target"})
+		before := e.countChecks()
+		for _, body := range []string{`null`, ` null `, `[]`, `[{"name": "x"}]`, `"x"`, `1`, `true`,
+			`{"name": "x"} garbage`, `{"name": "x"}{"name": "y"}`, `{"name": "x"}]`, `{"name": "x"} null`, "{\"name\": \"x\"}\n{}"} {
+			for _, target := range append(checkWrites(id), endpoint{"POST", "/api/v1/channels"}) {
+				r := e.do(target.method, target.path, e.rw, body)
+				if r.status != 400 || !strings.Contains(r.json(t)["error"].(string), "JSON object") {
+					t.Errorf("%s %s %q: %d %s, want a 400 asking for one JSON object", target.method, target.path, body, r.status, r.body)
+				}
+			}
+		}
+		if n := e.countChecks(); n != before {
+			t.Fatalf("%d checks, want %d", n, before)
+		}
+		if got := e.check(id)["name"]; got != "target" {
+			t.Fatalf("name %q after refused updates", got)
+		}
+		// Whitespace around the object is fine.
+		if r := e.do("POST", "/api/v1/checks", e.rw, " \r\n\t{\"name\": \"spaced\"}\n\n"); r.status != 201 {
+			t.Fatalf("object with whitespace: %d %s", r.status, r.body)
 		}
 	})
 }
