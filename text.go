@@ -2,6 +2,7 @@ package nightjar
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -81,4 +82,28 @@ func Seconds(n int64) time.Duration {
 		return math.MinInt64
 	}
 	return time.Duration(n) * time.Second
+}
+
+// ResolveChannels turns references to a project's channels, by id or by
+// name, into their ids, in order and without repeats. The APIs and the
+// console resolve through it, so a check can only ever name channels of
+// its own project.
+func ResolveChannels(refs []string, channels []*Channel) ([]string, error) {
+	ids := []string{}
+	for _, ref := range refs {
+		found := ""
+		for _, ch := range channels {
+			if ch.ID == ref || ch.Name == ref {
+				found = ch.ID
+				break
+			}
+		}
+		if found == "" {
+			return nil, FieldError("channels", "no channel with id or name %.100q in this project", ref)
+		}
+		if !slices.Contains(ids, found) {
+			ids = append(ids, found)
+		}
+	}
+	return ids, nil
 }

@@ -58,3 +58,19 @@ func TestSecondsSaturates(t *testing.T) {
 		}
 	}
 }
+
+func TestResolveChannels(t *testing.T) {
+	chs := []*nightjar.Channel{{ID: "id-1", Name: "ops"}, {ID: "id-2", Name: "dev"}}
+	got, err := nightjar.ResolveChannels([]string{"dev", "id-1", "ops", "id-2"}, chs)
+	if err != nil || strings.Join(got, ",") != "id-2,id-1" {
+		t.Fatalf("ResolveChannels = %v, %v", got, err)
+	}
+	if got, err := nightjar.ResolveChannels(nil, chs); err != nil || got == nil || len(got) != 0 {
+		t.Fatalf("no refs: %#v, %v", got, err)
+	}
+	for _, bad := range []string{"id-3", "Ops", "\xff", ""} {
+		if _, err := nightjar.ResolveChannels([]string{"ops", bad}, chs); nightjar.ErrorField(err) != "channels" {
+			t.Errorf("ref %q: %v, want an error about channels", bad, err)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -134,6 +135,44 @@ func TestCheckFormDurationOverflow(t *testing.T) {
 		}
 		if checks, _ := db.Checks(ctx, e.a.ID, store.CheckFilter{}); len(checks) != 1 {
 			t.Fatalf("%d checks, want 1", len(checks))
+		}
+	})
+}
+
+// The check form takes only the project's own channels, resolved as the
+// API resolves them: an unknown id or another project's is a 400, as it
+// is in the API.
+func TestCheckFormChannelIDs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		mine := &nightjar.Channel{ProjectID: e.a.ID, Kind: nightjar.ChannelWebhook, Name: "mine", Config: nightjar.ChannelConfig{URL: "https://a.example"}}
+		theirs := &nightjar.Channel{ProjectID: e.b.ID, Kind: nightjar.ChannelWebhook, Name: "theirs", Config: nightjar.ChannelConfig{URL: "https://b.example"}}
+		for _, ch := range []*nightjar.Channel{mine, theirs} {
+			if err := db.CreateChannel(ctx, ch, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m := e.login("member@a.test")
+		for _, ids := range [][]string{{theirs.ID}, {"no-such-channel"}, {mine.ID, theirs.ID}, {"\xff"}} {
+			form := checkFormValues()
+			form.Set("notify", "some")
+			form["channel"] = ids
+			m.wantCheckFormError(t, e.checkA.ID, form, "channels "+strings.Join(ids, ","), "channels")
+		}
+		c, err := db.Check(ctx, e.a.ID, e.checkA.ID)
+		if err != nil || c.Channels != nil {
+			t.Fatalf("check after refused forms: channels %v, %v", c.Channels, err)
+		}
+		form := checkFormValues()
+		form.Set("notify", "some")
+		form["channel"] = []string{mine.ID, mine.ID}
+		m.get("/checks/" + e.checkA.ID + "/edit")
+		if status, _ := m.post("/checks/"+e.checkA.ID+"/edit", form); status != http.StatusSeeOther {
+			t.Fatalf("own channel: %d", status)
+		}
+		if c, _ = db.Check(ctx, e.a.ID, e.checkA.ID); len(c.Channels) != 1 || c.Channels[0] != mine.ID {
+			t.Fatalf("channels %v, want [%s]", c.Channels, mine.ID)
 		}
 	})
 }

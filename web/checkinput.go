@@ -192,21 +192,9 @@ func (in *checkInput) prepare(channels []*nightjar.Channel) error {
 		in.channelIDs = nil
 		return nil
 	}
-	in.channelIDs = []string{}
-	for _, ref := range in.Channels.refs {
-		found := ""
-		for _, ch := range channels {
-			if ch.ID == ref || ch.Name == ref {
-				found = ch.ID
-				break
-			}
-		}
-		if found == "" {
-			return nightjar.FieldError("channels", "no channel with id or name %q in this project", ref)
-		}
-		in.channelIDs = append(in.channelIDs, found)
-	}
-	return nil
+	ids, err := nightjar.ResolveChannels(in.Channels.refs, channels)
+	in.channelIDs = ids
+	return err
 }
 
 // validateUnique checks the "unique" field of a create request.
