@@ -176,3 +176,57 @@ func TestCheckFormChannelIDs(t *testing.T) {
 		}
 	})
 }
+
+// FuzzCheckForm posts arbitrary values in the check form's fields to the
+// create and edit pages, on both databases: the answer is a redirect after
+// saving or a 400 page, never a 5xx, and what is saved is valid.
+func FuzzCheckForm(f *testing.F) {
+	for _, s := range [][2]string{
+		{"name", "nightly"}, {"name", "\xff"}, {"desc", "a\x00b"}, {"timeout", "36028797018967568"}, {"max_runtime", "-36028797018967568"},
+		{"tags", strings.Repeat("t ", 60)}, {"service", strings.Repeat("s", 200)}, {"kind", "cron"}, {"schedule", "0 2 * * *"},
+		{"tz", "\x00"}, {"channel", "\xff"}, {"channel", "x"}, {"failure_threshold", "99999999999999999999"}, {"metric_rules", "bytes >"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	type target struct {
+		e  *env
+		c  *client
+		id string
+	}
+	var targets []target
+	for _, db := range storetest.OpenEach(f) {
+		e := newEnv(f, db)
+		targets = append(targets, target{e: e, c: e.login("member@a.test"), id: e.checkA.ID})
+	}
+	f.Fuzz(func(t *testing.T, field, value string) {
+		if field == "csrf" {
+			return // a wrong token is refused before the form is read
+		}
+		for _, tg := range targets {
+			tg.e.t = t
+			for _, path := range []string{"/checks/new", "/checks/" + tg.id + "/edit"} {
+				form := checkFormValues()
+				if field == "channel" {
+					form.Set("notify", "some")
+				}
+				form.Set(field, value)
+				tg.c.get(path)
+				status, loc := tg.c.post(path, form)
+				switch {
+				case status == http.StatusSeeOther && strings.HasPrefix(loc, "/checks/"):
+					id := strings.TrimPrefix(loc, "/checks/")
+					c, err := tg.e.db.Check(context.Background(), tg.e.a.ID, id)
+					if err != nil {
+						t.Fatalf("%s: saved check %s: %v", tg.e.db.Dialect(), id, err)
+					}
+					if err := c.Validate(); err != nil {
+						t.Fatalf("%s: %s=%q saved an invalid check: %v", tg.e.db.Dialect(), field, value, err)
+					}
+				case status == http.StatusBadRequest:
+				default:
+					t.Fatalf("%s: POST %s with %s=%q: %d", tg.e.db.Dialect(), path, field, value, status)
+				}
+			}
+		}
+	})
+}
