@@ -1,8 +1,10 @@
 package nightjar
 
 import (
+	"maps"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -36,8 +38,13 @@ type ChannelConfig struct {
 
 // Validate reports the first problem with the channel's fields.
 func (c *Channel) Validate() error {
-	if strings.TrimSpace(c.Name) == "" {
+	if e := checkText("name", c.Name, MaxNameLength); e != nil {
+		return e
+	} else if strings.TrimSpace(c.Name) == "" {
 		return FieldError("name", "must not be empty")
+	}
+	if e := c.Config.validateText(); e != nil {
+		return e
 	}
 	switch c.Kind {
 	case ChannelWebhook:
@@ -56,6 +63,28 @@ func (c *Channel) Validate() error {
 		}
 	default:
 		return FieldError("kind", "must be one of webhook, email")
+	}
+	return nil
+}
+
+// validateText reports the first setting that is not valid text. A
+// header is named with its name, as the JSON body nests it.
+func (cfg *ChannelConfig) validateText() *Error {
+	switch {
+	case !ValidText(cfg.URL):
+		return TextFieldError("config.url")
+	case !ValidText(cfg.Secret):
+		return TextFieldError("config.secret")
+	case !allValidText(cfg.To):
+		return TextFieldError("config.to")
+	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Headers)) {
+		if !ValidText(name) {
+			return TextFieldError("config.headers")
+		}
+		if !ValidText(cfg.Headers[name]) {
+			return TextFieldError("config.headers." + name)
+		}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nightjar-dev/nightjar/metricrule"
 	"github.com/nightjar-dev/nightjar/schedule"
@@ -35,6 +36,18 @@ const (
 	MaxTimeout = 365 * 24 * time.Hour
 	MinGrace   = time.Minute
 	MaxGrace   = 365 * 24 * time.Hour
+)
+
+// Limits on a check's text settings, in characters. Healthchecks keeps
+// its tags in one field of 500 characters; MaxTags of at most 100
+// characters each is as much as anyone filters by.
+const (
+	MaxNameLength     = 100
+	MaxDescLength     = 10000
+	MaxServiceLength  = 100
+	MaxTags           = 50
+	MaxTagLength      = 100
+	MaxKeywordsLength = 500
 )
 
 // Defaults for new checks.
@@ -164,31 +177,45 @@ func (c *Check) Validate() error {
 	add := func(field, format string, args ...any) {
 		errs = append(errs, FieldError(field, format, args...))
 	}
-	if len(c.Name) > 100 {
-		add("name", "must be at most 100 characters")
+	text := func(field, s string, max int) {
+		if e := checkText(field, s, max); e != nil {
+			errs = append(errs, e)
+		}
 	}
+	text("name", c.Name, MaxNameLength)
 	if c.Slug != "" && !ValidSlug(c.Slug) {
 		add("slug", "must be 1-100 characters of a-z, 0-9, - and _")
 	}
-	if len(c.Desc) > 10000 {
-		add("desc", "must be at most 10000 characters")
+	text("desc", c.Desc, MaxDescLength)
+	text("service", c.Service, MaxServiceLength)
+	if len(c.Tags) > MaxTags {
+		add("tags", "must be at most %d tags", MaxTags)
+	}
+	if !allValidText(c.Tags) {
+		errs = append(errs, TextFieldError("tags"))
 	}
 	for _, t := range c.Tags {
-		if t == "" || strings.ContainsAny(t, " \t\n") || len(t) > 100 {
-			add("tags", "each tag must be 1-100 characters without spaces")
+		if t == "" || strings.ContainsAny(t, " \t\n") || utf8.RuneCountInString(t) > MaxTagLength {
+			add("tags", "each tag must be 1-%d characters without spaces", MaxTagLength)
 			break
 		}
 	}
+	// The schedule's length is the parser's to judge; the zone is a name
+	// in the zone database, but a simple check keeps one too.
+	if !ValidText(c.Schedule) {
+		errs = append(errs, TextFieldError("schedule"))
+	}
+	text("tz", c.TZ, 100)
 	switch c.Kind {
 	case KindSimple:
 		if c.Timeout < MinTimeout || c.Timeout > MaxTimeout {
 			add("timeout", "must be between %d and %d seconds", int(MinTimeout.Seconds()), int(MaxTimeout.Seconds()))
 		}
 	case KindCron:
-		if _, err := schedule.ParseCron(c.Schedule); err != nil {
+		if _, err := schedule.ParseCron(c.Schedule); err != nil && ValidText(c.Schedule) {
 			add("schedule", "%v", err)
 		}
-		if _, err := LoadLocation(c.TZ); err != nil {
+		if _, err := LoadLocation(c.TZ); err != nil && ValidText(c.TZ) {
 			add("tz", "must be an IANA time zone name such as Europe/Berlin")
 		}
 	default:
@@ -218,18 +245,23 @@ func (c *Check) Validate() error {
 	if c.Methods != "" && c.Methods != "POST" {
 		add("methods", `must be "" (any method) or "POST"`)
 	}
-	for _, kw := range []struct{ field, list string }{{"start_kw", c.StartKeywords}, {"success_kw", c.SuccessKeywords}, {"failure_kw", c.FailureKeywords}} {
-		if len(kw.list) > 500 {
-			add(kw.field, "must be at most 500 characters")
-		}
-	}
+	text("start_kw", c.StartKeywords, MaxKeywordsLength)
+	text("success_kw", c.SuccessKeywords, MaxKeywordsLength)
+	text("failure_kw", c.FailureKeywords, MaxKeywordsLength)
 	if len(c.Channels) > 100 {
 		add("channels", "must list at most 100 channels")
+	} else if !allValidText(c.Channels) {
+		errs = append(errs, TextFieldError("channels"))
 	}
-	if len(c.MetricRules) > 20 {
+	switch {
+	case len(c.MetricRules) > 20:
 		add("metric_rules", "must have at most 20 rules")
-	} else if _, err := metricrule.ParseRules(c.MetricRules); err != nil {
-		add("metric_rules", "%v", err)
+	case !allValidText(c.MetricRules):
+		errs = append(errs, TextFieldError("metric_rules"))
+	default:
+		if _, err := metricrule.ParseRules(c.MetricRules); err != nil {
+			add("metric_rules", "%v", err)
+		}
 	}
 	if len(errs) == 0 {
 		return nil

@@ -17,10 +17,10 @@ type Project struct {
 
 // Validate reports the first problem with the project's fields.
 func (p *Project) Validate() error {
-	if strings.TrimSpace(p.Name) == "" {
+	if e := checkText("name", p.Name, MaxNameLength); e != nil {
+		return e
+	} else if strings.TrimSpace(p.Name) == "" {
 		return FieldError("name", "must not be empty")
-	} else if len(p.Name) > 100 {
-		return FieldError("name", "must be at most 100 characters")
 	}
 	return nil
 }
@@ -57,6 +57,8 @@ type APIKey struct {
 func (k *APIKey) Validate() error {
 	if !k.Scope.Valid() {
 		return FieldError("scope", "must be one of read-write, read-only, ping-only")
+	} else if e := checkText("name", k.Name, MaxNameLength); e != nil {
+		return e
 	} else if strings.TrimSpace(k.Name) == "" {
 		return FieldError("name", "must not be empty")
 	}

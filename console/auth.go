@@ -24,7 +24,8 @@ const (
 type pageFunc func(w http.ResponseWriter, r *http.Request, v *view)
 
 // page wraps h: it requires a session, a project the user belongs to and
-// at least role need, and a valid CSRF token on every POST.
+// at least role need, and a valid CSRF token on every POST; a path that is
+// not valid text is not found.
 func (c *Console) page(need nightjar.Role, h pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -63,6 +64,11 @@ func (c *Console) page(need nightjar.Role, h pageFunc) http.Handler {
 			v.Title = "Not allowed"
 			v.Data = need
 			c.render(w, r, http.StatusForbidden, "forbidden", v)
+			return
+		}
+		// An id in the path that is not valid text names nothing.
+		if !nightjar.ValidText(r.URL.Path) {
+			c.notFound(w, r, v)
 			return
 		}
 		h(w, r, v)

@@ -240,8 +240,9 @@ func readForm(r *http.Request) checkForm {
 }
 
 // apply copies the form onto ch, returning a field error for numbers that
-// do not parse; the rest is left to Check.Validate.
-func (f checkForm) apply(ch *nightjar.Check) error {
+// do not parse and for channels that are not among the project's
+// channels; the rest is left to Check.Validate.
+func (f checkForm) apply(ch *nightjar.Check, channels []*nightjar.Channel) error {
 	num := func(field, s string) (int64, error) {
 		if s == "" {
 			return 0, nil
@@ -261,7 +262,7 @@ func (f checkForm) apply(ch *nightjar.Check) error {
 		if err != nil {
 			return err
 		}
-		*secs[field] = time.Duration(n) * time.Second
+		*secs[field] = nightjar.Seconds(n)
 	}
 	ft, err := num("failure_threshold", f.FailureThreshold)
 	if err != nil {
@@ -284,7 +285,11 @@ func (f checkForm) apply(ch *nightjar.Check) error {
 	ch.ManualResume = f.ManualResume
 	ch.Channels = nil
 	if !f.AllChannels {
-		ch.Channels = append([]string{}, f.ChannelIDs...)
+		ids, err := nightjar.ResolveChannels(f.ChannelIDs, channels)
+		if err != nil {
+			return err
+		}
+		ch.Channels = ids
 	}
 	ch.FilterBody = f.FilterBody
 	ch.StartKeywords, ch.SuccessKeywords, ch.FailureKeywords = f.StartKw, f.SuccessKw, f.FailureKw
@@ -342,8 +347,13 @@ func (c *Console) newCheckPage(w http.ResponseWriter, r *http.Request, v *view) 
 func (c *Console) createCheck(w http.ResponseWriter, r *http.Request, v *view) {
 	v.Title = "New check"
 	f := readForm(r)
+	channels, err := c.db.Channels(r.Context(), v.Project.ID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	ch := nightjar.NewCheck(v.Project.ID, "")
-	err := f.apply(ch)
+	err = f.apply(ch, channels)
 	if err == nil {
 		err = c.db.CreateCheck(r.Context(), ch, c.clock.Now())
 	}
@@ -374,7 +384,14 @@ func (c *Console) updateCheck(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	v.Title = "Edit " + ch.Name
 	f := readForm(r)
-	_, err := c.db.UpdateCheck(r.Context(), v.Project.ID, ch.ID, c.clock.Now(), f.apply)
+	channels, err := c.db.Channels(r.Context(), v.Project.ID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	_, err = c.db.UpdateCheck(r.Context(), v.Project.ID, ch.ID, c.clock.Now(), func(ch *nightjar.Check) error {
+		return f.apply(ch, channels)
+	})
 	if nightjar.ErrorCode(err) == nightjar.EINVALID {
 		c.renderForm(w, r, v, http.StatusBadRequest, f, ch, err)
 		return
@@ -423,6 +440,9 @@ func (c *Console) bulk(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	n := 0
 	for _, id := range r.PostForm["id"] {
+		if !nightjar.ValidText(id) {
+			continue // names nothing
+		}
 		err := c.setPaused(r, v, id, !resume)
 		if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
 			continue // another project's or deleted: skip silently, never touch it

@@ -21,7 +21,7 @@ import (
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	srv    *httptest.Server
 	clock  *nightjar.FakeClock
@@ -32,7 +32,7 @@ type env struct {
 
 const pw = "a long enough passphrase"
 
-func newEnv(t *testing.T, db *store.DB) *env {
+func newEnv(t testing.TB, db *store.DB) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, db: db, clock: nightjar.NewFakeClock(t0)}

@@ -53,6 +53,9 @@ func Apply(ctx context.Context, db *store.DB, cfg *config.Config, getenv func(st
 func apply(ctx context.Context, db *store.DB, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
 	var changes []Change
 	for _, pc := range cfg.Projects {
+		if err := (&nightjar.Project{Name: pc.Name}).Validate(); err != nil {
+			return changes, fmt.Errorf("project %s: %w", pc.Name, err)
+		}
 		p, err := db.ProjectByName(ctx, pc.Name)
 		if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
 			changes = append(changes, Change{Op: "+", Object: "project " + pc.Name})
@@ -67,6 +70,9 @@ func apply(ctx context.Context, db *store.DB, cfg *config.Config, getenv func(st
 		}
 		for _, kc := range pc.APIKeys {
 			obj := fmt.Sprintf("api key %s/%s", pc.Name, kc.Name)
+			if err := (&nightjar.APIKey{Name: kc.Name, Scope: nightjar.Scope(kc.Scope)}).Validate(); err != nil {
+				return changes, fmt.Errorf("%s: %w", obj, err)
+			}
 			secret, err := keyValue(kc, getenv)
 			if err != nil {
 				return changes, fmt.Errorf("%s: %w", obj, err)
@@ -339,6 +345,14 @@ func applyChecks(ctx context.Context, db *store.DB, p *nightjar.Project, pc conf
 		if err != nil {
 			return fmt.Errorf("%s: %w", obj, err)
 		}
+		// The declaration is validated before its slug is looked up, so a
+		// bad slug is named; desired sets every setting, so an existing
+		// check changed to it is valid too.
+		c := nightjar.NewCheck(p.ID, cc.Name)
+		desired(c, cc, ids)
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("%s: %w", obj, err)
+		}
 		var existing []*nightjar.Check
 		if p.ID != "" {
 			var err error
@@ -350,11 +364,6 @@ func applyChecks(ctx context.Context, db *store.DB, p *nightjar.Project, pc conf
 			return fmt.Errorf("%s: %d checks have this slug; make it unique first", obj, len(existing))
 		}
 		if len(existing) == 0 {
-			c := nightjar.NewCheck(p.ID, cc.Name)
-			desired(c, cc, ids)
-			if err := c.Validate(); err != nil {
-				return fmt.Errorf("%s: %w", obj, err)
-			}
 			*changes = append(*changes, Change{Op: "+", Object: obj})
 			if !dryRun {
 				if err := db.CreateCheck(ctx, c, now); err != nil {
@@ -365,9 +374,6 @@ func applyChecks(ctx context.Context, db *store.DB, p *nightjar.Project, pc conf
 		}
 		want := *existing[0]
 		desired(&want, cc, ids)
-		if err := want.Validate(); err != nil {
-			return fmt.Errorf("%s: %w", obj, err)
-		}
 		diff := settingsDiff(existing[0], &want)
 		if len(diff) == 0 {
 			continue

@@ -687,3 +687,35 @@ func TestChangeString(t *testing.T) {
 		}
 	}
 }
+
+// `nightjar apply` holds text to the rules the APIs and the console hold
+// it to: a NUL byte (YAML's "\0") in any name or text setting is refused
+// with the field named, before anything is written, on both databases.
+func TestApplyRefusesBadText(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		for _, tc := range []struct{ old, new, object, field string }{
+			{"- name: Alpha", `- name: "Al\0pha"`, "project Al\x00pha", "name"},
+			{"- name: ci", `- name: "c\0i"`, "api key Alpha/c\x00i", "name"},
+			{"- name: hook", `- name: "ho\0ok"`, "channel Alpha/ho\x00ok", "name"},
+			{"X-Team: ops", `X-Team: "o\0ps"`, "channel Alpha/hook", "config.headers.X-Team"},
+			{"name: Nightly backup", `name: "Nightly\0backup"`, "check Alpha/nightly", "name"},
+			{"desc: pg_dump to object storage", `desc: "pg_dump\0"`, "check Alpha/nightly", "desc"},
+			{"service: postgres", `service: "post\0gres"`, "check Alpha/nightly", "service"},
+			{"tags: [backup, db]", `tags: ["back\0up"]`, "check Alpha/nightly", "tags"},
+			{"tz: Europe/Berlin", `tz: "Europe/Berlin\0"`, "check Alpha/nightly", "tz"},
+			{"- slug: heartbeat", `- slug: "heart\0beat"`, "check Alpha/heart\x00beat", "slug"},
+		} {
+			y := strings.Replace(f.yaml, tc.old, tc.new, 1)
+			for _, dry := range []bool{true, false} {
+				err := f.applyErr(t, y, dry)
+				if !strings.Contains(err.Error(), tc.object+": ") || !strings.Contains(err.Error(), tc.field+": must be") || nightjar.ErrorCode(err) != nightjar.EINVALID {
+					t.Errorf("%s (dry run %v): error %q, want one about %s of %s", tc.new, dry, err, tc.field, tc.object)
+				}
+			}
+		}
+		if ps, err := db.Projects(context.Background()); err != nil || len(ps) != 0 {
+			t.Fatalf("refused applies wrote projects: %v %v", ps, err)
+		}
+	})
+}

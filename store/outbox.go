@@ -137,9 +137,9 @@ func (db *DB) FinishOutbox(ctx context.Context, id string, now time.Time, delive
 	case deliveryErr == nil:
 		_, err = db.w.ExecContext(ctx, `UPDATE outbox SET status = $2, sent_at = $3, last_error = '' WHERE id = $1`, id, OutboxSent, ms(now))
 	case retryAt.IsZero():
-		_, err = db.w.ExecContext(ctx, `UPDATE outbox SET status = $2, last_error = $3 WHERE id = $1`, id, OutboxFailed, truncate(deliveryErr.Error(), 1000))
+		_, err = db.w.ExecContext(ctx, `UPDATE outbox SET status = $2, last_error = $3 WHERE id = $1`, id, OutboxFailed, deliveryError(deliveryErr))
 	default:
-		_, err = db.w.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = $2, last_error = $3 WHERE id = $1`, id, ms(retryAt), truncate(deliveryErr.Error(), 1000))
+		_, err = db.w.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = $2, last_error = $3 WHERE id = $1`, id, ms(retryAt), deliveryError(deliveryErr))
 	}
 	if err != nil {
 		return fmt.Errorf("finish outbox row %s: %w", id, err)
@@ -164,12 +164,10 @@ func (db *DB) OutboxByProject(ctx context.Context, projectID string, limit int) 
 	return queryAll(ctx, db.r, "list outbox", `SELECT `+outboxColumns+` FROM outbox o JOIN channels c ON c.id = o.channel_id WHERE o.project_id = $1 ORDER BY o.created_at DESC LIMIT $2`, scanOutbox, projectID, limit)
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
+// deliveryError is the stored form of a failed delivery's error. It may
+// quote what a receiving server said, in any bytes, so it is made
+// storable and cut to 1,000 characters, never mid-character.
+func deliveryError(err error) string { return nightjar.CleanText(err.Error(), 1000) }
 
 // CreateChannel stores a notification channel.
 func (db *DB) CreateChannel(ctx context.Context, ch *nightjar.Channel, now time.Time) error {

@@ -13,7 +13,9 @@ import (
 )
 
 // PingRequest is one ping as received over HTTP, ready to be recorded. It
-// names its check either by CheckID or by PingKey and Slug.
+// names its check either by CheckID or by PingKey and Slug. Its metadata
+// (user agent, method, scheme, address, run id) is recorded as received
+// but made storable first, in place: see clean.
 type PingRequest struct {
 	CheckID       string
 	PingKey, Slug string
@@ -29,6 +31,22 @@ type PingRequest struct {
 	UA         string
 	Body       []byte
 	Metrics    map[string]float64
+}
+
+// maxUALength is how many characters of a user agent are kept, as in
+// Healthchecks.
+const maxUALength = 200
+
+// clean makes the ping's metadata storable: it is what clients send, not
+// what Nightjar controls, so invalid UTF-8 and NUL bytes are replaced
+// rather than refused, and a ping is never lost over them. The body needs
+// nothing: it is stored as bytes.
+func (r *PingRequest) clean() {
+	r.UA = nightjar.CleanText(r.UA, maxUALength)
+	r.Method = nightjar.CleanText(r.Method, 100)
+	r.Scheme = nightjar.CleanText(r.Scheme, 100)
+	r.RemoteAddr = nightjar.CleanText(r.RemoteAddr, 100)
+	r.RID = nightjar.CleanText(r.RID, 100)
 }
 
 // PingResult is what recording a ping did.
@@ -134,7 +152,10 @@ func (tx *Tx) recordBatch(ctx context.Context, reqs []*PingRequest, keep int64, 
 	}
 	var ids []string
 	for _, r := range reqs {
-		if r.CheckID != "" {
+		r.clean()
+		// An id that is not valid text names no check; the ping finds
+		// none below.
+		if r.CheckID != "" && nightjar.ValidText(r.CheckID) {
 			ids = append(ids, r.CheckID)
 		}
 	}

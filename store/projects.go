@@ -203,6 +203,9 @@ func (db *DB) RevokeAPIKey(ctx context.Context, projectID, id string, now time.T
 // scope; config files and NIGHTJAR_BOOTSTRAP_API_KEY use it. It reports
 // whether a key was created.
 func (db *DB) EnsureAPIKey(ctx context.Context, projectID, name string, scope nightjar.Scope, secret string, now time.Time) (bool, error) {
+	if err := (&nightjar.APIKey{Name: name, Scope: scope}).Validate(); err != nil {
+		return false, err
+	}
 	k, err := db.APIKeyBySecret(ctx, secret)
 	if err == nil {
 		if k.ProjectID != projectID {

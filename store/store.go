@@ -25,6 +25,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
+	"github.com/nightjar-dev/nightjar"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // SQLite driver (registers "sqlite")
@@ -46,7 +47,7 @@ type Options struct {
 type DB struct {
 	// w takes writes (one connection on SQLite, which has one writer);
 	// r serves reads. On PostgreSQL both are the same pool.
-	w, r    *sql.DB
+	w, r    pool
 	dialect dialect
 	log     *slog.Logger
 	// stmts caches statements prepared on the write pool, so the hot
@@ -69,7 +70,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db.dialect = postgres
-		if db.w, err = sql.Open("pgx", dsn); err != nil {
+		if db.w.DB, err = sql.Open("pgx", dsn); err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
 		db.w.SetMaxOpenConns(20)
@@ -105,13 +106,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		for k, v := range q {
 			wq[k] = append(wq[k], v...)
 		}
-		if db.w, err = sql.Open("sqlite", "file:"+dsn+"?"+wq.Encode()); err != nil {
+		if db.w.DB, err = sql.Open("sqlite", "file:"+dsn+"?"+wq.Encode()); err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 		db.w.SetMaxOpenConns(1)
 		db.w.SetConnMaxIdleTime(0)
 		db.w.SetConnMaxLifetime(0)
-		if db.r, err = sql.Open("sqlite", "file:"+dsn+"?"+q.Encode()); err != nil {
+		if db.r.DB, err = sql.Open("sqlite", "file:"+dsn+"?"+q.Encode()); err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 		db.r.SetMaxOpenConns(8)
@@ -139,10 +140,10 @@ func (db *DB) Close() error {
 		errs = append(errs, v.(*sql.Stmt).Close())
 		return true
 	})
-	if db.r != nil && db.r != db.w {
+	if db.r.DB != nil && db.r != db.w {
 		errs = append(errs, db.r.Close())
 	}
-	if db.w != nil {
+	if db.w.DB != nil {
 		errs = append(errs, db.w.Close())
 	}
 	return errors.Join(errs...)
@@ -187,7 +188,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
-	p, err := goose.NewProvider(gd, db.w, fsys, opts...)
+	p, err := goose.NewProvider(gd, db.w.DB, fsys, opts...)
 	if err != nil {
 		return fmt.Errorf("load migrations: %w", err)
 	}
@@ -235,6 +236,9 @@ func (db *DB) prepareHot(ctx context.Context) error {
 
 // exec runs a statement in the transaction.
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := refuseBadText(args); err != nil {
+		return nil, err
+	}
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -243,6 +247,9 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 
 // queryRow runs a query for one row in the transaction.
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanner {
+	if err := refuseBadText(args); err != nil {
+		return errRow{err}
+	}
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -251,6 +258,9 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanne
 
 // QueryContext runs a query in the transaction; it makes Tx a querier.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := refuseBadText(args); err != nil {
+		return nil, err
+	}
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -290,6 +300,59 @@ func (db *DB) withTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	return nil
 }
+
+// pool is a database handle whose statements refuse, as Tx's do, a text
+// argument that is not valid UTF-8 or holds a NUL byte. Validation refuses
+// such text first, naming the field; this is the net under it, so that no
+// text PostgreSQL cannot store ever reaches it (where it would fail the
+// statement with an internal error) and SQLite, which would store it, gives
+// the same answer.
+type pool struct{ *sql.DB }
+
+// ExecContext runs a statement.
+func (p pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := refuseBadText(args); err != nil {
+		return nil, err
+	}
+	return p.DB.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs a query; it makes pool a querier.
+func (p pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := refuseBadText(args); err != nil {
+		return nil, err
+	}
+	return p.DB.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a query for one row.
+func (p pool) QueryRowContext(ctx context.Context, query string, args ...any) rowScanner {
+	if err := refuseBadText(args); err != nil {
+		return errRow{err}
+	}
+	return p.DB.QueryRowContext(ctx, query, args...)
+}
+
+// errBadText is what a statement with a text argument that cannot be
+// stored fails with.
+var errBadText = nightjar.Errorf(nightjar.EINVALID, "text must be valid UTF-8 without NUL bytes")
+
+// refuseBadText refuses statement arguments that are strings but not valid
+// text.
+func refuseBadText(args []any) error {
+	for _, a := range args {
+		if s, ok := a.(string); ok && !nightjar.ValidText(s) {
+			return errBadText
+		}
+	}
+	return nil
+}
+
+// errRow is a row whose query was refused before it ran.
+type errRow struct{ err error }
+
+// Scan returns the refusal.
+func (r errRow) Scan(...any) error { return r.err }
 
 // ms converts a time to the stored form: Unix milliseconds, 0 for none.
 func ms(t time.Time) int64 {

@@ -28,9 +28,10 @@ const (
 const MinPasswordLength = 10
 
 func normalizeEmail(email string) (string, error) {
+	valid := nightjar.ValidText(email) // before ToLower, which would replace bad bytes
 	email = strings.ToLower(strings.TrimSpace(email))
 	at := strings.LastIndex(email, "@")
-	if at < 1 || at == len(email)-1 || strings.ContainsAny(email, " \t\r\n<>") || len(email) > 254 {
+	if !valid || at < 1 || at == len(email)-1 || strings.ContainsAny(email, " \t\r\n<>") || len(email) > 254 {
 		return "", nightjar.FieldError("email", "must be an email address such as alice@example.com")
 	}
 	return email, nil
@@ -111,8 +112,12 @@ func (db *DB) User(ctx context.Context, id string) (*nightjar.User, error) {
 	return scanUser(db.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 }
 
-// UserByEmail returns a user by email address.
+// UserByEmail returns a user by email address. An address that is not
+// valid text names no user: every stored one was checked.
 func (db *DB) UserByEmail(ctx context.Context, email string) (*nightjar.User, error) {
+	if !nightjar.ValidText(email) {
+		return nil, nightjar.Errorf(nightjar.ENOTFOUND, "user not found")
+	}
 	return scanUser(db.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, strings.ToLower(strings.TrimSpace(email))))
 }
 
@@ -341,10 +346,13 @@ func (db *DB) DeleteSession(ctx context.Context, token string) error {
 	return err
 }
 
-// Audit records a change.
+// Audit records a change. What it says comes partly from requests (paths,
+// names), so it is made storable rather than refused: a change is never
+// left unrecorded over a stray byte.
 func (db *DB) Audit(ctx context.Context, e nightjar.AuditEntry) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO audit_log (project_id, actor, action, target, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		e.ProjectID, e.Actor, e.Action, e.Target, e.Detail, ms(e.CreatedAt))
+		e.ProjectID, nightjar.CleanText(e.Actor, 1000), nightjar.CleanText(e.Action, 1000), nightjar.CleanText(e.Target, 1000),
+		nightjar.CleanText(e.Detail, 1000), ms(e.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("write audit log: %w", err)
 	}

@@ -53,17 +53,7 @@ func (s *Server) read(h apiHandler) http.HandlerFunc { return s.withKey(false, h
 func (s *Server) write(h apiHandler) http.HandlerFunc { return s.withKey(true, h) }
 
 func (s *Server) withKey(write bool, h apiHandler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		k, err := s.authenticate(r, "", write)
-		if err == nil {
-			err = h(w, r, k)
-		}
-		if err != nil {
-			s.writeError(w, r, err)
-		} else if write {
-			s.audit(r, k)
-		}
-	}
+	return func(w http.ResponseWriter, r *http.Request) { s.serveAPI(w, r, "", write, h) }
 }
 
 // withCheckInput decodes a check create or update body, then authenticates
@@ -71,19 +61,32 @@ func (s *Server) withKey(write bool, h apiHandler) http.HandlerFunc {
 func (s *Server) withCheckInput(h func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey, in *checkInput) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var in checkInput
-		err := decodeJSON(r, &in)
-		var k *nightjar.APIKey
-		if err == nil {
-			k, err = s.authenticate(r, in.APIKey, true)
-		}
-		if err == nil {
-			err = h(w, r, k, &in)
-		}
-		if err != nil {
+		if err := decodeJSON(r, &in); err != nil {
 			s.writeError(w, r, err)
-		} else {
-			s.audit(r, k)
+			return
 		}
+		s.serveAPI(w, r, in.APIKey, true, func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
+			return h(w, r, k, &in)
+		})
+	}
+}
+
+// serveAPI runs h for an authenticated key, answers its error, and audits
+// a write that succeeded. A path that is not valid text (an id such as
+// %FF or %00) names nothing Nightjar stores, so it is not found, before
+// the id reaches a query.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, bodyKey string, write bool, h apiHandler) {
+	k, err := s.authenticate(r, bodyKey, write)
+	if err == nil && !nightjar.ValidText(r.URL.Path) {
+		err = nightjar.Errorf(nightjar.ENOTFOUND, "not found")
+	}
+	if err == nil {
+		err = h(w, r, k)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+	} else if write {
+		s.audit(r, k)
 	}
 }
 

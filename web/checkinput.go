@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/json"
 	"strings"
-	"time"
 
 	"github.com/nightjar-dev/nightjar"
 )
@@ -67,8 +66,6 @@ type checkInput struct {
 	MetricRules      *[]string `json:"metric_rules"`
 }
 
-func secs(v int64) time.Duration { return time.Duration(v) * time.Second }
-
 // apply copies the given fields onto c. A schedule makes the check a cron
 // check and a timeout a simple one, as in Healthchecks.
 func (in *checkInput) apply(c *nightjar.Check) {
@@ -91,7 +88,7 @@ func (in *checkInput) apply(c *nightjar.Check) {
 		c.Service = *in.Service
 	}
 	if in.Timeout != nil {
-		c.Timeout = secs(*in.Timeout)
+		c.Timeout = nightjar.Seconds(*in.Timeout)
 		c.Kind = nightjar.KindSimple
 	}
 	if in.Schedule != nil {
@@ -99,7 +96,7 @@ func (in *checkInput) apply(c *nightjar.Check) {
 		c.Kind = nightjar.KindCron
 	}
 	if in.Grace != nil {
-		c.Grace = secs(*in.Grace)
+		c.Grace = nightjar.Seconds(*in.Grace)
 	}
 	if in.TZ != nil {
 		c.TZ = *in.TZ
@@ -111,19 +108,19 @@ func (in *checkInput) apply(c *nightjar.Check) {
 		c.Methods = *in.Methods
 	}
 	if in.EarlyTolerance != nil {
-		c.EarlyTolerance = secs(*in.EarlyTolerance)
+		c.EarlyTolerance = nightjar.Seconds(*in.EarlyTolerance)
 	}
 	if in.MaxRuntime != nil {
-		c.MaxRuntime = secs(*in.MaxRuntime)
+		c.MaxRuntime = nightjar.Seconds(*in.MaxRuntime)
 	}
 	if in.MinRuntime != nil {
-		c.MinRuntime = secs(*in.MinRuntime)
+		c.MinRuntime = nightjar.Seconds(*in.MinRuntime)
 	}
 	if in.FailureThreshold != nil {
 		c.FailureThreshold = *in.FailureThreshold
 	}
 	if in.RealertInterval != nil {
-		c.RealertInterval = secs(*in.RealertInterval)
+		c.RealertInterval = nightjar.Seconds(*in.RealertInterval)
 	}
 	if in.MetricRules != nil {
 		c.MetricRules = *in.MetricRules
@@ -195,21 +192,9 @@ func (in *checkInput) prepare(channels []*nightjar.Channel) error {
 		in.channelIDs = nil
 		return nil
 	}
-	in.channelIDs = []string{}
-	for _, ref := range in.Channels.refs {
-		found := ""
-		for _, ch := range channels {
-			if ch.ID == ref || ch.Name == ref {
-				found = ch.ID
-				break
-			}
-		}
-		if found == "" {
-			return nightjar.FieldError("channels", "no channel with id or name %q in this project", ref)
-		}
-		in.channelIDs = append(in.channelIDs, found)
-	}
-	return nil
+	ids, err := nightjar.ResolveChannels(in.Channels.refs, channels)
+	in.channelIDs = ids
+	return err
 }
 
 // validateUnique checks the "unique" field of a create request.

@@ -1,11 +1,15 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nightjar-dev/nightjar"
 )
@@ -53,15 +57,41 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// jsonSpace is the whitespace JSON allows around values.
+const jsonSpace = " \t\r\n"
+
 // decodeJSON reads a JSON request body of at most 1 MiB into v, turning
-// every way it can be wrong into an EINVALID error naming the problem.
+// every way it can be wrong into an EINVALID error naming the problem. The
+// body must be exactly one JSON object: Go's decoder would take null as
+// "no fields" and ignore what follows the object, and so create a check
+// from a body that asked for nothing of the kind. It must be UTF-8, as
+// JSON is, where the decoder would quietly replace the bad bytes.
 func decodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 1<<20))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nightjar.Errorf(nightjar.EINVALID, "request body is larger than 1 MiB")
+	} else if err != nil {
+		return nightjar.Errorf(nightjar.EINVALID, "request body could not be read: %v", err)
+	}
+	start := len(b) - len(bytes.TrimLeft(b, jsonSpace))
+	if start == len(b) {
+		return nightjar.Errorf(nightjar.EINVALID, "request body is empty; expected a JSON object")
+	}
+	if b[start] != '{' {
+		return nightjar.Errorf(nightjar.EINVALID, "request body must be one JSON object (at byte %d)", start)
+	}
+	if !utf8.Valid(b) {
+		if field := invalidUTF8Member(b, ""); field != "" {
+			return nightjar.TextFieldError(field)
+		}
+		return nightjar.Errorf(nightjar.EINVALID, "request body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
-		var tooBig *http.MaxBytesError
 		var own *nightjar.Error
 		switch {
 		case errors.As(err, &own):
@@ -70,12 +100,8 @@ func decodeJSON(r *http.Request, v any) error {
 			return nightjar.Errorf(nightjar.EINVALID, "request body is not valid JSON (at byte %d)", syn.Offset)
 		case errors.As(err, &typ):
 			return &nightjar.Error{Code: nightjar.EINVALID, Field: typ.Field, Message: typ.Field + ": expected " + jsonKind(typ.Type.Kind().String()) + ", got " + typ.Value}
-		case errors.As(err, &tooBig):
-			return nightjar.Errorf(nightjar.EINVALID, "request body is larger than 1 MiB")
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return nightjar.Errorf(nightjar.EINVALID, "request body is not valid JSON (it ends too early)")
-		case errors.Is(err, io.EOF):
-			return nightjar.Errorf(nightjar.EINVALID, "request body is empty; expected a JSON object")
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 			return &nightjar.Error{Code: nightjar.EINVALID, Field: name, Message: name + ": unknown field; see /api/openapi.json for the fields this endpoint takes"}
@@ -83,7 +109,31 @@ func decodeJSON(r *http.Request, v any) error {
 			return nightjar.Errorf(nightjar.EINVALID, "request body: %v", err)
 		}
 	}
+	end := int(dec.InputOffset())
+	if rest := bytes.TrimLeft(b[end:], jsonSpace); len(rest) > 0 {
+		return nightjar.Errorf(nightjar.EINVALID, "request body must be one JSON object, with nothing after it (at byte %d)", len(b)-len(rest))
+	}
 	return nil
+}
+
+// invalidUTF8Member names the member of the JSON object in b whose value
+// holds invalid UTF-8, nested members joined by dots as in "config.url",
+// or returns "" when it cannot tell (the bad bytes are in a name, or b is
+// not an object).
+func invalidUTF8Member(b []byte, prefix string) string {
+	var members map[string]json.RawMessage
+	if json.Unmarshal(b, &members) != nil {
+		return ""
+	}
+	for _, name := range slices.Sorted(maps.Keys(members)) {
+		if raw := members[name]; !utf8.Valid(raw) {
+			if inner := invalidUTF8Member(raw, prefix+name+"."); inner != "" {
+				return inner
+			}
+			return prefix + name
+		}
+	}
+	return ""
 }
 
 func jsonKind(k string) string {

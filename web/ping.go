@@ -142,7 +142,7 @@ func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
 		Method:     r.Method,
 		Scheme:     scheme(r),
 		RemoteAddr: s.remoteAddr(r),
-		UA:         truncateRunes(r.UserAgent(), 200),
+		UA:         r.UserAgent(),
 		Body:       body,
 		Metrics:    metrics,
 	}
@@ -156,6 +156,8 @@ func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusNotFound, "not found")
 	case code == nightjar.ECONFLICT:
 		writeText(w, http.StatusConflict, "ambiguous slug")
+	case code == nightjar.EINVALID:
+		writeText(w, http.StatusBadRequest, nightjar.ErrorMessage(res.Err))
 	case errors.Is(res.Err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; its ping may still commit with its batch.
 		return
@@ -251,15 +253,4 @@ func (s *Server) trusted(a netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-func truncateRunes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
 }

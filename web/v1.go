@@ -109,7 +109,12 @@ func (s *Server) v1ListChecks(w http.ResponseWriter, r *http.Request, k *nightja
 	if err != nil {
 		return err
 	}
-	checks, err := s.db.Checks(r.Context(), k.ProjectID, store.CheckFilter{Tags: q["tag"], Slug: q.Get("slug"), Status: status, Limit: limit + 1, Offset: offset})
+	f, err := checkFilter(r)
+	if err != nil {
+		return err
+	}
+	f.Status, f.Limit, f.Offset = status, limit+1, offset
+	checks, err := s.db.Checks(r.Context(), k.ProjectID, f)
 	if err != nil {
 		return err
 	}
@@ -214,6 +219,22 @@ func (s *Server) v1Flips(w http.ResponseWriter, r *http.Request, k *nightjar.API
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"flips": flips})
 	return nil
+}
+
+// checkFilter reads the tag and slug filters that both APIs' check lists
+// take. A filter that is not valid text could match nothing, and says so.
+func checkFilter(r *http.Request) (store.CheckFilter, error) {
+	q := r.URL.Query()
+	f := store.CheckFilter{Tags: q["tag"], Slug: q.Get("slug")}
+	if !nightjar.ValidText(f.Slug) {
+		return f, nightjar.TextFieldError("slug")
+	}
+	for _, t := range f.Tags {
+		if !nightjar.ValidText(t) {
+			return f, nightjar.TextFieldError("tag")
+		}
+	}
+	return f, nil
 }
 
 func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {

@@ -128,7 +128,10 @@ func (s *Server) toV3(c *nightjar.Check, channels []*nightjar.Channel, readOnly 
 }
 
 func (s *Server) v3ListChecks(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	f := store.CheckFilter{Tags: r.URL.Query()["tag"], Slug: r.URL.Query().Get("slug")}
+	f, err := checkFilter(r)
+	if err != nil {
+		return err
+	}
 	checks, err := s.db.Checks(r.Context(), k.ProjectID, f)
 	if err != nil {
 		return err
@@ -195,6 +198,11 @@ func (s *Server) upsertCheck(ctx context.Context, projectID string, in *checkInp
 	now := s.clock.Now()
 	c := nightjar.NewCheck(projectID, "")
 	in.apply(c)
+	// The unique fields are looked up before anything is stored, so they
+	// must be valid first.
+	if err := c.Validate(); err != nil {
+		return nil, false, err
+	}
 	if len(in.Unique) == 0 {
 		if err := s.db.CreateCheck(ctx, c, now); err != nil {
 			return nil, false, err
@@ -369,7 +377,7 @@ func (s *Server) v3Flips(w http.ResponseWriter, r *http.Request, k *nightjar.API
 		if err != nil || n < 0 || n > 365*86400 {
 			return nightjar.FieldError("seconds", "must be a whole number of seconds between 0 and 31536000")
 		}
-		since = s.clock.Now().Add(-secs(n))
+		since = s.clock.Now().Add(-nightjar.Seconds(n))
 	}
 	for name, dst := range map[string]*time.Time{"start": &since, "end": &until} {
 		if v := q.Get(name); v != "" {

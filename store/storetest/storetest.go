@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -27,12 +28,23 @@ const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disa
 // none answers.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
+	u, skip := postgresURL(t)
+	if skip != "" {
+		t.Skip(skip)
+	}
+	return u
+}
+
+// postgresURL makes the schema PostgresURL returns, or says why the
+// PostgreSQL tests are skipped.
+func postgresURL(t testing.TB) (u, skip string) {
+	t.Helper()
 	base := os.Getenv("NIGHTJAR_TEST_POSTGRES_URL")
 	if base == "" {
 		base = DefaultPostgresURL
 	}
 	if base == "off" {
-		t.Skip("PostgreSQL tests disabled (NIGHTJAR_TEST_POSTGRES_URL=off)")
+		return "", "PostgreSQL tests disabled (NIGHTJAR_TEST_POSTGRES_URL=off)"
 	}
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
@@ -45,7 +57,7 @@ func PostgresURL(t testing.TB) string {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("PostgreSQL at %s is required in CI: %v", base, err)
 		}
-		t.Skipf("PostgreSQL not reachable at %s: %v", base, err)
+		return "", fmt.Sprintf("PostgreSQL not reachable at %s: %v", base, err)
 	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
@@ -58,14 +70,14 @@ func PostgresURL(t testing.TB) string {
 			t.Logf("drop schema %s: %v", schema, err)
 		}
 	})
-	u, err := url.Parse(base)
+	pu, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("parse %s: %v", base, err)
 	}
-	q := u.Query()
+	q := pu.Query()
 	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	pu.RawQuery = q.Encode()
+	return pu.String(), ""
 }
 
 // SQLitePath returns a database file path in a temporary directory.
@@ -82,12 +94,32 @@ func Open(t testing.TB, dialect string) *store.DB {
 	if dialect == "postgres" {
 		dsn = PostgresURL(t)
 	}
+	return openDSN(t, dialect, dsn)
+}
+
+func openDSN(t testing.TB, dialect, dsn string) *store.DB {
+	t.Helper()
 	db, err := store.Open(context.Background(), dsn, store.Options{Synchronous: "NORMAL"})
 	if err != nil {
 		t.Fatalf("open %s: %v", dialect, err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// OpenEach opens one database of every dialect, for tests that cannot run
+// a subtest per database, such as fuzz targets: every input goes to each
+// of them. PostgreSQL is left out, with a log line, where Each would skip
+// it, so SQLite is still tested.
+func OpenEach(t testing.TB) []*store.DB {
+	t.Helper()
+	dbs := []*store.DB{Open(t, "sqlite")}
+	u, skip := postgresURL(t)
+	if skip != "" {
+		t.Log(skip)
+		return dbs
+	}
+	return append(dbs, openDSN(t, "postgres", u))
 }
 
 // Dialects are the databases every conformance test runs against.
