@@ -94,6 +94,155 @@ func (c *Channel) Validate() error {
 	return nil
 }
 
+// ChannelUpdate changes some of a stored channel's settings; a nil field
+// keeps what is stored. It is what the console's edit form and the API's
+// PATCH send, so both follow the same rule about secrets (see Apply).
+type ChannelUpdate struct {
+	// Kind changes the channel's kind; the old kind's settings are then
+	// dropped, none carried over.
+	Kind   *string             `json:"kind"`
+	Name   *string             `json:"name"`
+	Config ChannelConfigUpdate `json:"config"`
+}
+
+// ChannelConfigUpdate is the settings part of a ChannelUpdate.
+type ChannelConfigUpdate struct {
+	URL *string `json:"url"`
+	// Secret replaces the signing secret; "" removes it.
+	Secret *string `json:"secret"`
+	// Headers replaces all extra headers; an empty map removes them.
+	Headers *map[string]string `json:"headers"`
+	To      *[]string          `json:"to"`
+}
+
+// Apply changes c as u says and validates the result.
+//
+// The stored signing secret and header values were given for one
+// destination. When u changes the webhook's URL they are not carried over
+// silently, or whoever may edit a channel could aim its credentials at a
+// server of their own: u must give them again (an empty secret or empty
+// headers remove them), or Apply refuses with the field to give.
+func (c *Channel) Apply(u ChannelUpdate) error {
+	old := *c
+	if u.Kind != nil && *u.Kind != c.Kind {
+		c.Kind, c.Config = *u.Kind, ChannelConfig{}
+	}
+	if u.Name != nil {
+		c.Name = *u.Name
+	}
+	cfg := u.Config
+	if cfg.URL != nil {
+		c.Config.URL = *cfg.URL
+	}
+	if cfg.Secret != nil {
+		c.Config.Secret = *cfg.Secret
+	}
+	if cfg.Headers != nil {
+		c.Config.Headers = *cfg.Headers
+		if len(c.Config.Headers) == 0 {
+			c.Config.Headers = nil
+		}
+	}
+	if cfg.To != nil {
+		c.Config.To = *cfg.To
+	}
+	if c.Kind == ChannelWebhook && old.Kind == ChannelWebhook && c.Config.URL != old.Config.URL {
+		if old.Config.Secret != "" && cfg.Secret == nil {
+			return FieldError("config.secret", "must be given again because config.url changed: a stored secret is never sent to a new destination (give \"\" to remove it)")
+		}
+		if len(old.Config.Headers) > 0 && cfg.Headers == nil {
+			return FieldError("config.headers", "must be given again because config.url changed: stored header values are never sent to a new destination (give {} to remove them)")
+		}
+	}
+	return c.Validate()
+}
+
+// WithoutSecrets returns a copy of c fit to show to anyone who may edit
+// the channel: the signing secret and the header values are replaced by
+// SecretPlaceholder (set, but never shown again); the URL stays, so it can
+// be checked and corrected.
+func (c Channel) WithoutSecrets() Channel {
+	if c.Config.Secret != "" {
+		c.Config.Secret = SecretPlaceholder
+	}
+	if len(c.Config.Headers) > 0 {
+		h := make(map[string]string, len(c.Config.Headers))
+		for name := range c.Config.Headers {
+			h[name] = SecretPlaceholder
+		}
+		c.Config.Headers = h
+	}
+	if c.Config.To != nil {
+		c.Config.To = append([]string(nil), c.Config.To...)
+	}
+	return c
+}
+
+// Redacted returns a copy of c fit to show to viewers and in API answers:
+// besides the secrets, the URL's tokens are masked (see RedactURL), since
+// webhook URLs often carry a credential of their own.
+func (c Channel) Redacted() Channel {
+	c = c.WithoutSecrets()
+	if c.Config.URL != "" {
+		c.Config.URL = RedactURL(c.Config.URL)
+	}
+	return c
+}
+
+// RedactURL masks the parts of a URL that often carry credentials, keeping
+// enough to recognise the destination: scheme, host and port, and the path
+// segments that look like plain words. Other segments (ids and tokens:
+// anything with a digit or a capital, or longer than 24 characters), query
+// values, the fragment and any user information become "…".
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "…"
+	}
+	var b strings.Builder
+	b.WriteString(u.Scheme + "://" + u.Host)
+	for _, seg := range strings.Split(strings.TrimPrefix(u.EscapedPath(), "/"), "/") {
+		if seg == "" {
+			continue
+		}
+		b.WriteByte('/')
+		if plainWord(seg) {
+			b.WriteString(seg)
+		} else {
+			b.WriteString("…")
+		}
+	}
+	if u.RawQuery != "" {
+		sep := "?"
+		for _, kv := range strings.Split(u.RawQuery, "&") {
+			key, _, _ := strings.Cut(kv, "=")
+			b.WriteString(sep)
+			if plainWord(key) {
+				b.WriteString(key + "=…")
+			} else {
+				b.WriteString("…")
+			}
+			sep = "&"
+		}
+	}
+	return b.String()
+}
+
+// plainWord reports whether a URL part looks like a word rather than an id
+// or a token: up to 24 lower-case letters, dashes, dots and underscores.
+func plainWord(s string) bool {
+	if s == "" || len(s) > 24 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && c != '-' && c != '_' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
 // ValidateWebhookURL reports what is wrong with a webhook's URL. Credentials
 // in the URL (user:pass@) are refused: they would be shown wherever the URL
 // is, while a header or the signing secret is never shown again.

@@ -3,6 +3,7 @@ package nightjar_test
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -113,4 +114,67 @@ func FuzzChannelValidate(f *testing.F) {
 			t.Fatalf("url %q: host %q, received %q", url, req.URL.Host, back.Host)
 		}
 	})
+}
+
+// Apply carries a stored secret and headers over only while the webhook's
+// URL stays the same.
+func TestChannelApplyKeepsSecretsOnlyForTheSameURL(t *testing.T) {
+	str := func(s string) *string { return &s }
+	stored := func() *nightjar.Channel {
+		return &nightjar.Channel{Kind: nightjar.ChannelWebhook, Name: "ops", Config: nightjar.ChannelConfig{
+			URL: "https://a.example/hook", Secret: "s", Headers: map[string]string{"Authorization": "Bearer t"}}}
+	}
+	for _, tc := range []struct {
+		name  string
+		u     nightjar.ChannelUpdate
+		field string // "" when accepted
+		want  nightjar.ChannelConfig
+	}{
+		{name: "rename", u: nightjar.ChannelUpdate{Name: str("ops-2")},
+			want: nightjar.ChannelConfig{URL: "https://a.example/hook", Secret: "s", Headers: map[string]string{"Authorization": "Bearer t"}}},
+		{name: "same url restated", u: nightjar.ChannelUpdate{Config: nightjar.ChannelConfigUpdate{URL: str("https://a.example/hook")}},
+			want: nightjar.ChannelConfig{URL: "https://a.example/hook", Secret: "s", Headers: map[string]string{"Authorization": "Bearer t"}}},
+		{name: "new url alone", u: nightjar.ChannelUpdate{Config: nightjar.ChannelConfigUpdate{URL: str("https://b.example/hook")}}, field: "config.secret"},
+		{name: "new path alone", u: nightjar.ChannelUpdate{Config: nightjar.ChannelConfigUpdate{URL: str("https://a.example/other")}}, field: "config.secret"},
+		{name: "new url and secret", u: nightjar.ChannelUpdate{Config: nightjar.ChannelConfigUpdate{URL: str("https://b.example/hook"), Secret: str("s2")}}, field: "config.headers"},
+		{name: "new url, secrets dropped", u: nightjar.ChannelUpdate{Config: nightjar.ChannelConfigUpdate{URL: str("https://b.example/hook"), Secret: str(""), Headers: &map[string]string{}}},
+			want: nightjar.ChannelConfig{URL: "https://b.example/hook"}},
+		{name: "new url, secrets restated", u: nightjar.ChannelUpdate{Config: nightjar.ChannelConfigUpdate{URL: str("https://b.example/hook"), Secret: str("s2"), Headers: &map[string]string{"X-Key": "k"}}},
+			want: nightjar.ChannelConfig{URL: "https://b.example/hook", Secret: "s2", Headers: map[string]string{"X-Key": "k"}}},
+		{name: "to email", u: nightjar.ChannelUpdate{Kind: str(nightjar.ChannelEmail), Config: nightjar.ChannelConfigUpdate{To: &[]string{"ops@example.com"}}},
+			want: nightjar.ChannelConfig{To: []string{"ops@example.com"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ch := stored()
+			err := ch.Apply(tc.u)
+			if tc.field != "" {
+				if nightjar.ErrorField(err) != tc.field || !strings.Contains(nightjar.ErrorMessage(err), "config.url changed") {
+					t.Fatalf("Apply = %v, want a %s error", err, tc.field)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := fmt.Sprint(ch.Config), fmt.Sprint(tc.want); got != want {
+				t.Fatalf("config %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX": "https://hooks.slack.com/services/…/…/…",
+		"https://discord.com/api/webhooks/123456/abcDEF-token":                          "https://discord.com/api/webhooks/…/…",
+		"https://h.example:8443/alerts/nightjar?token=abc&team=ops":                     "https://h.example:8443/alerts/nightjar?token=…&team=…",
+		"https://user:pw@h.example/x#frag":                                              "https://h.example/x",
+		"https://h.example/a-very-long-plain-word-indeed-longer-than-that":              "https://h.example/…",
+		"https://h.example": "https://h.example",
+		"not a url":         "…",
+	} {
+		if got := nightjar.RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

@@ -26,6 +26,7 @@ func (s *Server) routesV1() {
 	s.mux.HandleFunc("GET /api/v1/schedule/preview", s.v1SchedulePreview)
 	s.mux.HandleFunc("GET /api/v1/channels", s.write(s.v1ListChannels))
 	s.mux.HandleFunc("POST /api/v1/channels", s.write(s.v1CreateChannel))
+	s.mux.HandleFunc("PATCH /api/v1/channels/{id}", s.write(s.v1UpdateChannel))
 	s.mux.HandleFunc("DELETE /api/v1/channels/{id}", s.write(s.v1DeleteChannel))
 	s.mux.HandleFunc("POST /api/v1/channels/{id}/test", s.write(s.v1TestChannel))
 	s.mux.HandleFunc("GET /api/v1/notifications/{id}", s.read(s.v1Notification))
@@ -274,60 +275,6 @@ func (s *Server) v1SchedulePreview(w http.ResponseWriter, r *http.Request) {
 		times = append(times, t.In(loc).Format(time.RFC3339))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"schedule": expr, "tz": tz, "description": desc, "next": times})
-}
-
-func (s *Server) v1ListChannels(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	chs, err := s.db.Channels(r.Context(), k.ProjectID)
-	if err != nil {
-		return err
-	}
-	for _, ch := range chs {
-		redactChannel(ch)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"channels": chs})
-	return nil
-}
-
-// redactChannel hides secrets before a channel is shown.
-func redactChannel(ch *nightjar.Channel) {
-	if ch.Config.Secret != "" {
-		ch.Config.Secret = "<redacted>"
-	}
-}
-
-func (s *Server) v1CreateChannel(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	var ch nightjar.Channel
-	if err := decodeJSON(r, &ch); err != nil {
-		return err
-	}
-	ch.ID, ch.ProjectID = "", k.ProjectID
-	if err := s.db.CreateChannel(r.Context(), &ch, s.clock.Now()); err != nil {
-		return err
-	}
-	redactChannel(&ch)
-	writeJSON(w, http.StatusCreated, ch)
-	return nil
-}
-
-func (s *Server) v1DeleteChannel(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	if err := s.db.DeleteChannel(r.Context(), k.ProjectID, r.PathValue("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Server) v1TestChannel(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	ch, err := s.db.Channel(r.Context(), k.ProjectID, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	id, err := s.db.EnqueueTest(r.Context(), ch, s.clock.Now())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"notification_id": id, "status_url": s.cfg.BaseURL + "/api/v1/notifications/" + id})
-	return nil
 }
 
 func (s *Server) v1Notification(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
