@@ -158,7 +158,11 @@ func (c *Console) testChannel(w http.ResponseWriter, r *http.Request, v *view) {
 	if ch == nil {
 		return
 	}
-	if _, err := c.db.EnqueueTest(r.Context(), ch, c.clock.Now()); err != nil {
+	if _, err := c.db.EnqueueTest(r.Context(), ch, c.clock.Now()); nightjar.ErrorCode(err) == nightjar.ERATELIMIT {
+		v.Error = nightjar.ErrorMessage(err)
+		c.renderChannels(w, r, v, http.StatusTooManyRequests, map[string]string{"kind": "webhook"})
+		return
+	} else if err != nil {
 		c.fail(w, r, err)
 		return
 	}

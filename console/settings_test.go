@@ -205,6 +205,34 @@ func TestChannelEditDoesNotReaimSecrets(t *testing.T) {
 	})
 }
 
+// Test sends over the project's limit are refused with a page that says
+// why, not an error page.
+func TestChannelTestSendsAreLimited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		var chs []*nightjar.Channel
+		for i := 0; i <= store.TestsPerMinute; i++ {
+			ch := &nightjar.Channel{ProjectID: e.a.ID, Kind: nightjar.ChannelWebhook, Name: "hook", Config: nightjar.ChannelConfig{URL: "https://hooks.example.com/x"}}
+			if err := db.CreateChannel(ctx, ch, t0); err != nil {
+				t.Fatal(err)
+			}
+			chs = append(chs, ch)
+		}
+		m := e.login("member@a.test")
+		for _, ch := range chs[:store.TestsPerMinute] {
+			m.get("/channels")
+			if status, _ := m.post("/channels/"+ch.ID+"/test", nil); status != http.StatusSeeOther {
+				t.Fatalf("test: %d", status)
+			}
+		}
+		m.get("/channels")
+		if status, body := m.post("/channels/"+chs[store.TestsPerMinute].ID+"/test", nil); status != http.StatusTooManyRequests || !strings.Contains(body, "test notifications a minute") {
+			t.Fatalf("test over the limit: %d", status)
+		}
+	})
+}
+
 // Viewers see webhook URLs with their tokens masked; members see the URL
 // they may edit; nobody sees a secret or a header value.
 func TestChannelsPageRedaction(t *testing.T) {

@@ -2,9 +2,11 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/store"
@@ -177,6 +179,40 @@ func FuzzChannelAPI(f *testing.F) {
 			if strings.Contains(string(r.body), "Fuzz-Secret-XYZ") {
 				t.Fatalf("%s %s %q shows the secret: %s", target.method, target.path, body, r.body)
 			}
+		}
+	})
+}
+
+// Test sends are limited: asking again while a test waits gives the same
+// notification, and a project over its limit gets a 429 saying so.
+func TestChannelTestSendsAreLimited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		var ids []string
+		for i := 0; i <= store.TestsPerMinute; i++ {
+			r := e.do("POST", "/api/v1/channels", e.rw, map[string]any{"kind": "webhook", "name": fmt.Sprintf("h%d", i), "config": map[string]any{"url": "https://hooks.example.com/x"}})
+			if r.status != http.StatusCreated {
+				t.Fatalf("create: %d %s", r.status, r.body)
+			}
+			ids = append(ids, r.json(t)["id"].(string))
+		}
+		first := e.do("POST", "/api/v1/channels/"+ids[0]+"/test", e.rw, nil)
+		again := e.do("POST", "/api/v1/channels/"+ids[0]+"/test", e.rw, nil)
+		if first.status != http.StatusAccepted || again.status != http.StatusAccepted || first.json(t)["notification_id"] != again.json(t)["notification_id"] {
+			t.Fatalf("second test while the first waits: %s then %s", first.body, again.body)
+		}
+		for _, id := range ids[1:store.TestsPerMinute] {
+			if r := e.do("POST", "/api/v1/channels/"+id+"/test", e.rw, nil); r.status != http.StatusAccepted {
+				t.Fatalf("test %s: %d %s", id, r.status, r.body)
+			}
+		}
+		r := e.do("POST", "/api/v1/channels/"+ids[store.TestsPerMinute]+"/test", e.rw, nil)
+		if r.status != http.StatusTooManyRequests || !strings.Contains(r.json(t)["error"].(string), "a minute") {
+			t.Fatalf("test over the limit: %d %s", r.status, r.body)
+		}
+		e.clock.Advance(time.Minute + time.Second)
+		if r := e.do("POST", "/api/v1/channels/"+ids[store.TestsPerMinute]+"/test", e.rw, nil); r.status != http.StatusAccepted {
+			t.Fatalf("test a minute later: %d %s", r.status, r.body)
 		}
 	})
 }
