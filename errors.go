@@ -13,6 +13,7 @@ const (
 	ECONFLICT     = "conflict"
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
+	ERATELIMIT    = "rate_limited"
 	EINTERNAL     = "internal"
 )
 

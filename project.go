@@ -53,6 +53,11 @@ type APIKey struct {
 	LastUsedAt time.Time `json:"last_used_at,omitzero"`
 }
 
+// ReadOnly reports whether the key may only read. Such keys see no
+// credentials: no ping URL or check UUID (which is the ping URL's secret),
+// as in Healthchecks, so a read-only key cannot send pings.
+func (k *APIKey) ReadOnly() bool { return k.Scope != ScopeReadWrite }
+
 // Validate reports the first problem with the key's fields.
 func (k *APIKey) Validate() error {
 	if !k.Scope.Valid() {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/mail"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -346,6 +347,12 @@ func (c *Config) Validate() error {
 	}
 	if c.SMTP.Host != "" && c.SMTP.From == "" {
 		add("smtp.from: must be set when smtp.host is")
+	} else if _, err := mail.ParseAddress(c.SMTP.From); c.SMTP.From != "" && err != nil {
+		// Otherwise every email would fail, and only at delivery.
+		add("smtp.from: %q is not an email address such as \"Nightjar <nightjar@example.com>\"", c.SMTP.From)
+	}
+	if strings.ContainsAny(c.SMTP.Host, " \t\r\n/") {
+		add("smtp.host: %q is not a host name or IP address", c.SMTP.Host)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -29,7 +29,7 @@ func (c *Console) settingsRoutes() {
 }
 
 type channelsData struct {
-	Channels      []*nightjar.Channel
+	Channels      []nightjar.Channel
 	Notifications []*store.OutboxItem
 	Form          map[string]string
 }
@@ -38,6 +38,9 @@ func (c *Console) channelsPage(w http.ResponseWriter, r *http.Request, v *view) 
 	c.renderChannels(w, r, v, http.StatusOK, map[string]string{"kind": "webhook"})
 }
 
+// renderChannels lists the project's channels as the viewer may see them:
+// members and up see a webhook's full URL, which they may change anyway;
+// viewers see it with its tokens masked. Nobody sees a secret again.
 func (c *Console) renderChannels(w http.ResponseWriter, r *http.Request, v *view, status int, form map[string]string) {
 	chs, err := c.db.Channels(r.Context(), v.Project.ID)
 	if err != nil {
@@ -49,28 +52,45 @@ func (c *Console) renderChannels(w http.ResponseWriter, r *http.Request, v *view
 		c.fail(w, r, err)
 		return
 	}
-	v.Title, v.Data = "Channels", channelsData{Channels: chs, Notifications: notes, Form: form}
+	shown := make([]nightjar.Channel, len(chs))
+	for i, ch := range chs {
+		if v.CanWrite() {
+			shown[i] = ch.WithoutSecrets()
+		} else {
+			shown[i] = ch.Redacted()
+		}
+	}
+	v.Title, v.Data = "Channels", channelsData{Channels: shown, Notifications: notes, Form: form}
 	c.render(w, r, status, "channels", v)
 }
 
-// channelForm reads the channel form into ch, keeping ch's signing
-// secret when the secret field is left empty.
-func channelForm(r *http.Request, ch *nightjar.Channel) map[string]string {
+// channelForm reads the channel form as an update: an empty secret field
+// keeps the stored secret, unless a box asks to remove it. Stored headers
+// (set through the API or a configuration file) are kept, or removed by
+// their box; the form cannot show or enter them. Whether a kept secret may
+// stay is nightjar.Channel.Apply's decision.
+func channelForm(r *http.Request) (nightjar.ChannelUpdate, map[string]string) {
 	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	form := map[string]string{"kind": f("kind"), "name": f("name"), "url": f("url"), "to": f("to")}
-	secret := ch.Config.Secret
-	if s := r.PostFormValue("secret"); s != "" {
-		secret = s
-	}
-	ch.Kind, ch.Name = form["kind"], form["name"]
-	switch ch.Kind {
+	u := nightjar.ChannelUpdate{Kind: ptr(form["kind"]), Name: ptr(form["name"])}
+	switch form["kind"] {
 	case nightjar.ChannelWebhook:
-		ch.Config = nightjar.ChannelConfig{URL: form["url"], Secret: secret, Headers: ch.Config.Headers}
+		u.Config.URL = ptr(form["url"])
+		if s := r.PostFormValue("secret"); s != "" {
+			u.Config.Secret = ptr(s)
+		} else if r.PostFormValue("remove_secret") != "" {
+			u.Config.Secret = ptr("")
+		}
+		if r.PostFormValue("remove_headers") != "" {
+			u.Config.Headers = &map[string]string{}
+		}
 	case nightjar.ChannelEmail:
-		ch.Config = nightjar.ChannelConfig{To: strings.FieldsFunc(form["to"], func(r rune) bool { return r == ',' || r == ' ' || r == '\n' })}
+		u.Config.To = ptr(strings.FieldsFunc(form["to"], func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }))
 	}
-	return form
+	return u, form
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func (c *Console) editChannelPage(w http.ResponseWriter, r *http.Request, v *view) {
 	ch := c.loadChannel(w, r, v)
@@ -78,7 +98,7 @@ func (c *Console) editChannelPage(w http.ResponseWriter, r *http.Request, v *vie
 		return
 	}
 	v.Title = "Edit " + ch.Name
-	v.Data = map[string]any{"Channel": ch, "Form": map[string]string{"kind": ch.Kind, "name": ch.Name, "url": ch.Config.URL, "to": strings.Join(ch.Config.To, ", ")}}
+	v.Data = map[string]any{"Channel": ch.WithoutSecrets(), "Form": map[string]string{"kind": ch.Kind, "name": ch.Name, "url": ch.Config.URL, "to": strings.Join(ch.Config.To, ", ")}}
 	c.render(w, r, http.StatusOK, "channelform", v)
 }
 
@@ -87,24 +107,29 @@ func (c *Console) updateChannel(w http.ResponseWriter, r *http.Request, v *view)
 	if ch == nil {
 		return
 	}
-	form := channelForm(r, ch)
-	if err := c.db.UpdateChannel(r.Context(), ch); nightjar.ErrorCode(err) == nightjar.EINVALID {
+	u, form := channelForm(r)
+	saved, err := c.db.EditChannel(r.Context(), v.Project.ID, ch.ID, func(ch *nightjar.Channel) error { return ch.Apply(u) })
+	if nightjar.ErrorCode(err) == nightjar.EINVALID {
 		v.Title, v.Error = "Edit "+ch.Name, nightjar.ErrorMessage(err)
-		v.Data = map[string]any{"Channel": ch, "Form": form}
+		v.Data = map[string]any{"Channel": ch.WithoutSecrets(), "Form": form}
 		c.render(w, r, http.StatusBadRequest, "channelform", v)
 		return
 	} else if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	c.audit(r, v, "channel.update", ch.Name, ch.Kind)
+	c.audit(r, v, "channel.update", saved.Name, saved.Kind)
 	http.Redirect(w, r, "/channels", http.StatusSeeOther)
 }
 
 func (c *Console) createChannel(w http.ResponseWriter, r *http.Request, v *view) {
 	ch := &nightjar.Channel{ProjectID: v.Project.ID}
-	form := channelForm(r, ch)
-	if err := c.db.CreateChannel(r.Context(), ch, c.clock.Now()); nightjar.ErrorCode(err) == nightjar.EINVALID {
+	u, form := channelForm(r)
+	err := ch.Apply(u)
+	if err == nil {
+		err = c.db.CreateChannel(r.Context(), ch, c.clock.Now())
+	}
+	if nightjar.ErrorCode(err) == nightjar.EINVALID {
 		v.Error = nightjar.ErrorMessage(err)
 		c.renderChannels(w, r, v, http.StatusBadRequest, form)
 		return
@@ -133,7 +158,11 @@ func (c *Console) testChannel(w http.ResponseWriter, r *http.Request, v *view) {
 	if ch == nil {
 		return
 	}
-	if _, err := c.db.EnqueueTest(r.Context(), ch, c.clock.Now()); err != nil {
+	if _, err := c.db.EnqueueTest(r.Context(), ch, c.clock.Now()); nightjar.ErrorCode(err) == nightjar.ERATELIMIT {
+		v.Error = nightjar.ErrorMessage(err)
+		c.renderChannels(w, r, v, http.StatusTooManyRequests, map[string]string{"kind": "webhook"})
+		return
+	} else if err != nil {
 		c.fail(w, r, err)
 		return
 	}

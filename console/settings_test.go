@@ -137,18 +137,137 @@ func TestChannelsPage(t *testing.T) {
 		if strings.Contains(body, "Hook-Secret-XYZ") {
 			t.Fatal("the signing secret is shown")
 		}
-		// Editing without a new secret keeps the old one.
+		// Editing without a new secret keeps the old one while the URL stays.
 		m.get("/channels/" + chs[0].ID + "/edit")
-		if status, _ := m.post("/channels/"+chs[0].ID+"/edit", url.Values{"kind": {"webhook"}, "name": {"ops-renamed"}, "url": {"https://hooks.example.com/y"}}); status != http.StatusSeeOther {
+		if status, _ := m.post("/channels/"+chs[0].ID+"/edit", url.Values{"kind": {"webhook"}, "name": {"ops-renamed"}, "url": {"https://hooks.example.com/x"}}); status != http.StatusSeeOther {
 			t.Fatalf("edit: %d", status)
 		}
 		edited, _ := db.Channel(context.Background(), e.a.ID, chs[0].ID)
-		if edited.Name != "ops-renamed" || edited.Config.URL != "https://hooks.example.com/y" || edited.Config.Secret != "Hook-Secret-XYZ" {
+		if edited.Name != "ops-renamed" || edited.Config.URL != "https://hooks.example.com/x" || edited.Config.Secret != "Hook-Secret-XYZ" {
 			t.Fatalf("edited: %+v", edited)
 		}
 		v := e.login("viewer@a.test")
 		if status, body := v.get("/channels"); status != 200 || strings.Contains(body, "Add a channel") {
 			t.Fatalf("viewer channels page: %d", status)
+		}
+	})
+}
+
+// A member who changes a webhook's URL in the console must give its
+// secret again or remove it, and likewise remove stored headers: neither
+// is ever sent to the new URL on the strength of the old one.
+func TestChannelEditDoesNotReaimSecrets(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		ch := &nightjar.Channel{ProjectID: e.a.ID, Kind: nightjar.ChannelWebhook, Name: "ops", Config: nightjar.ChannelConfig{
+			URL: "https://hooks.example.com/x", Secret: "Hook-Secret-XYZ", Headers: map[string]string{"Authorization": "Bearer Header-Token-XYZ"}}}
+		if err := db.CreateChannel(ctx, ch, t0); err != nil {
+			t.Fatal(err)
+		}
+		m := e.login("member@a.test")
+		edit := func(form url.Values) (int, string) {
+			t.Helper()
+			m.get("/channels/" + ch.ID + "/edit")
+			form.Set("kind", "webhook")
+			form.Set("name", "ops")
+			return m.post("/channels/"+ch.ID+"/edit", form)
+		}
+		stored := func() *nightjar.Channel {
+			t.Helper()
+			got, err := db.Channel(ctx, e.a.ID, ch.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		if status, body := edit(url.Values{"url": {"https://attacker.example/collect"}}); status != http.StatusBadRequest || !strings.Contains(body, "config.secret") {
+			t.Fatalf("new url without the secret: %d", status)
+		}
+		if got := stored(); got.Config.URL != "https://hooks.example.com/x" || got.Config.Secret != "Hook-Secret-XYZ" {
+			t.Fatalf("refused edit changed the channel: %+v", got.Config)
+		}
+		if status, body := edit(url.Values{"url": {"https://attacker.example/collect"}, "secret": {"New-Secret"}}); status != http.StatusBadRequest || !strings.Contains(body, "config.headers") {
+			t.Fatalf("new url and secret, headers kept: %d", status)
+		}
+		if status, _ := edit(url.Values{"url": {"https://new.example.com/hook"}, "remove_secret": {"1"}, "remove_headers": {"1"}}); status != http.StatusSeeOther {
+			t.Fatalf("new url, secrets removed: %d", status)
+		}
+		if got := stored(); got.Config.URL != "https://new.example.com/hook" || got.Config.Secret != "" || got.Config.Headers != nil {
+			t.Fatalf("after moving: %+v", got.Config)
+		}
+		if status, _ := edit(url.Values{"url": {"https://other.example.com/hook"}, "secret": {"Other-Secret"}}); status != http.StatusSeeOther {
+			t.Fatalf("new url with a new secret: %d", status)
+		}
+		if got := stored(); got.Config.URL != "https://other.example.com/hook" || got.Config.Secret != "Other-Secret" {
+			t.Fatalf("after moving with a secret: %+v", got.Config)
+		}
+	})
+}
+
+// Test sends over the project's limit are refused with a page that says
+// why, not an error page.
+func TestChannelTestSendsAreLimited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		var chs []*nightjar.Channel
+		for i := 0; i <= store.TestsPerMinute; i++ {
+			ch := &nightjar.Channel{ProjectID: e.a.ID, Kind: nightjar.ChannelWebhook, Name: "hook", Config: nightjar.ChannelConfig{URL: "https://hooks.example.com/x"}}
+			if err := db.CreateChannel(ctx, ch, t0); err != nil {
+				t.Fatal(err)
+			}
+			chs = append(chs, ch)
+		}
+		m := e.login("member@a.test")
+		for _, ch := range chs[:store.TestsPerMinute] {
+			m.get("/channels")
+			if status, _ := m.post("/channels/"+ch.ID+"/test", nil); status != http.StatusSeeOther {
+				t.Fatalf("test: %d", status)
+			}
+		}
+		m.get("/channels")
+		if status, body := m.post("/channels/"+chs[store.TestsPerMinute].ID+"/test", nil); status != http.StatusTooManyRequests || !strings.Contains(body, "test notifications a minute") {
+			t.Fatalf("test over the limit: %d", status)
+		}
+	})
+}
+
+// Viewers see webhook URLs with their tokens masked; members see the URL
+// they may edit; nobody sees a secret or a header value.
+func TestChannelsPageRedaction(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		ch := &nightjar.Channel{ProjectID: e.a.ID, Kind: nightjar.ChannelWebhook, Name: "slack", Config: nightjar.ChannelConfig{
+			URL: "https://hooks.example.com/services/T000/B000/PathTokenXYZ?token=QueryTokenXYZ", Secret: "Hook-Secret-XYZ",
+			Headers: map[string]string{"Authorization": "Bearer Header-Token-XYZ"}}}
+		if err := db.CreateChannel(ctx, ch, t0); err != nil {
+			t.Fatal(err)
+		}
+		_, viewer := e.login("viewer@a.test").get("/channels")
+		_, member := e.login("member@a.test").get("/channels")
+		_, form := e.login("member@a.test").get("/channels/" + ch.ID + "/edit")
+		for name, body := range map[string]string{"viewer": viewer, "member": member, "edit form": form} {
+			for _, secret := range []string{"Hook-Secret-XYZ", "Header-Token-XYZ"} {
+				if strings.Contains(body, secret) {
+					t.Errorf("%s page shows %s", name, secret)
+				}
+			}
+			if !strings.Contains(body, "Authorization") {
+				t.Errorf("%s page does not name the Authorization header", name)
+			}
+		}
+		for _, token := range []string{"PathTokenXYZ", "QueryTokenXYZ"} {
+			if strings.Contains(viewer, token) {
+				t.Errorf("viewer sees %s", token)
+			}
+			if !strings.Contains(member, token) || !strings.Contains(form, token) {
+				t.Errorf("member does not see the URL to edit (%s)", token)
+			}
+		}
+		if !strings.Contains(viewer, "https://hooks.example.com/services/…/…/…?token=…") {
+			t.Errorf("viewer does not see the masked URL")
 		}
 	})
 }

@@ -37,7 +37,7 @@ type Runner struct {
 }
 
 // Run runs every module on its own ticker and returns when ctx is done and
-// every module's current step has finished.
+// every module's current step, and any work it left running, has finished.
 func (r *Runner) Run(ctx context.Context, modules ...Module) {
 	var wg sync.WaitGroup
 	for _, m := range modules {
@@ -50,6 +50,10 @@ func (r *Runner) Run(ctx context.Context, modules ...Module) {
 	wg.Wait()
 }
 
+// waiter is a module whose steps leave work running in the background
+// (the outbox's slow deliveries); the runner waits for it when it stops.
+type waiter interface{ Wait() }
+
 func (r *Runner) loop(ctx context.Context, m Module) {
 	log := r.Log.With("module", m.Name())
 	t := time.NewTicker(m.Interval())
@@ -58,6 +62,9 @@ func (r *Runner) loop(ctx context.Context, m Module) {
 		r.step(ctx, m, log)
 		select {
 		case <-ctx.Done():
+			if w, ok := m.(waiter); ok {
+				w.Wait()
+			}
 			return
 		case <-t.C:
 		}

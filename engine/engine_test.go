@@ -36,10 +36,12 @@ type receiver struct {
 	keys     []string
 	bad      []string
 	srv      *httptest.Server
+	// delivered has a value for each delivery accepted.
+	delivered chan struct{}
 }
 
 func newReceiver(t *testing.T, secret string) *receiver {
-	r := &receiver{}
+	r := &receiver{delivered: make(chan struct{}, 1000)}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
@@ -60,6 +62,7 @@ func newReceiver(t *testing.T, secret string) *receiver {
 		}
 		r.got = append(r.got, p)
 		r.keys = append(r.keys, req.Header.Get("Idempotency-Key"))
+		r.delivered <- struct{}{}
 	}))
 	t.Cleanup(r.srv.Close)
 	return r
@@ -110,11 +113,13 @@ func startSMTP(t *testing.T) (*mailbox, string) {
 }
 
 func notifiers(smtpAddr string) engine.NotifierFor {
-	client := netguard.Policy{AllowPrivate: true}.HTTPClient(5 * time.Second)
+	// Long enough that only the outbox's own timeout, on the test's clock,
+	// ends an attempt to a receiver that never answers.
+	client := netguard.Policy{AllowPrivate: true}.HTTPClient(10 * time.Minute)
 	return func(ch *nightjar.Channel) (notify.Notifier, error) {
 		switch ch.Kind {
 		case nightjar.ChannelWebhook:
-			return webhook.New(webhook.Config{URL: ch.Config.URL, Secret: ch.Config.Secret}, client), nil
+			return webhook.New(webhook.Config{URL: ch.Config.URL, Secret: ch.Config.Secret, Headers: ch.Config.Headers}, client), nil
 		case nightjar.ChannelEmail:
 			host, port, _ := net.SplitHostPort(smtpAddr)
 			var p int
@@ -128,6 +133,13 @@ func notifiers(smtpAddr string) engine.NotifierFor {
 }
 
 func setup(t *testing.T, db *store.DB, hookURL, secret string, checks int) (*nightjar.Project, []*nightjar.Check) {
+	t.Helper()
+	return setupAt(t, db, hookURL, secret, checks, t0)
+}
+
+// setupAt makes a project with a webhook channel (when hookURL is set) and
+// checks pinged at t0, due an hour later and down a minute after that.
+func setupAt(t *testing.T, db *store.DB, hookURL, secret string, checks int, t0 time.Time) (*nightjar.Project, []*nightjar.Check) {
 	t.Helper()
 	ctx := context.Background()
 	p := &nightjar.Project{Name: "P"}
@@ -161,6 +173,17 @@ func setup(t *testing.T, db *store.DB, hookURL, secret string, checks int) (*nig
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// stepAndWait runs one outbox step at the given time and waits until every
+// attempt it started has ended.
+func stepAndWait(t *testing.T, ob *engine.Outbox, clk *nightjar.FakeClock, at time.Time) {
+	t.Helper()
+	clk.Set(at)
+	if err := ob.Step(context.Background(), at); err != nil {
+		t.Fatal(err)
+	}
+	ob.Wait()
+}
+
 // A check that misses its deadline is down and its webhook is delivered,
 // signed, within the engine's steps; a receiver failure is retried with
 // backoff and the retry carries the same idempotency key.
@@ -171,7 +194,8 @@ func TestDeadlineToWebhookWithRetry(t *testing.T) {
 		rcv.failNext = 1
 		_, checks := setup(t, db, rcv.srv.URL, "s3cret", 1)
 		dl := &engine.Deadlines{DB: db}
-		ob := &engine.Outbox{DB: db, Notifiers: notifiers(""), Log: quiet(), Rand: func() float64 { return 0 }}
+		clk := nightjar.NewFakeClock(t0)
+		ob := &engine.Outbox{DB: db, Notifiers: notifiers(""), Log: quiet(), Rand: func() float64 { return 0 }, Clock: clk}
 
 		for _, at := range []time.Time{t0.Add(time.Hour), t0.Add(time.Hour + time.Minute)} {
 			if err := dl.Step(ctx, at); err != nil {
@@ -179,22 +203,16 @@ func TestDeadlineToWebhookWithRetry(t *testing.T) {
 			}
 		}
 		now := t0.Add(time.Hour + time.Minute)
-		if err := ob.Step(ctx, now); err != nil {
-			t.Fatal(err)
-		}
+		stepAndWait(t, ob, clk, now)
 		if rcv.count() != 0 {
 			t.Fatal("delivered although the receiver failed")
 		}
 		// Backoff with zero jitter: half of 10 s.
-		if err := ob.Step(ctx, now.Add(4*time.Second)); err != nil {
-			t.Fatal(err)
-		}
+		stepAndWait(t, ob, clk, now.Add(4*time.Second))
 		if rcv.count() != 0 {
 			t.Fatal("retried before the backoff ran out")
 		}
-		if err := ob.Step(ctx, now.Add(5*time.Second)); err != nil {
-			t.Fatal(err)
-		}
+		stepAndWait(t, ob, clk, now.Add(5*time.Second))
 		if rcv.count() != 1 || len(rcv.bad) != 0 {
 			t.Fatalf("deliveries %d, bad %v", rcv.count(), rcv.bad)
 		}
@@ -224,10 +242,9 @@ func TestEmailChannel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ob := &engine.Outbox{DB: db, Notifiers: notifiers(addr), Log: quiet()}
-		if err := ob.Step(ctx, t0); err != nil {
-			t.Fatal(err)
-		}
+		clk := nightjar.NewFakeClock(t0)
+		ob := &engine.Outbox{DB: db, Notifiers: notifiers(addr), Log: quiet(), Clock: clk}
+		stepAndWait(t, ob, clk, t0)
 		it, _ := db.OutboxEntry(ctx, p.ID, id)
 		if it.Status != store.OutboxSent {
 			t.Fatalf("email status %s: %s", it.Status, it.LastError)
@@ -240,25 +257,33 @@ func TestEmailChannel(t *testing.T) {
 	})
 }
 
+// sharedDBs opens n handles on one new database of the dialect, as n
+// replicas of Nightjar would.
+func sharedDBs(t *testing.T, dialect string, n int) []*store.DB {
+	t.Helper()
+	dsn := storetest.SQLitePath(t)
+	if dialect == "postgres" {
+		dsn = storetest.PostgresURL(t)
+	}
+	var dbs []*store.DB
+	for i := 0; i < n; i++ {
+		db, err := store.Open(context.Background(), dsn, store.Options{Synchronous: "NORMAL"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		dbs = append(dbs, db)
+	}
+	return dbs
+}
+
 // Two replicas sharing one database run the same modules at the same time;
 // every alert is raised once and every notification is delivered once.
 func TestTwoReplicasNoDoubles(t *testing.T) {
 	for _, dialect := range storetest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			ctx := context.Background()
-			dsn := storetest.SQLitePath(t)
-			if dialect == "postgres" {
-				dsn = storetest.PostgresURL(t)
-			}
-			var replicas []*store.DB
-			for i := 0; i < 2; i++ {
-				db, err := store.Open(ctx, dsn, store.Options{Synchronous: "NORMAL"})
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { db.Close() })
-				replicas = append(replicas, db)
-			}
+			replicas := sharedDBs(t, dialect, 2)
 			rcv := newReceiver(t, "k")
 			const n = 30
 			setup(t, replicas[0], rcv.srv.URL, "k", n)
@@ -266,7 +291,8 @@ func TestTwoReplicasNoDoubles(t *testing.T) {
 			var wg sync.WaitGroup
 			for _, db := range replicas {
 				dl := &engine.Deadlines{DB: db}
-				ob := &engine.Outbox{DB: db, Notifiers: notifiers(""), Log: quiet()}
+				clk := nightjar.NewFakeClock(t0)
+				ob := &engine.Outbox{DB: db, Notifiers: notifiers(""), Log: quiet(), Clock: clk}
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
@@ -278,10 +304,12 @@ func TestTwoReplicasNoDoubles(t *testing.T) {
 							t.Error(err)
 							return
 						}
+						clk.Set(now)
 						if err := ob.Step(ctx, now); err != nil {
 							t.Error(err)
 							return
 						}
+						ob.Wait()
 					}
 				}()
 			}

@@ -27,7 +27,7 @@ type Deadlines struct {
 func (d *Deadlines) Name() string { return "deadlines" }
 
 // Interval implements Module.
-func (d *Deadlines) Interval() time.Duration { return every(d.Every, 500*time.Millisecond) }
+func (d *Deadlines) Interval() time.Duration { return orDefault(d.Every, 500*time.Millisecond) }
 
 // Step processes every due check in batches.
 func (d *Deadlines) Step(ctx context.Context, now time.Time) error {
@@ -53,7 +53,7 @@ type Alive struct {
 func (a *Alive) Name() string { return "alive" }
 
 // Interval implements Module.
-func (a *Alive) Interval() time.Duration { return every(a.Every, 5*time.Second) }
+func (a *Alive) Interval() time.Duration { return orDefault(a.Every, 5*time.Second) }
 
 // Step implements Module.
 func (a *Alive) Step(ctx context.Context, now time.Time) error { return a.DB.TouchAlive(ctx, now) }
@@ -80,10 +80,20 @@ func RecoverAfterOutage(ctx context.Context, db *store.DB, now time.Time, log *s
 // NotifierFor builds the channel-specific sender for a channel.
 type NotifierFor func(ch *nightjar.Channel) (notify.Notifier, error)
 
-// Outbox delivers queued notifications. A claimed row is leased, so a
-// crash mid-delivery means a retry later, never a lost notification; the
-// outbox row id travels as the idempotency key so receivers can drop the
-// duplicate such a retry may cause.
+// Outbox delivers queued notifications, fairly: a destination that is slow
+// or never answers must not hold back anybody else's alerts.
+//
+// Each attempt runs on its own, bounded by Timeout, and takes one of this
+// process's Workers slots; a channel has at most PerChannel and a project
+// at most PerProject attempts in flight across all replicas (in the manner
+// of Alertmanager's per-receiver pipelines and GoAlert's per-destination
+// sending). A Step claims only as many rows as it has free slots and starts
+// each at once, so a claimed row's attempt is running, never queued behind
+// others, and its lease (Timeout plus a margin) outlasts it: no other
+// replica can take a row whose attempt may still be running. A crash
+// mid-delivery means a retry when the lease ends, never a lost
+// notification; the outbox row id travels as the idempotency key so
+// receivers can drop the duplicate such a retry may cause.
 type Outbox struct {
 	DB          *store.DB
 	Notifiers   NotifierFor
@@ -95,41 +105,197 @@ type Outbox struct {
 	Every      time.Duration
 	// Rand makes backoff jitter deterministic in tests; nil is random.
 	Rand func() float64
+	// Clock tells when an attempt ended, which is when its backoff
+	// starts; it must be the clock Step's times come from. Nil is the
+	// system clock.
+	Clock nightjar.Clock
+	// Timeout bounds one attempt; zero is 30 s.
+	Timeout time.Duration
+	// Workers is how many attempts this process runs at once; zero is 32.
+	Workers int
+	// PerChannel is how many attempts one channel may have in flight;
+	// zero is 2.
+	PerChannel int
+	// PerProject is how many attempts one project may have in flight;
+	// zero is 8.
+	PerProject int
+	// Pace is how long a Step waits for its attempts, refilling slots as
+	// they free up, before it returns and leaves slow attempts running in
+	// the background; zero is 1 s.
+	Pace time.Duration
+
+	mu       sync.Mutex
+	idle     *sync.Cond
+	inflight map[string]*attempt
+	wake     chan struct{}
 }
+
+// attempt is one delivery attempt running in the background.
+type attempt struct {
+	// deadline is when the attempt must have ended, on the module's clock.
+	deadline time.Time
+	cancel   context.CancelCauseFunc
+	done     chan struct{}
+}
+
+// leaseMargin is how much longer than an attempt's timeout its row stays
+// leased: room to record the result, and for the clocks of replicas to
+// differ. Replicas' clocks must agree to well within it.
+const leaseMargin = 90 * time.Second
+
+// errAttemptTimedOut cancels an attempt that outlived its timeout on the
+// module's clock.
+var errAttemptTimedOut = errors.New("attempt timed out")
 
 // Name implements Module.
 func (o *Outbox) Name() string { return "outbox" }
 
 // Interval implements Module.
-func (o *Outbox) Interval() time.Duration { return every(o.Every, time.Second) }
+func (o *Outbox) Interval() time.Duration { return orDefault(o.Every, time.Second) }
 
-// lease is how long a claimed notification is held before another worker
-// may take it; longer than any one delivery attempt's timeout.
-const lease = 2 * time.Minute
+func (o *Outbox) timeout() time.Duration { return orDefault(o.Timeout, 30*time.Second) }
 
-// Step claims due notifications and delivers them, several at once.
+// Lease is how long a claimed notification is held: Timeout plus a margin.
+func (o *Outbox) Lease() time.Duration { return o.timeout() + leaseMargin }
+
+func (o *Outbox) clock() nightjar.Clock {
+	if o.Clock == nil {
+		return nightjar.SystemClock{}
+	}
+	return o.Clock
+}
+
+func (o *Outbox) init() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.inflight == nil {
+		o.inflight = map[string]*attempt{}
+		o.idle = sync.NewCond(&o.mu)
+		o.wake = make(chan struct{}, 1)
+	}
+}
+
+// Step ends the attempts that outlived their timeout as of now, then claims
+// due notifications into the free slots and starts them. It waits up to
+// Pace for them, claiming more as slots free up, and returns; attempts
+// still running go on in the background. A Step's errors are its own
+// (claiming); each attempt logs its result where it ends. Steps of one
+// Outbox must not overlap; the runner runs them one after another.
 func (o *Outbox) Step(ctx context.Context, now time.Time) error {
-	items, err := o.DB.ClaimOutbox(ctx, now, lease, 50)
+	o.init()
+	o.endOverdue(now)
+	if err := o.fill(ctx, now); err != nil {
+		return err
+	}
+	pace := time.NewTimer(orDefault(o.Pace, time.Second))
+	defer pace.Stop()
+	for o.running() > 0 {
+		select {
+		case <-o.wake:
+			if err := o.fill(ctx, now); err != nil {
+				return err
+			}
+		case <-pace.C:
+			return nil
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	return nil
+}
+
+// Wait returns when no attempt is running. The runner calls it when it
+// stops; tests call it to see every attempt's result.
+func (o *Outbox) Wait() {
+	o.init()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for len(o.inflight) > 0 {
+		o.idle.Wait()
+	}
+}
+
+func (o *Outbox) running() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.inflight)
+}
+
+// endOverdue cancels the attempts whose deadline has passed on the
+// module's clock and waits (a little) for them to end. The context of each
+// attempt also has a deadline on the system clock; this one makes the
+// timeout hold on whatever clock drives the module.
+func (o *Outbox) endOverdue(now time.Time) {
+	o.mu.Lock()
+	var overdue []*attempt
+	for _, a := range o.inflight {
+		if !now.Before(a.deadline) {
+			a.cancel(errAttemptTimedOut)
+			overdue = append(overdue, a)
+		}
+	}
+	o.mu.Unlock()
+	if len(overdue) == 0 {
+		return
+	}
+	limit := time.NewTimer(10 * time.Second)
+	defer limit.Stop()
+	for _, a := range overdue {
+		select {
+		case <-a.done:
+		case <-limit.C:
+			if o.Log != nil {
+				o.Log.Warn("a cancelled notification attempt is still running", "overdue", len(overdue))
+			}
+			return
+		}
+	}
+}
+
+// fill claims as many due notifications as there are free slots and
+// starts an attempt for each.
+func (o *Outbox) fill(ctx context.Context, now time.Time) error {
+	free := orDefault(o.Workers, 32) - o.running()
+	if free <= 0 {
+		return nil
+	}
+	items, err := o.DB.ClaimOutbox(ctx, now, store.OutboxClaim{Limit: free, Lease: o.Lease(),
+		PerChannel: orDefault(o.PerChannel, 2), PerProject: orDefault(o.PerProject, 8)})
 	if err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	errs := make([]error, len(items))
-	for i, it := range items {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			errs[i] = o.deliver(ctx, it, now)
-		}()
+	for _, it := range items {
+		o.start(ctx, it, now)
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return nil
 }
 
-func (o *Outbox) deliver(ctx context.Context, it *store.OutboxItem, now time.Time) error {
+func (o *Outbox) start(ctx context.Context, it *store.OutboxItem, now time.Time) {
+	actx, cancel := context.WithCancelCause(ctx)
+	a := &attempt{deadline: now.Add(o.timeout()), cancel: cancel, done: make(chan struct{})}
+	o.mu.Lock()
+	o.inflight[it.ID] = a
+	o.mu.Unlock()
+	go func() {
+		defer func() {
+			cancel(nil)
+			o.mu.Lock()
+			delete(o.inflight, it.ID)
+			o.idle.Broadcast()
+			o.mu.Unlock()
+			close(a.done)
+			select {
+			case o.wake <- struct{}{}:
+			default:
+			}
+		}()
+		o.deliver(actx, it)
+	}()
+}
+
+// deliver makes one attempt and records its result. It is the boundary of
+// the attempt, so it logs what went wrong itself.
+func (o *Outbox) deliver(ctx context.Context, it *store.OutboxItem) {
 	max := o.MaxAttempts
 	if max <= 0 {
 		max = 12
@@ -137,17 +303,23 @@ func (o *Outbox) deliver(ctx context.Context, it *store.OutboxItem, now time.Tim
 	n, err := o.Notifiers(it.Channel)
 	var retry bool
 	if err == nil {
-		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		actx, cancel := context.WithTimeout(ctx, o.timeout())
 		retry, err = n.Notify(actx, o.message(it))
 		cancel()
+		if err != nil && errors.Is(context.Cause(ctx), errAttemptTimedOut) {
+			retry, err = true, fmt.Errorf("no answer within %s: %w", o.timeout(), err)
+		}
 	}
+	// The backoff counts from when the attempt ended, not from when it
+	// was claimed: an attempt can take up to Timeout.
+	end := o.clock().Now()
 	result := "sent"
 	var retryAt time.Time
 	if err != nil {
 		result = "failed"
 		if retry && it.Attempts < max {
 			result = "retry"
-			retryAt = now.Add(notify.RetryDelay(it.Attempts, err, o.Rand))
+			retryAt = end.Add(notify.RetryDelay(it.Attempts, err, o.Rand))
 		}
 		if o.Log != nil {
 			o.Log.Warn("notification not delivered", "outbox_id", it.ID, "channel_id", it.Channel.ID,
@@ -157,7 +329,12 @@ func (o *Outbox) deliver(ctx context.Context, it *store.OutboxItem, now time.Tim
 	if o.Metrics != nil {
 		o.Metrics.Notification(it.Channel.Kind, result)
 	}
-	return o.DB.FinishOutbox(ctx, it.ID, now, err, retryAt)
+	// Record the result even when the module is stopping.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := o.DB.FinishOutbox(fctx, it, end, err, retryAt); err != nil && o.Log != nil {
+		o.Log.Error("record notification result", "outbox_id", it.ID, "attempt", it.Attempts, "result", result, "err", err)
+	}
 }
 
 func (o *Outbox) message(it *store.OutboxItem) notify.Message {
@@ -182,7 +359,7 @@ type Retention struct {
 func (r *Retention) Name() string { return "retention" }
 
 // Interval implements Module.
-func (r *Retention) Interval() time.Duration { return every(r.Every, time.Hour) }
+func (r *Retention) Interval() time.Duration { return orDefault(r.Every, time.Hour) }
 
 // Step implements Module.
 func (r *Retention) Step(ctx context.Context, now time.Time) error {
@@ -194,10 +371,10 @@ func (r *Retention) Step(ctx context.Context, now time.Time) error {
 	return err
 }
 
-// every is a module's step interval: its Every when set, else def.
-func every(d, def time.Duration) time.Duration {
-	if d <= 0 {
+// orDefault is a module's setting: its value when set, else def.
+func orDefault[T time.Duration | int](v, def T) T {
+	if v <= 0 {
 		return def
 	}
-	return d
+	return v
 }

@@ -58,3 +58,31 @@ func TestCheckChannelsAndKeywords(t *testing.T) {
 		}
 	})
 }
+
+// apply refuses the channel settings the API and the console refuse, with
+// the same rule, before writing anything.
+func TestApplyRefusesBadChannelSettings(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+		for _, tc := range []struct {
+			ch   config.ChannelConfig
+			want string
+		}{
+			{config.ChannelConfig{Name: "hook", Kind: "webhook", URL: "https://hooks.example/a", Headers: map[string]string{"X-Nightjar-Signature": "v1=00"}}, "X-Nightjar-Signature cannot be set"},
+			{config.ChannelConfig{Name: "hook", Kind: "webhook", URL: "https://hooks.example/a", Headers: map[string]string{"Transfer-Encoding": "chunked"}}, "hop-by-hop"},
+			{config.ChannelConfig{Name: "hook", Kind: "webhook", URL: "https://hooks.example/a", Headers: map[string]string{"X-Token": "a\nb"}}, "line breaks"},
+			{config.ChannelConfig{Name: "hook", Kind: "webhook", URL: "https://hooks.example/a", Headers: map[string]string{"X Token": "1"}}, "not a valid header name"},
+			{config.ChannelConfig{Name: "hook", Kind: "webhook", URL: "https://user:pass@hooks.example/a"}, "user name or password"},
+		} {
+			cfg := &config.Config{Projects: []config.ProjectConfig{{Name: "Ops", Channels: []config.ChannelConfig{tc.ch}}}}
+			_, err := Apply(ctx, db, cfg, func(string) string { return "" }, now, false)
+			if err == nil || !strings.Contains(err.Error(), "channel Ops/hook") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%+v: %v, want an error about channel Ops/hook mentioning %q", tc.ch, err, tc.want)
+			}
+		}
+		if ps, _ := db.Projects(ctx); len(ps) != 0 {
+			t.Fatalf("a refused apply wrote projects: %+v", ps)
+		}
+	})
+}

@@ -111,16 +111,24 @@ func TestDeliveryErrorStoredSafely(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		claim := func(at time.Time) *store.OutboxItem {
+			t.Helper()
+			items, err := db.ClaimOutbox(ctx, at, store.OutboxClaim{Limit: 1, Lease: time.Minute, PerChannel: 1, PerProject: 1})
+			if err != nil || len(items) != 1 || items[0].ID != id {
+				t.Fatalf("claim at %v: %v, %v", at, items, err)
+			}
+			return items[0]
+		}
 		// The 1,000th byte falls inside an "é".
 		msg := "a" + strings.Repeat("é", 1200) + "\xff\x00"
-		if err := db.FinishOutbox(ctx, id, t0, errors.New(msg), t0.Add(time.Minute)); err != nil {
+		if err := db.FinishOutbox(ctx, claim(t0), t0, errors.New(msg), t0.Add(time.Minute)); err != nil {
 			t.Fatalf("finish with a retry: %v", err)
 		}
 		it, err := db.OutboxEntry(ctx, p.ID, id)
 		if err != nil || !nightjar.ValidText(it.LastError) || utf8.RuneCountInString(it.LastError) != 1000 || !strings.HasPrefix(it.LastError, "aé") {
 			t.Fatalf("last error %q (%d characters), %v", it.LastError, utf8.RuneCountInString(it.LastError), err)
 		}
-		if err := db.FinishOutbox(ctx, id, t0, errors.New("server said \xff\x00"), time.Time{}); err != nil {
+		if err := db.FinishOutbox(ctx, claim(t0.Add(time.Minute)), t0, errors.New("server said \xff\x00"), time.Time{}); err != nil {
 			t.Fatalf("finish as failed: %v", err)
 		}
 		if it, err = db.OutboxEntry(ctx, p.ID, id); err != nil || it.LastError != "server said \uFFFD\uFFFD" {

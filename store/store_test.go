@@ -271,33 +271,45 @@ func TestDeadlinesAlertsAndOutbox(t *testing.T) {
 			t.Fatalf("down check without re-alert still due: %d", n)
 		}
 
-		items, err := db.ClaimOutbox(ctx, t0.Add(71*time.Minute), time.Minute, 10)
+		claim := func(at time.Duration) []*store.OutboxItem {
+			t.Helper()
+			items, err := db.ClaimOutbox(ctx, t0.Add(at), store.OutboxClaim{Limit: 10, Lease: time.Minute, PerChannel: 2, PerProject: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return items
+		}
+		items, err := db.ClaimOutbox(ctx, t0.Add(71*time.Minute), store.OutboxClaim{Limit: 10, Lease: time.Minute, PerChannel: 2, PerProject: 2})
 		if err != nil || len(items) != 1 || items[0].Event != "alert.firing" || items[0].Channel.ID != ch.ID || items[0].Attempts != 1 {
 			t.Fatalf("claim = %+v, %v", items, err)
 		}
-		again, _ := db.ClaimOutbox(ctx, t0.Add(71*time.Minute), time.Minute, 10)
+		again := claim(71 * time.Minute)
 		if len(again) != 0 {
 			t.Fatal("a leased notification was claimed twice")
 		}
 		// The lease runs out (the sender died): it is claimed again.
-		again, _ = db.ClaimOutbox(ctx, t0.Add(73*time.Minute), time.Minute, 10)
+		again = claim(73 * time.Minute)
 		if len(again) != 1 || again[0].Attempts != 2 {
 			t.Fatalf("after lease expiry: %+v", again)
 		}
-		if err := db.FinishOutbox(ctx, again[0].ID, t0.Add(73*time.Minute), fmt.Errorf("503"), t0.Add(80*time.Minute)); err != nil {
+		// The first sender's late result is not recorded over the second's.
+		if err := db.FinishOutbox(ctx, items[0], t0.Add(73*time.Minute), nil, time.Time{}); nightjar.ErrorCode(err) != nightjar.ECONFLICT {
+			t.Fatalf("finish after losing the lease: %v", err)
+		}
+		if err := db.FinishOutbox(ctx, again[0], t0.Add(73*time.Minute), fmt.Errorf("503"), t0.Add(80*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		if n, _ := db.OutboxDepth(ctx); n != 1 {
 			t.Fatalf("outbox depth %d, want 1", n)
 		}
-		if items, _ := db.ClaimOutbox(ctx, t0.Add(79*time.Minute), time.Minute, 10); len(items) != 0 {
+		if items := claim(79 * time.Minute); len(items) != 0 {
 			t.Fatal("claimed before its retry time")
 		}
-		items, _ = db.ClaimOutbox(ctx, t0.Add(80*time.Minute), time.Minute, 10)
+		items = claim(80 * time.Minute)
 		if len(items) != 1 {
 			t.Fatal("not claimed at its retry time")
 		}
-		if err := db.FinishOutbox(ctx, items[0].ID, t0.Add(80*time.Minute), nil, time.Time{}); err != nil {
+		if err := db.FinishOutbox(ctx, items[0], t0.Add(80*time.Minute), nil, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		entry, err := db.OutboxEntry(ctx, p.ID, items[0].ID)
@@ -311,7 +323,7 @@ func TestDeadlinesAlertsAndOutbox(t *testing.T) {
 		if alerts[0].Status != nightjar.AlertResolved {
 			t.Fatalf("alert after recovery: %s", alerts[0].Status)
 		}
-		items, _ = db.ClaimOutbox(ctx, t0.Add(91*time.Minute), time.Minute, 10)
+		items = claim(91 * time.Minute)
 		if len(items) != 1 || items[0].Event != "alert.resolved" {
 			t.Fatalf("resolve notification: %+v", items)
 		}
@@ -330,12 +342,13 @@ func TestDeadlinesAlertsAndOutbox(t *testing.T) {
 func TestOutboxConcurrentClaims(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		p := newProject(t, db, "P")
-		ch := &nightjar.Channel{ProjectID: p.ID, Kind: nightjar.ChannelWebhook, Name: "hook", Config: nightjar.ChannelConfig{URL: "http://example.com/hook"}}
-		if err := db.CreateChannel(ctx, ch, t0); err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i < 40; i++ {
+		const n = 40
+		for i := 0; i < n; i++ {
+			p := newProject(t, db, fmt.Sprintf("P%d", i))
+			ch := &nightjar.Channel{ProjectID: p.ID, Kind: nightjar.ChannelWebhook, Name: "hook", Config: nightjar.ChannelConfig{URL: "http://example.com/hook"}}
+			if err := db.CreateChannel(ctx, ch, t0); err != nil {
+				t.Fatal(err)
+			}
 			if _, err := db.EnqueueTest(ctx, ch, t0); err != nil {
 				t.Fatal(err)
 			}
@@ -348,7 +361,7 @@ func TestOutboxConcurrentClaims(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for i := 0; i < 10; i++ {
-					items, err := db.ClaimOutbox(ctx, t0, time.Hour, 3)
+					items, err := db.ClaimOutbox(ctx, t0, store.OutboxClaim{Limit: 3, Lease: time.Hour, PerChannel: 1, PerProject: 1})
 					if err != nil {
 						t.Error(err)
 						return
@@ -362,13 +375,24 @@ func TestOutboxConcurrentClaims(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if len(seen) != 40 {
-			t.Fatalf("claimed %d distinct notifications, want 40", len(seen))
-		}
 		for id, n := range seen {
 			if n != 1 {
 				t.Fatalf("notification %s claimed %d times", id, n)
 			}
+		}
+		// Whatever the workers skipped while others held it is claimed now.
+		rest, err := db.ClaimOutbox(ctx, t0, store.OutboxClaim{Limit: n, Lease: time.Hour, PerChannel: 1, PerProject: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range rest {
+			if seen[it.ID] > 0 {
+				t.Fatalf("notification %s claimed again while leased", it.ID)
+			}
+			seen[it.ID]++
+		}
+		if len(seen) != n {
+			t.Fatalf("claimed %d distinct notifications, want %d", len(seen), n)
 		}
 	})
 }

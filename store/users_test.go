@@ -137,10 +137,14 @@ func TestPrune(t *testing.T) {
 			t.Fatal(err)
 		}
 		sent, _ := db.EnqueueTest(ctx, ch, t0)
-		pending, _ := db.EnqueueTest(ctx, ch, t0)
-		if err := db.FinishOutbox(ctx, sent, t0, nil, time.Time{}); err != nil {
+		items, err := db.ClaimOutbox(ctx, t0, store.OutboxClaim{Limit: 1, Lease: time.Minute, PerChannel: 1, PerProject: 1})
+		if err != nil || len(items) != 1 || items[0].ID != sent {
+			t.Fatalf("claim: %v %v", items, err)
+		}
+		if err := db.FinishOutbox(ctx, items[0], t0, nil, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
+		pending, _ := db.EnqueueTest(ctx, ch, t0)
 		u, _ := db.CreateUser(ctx, "old@example.com", "a long passphrase", p.ID, store.RoleViewer, t0)
 		_, _, _ = db.CreateSession(ctx, u.ID, p.ID, t0, time.Hour) // expires
 		live, _, _ := db.CreateSession(ctx, u.ID, p.ID, t0, 90*24*time.Hour)

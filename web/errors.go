@@ -20,6 +20,7 @@ var statusByCode = map[string]int{
 	nightjar.ECONFLICT:     http.StatusConflict,
 	nightjar.EUNAUTHORIZED: http.StatusUnauthorized,
 	nightjar.EFORBIDDEN:    http.StatusForbidden,
+	nightjar.ERATELIMIT:    http.StatusTooManyRequests,
 	nightjar.EINTERNAL:     http.StatusInternalServerError,
 }
 

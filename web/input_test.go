@@ -78,7 +78,7 @@ func TestTextFieldsRefused(t *testing.T) {
 				{fmt.Sprintf(`{"kind": "webhook", "name": "%s", "config": {"url": "https://x.example/"}}`, bad), "name"},
 				{fmt.Sprintf(`{"kind": "webhook", "name": "n", "config": {"url": "https://x.example/%s"}}`, bad), "config.url"},
 				{fmt.Sprintf(`{"kind": "webhook", "name": "n", "config": {"url": "https://x.example/", "secret": "%s"}}`, bad), "config.secret"},
-				{fmt.Sprintf(`{"kind": "webhook", "name": "n", "config": {"url": "https://x.example/", "headers": {"X-A": "%s"}}}`, bad), "config.headers.X-A"},
+				{fmt.Sprintf(`{"kind": "webhook", "name": "n", "config": {"url": "https://x.example/", "headers": {"X-A": "%s"}}}`, bad), "config.headers"},
 				{fmt.Sprintf(`{"kind": "email", "name": "n", "config": {"to": ["%s@example.com"]}}`, bad), "config.to"},
 			} {
 				wantFieldError(t, "channel "+tc.body, e.do("POST", "/api/v1/channels", e.rw, tc.body), tc.field)

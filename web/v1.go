@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
@@ -26,14 +27,18 @@ func (s *Server) routesV1() {
 	s.mux.HandleFunc("GET /api/v1/schedule/preview", s.v1SchedulePreview)
 	s.mux.HandleFunc("GET /api/v1/channels", s.write(s.v1ListChannels))
 	s.mux.HandleFunc("POST /api/v1/channels", s.write(s.v1CreateChannel))
+	s.mux.HandleFunc("PATCH /api/v1/channels/{id}", s.write(s.v1UpdateChannel))
 	s.mux.HandleFunc("DELETE /api/v1/channels/{id}", s.write(s.v1DeleteChannel))
 	s.mux.HandleFunc("POST /api/v1/channels/{id}/test", s.write(s.v1TestChannel))
 	s.mux.HandleFunc("GET /api/v1/notifications/{id}", s.read(s.v1Notification))
 	s.mux.HandleFunc("GET /api/v1/alerts", s.read(s.v1Alerts))
 }
 
+// v1Check is a check as /api/v1 shows it. A read-only key gets UniqueKey
+// instead of ID and no PingURL: the UUID is the ping URL's secret.
 type v1Check struct {
-	ID               string             `json:"id"`
+	ID               string             `json:"id,omitempty"`
+	UniqueKey        string             `json:"unique_key,omitempty"`
 	Name             string             `json:"name"`
 	Slug             string             `json:"slug"`
 	Tags             []string           `json:"tags"`
@@ -65,7 +70,7 @@ type v1Check struct {
 	LastDuration     float64            `json:"last_duration"`
 	FailuresInARow   int                `json:"consecutive_failures"`
 	LastMetrics      map[string]float64 `json:"last_metrics,omitempty"`
-	PingURL          string             `json:"ping_url"`
+	PingURL          string             `json:"ping_url,omitempty"`
 	CreatedAt        time.Time          `json:"created_at"`
 	UpdatedAt        time.Time          `json:"updated_at"`
 }
@@ -77,8 +82,8 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-func (s *Server) toV1(c *nightjar.Check) v1Check {
-	return v1Check{
+func (s *Server) toV1(c *nightjar.Check, k *nightjar.APIKey) v1Check {
+	out := v1Check{
 		ID: c.ID, Name: c.Name, Slug: c.Slug, Tags: c.Tags, Desc: c.Desc, Service: c.Service, Kind: c.Kind,
 		Timeout: int64(c.Timeout.Seconds()), Grace: int64(c.Grace.Seconds()), Schedule: c.Schedule, TZ: c.TZ,
 		EarlyTolerance: int64(c.EarlyTolerance.Seconds()), MaxRuntime: int64(c.MaxRuntime.Seconds()),
@@ -91,6 +96,10 @@ func (s *Server) toV1(c *nightjar.Check) v1Check {
 		LastMetrics: c.State.LastMetrics, PingURL: s.cfg.BaseURL + "/ping/" + c.ID,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
+	if k.ReadOnly() {
+		out.ID, out.PingURL, out.UniqueKey = "", "", uniqueKey(c.ID)
+	}
+	return out
 }
 
 func (s *Server) v1ListChecks(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
@@ -125,7 +134,7 @@ func (s *Server) v1ListChecks(w http.ResponseWriter, r *http.Request, k *nightja
 	}
 	out := make([]v1Check, len(checks))
 	for i, c := range checks {
-		out[i] = s.toV1(c)
+		out[i] = s.toV1(c, k)
 	}
 	body["checks"] = out
 	writeJSON(w, http.StatusOK, body)
@@ -141,16 +150,16 @@ func (s *Server) v1CreateCheck(w http.ResponseWriter, r *http.Request, k *nightj
 	if created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, s.toV1(c))
+	writeJSON(w, status, s.toV1(c, k))
 	return nil
 }
 
 func (s *Server) v1GetCheck(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
+	c, err := s.findCheck(r.Context(), k, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.toV1(c))
+	writeJSON(w, http.StatusOK, s.toV1(c, k))
 	return nil
 }
 
@@ -159,7 +168,7 @@ func (s *Server) v1UpdateCheck(w http.ResponseWriter, r *http.Request, k *nightj
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.toV1(c))
+	writeJSON(w, http.StatusOK, s.toV1(c, k))
 	return nil
 }
 
@@ -177,7 +186,7 @@ func (s *Server) v1Transition(resume bool) apiHandler {
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, s.toV1(c))
+		writeJSON(w, http.StatusOK, s.toV1(c, k))
 		return nil
 	}
 }
@@ -187,7 +196,7 @@ func (s *Server) v1Pings(w http.ResponseWriter, r *http.Request, k *nightjar.API
 	if err != nil {
 		return err
 	}
-	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
+	c, err := s.findCheck(r.Context(), k, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -197,19 +206,20 @@ func (s *Server) v1Pings(w http.ResponseWriter, r *http.Request, k *nightjar.API
 	}
 	type v1Ping struct {
 		*nightjar.Ping
+		CheckID  string  `json:"check_id,omitempty"`
 		Duration float64 `json:"duration"`
 		BodySize int64   `json:"body_size"`
 	}
 	out := make([]v1Ping, len(pings))
 	for i, p := range pings {
-		out[i] = v1Ping{Ping: p, Duration: p.Duration.Seconds(), BodySize: p.BodySize}
+		out[i] = v1Ping{Ping: p, CheckID: checkIDFor(k, p.CheckID), Duration: p.Duration.Seconds(), BodySize: p.BodySize}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"pings": out})
 	return nil
 }
 
 func (s *Server) v1Flips(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
+	c, err := s.findCheck(r.Context(), k, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -217,7 +227,15 @@ func (s *Server) v1Flips(w http.ResponseWriter, r *http.Request, k *nightjar.API
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"flips": flips})
+	type v1Flip struct {
+		*nightjar.Flip
+		CheckID string `json:"check_id,omitempty"`
+	}
+	out := make([]v1Flip, len(flips))
+	for i, f := range flips {
+		out[i] = v1Flip{Flip: f, CheckID: checkIDFor(k, f.CheckID)}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"flips": out})
 	return nil
 }
 
@@ -235,6 +253,15 @@ func checkFilter(r *http.Request) (store.CheckFilter, error) {
 		}
 	}
 	return f, nil
+}
+
+// checkIDFor is how a check's id is shown to k: as is to read-write keys,
+// left out for read-only ones, which address checks by unique key.
+func checkIDFor(k *nightjar.APIKey, id string) string {
+	if k.ReadOnly() {
+		return ""
+	}
+	return id
 }
 
 func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
@@ -297,60 +324,6 @@ func (s *Server) v1SchedulePreview(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"schedule": expr, "tz": tz, "description": desc, "next": times})
 }
 
-func (s *Server) v1ListChannels(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	chs, err := s.db.Channels(r.Context(), k.ProjectID)
-	if err != nil {
-		return err
-	}
-	for _, ch := range chs {
-		redactChannel(ch)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"channels": chs})
-	return nil
-}
-
-// redactChannel hides secrets before a channel is shown.
-func redactChannel(ch *nightjar.Channel) {
-	if ch.Config.Secret != "" {
-		ch.Config.Secret = "<redacted>"
-	}
-}
-
-func (s *Server) v1CreateChannel(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	var ch nightjar.Channel
-	if err := decodeJSON(r, &ch); err != nil {
-		return err
-	}
-	ch.ID, ch.ProjectID = "", k.ProjectID
-	if err := s.db.CreateChannel(r.Context(), &ch, s.clock.Now()); err != nil {
-		return err
-	}
-	redactChannel(&ch)
-	writeJSON(w, http.StatusCreated, ch)
-	return nil
-}
-
-func (s *Server) v1DeleteChannel(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	if err := s.db.DeleteChannel(r.Context(), k.ProjectID, r.PathValue("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Server) v1TestChannel(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	ch, err := s.db.Channel(r.Context(), k.ProjectID, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	id, err := s.db.EnqueueTest(r.Context(), ch, s.clock.Now())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"notification_id": id, "status_url": s.cfg.BaseURL + "/api/v1/notifications/" + id})
-	return nil
-}
-
 func (s *Server) v1Notification(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	it, err := s.db.OutboxEntry(r.Context(), k.ProjectID, r.PathValue("id"))
 	if err != nil {
@@ -368,6 +341,27 @@ func (s *Server) v1Alerts(w http.ResponseWriter, r *http.Request, k *nightjar.AP
 	if err != nil {
 		return err
 	}
+	if k.ReadOnly() {
+		for _, a := range alerts {
+			hideCheckID(a)
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"alerts": alerts})
 	return nil
+}
+
+// hideCheckID replaces the UUID of the check behind an alert, wherever the
+// alert carries it (dedup key, source id, a summary of an unnamed check),
+// with the check's unique key, for keys that must not learn ping URLs.
+func hideCheckID(a *nightjar.Alert) {
+	if a.Source != "check" || a.SourceID == "" {
+		return
+	}
+	id, key := a.SourceID, uniqueKey(a.SourceID)
+	a.SourceID = key
+	a.DedupKey = strings.ReplaceAll(a.DedupKey, id, key)
+	a.Summary = strings.ReplaceAll(a.Summary, id, key)
+	for name, v := range a.Details {
+		a.Details[name] = strings.ReplaceAll(v, id, key)
+	}
 }

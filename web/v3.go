@@ -348,7 +348,7 @@ func (s *Server) v3PingBody(w http.ResponseWriter, r *http.Request, k *nightjar.
 	if err != nil || n < 1 {
 		return nightjar.FieldError("n", "must be a positive ping number")
 	}
-	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
+	c, err := s.findCheck(r.Context(), k, r.PathValue("id"))
 	if err != nil {
 		return err
 	}

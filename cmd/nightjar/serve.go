@@ -175,7 +175,7 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 			&engine.Deadlines{DB: db},
 			&engine.Alive{DB: db},
 			&engine.Retention{DB: db},
-			&engine.Outbox{DB: db, Notifiers: notifiers(cfg, policy), Metrics: metrics, Log: log.With("component", "outbox"), ConsoleURL: baseURL},
+			&engine.Outbox{DB: db, Notifiers: notifiers(cfg, policy), Metrics: metrics, Log: log.With("component", "outbox"), ConsoleURL: baseURL, Clock: clock},
 		)
 	}()
 

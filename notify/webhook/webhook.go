@@ -60,6 +60,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/netguard"
 	"github.com/nightjar-dev/nightjar/notify"
 )
@@ -104,47 +105,15 @@ type Config struct {
 	Headers map[string]string
 }
 
-// reservedHeaders are set by the sender and must not be overridden by user
-// headers, or the signature and idempotency guarantees would be void.
-var reservedHeaders = map[string]bool{
-	"Content-Type":       true,
-	"Content-Length":     true,
-	"User-Agent":         true,
-	"Host":               true,
-	HeaderIdempotencyKey: true,
-	HeaderTimestamp:      true,
-	HeaderSignature:      true,
-}
-
 // Validate reports the first problem with the configuration, so it can be
-// rejected when saved instead of failing on the first alert.
+// rejected when saved instead of failing on the first alert. The rules are
+// the domain's (nightjar.ValidateWebhookURL and ValidateWebhookHeaders), so
+// the sender refuses exactly what the API, the console and apply refuse.
 func (c Config) Validate() error {
-	u, err := url.Parse(c.URL)
-	if err != nil {
-		return errors.New("webhook url is not a valid URL")
+	if err := nightjar.ValidateWebhookURL(c.URL); err != nil {
+		return err
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return errors.New("webhook url must use http or https")
-	}
-	if u.Host == "" {
-		return errors.New("webhook url has no host")
-	}
-	if u.User != nil {
-		return errors.New("webhook url must not contain credentials; use a header or the secret instead")
-	}
-	for name, value := range c.Headers {
-		canon := http.CanonicalHeaderKey(name)
-		if reservedHeaders[canon] {
-			return fmt.Errorf("webhook header %s is set by Nightjar and cannot be overridden", canon)
-		}
-		if !validHeaderName(name) {
-			return fmt.Errorf("webhook header name %q is not a valid HTTP header name", name)
-		}
-		if strings.ContainsAny(value, "\r\n\x00") {
-			return fmt.Errorf("webhook header %s has a line break or NUL in its value", canon)
-		}
-	}
-	return nil
+	return nightjar.ValidateWebhookHeaders(c.Headers)
 }
 
 // Notifier delivers messages to one webhook. It is safe for concurrent use.
@@ -366,20 +335,4 @@ func mac(secret, ts string, body []byte) []byte {
 	h.Write([]byte{'.'})
 	h.Write(body)
 	return h.Sum(nil)
-}
-
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }

@@ -353,9 +353,9 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{name: "valid", cfg: webhook.Config{URL: "https://hooks.example.com/x", Headers: map[string]string{"Authorization": "Bearer t"}}},
 		{name: "no scheme", cfg: webhook.Config{URL: "hooks.example.com/x"}, wantErr: "http or https"},
-		{name: "no host", cfg: webhook.Config{URL: "https:///x"}, wantErr: "no host"},
+		{name: "no host", cfg: webhook.Config{URL: "https:///x"}, wantErr: "absolute http or https URL"},
 		{name: "credentials in url", cfg: webhook.Config{URL: "https://user:pw@hooks.example.com/"}, wantErr: "credentials"},
-		{name: "override signature", cfg: webhook.Config{URL: "https://h.example.com/", Headers: map[string]string{"x-nightjar-signature": "v1=00"}}, wantErr: "X-Nightjar-Signature"},
+		{name: "override signature", cfg: webhook.Config{URL: "https://h.example.com/", Headers: map[string]string{"x-nightjar-signature": "v1=00"}}, wantErr: "X-Nightjar- headers are set by Nightjar"},
 		{name: "override idempotency key", cfg: webhook.Config{URL: "https://h.example.com/", Headers: map[string]string{"Idempotency-Key": "1"}}, wantErr: "Idempotency-Key"},
 		{name: "bad header name", cfg: webhook.Config{URL: "https://h.example.com/", Headers: map[string]string{"X Bad": "1"}}, wantErr: "not a valid"},
 		{name: "header injection", cfg: webhook.Config{URL: "https://h.example.com/", Headers: map[string]string{"X-Ok": "1\r\nX-Evil: 2"}}, wantErr: "line break"},
