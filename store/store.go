@@ -25,6 +25,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
+	"github.com/nightjar-dev/nightjar/password"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // SQLite driver (registers "sqlite")
@@ -40,6 +41,9 @@ type Options struct {
 	// power cut.
 	Synchronous string
 	Logger      *slog.Logger
+	// Passwords hashes and checks user passwords; nil means a Hasher at
+	// password.DefaultCost. Tests pass one at password.TestCost.
+	Passwords *password.Hasher
 }
 
 // DB is an open Nightjar database.
@@ -56,6 +60,8 @@ type DB struct {
 	// cache holds recently pinged checks for SQLite's writer; nil on
 	// PostgreSQL.
 	cache *checkCache
+	// passwords bounds how many costly password hashes run at once.
+	passwords *password.Hasher
 }
 
 // Open opens (creating if needed) the database named by dsn and applies
@@ -65,7 +71,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	db := &DB{log: opts.Logger}
+	if opts.Passwords == nil {
+		opts.Passwords = password.New(password.DefaultCost, 0)
+	}
+	db := &DB{log: opts.Logger, passwords: opts.Passwords}
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db.dialect = postgres

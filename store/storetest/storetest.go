@@ -16,6 +16,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
+	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -75,14 +76,17 @@ func SQLitePath(t testing.TB) string {
 }
 
 // Open opens a database of the named dialect ("sqlite" or "postgres") for
-// the test and closes it at the end.
+// the test and closes it at the end. It hashes passwords at
+// password.TestCost: production's cost would make the suite spend most of
+// its time in argon2. Each database has a hasher of its own, so a test can
+// count the hashes it caused through db.Passwords().
 func Open(t testing.TB, dialect string) *store.DB {
 	t.Helper()
 	dsn := SQLitePath(t)
 	if dialect == "postgres" {
 		dsn = PostgresURL(t)
 	}
-	db, err := store.Open(context.Background(), dsn, store.Options{Synchronous: "NORMAL"})
+	db, err := store.Open(context.Background(), dsn, store.Options{Synchronous: "NORMAL", Passwords: password.New(password.TestCost, 0)})
 	if err != nil {
 		t.Fatalf("open %s: %v", dialect, err)
 	}
