@@ -151,7 +151,7 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	if baseURL == "" {
 		baseURL = "http://" + ln.Addr().String()
 	}
-	cons, err := console.New(db, clock, log.With("component", "console"), console.Config{BaseURL: baseURL})
+	cons, err := console.New(db, clock, log.With("component", "console"), console.Config{BaseURL: baseURL, TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}
