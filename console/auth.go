@@ -153,13 +153,42 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // safeNext keeps only same-site paths, so the login form cannot be used to
-// send people elsewhere.
+// send people elsewhere; anything else becomes "/". It judges next as a
+// browser will read it (the WHATWG URL standard): C0 controls and spaces
+// at either end and tabs and newlines anywhere are dropped, and before the
+// query a backslash is a slash, so "/\t/evil.example" and "/\\evil.example"
+// both start with "//" and name a host. It returns that normalised form,
+// so the Location header says exactly what was judged.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	next = strings.Trim(next, c0AndSpace)
+	b := make([]byte, 0, len(next))
+	inPath := true
+	for i := 0; i < len(next); i++ {
+		switch ch := next[i]; {
+		case ch == '\t' || ch == '\n' || ch == '\r':
+		case ch == '\\' && inPath:
+			b = append(b, '/')
+		default:
+			inPath = inPath && ch != '?' && ch != '#'
+			b = append(b, ch)
+		}
+	}
+	next = string(b)
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	// What is left must parse as a bare path (with query): url.Parse
+	// refuses other control characters, and a path never has a host.
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return "/"
 	}
 	return next
 }
+
+// c0AndSpace are the characters browsers strip from both ends of a URL.
+const c0AndSpace = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f" +
+	"\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f "
 
 // client is who sent r, for the password check limits: its address as the
 // trusted proxies report it, widened to a /64 for IPv6.

@@ -200,3 +200,97 @@ func TestLimiter(t *testing.T) {
 		t.Fatalf("%d keys after the sweep", len(l.hits))
 	}
 }
+
+// hostileNext are next= values that a browser would resolve to another
+// site, or that are not a path at all.
+var hostileNext = []string{
+	"//evil.example", "///evil.example", "/\\evil.example", "\\/evil.example", "\\\\evil.example", "\\\\\\evil.example",
+	"/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/\t\\evil.example", "\\\t\\evil.example",
+	"\t//evil.example", " //evil.example", "\x00//evil.example", "\x1f/\\evil.example", "\x0b//evil.example",
+	"\x0c/\\evil.example", " \t \\/evil.example\t ", "/\t\t/\n\revil.example", "//evil.example/%2F..",
+	"https://evil.example", "http:evil.example", "http:/evil.example", "HTTPS://evil.example", "//user@evil.example",
+	"javascript:alert(1)", " javascript:alert(1)", "jav\tascript:alert(1)", "data:text/html,x", "evil.example",
+	"", " ", "\t", ".", "?next=//evil.example", "#//evil.example", "/\x00/evil.example", "/\x7f/evil.example",
+	"/\x01/evil.example", "/%zz",
+}
+
+func TestSafeNext(t *testing.T) {
+	for _, next := range hostileNext {
+		if got := safeNext(next); got != "/" {
+			t.Errorf("safeNext(%q) = %q, want /", next, got)
+		}
+	}
+	for next, want := range map[string]string{
+		"/":                        "/",
+		"/checks":                  "/checks",
+		"/checks/abc?x=1&y=2":      "/checks/abc?x=1&y=2",
+		"/checks?q=a\\b":           "/checks?q=a\\b", // in the query a backslash is a backslash
+		"/checks#top":              "/checks#top",
+		"\t/checks\n":              "/checks",
+		"/che\tcks":                "/checks",
+		"\\checks":                 "/checks",
+		"/a\\b":                    "/a/b",
+		"/%2F%2Fevil.example":      "/%2F%2Fevil.example", // encoded, so a path
+		"/%5C%5Cevil.example":      "/%5C%5Cevil.example",
+		"/.//evil.example":         "/.//evil.example", // a path on this site
+		"/settings?next=//example": "/settings?next=//example",
+	} {
+		if got := safeNext(next); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", next, got, want)
+		}
+	}
+}
+
+// Whatever next is, the browser ends up on this site, and judging the
+// answer again changes nothing (it makes the round trip through the form).
+func FuzzSafeNext(f *testing.F) {
+	for _, s := range hostileNext {
+		f.Add(s)
+	}
+	f.Add("/checks?x=1#y")
+	base, _ := url.Parse("http://nightjar.test/login")
+	f.Fuzz(func(t *testing.T, next string) {
+		got := safeNext(next)
+		if !strings.HasPrefix(got, "/") || strings.HasPrefix(got, "//") || strings.ContainsAny(got, "\t\r\n") {
+			t.Fatalf("safeNext(%q) = %q", next, got)
+		}
+		if path := got[:strings.IndexAny(got+"?", "?#")]; strings.Contains(path, "\\") {
+			t.Fatalf("safeNext(%q) = %q keeps a backslash a browser reads as a slash", next, got)
+		}
+		u, err := url.Parse(got)
+		if err != nil {
+			t.Fatalf("safeNext(%q) = %q: %v", next, got, err)
+		}
+		if r := base.ResolveReference(u); r.Host != "nightjar.test" || r.Scheme != "http" {
+			t.Fatalf("safeNext(%q) = %q leads to %s", next, got, r)
+		}
+		if again := safeNext(got); again != got {
+			t.Fatalf("safeNext(%q) = %q, then %q", next, got, again)
+		}
+	})
+}
+
+// The login page and the login form both keep next on this site.
+func TestLoginRedirectStaysHere(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.Open(t, "sqlite"))
+	for _, next := range hostileNext {
+		c := e.client()
+		if _, body := c.get("/login?next=" + url.QueryEscape(next)); !strings.Contains(body, `name="next" value="/"`) {
+			t.Errorf("login page with next %q keeps another next", next)
+		}
+	}
+	for _, next := range []string{"/\t/evil.example", "/\\evil.example", "\\\\evil.example", " //evil.example"} {
+		c := e.client()
+		c.get("/login")
+		status, loc := c.post("/login", url.Values{"email": {"owner@a.test"}, "password": {pw}, "next": {next}})
+		if status != http.StatusSeeOther || loc != "/" {
+			t.Errorf("login with next %q: %d to %q", next, status, loc)
+		}
+	}
+	c := e.client()
+	c.get("/login")
+	if status, loc := c.post("/login", url.Values{"email": {"owner@a.test"}, "password": {pw}, "next": {"\t/checks?status=down"}}); status != http.StatusSeeOther || loc != "/checks?status=down" {
+		t.Errorf("login with a local next: %d to %q", status, loc)
+	}
+}

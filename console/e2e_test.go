@@ -118,11 +118,21 @@ func TestConsoleInBrowser(t *testing.T) {
 	checkURL := strings.Replace(pingURL, "/ping/", "/checks/", 1)
 
 	viewer := b.NewPage(t) // a separate browser context: separate cookies
-	viewer.Navigate(srv.URL + "/login")
+	// A login link whose next a browser would read as another host
+	// ("/<tab>/evil.example" is "//evil.example" to it) ends on this site.
+	viewer.Navigate(srv.URL + "/login?next=%2F%09%2Fevil.example")
 	viewer.Fill("#email", "vera@acme.test")
 	viewer.Fill("#password", pw)
 	viewer.Submit("form[action='/login']")
 	viewer.WaitText("h1", "Overview")
+	if !strings.HasPrefix(viewer.URL(), srv.URL+"/") {
+		t.Fatalf("after login the browser is at %s", viewer.URL())
+	}
+	for _, host := range b.BlockedRequests() { // Chromium may also call its own services
+		if strings.Contains(host, "evil.example") {
+			t.Fatalf("the browser tried to go to %s", host)
+		}
+	}
 	viewer.Navigate(checkURL)
 	viewer.WaitText("h1", "Nightly backup")
 	var editLinks int
