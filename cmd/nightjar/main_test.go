@@ -14,8 +14,15 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar/config"
+	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
+
+func TestMain(m *testing.M) {
+	// Production's password cost is tested in the password package.
+	passwords = password.New(password.TestCost, 0)
+	os.Exit(m.Run())
+}
 
 // runCLI runs the nightjar command line in-process.
 func runCLI(t *testing.T, stdin string, args ...string) (string, string, error) {

@@ -22,6 +22,7 @@ import (
 	"github.com/nightjar-dev/nightjar/engine"
 	"github.com/nightjar-dev/nightjar/netguard"
 	"github.com/nightjar-dev/nightjar/notify"
+	"github.com/nightjar-dev/nightjar/password"
 
 	"github.com/nightjar-dev/nightjar/notify/webhook"
 	"github.com/nightjar-dev/nightjar/reconcile"
@@ -111,12 +112,21 @@ project, an admin user and an API key, and prints them once.`,
 	return cmd
 }
 
+// passwords hashes user passwords for every command that opens the
+// database; nil is production's cost. Tests set a cheap one.
+var passwords *password.Hasher
+
+// openDB opens the configured database.
+func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*store.DB, error) {
+	return store.Open(ctx, cfg.DatabaseDSN(), store.Options{Synchronous: cfg.SQLiteSynchronous, Logger: log, Passwords: passwords})
+}
+
 // serve runs the server until ctx ends. When ready is not nil it receives
 // the listening address once the server accepts requests (tests use it).
 func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, ready chan<- string) error {
 	log := newLogger(cfg, stderr)
 	clock := nightjar.SystemClock{}
-	db, err := store.Open(ctx, cfg.DatabaseDSN(), store.Options{Synchronous: cfg.SQLiteSynchronous, Logger: log.With("component", "store")})
+	db, err := openDB(ctx, cfg, log.With("component", "store"))
 	if err != nil {
 		return err
 	}
