@@ -171,6 +171,7 @@ func TestAccountPasswordChecksAreLimited(t *testing.T) {
 }
 
 func TestLimiter(t *testing.T) {
+	t.Parallel()
 	l := newLimiter(2, time.Minute)
 	at := t0
 	for i, want := range []bool{true, true, false, false} {
@@ -215,6 +216,7 @@ var hostileNext = []string{
 }
 
 func TestSafeNext(t *testing.T) {
+	t.Parallel()
 	for _, next := range hostileNext {
 		if got := safeNext(next); got != "/" {
 			t.Errorf("safeNext(%q) = %q, want /", next, got)

@@ -175,6 +175,7 @@ func (e *env) login(email string) *client {
 }
 
 func TestLoginLogout(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		anon := e.client()
@@ -210,6 +211,7 @@ func TestLoginLogout(t *testing.T) {
 // Every page that names a check answers 404 for another project's check,
 // for every role; forms without the CSRF token are refused.
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		routes := []struct {
@@ -274,6 +276,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 }
 
 func TestViewerCannotEdit(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		v := e.login("viewer@a.test")
@@ -291,6 +294,7 @@ func TestViewerCannotEdit(t *testing.T) {
 }
 
 func TestCreateEditCheck(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		m := e.login("member@a.test")
@@ -348,6 +352,7 @@ func TestCreateEditCheck(t *testing.T) {
 }
 
 func TestSwitchProject(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db)

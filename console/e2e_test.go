@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,6 +39,16 @@ func startStack(t *testing.T, db *store.DB) *httptest.Server {
 	return srv
 }
 
+// browserTurn makes the browser tests take turns while the other tests
+// run beside them: each Chromium wants every core of a small machine, and
+// two at once could push a page past its time budget.
+var browserTurn sync.Mutex
+
+func takeBrowserTurn(t *testing.T) {
+	browserTurn.Lock()
+	t.Cleanup(browserTurn.Unlock)
+}
+
 // acme makes a project "Acme" with owner@acme.test as its owner.
 func acme(t *testing.T, db *store.DB) *nightjar.Project {
 	t.Helper()
@@ -55,6 +66,8 @@ func acme(t *testing.T, db *store.DB) *nightjar.Project {
 // copy its ping URL, ping it, see it turn up, pause it, add a viewer, and
 // see that the viewer cannot edit.
 func TestConsoleInBrowser(t *testing.T) {
+	t.Parallel()
+	takeBrowserTurn(t)
 	b := browsertest.New(t)
 	db := storetest.Open(t, "sqlite")
 	ctx := context.Background()
