@@ -3,14 +3,17 @@ package console
 import (
 	"context"
 	"crypto/subtle"
-	"net"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/clientip"
+	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -156,20 +159,114 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // safeNext keeps only same-site paths, so the login form cannot be used to
-// send people elsewhere.
+// send people elsewhere; anything else becomes "/". It judges next as a
+// browser will read it (the WHATWG URL standard): C0 controls and spaces
+// at either end and tabs and newlines anywhere are dropped, and before the
+// query a backslash is a slash, so "/\t/evil.example" and "/\\evil.example"
+// both start with "//" and name a host. It returns that normalised form,
+// so the Location header says exactly what was judged.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	next = strings.Trim(next, c0AndSpace)
+	b := make([]byte, 0, len(next))
+	inPath := true
+	for i := 0; i < len(next); i++ {
+		switch ch := next[i]; {
+		case ch == '\t' || ch == '\n' || ch == '\r':
+		case ch == '\\' && inPath:
+			b = append(b, '/')
+		default:
+			inPath = inPath && ch != '?' && ch != '#'
+			b = append(b, ch)
+		}
+	}
+	next = string(b)
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	// What is left must parse as a bare path (with query): url.Parse
+	// refuses other control characters, and a path never has a host.
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return "/"
 	}
 	return next
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// c0AndSpace are the characters browsers strip from both ends of a URL.
+const c0AndSpace = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f" +
+	"\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f "
+
+// client is who sent r, for the password check limits: its address as the
+// trusted proxies report it, widened to a /64 for IPv6.
+func (c *Console) client(r *http.Request) string {
+	addr := c.clients.Addr(r)
+	if r.Header.Get("X-Forwarded-For") != "" && len(c.clients.Trusted) == 0 {
+		c.proxyHint.Do(func() {
+			c.log.Warn("requests carry X-Forwarded-For but trusted_proxies is empty: if a reverse proxy runs in front of Nightjar, list it in trusted_proxies, or login limits count every user as the proxy",
+				"peer", addr)
+		})
 	}
-	return host
+	return clientip.Network(addr)
+}
+
+// tooMany answers a password check the limits refused: 429 with
+// Retry-After, and a message for the page.
+func tooMany(w http.ResponseWriter, wait time.Duration) string {
+	minutes := int(wait.Round(time.Minute) / time.Minute)
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
+	if minutes <= 1 {
+		return "Too many attempts. Wait a minute and try again."
+	}
+	return fmt.Sprintf("Too many attempts. Wait %d minutes and try again.", minutes)
+}
+
+// refusal is how a page says no to a password check: a status and a
+// message for the user.
+type refusal struct {
+	status int
+	msg    string
+}
+
+// checkPassword checks email's password pw under the limits, counting a
+// failure under failureKey and the check under client. It returns the
+// user when the password is right; otherwise a refusal to show (wrong for
+// a wrong password), or an internal error.
+func (c *Console) checkPassword(w http.ResponseWriter, r *http.Request, failureKey, client, email, pw string, wrong refusal) (*nightjar.User, *refusal, error) {
+	if len(pw) > 1024 {
+		// Hashing a huge password costs the server, not the guesser.
+		return nil, &wrong, nil
+	}
+	try, wait, ok := c.guard.allow(failureKey, client, c.clock.Now())
+	if !ok {
+		return nil, &refusal{http.StatusTooManyRequests, tooMany(w, wait)}, nil
+	}
+	u, err := c.db.Authenticate(r.Context(), email, pw)
+	switch {
+	case err == nil:
+		try.succeeded()
+		return u, nil, nil
+	case nightjar.ErrorCode(err) == nightjar.EUNAUTHORIZED:
+		return nil, &wrong, nil
+	}
+	if no := hashingTrouble(w, r, err); no != nil {
+		try.succeeded() // not a wrong password
+		return nil, no, nil
+	}
+	return nil, nil, err
+}
+
+// hashingTrouble is the refusal for a password check or hash that failed
+// for load rather than for the password: too many were waiting (503 with
+// Retry-After) or the client went away. It is nil for other errors.
+func hashingTrouble(w http.ResponseWriter, r *http.Request, err error) *refusal {
+	switch {
+	case errors.Is(err, password.ErrBusy):
+		w.Header().Set("Retry-After", "5")
+		return &refusal{http.StatusServiceUnavailable, "Nightjar is busy checking other passwords. Try again in a few seconds."}
+	case err != nil && r.Context().Err() != nil:
+		return &refusal{http.StatusServiceUnavailable, "The request was cancelled."}
+	}
+	return nil
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
@@ -185,30 +282,21 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusForbidden, "The login form expired. Please try again.")
 		return
 	}
-	now := c.clock.Now()
-	if !c.limiter.allow("ip:"+clientIP(r), now) || !c.limiter.allow("email:"+strings.ToLower(email), now) {
-		again(http.StatusTooManyRequests, "Too many login attempts. Wait a few minutes and try again.")
-		return
-	}
-	pw := r.PostFormValue("password")
-	if len(pw) > 1024 {
-		// Hashing a huge password costs the server, not the guesser.
-		again(http.StatusUnauthorized, "Wrong email or password.")
-		return
-	}
-	u, err := c.db.Authenticate(r.Context(), email, pw)
-	if nightjar.ErrorCode(err) == nightjar.EUNAUTHORIZED {
-		again(http.StatusUnauthorized, "Wrong email or password.")
-		return
-	} else if err != nil {
+	client := c.client(r)
+	u, no, err := c.checkPassword(w, r, loginKey(email, client), client, email, r.PostFormValue("password"),
+		refusal{http.StatusUnauthorized, "Wrong email or password."})
+	if err != nil {
 		c.fail(w, r, err)
+		return
+	} else if no != nil {
+		again(no.status, no.msg)
 		return
 	}
 	projectID := ""
 	if ms, err := c.db.Memberships(r.Context(), u.ID); err == nil && len(ms) > 0 {
 		projectID = ms[0].ProjectID
 	}
-	token, _, err := c.db.CreateSession(r.Context(), u.ID, projectID, now, c.cfg.SessionTTL)
+	token, _, err := c.db.CreateSession(r.Context(), u.ID, projectID, c.clock.Now(), c.cfg.SessionTTL)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -249,20 +337,32 @@ func (c *Console) accountPage(w http.ResponseWriter, r *http.Request, v *view) {
 	c.render(w, r, http.StatusOK, "account", v)
 }
 
+// changePassword checks the current password, under the same limits as a
+// login, so a browser left logged in does not let anyone guess the password.
 func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, v *view) {
 	v.Title = "Account"
-	if _, err := c.db.Authenticate(r.Context(), v.User.Email, r.PostFormValue("current")); err != nil {
-		v.Error = "Your current password is not right."
-		c.render(w, r, http.StatusBadRequest, "account", v)
-		return
-	}
 	if r.PostFormValue("new") != r.PostFormValue("confirm") {
 		v.Error = "The two new passwords differ."
 		c.render(w, r, http.StatusBadRequest, "account", v)
 		return
 	}
+	_, no, err := c.checkPassword(w, r, accountKey(v.User.ID), c.client(r), v.User.Email, r.PostFormValue("current"),
+		refusal{http.StatusBadRequest, "Your current password is not right."})
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	} else if no != nil {
+		v.Error = no.msg
+		c.render(w, r, no.status, "account", v)
+		return
+	}
 	cookie, _ := r.Cookie(sessionCookie)
 	if err := c.db.SetPassword(r.Context(), v.User.ID, r.PostFormValue("new"), cookie.Value); err != nil {
+		if no := hashingTrouble(w, r, err); no != nil {
+			v.Error = no.msg
+			c.render(w, r, no.status, "account", v)
+			return
+		}
 		if nightjar.ErrorCode(err) == nightjar.EINVALID {
 			v.Error = "The new " + nightjar.ErrorMessage(err)
 			c.render(w, r, http.StatusBadRequest, "account", v)
@@ -273,38 +373,4 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, v *view
 	}
 	v.Flash = "Password changed. Your other sessions were logged out."
 	c.render(w, r, http.StatusOK, "account", v)
-}
-
-// limiter counts attempts per key in a sliding window; it keeps login
-// guessing slow without any shared state between replicas.
-type limiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	hits   map[string][]time.Time
-}
-
-func newLimiter(max int, window time.Duration) *limiter {
-	return &limiter{max: max, window: window, hits: map[string][]time.Time{}}
-}
-
-// allow records an attempt and reports whether it is within the limit.
-func (l *limiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.hits) > 100_000 {
-		for k, ts := range l.hits {
-			if len(ts) == 0 || now.Sub(ts[len(ts)-1]) > l.window {
-				delete(l.hits, k)
-			}
-		}
-	}
-	ts := l.hits[key]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= l.window {
-		i++
-	}
-	ts = append(ts[i:], now)
-	l.hits[key] = ts
-	return len(ts) <= l.max
 }

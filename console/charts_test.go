@@ -9,6 +9,7 @@ import (
 )
 
 func TestUptimeDays(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	created := time.Date(2026, 3, 7, 0, 0, 0, 0, time.UTC)
 	flip := func(day, hour int, from, to string) *nightjar.Flip {
@@ -50,6 +51,7 @@ func TestUptimeDays(t *testing.T) {
 }
 
 func TestDurationChart(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
 	pings := []*nightjar.Ping{ // newest first
 		{N: 4, Kind: nightjar.PingFail, Duration: 30 * time.Second, CreatedAt: at},

@@ -14,10 +14,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/clientip"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -34,17 +37,23 @@ type Config struct {
 	BaseURL string
 	// SessionTTL is how long a session lasts without use.
 	SessionTTL time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed, so login limits count real clients rather than the proxy.
+	TrustedProxies []netip.Prefix
 }
 
 // Console serves the pages.
 type Console struct {
-	db      *store.DB
-	clock   nightjar.Clock
-	log     *slog.Logger
-	cfg     Config
-	pages   map[string]*template.Template
-	mux     *http.ServeMux
-	limiter *limiter
+	db    *store.DB
+	clock nightjar.Clock
+	log   *slog.Logger
+	cfg   Config
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+	// guard limits password checks; clients says who a request is from.
+	guard     *guard
+	clients   clientip.Resolver
+	proxyHint sync.Once
 }
 
 // New parses every template (failing at once on an error) and builds the
@@ -55,7 +64,7 @@ func New(db *store.DB, clock nightjar.Clock, log *slog.Logger, cfg Config) (*Con
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	c := &Console{db: db, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
-		limiter: newLimiter(10, 5*time.Minute)}
+		guard: newGuard(), clients: clientip.Resolver{Trusted: cfg.TrustedProxies}}
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,6 +39,16 @@ func startStack(t *testing.T, db *store.DB) *httptest.Server {
 	return srv
 }
 
+// browserTurn makes the browser tests take turns while the other tests
+// run beside them: each Chromium wants every core of a small machine, and
+// two at once could push a page past its time budget.
+var browserTurn sync.Mutex
+
+func takeBrowserTurn(t *testing.T) {
+	browserTurn.Lock()
+	t.Cleanup(browserTurn.Unlock)
+}
+
 // acme makes a project "Acme" with owner@acme.test as its owner.
 func acme(t *testing.T, db *store.DB) *nightjar.Project {
 	t.Helper()
@@ -55,6 +66,8 @@ func acme(t *testing.T, db *store.DB) *nightjar.Project {
 // copy its ping URL, ping it, see it turn up, pause it, add a viewer, and
 // see that the viewer cannot edit.
 func TestConsoleInBrowser(t *testing.T) {
+	t.Parallel()
+	takeBrowserTurn(t)
 	b := browsertest.New(t)
 	db := storetest.Open(t, "sqlite")
 	ctx := context.Background()
@@ -118,11 +131,21 @@ func TestConsoleInBrowser(t *testing.T) {
 	checkURL := strings.Replace(pingURL, "/ping/", "/checks/", 1)
 
 	viewer := b.NewPage(t) // a separate browser context: separate cookies
-	viewer.Navigate(srv.URL + "/login")
+	// A login link whose next a browser would read as another host
+	// ("/<tab>/evil.example" is "//evil.example" to it) ends on this site.
+	viewer.Navigate(srv.URL + "/login?next=%2F%09%2Fevil.example")
 	viewer.Fill("#email", "vera@acme.test")
 	viewer.Fill("#password", pw)
 	viewer.Submit("form[action='/login']")
 	viewer.WaitText("h1", "Overview")
+	if !strings.HasPrefix(viewer.URL(), srv.URL+"/") {
+		t.Fatalf("after login the browser is at %s", viewer.URL())
+	}
+	for _, host := range b.BlockedRequests() { // Chromium may also call its own services
+		if strings.Contains(host, "evil.example") {
+			t.Fatalf("the browser tried to go to %s", host)
+		}
+	}
 	viewer.Navigate(checkURL)
 	viewer.WaitText("h1", "Nightly backup")
 	var editLinks int

@@ -26,6 +26,8 @@ func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
 // On a phone-sized screen, in the dark theme, no page scrolls sideways and
 // the theme really is dark; screenshots are kept for a person to look at.
 func TestPhoneAndDarkTheme(t *testing.T) {
+	t.Parallel()
+	takeBrowserTurn(t)
 	b := browsertest.New(t)
 	db := storetest.Open(t, "sqlite")
 	ctx := context.Background()

@@ -391,7 +391,19 @@ func (c *Console) acceptInvite(w http.ResponseWriter, r *http.Request) {
 		c.renderInvite(w, r, v, inv, http.StatusBadRequest)
 		return
 	}
+	// A new user's password is hashed: count it against the client, as
+	// every password check is.
+	if _, wait, ok := c.guard.allow("", c.client(r), c.clock.Now()); !ok {
+		v.Error = tooMany(w, wait)
+		c.renderInvite(w, r, v, inv, http.StatusTooManyRequests)
+		return
+	}
 	if _, err := c.db.AcceptInvitation(r.Context(), token, r.PostFormValue("password"), c.clock.Now()); err != nil {
+		if no := hashingTrouble(w, r, err); no != nil {
+			v.Error = no.msg
+			c.renderInvite(w, r, v, inv, no.status)
+			return
+		}
 		if nightjar.ErrorCode(err) == nightjar.EINTERNAL {
 			c.fail(w, r, err)
 			return

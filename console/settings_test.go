@@ -15,6 +15,7 @@ import (
 )
 
 func TestMembersInvitationsAndKeys(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db)
@@ -112,6 +113,7 @@ func TestMembersInvitationsAndKeys(t *testing.T) {
 }
 
 func TestChannelsPage(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		m := e.login("member@a.test")
@@ -275,6 +277,7 @@ func TestChannelsPageRedaction(t *testing.T) {
 // Every channel and settings route answers 404 for another project's
 // channel, member, key or invitation, whatever the caller's role allows.
 func TestAuthorizationMatrixSettings(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db)
@@ -340,6 +343,7 @@ func TestAuthorizationMatrixSettings(t *testing.T) {
 }
 
 func TestCheckFormChannelsAndKeywords(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db)

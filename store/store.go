@@ -26,6 +26,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/password"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // SQLite driver (registers "sqlite")
@@ -41,6 +42,9 @@ type Options struct {
 	// power cut.
 	Synchronous string
 	Logger      *slog.Logger
+	// Passwords hashes and checks user passwords; nil means a Hasher at
+	// password.DefaultCost. Tests pass one at password.TestCost.
+	Passwords *password.Hasher
 }
 
 // DB is an open Nightjar database.
@@ -57,6 +61,8 @@ type DB struct {
 	// cache holds recently pinged checks for SQLite's writer; nil on
 	// PostgreSQL.
 	cache *checkCache
+	// passwords bounds how many costly password hashes run at once.
+	passwords *password.Hasher
 }
 
 // Open opens (creating if needed) the database named by dsn and applies
@@ -66,7 +72,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	db := &DB{log: opts.Logger}
+	if opts.Passwords == nil {
+		opts.Passwords = password.New(password.DefaultCost, 0)
+	}
+	db := &DB{log: opts.Logger, passwords: opts.Passwords}
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db.dialect = postgres

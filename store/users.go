@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
@@ -60,9 +59,9 @@ func (db *DB) CreateUser(ctx context.Context, email, pw, projectID string, role 
 	if projectID != "" && !role.Valid() {
 		return nil, nightjar.FieldError("role", "must be owner, admin, member or viewer")
 	}
-	hash, err := password.Hash(pw)
+	hash, err := db.passwords.Hash(ctx, pw)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("hash password: %w", err)
 	}
 	u := &nightjar.User{ID: NewID(), Email: email, PasswordHash: hash, CreatedAt: now.UTC().Truncate(time.Millisecond)}
 	err = db.WithTx(ctx, func(tx *Tx) error {
@@ -133,26 +132,25 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// dummyHash is verified against when a login names no user, so a wrong
-// email takes as long as a wrong password.
-// It is made on first use: a 64 MiB argon2 hash has no place in the
-// start-up of every command that links the store.
-var dummyHash = sync.OnceValue(func() string {
-	h, _ := password.Hash("nightjar-dummy-password")
-	return h
-})
+// Passwords returns the hasher the store checks passwords with, so callers
+// can report its load.
+func (db *DB) Passwords() *password.Hasher { return db.passwords }
 
 // Authenticate checks an email and password. Every failure is the same
-// EUNAUTHORIZED error, so it tells nobody which emails exist.
+// EUNAUTHORIZED error, so it tells nobody which emails exist; a login that
+// names no user costs as much as a wrong password. It returns
+// password.ErrBusy when too many checks are waiting already.
 func (db *DB) Authenticate(ctx context.Context, email, pw string) (*nightjar.User, error) {
 	u, err := db.UserByEmail(ctx, email)
 	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
-		_ = password.Verify(dummyHash(), pw)
+		if err := db.passwords.VerifyNothing(ctx, pw); err != nil {
+			return nil, fmt.Errorf("check password: %w", err)
+		}
 		return nil, nightjar.Errorf(nightjar.EUNAUTHORIZED, "wrong email or password")
 	} else if err != nil {
 		return nil, err
 	}
-	if err := password.Verify(u.PasswordHash, pw); errors.Is(err, password.ErrMismatch) {
+	if err := db.passwords.Verify(ctx, u.PasswordHash, pw); errors.Is(err, password.ErrMismatch) {
 		return nil, nightjar.Errorf(nightjar.EUNAUTHORIZED, "wrong email or password")
 	} else if err != nil {
 		return nil, fmt.Errorf("verify password of %s: %w", u.ID, err)
@@ -166,9 +164,9 @@ func (db *DB) SetPassword(ctx context.Context, userID, pw, keepSession string) e
 	if err := checkPassword(pw); err != nil {
 		return err
 	}
-	hash, err := password.Hash(pw)
+	hash, err := db.passwords.Hash(ctx, pw)
 	if err != nil {
-		return err
+		return fmt.Errorf("hash password: %w", err)
 	}
 	return db.WithTx(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, userID)

@@ -39,7 +39,8 @@ func wantFieldError(t *testing.T, what string, r resp, field string) {
 		t.Errorf("%s: %d %s, want 400 naming %s", what, r.status, r.body, field)
 		return
 	}
-	if got := r.json(t)["field"]; got != field {
+	// A member of a map may be named down to its key (config.headers.X-A).
+	if got, _ := r.json(t)["field"].(string); got != field && !strings.HasPrefix(got, field+".") {
 		t.Errorf("%s: field %v (%s), want %q", what, got, r.body, field)
 	}
 }

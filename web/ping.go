@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/clientip"
 	"github.com/nightjar-dev/nightjar/metricrule"
 	"github.com/nightjar-dev/nightjar/store"
 )
@@ -217,40 +216,5 @@ func scheme(r *http.Request) string {
 // remoteAddr is the client's address: the connection's peer, or, when the
 // peer is a trusted proxy, the nearest X-Forwarded-For entry that is not.
 func (s *Server) remoteAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil || !s.trusted(addr) {
-		return host
-	}
-	var hops []string
-	for _, v := range r.Header.Values("X-Forwarded-For") {
-		for _, h := range strings.Split(v, ",") {
-			if h = strings.TrimSpace(h); h != "" {
-				hops = append(hops, h)
-			}
-		}
-	}
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(hops[i])
-		if err != nil {
-			return host
-		}
-		if !s.trusted(a) || i == 0 {
-			return a.Unmap().String()
-		}
-	}
-	return host
-}
-
-func (s *Server) trusted(a netip.Addr) bool {
-	a = a.Unmap()
-	for _, p := range s.cfg.TrustedProxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+	return clientip.Resolver{Trusted: s.cfg.TrustedProxies}.Addr(r)
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/reconcile"
-	"github.com/nightjar-dev/nightjar/store"
 	"github.com/spf13/cobra"
 )
 
@@ -41,7 +40,7 @@ The database is the one serve uses: --data, --database-url or the environment.`,
 				return err
 			}
 			ctx := context.Background()
-			db, err := store.Open(ctx, cfg.DatabaseDSN(), store.Options{Synchronous: cfg.SQLiteSynchronous})
+			db, err := openDB(ctx, cfg, nil)
 			if err != nil {
 				return err
 			}

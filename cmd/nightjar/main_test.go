@@ -14,8 +14,15 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar/config"
+	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
+
+func TestMain(m *testing.M) {
+	// Production's password cost is tested in the password package.
+	passwords = password.New(password.TestCost, 0)
+	os.Exit(m.Run())
+}
 
 // runCLI runs the nightjar command line in-process.
 func runCLI(t *testing.T, stdin string, args ...string) (string, string, error) {
@@ -41,6 +48,13 @@ const testKey = "test-key-0123456789abcdef"
 
 func startServer(t *testing.T, cfg *config.Config) *server {
 	t.Helper()
+	return startServerWith(t, cfg, serveOptions{})
+}
+
+// startServerWith starts serve with opts; its output and readiness are the
+// test's.
+func startServerWith(t *testing.T, cfg *config.Config, opts serveOptions) *server {
+	t.Helper()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.BootstrapAPIKey = testKey
 	cfg.LogLevel = "warn"
@@ -51,7 +65,8 @@ func startServer(t *testing.T, cfg *config.Config) *server {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	out := &bytes.Buffer{}
-	go func() { done <- serve(ctx, cfg, out, io.Discard, ready) }()
+	opts.stdout, opts.stderr, opts.ready = out, io.Discard, ready
+	go func() { done <- serve(ctx, cfg, opts) }()
 	select {
 	case addr := <-ready:
 		s := &server{base: "http://" + addr, key: testKey, stdout: out}

@@ -22,6 +22,7 @@ import (
 	"github.com/nightjar-dev/nightjar/engine"
 	"github.com/nightjar-dev/nightjar/netguard"
 	"github.com/nightjar-dev/nightjar/notify"
+	"github.com/nightjar-dev/nightjar/password"
 
 	"github.com/nightjar-dev/nightjar/notify/webhook"
 	"github.com/nightjar-dev/nightjar/reconcile"
@@ -104,19 +105,65 @@ project, an admin user and an API key, and prints them once.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, cfg, cmd.OutOrStdout(), cmd.ErrOrStderr(), nil)
+			return serve(ctx, cfg, serveOptions{stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr()})
 		},
 	}
 	f.register(cmd)
 	return cmd
 }
 
-// serve runs the server until ctx ends. When ready is not nil it receives
-// the listening address once the server accepts requests (tests use it).
-func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, ready chan<- string) error {
+// httpTimeouts bound how long one connection may hold the server, so
+// clients that send slowly, never read their answer or sit idle cannot
+// pile up connections.
+type httpTimeouts struct {
+	// ReadHeader bounds the request line and headers; Read the whole
+	// request, body included; Write the time from the end of the headers
+	// to the end of the answer; Idle a kept-alive connection's wait for
+	// its next request.
+	ReadHeader, Read, Write, Idle time.Duration
+}
+
+// defaultHTTPTimeouts let a 10 MiB ping body arrive at 2 Mbit/s (42 s) within
+// Read, and Write outlasts Read, so a body that arrived in time is always
+// answered. Idle outlasts the 60 s that load balancers commonly keep an
+// idle connection, so they never send on a connection Nightjar is
+// closing.
+var defaultHTTPTimeouts = httpTimeouts{ReadHeader: 10 * time.Second, Read: 60 * time.Second, Write: 75 * time.Second, Idle: 75 * time.Second}
+
+// server returns an http.Server with the timeouts.
+func (t httpTimeouts) server(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read, WriteTimeout: t.Write, IdleTimeout: t.Idle}
+}
+
+// serveOptions are what a caller of serve chooses beyond the
+// configuration.
+type serveOptions struct {
+	stdout, stderr io.Writer
+	// ready, when set, receives the listening address once the server
+	// accepts requests.
+	ready chan<- string
+	// timeouts are the listener's connection timeouts;
+	// defaultHTTPTimeouts when zero. Tests shorten them.
+	timeouts httpTimeouts
+	// connState, when set, is told of every connection's state changes.
+	connState func(net.Conn, http.ConnState)
+}
+
+// passwords hashes user passwords for every command that opens the
+// database; nil is production's cost. Tests set a cheap one.
+var passwords *password.Hasher
+
+// openDB opens the configured database.
+func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*store.DB, error) {
+	return store.Open(ctx, cfg.DatabaseDSN(), store.Options{Synchronous: cfg.SQLiteSynchronous, Logger: log, Passwords: passwords})
+}
+
+// serve runs the server until ctx ends.
+func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
+	stdout, stderr := opts.stdout, opts.stderr
 	log := newLogger(cfg, stderr)
 	clock := nightjar.SystemClock{}
-	db, err := store.Open(ctx, cfg.DatabaseDSN(), store.Options{Synchronous: cfg.SQLiteSynchronous, Logger: log.With("component", "store")})
+	db, err := openDB(ctx, cfg, log.With("component", "store"))
 	if err != nil {
 		return err
 	}
@@ -151,7 +198,7 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	if baseURL == "" {
 		baseURL = "http://" + ln.Addr().String()
 	}
-	cons, err := console.New(db, clock, log.With("component", "console"), console.Config{BaseURL: baseURL})
+	cons, err := console.New(db, clock, log.With("component", "console"), console.Config{BaseURL: baseURL, TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}
@@ -162,7 +209,12 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	var ready2 atomic.Bool
 	srv.Ready = ready2.Load
 
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	timeouts := opts.timeouts
+	if timeouts == (httpTimeouts{}) {
+		timeouts = defaultHTTPTimeouts
+	}
+	httpSrv := timeouts.server(srv)
+	httpSrv.ConnState = opts.connState
 
 	policy := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks}
 	runner := &engine.Runner{Clock: clock, Log: log.With("component", "engine"), Metrics: metrics}
@@ -186,7 +238,12 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 			mux.HandleFunc("/debug/pprof/", pprof.Index)
 			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 			log.Warn("profiling endpoint enabled", "addr", addr)
-			if err := http.ListenAndServe(addr, mux); err != nil {
+			// A CPU profile takes ?seconds= (30 by default) to write.
+			t := defaultHTTPTimeouts
+			t.Write = 5 * time.Minute
+			psrv := t.server(mux)
+			psrv.Addr = addr
+			if err := psrv.ListenAndServe(); err != nil {
 				log.Error("profiling endpoint", "err", err)
 			}
 		}()
@@ -195,8 +252,8 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	go func() { errc <- httpSrv.Serve(ln) }()
 	ready2.Store(true)
 	log.Info("nightjar is listening", "addr", ln.Addr().String(), "base_url", baseURL, "version", version)
-	if ready != nil {
-		ready <- ln.Addr().String()
+	if opts.ready != nil {
+		opts.ready <- ln.Addr().String()
 	}
 
 	select {

@@ -20,7 +20,7 @@ func openStore(f *configFlags) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(context.Background(), cfg.DatabaseDSN(), store.Options{Synchronous: cfg.SQLiteSynchronous})
+	return openDB(context.Background(), cfg, nil)
 }
 
 func dbFlags(cmd *cobra.Command, f *configFlags) {

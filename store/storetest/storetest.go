@@ -17,6 +17,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
+	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -87,7 +88,10 @@ func SQLitePath(t testing.TB) string {
 }
 
 // Open opens a database of the named dialect ("sqlite" or "postgres") for
-// the test and closes it at the end.
+// the test and closes it at the end. It hashes passwords at
+// password.TestCost: production's cost would make the suite spend most of
+// its time in argon2. Each database has a hasher of its own, so a test can
+// count the hashes it caused through db.Passwords().
 func Open(t testing.TB, dialect string) *store.DB {
 	t.Helper()
 	dsn := SQLitePath(t)
@@ -99,7 +103,7 @@ func Open(t testing.TB, dialect string) *store.DB {
 
 func openDSN(t testing.TB, dialect, dsn string) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), dsn, store.Options{Synchronous: "NORMAL"})
+	db, err := store.Open(context.Background(), dsn, store.Options{Synchronous: "NORMAL", Passwords: password.New(password.TestCost, 0)})
 	if err != nil {
 		t.Fatalf("open %s: %v", dialect, err)
 	}
