@@ -87,10 +87,13 @@ func ApplyPing(c *nightjar.Check, in PingInput) Outcome {
 	if in.Kind == nightjar.PingIgnored {
 		return out
 	}
-	s.LastPing = in.At
 	if s.Status == nightjar.StatusPaused && c.ManualResume {
+		// As in Healthchecks, a check that only a person may resume
+		// records the ping as ignored and changes nothing else.
+		out.Kind, out.Note = nightjar.PingIgnored, "the check is paused and resumes only by hand"
 		return out
 	}
+	s.LastPing = in.At
 	switch in.Kind {
 	case nightjar.PingLog:
 		return out
@@ -110,6 +113,9 @@ func ApplyPing(c *nightjar.Check, in PingInput) Outcome {
 	if start.IsZero() && in.RID == "" && s.LastStartRID == "" {
 		start = s.LastStart
 	}
+	// The last duration is that of the run this ping finishes, or none
+	// when it finishes no known run, as in Healthchecks.
+	s.LastDuration = 0
 	if !start.IsZero() && !in.At.Before(start) {
 		out.Duration = in.At.Sub(start)
 		s.LastDuration = out.Duration
@@ -241,12 +247,14 @@ func Reschedule(c *nightjar.Check, now time.Time) {
 	}
 }
 
-// Pause stops monitoring a check; an open alert is resolved.
+// Pause stops monitoring a check; an open alert is resolved. A run in
+// progress is forgotten, as in Healthchecks.
 func Pause(c *nightjar.Check, now time.Time) Outcome {
 	var out Outcome
 	wasDown := c.State.Status == nightjar.StatusDown
 	setStatus(c, &out, nightjar.StatusPaused, now, "paused")
 	c.State.NextDeadline, c.State.ExpectedAt = time.Time{}, time.Time{}
+	c.State.LastStart, c.State.LastStartRID = time.Time{}, ""
 	c.State.ConsecutiveFailures = 0
 	if wasDown {
 		out.Alert = alertFor(c, nightjar.AlertResolved, now, "paused")
@@ -255,11 +263,13 @@ func Pause(c *nightjar.Check, now time.Time) Outcome {
 }
 
 // Resume restarts monitoring of a paused check; it waits for its first
-// ping like a new one, as in Healthchecks.
+// ping like a new one and, as in Healthchecks, forgets its last ping and
+// any run in progress.
 func Resume(c *nightjar.Check, now time.Time) Outcome {
 	var out Outcome
 	setStatus(c, &out, nightjar.StatusNew, now, "resumed")
 	c.State.NextDeadline, c.State.ExpectedAt = time.Time{}, time.Time{}
+	c.State.LastPing, c.State.LastStart, c.State.LastStartRID = time.Time{}, time.Time{}, ""
 	return out
 }
 
