@@ -86,6 +86,15 @@ type Check struct {
 	StartKeywords   string `json:"start_kw"`
 	SuccessKeywords string `json:"success_kw"`
 	FailureKeywords string `json:"failure_kw"`
+	// FilterHTTPBody classifies every ping by keywords in its body, with
+	// Healthchecks' rules (its current setting of that name).
+	FilterHTTPBody bool `json:"filter_http_body"`
+	// FilterDefaultFail makes a filtered ping that contains none of the
+	// keywords a failure rather than ignored.
+	FilterDefaultFail bool `json:"filter_default_fail"`
+	// BadgeKey names the check's public status badge; it is random so a
+	// badge URL does not give the ping URL away.
+	BadgeKey string `json:"badge_key"`
 
 	State     CheckState `json:"state"`
 	CreatedAt time.Time  `json:"created_at"`

@@ -210,7 +210,7 @@ type checkForm struct {
 	MetricRules                                          string
 	AllChannels                                          bool
 	ChannelIDs                                           []string
-	FilterBody                                           bool
+	FilterBody, FilterHTTPBody, FilterDefaultFail        bool
 	StartKw, SuccessKw, FailureKw                        string
 	Preview                                              []string
 	PreviewDesc                                          string
@@ -224,6 +224,7 @@ func formFromCheck(ch *nightjar.Check) checkForm {
 		RealertAfter: s(ch.RealertInterval), FailureThreshold: strconv.Itoa(ch.FailureThreshold),
 		PostOnly: ch.Methods == "POST", ManualResume: ch.ManualResume, MetricRules: strings.Join(ch.MetricRules, "\n"),
 		AllChannels: ch.Channels == nil, ChannelIDs: ch.Channels, FilterBody: ch.FilterBody,
+		FilterHTTPBody: ch.FilterHTTPBody, FilterDefaultFail: ch.FilterDefaultFail,
 		StartKw: ch.StartKeywords, SuccessKw: ch.SuccessKeywords, FailureKw: ch.FailureKeywords}
 }
 
@@ -236,6 +237,7 @@ func readForm(r *http.Request) checkForm {
 		PostOnly: r.PostFormValue("post_only") == "on", ManualResume: r.PostFormValue("manual_resume") == "on",
 		MetricRules: r.PostFormValue("metric_rules"), AllChannels: r.PostFormValue("notify") != "some",
 		ChannelIDs: r.PostForm["channel"], FilterBody: r.PostFormValue("filter_body") == "on",
+		FilterHTTPBody: r.PostFormValue("filter_http_body") == "on", FilterDefaultFail: r.PostFormValue("filter_default_fail") == "on",
 		StartKw: f("start_kw"), SuccessKw: f("success_kw"), FailureKw: f("failure_kw")}
 }
 
@@ -286,7 +288,7 @@ func (f checkForm) apply(ch *nightjar.Check) error {
 	if !f.AllChannels {
 		ch.Channels = append([]string{}, f.ChannelIDs...)
 	}
-	ch.FilterBody = f.FilterBody
+	ch.FilterBody, ch.FilterHTTPBody, ch.FilterDefaultFail = f.FilterBody, f.FilterHTTPBody, f.FilterDefaultFail
 	ch.StartKeywords, ch.SuccessKeywords, ch.FailureKeywords = f.StartKw, f.SuccessKw, f.FailureKw
 	ch.MetricRules = []string{}
 	for _, line := range strings.Split(f.MetricRules, "\n") {

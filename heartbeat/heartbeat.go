@@ -373,15 +373,27 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// ClassifyBody decides what a plain ping (no /start, /fail, /log or exit
-// status in its URL) means when the check filters by body keywords, as
-// Healthchecks does: a failure keyword makes it a failure, else a success
-// keyword a success, else a start keyword a start. When none is found the
-// ping is ignored if success keywords are set, and a success if they are
-// not (only failures are then picked out).
-func ClassifyBody(c *nightjar.Check, body []byte) (kind, note string) {
-	if !c.FilterBody {
-		return nightjar.PingSuccess, ""
+// ClassifyBody decides what a ping means when its check filters pings by
+// keywords in their body. kind is what the URL said; plain is true when
+// the URL had no /start, /fail, /log or exit status. Keywords are
+// comma-separated and matched case-sensitively, and a failure keyword wins
+// over a success keyword, which wins over a start keyword.
+//
+// With FilterHTTPBody (Healthchecks' setting) every ping that is not
+// already ignored is classified by its body alone, as Healthchecks does:
+// a body with none of the keywords is ignored, or a failure with
+// FilterDefaultFail. FilterBody, Nightjar's older setting, classifies only
+// plain pings; a body with none of the keywords is then ignored when
+// success keywords are set and a success when they are not (only failures
+// are picked out), or a failure with FilterDefaultFail.
+func ClassifyBody(c *nightjar.Check, kind string, plain bool, body []byte) (string, string) {
+	switch {
+	case kind == nightjar.PingIgnored:
+		return kind, ""
+	case c.FilterHTTPBody:
+	case c.FilterBody && plain:
+	default:
+		return kind, ""
 	}
 	text := string(body)
 	for _, rule := range []struct {
@@ -393,7 +405,10 @@ func ClassifyBody(c *nightjar.Check, body []byte) (kind, note string) {
 			}
 		}
 	}
-	if len(nightjar.Keywords(c.SuccessKeywords)) > 0 {
+	switch {
+	case c.FilterDefaultFail:
+		return nightjar.PingFail, "body contains none of the keywords"
+	case c.FilterHTTPBody || len(nightjar.Keywords(c.SuccessKeywords)) > 0:
 		return nightjar.PingIgnored, "body contains none of the keywords"
 	}
 	return nightjar.PingSuccess, ""

@@ -243,7 +243,7 @@ func desired(c *nightjar.Check, cc config.CheckConfig, channelIDs []string) {
 		c.MetricRules = []string{}
 	}
 	c.Channels = channelIDs
-	c.FilterBody = cc.FilterBody
+	c.FilterBody, c.FilterHTTPBody, c.FilterDefaultFail = cc.FilterBody, cc.FilterHTTPBody, cc.FilterDefaultFail
 	c.StartKeywords, c.SuccessKeywords, c.FailureKeywords = cc.StartKw, cc.SuccessKw, cc.FailureKw
 }
 
@@ -303,6 +303,8 @@ func settingsDiff(a, b *nightjar.Check) []string {
 	cmp("metric_rules", a.MetricRules, b.MetricRules)
 	cmp("channels", a.Channels, b.Channels)
 	cmp("filter_body", a.FilterBody, b.FilterBody)
+	cmp("filter_http_body", a.FilterHTTPBody, b.FilterHTTPBody)
+	cmp("filter_default_fail", a.FilterDefaultFail, b.FilterDefaultFail)
 	cmp("start_kw", a.StartKeywords, b.StartKeywords)
 	cmp("success_kw", a.SuccessKeywords, b.SuccessKeywords)
 	cmp("failure_kw", a.FailureKeywords, b.FailureKeywords)

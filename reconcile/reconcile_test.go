@@ -267,6 +267,10 @@ func TestApply(t *testing.T) {
 			MaxRuntime: 2 * time.Hour, MinRuntime: time.Minute, FailureThreshold: 3,
 			RealertInterval: 6 * time.Hour, Methods: "POST", ManualResume: true,
 			MetricRules: []string{"bytes >= 1e6", "bytes >= 0.5 * previous"},
+			BadgeKey:    nightly.BadgeKey,
+		}
+		if len(nightly.BadgeKey) != 32 {
+			t.Errorf("badge key %q, want 32 random hex digits", nightly.BadgeKey)
 		}
 		got := *nightly
 		got.State, got.CreatedAt, got.UpdatedAt = nightjar.CheckState{}, time.Time{}, time.Time{}
@@ -686,4 +690,29 @@ func TestChangeString(t *testing.T) {
 			t.Errorf("String() = %q, want %q", got, tt.want)
 		}
 	}
+}
+
+// Healthchecks' filter_http_body and filter_default_fail are declared in
+// the file like any other setting, and a change shows in the diff.
+func TestApplyHTTPBodyFilter(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		y := `
+projects:
+  - name: F
+    checks:
+      - slug: filtered
+        filter_http_body: true
+        filter_default_fail: true
+        success_kw: SUCCESS
+`
+		f.apply(t, y, false)
+		c := checkBySlug(t, db, project(t, db, "F"), "filtered")
+		if !c.FilterHTTPBody || !c.FilterDefaultFail || c.FilterBody {
+			t.Fatalf("filters: http %v, default fail %v, body %v", c.FilterHTTPBody, c.FilterDefaultFail, c.FilterBody)
+		}
+		sameLines(t, "again", f.apply(t, y, false), nil)
+		sameLines(t, "off", f.apply(t, strings.Replace(y, "filter_default_fail: true", "filter_default_fail: false", 1), false),
+			[]string{"~ check F/filtered: filter_default_fail true → false"})
+	})
 }

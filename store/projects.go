@@ -20,6 +20,16 @@ import (
 // uses for checks).
 func NewID() string { return uuid.NewString() }
 
+// NewKey returns 32 random hex digits: an unguessable public name, such as
+// a check's badge key.
+func NewKey() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
+
 // randomToken returns n random bytes encoded as lowercase base32 without
 // padding: URL-safe and easy to copy.
 func randomToken(n int) string {

@@ -46,10 +46,12 @@ type checkInput struct {
 	Unique       []string     `json:"unique"`
 
 	// Healthchecks' body keyword filters.
-	FilterBody *bool   `json:"filter_body"`
-	StartKw    *string `json:"start_kw"`
-	SuccessKw  *string `json:"success_kw"`
-	FailureKw  *string `json:"failure_kw"`
+	FilterBody        *bool   `json:"filter_body"`
+	FilterHTTPBody    *bool   `json:"filter_http_body"`
+	FilterDefaultFail *bool   `json:"filter_default_fail"`
+	StartKw           *string `json:"start_kw"`
+	SuccessKw         *string `json:"success_kw"`
+	FailureKw         *string `json:"failure_kw"`
 	// Healthchecks' email settings: accepted only when they ask for
 	// nothing, since Nightjar takes no email pings.
 	FilterSubject *bool   `json:"filter_subject"`
@@ -133,6 +135,12 @@ func (in *checkInput) apply(c *nightjar.Check) {
 	}
 	if in.FilterBody != nil {
 		c.FilterBody = *in.FilterBody
+	}
+	if in.FilterHTTPBody != nil {
+		c.FilterHTTPBody = *in.FilterHTTPBody
+	}
+	if in.FilterDefaultFail != nil {
+		c.FilterDefaultFail = *in.FilterDefaultFail
 	}
 	if in.StartKw != nil {
 		c.StartKeywords = *in.StartKw

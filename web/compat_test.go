@@ -125,3 +125,195 @@ func TestV3ManualResumePingIsIgnored(t *testing.T) {
 		}
 	})
 }
+
+// A read-only key's view of a check leaves out the UUID, the URLs that
+// carry it and the channels, as Healthchecks does: the keys are absent,
+// not null.
+func TestV3ReadOnlyView(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		id := e.createCheck(map[string]any{"name": "ro"})
+		secret := []string{"uuid", "ping_url", "update_url", "pause_url", "resume_url", "channels"}
+		for _, path := range []string{"/api/v3/checks/" + id, "/api/v3/checks/"} {
+			rw, ro := e.do("GET", path, e.rw, nil).json(t), e.do("GET", path, e.ro, nil).json(t)
+			if list, ok := rw["checks"].([]any); ok {
+				rw, ro = list[0].(map[string]any), ro["checks"].([]any)[0].(map[string]any)
+			}
+			for _, k := range secret {
+				if _, ok := rw[k]; !ok {
+					t.Errorf("%s: read-write view lacks %s", path, k)
+				}
+				if v, ok := ro[k]; ok {
+					t.Errorf("%s: read-only view has %s = %v; Healthchecks leaves it out", path, k, v)
+				}
+			}
+			if _, ok := rw["unique_key"]; ok {
+				t.Errorf("%s: read-write view has a unique_key", path)
+			}
+			if k, _ := ro["unique_key"].(string); len(k) != 40 {
+				t.Errorf("%s: read-only view's unique_key = %v", path, ro["unique_key"])
+			}
+		}
+	})
+}
+
+// filter_http_body and filter_default_fail are taken, shown and applied
+// with Healthchecks' rules; last_duration appears only when the last
+// finish closed a run.
+func TestV3HTTPBodyFilter(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		r := e.do("POST", "/api/v3/checks/", e.rw, map[string]any{"name": "filtered", "filter_http_body": true,
+			"success_kw": "SUCCESS", "failure_kw": "FAIL", "start_kw": "START"})
+		if r.status != 201 {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		c := r.json(t)
+		id := c["uuid"].(string)
+		if c["filter_http_body"] != true || c["filter_default_fail"] != false {
+			t.Fatalf("created: filter_http_body %v, filter_default_fail %v", c["filter_http_body"], c["filter_default_fail"])
+		}
+		if _, ok := c["last_duration"]; ok {
+			t.Errorf("a new check has a last_duration: %v", c["last_duration"])
+		}
+		kindOf := func() string {
+			t.Helper()
+			return e.do("GET", "/api/v3/checks/"+id+"/pings/", e.rw, nil).json(t)["pings"].([]any)[0].(map[string]any)["type"].(string)
+		}
+		for _, tc := range []struct{ path, body, want string }{
+			{"", "STARTING", "start"},
+			{"", "SUCCESS!", "success"},
+			{"", "hello world", "ign"},
+			{"/fail", "SUCCESS", "success"}, // the body decides, whatever the URL
+			{"/log", "just a line", "ign"},
+			{"/0", "FAIL", "fail"},
+		} {
+			e.clock.Advance(time.Minute)
+			e.do("POST", "/ping/"+id+tc.path, "", tc.body)
+			if got := kindOf(); got != tc.want {
+				t.Errorf("ping%s %q: %s, want %s", tc.path, tc.body, got, tc.want)
+			}
+		}
+		r = e.do("POST", "/api/v3/checks/"+id, e.rw, map[string]any{"filter_default_fail": true})
+		if r.status != 200 || r.json(t)["filter_default_fail"] != true {
+			t.Fatalf("update: %d %s", r.status, r.body)
+		}
+		e.do("POST", "/ping/"+id, "", "no keywords")
+		if got := kindOf(); got != "fail" {
+			t.Errorf("with filter_default_fail, a body without keywords: %s, want fail", got)
+		}
+		// A run that START began and SUCCESS finished has a duration.
+		e.do("POST", "/api/v3/checks/"+id, e.rw, map[string]any{"filter_http_body": false, "filter_default_fail": false})
+		e.do("POST", "/ping/"+id+"/start", "", nil)
+		e.clock.Advance(90 * time.Second)
+		e.do("POST", "/ping/"+id, "", nil)
+		if d := e.do("GET", "/api/v3/checks/"+id, e.rw, nil).json(t)["last_duration"]; d != 90.0 {
+			t.Errorf("last_duration after a 90 s run = %v, want 90", d)
+		}
+		e.do("POST", "/ping/"+id, "", nil)
+		if d, ok := e.do("GET", "/api/v3/checks/"+id, e.rw, nil).json(t)["last_duration"]; ok {
+			t.Errorf("last_duration after a finish without a run = %v, want none", d)
+		}
+		if r := e.do("POST", "/api/v3/checks/"+id, e.rw, map[string]any{"filter_http_body": "yes"}); r.status != 400 || r.json(t)["field"] != "filter_http_body" {
+			t.Errorf("filter_http_body \"yes\": %d %s", r.status, r.body)
+		}
+	})
+}
+
+// badge_url serves the check's status badge as Healthchecks' does: SVG,
+// JSON or a shields.io endpoint, two states (up, down) or three (late).
+func TestCheckBadge(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, Config{})
+		id := e.createCheck(map[string]any{"name": "nightly <db> backup", "timeout": 3600, "grace": 60})
+		url, _ := e.do("GET", "/api/v3/checks/"+id, e.rw, nil).json(t)["badge_url"].(string)
+		if url == "" || !strings.HasPrefix(url, "http://nightjar.test/b/2/") || !strings.HasSuffix(url, ".svg") || strings.Contains(url, id) {
+			t.Fatalf("badge_url = %q: want a /b/2/<key>.svg URL that does not contain the UUID", url)
+		}
+		if ro := e.do("GET", "/api/v3/checks/"+id, e.ro, nil).json(t)["badge_url"]; ro != url {
+			t.Errorf("read-only badge_url = %v, want %s", ro, url)
+		}
+		if v1 := e.check(id)["badge_url"]; v1 != url {
+			t.Errorf("v1 badge_url = %v, want %s", v1, url)
+		}
+		path := strings.TrimPrefix(url, "http://nightjar.test")
+		three := strings.Replace(path, "/b/2/", "/b/3/", 1)
+		get := func(p string) resp {
+			t.Helper()
+			r := e.do("GET", p, "", nil)
+			if r.status != 200 || r.header.Get("Access-Control-Allow-Origin") != "*" {
+				t.Fatalf("GET %s: %d %v %s", p, r.status, r.header, r.body)
+			}
+			return r
+		}
+		svg := get(path)
+		if ct := svg.header.Get("Content-Type"); ct != "image/svg+xml" || !strings.Contains(string(svg.body), ">up</text>") ||
+			!strings.Contains(string(svg.body), "nightly &lt;db&gt; backup") {
+			t.Errorf("new check's SVG badge (%s): %s", ct, svg.body)
+		}
+		e.do("POST", "/ping/"+id, "", nil)
+		e.clock.Advance(time.Hour + time.Second)
+		if _, err := db.ProcessDueChecks(ctx, e.clock.Now(), 10); err != nil {
+			t.Fatal(err)
+		}
+		if b := string(get(path).body); !strings.Contains(b, ">up</text>") {
+			t.Errorf("two-state badge of a late check: %s", b)
+		}
+		if b := string(get(three).body); !strings.Contains(b, ">late</text>") || !strings.Contains(b, "#fe7d37") {
+			t.Errorf("three-state badge of a late check: %s", b)
+		}
+		j := get(strings.Replace(three, ".svg", ".json", 1)).json(t)
+		if j["status"] != "late" || j["total"] != 1.0 || j["grace"] != 1.0 || j["down"] != 0.0 {
+			t.Errorf("JSON badge of a late check: %v", j)
+		}
+		e.clock.Advance(time.Minute)
+		if _, err := db.ProcessDueChecks(ctx, e.clock.Now(), 10); err != nil {
+			t.Fatal(err)
+		}
+		sh := get(strings.Replace(path, ".svg", ".shields", 1)).json(t)
+		if sh["schemaVersion"] != 1.0 || sh["label"] != "nightly <db> backup" || sh["message"] != "down" || sh["color"] != "critical" {
+			t.Errorf("shields badge of a down check: %v", sh)
+		}
+		for _, p := range []string{"/b/2/" + id + ".svg", strings.Replace(path, ".svg", ".png", 1), "/b/x/" + strings.TrimPrefix(path, "/b/2/"), "/b/2/.svg"} {
+			if r := e.do("GET", p, "", nil); r.status != 404 {
+				t.Errorf("GET %s: %d, want 404", p, r.status)
+			}
+		}
+	})
+}
+
+// The API answers browsers: every answer carries CORS headers naming the
+// URL's methods, and a preflight OPTIONS gets 204 without an API key.
+func TestAPICORS(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		id := e.createCheck(map[string]any{"name": "cors"})
+		for _, tc := range []struct{ method, path, key, methods string }{
+			{"OPTIONS", "/api/v3/checks/", "", "GET, POST, OPTIONS"},
+			{"OPTIONS", "/api/v3/checks/" + id, "", "GET, POST, DELETE, OPTIONS"},
+			{"OPTIONS", "/api/v3/checks/" + id + "/pause", "", "POST, OPTIONS"},
+			{"OPTIONS", "/api/v1/checks/" + id, "", "GET, PATCH, DELETE, OPTIONS"},
+			{"GET", "/api/v3/checks/", e.ro, "GET, POST, OPTIONS"},
+			{"GET", "/api/v3/checks/", "", "GET, POST, OPTIONS"}, // a 401 too
+			{"GET", "/api/v3/checks/" + id + "/flips/", e.ro, "GET, OPTIONS"},
+		} {
+			r := e.do(tc.method, tc.path, tc.key, nil, "Origin", "https://dash.example", "Access-Control-Request-Method", "POST")
+			want := 200
+			switch {
+			case tc.method == "OPTIONS":
+				want = 204
+			case tc.key == "":
+				want = 401
+			}
+			h := r.header
+			if r.status != want || h.Get("Access-Control-Allow-Origin") != "*" || h.Get("Access-Control-Allow-Methods") != tc.methods ||
+				!strings.Contains(h.Get("Access-Control-Allow-Headers"), "X-Api-Key") || h.Get("Access-Control-Max-Age") != "600" {
+				t.Errorf("%s %s: %d, CORS headers %v; want %d and methods %q", tc.method, tc.path, r.status, h, want, tc.methods)
+			}
+		}
+		if r := e.do("OPTIONS", "/api/v3/nothing-here", "", nil); r.status != 404 {
+			t.Errorf("OPTIONS on an unknown API URL: %d, want 404", r.status)
+		}
+	})
+}

@@ -54,6 +54,8 @@ type v1Check struct {
 	MetricRules      []string           `json:"metric_rules"`
 	Channels         []string           `json:"channels"`
 	FilterBody       bool               `json:"filter_body"`
+	FilterHTTPBody   bool               `json:"filter_http_body"`
+	FilterDefault    bool               `json:"filter_default_fail"`
 	StartKw          string             `json:"start_kw"`
 	SuccessKw        string             `json:"success_kw"`
 	FailureKw        string             `json:"failure_kw"`
@@ -66,6 +68,7 @@ type v1Check struct {
 	FailuresInARow   int                `json:"consecutive_failures"`
 	LastMetrics      map[string]float64 `json:"last_metrics,omitempty"`
 	PingURL          string             `json:"ping_url"`
+	BadgeURL         string             `json:"badge_url,omitempty"`
 	CreatedAt        time.Time          `json:"created_at"`
 	UpdatedAt        time.Time          `json:"updated_at"`
 }
@@ -85,6 +88,7 @@ func (s *Server) toV1(c *nightjar.Check) v1Check {
 		MinRuntime: int64(c.MinRuntime.Seconds()), FailureThreshold: c.FailureThreshold,
 		RealertInterval: int64(c.RealertInterval.Seconds()), Methods: c.Methods, ManualResume: c.ManualResume,
 		MetricRules: c.MetricRules, Channels: c.Channels, FilterBody: c.FilterBody, StartKw: c.StartKeywords,
+		FilterHTTPBody: c.FilterHTTPBody, FilterDefault: c.FilterDefaultFail, BadgeURL: s.badgeURL(c),
 		SuccessKw: c.SuccessKeywords, FailureKw: c.FailureKeywords, Status: c.State.Status, NPings: c.State.NPings,
 		LastPing: timePtr(c.State.LastPing), NextPing: timePtr(c.State.ExpectedAt), LastStart: timePtr(c.State.LastStart),
 		LastDuration: c.State.LastDuration.Seconds(), FailuresInARow: c.State.ConsecutiveFailures,

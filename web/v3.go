@@ -60,16 +60,24 @@ type v3Check struct {
 	FailureKw    string  `json:"failure_kw"`
 	FilterSubj   bool    `json:"filter_subject"`
 	FilterBody   bool    `json:"filter_body"`
-	UUID         string  `json:"uuid,omitempty"`
-	UniqueKey    string  `json:"unique_key,omitempty"`
-	PingURL      string  `json:"ping_url,omitempty"`
-	UpdateURL    string  `json:"update_url,omitempty"`
-	PauseURL     string  `json:"pause_url,omitempty"`
-	ResumeURL    string  `json:"resume_url,omitempty"`
-	Channels     string  `json:"channels"`
-	Timeout      int64   `json:"timeout,omitempty"`
-	Schedule     string  `json:"schedule,omitempty"`
-	TZ           string  `json:"tz,omitempty"`
+	FilterHTTP   bool    `json:"filter_http_body"`
+	DefaultFail  bool    `json:"filter_default_fail"`
+	BadgeURL     string  `json:"badge_url,omitempty"`
+	// LastDuration is the last run's length in whole seconds, present
+	// only when the last finish closed a run, as in Healthchecks.
+	LastDuration *int64 `json:"last_duration,omitempty"`
+	// The rest is left out for read-only keys, as Healthchecks does:
+	// they get UniqueKey instead.
+	UUID      string  `json:"uuid,omitempty"`
+	UniqueKey string  `json:"unique_key,omitempty"`
+	PingURL   string  `json:"ping_url,omitempty"`
+	UpdateURL string  `json:"update_url,omitempty"`
+	PauseURL  string  `json:"pause_url,omitempty"`
+	ResumeURL string  `json:"resume_url,omitempty"`
+	Channels  *string `json:"channels,omitempty"`
+	Timeout   int64   `json:"timeout,omitempty"`
+	Schedule  string  `json:"schedule,omitempty"`
+	TZ        string  `json:"tz,omitempty"`
 }
 
 // uniqueKey is the stable stand-in for a check's UUID shown to read-only
@@ -102,6 +110,11 @@ func (s *Server) toV3(c *nightjar.Check, channels []*nightjar.Channel, readOnly 
 		LastPing: hcTime(c.State.LastPing), NextPing: hcTime(c.State.ExpectedAt),
 		ManualResume: c.ManualResume, Methods: c.Methods, FilterBody: c.FilterBody,
 		StartKw: c.StartKeywords, SuccessKw: c.SuccessKeywords, FailureKw: c.FailureKeywords,
+		FilterHTTP: c.FilterHTTPBody, DefaultFail: c.FilterDefaultFail, BadgeURL: s.badgeURL(c),
+	}
+	if d := c.State.LastDuration; d > 0 {
+		secs := int64(d.Seconds())
+		out.LastDuration = &secs
 	}
 	if c.Kind == nightjar.KindCron {
 		out.Schedule, out.TZ = c.Schedule, c.TZ
@@ -124,7 +137,8 @@ func (s *Server) toV3(c *nightjar.Check, channels []*nightjar.Channel, readOnly 
 	out.UpdateURL = s.cfg.BaseURL + "/api/v3/checks/" + c.ID
 	out.PauseURL = out.UpdateURL + "/pause"
 	out.ResumeURL = out.UpdateURL + "/resume"
-	out.Channels = strings.Join(ids, ",")
+	chans := strings.Join(ids, ",")
+	out.Channels = &chans
 	return out
 }
 
