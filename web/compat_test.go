@@ -1,7 +1,13 @@
 package web
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
@@ -314,6 +320,80 @@ func TestAPICORS(t *testing.T) {
 		}
 		if r := e.do("OPTIONS", "/api/v3/nothing-here", "", nil); r.status != 404 {
 			t.Errorf("OPTIONS on an unknown API URL: %d, want 404", r.status)
+		}
+	})
+}
+
+// rawPost sends a POST of body (or, when declared is larger, a request
+// that declares declared bytes but sends only body) over a plain TCP
+// connection and reads the answer. A server that answers and closes
+// before reading what the client sends shows here as a write or read
+// error ("connection reset", "broken pipe").
+func rawPost(t *testing.T, e *env, path string, body []byte, declared int) (*http.Response, []byte, error) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Minute)) // a hang fails the test instead of the run
+	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: nightjar.test\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", path, declared)
+	if _, err := conn.Write(append([]byte(head), body...)); err != nil {
+		return nil, nil, fmt.Errorf("send: %w", err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read answer: %w", err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res, b, err
+}
+
+// A body far over the ping body limit is read to its end, the excess
+// discarded, before the ping is answered, so the client sees the answer
+// rather than a reset connection; one over the request bound is refused
+// whole with 413 and records nothing.
+func TestLargePingBodyIsReadBeforeAnswering(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{PingBodyLimit: 1000})
+		id := e.createCheck(map[string]any{"name": "big"})
+		body := bytes.Repeat([]byte("0123456789abcdef"), 30<<20/16) // 30 MiB, as curl --data-binary @30MB.bin
+		res, answer, err := rawPost(t, e, "/ping/"+id, body, len(body))
+		if err != nil {
+			t.Fatalf("30 MiB ping: %v", err)
+		}
+		if res.StatusCode != 200 || string(answer) != "OK" {
+			t.Fatalf("30 MiB ping: %d %q", res.StatusCode, answer)
+		}
+		stored := e.do("GET", "/api/v3/checks/"+id+"/pings/1/body", e.rw, nil)
+		want := fmt.Sprintf("[nightjar: body truncated, first 1000 bytes kept, %d more dropped]", len(body)-1000)
+		if !strings.HasSuffix(string(stored.body), want) {
+			t.Errorf("stored body ends %q, want %q", stored.body[max(0, len(stored.body)-80):], want)
+		}
+		// Declared too large: refused at once, without reading.
+		res, answer, err = rawPost(t, e, "/ping/"+id, []byte("small"), maxPingRequest+1)
+		if err != nil || res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(answer), "at most 67108864 bytes") {
+			t.Fatalf("declared %d bytes: %v %v %q", maxPingRequest+1, err, res, answer)
+		}
+		// Sent chunked and too large: read up to the bound, then refused.
+		req, _ := http.NewRequest("POST", e.srv.URL+"/ping/"+id, io.MultiReader(bytes.NewReader(body), bytes.NewReader(body), bytes.NewReader(body)))
+		req.ContentLength = -1
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("chunked 90 MiB ping: %v", err)
+		}
+		r.Body.Close()
+		if r.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("chunked 90 MiB ping: %d, want 413", r.StatusCode)
+		}
+		if n := e.do("GET", "/api/v3/checks/"+id, e.rw, nil).json(t)["n_pings"]; n != 1.0 {
+			t.Errorf("n_pings = %v, want 1: a refused ping must not be recorded", n)
+		}
+		// An unknown check is answered after the body is read too.
+		res, answer, err = rawPost(t, e, "/ping/5f9a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b", body, len(body))
+		if err != nil || res.StatusCode != 404 {
+			t.Fatalf("30 MiB ping to an unknown check: %v %v %q", err, res, answer)
 		}
 	})
 }
