@@ -156,6 +156,8 @@ func (c *Console) checkPage(w http.ResponseWriter, r *http.Request, v *view) {
 	when := "0 3 * * *"
 	if ch.Kind == nightjar.KindCron {
 		when = ch.Schedule
+	}
+	if ch.Kind != nightjar.KindSimple {
 		d.Description, _ = schedule.Describe(ch.Schedule)
 	}
 	d.CronLine = when + " /path/to/job.sh && curl -fsS -m 10 --retry 5 -o /dev/null " + d.PingURL
@@ -231,7 +233,7 @@ func formFromCheck(ch *nightjar.Check) checkForm {
 func readForm(r *http.Request) checkForm {
 	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	return checkForm{Name: f("name"), Slug: f("slug"), Tags: f("tags"), Desc: r.PostFormValue("desc"), Service: f("service"),
-		Kind: f("kind"), Timeout: f("timeout"), Grace: f("grace"), Schedule: f("schedule"), TZ: f("tz"),
+		Kind: f("kind"), Timeout: f("timeout"), Grace: f("grace"), Schedule: strings.ReplaceAll(f("schedule"), "\r\n", "\n"), TZ: f("tz"),
 		EarlyTolerance: f("early_tolerance"), MaxRuntime: f("max_runtime"), MinRuntime: f("min_runtime"),
 		RealertAfter: f("realert_interval"), FailureThreshold: f("failure_threshold"),
 		PostOnly: r.PostFormValue("post_only") == "on", ManualResume: r.PostFormValue("manual_resume") == "on",
@@ -278,6 +280,8 @@ func (f checkForm) apply(ch *nightjar.Check) error {
 	ch.Kind, ch.Schedule, ch.TZ = f.Kind, f.Schedule, f.TZ
 	if ch.Kind == nightjar.KindSimple {
 		ch.Schedule = ""
+	} else if ch.Kind != "" {
+		ch.Kind = nightjar.ScheduleKind(f.Schedule)
 	}
 	ch.Methods = ""
 	if f.PostOnly {
@@ -302,10 +306,10 @@ func (f checkForm) apply(ch *nightjar.Check) error {
 // preview fills the form's "next expected pings" from its schedule, in
 // the check's time zone, so the page shows it even without JavaScript.
 func (f *checkForm) preview(now time.Time) {
-	if f.Kind != nightjar.KindCron || f.Schedule == "" {
+	if f.Kind == nightjar.KindSimple || f.Schedule == "" {
 		return
 	}
-	cr, err := schedule.ParseCron(f.Schedule)
+	sched, err := schedule.Parse(f.Schedule)
 	if err != nil {
 		return
 	}
@@ -313,8 +317,8 @@ func (f *checkForm) preview(now time.Time) {
 	if err != nil {
 		return
 	}
-	f.PreviewDesc = cr.Describe()
-	for _, t := range cr.NextN(now, loc, 5) {
+	f.PreviewDesc, _ = schedule.Describe(f.Schedule)
+	for _, t := range schedule.NextN(sched, now, loc, 5) {
 		f.Preview = append(f.Preview, t.In(loc).Format("Mon 2006-01-02 15:04 MST"))
 	}
 }

@@ -48,10 +48,10 @@ func DedupKey(checkID string) string { return "check:" + checkID }
 // slot (capped at half the gap to the following slot, so a frequent
 // schedule never skips a run).
 func ExpectedAfter(c *nightjar.Check, t time.Time) time.Time {
-	if c.Kind != nightjar.KindCron {
+	if c.Kind == nightjar.KindSimple {
 		return t.Add(c.Timeout)
 	}
-	cr, err := schedule.ParseCronCached(c.Schedule)
+	cr, err := schedule.ParseCached(c.Schedule)
 	if err != nil {
 		return time.Time{}
 	}

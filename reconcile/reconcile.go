@@ -210,7 +210,7 @@ func desired(c *nightjar.Check, cc config.CheckConfig, channelIDs []string) {
 		c.Tags = []string{}
 	}
 	if cc.Schedule != "" {
-		c.Kind, c.Schedule = nightjar.KindCron, cc.Schedule
+		c.Kind, c.Schedule = nightjar.ScheduleKind(cc.Schedule), cc.Schedule
 		c.Timeout = nightjar.DefaultTimeout
 	} else {
 		c.Kind, c.Schedule = nightjar.KindSimple, ""
@@ -354,7 +354,7 @@ func applyChecks(ctx context.Context, db *store.DB, p *nightjar.Project, pc conf
 		if len(existing) == 0 {
 			c := nightjar.NewCheck(p.ID, cc.Name)
 			desired(c, cc, ids)
-			if err := c.Validate(); err != nil {
+			if err := c.ValidateAt(now); err != nil {
 				return fmt.Errorf("%s: %w", obj, err)
 			}
 			*changes = append(*changes, Change{Op: "+", Object: obj})
@@ -367,7 +367,7 @@ func applyChecks(ctx context.Context, db *store.DB, p *nightjar.Project, pc conf
 		}
 		want := *existing[0]
 		desired(&want, cc, ids)
-		if err := want.Validate(); err != nil {
+		if err := want.ValidateAt(now); err != nil {
 			return fmt.Errorf("%s: %w", obj, err)
 		}
 		diff := settingsDiff(existing[0], &want)

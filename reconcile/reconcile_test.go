@@ -716,3 +716,33 @@ projects:
 			[]string{"~ check F/filtered: filter_default_fail true → false"})
 	})
 }
+
+// OnCalendar schedules make oncalendar checks, and a schedule that never
+// runs stops the apply with an error naming the check and the schedule.
+func TestApplySchedules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		y := `
+projects:
+  - name: S
+    checks:
+      - slug: weekdays
+        schedule: |
+          Mon..Fri *-*-* 09:00
+          Sat 12:00 Europe/Riga
+`
+		f.apply(t, y, false)
+		c := checkBySlug(t, db, project(t, db, "S"), "weekdays")
+		if c.Kind != nightjar.KindOnCalendar || c.Schedule != "Mon..Fri *-*-* 09:00\nSat 12:00 Europe/Riga\n" {
+			t.Fatalf("kind %q, schedule %q", c.Kind, c.Schedule)
+		}
+		for _, dry := range []bool{true, false} {
+			err := f.applyErr(t, y+`      - slug: never
+        schedule: "0 0 31 2 *"
+`, dry)
+			if !strings.Contains(err.Error(), "check S/never") || !strings.Contains(err.Error(), "schedule: never runs") {
+				t.Errorf("error (dry run %v): %v", dry, err)
+			}
+		}
+	})
+}

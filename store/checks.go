@@ -152,7 +152,7 @@ func (db *DB) CreateCheck(ctx context.Context, c *nightjar.Check, now time.Time)
 
 // CreateCheck stores a new check inside the transaction.
 func (tx *Tx) CreateCheck(ctx context.Context, c *nightjar.Check, now time.Time) error {
-	if err := c.Validate(); err != nil {
+	if err := c.ValidateAt(now); err != nil {
 		return err
 	}
 	if c.ID == "" {
@@ -285,7 +285,7 @@ func (tx *Tx) updateCheck(ctx context.Context, projectID, id string, now time.Ti
 		return nil, err
 	}
 	c.ID, c.ProjectID, c.CreatedAt, c.BadgeKey = before.ID, before.ProjectID, before.CreatedAt, before.BadgeKey
-	if err := c.Validate(); err != nil {
+	if err := c.ValidateAt(now); err != nil {
 		return nil, err
 	}
 	c.UpdatedAt = now.UTC().Truncate(time.Millisecond)

@@ -72,7 +72,8 @@ type checkInput struct {
 func secs(v int64) time.Duration { return time.Duration(v) * time.Second }
 
 // apply copies the given fields onto c. A schedule makes the check a cron
-// check and a timeout a simple one, as in Healthchecks.
+// or OnCalendar check (by the schedule's syntax) and a timeout a simple
+// one, as in Healthchecks.
 func (in *checkInput) apply(c *nightjar.Check) {
 	if in.Name != nil {
 		c.Name = *in.Name
@@ -98,7 +99,7 @@ func (in *checkInput) apply(c *nightjar.Check) {
 	}
 	if in.Schedule != nil {
 		c.Schedule = *in.Schedule
-		c.Kind = nightjar.KindCron
+		c.Kind = nightjar.ScheduleKind(c.Schedule)
 	}
 	if in.Grace != nil {
 		c.Grace = secs(*in.Grace)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -394,6 +395,71 @@ func TestLargePingBodyIsReadBeforeAnswering(t *testing.T) {
 		res, answer, err = rawPost(t, e, "/ping/5f9a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b", body, len(body))
 		if err != nil || res.StatusCode != 404 {
 			t.Fatalf("30 MiB ping to an unknown check: %v %v %q", err, res, answer)
+		}
+	})
+}
+
+// Systemd OnCalendar schedules, which Healthchecks accepts, make
+// oncalendar checks whose next ping follows the schedule, in the check's
+// time zone or the expression's own.
+func TestOnCalendarChecks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		e.clock.Set(time.Date(2026, 3, 6, 10, 0, 0, 0, time.UTC)) // a Friday
+		r := e.do("POST", "/api/v3/checks/", e.rw, map[string]any{"name": "weekdays", "schedule": "Mon..Fri *-*-* 09:00", "tz": "Europe/Riga", "grace": 600})
+		if r.status != 201 {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		c := r.json(t)
+		id := c["uuid"].(string)
+		if c["schedule"] != "Mon..Fri *-*-* 09:00" || c["tz"] != "Europe/Riga" || c["timeout"] != nil {
+			t.Fatalf("created: %v", c)
+		}
+		if k := e.check(id)["kind"]; k != "oncalendar" {
+			t.Fatalf("v1 kind = %v, want oncalendar", k)
+		}
+		e.do("POST", "/ping/"+id, "", nil)
+		if next := e.do("GET", "/api/v3/checks/"+id, e.rw, nil).json(t)["next_ping"]; next != "2026-03-09T07:00:00+00:00" {
+			t.Errorf("next_ping = %v, want Monday 09:00 in Riga", next)
+		}
+		// Several lines, one with its own zone.
+		r = e.do("POST", "/api/v3/checks/"+id, e.rw, map[string]any{"schedule": "Sat,Sun 10:00\nMon..Fri 09:00 America/New_York"})
+		if r.status != 200 || r.json(t)["schedule"] != "Sat,Sun 10:00\nMon..Fri 09:00 America/New_York" {
+			t.Fatalf("update: %d %s", r.status, r.body)
+		}
+		if next := e.do("GET", "/api/v3/checks/"+id, e.rw, nil).json(t)["next_ping"]; next != "2026-03-06T14:00:00+00:00" {
+			t.Errorf("next_ping = %v, want Friday 09:00 in New York", next)
+		}
+		// Back to cron: the kind follows the syntax.
+		e.do("POST", "/api/v3/checks/"+id, e.rw, map[string]any{"schedule": "0 9 * * 1-5"})
+		if k := e.check(id)["kind"]; k != "cron" {
+			t.Errorf("kind after a cron schedule = %v", k)
+		}
+		p := e.do("GET", "/api/v1/schedule/preview?schedule="+url.QueryEscape("*-*~1 18:00")+"&tz=UTC&after=2026-03-06T00:00:00Z&n=2", "", nil)
+		if next := p.json(t)["next"]; p.status != 200 || !reflect.DeepEqual(next, []any{"2026-03-31T18:00:00Z", "2026-04-30T18:00:00Z"}) {
+			t.Errorf("OnCalendar preview: %d %s", p.status, p.body)
+		}
+	})
+}
+
+// Schedules that never run, or not within ten years, get a 400 naming the
+// schedule in both APIs, on create and on update.
+func TestNeverRunningScheduleIsRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		id := e.createCheck(map[string]any{"name": "c", "schedule": "0 0 * * *"})
+		for _, expr := range []string{"0 0 31 2 *", "0 0 30 2 *", "0 0 * 2 MON#5", "*-02-30", "2020-06-01", "2199-01-01"} {
+			for _, req := range []struct{ method, path string }{
+				{"POST", "/api/v3/checks/"}, {"POST", "/api/v1/checks"}, {"POST", "/api/v3/checks/" + id}, {"PATCH", "/api/v1/checks/" + id},
+			} {
+				r := e.do(req.method, req.path, e.rw, map[string]any{"name": "never", "schedule": expr})
+				if r.status != 400 || r.json(t)["field"] != "schedule" || !strings.Contains(r.json(t)["error"].(string), "never runs") {
+					t.Errorf("%s %s with %q: %d %s", req.method, req.path, expr, r.status, r.body)
+				}
+			}
+		}
+		if r := e.do("GET", "/api/v3/checks/"+id, e.rw, nil); r.json(t)["schedule"] != "0 0 * * *" {
+			t.Errorf("a refused update changed the schedule: %s", r.body)
 		}
 	})
 }

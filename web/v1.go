@@ -232,8 +232,9 @@ func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
-// v1SchedulePreview answers "when would this cron expression run next?",
-// for the console and for scripts. It needs no API key: it reads nothing.
+// v1SchedulePreview answers "when would this schedule (cron or OnCalendar)
+// run next?", for the console and for scripts. It needs no API key: it
+// reads nothing.
 func (s *Server) v1SchedulePreview(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	expr := q.Get("schedule")
@@ -241,7 +242,7 @@ func (s *Server) v1SchedulePreview(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, nightjar.FieldError("schedule", "is required, e.g. schedule=0 2 * * *"))
 		return
 	}
-	cr, err := schedule.ParseCron(expr)
+	cr, err := schedule.Parse(expr)
 	if err != nil {
 		s.writeError(w, r, nightjar.FieldError("schedule", "%v", err))
 		return

@@ -116,7 +116,7 @@ func (s *Server) toV3(c *nightjar.Check, channels []*nightjar.Channel, readOnly 
 		secs := int64(d.Seconds())
 		out.LastDuration = &secs
 	}
-	if c.Kind == nightjar.KindCron {
+	if c.Kind != nightjar.KindSimple {
 		out.Schedule, out.TZ = c.Schedule, c.TZ
 	} else {
 		out.Timeout = int64(c.Timeout.Seconds())
