@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -743,6 +744,108 @@ projects:
 			if !strings.Contains(err.Error(), "check S/never") || !strings.Contains(err.Error(), "schedule: never runs") {
 				t.Errorf("error (dry run %v): %v", dry, err)
 			}
+		}
+	})
+}
+
+// eachWithSQL runs fn on each database, with a plain SQL handle on the
+// same database beside the store, for setting up what the store cannot.
+func eachWithSQL(t *testing.T, fn func(t *testing.T, db *store.DB, raw *sql.DB, dialect string)) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			dsn, driver := storetest.SQLitePath(t), "sqlite"
+			if d == "postgres" {
+				dsn, driver = storetest.PostgresURL(t), "pgx"
+			}
+			db, err := store.Open(context.Background(), dsn, store.Options{Synchronous: "NORMAL"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			raw, err := sql.Open(driver, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { raw.Close() })
+			fn(t, db, raw, d)
+		})
+	}
+}
+
+// failOnSlug makes the database itself refuse to insert a check with the
+// slug "boom", an error no validation can foresee.
+func failOnSlug(t *testing.T, raw *sql.DB, dialect string) {
+	t.Helper()
+	stmts := []string{`CREATE TRIGGER boom BEFORE INSERT ON checks WHEN NEW.slug = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END`}
+	if dialect == "postgres" {
+		stmts = []string{
+			`CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN IF NEW.slug = 'boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+			`CREATE TRIGGER boom BEFORE INSERT ON checks FOR EACH ROW EXECUTE FUNCTION boom()`,
+		}
+	}
+	for _, s := range stmts {
+		if _, err := raw.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// snapshot counts what an apply can write.
+func snapshot(t *testing.T, raw *sql.DB) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, table := range []string{"projects", "api_keys", "channels", "checks"} {
+		var n int
+		if err := raw.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out[table] = n
+	}
+	var sum int64
+	if err := raw.QueryRow(`SELECT COALESCE(SUM(grace_ms), 0) FROM checks`).Scan(&sum); err != nil {
+		t.Fatal(err)
+	}
+	out["grace"] = int(sum / 1000)
+	return out
+}
+
+// An apply that fails half-way, after creating projects, keys, channels
+// and checks and changing others, leaves the database as it was: the whole
+// file is one transaction.
+func TestApplyIsAllOrNothing(t *testing.T) {
+	eachWithSQL(t, func(t *testing.T, db *store.DB, raw *sql.DB, dialect string) {
+		f := newFixture(t, db)
+		failOnSlug(t, raw, dialect)
+		empty := snapshot(t, raw)
+		bad := f.yaml + `      - slug: boom
+`
+		err := f.applyErr(t, bad, false)
+		if !strings.Contains(err.Error(), "check Beta/boom") {
+			t.Errorf("error does not name the check: %v", err)
+		}
+		if got := snapshot(t, raw); !reflect.DeepEqual(got, empty) {
+			t.Fatalf("a failed first apply left %v, want %v", got, empty)
+		}
+		// On a database that has the file applied already: new objects
+		// and changes to existing ones are all undone.
+		f.apply(t, f.yaml, false)
+		before := snapshot(t, raw)
+		changed := strings.Replace(f.yaml, "grace: 2m", "grace: 3m", 1) + `      - slug: new-one
+      - slug: boom
+  - name: Gamma
+    channels:
+      - name: g
+        kind: webhook
+        url: https://hooks.example.com/g
+`
+		if err := f.applyErr(t, changed, false); !strings.Contains(err.Error(), "boom") {
+			t.Errorf("error: %v", err)
+		}
+		if got := snapshot(t, raw); !reflect.DeepEqual(got, before) {
+			t.Fatalf("a failed apply changed the database: %v, want %v", got, before)
+		}
+		if c := checkBySlug(t, db, project(t, db, "Alpha"), "heartbeat"); c.Grace != 2*time.Minute {
+			t.Errorf("grace of Alpha/heartbeat = %s, want it unchanged", c.Grace)
 		}
 	})
 }

@@ -203,6 +203,12 @@ func (db *DB) Checks(ctx context.Context, projectID string, f CheckFilter) ([]*n
 	return queryChecks(ctx, db.r, projectID, f)
 }
 
+// Checks lists a project's checks, oldest first, as the transaction sees
+// them.
+func (tx *Tx) Checks(ctx context.Context, projectID string, f CheckFilter) ([]*nightjar.Check, error) {
+	return queryChecks(ctx, tx, projectID, f)
+}
+
 func queryChecks(ctx context.Context, db querier, projectID string, f CheckFilter) ([]*nightjar.Check, error) {
 	q := `SELECT ` + checkColumns + ` FROM checks WHERE project_id = $1`
 	args := []any{projectID}
@@ -269,13 +275,14 @@ func (db *DB) UpdateCheck(ctx context.Context, projectID, id string, now time.Ti
 	var out *nightjar.Check
 	err := db.WithTx(ctx, func(tx *Tx) error {
 		var err error
-		out, err = tx.updateCheck(ctx, projectID, id, now, fn)
+		out, err = tx.UpdateCheck(ctx, projectID, id, now, fn)
 		return err
 	})
 	return out, err
 }
 
-func (tx *Tx) updateCheck(ctx context.Context, projectID, id string, now time.Time, fn func(c *nightjar.Check) error) (*nightjar.Check, error) {
+// UpdateCheck is DB.UpdateCheck inside the transaction.
+func (tx *Tx) UpdateCheck(ctx context.Context, projectID, id string, now time.Time, fn func(c *nightjar.Check) error) (*nightjar.Check, error) {
 	c, err := tx.lockCheck(ctx, projectID, id)
 	if err != nil {
 		return nil, err
@@ -322,7 +329,7 @@ func (db *DB) UpsertCheck(ctx context.Context, c *nightjar.Check, f CheckFilter,
 		}
 		for _, e := range existing {
 			if match(e) {
-				out, err = tx.updateCheck(ctx, c.ProjectID, e.ID, now, update)
+				out, err = tx.UpdateCheck(ctx, c.ProjectID, e.ID, now, update)
 				return err
 			}
 		}
