@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -462,4 +464,15 @@ func TestNeverRunningScheduleIsRefused(t *testing.T) {
 			t.Errorf("a refused update changed the schedule: %s", r.body)
 		}
 	})
+}
+
+// The unique key is Healthchecks' own, so keys saved from Healthchecks
+// open the same check here.
+func TestUniqueKeyIsHealthchecks(t *testing.T) {
+	// sha1("07c2f54898504b27"), the first 16 hex digits of the UUID.
+	const id = "07c2f548-9850-4b27-af5d-6c9dc157ec02"
+	sum := sha1.Sum([]byte("07c2f54898504b27"))
+	if got, want := uniqueKey(id), hex.EncodeToString(sum[:]); got != want {
+		t.Fatalf("uniqueKey(%s) = %s, want %s", id, got, want)
+	}
 }

@@ -81,9 +81,11 @@ type v3Check struct {
 }
 
 // uniqueKey is the stable stand-in for a check's UUID shown to read-only
-// keys, computed as Healthchecks does.
+// keys, computed as Healthchecks does: the SHA-1 of the first 16 hex
+// digits of the UUID, so a check keeps its unique key when it moves.
 func uniqueKey(id string) string {
-	sum := sha1.Sum([]byte(id))
+	digits := strings.ReplaceAll(id, "-", "")
+	sum := sha1.Sum([]byte(digits[:min(16, len(digits))]))
 	return hex.EncodeToString(sum[:])
 }
 
