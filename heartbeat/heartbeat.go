@@ -44,9 +44,9 @@ type Outcome struct {
 func DedupKey(checkID string) string { return "check:" + checkID }
 
 // ExpectedAfter returns when the next ping is due after a ping at t. For
-// cron checks a ping up to EarlyTolerance before a slot counts for that
-// slot (capped at half the gap to the following slot, so a frequent
-// schedule never skips a run).
+// cron and OnCalendar checks a ping up to EarlyTolerance before a slot
+// counts for that slot (capped at half the gap to the following slot, so
+// a frequent schedule never skips a run).
 func ExpectedAfter(c *nightjar.Check, t time.Time) time.Time {
 	if c.Kind == nightjar.KindSimple {
 		return t.Add(c.Timeout)

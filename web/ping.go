@@ -113,8 +113,13 @@ func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Answers given before the body was read still let the client finish
-	// sending.
-	defer func() { _, _ = io.Copy(io.Discard, io.LimitReader(r.Body, s.pingRequestBound())) }()
+	// sending, except a refusal of a body that is too large.
+	drain := true
+	defer func() {
+		if drain {
+			_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, s.pingRequestBound()))
+		}
+	}()
 	t, err := parsePingPath(r.PathValue("rest"))
 	if err != nil {
 		s.metrics.PingRejected("bad_url")
@@ -138,6 +143,7 @@ func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := readPingBody(r.Body, s.cfg.PingBodyLimit, s.pingRequestBound())
 	if errors.Is(err, errPingTooLarge) {
+		drain = false
 		s.refuseLargePing(w)
 		return
 	} else if err != nil {
