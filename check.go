@@ -14,9 +14,26 @@ import (
 
 // Check kinds: how the next expected ping is computed.
 const (
-	KindSimple = "simple" // every Timeout after the last ping
-	KindCron   = "cron"   // at the times of a cron expression in a time zone
+	KindSimple     = "simple"     // every Timeout after the last ping
+	KindCron       = "cron"       // at the times of a cron expression in a time zone
+	KindOnCalendar = "oncalendar" // at the times of systemd OnCalendar expressions
 )
+
+// ScheduleKind returns the kind of check a schedule makes, telling cron
+// expressions from OnCalendar ones as Healthchecks does: one line of five
+// fields is cron, anything else OnCalendar.
+func ScheduleKind(expr string) string {
+	if schedule.IsCron(expr) {
+		return KindCron
+	}
+	return KindOnCalendar
+}
+
+// ScheduleHorizonYears is how far ahead a schedule's next run may be. A
+// schedule that does not run within it never, or practically never, does
+// (0 0 31 2 *, the fifth Monday of February, a date in the past), so a
+// check following it could not go late, and it is refused.
+const ScheduleHorizonYears = 10
 
 // Check statuses. "started" means a run announced itself with /start and has
 // not finished; "late" means the expected time passed and the grace period
@@ -99,6 +116,15 @@ type Check struct {
 	StartKeywords   string `json:"start_kw"`
 	SuccessKeywords string `json:"success_kw"`
 	FailureKeywords string `json:"failure_kw"`
+	// FilterHTTPBody classifies every ping by keywords in its body, with
+	// Healthchecks' rules (its current setting of that name).
+	FilterHTTPBody bool `json:"filter_http_body"`
+	// FilterDefaultFail makes a filtered ping that contains none of the
+	// keywords a failure rather than ignored.
+	FilterDefaultFail bool `json:"filter_default_fail"`
+	// BadgeKey names the check's public status badge; it is random so a
+	// badge URL does not give the ping URL away.
+	BadgeKey string `json:"badge_key"`
 
 	State     CheckState `json:"state"`
 	CreatedAt time.Time  `json:"created_at"`
@@ -211,15 +237,15 @@ func (c *Check) Validate() error {
 		if c.Timeout < MinTimeout || c.Timeout > MaxTimeout {
 			add("timeout", "must be between %d and %d seconds", int(MinTimeout.Seconds()), int(MaxTimeout.Seconds()))
 		}
-	case KindCron:
-		if _, err := schedule.ParseCron(c.Schedule); err != nil && ValidText(c.Schedule) {
+	case KindCron, KindOnCalendar:
+		if _, err := c.parseSchedule(); err != nil && ValidText(c.Schedule) {
 			add("schedule", "%v", err)
 		}
 		if _, err := LoadLocation(c.TZ); err != nil && ValidText(c.TZ) {
 			add("tz", "must be an IANA time zone name such as Europe/Berlin")
 		}
 	default:
-		add("kind", "must be simple or cron")
+		add("kind", "must be simple, cron or oncalendar")
 	}
 	if c.Grace < MinGrace || c.Grace > MaxGrace {
 		add("grace", "must be between %d and %d seconds", int(MinGrace.Seconds()), int(MaxGrace.Seconds()))
@@ -271,6 +297,38 @@ func (c *Check) Validate() error {
 		msgs[i] = e.Message
 	}
 	return &Error{Code: EINVALID, Field: errs[0].Field, Message: strings.Join(msgs, "; ")}
+}
+
+// parseSchedule parses the check's schedule in the syntax of its kind.
+func (c *Check) parseSchedule() (schedule.Schedule, error) {
+	if ScheduleKind(c.Schedule) != c.Kind {
+		if c.Kind == KindCron {
+			return nil, fmt.Errorf("is not a 5-field cron expression; OnCalendar expressions make the check's kind oncalendar")
+		}
+		return nil, fmt.Errorf("is a cron expression; it makes the check's kind cron")
+	}
+	return schedule.Parse(c.Schedule)
+}
+
+// ValidateAt validates the check as Validate does and, for a check with a
+// schedule, that the schedule runs within ScheduleHorizonYears of now.
+// Every way a check is created or changed goes through it.
+func (c *Check) ValidateAt(now time.Time) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if c.Kind == KindSimple {
+		return nil
+	}
+	s, err := c.parseSchedule()
+	if err != nil {
+		return FieldError("schedule", "%v", err)
+	}
+	if _, ok := schedule.FirstRunWithin(s, now, c.Location(), ScheduleHorizonYears); !ok {
+		return FieldError("schedule", "never runs within %d years of now (%s in %s), so the check could never be late; expected a schedule that recurs",
+			ScheduleHorizonYears, now.In(c.Location()).Format("2006-01-02"), c.TZ)
+	}
+	return nil
 }
 
 // Keywords splits a comma-separated keyword list, dropping empty entries.

@@ -131,10 +131,16 @@ type CheckConfig struct {
 	// empty means all of them.
 	Channels []string `yaml:"channels"`
 	// FilterBody classifies plain pings by keywords in their body.
-	FilterBody bool   `yaml:"filter_body"`
-	StartKw    string `yaml:"start_kw"`
-	SuccessKw  string `yaml:"success_kw"`
-	FailureKw  string `yaml:"failure_kw"`
+	FilterBody bool `yaml:"filter_body"`
+	// FilterHTTPBody classifies every ping by keywords in its body, with
+	// Healthchecks' rules.
+	FilterHTTPBody bool `yaml:"filter_http_body"`
+	// FilterDefaultFail makes a filtered ping without any of the keywords
+	// a failure rather than ignored.
+	FilterDefaultFail bool   `yaml:"filter_default_fail"`
+	StartKw           string `yaml:"start_kw"`
+	SuccessKw         string `yaml:"success_kw"`
+	FailureKw         string `yaml:"failure_kw"`
 }
 
 // Default returns the settings Nightjar runs with when nothing is given:

@@ -156,6 +156,8 @@ func (c *Console) checkPage(w http.ResponseWriter, r *http.Request, v *view) {
 	when := "0 3 * * *"
 	if ch.Kind == nightjar.KindCron {
 		when = ch.Schedule
+	}
+	if ch.Kind != nightjar.KindSimple {
 		d.Description, _ = schedule.Describe(ch.Schedule)
 	}
 	d.CronLine = when + " /path/to/job.sh && curl -fsS -m 10 --retry 5 -o /dev/null " + d.PingURL
@@ -210,7 +212,7 @@ type checkForm struct {
 	MetricRules                                          string
 	AllChannels                                          bool
 	ChannelIDs                                           []string
-	FilterBody                                           bool
+	FilterBody, FilterHTTPBody, FilterDefaultFail        bool
 	StartKw, SuccessKw, FailureKw                        string
 	Preview                                              []string
 	PreviewDesc                                          string
@@ -224,18 +226,20 @@ func formFromCheck(ch *nightjar.Check) checkForm {
 		RealertAfter: s(ch.RealertInterval), FailureThreshold: strconv.Itoa(ch.FailureThreshold),
 		PostOnly: ch.Methods == "POST", ManualResume: ch.ManualResume, MetricRules: strings.Join(ch.MetricRules, "\n"),
 		AllChannels: ch.Channels == nil, ChannelIDs: ch.Channels, FilterBody: ch.FilterBody,
+		FilterHTTPBody: ch.FilterHTTPBody, FilterDefaultFail: ch.FilterDefaultFail,
 		StartKw: ch.StartKeywords, SuccessKw: ch.SuccessKeywords, FailureKw: ch.FailureKeywords}
 }
 
 func readForm(r *http.Request) checkForm {
 	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	return checkForm{Name: f("name"), Slug: f("slug"), Tags: f("tags"), Desc: r.PostFormValue("desc"), Service: f("service"),
-		Kind: f("kind"), Timeout: f("timeout"), Grace: f("grace"), Schedule: f("schedule"), TZ: f("tz"),
+		Kind: f("kind"), Timeout: f("timeout"), Grace: f("grace"), Schedule: strings.ReplaceAll(f("schedule"), "\r\n", "\n"), TZ: f("tz"),
 		EarlyTolerance: f("early_tolerance"), MaxRuntime: f("max_runtime"), MinRuntime: f("min_runtime"),
 		RealertAfter: f("realert_interval"), FailureThreshold: f("failure_threshold"),
 		PostOnly: r.PostFormValue("post_only") == "on", ManualResume: r.PostFormValue("manual_resume") == "on",
 		MetricRules: r.PostFormValue("metric_rules"), AllChannels: r.PostFormValue("notify") != "some",
 		ChannelIDs: r.PostForm["channel"], FilterBody: r.PostFormValue("filter_body") == "on",
+		FilterHTTPBody: r.PostFormValue("filter_http_body") == "on", FilterDefaultFail: r.PostFormValue("filter_default_fail") == "on",
 		StartKw: f("start_kw"), SuccessKw: f("success_kw"), FailureKw: f("failure_kw")}
 }
 
@@ -277,6 +281,8 @@ func (f checkForm) apply(ch *nightjar.Check, channels []*nightjar.Channel) error
 	ch.Kind, ch.Schedule, ch.TZ = f.Kind, f.Schedule, f.TZ
 	if ch.Kind == nightjar.KindSimple {
 		ch.Schedule = ""
+	} else if ch.Kind != "" {
+		ch.Kind = nightjar.ScheduleKind(f.Schedule)
 	}
 	ch.Methods = ""
 	if f.PostOnly {
@@ -291,7 +297,7 @@ func (f checkForm) apply(ch *nightjar.Check, channels []*nightjar.Channel) error
 		}
 		ch.Channels = ids
 	}
-	ch.FilterBody = f.FilterBody
+	ch.FilterBody, ch.FilterHTTPBody, ch.FilterDefaultFail = f.FilterBody, f.FilterHTTPBody, f.FilterDefaultFail
 	ch.StartKeywords, ch.SuccessKeywords, ch.FailureKeywords = f.StartKw, f.SuccessKw, f.FailureKw
 	ch.MetricRules = []string{}
 	for _, line := range strings.Split(f.MetricRules, "\n") {
@@ -305,10 +311,10 @@ func (f checkForm) apply(ch *nightjar.Check, channels []*nightjar.Channel) error
 // preview fills the form's "next expected pings" from its schedule, in
 // the check's time zone, so the page shows it even without JavaScript.
 func (f *checkForm) preview(now time.Time) {
-	if f.Kind != nightjar.KindCron || f.Schedule == "" {
+	if f.Kind == nightjar.KindSimple || f.Schedule == "" {
 		return
 	}
-	cr, err := schedule.ParseCron(f.Schedule)
+	sched, err := schedule.Parse(f.Schedule)
 	if err != nil {
 		return
 	}
@@ -316,8 +322,8 @@ func (f *checkForm) preview(now time.Time) {
 	if err != nil {
 		return
 	}
-	f.PreviewDesc = cr.Describe()
-	for _, t := range cr.NextN(now, loc, 5) {
+	f.PreviewDesc, _ = schedule.Describe(f.Schedule)
+	for _, t := range schedule.NextN(sched, now, loc, 5) {
 		f.Preview = append(f.Preview, t.In(loc).Format("Mon 2006-01-02 15:04 MST"))
 	}
 }

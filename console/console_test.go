@@ -387,3 +387,36 @@ func TestSwitchProject(t *testing.T) {
 		}
 	})
 }
+
+// The check form takes OnCalendar schedules (the kind follows the
+// syntax) and refuses schedules that never run, naming the schedule.
+func TestCheckFormSchedules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		m := e.login("member@a.test")
+		m.get("/checks/new")
+		form := url.Values{"name": {"Weekdays"}, "kind": {"cron"}, "schedule": {"Mon..Fri *-*-* 09:00\r\nSat 12:00"}, "tz": {"Europe/Riga"},
+			"grace": {"600"}, "timeout": {"86400"}, "early_tolerance": {"60"}, "failure_threshold": {"1"}}
+		status, loc := m.post("/checks/new", form)
+		if status != http.StatusSeeOther {
+			t.Fatalf("create: %d %s", status, loc)
+		}
+		id := strings.TrimPrefix(loc, "/checks/")
+		c, err := db.Check(context.Background(), e.a.ID, id)
+		if err != nil || c.Kind != nightjar.KindOnCalendar || c.Schedule != "Mon..Fri *-*-* 09:00\nSat 12:00" {
+			t.Fatalf("created: %+v %v", c, err)
+		}
+		if status, body := m.get("/checks/" + id + "/edit"); status != 200 || !strings.Contains(body, "OnCalendar: Mon..Fri *-*-* 09:00; Sat 12:00") {
+			t.Fatalf("edit form preview: %d", status)
+		}
+		for _, never := range []string{"0 0 31 2 *", "2020-01-01"} {
+			form.Set("schedule", never)
+			if status, body := m.post("/checks/"+id+"/edit", form); status != http.StatusBadRequest || !strings.Contains(body, "never runs within 10 years") {
+				t.Errorf("schedule %q: %d", never, status)
+			}
+			if status, body := m.post("/checks/new", form); status != http.StatusBadRequest || !strings.Contains(body, "never runs within 10 years") {
+				t.Errorf("new check with schedule %q: %d", never, status)
+			}
+		}
+	})
+}

@@ -7,4 +7,8 @@
 // many goroutines, kills it mid-load, starts it again on the same data
 // and looks for every acknowledged ping. It runs in `go test ./...` and
 // is skipped under -short.
+//
+// It also kills `nightjar apply -f` in the middle of a large file and
+// checks that the database is as it was before: a configuration is
+// applied whole or not at all.
 package crashtest

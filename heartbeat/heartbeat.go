@@ -44,14 +44,14 @@ type Outcome struct {
 func DedupKey(checkID string) string { return "check:" + checkID }
 
 // ExpectedAfter returns when the next ping is due after a ping at t. For
-// cron checks a ping up to EarlyTolerance before a slot counts for that
-// slot (capped at half the gap to the following slot, so a frequent
-// schedule never skips a run).
+// cron and OnCalendar checks a ping up to EarlyTolerance before a slot
+// counts for that slot (capped at half the gap to the following slot, so
+// a frequent schedule never skips a run).
 func ExpectedAfter(c *nightjar.Check, t time.Time) time.Time {
-	if c.Kind != nightjar.KindCron {
+	if c.Kind == nightjar.KindSimple {
 		return t.Add(c.Timeout)
 	}
-	cr, err := schedule.ParseCronCached(c.Schedule)
+	cr, err := schedule.ParseCached(c.Schedule)
 	if err != nil {
 		return time.Time{}
 	}
@@ -87,10 +87,13 @@ func ApplyPing(c *nightjar.Check, in PingInput) Outcome {
 	if in.Kind == nightjar.PingIgnored {
 		return out
 	}
-	s.LastPing = in.At
 	if s.Status == nightjar.StatusPaused && c.ManualResume {
+		// As in Healthchecks, a check that only a person may resume
+		// records the ping as ignored and changes nothing else.
+		out.Kind, out.Note = nightjar.PingIgnored, "the check is paused and resumes only by hand"
 		return out
 	}
+	s.LastPing = in.At
 	switch in.Kind {
 	case nightjar.PingLog:
 		return out
@@ -110,6 +113,9 @@ func ApplyPing(c *nightjar.Check, in PingInput) Outcome {
 	if start.IsZero() && in.RID == "" && s.LastStartRID == "" {
 		start = s.LastStart
 	}
+	// The last duration is that of the run this ping finishes, or none
+	// when it finishes no known run, as in Healthchecks.
+	s.LastDuration = 0
 	if !start.IsZero() && !in.At.Before(start) {
 		out.Duration = in.At.Sub(start)
 		s.LastDuration = out.Duration
@@ -241,12 +247,14 @@ func Reschedule(c *nightjar.Check, now time.Time) {
 	}
 }
 
-// Pause stops monitoring a check; an open alert is resolved.
+// Pause stops monitoring a check; an open alert is resolved. A run in
+// progress is forgotten, as in Healthchecks.
 func Pause(c *nightjar.Check, now time.Time) Outcome {
 	var out Outcome
 	wasDown := c.State.Status == nightjar.StatusDown
 	setStatus(c, &out, nightjar.StatusPaused, now, "paused")
 	c.State.NextDeadline, c.State.ExpectedAt = time.Time{}, time.Time{}
+	c.State.LastStart, c.State.LastStartRID = time.Time{}, ""
 	c.State.ConsecutiveFailures = 0
 	if wasDown {
 		out.Alert = alertFor(c, nightjar.AlertResolved, now, "paused")
@@ -255,11 +263,13 @@ func Pause(c *nightjar.Check, now time.Time) Outcome {
 }
 
 // Resume restarts monitoring of a paused check; it waits for its first
-// ping like a new one, as in Healthchecks.
+// ping like a new one and, as in Healthchecks, forgets its last ping and
+// any run in progress.
 func Resume(c *nightjar.Check, now time.Time) Outcome {
 	var out Outcome
 	setStatus(c, &out, nightjar.StatusNew, now, "resumed")
 	c.State.NextDeadline, c.State.ExpectedAt = time.Time{}, time.Time{}
+	c.State.LastPing, c.State.LastStart, c.State.LastStartRID = time.Time{}, time.Time{}, ""
 	return out
 }
 
@@ -363,15 +373,27 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// ClassifyBody decides what a plain ping (no /start, /fail, /log or exit
-// status in its URL) means when the check filters by body keywords, as
-// Healthchecks does: a failure keyword makes it a failure, else a success
-// keyword a success, else a start keyword a start. When none is found the
-// ping is ignored if success keywords are set, and a success if they are
-// not (only failures are then picked out).
-func ClassifyBody(c *nightjar.Check, body []byte) (kind, note string) {
-	if !c.FilterBody {
-		return nightjar.PingSuccess, ""
+// ClassifyBody decides what a ping means when its check filters pings by
+// keywords in their body. kind is what the URL said; plain is true when
+// the URL had no /start, /fail, /log or exit status. Keywords are
+// comma-separated and matched case-sensitively, and a failure keyword wins
+// over a success keyword, which wins over a start keyword.
+//
+// With FilterHTTPBody (Healthchecks' setting) every ping that is not
+// already ignored is classified by its body alone, as Healthchecks does:
+// a body with none of the keywords is ignored, or a failure with
+// FilterDefaultFail. FilterBody, Nightjar's older setting, classifies only
+// plain pings; a body with none of the keywords is then ignored when
+// success keywords are set and a success when they are not (only failures
+// are picked out), or a failure with FilterDefaultFail.
+func ClassifyBody(c *nightjar.Check, kind string, plain bool, body []byte) (string, string) {
+	switch {
+	case kind == nightjar.PingIgnored:
+		return kind, ""
+	case c.FilterHTTPBody:
+	case c.FilterBody && plain:
+	default:
+		return kind, ""
 	}
 	text := string(body)
 	for _, rule := range []struct {
@@ -383,7 +405,10 @@ func ClassifyBody(c *nightjar.Check, body []byte) (kind, note string) {
 			}
 		}
 	}
-	if len(nightjar.Keywords(c.SuccessKeywords)) > 0 {
+	switch {
+	case c.FilterDefaultFail:
+		return nightjar.PingFail, "body contains none of the keywords"
+	case c.FilterHTTPBody || len(nightjar.Keywords(c.SuccessKeywords)) > 0:
 		return nightjar.PingIgnored, "body contains none of the keywords"
 	}
 	return nightjar.PingSuccess, ""

@@ -318,6 +318,14 @@ func duration(d time.Duration) func(t *testing.T, c *nightjar.Check, out heartbe
 	}
 }
 
+// ignored asserts that the ping was recorded as ignored.
+func ignored(t *testing.T, _ *nightjar.Check, out heartbeat.Outcome) {
+	t.Helper()
+	if out.Kind != nightjar.PingIgnored {
+		t.Errorf("ping kind = %q, want %q", out.Kind, nightjar.PingIgnored)
+	}
+}
+
 // all combines assertions.
 func all(fs ...func(t *testing.T, c *nightjar.Check, out heartbeat.Outcome)) func(t *testing.T, c *nightjar.Check, out heartbeat.Outcome) {
 	return func(t *testing.T, c *nightjar.Check, out heartbeat.Outcome) {
@@ -404,6 +412,9 @@ func TestTransitions(t *testing.T) {
 				{"start while down", at(3 * h), start, want{status: down}},
 				{"success ends the outage", at(3*h + 20*m), success, want{status: up, flip: "down->up", alert: resolved,
 					deadline: at(4*h + 20*m), more: duration(20 * m)}},
+				// A finish that closes no run leaves no last duration, as
+				// in Healthchecks.
+				{"success without a start", at(4 * h), success, want{status: up, deadline: at(5 * h), more: duration(0)}},
 			},
 		},
 		{
@@ -568,19 +579,25 @@ func TestTransitions(t *testing.T) {
 			steps: []step{
 				{"first ping", at(0), success, want{status: up, flip: "new->up", deadline: at(h)}},
 				{"pause", at(10 * m), pause, want{status: paused, flip: "up->paused"}},
-				{"success", at(20 * m), success, want{status: paused, more: func(t *testing.T, c *nightjar.Check, _ heartbeat.Outcome) {
-					if c.State.NPings != 2 || !c.State.LastPing.Equal(at(20*m)) {
-						t.Errorf("n_pings = %d, last ping = %s; want 2 and +20m", c.State.NPings, show(c.State.LastPing))
+				// Healthchecks records such pings as ignored and leaves
+				// the last ping alone.
+				{"success", at(20 * m), success, want{status: paused, more: all(ignored, func(t *testing.T, c *nightjar.Check, _ heartbeat.Outcome) {
+					if c.State.NPings != 2 || !c.State.LastPing.Equal(at(0)) {
+						t.Errorf("n_pings = %d, last ping = %s; want 2 and +0", c.State.NPings, show(c.State.LastPing))
 					}
-				}}},
-				{"fail", at(30 * m), fail, want{status: paused, more: failures(0)}},
-				{"start", at(40 * m), start, want{status: paused, more: func(t *testing.T, c *nightjar.Check, _ heartbeat.Outcome) {
+				})}},
+				{"fail", at(30 * m), fail, want{status: paused, more: all(ignored, failures(0))}},
+				{"start", at(40 * m), start, want{status: paused, more: all(ignored, func(t *testing.T, c *nightjar.Check, _ heartbeat.Outcome) {
 					if !c.State.LastStart.IsZero() {
 						t.Errorf("last start = %s, want none", show(c.State.LastStart))
 					}
-				}}},
+				})}},
 				{"tick", at(3 * h), tick, want{status: paused}},
-				{"resume", at(4 * h), resume, want{status: fresh, flip: "paused->new"}},
+				{"resume", at(4 * h), resume, want{status: fresh, flip: "paused->new", more: func(t *testing.T, c *nightjar.Check, _ heartbeat.Outcome) {
+					if !c.State.LastPing.IsZero() {
+						t.Errorf("last ping after resume = %s, want none (Healthchecks clears it)", show(c.State.LastPing))
+					}
+				}}},
 				{"ping", at(5 * h), success, want{status: up, flip: "new->up", deadline: at(6 * h)}},
 			},
 		},
@@ -1158,7 +1175,8 @@ func cloneCheck(c *nightjar.Check) *nightjar.Check {
 }
 
 // TestLogAndIgnoredPings checks that log pings change only the ping count
-// and last ping time, and ignored ones only the count, in every status.
+// and last ping time, and ignored ones only the count, in every status. A
+// check paused until resumed by hand ignores log pings too.
 func TestLogAndIgnoredPings(t *testing.T) {
 	for name, c := range statesForTest(t) {
 		for _, kind := range []string{nightjar.PingLog, nightjar.PingIgnored} {
@@ -1167,12 +1185,17 @@ func TestLogAndIgnoredPings(t *testing.T) {
 				want := cloneCheck(c)
 				now := at(h + 5*m)
 				want.State.NPings++
-				if kind == nightjar.PingLog {
+				wantOut := heartbeat.Outcome{Kind: kind}
+				switch {
+				case kind == nightjar.PingIgnored:
+				case c.ManualResume && c.State.Status == nightjar.StatusPaused:
+					wantOut = heartbeat.Outcome{Kind: nightjar.PingIgnored, Note: "the check is paused and resumes only by hand"}
+				default:
 					want.State.LastPing = now
 				}
 				out := heartbeat.ApplyPing(c, heartbeat.PingInput{Kind: kind, At: now, Metrics: map[string]float64{"bytes": 0}})
-				if !reflect.DeepEqual(out, heartbeat.Outcome{Kind: kind}) {
-					t.Errorf("outcome = %+v, want only the kind", out)
+				if !reflect.DeepEqual(out, wantOut) {
+					t.Errorf("outcome = %+v, want %+v", out, wantOut)
 				}
 				if !reflect.DeepEqual(c, want) {
 					t.Errorf("state = %+v\nwant    %+v", c.State, want.State)

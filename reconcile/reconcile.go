@@ -38,30 +38,34 @@ func (c Change) String() string {
 }
 
 // Apply reconciles the database with cfg. With dryRun nothing is written.
-// A real run first makes a dry run of the whole configuration, so an
-// invalid check, channel or key anywhere in it stops the apply before
-// anything is written, not half-way.
+//
+// The whole configuration is applied in one transaction: all of it or,
+// when anything in it is invalid or fails, or the process is killed
+// half-way, none of it. On SQLite this holds the database's one writer
+// for the apply's duration, so pings wait that long (well under a second
+// for thousands of checks).
 func Apply(ctx context.Context, db *store.DB, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
-	if !dryRun {
-		if changes, err := apply(ctx, db, cfg, getenv, now, true); err != nil {
-			return changes, err
-		}
-	}
-	return apply(ctx, db, cfg, getenv, now, dryRun)
+	var changes []Change
+	err := db.WithTx(ctx, func(tx *store.Tx) error {
+		var err error
+		changes, err = apply(ctx, tx, cfg, getenv, now, dryRun)
+		return err
+	})
+	return changes, err
 }
 
-func apply(ctx context.Context, db *store.DB, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
+func apply(ctx context.Context, tx *store.Tx, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
 	var changes []Change
 	for _, pc := range cfg.Projects {
 		if err := (&nightjar.Project{Name: pc.Name}).Validate(); err != nil {
 			return changes, fmt.Errorf("project %s: %w", pc.Name, err)
 		}
-		p, err := db.ProjectByName(ctx, pc.Name)
+		p, err := tx.ProjectByName(ctx, pc.Name)
 		if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
 			changes = append(changes, Change{Op: "+", Object: "project " + pc.Name})
 			p = &nightjar.Project{Name: pc.Name}
 			if !dryRun {
-				if err := db.CreateProject(ctx, p, now); err != nil {
+				if err := tx.CreateProject(ctx, p, now); err != nil {
 					return changes, err
 				}
 			}
@@ -79,7 +83,7 @@ func apply(ctx context.Context, db *store.DB, cfg *config.Config, getenv func(st
 			}
 			// Decide the change here, not from EnsureAPIKey, so a dry run
 			// reports what a real run does, and updates are reported too.
-			k, err := db.APIKeyBySecret(ctx, secret)
+			k, err := tx.APIKeyBySecret(ctx, secret)
 			switch {
 			case nightjar.ErrorCode(err) == nightjar.ENOTFOUND:
 				changes = append(changes, Change{Op: "+", Object: obj, Detail: "scope " + kc.Scope})
@@ -103,14 +107,14 @@ func apply(ctx context.Context, db *store.DB, cfg *config.Config, getenv func(st
 			if dryRun {
 				continue
 			}
-			if _, err := db.EnsureAPIKey(ctx, p.ID, kc.Name, nightjar.Scope(kc.Scope), secret, now); err != nil {
+			if _, err := tx.EnsureAPIKey(ctx, p.ID, kc.Name, nightjar.Scope(kc.Scope), secret, now); err != nil {
 				return changes, fmt.Errorf("%s: %w", obj, err)
 			}
 		}
-		if err := applyChannels(ctx, db, p, pc, getenv, now, dryRun, &changes); err != nil {
+		if err := applyChannels(ctx, tx, p, pc, getenv, now, dryRun, &changes); err != nil {
 			return changes, err
 		}
-		if err := applyChecks(ctx, db, p, pc, now, dryRun, &changes); err != nil {
+		if err := applyChecks(ctx, tx, p, pc, now, dryRun, &changes); err != nil {
 			return changes, err
 		}
 	}
@@ -142,11 +146,11 @@ func keyValue(kc config.APIKeyConfig, getenv func(string) string) (string, error
 	return v, nil
 }
 
-func applyChannels(ctx context.Context, db *store.DB, p *nightjar.Project, pc config.ProjectConfig, getenv func(string) string, now time.Time, dryRun bool, changes *[]Change) error {
+func applyChannels(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc config.ProjectConfig, getenv func(string) string, now time.Time, dryRun bool, changes *[]Change) error {
 	var existing []*nightjar.Channel
 	if p.ID != "" {
 		var err error
-		if existing, err = db.Channels(ctx, p.ID); err != nil {
+		if existing, err = tx.Channels(ctx, p.ID); err != nil {
 			return err
 		}
 	}
@@ -174,7 +178,7 @@ func applyChannels(ctx context.Context, db *store.DB, p *nightjar.Project, pc co
 		case have == nil:
 			*changes = append(*changes, Change{Op: "+", Object: obj, Detail: cc.Kind})
 			if !dryRun {
-				if err := db.CreateChannel(ctx, want, now); err != nil {
+				if err := tx.CreateChannel(ctx, want, now); err != nil {
 					return err
 				}
 			}
@@ -182,7 +186,7 @@ func applyChannels(ctx context.Context, db *store.DB, p *nightjar.Project, pc co
 			*changes = append(*changes, Change{Op: "~", Object: obj, Detail: "settings changed"})
 			want.ID = have.ID
 			if !dryRun {
-				if err := db.UpdateChannel(ctx, want); err != nil {
+				if err := tx.UpdateChannel(ctx, want); err != nil {
 					return err
 				}
 			}
@@ -216,7 +220,7 @@ func desired(c *nightjar.Check, cc config.CheckConfig, channelIDs []string) {
 		c.Tags = []string{}
 	}
 	if cc.Schedule != "" {
-		c.Kind, c.Schedule = nightjar.KindCron, cc.Schedule
+		c.Kind, c.Schedule = nightjar.ScheduleKind(cc.Schedule), cc.Schedule
 		c.Timeout = nightjar.DefaultTimeout
 	} else {
 		c.Kind, c.Schedule = nightjar.KindSimple, ""
@@ -249,7 +253,7 @@ func desired(c *nightjar.Check, cc config.CheckConfig, channelIDs []string) {
 		c.MetricRules = []string{}
 	}
 	c.Channels = channelIDs
-	c.FilterBody = cc.FilterBody
+	c.FilterBody, c.FilterHTTPBody, c.FilterDefaultFail = cc.FilterBody, cc.FilterHTTPBody, cc.FilterDefaultFail
 	c.StartKeywords, c.SuccessKeywords, c.FailureKeywords = cc.StartKw, cc.SuccessKw, cc.FailureKw
 }
 
@@ -309,6 +313,8 @@ func settingsDiff(a, b *nightjar.Check) []string {
 	cmp("metric_rules", a.MetricRules, b.MetricRules)
 	cmp("channels", a.Channels, b.Channels)
 	cmp("filter_body", a.FilterBody, b.FilterBody)
+	cmp("filter_http_body", a.FilterHTTPBody, b.FilterHTTPBody)
+	cmp("filter_default_fail", a.FilterDefaultFail, b.FilterDefaultFail)
 	cmp("start_kw", a.StartKeywords, b.StartKeywords)
 	cmp("success_kw", a.SuccessKeywords, b.SuccessKeywords)
 	cmp("failure_kw", a.FailureKeywords, b.FailureKeywords)
@@ -331,11 +337,11 @@ func show(v any) string {
 	return fmt.Sprint(v)
 }
 
-func applyChecks(ctx context.Context, db *store.DB, p *nightjar.Project, pc config.ProjectConfig, now time.Time, dryRun bool, changes *[]Change) error {
+func applyChecks(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc config.ProjectConfig, now time.Time, dryRun bool, changes *[]Change) error {
 	var channels []*nightjar.Channel
 	if p.ID != "" {
 		var err error
-		if channels, err = db.Channels(ctx, p.ID); err != nil {
+		if channels, err = tx.Channels(ctx, p.ID); err != nil {
 			return err
 		}
 	}
@@ -350,13 +356,13 @@ func applyChecks(ctx context.Context, db *store.DB, p *nightjar.Project, pc conf
 		// check changed to it is valid too.
 		c := nightjar.NewCheck(p.ID, cc.Name)
 		desired(c, cc, ids)
-		if err := c.Validate(); err != nil {
+		if err := c.ValidateAt(now); err != nil {
 			return fmt.Errorf("%s: %w", obj, err)
 		}
 		var existing []*nightjar.Check
 		if p.ID != "" {
 			var err error
-			if existing, err = db.Checks(ctx, p.ID, store.CheckFilter{Slug: cc.Slug}); err != nil {
+			if existing, err = tx.Checks(ctx, p.ID, store.CheckFilter{Slug: cc.Slug}); err != nil {
 				return err
 			}
 		}
@@ -366,7 +372,7 @@ func applyChecks(ctx context.Context, db *store.DB, p *nightjar.Project, pc conf
 		if len(existing) == 0 {
 			*changes = append(*changes, Change{Op: "+", Object: obj})
 			if !dryRun {
-				if err := db.CreateCheck(ctx, c, now); err != nil {
+				if err := tx.CreateCheck(ctx, c, now); err != nil {
 					return fmt.Errorf("%s: %w", obj, err)
 				}
 			}
@@ -380,7 +386,7 @@ func applyChecks(ctx context.Context, db *store.DB, p *nightjar.Project, pc conf
 		}
 		*changes = append(*changes, Change{Op: "~", Object: obj, Detail: strings.Join(diff, ", ")})
 		if !dryRun {
-			if _, err := db.UpdateCheck(ctx, p.ID, want.ID, now, func(c *nightjar.Check) error {
+			if _, err := tx.UpdateCheck(ctx, p.ID, want.ID, now, func(c *nightjar.Check) error {
 				desired(c, cc, ids)
 				return nil
 			}); err != nil {

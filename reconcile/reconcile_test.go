@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -267,6 +268,10 @@ func TestApply(t *testing.T) {
 			MaxRuntime: 2 * time.Hour, MinRuntime: time.Minute, FailureThreshold: 3,
 			RealertInterval: 6 * time.Hour, Methods: "POST", ManualResume: true,
 			MetricRules: []string{"bytes >= 1e6", "bytes >= 0.5 * previous"},
+			BadgeKey:    nightly.BadgeKey,
+		}
+		if len(nightly.BadgeKey) != 32 {
+			t.Errorf("badge key %q, want 32 random hex digits", nightly.BadgeKey)
 		}
 		got := *nightly
 		got.State, got.CreatedAt, got.UpdatedAt = nightjar.CheckState{}, time.Time{}, time.Time{}
@@ -716,6 +721,163 @@ func TestApplyRefusesBadText(t *testing.T) {
 		}
 		if ps, err := db.Projects(context.Background()); err != nil || len(ps) != 0 {
 			t.Fatalf("refused applies wrote projects: %v %v", ps, err)
+		}
+	})
+}
+
+// Healthchecks' filter_http_body and filter_default_fail are declared in
+// the file like any other setting, and a change shows in the diff.
+func TestApplyHTTPBodyFilter(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		y := `
+projects:
+  - name: F
+    checks:
+      - slug: filtered
+        filter_http_body: true
+        filter_default_fail: true
+        success_kw: SUCCESS
+`
+		f.apply(t, y, false)
+		c := checkBySlug(t, db, project(t, db, "F"), "filtered")
+		if !c.FilterHTTPBody || !c.FilterDefaultFail || c.FilterBody {
+			t.Fatalf("filters: http %v, default fail %v, body %v", c.FilterHTTPBody, c.FilterDefaultFail, c.FilterBody)
+		}
+		sameLines(t, "again", f.apply(t, y, false), nil)
+		sameLines(t, "off", f.apply(t, strings.Replace(y, "filter_default_fail: true", "filter_default_fail: false", 1), false),
+			[]string{"~ check F/filtered: filter_default_fail true → false"})
+	})
+}
+
+// OnCalendar schedules make oncalendar checks, and a schedule that never
+// runs stops the apply with an error naming the check and the schedule.
+func TestApplySchedules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		y := `
+projects:
+  - name: S
+    checks:
+      - slug: weekdays
+        schedule: |
+          Mon..Fri *-*-* 09:00
+          Sat 12:00 Europe/Riga
+`
+		f.apply(t, y, false)
+		c := checkBySlug(t, db, project(t, db, "S"), "weekdays")
+		if c.Kind != nightjar.KindOnCalendar || c.Schedule != "Mon..Fri *-*-* 09:00\nSat 12:00 Europe/Riga\n" {
+			t.Fatalf("kind %q, schedule %q", c.Kind, c.Schedule)
+		}
+		for _, dry := range []bool{true, false} {
+			err := f.applyErr(t, y+`      - slug: never
+        schedule: "0 0 31 2 *"
+`, dry)
+			if !strings.Contains(err.Error(), "check S/never") || !strings.Contains(err.Error(), "schedule: never runs") {
+				t.Errorf("error (dry run %v): %v", dry, err)
+			}
+		}
+	})
+}
+
+// eachWithSQL runs fn on each database, with a plain SQL handle on the
+// same database beside the store, for setting up what the store cannot.
+func eachWithSQL(t *testing.T, fn func(t *testing.T, db *store.DB, raw *sql.DB, dialect string)) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			dsn, driver := storetest.SQLitePath(t), "sqlite"
+			if d == "postgres" {
+				dsn, driver = storetest.PostgresURL(t), "pgx"
+			}
+			db, err := store.Open(context.Background(), dsn, store.Options{Synchronous: "NORMAL"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			raw, err := sql.Open(driver, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { raw.Close() })
+			fn(t, db, raw, d)
+		})
+	}
+}
+
+// failOnSlug makes the database itself refuse to insert a check with the
+// slug "boom", an error no validation can foresee.
+func failOnSlug(t *testing.T, raw *sql.DB, dialect string) {
+	t.Helper()
+	stmts := []string{`CREATE TRIGGER boom BEFORE INSERT ON checks WHEN NEW.slug = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END`}
+	if dialect == "postgres" {
+		stmts = []string{
+			`CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN IF NEW.slug = 'boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+			`CREATE TRIGGER boom BEFORE INSERT ON checks FOR EACH ROW EXECUTE FUNCTION boom()`,
+		}
+	}
+	for _, s := range stmts {
+		if _, err := raw.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// snapshot counts what an apply can write.
+func snapshot(t *testing.T, raw *sql.DB) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, table := range []string{"projects", "api_keys", "channels", "checks"} {
+		var n int
+		if err := raw.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out[table] = n
+	}
+	var sum int64
+	if err := raw.QueryRow(`SELECT COALESCE(SUM(grace_ms), 0) FROM checks`).Scan(&sum); err != nil {
+		t.Fatal(err)
+	}
+	out["grace"] = int(sum / 1000)
+	return out
+}
+
+// An apply that fails half-way, after creating projects, keys, channels
+// and checks and changing others, leaves the database as it was: the whole
+// file is one transaction.
+func TestApplyIsAllOrNothing(t *testing.T) {
+	eachWithSQL(t, func(t *testing.T, db *store.DB, raw *sql.DB, dialect string) {
+		f := newFixture(t, db)
+		failOnSlug(t, raw, dialect)
+		empty := snapshot(t, raw)
+		bad := f.yaml + `      - slug: boom
+`
+		err := f.applyErr(t, bad, false)
+		if !strings.Contains(err.Error(), "check Beta/boom") {
+			t.Errorf("error does not name the check: %v", err)
+		}
+		if got := snapshot(t, raw); !reflect.DeepEqual(got, empty) {
+			t.Fatalf("a failed first apply left %v, want %v", got, empty)
+		}
+		// On a database that has the file applied already: new objects
+		// and changes to existing ones are all undone.
+		f.apply(t, f.yaml, false)
+		before := snapshot(t, raw)
+		changed := strings.Replace(f.yaml, "grace: 2m", "grace: 3m", 1) + `      - slug: new-one
+      - slug: boom
+  - name: Gamma
+    channels:
+      - name: g
+        kind: webhook
+        url: https://hooks.example.com/g
+`
+		if err := f.applyErr(t, changed, false); !strings.Contains(err.Error(), "boom") {
+			t.Errorf("error: %v", err)
+		}
+		if got := snapshot(t, raw); !reflect.DeepEqual(got, before) {
+			t.Fatalf("a failed apply changed the database: %v, want %v", got, before)
+		}
+		if c := checkBySlug(t, db, project(t, db, "Alpha"), "heartbeat"); c.Grace != 2*time.Minute {
+			t.Errorf("grace of Alpha/heartbeat = %s, want it unchanged", c.Grace)
 		}
 	})
 }

@@ -6,12 +6,12 @@ import (
 	"time"
 )
 
-func TestParseCronCached(t *testing.T) {
-	a, err := ParseCronCached("*/5 * * * *")
+func TestParseCached(t *testing.T) {
+	a, err := ParseCached("*/5 * * * *")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := ParseCronCached("*/5 * * * *")
+	b, err := ParseCached("*/5 * * * *")
 	if err != nil || a != b {
 		t.Fatalf("second parse = %p, %v; want the cached %p", b, err, a)
 	}
@@ -19,7 +19,11 @@ func TestParseCronCached(t *testing.T) {
 	if got := b.Next(at, time.UTC); !got.Equal(at.Add(4 * time.Minute)) {
 		t.Fatalf("cached Next = %v", got)
 	}
-	if _, err := ParseCronCached("61 * * * *"); err == nil {
+	oc, err := ParseCached("*:0/5")
+	if _, isOC := oc.(*OnCalendar); err != nil || !isOC || !oc.Next(at, time.UTC).Equal(at.Add(4*time.Minute)) {
+		t.Fatalf("cached OnCalendar schedule = %T %v, %v", oc, oc, err)
+	}
+	if _, err := ParseCached("61 * * * *"); err == nil {
 		t.Fatal("an invalid expression was accepted")
 	}
 	if _, ok := cache.Load("61 * * * *"); ok {
@@ -31,7 +35,7 @@ func TestParseCronCached(t *testing.T) {
 	defer func() { maxCached = old }()
 	expr := fmt.Sprintf("%d 3 * * *", time.Now().Nanosecond()%60)
 	cache.Delete(expr)
-	if c, err := ParseCronCached(expr); err != nil || c.String() != expr {
+	if c, err := ParseCached(expr); err != nil || c.String() != expr {
 		t.Fatalf("parse past the limit = %v, %v", c, err)
 	}
 	if _, ok := cache.Load(expr); ok {

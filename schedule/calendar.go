@@ -73,3 +73,95 @@ func daysInMonth(y, m int) int {
 	}
 	return 31
 }
+
+// wallSpec is what a wall-clock search matches: the bitmasks of the
+// months, hours, minutes and seconds a schedule runs in, and functions for
+// the parts that depend on the calendar. Cron and OnCalendar schedules
+// both search with it.
+type wallSpec struct {
+	months  uint16 // bit m: month m (1-12)
+	hours   uint32
+	minutes uint64
+	seconds uint64
+	// years reports whether a year matches; nil matches every year.
+	years func(y int) bool
+	// days returns the matching days of month m of year y as a bitmask
+	// (bit d for day d), given the month's length and the day number of
+	// its 1st (as daysFromCivil returns it).
+	days func(y, m, length int, first int64) uint32
+}
+
+// next returns the first matching wall-clock second at or after lb (wall
+// seconds), ignoring time zones, or false when there is none by the end of
+// limitYear.
+func (w *wallSpec) next(lb int64, limitYear int) (int64, bool) {
+	days := floorDiv(lb, secondsPerDay)
+	sec := int(lb - days*secondsPerDay)
+	y, m, d := civilFromDays(days)
+	h, mi, s := sec/3600, sec%3600/60, sec%60
+	for {
+		if y > limitYear {
+			return 0, false
+		}
+		if w.years != nil && !w.years(y) {
+			y, m, d, h, mi, s = y+1, 1, 1, 0, 0, 0
+			continue
+		}
+		if w.months&(1<<m) == 0 {
+			if later := w.months &^ (1<<(m+1) - 1); later != 0 {
+				m = lowestBit(later)
+			} else {
+				y, m = y+1, lowestBit(w.months)
+			}
+			d, h, mi, s = 1, 0, 0, 0
+			continue
+		}
+		first := daysFromCivil(y, m, 1)
+		length := daysInMonth(y, m)
+		dayBits := w.days(y, m, length, first) &^ (1<<d - 1)
+		if dayBits == 0 {
+			if m++; m > 12 {
+				m, y = 1, y+1
+			}
+			d, h, mi, s = 1, 0, 0, 0
+			continue
+		}
+		if nd := lowestBit(dayBits); nd != d {
+			d, h, mi, s = nd, 0, 0, 0
+		}
+		// Carries past the end of a day, an hour or a minute go round the
+		// loop again, which moves to the next day, month or year.
+		hourBits := w.hours &^ (1<<h - 1)
+		if hourBits == 0 {
+			d, h, mi, s = d+1, 0, 0, 0
+			continue
+		}
+		if nh := lowestBit(hourBits); nh != h {
+			h, mi, s = nh, 0, 0
+		}
+		minuteBits := w.minutes &^ (1<<mi - 1)
+		if minuteBits == 0 {
+			h, mi, s = h+1, 0, 0
+			if h == 24 {
+				d, h = d+1, 0
+			}
+			continue
+		}
+		if nm := lowestBit(minuteBits); nm != mi {
+			mi, s = nm, 0
+		}
+		secondBits := w.seconds &^ (1<<s - 1)
+		if secondBits == 0 {
+			mi, s = mi+1, 0
+			if mi == 60 {
+				h, mi = h+1, 0
+				if h == 24 {
+					d, h = d+1, 0
+				}
+			}
+			continue
+		}
+		s = lowestBit(secondBits)
+		return (first+int64(d-1))*secondsPerDay + int64(h*3600+mi*60+s), true
+	}
+}

@@ -10,13 +10,18 @@ import (
 // Describe parses expr and returns a short English description of it, such
 // as "At 09:00 on Monday through Friday", for showing next to a schedule in
 // the console so that users can catch mistakes before a check goes red.
-// It returns the same errors as [ParseCron].
+// OnCalendar schedules, whose syntax already reads as dates and times, are
+// named as such with their expressions. It returns the same errors as
+// [Parse].
 func Describe(expr string) (string, error) {
-	c, err := ParseCron(expr)
+	s, err := Parse(expr)
 	if err != nil {
 		return "", err
 	}
-	return c.Describe(), nil
+	if c, ok := s.(*Cron); ok {
+		return c.Describe(), nil
+	}
+	return "OnCalendar: " + strings.ReplaceAll(s.String(), "\n", "; "), nil
 }
 
 // Describe returns a short English description of the schedule. The wording

@@ -1,5 +1,7 @@
 // Package schedule parses cron expressions and predicts when a cron daemon
-// will run them.
+// will run them, and does the same for systemd OnCalendar expressions (see
+// [OnCalendar]), the other schedule syntax Healthchecks accepts; [Parse]
+// tells the two apart.
 //
 // The package sits in the evaluation stage of Nightjar's data flow: heartbeat
 // checks declared with a cron schedule use it to compute when the next ping is

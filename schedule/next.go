@@ -155,19 +155,7 @@ func yearOfWall(wall int64) int {
 // Next would. It stops early when there is no further run, so the result may
 // be shorter than n.
 func (c *Cron) NextN(after time.Time, loc *time.Location, n int) []time.Time {
-	if n <= 0 {
-		return nil
-	}
-	out := make([]time.Time, 0, n)
-	for range n {
-		next := c.Next(after, loc)
-		if next.IsZero() {
-			break
-		}
-		out = append(out, next)
-		after = next
-	}
-	return out
+	return NextN(c, after, loc, n)
 }
 
 // runsInGap reports whether a run whose wall-clock time falls into a forward
@@ -202,51 +190,7 @@ func ceilMinute(wall int64) int64 {
 // seconds, a whole minute), ignoring time zones. It gives up after
 // limitYear.
 func (c *Cron) nextWall(lb int64, limitYear int) (int64, bool) {
-	days := floorDiv(lb, secondsPerDay)
-	sec := int(lb - days*secondsPerDay)
-	y, m, d := civilFromDays(days)
-	h, mi := sec/3600, sec%3600/60
-
-	for {
-		if y > limitYear {
-			return 0, false
-		}
-		if c.months&(1<<m) == 0 {
-			later := c.months &^ (1<<(m+1) - 1)
-			if later == 0 {
-				y++
-				later = c.months
-			}
-			m, d, h, mi = lowestBit(later), 1, 0, 0
-			continue
-		}
-		first := daysFromCivil(y, m, 1)
-		length := daysInMonth(y, m)
-		dayBits := c.dayTable[length-28][weekdayOfDays(first)] &^ (1<<d - 1)
-		if dayBits == 0 {
-			if m++; m > 12 {
-				m, y = 1, y+1
-			}
-			d, h, mi = 1, 0, 0
-			continue
-		}
-		if nd := lowestBit(dayBits); nd != d {
-			d, h, mi = nd, 0, 0
-		}
-		hourBits := c.hours &^ (1<<h - 1)
-		if hourBits == 0 {
-			d, h, mi = d+1, 0, 0
-			continue
-		}
-		if nh := lowestBit(hourBits); nh != h {
-			h, mi = nh, 0
-		}
-		minuteBits := c.minutes &^ (1<<mi - 1)
-		if minuteBits == 0 {
-			h, mi = h+1, 0
-			continue
-		}
-		mi = lowestBit(minuteBits)
-		return (first+int64(d-1))*secondsPerDay + int64(h*3600+mi*60), true
-	}
+	w := wallSpec{months: c.months, hours: c.hours, minutes: c.minutes, seconds: 1,
+		days: func(_, _, length int, first int64) uint32 { return c.dayTable[length-28][weekdayOfDays(first)] }}
+	return w.next(lb, limitYear)
 }

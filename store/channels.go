@@ -18,6 +18,15 @@ const (
 
 // CreateChannel stores a notification channel.
 func (db *DB) CreateChannel(ctx context.Context, ch *nightjar.Channel, now time.Time) error {
+	return createChannel(ctx, db.w, ch, now)
+}
+
+// CreateChannel stores a notification channel inside the transaction.
+func (tx *Tx) CreateChannel(ctx context.Context, ch *nightjar.Channel, now time.Time) error {
+	return createChannel(ctx, tx, ch, now)
+}
+
+func createChannel(ctx context.Context, q conn, ch *nightjar.Channel, now time.Time) error {
 	if err := ch.Validate(); err != nil {
 		return err
 	}
@@ -25,7 +34,7 @@ func (db *DB) CreateChannel(ctx context.Context, ch *nightjar.Channel, now time.
 		ch.ID = NewID()
 	}
 	ch.CreatedAt = now.UTC().Truncate(time.Millisecond)
-	_, err := db.w.ExecContext(ctx, `INSERT INTO channels (id, project_id, kind, name, config, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+	_, err := q.ExecContext(ctx, `INSERT INTO channels (id, project_id, kind, name, config, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		ch.ID, ch.ProjectID, ch.Kind, ch.Name, jsonText(ch.Config), ms(ch.CreatedAt))
 	if isUniqueViolation(err) {
 		return nightjar.Errorf(nightjar.ECONFLICT, "channel %s exists", ch.ID)
@@ -38,10 +47,19 @@ func (db *DB) CreateChannel(ctx context.Context, ch *nightjar.Channel, now time.
 // UpdateChannel replaces a channel's name and settings with ones stated in
 // full (as a configuration file does).
 func (db *DB) UpdateChannel(ctx context.Context, ch *nightjar.Channel) error {
+	return updateChannel(ctx, db.w, ch)
+}
+
+// UpdateChannel is DB.UpdateChannel inside the transaction.
+func (tx *Tx) UpdateChannel(ctx context.Context, ch *nightjar.Channel) error {
+	return updateChannel(ctx, tx, ch)
+}
+
+func updateChannel(ctx context.Context, q conn, ch *nightjar.Channel) error {
 	if err := ch.Validate(); err != nil {
 		return err
 	}
-	res, err := db.w.ExecContext(ctx, qUpdateChannel, ch.ID, ch.ProjectID, ch.Kind, ch.Name, jsonText(ch.Config))
+	res, err := q.ExecContext(ctx, qUpdateChannel, ch.ID, ch.ProjectID, ch.Kind, ch.Name, jsonText(ch.Config))
 	if err != nil {
 		return fmt.Errorf("update channel: %w", err)
 	}
@@ -87,7 +105,16 @@ func (db *DB) DeleteChannel(ctx context.Context, projectID, id string) error {
 
 // Channels lists a project's channels.
 func (db *DB) Channels(ctx context.Context, projectID string) ([]*nightjar.Channel, error) {
-	return queryAll(ctx, db.r, "list channels", `SELECT `+channelColumns+` FROM channels WHERE project_id = $1 ORDER BY created_at, id`, scanChannel, projectID)
+	return channels(ctx, db.r, projectID)
+}
+
+// Channels lists a project's channels as the transaction sees them.
+func (tx *Tx) Channels(ctx context.Context, projectID string) ([]*nightjar.Channel, error) {
+	return channels(ctx, tx, projectID)
+}
+
+func channels(ctx context.Context, q querier, projectID string) ([]*nightjar.Channel, error) {
+	return queryAll(ctx, q, "list channels", `SELECT `+channelColumns+` FROM channels WHERE project_id = $1 ORDER BY created_at, id`, scanChannel, projectID)
 }
 
 // Channel returns one of a project's channels.

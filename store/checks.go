@@ -18,7 +18,8 @@ const checkColumns = `id, project_id, name, slug, tags, description, service, ki
 	schedule, tz, early_tolerance_ms, max_runtime_ms, min_runtime_ms, failure_threshold, realert_ms,
 	methods, manual_resume, metric_rules, status, n_pings, last_ping, last_start, last_start_rid,
 	last_duration_ms, expected_at, next_deadline, consecutive_failures, last_alert_at, last_metrics,
-	created_at, updated_at, channels, filter_body, start_kw, success_kw, failure_kw`
+	created_at, updated_at, channels, filter_body, start_kw, success_kw, failure_kw,
+	filter_http_body, filter_default_fail, badge_key`
 
 func scanCheck(row rowScanner) (*nightjar.Check, error) {
 	var c nightjar.Check
@@ -29,7 +30,8 @@ func scanCheck(row rowScanner) (*nightjar.Check, error) {
 		&timeout, &grace, &c.Schedule, &c.TZ, &early, &maxRun, &minRun, &c.FailureThreshold, &realert,
 		&c.Methods, &c.ManualResume, &rules, &c.State.Status, &c.State.NPings, &lastPing, &lastStart,
 		&c.State.LastStartRID, &lastDur, &expected, &deadline, &c.State.ConsecutiveFailures, &lastAlert,
-		&metrics, &created, &updated, &channels, &c.FilterBody, &c.StartKeywords, &c.SuccessKeywords, &c.FailureKeywords)
+		&metrics, &created, &updated, &channels, &c.FilterBody, &c.StartKeywords, &c.SuccessKeywords, &c.FailureKeywords,
+		&c.FilterHTTPBody, &c.FilterDefaultFail, &c.BadgeKey)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nightjar.Errorf(nightjar.ENOTFOUND, "check not found")
 	} else if err != nil {
@@ -95,7 +97,7 @@ func checkArgs(c *nightjar.Check) []any {
 		jsonText(rules), s.Status, s.NPings, ms(s.LastPing), ms(s.LastStart), s.LastStartRID,
 		dms(s.LastDuration), ms(s.ExpectedAt), ms(s.NextDeadline), s.ConsecutiveFailures,
 		ms(s.LastAlertAt), metrics, ms(c.CreatedAt), ms(c.UpdatedAt), channelsText(c.Channels), c.FilterBody,
-		c.StartKeywords, c.SuccessKeywords, c.FailureKeywords}
+		c.StartKeywords, c.SuccessKeywords, c.FailureKeywords, c.FilterHTTPBody, c.FilterDefaultFail, c.BadgeKey}
 }
 
 // channelsText stores a check's channel selection: "*" for all.
@@ -150,11 +152,14 @@ func (db *DB) CreateCheck(ctx context.Context, c *nightjar.Check, now time.Time)
 
 // CreateCheck stores a new check inside the transaction.
 func (tx *Tx) CreateCheck(ctx context.Context, c *nightjar.Check, now time.Time) error {
-	if err := c.Validate(); err != nil {
+	if err := c.ValidateAt(now); err != nil {
 		return err
 	}
 	if c.ID == "" {
 		c.ID = NewID()
+	}
+	if c.BadgeKey == "" {
+		c.BadgeKey = NewKey()
 	}
 	if c.State.Status == "" {
 		c.State.Status = nightjar.StatusNew
@@ -184,9 +189,24 @@ type CheckFilter struct {
 	Offset int
 }
 
+// CheckByBadgeKey returns the check whose status badge has this key, in
+// any project: badge URLs are public.
+func (db *DB) CheckByBadgeKey(ctx context.Context, key string) (*nightjar.Check, error) {
+	if key == "" {
+		return nil, nightjar.Errorf(nightjar.ENOTFOUND, "check not found")
+	}
+	return scanCheck(db.r.QueryRowContext(ctx, `SELECT `+checkColumns+` FROM checks WHERE badge_key = $1`, key))
+}
+
 // Checks lists a project's checks, oldest first.
 func (db *DB) Checks(ctx context.Context, projectID string, f CheckFilter) ([]*nightjar.Check, error) {
 	return queryChecks(ctx, db.r, projectID, f)
+}
+
+// Checks lists a project's checks, oldest first, as the transaction sees
+// them.
+func (tx *Tx) Checks(ctx context.Context, projectID string, f CheckFilter) ([]*nightjar.Check, error) {
+	return queryChecks(ctx, tx, projectID, f)
 }
 
 func queryChecks(ctx context.Context, db querier, projectID string, f CheckFilter) ([]*nightjar.Check, error) {
@@ -255,13 +275,14 @@ func (db *DB) UpdateCheck(ctx context.Context, projectID, id string, now time.Ti
 	var out *nightjar.Check
 	err := db.WithTx(ctx, func(tx *Tx) error {
 		var err error
-		out, err = tx.updateCheck(ctx, projectID, id, now, fn)
+		out, err = tx.UpdateCheck(ctx, projectID, id, now, fn)
 		return err
 	})
 	return out, err
 }
 
-func (tx *Tx) updateCheck(ctx context.Context, projectID, id string, now time.Time, fn func(c *nightjar.Check) error) (*nightjar.Check, error) {
+// UpdateCheck is DB.UpdateCheck inside the transaction.
+func (tx *Tx) UpdateCheck(ctx context.Context, projectID, id string, now time.Time, fn func(c *nightjar.Check) error) (*nightjar.Check, error) {
 	c, err := tx.lockCheck(ctx, projectID, id)
 	if err != nil {
 		return nil, err
@@ -270,8 +291,8 @@ func (tx *Tx) updateCheck(ctx context.Context, projectID, id string, now time.Ti
 	if err := fn(c); err != nil {
 		return nil, err
 	}
-	c.ID, c.ProjectID, c.CreatedAt = before.ID, before.ProjectID, before.CreatedAt
-	if err := c.Validate(); err != nil {
+	c.ID, c.ProjectID, c.CreatedAt, c.BadgeKey = before.ID, before.ProjectID, before.CreatedAt, before.BadgeKey
+	if err := c.ValidateAt(now); err != nil {
 		return nil, err
 	}
 	c.UpdatedAt = now.UTC().Truncate(time.Millisecond)
@@ -308,7 +329,7 @@ func (db *DB) UpsertCheck(ctx context.Context, c *nightjar.Check, f CheckFilter,
 		}
 		for _, e := range existing {
 			if match(e) {
-				out, err = tx.updateCheck(ctx, c.ProjectID, e.ID, now, update)
+				out, err = tx.UpdateCheck(ctx, c.ProjectID, e.ID, now, update)
 				return err
 			}
 		}

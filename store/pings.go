@@ -245,12 +245,12 @@ func (tx *Tx) pingTarget(ctx context.Context, r *PingRequest, checks map[string]
 // applyPing runs the state machine for one ping, first finding when the
 // run it finishes started.
 func (tx *Tx) applyPing(ctx context.Context, c *nightjar.Check, r *PingRequest) (heartbeat.Outcome, error) {
+	// As in Healthchecks, the method rule comes before the body's keywords.
 	kind, note := r.Kind, ""
-	if kind == nightjar.PingSuccess && r.ExitStatus == nil {
-		kind, note = heartbeat.ClassifyBody(c, r.Body)
-	}
 	if c.Methods == "POST" && r.Method != "POST" {
 		kind, note = nightjar.PingIgnored, "only POST pings count for this check"
+	} else {
+		kind, note = heartbeat.ClassifyBody(c, kind, kind == nightjar.PingSuccess && r.ExitStatus == nil, r.Body)
 	}
 	in := heartbeat.PingInput{Kind: kind, At: r.At, RID: r.RID, ExitStatus: r.ExitStatus, Metrics: r.Metrics}
 	if r.RID != "" && (kind == nightjar.PingSuccess || kind == nightjar.PingFail) {

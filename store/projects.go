@@ -20,6 +20,16 @@ import (
 // uses for checks).
 func NewID() string { return uuid.NewString() }
 
+// NewKey returns 32 random hex digits: an unguessable public name, such as
+// a check's badge key.
+func NewKey() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
+
 // randomToken returns n random bytes encoded as lowercase base32 without
 // padding: URL-safe and easy to copy.
 func randomToken(n int) string {
@@ -43,6 +53,15 @@ func HashAPIKey(key string) string {
 
 // CreateProject stores a new project, giving it an id and a ping key.
 func (db *DB) CreateProject(ctx context.Context, p *nightjar.Project, now time.Time) error {
+	return createProject(ctx, db.w, p, now)
+}
+
+// CreateProject stores a new project inside the transaction.
+func (tx *Tx) CreateProject(ctx context.Context, p *nightjar.Project, now time.Time) error {
+	return createProject(ctx, tx, p, now)
+}
+
+func createProject(ctx context.Context, q conn, p *nightjar.Project, now time.Time) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -53,7 +72,7 @@ func (db *DB) CreateProject(ctx context.Context, p *nightjar.Project, now time.T
 		p.PingKey = randomToken(15)
 	}
 	p.CreatedAt = now.UTC().Truncate(time.Millisecond)
-	_, err := db.w.ExecContext(ctx, `INSERT INTO projects (id, name, ping_key, created_at) VALUES ($1, $2, $3, $4)`,
+	_, err := q.ExecContext(ctx, `INSERT INTO projects (id, name, ping_key, created_at) VALUES ($1, $2, $3, $4)`,
 		p.ID, p.Name, p.PingKey, ms(p.CreatedAt))
 	if isUniqueViolation(err) {
 		return nightjar.Errorf(nightjar.ECONFLICT, "a project with this id or ping key exists")
@@ -70,7 +89,16 @@ func (db *DB) Project(ctx context.Context, id string) (*nightjar.Project, error)
 
 // ProjectByName returns a project by its name.
 func (db *DB) ProjectByName(ctx context.Context, name string) (*nightjar.Project, error) {
-	return scanProject(db.r.QueryRowContext(ctx, `SELECT id, name, ping_key, created_at FROM projects WHERE name = $1 ORDER BY created_at LIMIT 1`, name))
+	return projectByName(ctx, db.r, name)
+}
+
+// ProjectByName returns a project by its name, as the transaction sees it.
+func (tx *Tx) ProjectByName(ctx context.Context, name string) (*nightjar.Project, error) {
+	return projectByName(ctx, tx, name)
+}
+
+func projectByName(ctx context.Context, q conn, name string) (*nightjar.Project, error) {
+	return scanProject(q.QueryRowContext(ctx, `SELECT id, name, ping_key, created_at FROM projects WHERE name = $1 ORDER BY created_at LIMIT 1`, name))
 }
 
 // Projects lists all projects, oldest first.
@@ -118,6 +146,10 @@ func mustAffect(res sql.Result, what string) error {
 // CreateAPIKey stores a key. If secret is empty a new random one is made.
 // The secret is returned once and only its hash is kept.
 func (db *DB) CreateAPIKey(ctx context.Context, k *nightjar.APIKey, secret string, now time.Time) (string, error) {
+	return createAPIKey(ctx, db.w, k, secret, now)
+}
+
+func createAPIKey(ctx context.Context, q conn, k *nightjar.APIKey, secret string, now time.Time) (string, error) {
 	if err := k.Validate(); err != nil {
 		return "", err
 	}
@@ -133,7 +165,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *nightjar.APIKey, secret strin
 	k.Hash = HashAPIKey(secret)
 	k.Prefix = secret[:min(len(secret), 7)]
 	k.CreatedAt = now.UTC().Truncate(time.Millisecond)
-	_, err := db.w.ExecContext(ctx, `INSERT INTO api_keys (id, project_id, name, scope, prefix, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+	_, err := q.ExecContext(ctx, `INSERT INTO api_keys (id, project_id, name, scope, prefix, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		k.ID, k.ProjectID, k.Name, string(k.Scope), k.Prefix, k.Hash, ms(k.CreatedAt))
 	if isUniqueViolation(err) {
 		return "", nightjar.Errorf(nightjar.ECONFLICT, "this API key exists already")
@@ -145,10 +177,20 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *nightjar.APIKey, secret strin
 
 // APIKeyBySecret finds the live key whose hash matches secret.
 func (db *DB) APIKeyBySecret(ctx context.Context, secret string) (*nightjar.APIKey, error) {
+	return apiKeyBySecret(ctx, db.r, secret)
+}
+
+// APIKeyBySecret finds the live key whose hash matches secret, as the
+// transaction sees it.
+func (tx *Tx) APIKeyBySecret(ctx context.Context, secret string) (*nightjar.APIKey, error) {
+	return apiKeyBySecret(ctx, tx, secret)
+}
+
+func apiKeyBySecret(ctx context.Context, q conn, secret string) (*nightjar.APIKey, error) {
 	var k nightjar.APIKey
 	var scope string
 	var created, used int64
-	err := db.r.QueryRowContext(ctx, `SELECT id, project_id, name, scope, prefix, hash, created_at, last_used_at FROM api_keys WHERE hash = $1 AND revoked_at = 0`,
+	err := q.QueryRowContext(ctx, `SELECT id, project_id, name, scope, prefix, hash, created_at, last_used_at FROM api_keys WHERE hash = $1 AND revoked_at = 0`,
 		HashAPIKey(secret)).Scan(&k.ID, &k.ProjectID, &k.Name, &scope, &k.Prefix, &k.Hash, &created, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nightjar.Errorf(nightjar.ENOTFOUND, "api key not found")
@@ -203,22 +245,34 @@ func (db *DB) RevokeAPIKey(ctx context.Context, projectID, id string, now time.T
 // scope; config files and NIGHTJAR_BOOTSTRAP_API_KEY use it. It reports
 // whether a key was created.
 func (db *DB) EnsureAPIKey(ctx context.Context, projectID, name string, scope nightjar.Scope, secret string, now time.Time) (bool, error) {
+	var created bool
+	err := db.WithTx(ctx, func(tx *Tx) error {
+		var err error
+		created, err = tx.EnsureAPIKey(ctx, projectID, name, scope, secret, now)
+		return err
+	})
+	return created, err
+}
+
+// EnsureAPIKey is DB.EnsureAPIKey inside the transaction.
+func (tx *Tx) EnsureAPIKey(ctx context.Context, projectID, name string, scope nightjar.Scope, secret string, now time.Time) (bool, error) {
 	if err := (&nightjar.APIKey{Name: name, Scope: scope}).Validate(); err != nil {
 		return false, err
 	}
-	k, err := db.APIKeyBySecret(ctx, secret)
+	k, err := tx.APIKeyBySecret(ctx, secret)
 	if err == nil {
 		if k.ProjectID != projectID {
 			return false, nightjar.Errorf(nightjar.ECONFLICT, "api key %q belongs to another project", name)
 		}
 		if k.Scope != scope || k.Name != name {
-			_, err := db.w.ExecContext(ctx, `UPDATE api_keys SET scope = $1, name = $2 WHERE id = $3`, string(scope), name, k.ID)
-			return false, err
+			if _, err := tx.exec(ctx, `UPDATE api_keys SET scope = $1, name = $2 WHERE id = $3`, string(scope), name, k.ID); err != nil {
+				return false, fmt.Errorf("update api key: %w", err)
+			}
 		}
 		return false, nil
 	} else if nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
 		return false, err
 	}
-	_, err = db.CreateAPIKey(ctx, &nightjar.APIKey{ProjectID: projectID, Name: name, Scope: scope}, secret, now)
+	_, err = createAPIKey(ctx, tx, &nightjar.APIKey{ProjectID: projectID, Name: name, Scope: scope}, secret, now)
 	return err == nil, err
 }

@@ -254,8 +254,19 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	return tx.tx.ExecContext(ctx, query, args...)
 }
 
+// ExecContext runs a statement in the transaction; with QueryContext and
+// QueryRowContext it makes Tx a conn.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.exec(ctx, query, args...)
+}
+
 // queryRow runs a query for one row in the transaction.
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanner {
+	return tx.QueryRowContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a query for one row in the transaction.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) rowScanner {
 	if err := refuseBadText(args); err != nil {
 		return errRow{err}
 	}
@@ -386,6 +397,15 @@ func tdur(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
 // querier is what both *sql.DB and *sql.Tx offer for reading rows.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// conn is what a database handle and a transaction both offer, so that
+// one function does the work of a DB method and of its Tx twin (a Tx lets
+// callers such as the declarative apply make many changes in one commit).
+type conn interface {
+	querier
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) rowScanner
 }
 
 // queryAll runs a query and scans every row with scan. An empty result is

@@ -45,10 +45,12 @@ type checkInput struct {
 	Unique       []string     `json:"unique"`
 
 	// Healthchecks' body keyword filters.
-	FilterBody *bool   `json:"filter_body"`
-	StartKw    *string `json:"start_kw"`
-	SuccessKw  *string `json:"success_kw"`
-	FailureKw  *string `json:"failure_kw"`
+	FilterBody        *bool   `json:"filter_body"`
+	FilterHTTPBody    *bool   `json:"filter_http_body"`
+	FilterDefaultFail *bool   `json:"filter_default_fail"`
+	StartKw           *string `json:"start_kw"`
+	SuccessKw         *string `json:"success_kw"`
+	FailureKw         *string `json:"failure_kw"`
 	// Healthchecks' email settings: accepted only when they ask for
 	// nothing, since Nightjar takes no email pings.
 	FilterSubject *bool   `json:"filter_subject"`
@@ -67,7 +69,8 @@ type checkInput struct {
 }
 
 // apply copies the given fields onto c. A schedule makes the check a cron
-// check and a timeout a simple one, as in Healthchecks.
+// or OnCalendar check (by the schedule's syntax) and a timeout a simple
+// one, as in Healthchecks.
 func (in *checkInput) apply(c *nightjar.Check) {
 	if in.Name != nil {
 		c.Name = *in.Name
@@ -93,7 +96,7 @@ func (in *checkInput) apply(c *nightjar.Check) {
 	}
 	if in.Schedule != nil {
 		c.Schedule = *in.Schedule
-		c.Kind = nightjar.KindCron
+		c.Kind = nightjar.ScheduleKind(c.Schedule)
 	}
 	if in.Grace != nil {
 		c.Grace = nightjar.Seconds(*in.Grace)
@@ -130,6 +133,12 @@ func (in *checkInput) apply(c *nightjar.Check) {
 	}
 	if in.FilterBody != nil {
 		c.FilterBody = *in.FilterBody
+	}
+	if in.FilterHTTPBody != nil {
+		c.FilterHTTPBody = *in.FilterHTTPBody
+	}
+	if in.FilterDefaultFail != nil {
+		c.FilterDefaultFail = *in.FilterDefaultFail
 	}
 	if in.StartKw != nil {
 		c.StartKeywords = *in.StartKw

@@ -90,6 +90,16 @@ func parsePingPath(p string) (pingTarget, error) {
 	return t, nil
 }
 
+// maxPingRequest is the most a ping request may send. Everything up to it
+// is read, the part over the body limit only to be discarded, before the
+// ping is answered: a server that answers and closes while the client is
+// still sending makes the client see "connection reset" although the ping
+// was recorded. Larger bodies are refused whole with 413.
+const maxPingRequest = 64 << 20
+
+// errPingTooLarge is a ping body longer than maxPingRequest.
+var errPingTooLarge = fmt.Errorf("request body too large: a ping may send at most %d bytes", maxPingRequest)
+
 // handlePing takes a ping in any of Healthchecks' URL forms, with any
 // method, and answers only once the ping is durable.
 func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
@@ -97,6 +107,18 @@ func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Ping-Body-Limit", strconv.FormatInt(s.cfg.PingBodyLimit, 10))
+	if r.ContentLength > s.pingRequestBound() {
+		s.refuseLargePing(w)
+		return
+	}
+	// Answers given before the body was read still let the client finish
+	// sending, except a refusal of a body that is too large.
+	drain := true
+	defer func() {
+		if drain {
+			_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, s.pingRequestBound()))
+		}
+	}()
 	t, err := parsePingPath(r.PathValue("rest"))
 	if err != nil {
 		s.metrics.PingRejected("bad_url")
@@ -118,8 +140,12 @@ func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
 		}
 		rid = u.String()
 	}
-	body, err := readPingBody(r.Body, s.cfg.PingBodyLimit)
-	if err != nil {
+	body, err := readPingBody(r.Body, s.cfg.PingBodyLimit, s.pingRequestBound())
+	if errors.Is(err, errPingTooLarge) {
+		drain = false
+		s.refuseLargePing(w)
+		return
+	} else if err != nil {
 		writeText(w, http.StatusBadRequest, "could not read request body")
 		return
 	}
@@ -172,17 +198,32 @@ func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// readPingBody reads up to limit bytes and, when the body is longer, adds a
-// visible marker saying how much was cut. It reads at most 10 MiB more to
-// count, then stops.
-func readPingBody(rc io.Reader, limit int64) ([]byte, error) {
+// pingRequestBound is the most a ping request may send: maxPingRequest, or
+// the body limit when that is larger.
+func (s *Server) pingRequestBound() int64 { return max(maxPingRequest, s.cfg.PingBodyLimit) }
+
+// refuseLargePing answers a ping that sends more than maxPingRequest bytes
+// and closes the connection rather than read the rest.
+func (s *Server) refuseLargePing(w http.ResponseWriter) {
+	s.metrics.PingRejected("too_large")
+	w.Header().Set("Connection", "close")
+	writeText(w, http.StatusRequestEntityTooLarge, errPingTooLarge.Error())
+}
+
+// readPingBody reads up to limit bytes and, when the body is longer, reads
+// and discards the rest, up to most bytes in all, adding a visible marker
+// saying how much was cut. A body longer than most is errPingTooLarge.
+func readPingBody(rc io.Reader, limit, most int64) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(rc, limit))
 	if err != nil {
 		return nil, err
 	}
-	extra, err := io.Copy(io.Discard, io.LimitReader(rc, 10<<20))
+	extra, err := io.Copy(io.Discard, io.LimitReader(rc, most-int64(len(body))+1))
 	if err != nil {
 		return nil, err
+	}
+	if int64(len(body))+extra > most {
+		return nil, errPingTooLarge
 	}
 	if extra > 0 {
 		body = append(body, fmt.Sprintf("\n[nightjar: body truncated, first %d bytes kept, %d more dropped]", limit, extra)...)

@@ -70,6 +70,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/openapi.json", s.handleOpenAPI)
 	s.routesV3()
 	s.routesV1()
+	s.routesBadges()
 	if s.cfg.Console == nil {
 		s.mux.HandleFunc("GET /{$}", s.handleIndex)
 		return
@@ -92,7 +93,44 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSONError(w, http.StatusInternalServerError, "internal error (request id "+id+")", "")
 		}
 	}()
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		if !s.cors(w, r) {
+			return
+		}
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// corsMethods are the methods an API route may allow, in the order the
+// Access-Control-Allow-Methods header lists them.
+var corsMethods = []string{"GET", "POST", "PATCH", "DELETE"}
+
+// cors lets browsers call the API from any origin, as Healthchecks' API
+// does: every answer says which methods the URL takes, and a preflight
+// OPTIONS request is answered here with 204 and no API key. It reports
+// whether the request still needs its handler.
+func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
+	var allowed []string
+	for _, m := range corsMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) == 0 {
+		return true // no such URL: the mux answers 404
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Headers", "X-Api-Key, Content-Type, Authorization")
+	h.Set("Access-Control-Allow-Methods", strings.Join(append(allowed, "OPTIONS"), ", "))
+	h.Set("Access-Control-Max-Age", "600")
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return false
+	}
+	return true
 }
 
 type requestIDKey struct{}

@@ -59,6 +59,8 @@ type v1Check struct {
 	MetricRules      []string           `json:"metric_rules"`
 	Channels         []string           `json:"channels"`
 	FilterBody       bool               `json:"filter_body"`
+	FilterHTTPBody   bool               `json:"filter_http_body"`
+	FilterDefault    bool               `json:"filter_default_fail"`
 	StartKw          string             `json:"start_kw"`
 	SuccessKw        string             `json:"success_kw"`
 	FailureKw        string             `json:"failure_kw"`
@@ -71,6 +73,7 @@ type v1Check struct {
 	FailuresInARow   int                `json:"consecutive_failures"`
 	LastMetrics      map[string]float64 `json:"last_metrics,omitempty"`
 	PingURL          string             `json:"ping_url,omitempty"`
+	BadgeURL         string             `json:"badge_url,omitempty"`
 	CreatedAt        time.Time          `json:"created_at"`
 	UpdatedAt        time.Time          `json:"updated_at"`
 }
@@ -90,6 +93,7 @@ func (s *Server) toV1(c *nightjar.Check, k *nightjar.APIKey) v1Check {
 		MinRuntime: int64(c.MinRuntime.Seconds()), FailureThreshold: c.FailureThreshold,
 		RealertInterval: int64(c.RealertInterval.Seconds()), Methods: c.Methods, ManualResume: c.ManualResume,
 		MetricRules: c.MetricRules, Channels: c.Channels, FilterBody: c.FilterBody, StartKw: c.StartKeywords,
+		FilterHTTPBody: c.FilterHTTPBody, FilterDefault: c.FilterDefaultFail, BadgeURL: s.badgeURL(c),
 		SuccessKw: c.SuccessKeywords, FailureKw: c.FailureKeywords, Status: c.State.Status, NPings: c.State.NPings,
 		LastPing: timePtr(c.State.LastPing), NextPing: timePtr(c.State.ExpectedAt), LastStart: timePtr(c.State.LastStart),
 		LastDuration: c.State.LastDuration.Seconds(), FailuresInARow: c.State.ConsecutiveFailures,
@@ -276,8 +280,9 @@ func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
-// v1SchedulePreview answers "when would this cron expression run next?",
-// for the console and for scripts. It needs no API key: it reads nothing.
+// v1SchedulePreview answers "when would this schedule (cron or OnCalendar)
+// run next?", for the console and for scripts. It needs no API key: it
+// reads nothing.
 func (s *Server) v1SchedulePreview(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	expr := q.Get("schedule")
@@ -285,7 +290,7 @@ func (s *Server) v1SchedulePreview(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, nightjar.FieldError("schedule", "is required, e.g. schedule=0 2 * * *"))
 		return
 	}
-	cr, err := schedule.ParseCron(expr)
+	cr, err := schedule.Parse(expr)
 	if err != nil {
 		s.writeError(w, r, nightjar.FieldError("schedule", "%v", err))
 		return

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -59,22 +60,32 @@ type v3Check struct {
 	FailureKw    string  `json:"failure_kw"`
 	FilterSubj   bool    `json:"filter_subject"`
 	FilterBody   bool    `json:"filter_body"`
-	UUID         string  `json:"uuid,omitempty"`
-	UniqueKey    string  `json:"unique_key,omitempty"`
-	PingURL      string  `json:"ping_url,omitempty"`
-	UpdateURL    string  `json:"update_url,omitempty"`
-	PauseURL     string  `json:"pause_url,omitempty"`
-	ResumeURL    string  `json:"resume_url,omitempty"`
-	Channels     string  `json:"channels"`
-	Timeout      int64   `json:"timeout,omitempty"`
-	Schedule     string  `json:"schedule,omitempty"`
-	TZ           string  `json:"tz,omitempty"`
+	FilterHTTP   bool    `json:"filter_http_body"`
+	DefaultFail  bool    `json:"filter_default_fail"`
+	BadgeURL     string  `json:"badge_url,omitempty"`
+	// LastDuration is the last run's length in whole seconds, present
+	// only when the last finish closed a run, as in Healthchecks.
+	LastDuration *int64 `json:"last_duration,omitempty"`
+	// The rest is left out for read-only keys, as Healthchecks does:
+	// they get UniqueKey instead.
+	UUID      string  `json:"uuid,omitempty"`
+	UniqueKey string  `json:"unique_key,omitempty"`
+	PingURL   string  `json:"ping_url,omitempty"`
+	UpdateURL string  `json:"update_url,omitempty"`
+	PauseURL  string  `json:"pause_url,omitempty"`
+	ResumeURL string  `json:"resume_url,omitempty"`
+	Channels  *string `json:"channels,omitempty"`
+	Timeout   int64   `json:"timeout,omitempty"`
+	Schedule  string  `json:"schedule,omitempty"`
+	TZ        string  `json:"tz,omitempty"`
 }
 
 // uniqueKey is the stable stand-in for a check's UUID shown to read-only
-// keys, computed as Healthchecks does.
+// keys, computed as Healthchecks does: the SHA-1 of the first 16 hex
+// digits of the UUID, so a check keeps its unique key when it moves.
 func uniqueKey(id string) string {
-	sum := sha1.Sum([]byte(id))
+	digits := strings.ReplaceAll(id, "-", "")
+	sum := sha1.Sum([]byte(digits[:min(16, len(digits))]))
 	return hex.EncodeToString(sum[:])
 }
 
@@ -101,8 +112,13 @@ func (s *Server) toV3(c *nightjar.Check, channels []*nightjar.Channel, readOnly 
 		LastPing: hcTime(c.State.LastPing), NextPing: hcTime(c.State.ExpectedAt),
 		ManualResume: c.ManualResume, Methods: c.Methods, FilterBody: c.FilterBody,
 		StartKw: c.StartKeywords, SuccessKw: c.SuccessKeywords, FailureKw: c.FailureKeywords,
+		FilterHTTP: c.FilterHTTPBody, DefaultFail: c.FilterDefaultFail, BadgeURL: s.badgeURL(c),
 	}
-	if c.Kind == nightjar.KindCron {
+	if d := c.State.LastDuration; d > 0 {
+		secs := int64(d.Seconds())
+		out.LastDuration = &secs
+	}
+	if c.Kind != nightjar.KindSimple {
 		out.Schedule, out.TZ = c.Schedule, c.TZ
 	} else {
 		out.Timeout = int64(c.Timeout.Seconds())
@@ -123,7 +139,8 @@ func (s *Server) toV3(c *nightjar.Check, channels []*nightjar.Channel, readOnly 
 	out.UpdateURL = s.cfg.BaseURL + "/api/v3/checks/" + c.ID
 	out.PauseURL = out.UpdateURL + "/pause"
 	out.ResumeURL = out.UpdateURL + "/resume"
-	out.Channels = strings.Join(ids, ",")
+	chans := strings.Join(ids, ",")
+	out.Channels = &chans
 	return out
 }
 
@@ -370,54 +387,111 @@ func (s *Server) v3Flips(w http.ResponseWriter, r *http.Request, k *nightjar.API
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	var since, until time.Time
-	if v := q.Get("seconds"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 || n > 365*86400 {
-			return nightjar.FieldError("seconds", "must be a whole number of seconds between 0 and 31536000")
-		}
-		since = s.clock.Now().Add(-nightjar.Seconds(n))
-	}
-	for name, dst := range map[string]*time.Time{"start": &since, "end": &until} {
-		if v := q.Get(name); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				return nightjar.FieldError(name, "must be a Unix timestamp in seconds")
-			}
-			*dst = time.Unix(n, 0)
-		}
+	since, until, err := flipWindow(r.URL.Query(), s.clock.Now())
+	if err != nil {
+		return err
 	}
 	flips, err := s.db.Flips(r.Context(), c.ID, since, 1000)
 	if err != nil {
 		return err
 	}
-	type v3Flip struct {
-		Timestamp *string `json:"timestamp"`
-		Up        int     `json:"up"`
-	}
-	out := []v3Flip{}
-	for _, f := range flips {
-		if !until.IsZero() && f.CreatedAt.After(until) {
-			continue
-		}
-		// Healthchecks only knows up and down; late counts as up there.
-		var up int
-		switch f.To {
-		case nightjar.StatusUp, nightjar.StatusStarted:
-			up = 1
-		case nightjar.StatusDown:
-			up = 0
-		default:
-			continue
-		}
-		if f.From == nightjar.StatusLate && up == 1 {
-			continue // late → up was never down in Healthchecks' terms
-		}
-		out = append(out, v3Flip{Timestamp: hcTime(f.CreatedAt), Up: up})
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, map[string]any{"flips": v3Flips(flips, until)})
 	return nil
+}
+
+// maxFlipTimestamp bounds the start and end filters as Healthchecks does
+// (10,000,000,000 is in the year 2286).
+const maxFlipTimestamp = 10_000_000_000
+
+// flipWindow reads Healthchecks' flip filters: start (inclusive) and end
+// (exclusive) as Unix times, and seconds back from now. Every filter given
+// applies; zero times mean no bound.
+func flipWindow(q url.Values, now time.Time) (since, until time.Time, err error) {
+	for _, f := range []struct {
+		name string
+		max  int64
+		msg  string
+	}{
+		{"start", maxFlipTimestamp, "must be a Unix timestamp in seconds from 0 to 10000000000"},
+		{"end", maxFlipTimestamp, "must be a Unix timestamp in seconds from 0 to 10000000000"},
+		{"seconds", 365 * 86400, "must be a whole number of seconds from 0 to 31536000"},
+	} {
+		v := q.Get(f.name)
+		if v == "" {
+			continue
+		}
+		n, perr := strconv.ParseInt(v, 10, 64)
+		if perr != nil || n < 0 || n > f.max {
+			return since, until, nightjar.FieldError(f.name, "%s", f.msg)
+		}
+		if n == 0 {
+			continue // Healthchecks treats 0 as no filter
+		}
+		var t time.Time
+		switch f.name {
+		case "start":
+			t = time.Unix(n, 0)
+		case "end":
+			until = time.Unix(n, 0)
+			continue
+		case "seconds":
+			t = now.Add(-nightjar.Seconds(n))
+		}
+		if t.After(since) {
+			since = t
+		}
+	}
+	return since, until, nil
+}
+
+// v3Flip is a status change as Healthchecks reports it.
+type v3Flip struct {
+	Timestamp *string `json:"timestamp"`
+	Up        int     `json:"up"`
+}
+
+// v3Flips turns Nightjar's flips (newest first) into Healthchecks' before
+// until (exclusive; zero for no bound). Healthchecks' statuses are new,
+// up, down and paused: late is its grace period, which is up, and a run
+// in progress counts as up. Only changes between those statuses are
+// reported, each with up 1 when the new status is up and 0 otherwise
+// (down, paused, and new after a resume).
+func v3Flips(flips []*nightjar.Flip, until time.Time) []v3Flip {
+	out := []v3Flip{}
+	if len(flips) == 0 {
+		return out
+	}
+	status := hcFlipStatus(flips[len(flips)-1].From)
+	var emitted []v3Flip
+	for i := len(flips) - 1; i >= 0; i-- {
+		f := flips[i]
+		to := hcFlipStatus(f.To)
+		if to == status {
+			continue
+		}
+		status = to
+		if !until.IsZero() && !f.CreatedAt.Before(until) {
+			continue
+		}
+		up := 0
+		if to == nightjar.StatusUp {
+			up = 1
+		}
+		emitted = append(emitted, v3Flip{Timestamp: hcTime(f.CreatedAt), Up: up})
+	}
+	for i := len(emitted) - 1; i >= 0; i-- {
+		out = append(out, emitted[i])
+	}
+	return out
+}
+
+// hcFlipStatus maps a Nightjar status to the Healthchecks status it is.
+func hcFlipStatus(status string) string {
+	switch status {
+	case nightjar.StatusLate, nightjar.StatusStarted:
+		return nightjar.StatusUp
+	}
+	return status
 }
 
 func (s *Server) v3Channels(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {

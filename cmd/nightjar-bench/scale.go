@@ -33,8 +33,10 @@ var checkColumns = []string{"id", "project_id", "name", "slug", "tags", "descrip
 	"consecutive_failures", "last_alert_at", "last_metrics", "created_at", "updated_at"}
 
 // defaultedColumns are columns of the checks table the bulk load leaves to
-// their defaults (per-check channels and keyword filters: all off).
-var defaultedColumns = []string{"channels", "filter_body", "start_kw", "success_kw", "failure_kw"}
+// their defaults (per-check channels and keyword filters: all off; no
+// status badge).
+var defaultedColumns = []string{"channels", "filter_body", "start_kw", "success_kw", "failure_kw",
+	"filter_http_body", "filter_default_fail", "badge_key"}
 
 var insertCheck = `INSERT INTO checks (` + strings.Join(checkColumns, ", ") + `) VALUES (` + placeholders(len(checkColumns)) + `)`
 

@@ -22,6 +22,9 @@ func newApplyCmd() *cobra.Command {
 changes nothing. Each change is printed as a diff line: "+" created, "~" updated.
 Objects the file does not mention are left alone.
 
+The file is applied in one transaction: when anything in it is invalid or
+fails, or the command is stopped half-way, nothing is changed.
+
 The database is the one serve uses: --data, --database-url or the environment.`,
 		Example: `  nightjar apply -f nightjar.yaml
   nightjar apply -f nightjar.yaml --dry-run

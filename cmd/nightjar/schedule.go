@@ -17,18 +17,23 @@ func newScheduleCmd() *cobra.Command {
 	var tz, after string
 	var n int
 	next := &cobra.Command{
-		Use:   "next CRON",
-		Short: "Print when a cron expression runs next, as the cron daemon would",
-		Long: `Print the next run times of a 5-field cron expression (with L, W and #) in a
-time zone, one RFC 3339 time a line. Daylight-saving changes are handled as
-Vixie-derived cron daemons (Debian cron, cronie) handle them: a fixed-time job
-whose time is skipped runs right after the change, one whose time repeats runs
-once, and jobs with a wildcard hour or minute keep their wall-clock rhythm.`,
+		Use:   "next SCHEDULE",
+		Short: "Print when a cron or OnCalendar schedule runs next",
+		Long: `Print the next run times of a schedule in a time zone, one RFC 3339 time a
+line. A single line of 5 fields is a cron expression (with L, W and #);
+anything else is systemd OnCalendar syntax, one expression a line.
+
+Daylight-saving changes in cron schedules are handled as Vixie-derived cron
+daemons (Debian cron, cronie) handle them: a fixed-time job whose time is
+skipped runs right after the change, one whose time repeats runs once, and
+jobs with a wildcard hour or minute keep their wall-clock rhythm. OnCalendar
+times that a change skips do not run, and repeated ones run once.`,
 		Example: `  nightjar schedule next '30 2 * * *' --tz Europe/Berlin --after 2026-03-29T00:00:00Z -n 5
-  nightjar schedule next '0 9 * * MON-FRI' --tz America/New_York`,
+  nightjar schedule next '0 9 * * MON-FRI' --tz America/New_York
+  nightjar schedule next 'Mon..Fri *-*-* 09:00' --tz Europe/Riga`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cr, err := schedule.ParseCron(args[0])
+			cr, err := schedule.Parse(args[0])
 			if err != nil {
 				return err
 			}
