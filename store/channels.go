@@ -36,7 +36,7 @@ func createChannel(ctx context.Context, q conn, ch *nightjar.Channel, now time.T
 	ch.CreatedAt = now.UTC().Truncate(time.Millisecond)
 	_, err := q.ExecContext(ctx, `INSERT INTO channels (id, project_id, kind, name, config, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		ch.ID, ch.ProjectID, ch.Kind, ch.Name, jsonText(ch.Config), ms(ch.CreatedAt))
-	if isUniqueViolation(err) {
+	if IsUniqueViolation(err) {
 		return nightjar.Errorf(nightjar.ECONFLICT, "channel %s exists", ch.ID)
 	} else if err != nil {
 		return fmt.Errorf("insert channel: %w", err)

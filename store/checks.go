@@ -69,13 +69,7 @@ func scanCheck(row rowScanner) (*nightjar.Check, error) {
 	return &c, nil
 }
 
-func jsonText(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // only plain slices and maps are passed
-	}
-	return string(b)
-}
+func jsonText(v any) string { return JSON(v) }
 
 func checkArgs(c *nightjar.Check) []any {
 	tags := c.Tags
@@ -108,16 +102,7 @@ func channelsText(ids []string) string {
 	return jsonText(ids)
 }
 
-func placeholders(from, n int) string {
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d", from+i)
-	}
-	return b.String()
-}
+func placeholders(from, n int) string { return Placeholders(from, n) }
 
 var (
 	insertCheckSQL = `INSERT INTO checks (` + checkColumns + `) VALUES (` + placeholders(1, strings.Count(checkColumns, ",")+1) + `)`
@@ -166,7 +151,7 @@ func (tx *Tx) CreateCheck(ctx context.Context, c *nightjar.Check, now time.Time)
 	}
 	c.CreatedAt = now.UTC().Truncate(time.Millisecond)
 	c.UpdatedAt = c.CreatedAt
-	if _, err := tx.exec(ctx, insertCheckSQL, checkArgs(c)...); isUniqueViolation(err) {
+	if _, err := tx.exec(ctx, insertCheckSQL, checkArgs(c)...); IsUniqueViolation(err) {
 		return nightjar.Errorf(nightjar.ECONFLICT, "a check with id %s exists", c.ID)
 	} else if err != nil {
 		return fmt.Errorf("insert check: %w", err)

@@ -9,9 +9,11 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// dialect holds every difference between SQLite and PostgreSQL that the
-// store has to know about. Keep it small.
-type dialect struct {
+// Dialect holds every difference between SQLite and PostgreSQL that
+// Nightjar's SQL has to know about. Keep it small: the areas' SQL is
+// written once, with $N placeholders, and asks the dialect only for the
+// clauses below.
+type Dialect struct {
 	name string
 	// forUpdate locks rows read in a write transaction; SQLite has one
 	// writer at a time and needs no row locks.
@@ -37,14 +39,14 @@ type dialect struct {
 }
 
 var (
-	sqlite = dialect{
+	sqlite = Dialect{
 		name:            "sqlite",
 		cacheStatements: true,
 		blob:            "BLOB",
 		serial:          "INTEGER PRIMARY KEY AUTOINCREMENT",
 		randomKey:       "lower(hex(randomblob(16)))",
 	}
-	postgres = dialect{
+	postgres = Dialect{
 		name:           "postgres",
 		multiRow:       true,
 		forUpdate:      " FOR UPDATE",
@@ -56,13 +58,36 @@ var (
 	}
 )
 
-func (d dialect) render(sql string) string {
+// String names the dialect: "sqlite" or "postgres".
+func (d Dialect) String() string { return d.name }
+
+// ForUpdate is the clause that locks rows read in a write transaction
+// (empty on SQLite, which has one writer at a time).
+func (d Dialect) ForUpdate() string { return d.forUpdate }
+
+// SkipLocked is the clause that lets replicas divide rows between them
+// without waiting on each other (empty on SQLite).
+func (d Dialect) SkipLocked() string { return d.skipLocked }
+
+// ForNoKeyUpdate locks a row against other writers of it without blocking
+// inserts that only reference it (empty on SQLite).
+func (d Dialect) ForNoKeyUpdate() string { return d.forNoKeyUpdate }
+
+// MultiRow reports whether a batch should be written with one statement
+// per table rather than one prepared statement per row.
+func (d Dialect) MultiRow() bool { return d.multiRow }
+
+// Dialects are the databases Nightjar runs on, for code that renders
+// something once per dialect.
+var Dialects = []Dialect{sqlite, postgres}
+
+func (d Dialect) render(sql string) string {
 	return strings.NewReplacer("{{blob}}", d.blob, "{{serial}}", d.serial, "{{random_key}}", d.randomKey).Replace(sql)
 }
 
 // retryable reports whether a transaction failed only because of another
 // one running at the same time, so running it again may succeed.
-func (d dialect) retryable(err error) bool {
+func (d Dialect) retryable(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		return pgErr.Code == "40001" || pgErr.Code == "40P01"
@@ -75,8 +100,8 @@ func (d dialect) retryable(err error) bool {
 	return false
 }
 
-// isUniqueViolation reports whether err is a unique constraint failure.
-func isUniqueViolation(err error) bool {
+// IsUniqueViolation reports whether err is a unique constraint failure.
+func IsUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		return pgErr.Code == "23505"

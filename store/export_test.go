@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // WriterPragma reads a pragma on the SQLite writer connection.
 func (db *DB) WriterPragma(ctx context.Context, name string) (string, error) {
@@ -16,4 +19,17 @@ func (db *DB) SetCheckCacheLimit(n int) {
 		db.cache.max = n
 		db.cache.mu.Unlock()
 	}
+}
+
+// PrepareAll prepares every statement a database of this dialect would
+// prepare, whether or not the dialect caches them.
+func (db *DB) PrepareAll(ctx context.Context) error {
+	for _, q := range preparedSQL(db.dialect) {
+		st, err := db.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %.60q: %w", q, err)
+		}
+		st.Close()
+	}
+	return nil
 }

@@ -74,7 +74,7 @@ func createProject(ctx context.Context, q conn, p *nightjar.Project, now time.Ti
 	p.CreatedAt = now.UTC().Truncate(time.Millisecond)
 	_, err := q.ExecContext(ctx, `INSERT INTO projects (id, name, ping_key, created_at) VALUES ($1, $2, $3, $4)`,
 		p.ID, p.Name, p.PingKey, ms(p.CreatedAt))
-	if isUniqueViolation(err) {
+	if IsUniqueViolation(err) {
 		return nightjar.Errorf(nightjar.ECONFLICT, "a project with this id or ping key exists")
 	} else if err != nil {
 		return fmt.Errorf("insert project: %w", err)
@@ -167,7 +167,7 @@ func createAPIKey(ctx context.Context, q conn, k *nightjar.APIKey, secret string
 	k.CreatedAt = now.UTC().Truncate(time.Millisecond)
 	_, err := q.ExecContext(ctx, `INSERT INTO api_keys (id, project_id, name, scope, prefix, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		k.ID, k.ProjectID, k.Name, string(k.Scope), k.Prefix, k.Hash, ms(k.CreatedAt))
-	if isUniqueViolation(err) {
+	if IsUniqueViolation(err) {
 		return "", nightjar.Errorf(nightjar.ECONFLICT, "this API key exists already")
 	} else if err != nil {
 		return "", fmt.Errorf("insert api key: %w", err)

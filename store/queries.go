@@ -24,7 +24,7 @@ var (
 
 // hotQueries lists the statements to prepare for a dialect, exactly as the
 // call sites build them.
-func hotQueries(d dialect) []string {
+func hotQueries(d Dialect) []string {
 	qs := []string{
 		qCheckByID + d.forUpdate, qProjectByPingKey, qChecksBySlug + d.forUpdate, qRunStart, qInsertPing,
 		qPrunePings, updateStateSQL, qInsertFlip, qAlertStatus + d.forUpdate, qInsertAlert, qUpdateAlert,

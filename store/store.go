@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing/fstest"
 	"time"
 
@@ -52,7 +53,7 @@ type DB struct {
 	// w takes writes (one connection on SQLite, which has one writer);
 	// r serves reads. On PostgreSQL both are the same pool.
 	w, r    pool
-	dialect dialect
+	dialect Dialect
 	log     *slog.Logger
 	// stmts caches statements prepared on the write pool, so the hot
 	// paths do not parse their SQL again for every ping (SQLite only;
@@ -63,6 +64,9 @@ type DB struct {
 	cache *checkCache
 	// passwords bounds how many costly password hashes run at once.
 	passwords *password.Hasher
+	// unprepared counts statements run in transactions without a
+	// prepared copy (see UnpreparedStatements).
+	unprepared atomic.Int64
 }
 
 // Open opens (creating if needed) the database named by dsn and applies
@@ -158,14 +162,14 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-// Dialect names the database in use: "sqlite" or "postgres".
-func (db *DB) Dialect() string { return db.dialect.name }
+// Dialect is the database in use; it prints as "sqlite" or "postgres".
+func (db *DB) Dialect() Dialect { return db.dialect }
 
 // Ping checks the database answers; /readyz uses it.
 func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }
 
 // migrationFiles renders the embedded migrations for one dialect.
-func migrationFiles(d dialect) (fs.FS, error) {
+func migrationFiles(d Dialect) (fs.FS, error) {
 	out := fstest.MapFS{}
 	entries, err := fs.ReadDir(migrationFS, "migrations")
 	if err != nil {
@@ -223,6 +227,9 @@ type Tx struct {
 func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 	v, ok := tx.db.stmts.Load(query)
 	if !ok {
+		if tx.db.dialect.cacheStatements {
+			tx.db.unprepared.Add(1)
+		}
 		return nil
 	}
 	return tx.tx.StmtContext(ctx, v.(*sql.Stmt))
@@ -233,7 +240,7 @@ func (db *DB) prepareHot(ctx context.Context) error {
 	if !db.dialect.cacheStatements {
 		return nil
 	}
-	for _, q := range hotQueries(db.dialect) {
+	for _, q := range preparedSQL(db.dialect) {
 		st, err := db.w.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare %.40q: %w", q, err)
@@ -374,25 +381,12 @@ type errRow struct{ err error }
 // Scan returns the refusal.
 func (r errRow) Scan(...any) error { return r.err }
 
-// ms converts a time to the stored form: Unix milliseconds, 0 for none.
-func ms(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-// tm converts a stored time back.
-func tm(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v).UTC()
-}
-
-// dms and tdur convert durations to and from milliseconds.
-func dms(d time.Duration) int64  { return d.Milliseconds() }
-func tdur(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
+// ms, tm, dms and tdur are the old names of Millis, Time, DurationMillis
+// and Duration, for the code not yet moved to its area.
+func ms(t time.Time) int64       { return Millis(t) }
+func tm(v int64) time.Time       { return Time(v) }
+func dms(d time.Duration) int64  { return DurationMillis(d) }
+func tdur(v int64) time.Duration { return Duration(v) }
 
 // querier is what both *sql.DB and *sql.Tx offer for reading rows.
 type querier interface {

@@ -66,7 +66,7 @@ func (db *DB) CreateUser(ctx context.Context, email, pw, projectID string, role 
 	u := &nightjar.User{ID: NewID(), Email: email, PasswordHash: hash, CreatedAt: now.UTC().Truncate(time.Millisecond)}
 	err = db.WithTx(ctx, func(tx *Tx) error {
 		_, err := tx.exec(ctx, `INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)`, u.ID, u.Email, u.PasswordHash, ms(u.CreatedAt))
-		if isUniqueViolation(err) {
+		if IsUniqueViolation(err) {
 			return nightjar.Errorf(nightjar.ECONFLICT, "a user with email %s exists", email)
 		} else if err != nil {
 			return fmt.Errorf("insert user: %w", err)
@@ -84,7 +84,7 @@ func (db *DB) CreateUser(ctx context.Context, email, pw, projectID string, role 
 
 func (tx *Tx) addMember(ctx context.Context, projectID, userID string, role nightjar.Role, now time.Time) error {
 	_, err := tx.exec(ctx, `INSERT INTO project_members (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)`, projectID, userID, string(role), ms(now))
-	if isUniqueViolation(err) {
+	if IsUniqueViolation(err) {
 		return nightjar.Errorf(nightjar.ECONFLICT, "the user is a member already")
 	} else if err != nil {
 		return fmt.Errorf("add member: %w", err)
