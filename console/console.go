@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/clientip"
 	"github.com/nightjar-dev/nightjar/store"
 )
@@ -42,14 +43,22 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 }
 
+// Areas are the parts of Nightjar the pages work through, each owning its
+// tables.
+type Areas struct {
+	// Checks creates, changes and lists checks, their pings and flips.
+	Checks *checks.Service
+}
+
 // Console serves the pages.
 type Console struct {
-	db    *store.DB
-	clock nightjar.Clock
-	log   *slog.Logger
-	cfg   Config
-	pages map[string]*template.Template
-	mux   *http.ServeMux
+	db     *store.DB
+	checks *checks.Service
+	clock  nightjar.Clock
+	log    *slog.Logger
+	cfg    Config
+	pages  map[string]*template.Template
+	mux    *http.ServeMux
 	// guard limits password checks; clients says who a request is from.
 	guard     *guard
 	clients   clientip.Resolver
@@ -57,13 +66,14 @@ type Console struct {
 }
 
 // New parses every template (failing at once on an error) and builds the
-// routes.
-func New(db *store.DB, clock nightjar.Clock, log *slog.Logger, cfg Config) (*Console, error) {
+// routes. db serves what has not moved to an area of its own yet (users,
+// sessions, projects, keys, channels).
+func New(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger, cfg Config) (*Console, error) {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 14 * 24 * time.Hour
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	c := &Console{db: db, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
+	c := &Console{db: db, checks: areas.Checks, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
 		guard: newGuard(), clients: clientip.Resolver{Trusted: cfg.TrustedProxies}}
 	if err := c.parseTemplates(); err != nil {
 		return nil, err

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/checks"
+	"github.com/nightjar-dev/nightjar/checks/checkstest"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -24,6 +26,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 type env struct {
 	t      testing.TB
 	db     *store.DB
+	checks *checks.Service
 	srv    *httptest.Server
 	clock  *nightjar.FakeClock
 	a, b   *nightjar.Project
@@ -32,6 +35,9 @@ type env struct {
 }
 
 const pw = "a long enough passphrase"
+
+// checksOf is the checks area of db, with its alert stage.
+func checksOf(db *store.DB) *checks.Service { return checkstest.New(db) }
 
 func newEnv(t testing.TB, db *store.DB) *env {
 	t.Helper()
@@ -43,7 +49,7 @@ func newEnv(t testing.TB, db *store.DB) *env {
 func newEnvWith(t testing.TB, db *store.DB, cfg Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, db: db, clock: nightjar.NewFakeClock(t0)}
+	e := &env{t: t, db: db, checks: checksOf(db), clock: nightjar.NewFakeClock(t0)}
 	e.a, e.b = &nightjar.Project{Name: "Alpha"}, &nightjar.Project{Name: "Beta"}
 	for _, p := range []*nightjar.Project{e.a, e.b} {
 		if err := db.CreateProject(ctx, p, t0); err != nil {
@@ -60,12 +66,12 @@ func newEnvWith(t testing.TB, db *store.DB, cfg Config) *env {
 	}
 	e.checkA, e.checkB = nightjar.NewCheck(e.a.ID, "alpha job"), nightjar.NewCheck(e.b.ID, "beta job")
 	for _, c := range []*nightjar.Check{e.checkA, e.checkB} {
-		if err := db.CreateCheck(ctx, c, t0); err != nil {
+		if err := e.checks.Create(ctx, c, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
 	cfg.BaseURL = "http://nightjar.test"
-	c, err := New(db, e.clock, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg)
+	c, err := New(db, Areas{Checks: e.checks}, e.clock, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,11 +270,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 				t.Errorf("%s pause without CSRF token: %d", email, res.StatusCode)
 			}
 		}
-		got, _ := db.Check(context.Background(), e.b.ID, e.checkB.ID)
+		got, _ := checksOf(db).Get(context.Background(), e.b.ID, e.checkB.ID)
 		if got.Name != "beta job" || got.State.Status != nightjar.StatusNew {
 			t.Fatalf("project B's check was changed: %+v", got)
 		}
-		a, _ := db.Check(context.Background(), e.a.ID, e.checkA.ID)
+		a, _ := checksOf(db).Get(context.Background(), e.a.ID, e.checkA.ID)
 		if a.State.Status == nightjar.StatusPaused {
 			t.Fatal("a POST without CSRF token paused the check")
 		}
@@ -307,7 +313,7 @@ func TestCreateEditCheck(t *testing.T) {
 			t.Fatalf("create: %d %s", status, loc)
 		}
 		id := strings.TrimPrefix(loc, "/checks/")
-		c, err := db.Check(context.Background(), e.a.ID, id)
+		c, err := checksOf(db).Get(context.Background(), e.a.ID, id)
 		if err != nil || c.Schedule != "30 2 * * *" || c.TZ != "Europe/Berlin" || c.MaxRuntime != time.Hour || c.FailureThreshold != 2 || len(c.MetricRules) != 1 || c.Slug != "nightly-backup" {
 			t.Fatalf("created: %+v %v", c, err)
 		}
@@ -329,7 +335,7 @@ func TestCreateEditCheck(t *testing.T) {
 		if status, _ = m.post("/checks/"+id+"/edit", form); status != http.StatusSeeOther {
 			t.Fatalf("update: %d", status)
 		}
-		c, _ = db.Check(context.Background(), e.a.ID, id)
+		c, _ = checksOf(db).Get(context.Background(), e.a.ID, id)
 		if c.Schedule != "0 4 * * *" || c.Grace != 15*time.Minute {
 			t.Fatalf("updated: %+v", c)
 		}
@@ -339,8 +345,8 @@ func TestCreateEditCheck(t *testing.T) {
 		if status != http.StatusSeeOther {
 			t.Fatalf("bulk: %d", status)
 		}
-		c, _ = db.Check(context.Background(), e.a.ID, id)
-		b, _ := db.Check(context.Background(), e.b.ID, e.checkB.ID)
+		c, _ = checksOf(db).Get(context.Background(), e.a.ID, id)
+		b, _ := checksOf(db).Get(context.Background(), e.b.ID, e.checkB.ID)
 		if c.State.Status != nightjar.StatusPaused || b.State.Status == nightjar.StatusPaused {
 			t.Fatalf("bulk pause: own %s, foreign %s", c.State.Status, b.State.Status)
 		}
@@ -402,7 +408,7 @@ func TestCheckFormSchedules(t *testing.T) {
 			t.Fatalf("create: %d %s", status, loc)
 		}
 		id := strings.TrimPrefix(loc, "/checks/")
-		c, err := db.Check(context.Background(), e.a.ID, id)
+		c, err := checksOf(db).Get(context.Background(), e.a.ID, id)
 		if err != nil || c.Kind != nightjar.KindOnCalendar || c.Schedule != "Mon..Fri *-*-* 09:00\nSat 12:00" {
 			t.Fatalf("created: %+v %v", c, err)
 		}

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/alerting"
 	"github.com/nightjar-dev/nightjar/browsertest"
+	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 	"github.com/nightjar-dev/nightjar/telemetry"
@@ -26,14 +28,16 @@ func startStack(t *testing.T, db *store.DB) *httptest.Server {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
-	cons, err := New(db, nightjar.SystemClock{}, log, Config{BaseURL: base})
+	alerts := alerting.New(db)
+	cs := checks.New(db, alerts, log)
+	cons, err := New(db, Areas{Checks: cs}, nightjar.SystemClock{}, log, Config{BaseURL: base})
 	if err != nil {
 		t.Fatal(err)
 	}
-	batcher := db.NewPingBatcher(0, nil)
-	t.Cleanup(batcher.Close)
-	srv.Config.Handler = web.NewServer(db, batcher, nightjar.SystemClock{}, log,
-		web.Config{BaseURL: base, Console: cons, ConsolePaths: Paths()}, telemetry.New(db, log))
+	recorder := cs.NewRecorder(0, nil)
+	t.Cleanup(recorder.Close)
+	srv.Config.Handler = web.NewServer(db, web.Areas{Checks: cs, Pings: recorder, Alerts: alerts}, nightjar.SystemClock{}, log,
+		web.Config{BaseURL: base, Console: cons, ConsolePaths: Paths()}, telemetry.New(&telemetry.Source{Checks: cs, Outbox: db}, log))
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/store"
 )
@@ -44,17 +45,19 @@ func (c Change) String() string {
 // half-way, none of it. On SQLite this holds the database's one writer
 // for the apply's duration, so pings wait that long (well under a second
 // for thousands of checks).
-func Apply(ctx context.Context, db *store.DB, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
+//
+// Checks are created and changed through cs, the checks area of db.
+func Apply(ctx context.Context, db *store.DB, cs *checks.Service, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
 	var changes []Change
 	err := db.WithTx(ctx, func(tx *store.Tx) error {
 		var err error
-		changes, err = apply(ctx, tx, cfg, getenv, now, dryRun)
+		changes, err = apply(ctx, tx, cs, cfg, getenv, now, dryRun)
 		return err
 	})
 	return changes, err
 }
 
-func apply(ctx context.Context, tx *store.Tx, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
+func apply(ctx context.Context, tx *store.Tx, cs *checks.Service, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
 	var changes []Change
 	for _, pc := range cfg.Projects {
 		if err := (&nightjar.Project{Name: pc.Name}).Validate(); err != nil {
@@ -114,7 +117,7 @@ func apply(ctx context.Context, tx *store.Tx, cfg *config.Config, getenv func(st
 		if err := applyChannels(ctx, tx, p, pc, getenv, now, dryRun, &changes); err != nil {
 			return changes, err
 		}
-		if err := applyChecks(ctx, tx, p, pc, now, dryRun, &changes); err != nil {
+		if err := applyChecks(ctx, tx, cs, p, pc, now, dryRun, &changes); err != nil {
 			return changes, err
 		}
 	}
@@ -337,7 +340,7 @@ func show(v any) string {
 	return fmt.Sprint(v)
 }
 
-func applyChecks(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc config.ProjectConfig, now time.Time, dryRun bool, changes *[]Change) error {
+func applyChecks(ctx context.Context, tx *store.Tx, cs *checks.Service, p *nightjar.Project, pc config.ProjectConfig, now time.Time, dryRun bool, changes *[]Change) error {
 	var channels []*nightjar.Channel
 	if p.ID != "" {
 		var err error
@@ -362,7 +365,7 @@ func applyChecks(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc conf
 		var existing []*nightjar.Check
 		if p.ID != "" {
 			var err error
-			if existing, err = tx.Checks(ctx, p.ID, store.CheckFilter{Slug: cc.Slug}); err != nil {
+			if existing, err = cs.ListTx(ctx, tx, p.ID, checks.Filter{Slug: cc.Slug}); err != nil {
 				return err
 			}
 		}
@@ -372,7 +375,7 @@ func applyChecks(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc conf
 		if len(existing) == 0 {
 			*changes = append(*changes, Change{Op: "+", Object: obj})
 			if !dryRun {
-				if err := tx.CreateCheck(ctx, c, now); err != nil {
+				if err := cs.CreateTx(ctx, tx, c, now); err != nil {
 					return fmt.Errorf("%s: %w", obj, err)
 				}
 			}
@@ -386,7 +389,7 @@ func applyChecks(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc conf
 		}
 		*changes = append(*changes, Change{Op: "~", Object: obj, Detail: strings.Join(diff, ", ")})
 		if !dryRun {
-			if _, err := tx.UpdateCheck(ctx, p.ID, want.ID, now, func(c *nightjar.Check) error {
+			if _, err := cs.UpdateTx(ctx, tx, p.ID, want.ID, now, func(c *nightjar.Check) error {
 				desired(c, cc, ids)
 				return nil
 			}); err != nil {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/checks"
+	"github.com/nightjar-dev/nightjar/checks/checkstest"
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/reconcile"
 	"github.com/nightjar-dev/nightjar/store"
@@ -136,7 +138,7 @@ func parse(t *testing.T, y string) *config.Config {
 
 func (f *fixture) apply(t *testing.T, y string, dryRun bool) []string {
 	t.Helper()
-	changes, err := reconcile.Apply(context.Background(), f.db, parse(t, y), f.getenv, t0, dryRun)
+	changes, err := reconcile.Apply(context.Background(), f.db, checksOf(f.db), parse(t, y), f.getenv, t0, dryRun)
 	if err != nil {
 		t.Fatalf("Apply (dry run %v): %v", dryRun, err)
 	}
@@ -145,7 +147,7 @@ func (f *fixture) apply(t *testing.T, y string, dryRun bool) []string {
 
 func (f *fixture) applyErr(t *testing.T, y string, dryRun bool) error {
 	t.Helper()
-	_, err := reconcile.Apply(context.Background(), f.db, parse(t, y), f.getenv, t0, dryRun)
+	_, err := reconcile.Apply(context.Background(), f.db, checksOf(f.db), parse(t, y), f.getenv, t0, dryRun)
 	if err == nil {
 		t.Fatalf("Apply (dry run %v) succeeded, want an error", dryRun)
 	}
@@ -170,6 +172,9 @@ func sameLines(t *testing.T, what string, got, want []string) {
 	}
 }
 
+// checksOf is the checks area of db, with its alert stage.
+func checksOf(db *store.DB) *checks.Service { return checkstest.New(db) }
+
 func project(t *testing.T, db *store.DB, name string) *nightjar.Project {
 	t.Helper()
 	p, err := db.ProjectByName(context.Background(), name)
@@ -181,7 +186,7 @@ func project(t *testing.T, db *store.DB, name string) *nightjar.Project {
 
 func checkBySlug(t *testing.T, db *store.DB, p *nightjar.Project, slug string) *nightjar.Check {
 	t.Helper()
-	cs, err := db.Checks(context.Background(), p.ID, store.CheckFilter{Slug: slug})
+	cs, err := checksOf(db).List(context.Background(), p.ID, checks.Filter{Slug: slug})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +295,7 @@ func TestApply(t *testing.T) {
 		if keys, _ := db.APIKeys(ctx, alpha.ID); len(keys) != 2 {
 			t.Errorf("Alpha has %d keys after two applies, want 2", len(keys))
 		}
-		if cs, _ := db.Checks(ctx, alpha.ID, store.CheckFilter{}); len(cs) != 2 {
+		if cs, _ := checksOf(db).List(ctx, alpha.ID, checks.Filter{}); len(cs) != 2 {
 			t.Errorf("Alpha has %d checks after two applies, want 2", len(cs))
 		}
 		after := checkBySlug(t, db, alpha, "nightly")
@@ -340,7 +345,7 @@ func TestApplyDryRunWritesNothing(t *testing.T) {
         timeout: 1h
 `
 		sameLines(t, "dry run of a new check", f.apply(t, more, true), []string{"+ check Beta/extra"})
-		if cs, _ := db.Checks(ctx, project(t, db, "Beta").ID, store.CheckFilter{Slug: "extra"}); len(cs) != 0 {
+		if cs, _ := checksOf(db).List(ctx, project(t, db, "Beta").ID, checks.Filter{Slug: "extra"}); len(cs) != 0 {
 			t.Errorf("dry run created check extra")
 		}
 		withChannel := strings.Replace(f.yaml, "https://hooks.example.com/alpha", "https://hooks.example.com/new", 1)
@@ -581,7 +586,7 @@ func TestApplyLeavesOthersAlone(t *testing.T) {
 		// Objects made elsewhere, in a declared project and in another one.
 		manual := nightjar.NewCheck(alpha.ID, "Made by hand")
 		manual.Timeout, manual.Grace = 10*time.Minute, 5*time.Minute
-		if err := db.CreateCheck(ctx, manual, t0); err != nil {
+		if err := checksOf(db).Create(ctx, manual, t0); err != nil {
 			t.Fatal(err)
 		}
 		ch := &nightjar.Channel{ProjectID: alpha.ID, Kind: nightjar.ChannelEmail, Name: "by-hand",
@@ -598,7 +603,7 @@ func TestApplyLeavesOthersAlone(t *testing.T) {
 			t.Fatal(err)
 		}
 		otherCheck := nightjar.NewCheck(other.ID, "heartbeat") // same slug as a declared check
-		if err := db.CreateCheck(ctx, otherCheck, t0); err != nil {
+		if err := checksOf(db).Create(ctx, otherCheck, t0); err != nil {
 			t.Fatal(err)
 		}
 
@@ -609,21 +614,21 @@ func TestApplyLeavesOthersAlone(t *testing.T) {
 		}
 		sameLines(t, "apply", f.apply(t, smaller, false), nil)
 
-		checks, err := db.Checks(ctx, alpha.ID, store.CheckFilter{})
+		all, err := checksOf(db).List(ctx, alpha.ID, checks.Filter{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		slugs := map[string]*nightjar.Check{}
-		for _, c := range checks {
+		for _, c := range all {
 			slugs[c.Slug] = c
 		}
-		if len(checks) != 3 || slugs["heartbeat"] == nil || slugs["nightly"] == nil || slugs["made-by-hand"] == nil {
+		if len(all) != 3 || slugs["heartbeat"] == nil || slugs["nightly"] == nil || slugs["made-by-hand"] == nil {
 			t.Errorf("checks after apply: %v", slugs)
 		}
 		if got := slugs["made-by-hand"]; got != nil && (got.Timeout != 10*time.Minute || got.Grace != 5*time.Minute || !got.UpdatedAt.Equal(manual.UpdatedAt)) {
 			t.Errorf("the hand-made check was changed: %+v", got)
 		}
-		if c, err := db.Check(ctx, other.ID, otherCheck.ID); err != nil || c.Grace != otherCheck.Grace {
+		if c, err := checksOf(db).Get(ctx, other.ID, otherCheck.ID); err != nil || c.Grace != otherCheck.Grace {
 			t.Errorf("the other project's check: %+v %v", c, err)
 		}
 		if chans, _ := db.Channels(ctx, alpha.ID); len(chans) != 3 {
@@ -660,7 +665,7 @@ func TestApplyExampleConfig(t *testing.T) {
 			}
 		}
 		getenv := func(name string) string { return strings.ToLower(name) + "-value" }
-		changes, err := reconcile.Apply(context.Background(), db, cfg, getenv, t0, false)
+		changes, err := reconcile.Apply(context.Background(), db, checksOf(db), cfg, getenv, t0, false)
 		if err != nil {
 			t.Fatalf("the example does not apply: %v", err)
 		}
@@ -672,7 +677,7 @@ func TestApplyExampleConfig(t *testing.T) {
 				t.Errorf("first apply of the example: %s", c)
 			}
 		}
-		again, err := reconcile.Apply(context.Background(), db, cfg, getenv, t0, false)
+		again, err := reconcile.Apply(context.Background(), db, checksOf(db), cfg, getenv, t0, false)
 		if err != nil || len(again) != 0 {
 			t.Errorf("second apply of the example: %q %v", lines(again), err)
 		}

@@ -37,24 +37,6 @@ type OutboxItem struct {
 	SentAt        time.Time
 }
 
-func (tx *Tx) enqueue(ctx context.Context, a *nightjar.Alert, now time.Time, only []string) error {
-	ids, err := queryAll(ctx, tx, "list channels", qChannelIDs, scanString, a.ProjectID)
-	if err != nil {
-		return err
-	}
-	payload := jsonText(a)
-	event := "alert." + string(a.Status)
-	for _, ch := range ids {
-		if only != nil && !slices.Contains(only, ch) {
-			continue
-		}
-		if _, err := tx.insertOutbox(ctx, a.ProjectID, ch, event, payload, now); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (tx *Tx) insertOutbox(ctx context.Context, projectID, channelID, event, payload string, now time.Time) (string, error) {
 	id := NewID()
 	if _, err := tx.exec(ctx, qInsertOutbox, id, projectID, channelID, event, payload, OutboxPending, ms(now)); err != nil {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/checks"
+	"github.com/nightjar-dev/nightjar/checks/checkstest"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -28,10 +30,10 @@ func downChecks(t *testing.T, db *store.DB, p *nightjar.Project, n int) {
 	ctx := context.Background()
 	for i := 0; i < n; i++ {
 		c := newCheck(t, db, p, fmt.Sprintf("job-%d", i), func(c *nightjar.Check) { c.Timeout, c.Grace = time.Hour, time.Minute })
-		ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0})
+		ping(t, db, &checks.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0})
 	}
 	for _, at := range []time.Duration{time.Hour, 61 * time.Minute} {
-		if _, err := db.ProcessDueChecks(ctx, t0.Add(at), 1000); err != nil {
+		if _, err := checkstest.New(db).ProcessDue(ctx, t0.Add(at), 1000); err != nil {
 			t.Fatal(err)
 		}
 	}

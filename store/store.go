@@ -59,9 +59,6 @@ type DB struct {
 	// paths do not parse their SQL again for every ping (SQLite only;
 	// pgx caches prepared statements per connection by itself).
 	stmts sync.Map // query string → *sql.Stmt
-	// cache holds recently pinged checks for SQLite's writer; nil on
-	// PostgreSQL.
-	cache *checkCache
 	// passwords bounds how many costly password hashes run at once.
 	passwords *password.Hasher
 	// unprepared counts statements run in transactions without a
@@ -92,7 +89,6 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		db.r = db.w
 	} else {
 		db.dialect = sqlite
-		db.cache = newCheckCache(maxCachedChecks)
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
@@ -381,12 +377,12 @@ type errRow struct{ err error }
 // Scan returns the refusal.
 func (r errRow) Scan(...any) error { return r.err }
 
-// ms, tm, dms and tdur are the old names of Millis, Time, DurationMillis
-// and Duration, for the code not yet moved to its area.
-func ms(t time.Time) int64       { return Millis(t) }
-func tm(v int64) time.Time       { return Time(v) }
-func dms(d time.Duration) int64  { return DurationMillis(d) }
-func tdur(v int64) time.Duration { return Duration(v) }
+// ms, tm, jsonText and placeholders are the old names of Millis, Time,
+// JSON and Placeholders, for the code not yet moved to its area.
+func ms(t time.Time) int64             { return Millis(t) }
+func tm(v int64) time.Time             { return Time(v) }
+func jsonText(v any) string            { return JSON(v) }
+func placeholders(first, n int) string { return Placeholders(first, n) }
 
 // querier is what both *sql.DB and *sql.Tx offer for reading rows.
 type querier interface {

@@ -17,9 +17,20 @@ import (
 )
 
 // Source answers the questions the metrics ask of the database at scrape
-// time, so gauges are never stale.
-type Source interface {
-	CountChecksByStatus(ctx context.Context) (map[string]int64, error)
+// time, so gauges are never stale; each question goes to the area that
+// knows the answer.
+type Source struct {
+	Checks CheckCounter
+	Outbox OutboxCounter
+}
+
+// CheckCounter counts checks by status, across all projects.
+type CheckCounter interface {
+	CountByStatus(ctx context.Context) (map[string]int64, error)
+}
+
+// OutboxCounter counts notifications waiting for delivery.
+type OutboxCounter interface {
 	OutboxDepth(ctx context.Context) (int64, error)
 }
 
@@ -35,7 +46,7 @@ type Metrics struct {
 }
 
 // New registers the metrics; src may be nil in tests that need no gauges.
-func New(src Source, log *slog.Logger) *Metrics {
+func New(src *Source, log *slog.Logger) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.pings = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "nightjar_pings_total", Help: "Pings recorded, by kind.",
@@ -98,7 +109,7 @@ func (m *Metrics) ModuleRun(module string, err error) {
 }
 
 type dbCollector struct {
-	src Source
+	src *Source
 	log *slog.Logger
 	// The counts cost a scan of every check, so scrapes within cacheFor
 	// of each other share one.
@@ -125,11 +136,11 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.counts == nil || time.Since(c.at) >= c.cacheFor {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		counts, err := c.src.CountChecksByStatus(ctx)
+		counts, err := c.src.Checks.CountByStatus(ctx)
 		if err != nil {
 			c.log.Warn("collect check counts", "err", err)
 		}
-		depth, err := c.src.OutboxDepth(ctx)
+		depth, err := c.src.Outbox.OutboxDepth(ctx)
 		if err != nil {
 			c.log.Warn("collect outbox depth", "err", err)
 		}

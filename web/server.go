@@ -2,7 +2,7 @@
 // ingest, compatible with Healthchecks), the JSON APIs (Nightjar's own
 // /api/v1 and Healthchecks' /api/v3), the OpenAPI document, health checks
 // and Prometheus metrics. Handlers are thin: they parse and check input,
-// call the store, and write the answer.
+// call the areas (checks, alerting) and the store, and write the answer.
 package web
 
 import (
@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/alerting"
+	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/telemetry"
 )
@@ -35,10 +37,23 @@ type Config struct {
 	ConsolePaths []string
 }
 
+// Areas are the parts of Nightjar the handlers work through, each owning
+// its tables.
+type Areas struct {
+	// Checks creates, changes and lists checks, their pings and flips.
+	Checks *checks.Service
+	// Pings records pings in group commits.
+	Pings *checks.Recorder
+	// Alerts lists alerts.
+	Alerts *alerting.Stage
+}
+
 // Server holds the HTTP handlers' dependencies.
 type Server struct {
 	db      *store.DB
-	pings   *store.PingBatcher
+	checks  *checks.Service
+	pings   *checks.Recorder
+	alerts  *alerting.Stage
 	clock   nightjar.Clock
 	log     *slog.Logger
 	cfg     Config
@@ -49,13 +64,14 @@ type Server struct {
 	Ready func() bool
 }
 
-// NewServer builds the routes.
-func NewServer(db *store.DB, pings *store.PingBatcher, clock nightjar.Clock, log *slog.Logger, cfg Config, m *telemetry.Metrics) *Server {
+// NewServer builds the routes. db serves what has not moved to an area of
+// its own yet (projects, keys, channels, the outbox).
+func NewServer(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger, cfg Config, m *telemetry.Metrics) *Server {
 	if cfg.PingBodyLimit <= 0 {
 		cfg.PingBodyLimit = 100_000
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s := &Server{db: db, pings: pings, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
+	s := &Server{db: db, checks: areas.Checks, pings: areas.Pings, alerts: areas.Alerts, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

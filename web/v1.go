@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/schedule"
-	"github.com/nightjar-dev/nightjar/store"
 )
 
 // Nightjar's own API: every setting and state field, durations in seconds,
@@ -127,17 +127,17 @@ func (s *Server) v1ListChecks(w http.ResponseWriter, r *http.Request, k *nightja
 		return err
 	}
 	f.Status, f.Limit, f.Offset = status, limit+1, offset
-	checks, err := s.db.Checks(r.Context(), k.ProjectID, f)
+	found, err := s.checks.List(r.Context(), k.ProjectID, f)
 	if err != nil {
 		return err
 	}
 	body := map[string]any{}
-	if len(checks) > limit {
-		checks = checks[:limit]
+	if len(found) > limit {
+		found = found[:limit]
 		body["next_offset"] = offset + limit
 	}
-	out := make([]v1Check, len(checks))
-	for i, c := range checks {
+	out := make([]v1Check, len(found))
+	for i, c := range found {
 		out[i] = s.toV1(c, k)
 	}
 	body["checks"] = out
@@ -177,7 +177,7 @@ func (s *Server) v1UpdateCheck(w http.ResponseWriter, r *http.Request, k *nightj
 }
 
 func (s *Server) v1DeleteCheck(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	if err := s.db.DeleteCheck(r.Context(), k.ProjectID, r.PathValue("id"), s.clock.Now()); err != nil {
+	if err := s.checks.Delete(r.Context(), k.ProjectID, r.PathValue("id"), s.clock.Now()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -186,7 +186,7 @@ func (s *Server) v1DeleteCheck(w http.ResponseWriter, r *http.Request, k *nightj
 
 func (s *Server) v1Transition(resume bool) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-		c, err := s.db.SetPaused(r.Context(), k.ProjectID, r.PathValue("id"), !resume, s.clock.Now())
+		c, err := s.checks.SetPaused(r.Context(), k.ProjectID, r.PathValue("id"), !resume, s.clock.Now())
 		if err != nil {
 			return err
 		}
@@ -204,7 +204,7 @@ func (s *Server) v1Pings(w http.ResponseWriter, r *http.Request, k *nightjar.API
 	if err != nil {
 		return err
 	}
-	pings, err := s.db.Pings(r.Context(), c.ID, limit)
+	pings, err := s.checks.Pings(r.Context(), c.ID, limit)
 	if err != nil {
 		return err
 	}
@@ -227,7 +227,7 @@ func (s *Server) v1Flips(w http.ResponseWriter, r *http.Request, k *nightjar.API
 	if err != nil {
 		return err
 	}
-	flips, err := s.db.Flips(r.Context(), c.ID, time.Time{}, 1000)
+	flips, err := s.checks.Flips(r.Context(), c.ID, time.Time{}, 1000)
 	if err != nil {
 		return err
 	}
@@ -245,9 +245,9 @@ func (s *Server) v1Flips(w http.ResponseWriter, r *http.Request, k *nightjar.API
 
 // checkFilter reads the tag and slug filters that both APIs' check lists
 // take. A filter that is not valid text could match nothing, and says so.
-func checkFilter(r *http.Request) (store.CheckFilter, error) {
+func checkFilter(r *http.Request) (checks.Filter, error) {
 	q := r.URL.Query()
-	f := store.CheckFilter{Tags: q["tag"], Slug: q.Get("slug")}
+	f := checks.Filter{Tags: q["tag"], Slug: q.Get("slug")}
 	if !nightjar.ValidText(f.Slug) {
 		return f, nightjar.TextFieldError("slug")
 	}
@@ -342,7 +342,7 @@ func (s *Server) v1Notification(w http.ResponseWriter, r *http.Request, k *night
 }
 
 func (s *Server) v1Alerts(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	alerts, err := s.db.Alerts(r.Context(), k.ProjectID)
+	alerts, err := s.alerts.List(r.Context(), k.ProjectID)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
-	"github.com/nightjar-dev/nightjar/store"
+	"github.com/nightjar-dev/nightjar/checks"
 )
 
 // The Healthchecks v3 management API, so existing scripts and tools work
@@ -149,7 +149,7 @@ func (s *Server) v3ListChecks(w http.ResponseWriter, r *http.Request, k *nightja
 	if err != nil {
 		return err
 	}
-	checks, err := s.db.Checks(r.Context(), k.ProjectID, f)
+	found, err := s.checks.List(r.Context(), k.ProjectID, f)
 	if err != nil {
 		return err
 	}
@@ -157,8 +157,8 @@ func (s *Server) v3ListChecks(w http.ResponseWriter, r *http.Request, k *nightja
 	if err != nil {
 		return err
 	}
-	out := make([]v3Check, len(checks))
-	for i, c := range checks {
+	out := make([]v3Check, len(found))
+	for i, c := range found {
 		out[i] = s.toV3(c, channels, k.Scope != nightjar.ScopeReadWrite)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"checks": out})
@@ -169,14 +169,14 @@ func (s *Server) v3ListChecks(w http.ResponseWriter, r *http.Request, k *nightja
 // keys, by unique key.
 func (s *Server) findCheck(ctx context.Context, k *nightjar.APIKey, id string) (*nightjar.Check, error) {
 	if uuidRE.MatchString(id) {
-		return s.db.Check(ctx, k.ProjectID, id)
+		return s.checks.Get(ctx, k.ProjectID, id)
 	}
 	if len(id) == 40 {
-		checks, err := s.db.Checks(ctx, k.ProjectID, store.CheckFilter{})
+		found, err := s.checks.List(ctx, k.ProjectID, checks.Filter{})
 		if err != nil {
 			return nil, err
 		}
-		for _, c := range checks {
+		for _, c := range found {
 			if uniqueKey(c.ID) == id {
 				return c, nil
 			}
@@ -221,13 +221,13 @@ func (s *Server) upsertCheck(ctx context.Context, projectID string, in *checkInp
 		return nil, false, err
 	}
 	if len(in.Unique) == 0 {
-		if err := s.db.CreateCheck(ctx, c, now); err != nil {
+		if err := s.checks.Create(ctx, c, now); err != nil {
 			return nil, false, err
 		}
 		return c, true, nil
 	}
 	// Narrow the candidates in SQL where the unique fields allow it.
-	f := store.CheckFilter{}
+	f := checks.Filter{}
 	for _, u := range in.Unique {
 		switch u {
 		case "name":
@@ -238,7 +238,7 @@ func (s *Server) upsertCheck(ctx context.Context, projectID string, in *checkInp
 			f.Tags = c.Tags
 		}
 	}
-	return s.db.UpsertCheck(ctx, c, f,
+	return s.checks.Upsert(ctx, c, f,
 		func(e *nightjar.Check) bool { return matchesUnique(e, c, in.Unique) },
 		func(e *nightjar.Check) error { in.apply(e); return nil }, now)
 }
@@ -282,18 +282,18 @@ func (s *Server) updateCheck(r *http.Request, k *nightjar.APIKey, in *checkInput
 	if err := s.prepareInput(r.Context(), k.ProjectID, in); err != nil {
 		return nil, err
 	}
-	return s.db.UpdateCheck(r.Context(), k.ProjectID, r.PathValue("id"), s.clock.Now(), func(c *nightjar.Check) error {
+	return s.checks.Update(r.Context(), k.ProjectID, r.PathValue("id"), s.clock.Now(), func(c *nightjar.Check) error {
 		in.apply(c)
 		return nil
 	})
 }
 
 func (s *Server) v3DeleteCheck(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
+	c, err := s.checks.Get(r.Context(), k.ProjectID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	if err := s.db.DeleteCheck(r.Context(), k.ProjectID, c.ID, s.clock.Now()); err != nil {
+	if err := s.checks.Delete(r.Context(), k.ProjectID, c.ID, s.clock.Now()); err != nil {
 		return err
 	}
 	s.writeV3Check(w, r, k, c, http.StatusOK)
@@ -302,7 +302,7 @@ func (s *Server) v3DeleteCheck(w http.ResponseWriter, r *http.Request, k *nightj
 
 func (s *Server) v3Transition(resume bool) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-		c, err := s.db.SetPaused(r.Context(), k.ProjectID, r.PathValue("id"), !resume, s.clock.Now())
+		c, err := s.checks.SetPaused(r.Context(), k.ProjectID, r.PathValue("id"), !resume, s.clock.Now())
 		if err != nil {
 			return err
 		}
@@ -327,11 +327,11 @@ type v3Ping struct {
 }
 
 func (s *Server) v3Pings(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
+	c, err := s.checks.Get(r.Context(), k.ProjectID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	pings, err := s.db.Pings(r.Context(), c.ID, 1000)
+	pings, err := s.checks.Pings(r.Context(), c.ID, 1000)
 	if err != nil {
 		return err
 	}
@@ -369,7 +369,7 @@ func (s *Server) v3PingBody(w http.ResponseWriter, r *http.Request, k *nightjar.
 	if err != nil {
 		return err
 	}
-	p, err := s.db.PingWithBody(r.Context(), c.ID, n)
+	p, err := s.checks.PingWithBody(r.Context(), c.ID, n)
 	if err != nil {
 		return err
 	}
@@ -391,7 +391,7 @@ func (s *Server) v3Flips(w http.ResponseWriter, r *http.Request, k *nightjar.API
 	if err != nil {
 		return err
 	}
-	flips, err := s.db.Flips(r.Context(), c.ID, since, 1000)
+	flips, err := s.checks.Flips(r.Context(), c.ID, since, 1000)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/alerting"
+	"github.com/nightjar-dev/nightjar/checks"
+	"github.com/nightjar-dev/nightjar/checks/checkstest"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 	"github.com/nightjar-dev/nightjar/telemetry"
@@ -26,6 +29,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 type env struct {
 	t       testing.TB
 	db      *store.DB
+	checks  *checks.Service
 	srv     *httptest.Server
 	clock   *nightjar.FakeClock
 	project *nightjar.Project
@@ -36,7 +40,7 @@ type env struct {
 func newEnv(t testing.TB, db *store.DB, cfg Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, db: db, clock: nightjar.NewFakeClock(t0)}
+	e := &env{t: t, db: db, checks: checkstest.New(db), clock: nightjar.NewFakeClock(t0)}
 	e.project = &nightjar.Project{Name: "Test"}
 	if err := db.CreateProject(ctx, e.project, t0); err != nil {
 		t.Fatal(err)
@@ -49,13 +53,14 @@ func newEnv(t testing.TB, db *store.DB, cfg Config) *env {
 		return s
 	}
 	e.rw, e.ro, e.ping = key(nightjar.ScopeReadWrite), key(nightjar.ScopeReadOnly), key(nightjar.ScopePingOnly)
-	batcher := db.NewPingBatcher(0, nil)
-	t.Cleanup(batcher.Close)
+	recorder := e.checks.NewRecorder(0, nil)
+	t.Cleanup(recorder.Close)
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "http://nightjar.test"
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := NewServer(db, batcher, e.clock, log, cfg, telemetry.New(db, log))
+	areas := Areas{Checks: e.checks, Pings: recorder, Alerts: alerting.New(db)}
+	s := NewServer(db, areas, e.clock, log, cfg, telemetry.New(&telemetry.Source{Checks: e.checks, Outbox: db}, log))
 	e.srv = httptest.NewServer(s)
 	t.Cleanup(e.srv.Close)
 	return e

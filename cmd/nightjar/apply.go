@@ -48,7 +48,7 @@ The database is the one serve uses: --data, --database-url or the environment.`,
 				return err
 			}
 			defer db.Close()
-			changes, err := reconcile.Apply(ctx, db, decl, os.Getenv, time.Now(), dryRun)
+			changes, err := reconcile.Apply(ctx, db, newApp(db, nil).checks, decl, os.Getenv, time.Now(), dryRun)
 			for _, c := range changes {
 				fmt.Fprintln(cmd.OutOrStdout(), c.String())
 			}

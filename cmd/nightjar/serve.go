@@ -169,12 +169,13 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 	}
 	defer db.Close()
 	log.Info("database ready", "dialect", db.Dialect())
+	a := newApp(db, log.With("component", "checks"))
 
 	if err := bootstrap(ctx, db, cfg, clock.Now(), stdout, log); err != nil {
 		return err
 	}
 	if len(cfg.Projects) > 0 {
-		changes, err := reconcile.Apply(ctx, db, cfg, os.Getenv, clock.Now(), false)
+		changes, err := reconcile.Apply(ctx, db, a.checks, cfg, os.Getenv, clock.Now(), false)
 		if err != nil {
 			return fmt.Errorf("apply configuration: %w", err)
 		}
@@ -182,12 +183,12 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 			log.Info("configuration applied", "change", c.String())
 		}
 	}
-	if err := engine.RecoverAfterOutage(ctx, db, clock.Now(), log.With("component", "engine")); err != nil {
+	if err := engine.RecoverAfterOutage(ctx, a.checks, clock.Now(), log.With("component", "engine")); err != nil {
 		return err
 	}
 
-	metrics := telemetry.New(db, log)
-	batcher := db.NewPingBatcher(cfg.PingRetention, metrics.BatchCommitted)
+	metrics := telemetry.New(&telemetry.Source{Checks: a.checks, Outbox: db}, log)
+	recorder := a.checks.NewRecorder(cfg.PingRetention, metrics.BatchCommitted)
 	proxies, _ := cfg.ParsedTrustedProxies()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -198,16 +199,16 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 	if baseURL == "" {
 		baseURL = "http://" + ln.Addr().String()
 	}
-	cons, err := console.New(db, clock, log.With("component", "console"), console.Config{BaseURL: baseURL, TrustedProxies: proxies})
+	cons, err := console.New(db, console.Areas{Checks: a.checks}, clock, log.With("component", "console"), console.Config{BaseURL: baseURL, TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}
-	srv := web.NewServer(db, batcher, clock, log.With("component", "web"), web.Config{
+	srv := web.NewServer(db, web.Areas{Checks: a.checks, Pings: recorder, Alerts: a.alerts}, clock, log.With("component", "web"), web.Config{
 		BaseURL: baseURL, PingBodyLimit: cfg.PingBodyLimit, TrustedProxies: proxies,
 		Console: cons, ConsolePaths: console.Paths(),
 	}, metrics)
-	var ready2 atomic.Bool
-	srv.Ready = ready2.Load
+	var listening atomic.Bool
+	srv.Ready = listening.Load
 
 	timeouts := opts.timeouts
 	if timeouts == (httpTimeouts{}) {
@@ -224,8 +225,8 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 	go func() {
 		defer wg.Done()
 		runner.Run(engCtx,
-			&engine.Deadlines{DB: db},
-			&engine.Alive{DB: db},
+			&engine.Deadlines{Checks: a.checks},
+			&engine.Alive{Checks: a.checks},
 			&engine.Retention{DB: db},
 			&engine.Outbox{DB: db, Notifiers: notifiers(cfg, policy), Metrics: metrics, Log: log.With("component", "outbox"), ConsoleURL: baseURL, Clock: clock},
 		)
@@ -250,7 +251,7 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
-	ready2.Store(true)
+	listening.Store(true)
 	log.Info("nightjar is listening", "addr", ln.Addr().String(), "base_url", baseURL, "version", version)
 	if opts.ready != nil {
 		opts.ready <- ln.Addr().String()
@@ -261,11 +262,11 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 	case err = <-errc:
 	}
 	log.Info("shutting down")
-	ready2.Store(false)
+	listening.Store(false)
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = httpSrv.Shutdown(sctx)
-	batcher.Close()
+	recorder.Close()
 	stopEngine()
 	wg.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {

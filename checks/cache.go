@@ -1,59 +1,45 @@
-package store
+package checks
 
 import (
-	"context"
-	"fmt"
 	"sync"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/store"
 )
 
-// checkCache keeps, for SQLite's one writer connection, the checks that
+// cache keeps, for a database with one writer (SQLite), the checks that
 // recent ping batches wrote, exactly as those batches committed them, so
 // the next ping for a check does not read its row back. The database stays
 // the truth: every batch still writes the check's new state.
 //
 // The cache is only trusted while nothing else has written the database
-// since the batch that filled it. That is told by a mark read on the
-// writer connection itself: total_changes() moves with every row any
-// statement of this connection changes (API edits, the deadline scan, the
-// outbox, any later batch), and data_version moves when another connection
-// — another process, such as `nightjar apply` — commits. A batch that finds
-// the mark moved starts from an empty cache. PostgreSQL has no cache: other
-// replicas write the same rows.
-type checkCache struct {
+// since the batch that filled it, which the writer's store.WriteMark
+// tells: it moves with every row any statement of this process changes
+// (API edits, the deadline scan, the outbox, any later batch) and when
+// another process — `nightjar apply`, say — commits. A batch that finds
+// the mark moved starts from an empty cache. PostgreSQL has no cache:
+// other replicas write the same rows.
+type cache struct {
 	mu     sync.Mutex
 	checks map[string]*nightjar.Check
-	mark   cacheMark
+	mark   store.WriteMark
 	max    int
 }
 
-// cacheMark is the writer connection's (total_changes(), data_version).
-type cacheMark struct{ changes, version int64 }
-
-// qCacheMark reads the mark; it is prepared with the hot statements.
-const qCacheMark = `SELECT total_changes(), data_version FROM pragma_data_version()`
+// noMark is a mark no batch begins at: the cache holds nothing trusted.
+var noMark = store.WriteMark{Changes: -1}
 
 // maxCachedChecks bounds the cache's memory (about a kilobyte a check).
 const maxCachedChecks = 50_000
 
-func newCheckCache(max int) *checkCache {
-	return &checkCache{checks: map[string]*nightjar.Check{}, max: max}
-}
-
-// readMark reads the writer connection's mark inside tx.
-func (tx *Tx) readMark(ctx context.Context) (cacheMark, error) {
-	var m cacheMark
-	if err := tx.queryRow(ctx, qCacheMark).Scan(&m.changes, &m.version); err != nil {
-		return m, fmt.Errorf("read change counters: %w", err)
-	}
-	return m, nil
+func newCache(max int) *cache {
+	return &cache{checks: map[string]*nightjar.Check{}, max: max}
 }
 
 // begin is called at the start of a batch with the mark as the batch
 // finds it: if the database changed since the cache was filled, the cache
 // is emptied and restarts from this mark.
-func (c *checkCache) begin(m cacheMark) {
+func (c *cache) begin(m store.WriteMark) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.mark != m {
@@ -63,7 +49,7 @@ func (c *checkCache) begin(m cacheMark) {
 }
 
 // get returns a private copy of a cached check, or nil.
-func (c *checkCache) get(id string) *nightjar.Check {
+func (c *cache) get(id string) *nightjar.Check {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cached, ok := c.checks[id]
@@ -78,12 +64,12 @@ func (c *checkCache) get(id string) *nightjar.Check {
 // began at, to the mark after its last statement. When another write came
 // between (the cache no longer stands at from), the cache is emptied
 // instead.
-func (c *checkCache) commit(from, to cacheMark, checks []*nightjar.Check) {
+func (c *cache) commit(from, to store.WriteMark, checks []*nightjar.Check) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.mark != from {
 		clear(c.checks)
-		c.mark = cacheMark{changes: -1}
+		c.mark = noMark
 		return
 	}
 	for _, ch := range checks {
@@ -100,9 +86,9 @@ func (c *checkCache) commit(from, to cacheMark, checks []*nightjar.Check) {
 }
 
 // reset empties the cache after a batch failed.
-func (c *checkCache) reset() {
+func (c *cache) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.checks)
-	c.mark = cacheMark{changes: -1}
+	c.mark = noMark
 }
