@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/nightjar-dev/nightjar"
@@ -56,8 +58,7 @@ func (c *cache) get(id string) *nightjar.Check {
 	if !ok {
 		return nil
 	}
-	cp := *cached
-	return &cp
+	return deepCopy(cached)
 }
 
 // commit records what a committed batch wrote: from is the mark the batch
@@ -79,8 +80,7 @@ func (c *cache) commit(from, to store.WriteMark, checks []*nightjar.Check) {
 				break
 			}
 		}
-		cp := *ch
-		c.checks[ch.ID] = &cp
+		c.checks[ch.ID] = deepCopy(ch)
 	}
 	c.mark = to
 }
@@ -91,4 +91,16 @@ func (c *cache) reset() {
 	defer c.mu.Unlock()
 	clear(c.checks)
 	c.mark = noMark
+}
+
+// deepCopy copies a check with its slices and maps, so that neither the
+// cache's copy nor the caller's shares anything the other may change. A
+// nil slice stays nil: a check's nil Channels means all channels.
+func deepCopy(c *nightjar.Check) *nightjar.Check {
+	cp := *c
+	cp.Tags = slices.Clone(c.Tags)
+	cp.MetricRules = slices.Clone(c.MetricRules)
+	cp.Channels = slices.Clone(c.Channels)
+	cp.State.LastMetrics = maps.Clone(c.State.LastMetrics)
+	return &cp
 }
