@@ -36,3 +36,26 @@ func TestPurePackagesImportNoInfrastructure(t *testing.T) {
 		}
 	}
 }
+
+// The areas own their tables and the stages' decisions about them; the
+// front doors (web, console, reconcile), the engine and the commands
+// depend on them, never the other way round. This holds the direction for
+// the areas, directly or through another package.
+func TestAreasImportNoFrontDoors(t *testing.T) {
+	const module = "github.com/nightjar-dev/nightjar"
+	areas := []string{"./store", "./alerting", "./checks", "./outbox"}
+	forbidden := []string{"/web", "/console", "/engine", "/reconcile", "/cmd/"}
+	for _, pkg := range areas {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, f := range forbidden {
+				if dep == module+f || strings.HasPrefix(dep, module+strings.TrimSuffix(f, "/")+"/") {
+					t.Errorf("%s depends on %s; areas must not depend on front doors, the engine or commands", pkg, dep)
+				}
+			}
+		}
+	}
+}
