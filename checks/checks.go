@@ -75,12 +75,11 @@ func scanCheck(row store.Row) (*nightjar.Check, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("scan check: %w", err)
 	}
-	dur, at := store.Duration, store.Time
-	c.Timeout, c.Grace, c.EarlyTolerance = dur(timeout), dur(grace), dur(early)
-	c.MaxRuntime, c.MinRuntime, c.RealertInterval = dur(maxRun), dur(minRun), dur(realert)
-	c.State.LastPing, c.State.LastStart, c.State.LastDuration = at(lastPing), at(lastStart), dur(lastDur)
-	c.State.ExpectedAt, c.State.NextDeadline, c.State.LastAlertAt = at(expected), at(deadline), at(lastAlert)
-	c.CreatedAt, c.UpdatedAt = at(created), at(updated)
+	c.Timeout, c.Grace, c.EarlyTolerance = store.Duration(timeout), store.Duration(grace), store.Duration(early)
+	c.MaxRuntime, c.MinRuntime, c.RealertInterval = store.Duration(maxRun), store.Duration(minRun), store.Duration(realert)
+	c.State.LastPing, c.State.LastStart, c.State.LastDuration = store.Time(lastPing), store.Time(lastStart), store.Duration(lastDur)
+	c.State.ExpectedAt, c.State.NextDeadline, c.State.LastAlertAt = store.Time(expected), store.Time(deadline), store.Time(lastAlert)
+	c.CreatedAt, c.UpdatedAt = store.Time(created), store.Time(updated)
 	// Most checks have no tags or rules; skip the decoder for them, as
 	// every ping reads its check.
 	c.Tags, c.MetricRules = []string{}, []string{}
@@ -118,15 +117,16 @@ func checkArgs(c *nightjar.Check) []any {
 	if rules == nil {
 		rules = []string{}
 	}
-	ms, dms := store.Millis, store.DurationMillis
 	s := &c.State
 	return []any{c.ID, c.ProjectID, c.Name, c.Slug, store.JSON(tags), c.Desc, c.Service, c.Kind,
-		dms(c.Timeout), dms(c.Grace), c.Schedule, c.TZ, dms(c.EarlyTolerance), dms(c.MaxRuntime),
-		dms(c.MinRuntime), c.FailureThreshold, dms(c.RealertInterval), c.Methods, c.ManualResume,
-		store.JSON(rules), s.Status, s.NPings, ms(s.LastPing), ms(s.LastStart), s.LastStartRID,
-		dms(s.LastDuration), ms(s.ExpectedAt), ms(s.NextDeadline), s.ConsecutiveFailures,
-		ms(s.LastAlertAt), metricsText(s.LastMetrics), ms(c.CreatedAt), ms(c.UpdatedAt), channelsText(c.Channels), c.FilterBody,
-		c.StartKeywords, c.SuccessKeywords, c.FailureKeywords, c.FilterHTTPBody, c.FilterDefaultFail, c.BadgeKey}
+		store.DurationMillis(c.Timeout), store.DurationMillis(c.Grace), c.Schedule, c.TZ,
+		store.DurationMillis(c.EarlyTolerance), store.DurationMillis(c.MaxRuntime), store.DurationMillis(c.MinRuntime),
+		c.FailureThreshold, store.DurationMillis(c.RealertInterval), c.Methods, c.ManualResume,
+		store.JSON(rules), s.Status, s.NPings, store.Millis(s.LastPing), store.Millis(s.LastStart), s.LastStartRID,
+		store.DurationMillis(s.LastDuration), store.Millis(s.ExpectedAt), store.Millis(s.NextDeadline), s.ConsecutiveFailures,
+		store.Millis(s.LastAlertAt), metricsText(s.LastMetrics), store.Millis(c.CreatedAt), store.Millis(c.UpdatedAt),
+		channelsText(c.Channels), c.FilterBody, c.StartKeywords, c.SuccessKeywords, c.FailureKeywords,
+		c.FilterHTTPBody, c.FilterDefaultFail, c.BadgeKey}
 }
 
 // channelsText stores a check's channel selection: "*" for all.

@@ -20,10 +20,9 @@ var qSaveState = store.Hot(func(store.Dialect) string {
 // stateArgs are the arguments of qSaveState, and a row of saveStatesSQL.
 func stateArgs(c *nightjar.Check) []any {
 	s := &c.State
-	ms, dms := store.Millis, store.DurationMillis
-	return []any{c.ID, s.Status, s.NPings, ms(s.LastPing), ms(s.LastStart), s.LastStartRID,
-		dms(s.LastDuration), ms(s.ExpectedAt), ms(s.NextDeadline), s.ConsecutiveFailures,
-		ms(s.LastAlertAt), metricsText(s.LastMetrics), ms(c.UpdatedAt)}
+	return []any{c.ID, s.Status, s.NPings, store.Millis(s.LastPing), store.Millis(s.LastStart), s.LastStartRID,
+		store.DurationMillis(s.LastDuration), store.Millis(s.ExpectedAt), store.Millis(s.NextDeadline), s.ConsecutiveFailures,
+		store.Millis(s.LastAlertAt), metricsText(s.LastMetrics), store.Millis(c.UpdatedAt)}
 }
 
 // stateCasts are the types of stateArgs, in order.
