@@ -26,8 +26,8 @@ type Dialect struct {
 	forNoKeyUpdate string
 	// cacheStatements prepares hot statements once per database handle.
 	cacheStatements bool
-	// oneWriter: the process writes through one connection, and nobody
-	// else writes but another process now and then (see WriteMark).
+	// oneWriter: this process writes through one connection, and other
+	// processes write seldom (nightjar apply); WriteMark tells when.
 	oneWriter bool
 	// multiRow writes a batch's rows with one statement per table, which
 	// saves PostgreSQL a round trip per row. SQLite, in process, is faster
