@@ -8,3 +8,7 @@ func (db *DB) WriterPragma(ctx context.Context, name string) (string, error) {
 	err := db.w.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v)
 	return v, err
 }
+
+// MigrationLockID is the advisory lock the migrations of a PostgreSQL
+// schema hold.
+var MigrationLockID = migrationLockID

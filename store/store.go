@@ -14,6 +14,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
 	"net/url"
@@ -190,8 +191,15 @@ func (db *DB) migrate(ctx context.Context) error {
 	gd := goose.DialectSQLite3
 	if db.dialect.name == "postgres" {
 		gd = goose.DialectPostgres
-		// Several replicas may start at once; one migrates, the others wait.
-		locker, err := lock.NewPostgresSessionLocker()
+		// Several replicas may start at once; one migrates, the others
+		// wait, trying again every second. The lock is the schema's:
+		// Nightjars in other schemas of the same database (tests run so)
+		// migrate without waiting for each other.
+		var schema string
+		if err := db.w.QueryRowContext(ctx, `SELECT COALESCE(current_schema(), '')`).Scan(&schema); err != nil {
+			return fmt.Errorf("read schema: %w", err)
+		}
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID(schema)), lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return fmt.Errorf("migration lock: %w", err)
 		}
@@ -209,6 +217,14 @@ func (db *DB) migrate(ctx context.Context) error {
 		db.log.Info("applied migration", "version", r.Source.Version, "duration", r.Duration)
 	}
 	return nil
+}
+
+// migrationLockID is the PostgreSQL advisory lock that the migrations of
+// a schema hold while they run.
+func migrationLockID(schema string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("nightjar migrations of schema " + schema))
+	return int64(h.Sum64())
 }
 
 // Tx is a write transaction handed to WithTx callers, so an engine module
