@@ -31,7 +31,7 @@ func TestHotPathsUsePreparedStatements(t *testing.T) {
 		{CheckID: c.ID, Kind: nightjar.PingStart, RID: "r1"},
 		{CheckID: c.ID, Kind: nightjar.PingSuccess, RID: "r1"},
 		{CheckID: c.ID, Kind: nightjar.PingSuccess, RID: "r0"}, // looks up its run's start
-		{CheckID: c.ID, Kind: nightjar.PingFail}, // down: flip, alert, notification
+		{CheckID: c.ID, Kind: nightjar.PingFail},               // down: flip, alert, notification
 		{CheckID: c.ID, Kind: nightjar.PingSuccess, Body: []byte("ok")},
 		{CheckID: cron.ID, Kind: nightjar.PingSuccess, ExitStatus: &exit},
 		{PingKey: p.PingKey, Slug: "job", Kind: nightjar.PingLog},
