@@ -272,11 +272,20 @@ func TestInvitations(t *testing.T) {
 		_, err = as.AcceptInvitation(ctx, token, "dave's passphrase", t0)
 		wantCode(t, err, nightjar.ENOTFOUND)
 
-		// An existing user joins.
+		// An existing user joins; one who is a member already uses it up.
 		again, _ := as.CreateInvitation(ctx, owner, q.ID, "dave@example.com", viewer, "olga@example.com", t0, time.Hour)
 		if u, err := as.AcceptInvitation(ctx, again, "ignored for existing users", t0); err != nil || u.ID != dave.ID {
 			t.Fatalf("existing user accepts: %+v %v", u, err)
 		}
+		twice, _ := as.CreateInvitation(ctx, owner, q.ID, "dave@example.com", admin, "olga@example.com", t0, time.Hour)
+		if _, err := as.AcceptInvitation(ctx, twice, "", t0); err != nil {
+			t.Fatalf("member accepts again: %v", err)
+		}
+		if m, _ := as.Membership(ctx, q.ID, dave.ID); m.Role != viewer {
+			t.Fatalf("a second invitation changed the role: %+v", m)
+		}
+		_, err = as.Invitation(ctx, twice, t0)
+		wantCode(t, err, nightjar.ENOTFOUND)
 		withdrawn, _ := as.CreateInvitation(ctx, owner, p.ID, "erin@example.com", viewer, "olga@example.com", t0, time.Hour)
 		wi, _ := as.Invitation(ctx, withdrawn, t0)
 		if err := as.DeleteInvitation(ctx, p.ID, wi.ID); err != nil {

@@ -55,13 +55,20 @@ func (s *Store) AddMember(ctx context.Context, actor nightjar.Role, projectID, u
 	return s.db.WithTx(ctx, func(tx *store.Tx) error { return addMember(ctx, tx, projectID, userID, role, now) })
 }
 
+// addMember adds a member; ECONFLICT when the user is one already. It does
+// not let the insert fail on the key: on PostgreSQL that would abort the
+// transaction, which a caller that accepts the conflict (an invitation
+// used by a member) still wants to commit.
 func addMember(ctx context.Context, tx *store.Tx, projectID, userID string, role nightjar.Role, now time.Time) error {
-	_, err := tx.Exec(ctx, `INSERT INTO project_members (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)`,
-		projectID, userID, string(role), store.Millis(now))
-	if store.IsUniqueViolation(err) {
-		return nightjar.Errorf(nightjar.ECONFLICT, "the user is a member already")
-	} else if err != nil {
+	res, err := tx.Exec(ctx, `INSERT INTO project_members (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (project_id, user_id) DO NOTHING`, projectID, userID, string(role), store.Millis(now))
+	if err != nil {
 		return fmt.Errorf("add member: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("add member: %w", err)
+	} else if n == 0 {
+		return nightjar.Errorf(nightjar.ECONFLICT, "the user is a member already")
 	}
 	return nil
 }
