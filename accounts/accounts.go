@@ -11,6 +11,10 @@
 package accounts
 
 import (
+	"context"
+	"fmt"
+	"time"
+
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/store"
 )
@@ -35,3 +39,22 @@ func New(db *store.DB, passwords *password.Hasher) *Store {
 // Passwords returns the hasher passwords are checked with, so callers can
 // report its load.
 func (s *Store) Passwords() *password.Hasher { return s.passwords }
+
+// Prune deletes expired sessions and invitations that expired or were
+// used, and reports how many rows went; the engine's retention module
+// calls it.
+func (s *Store) Prune(ctx context.Context, now time.Time) (int64, error) {
+	var total int64
+	for _, q := range []string{
+		`DELETE FROM sessions WHERE expires_at <= $1`,
+		`DELETE FROM invitations WHERE expires_at <= $1 OR accepted_at > 0`,
+	} {
+		res, err := s.db.Exec(ctx, q, store.Millis(now))
+		if err != nil {
+			return total, fmt.Errorf("prune accounts: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+	}
+	return total, nil
+}

@@ -296,6 +296,39 @@ func TestInvitations(t *testing.T) {
 	})
 }
 
+// Prune deletes expired sessions and invitations that expired or were
+// used, and nothing that still works.
+func TestPrune(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		as := newAccounts(db)
+		p := storetest.NewProject(t, db, "P", t0)
+		u, _ := as.CreateUser(ctx, "old@example.com", "a long passphrase", p.ID, viewer, t0)
+		_, _, _ = as.CreateSession(ctx, u.ID, p.ID, t0, time.Hour) // expires
+		live, _, _ := as.CreateSession(ctx, u.ID, p.ID, t0, 90*24*time.Hour)
+		_, _ = as.CreateInvitation(ctx, owner, p.ID, "late@example.com", viewer, "old@example.com", t0, time.Hour) // expires
+		used, _ := as.CreateInvitation(ctx, owner, p.ID, "used@example.com", viewer, "old@example.com", t0, 90*24*time.Hour)
+		if _, err := as.AcceptInvitation(ctx, used, "a long passphrase", t0); err != nil {
+			t.Fatal(err)
+		}
+		open, _ := as.CreateInvitation(ctx, owner, p.ID, "open@example.com", viewer, "old@example.com", t0, 90*24*time.Hour)
+		now := t0.Add(31 * 24 * time.Hour)
+		n, err := as.Prune(ctx, now)
+		if err != nil || n != 3 {
+			t.Fatalf("pruned %d rows, %v; want the expired session and the expired and the used invitation", n, err)
+		}
+		if _, err := as.SessionByToken(ctx, live, now); err != nil {
+			t.Fatal("live session pruned")
+		}
+		if _, err := as.Invitation(ctx, open, now); err != nil {
+			t.Fatal("open invitation pruned")
+		}
+		if n, err := as.Prune(ctx, now); err != nil || n != 0 {
+			t.Fatalf("second prune: %d rows, %v", n, err)
+		}
+	})
+}
+
 // No text that PostgreSQL cannot store reaches it: an email that is not
 // valid text names no user and makes none, on both databases alike.
 func TestRefusesBadText(t *testing.T) {

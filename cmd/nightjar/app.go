@@ -8,6 +8,7 @@ import (
 	"github.com/nightjar-dev/nightjar/audit"
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/console"
+	"github.com/nightjar-dev/nightjar/engine"
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/reconcile"
@@ -35,7 +36,12 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, e
 	if err != nil {
 		return nil, err
 	}
-	return &app{db: db, projects: projects.New(db), accounts: accounts.New(db, passwords), audit: audit.New(db)}, nil
+	return newApp(db), nil
+}
+
+// newApp builds the areas on an open database.
+func newApp(db *store.DB) *app {
+	return &app{db: db, projects: projects.New(db), accounts: accounts.New(db, passwords), audit: audit.New(db)}
 }
 
 // Close closes the database.
@@ -47,6 +53,12 @@ func (a *app) webAreas() web.Areas { return web.Areas{Projects: a.projects, Audi
 // consoleAreas are the areas the console uses.
 func (a *app) consoleAreas() console.Areas {
 	return console.Areas{Projects: a.projects, Accounts: a.accounts, Audit: a.audit}
+}
+
+// retention is the engine module that prunes what Nightjar no longer
+// needs: sent notifications, and each area's own expired records.
+func (a *app) retention() *engine.Retention {
+	return &engine.Retention{DB: a.db, Areas: []engine.Pruner{a.accounts}}
 }
 
 // reconcileAreas are the areas apply writes.

@@ -219,7 +219,7 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 		runner.Run(engCtx,
 			&engine.Deadlines{DB: db},
 			&engine.Alive{DB: db},
-			&engine.Retention{DB: db},
+			a.retention(),
 			&engine.Outbox{DB: db, Notifiers: notifiers(cfg, policy), Metrics: metrics, Log: log.With("component", "outbox"), ConsoleURL: baseURL, Clock: clock},
 		)
 	}()
