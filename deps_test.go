@@ -39,3 +39,27 @@ func TestPurePackagesImportNoInfrastructure(t *testing.T) {
 		}
 	}
 }
+
+// The areas of Nightjar's state each own their tables' SQL and sit below
+// the front doors (the API, the console, apply, the command) and the
+// engine, which call them. An area that imported one of those would turn
+// the direction around, so this test fails the moment one does, directly
+// or through another package.
+func TestAreaPackagesImportNoFrontDoors(t *testing.T) {
+	const module = "github.com/nightjar-dev/nightjar"
+	areas := []string{"./store", "./accounts", "./projects", "./audit", "./outbox"}
+	above := []string{"/web", "/console", "/engine", "/reconcile", "/cmd"}
+	for _, pkg := range areas {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, a := range above {
+				if dep == module+a || strings.HasPrefix(dep, module+a+"/") {
+					t.Errorf("%s depends on %s; areas are called by the front doors and the engine, never the other way", pkg, dep)
+				}
+			}
+		}
+	}
+}

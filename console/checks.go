@@ -482,7 +482,7 @@ func (c *Console) deleteCheck(w http.ResponseWriter, r *http.Request, v *view) {
 // audit records a change made in the console; a failure to record is
 // logged, never shown.
 func (c *Console) audit(r *http.Request, v *view, action, target, detail string) {
-	err := c.db.Audit(r.Context(), nightjar.AuditEntry{ProjectID: v.Project.ID, Actor: v.User.Email, Action: action,
+	err := c.auditLog.Record(r.Context(), nightjar.AuditEntry{ProjectID: v.Project.ID, Actor: v.User.Email, Action: action,
 		Target: target, Detail: detail, CreatedAt: c.clock.Now()})
 	if err != nil {
 		c.log.Error("write audit log", "err", err)

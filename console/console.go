@@ -20,7 +20,10 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/accounts"
+	"github.com/nightjar-dev/nightjar/audit"
 	"github.com/nightjar-dev/nightjar/clientip"
+	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -42,14 +45,26 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 }
 
+// Areas are the parts of Nightjar's state the console works with beyond
+// the store: the projects and their keys, the people and their roles, and
+// the audit log of what they changed.
+type Areas struct {
+	Projects *projects.Store
+	Accounts *accounts.Store
+	Audit    *audit.Log
+}
+
 // Console serves the pages.
 type Console struct {
-	db    *store.DB
-	clock nightjar.Clock
-	log   *slog.Logger
-	cfg   Config
-	pages map[string]*template.Template
-	mux   *http.ServeMux
+	db       *store.DB
+	projects *projects.Store
+	accounts *accounts.Store
+	auditLog *audit.Log
+	clock    nightjar.Clock
+	log      *slog.Logger
+	cfg      Config
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
 	// guard limits password checks; clients says who a request is from.
 	guard     *guard
 	clients   clientip.Resolver
@@ -58,12 +73,12 @@ type Console struct {
 
 // New parses every template (failing at once on an error) and builds the
 // routes.
-func New(db *store.DB, clock nightjar.Clock, log *slog.Logger, cfg Config) (*Console, error) {
+func New(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger, cfg Config) (*Console, error) {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 14 * 24 * time.Hour
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	c := &Console{db: db, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
+	c := &Console{db: db, projects: areas.Projects, accounts: areas.Accounts, auditLog: areas.Audit, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
 		guard: newGuard(), clients: clientip.Resolver{Trusted: cfg.TrustedProxies}}
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
@@ -146,7 +161,7 @@ type view struct {
 	Path     string
 	BaseURL  string
 	Data     any
-	session  *store.Session
+	session  *accounts.Session
 }
 
 // CanWrite lets templates hide controls that change checks and channels.

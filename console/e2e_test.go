@@ -26,13 +26,14 @@ func startStack(t *testing.T, db *store.DB) *httptest.Server {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
-	cons, err := New(db, nightjar.SystemClock{}, log, Config{BaseURL: base})
+	areas := areasOf(db)
+	cons, err := New(db, areas, nightjar.SystemClock{}, log, Config{BaseURL: base})
 	if err != nil {
 		t.Fatal(err)
 	}
 	batcher := db.NewPingBatcher(0, nil)
 	t.Cleanup(batcher.Close)
-	srv.Config.Handler = web.NewServer(db, batcher, nightjar.SystemClock{}, log,
+	srv.Config.Handler = web.NewServer(db, web.Areas{Projects: areas.Projects, Audit: areas.Audit}, batcher, nightjar.SystemClock{}, log,
 		web.Config{BaseURL: base, Console: cons, ConsolePaths: Paths()}, telemetry.New(db, log))
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -52,11 +53,12 @@ func takeBrowserTurn(t *testing.T) {
 // acme makes a project "Acme" with owner@acme.test as its owner.
 func acme(t *testing.T, db *store.DB) *nightjar.Project {
 	t.Helper()
+	areas := areasOf(db)
 	p := &nightjar.Project{Name: "Acme"}
-	if err := db.CreateProject(context.Background(), p, time.Now()); err != nil {
+	if err := areas.Projects.Create(context.Background(), p, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateUser(context.Background(), "owner@acme.test", pw, p.ID, store.RoleOwner, time.Now()); err != nil {
+	if _, err := areas.Accounts.CreateUser(context.Background(), "owner@acme.test", pw, p.ID, nightjar.RoleOwner, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -72,7 +74,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	db := storetest.Open(t, "sqlite")
 	ctx := context.Background()
 	acme(t, db)
-	if _, err := db.CreateUser(ctx, "vera@acme.test", pw, "", "", time.Now()); err != nil {
+	if _, err := areasOf(db).Accounts.CreateUser(ctx, "vera@acme.test", pw, "", "", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	srv := startStack(t, db)

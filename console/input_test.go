@@ -73,7 +73,7 @@ func TestFormsRefuseBadText(t *testing.T) {
 		if err != nil || len(checks) != 1 || checks[0].Name != "alpha job" {
 			t.Fatalf("checks after refused forms: %+v %v", checks, err)
 		}
-		if p, _ := db.Project(ctx, e.a.ID); p.Name != "Alpha" {
+		if p, _ := e.areas.Projects.Get(ctx, e.a.ID); p.Name != "Alpha" {
 			t.Fatalf("project renamed to %q", p.Name)
 		}
 		// Logging in with such an email is a wrong login, not a failure.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/accounts"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -185,7 +186,7 @@ func (c *Console) deleteChannel(w http.ResponseWriter, r *http.Request, v *view)
 
 type settingsData struct {
 	Members     []*nightjar.Membership
-	Invitations []*store.Invitation
+	Invitations []*accounts.Invitation
 	Keys        []*nightjar.APIKey
 	Audit       []*nightjar.AuditEntry
 	NewKey      string
@@ -196,19 +197,19 @@ type settingsData struct {
 func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, v *view, status int, d settingsData) {
 	ctx := r.Context()
 	var err error
-	if d.Members, err = c.db.Members(ctx, v.Project.ID); err != nil {
+	if d.Members, err = c.accounts.Members(ctx, v.Project.ID); err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	if d.Invitations, err = c.db.Invitations(ctx, v.Project.ID, c.clock.Now()); err != nil {
+	if d.Invitations, err = c.accounts.Invitations(ctx, v.Project.ID, c.clock.Now()); err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	if d.Keys, err = c.db.APIKeys(ctx, v.Project.ID); err != nil {
+	if d.Keys, err = c.projects.Keys(ctx, v.Project.ID); err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	if d.Audit, err = c.db.AuditLog(ctx, v.Project.ID, 50); err != nil {
+	if d.Audit, err = c.auditLog.List(ctx, v.Project.ID, 50); err != nil {
 		c.fail(w, r, err)
 		return
 	}
@@ -238,7 +239,7 @@ func (c *Console) settingsError(w http.ResponseWriter, r *http.Request, v *view,
 func (c *Console) renameProject(w http.ResponseWriter, r *http.Request, v *view) {
 	p := *v.Project
 	p.Name = strings.TrimSpace(r.PostFormValue("name"))
-	if err := c.db.UpdateProject(r.Context(), &p); err != nil {
+	if err := c.projects.Rename(r.Context(), &p); err != nil {
 		c.settingsError(w, r, v, err)
 		return
 	}
@@ -246,21 +247,12 @@ func (c *Console) renameProject(w http.ResponseWriter, r *http.Request, v *view)
 	http.Redirect(w, r, "/settings", http.StatusSeeOther)
 }
 
-// canGrant keeps admins from making owners: only an owner may.
-func canGrant(v *view, role nightjar.Role) bool {
-	return role != nightjar.RoleOwner || v.Role == nightjar.RoleOwner
-}
-
 func (c *Console) inviteMember(w http.ResponseWriter, r *http.Request, v *view) {
 	email, role := strings.TrimSpace(r.PostFormValue("email")), nightjar.Role(r.PostFormValue("role"))
-	if !canGrant(v, role) {
-		c.settingsError(w, r, v, nightjar.FieldError("role", "only an owner can make owners"))
-		return
-	}
 	ctx := r.Context()
 	now := c.clock.Now()
-	if u, err := c.db.UserByEmail(ctx, email); err == nil {
-		if err := c.db.AddMember(ctx, v.Project.ID, u.ID, role, now); err != nil {
+	if u, err := c.accounts.UserByEmail(ctx, email); err == nil {
+		if err := c.accounts.AddMember(ctx, v.Role, v.Project.ID, u.ID, role, now); err != nil {
 			c.settingsError(w, r, v, err)
 			return
 		}
@@ -269,7 +261,7 @@ func (c *Console) inviteMember(w http.ResponseWriter, r *http.Request, v *view) 
 		c.renderSettings(w, r, v, http.StatusOK, settingsData{})
 		return
 	}
-	token, err := c.db.CreateInvitation(ctx, v.Project.ID, email, role, v.User.Email, now, 7*24*time.Hour)
+	token, err := c.accounts.CreateInvitation(ctx, v.Role, v.Project.ID, email, role, v.User.Email, now, 7*24*time.Hour)
 	if err != nil {
 		c.settingsError(w, r, v, err)
 		return
@@ -281,16 +273,8 @@ func (c *Console) inviteMember(w http.ResponseWriter, r *http.Request, v *view) 
 
 func (c *Console) setRole(w http.ResponseWriter, r *http.Request, v *view) {
 	role := nightjar.Role(r.PostFormValue("role"))
-	m, err := c.db.Membership(r.Context(), v.Project.ID, r.PathValue("user"))
+	m, err := c.accounts.SetRole(r.Context(), v.Role, v.Project.ID, r.PathValue("user"), role)
 	if err != nil {
-		c.settingsError(w, r, v, err)
-		return
-	}
-	if !canGrant(v, role) || (m.Role == nightjar.RoleOwner && v.Role != nightjar.RoleOwner) {
-		c.settingsError(w, r, v, nightjar.FieldError("role", "only an owner can make or unmake owners"))
-		return
-	}
-	if err := c.db.SetRole(r.Context(), v.Project.ID, m.UserID, role); err != nil {
 		c.settingsError(w, r, v, err)
 		return
 	}
@@ -299,16 +283,8 @@ func (c *Console) setRole(w http.ResponseWriter, r *http.Request, v *view) {
 }
 
 func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, v *view) {
-	m, err := c.db.Membership(r.Context(), v.Project.ID, r.PathValue("user"))
+	m, err := c.accounts.RemoveMember(r.Context(), v.Role, v.Project.ID, r.PathValue("user"))
 	if err != nil {
-		c.settingsError(w, r, v, err)
-		return
-	}
-	if m.Role == nightjar.RoleOwner && v.Role != nightjar.RoleOwner {
-		c.settingsError(w, r, v, nightjar.Errorf(nightjar.EINVALID, "only an owner can remove an owner"))
-		return
-	}
-	if err := c.db.RemoveMember(r.Context(), v.Project.ID, m.UserID); err != nil {
 		c.settingsError(w, r, v, err)
 		return
 	}
@@ -317,7 +293,7 @@ func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, v *view) 
 }
 
 func (c *Console) withdrawInvitation(w http.ResponseWriter, r *http.Request, v *view) {
-	if err := c.db.DeleteInvitation(r.Context(), v.Project.ID, r.PathValue("id")); err != nil {
+	if err := c.accounts.DeleteInvitation(r.Context(), v.Project.ID, r.PathValue("id")); err != nil {
 		c.settingsError(w, r, v, err)
 		return
 	}
@@ -327,7 +303,7 @@ func (c *Console) withdrawInvitation(w http.ResponseWriter, r *http.Request, v *
 
 func (c *Console) createKey(w http.ResponseWriter, r *http.Request, v *view) {
 	k := &nightjar.APIKey{ProjectID: v.Project.ID, Name: strings.TrimSpace(r.PostFormValue("name")), Scope: nightjar.Scope(r.PostFormValue("scope"))}
-	secret, err := c.db.CreateAPIKey(r.Context(), k, "", c.clock.Now())
+	secret, err := c.projects.CreateKey(r.Context(), k, "", c.clock.Now())
 	if err != nil {
 		c.settingsError(w, r, v, err)
 		return
@@ -338,7 +314,7 @@ func (c *Console) createKey(w http.ResponseWriter, r *http.Request, v *view) {
 }
 
 func (c *Console) revokeKey(w http.ResponseWriter, r *http.Request, v *view) {
-	if err := c.db.RevokeAPIKey(r.Context(), v.Project.ID, r.PathValue("id"), c.clock.Now()); err != nil {
+	if err := c.projects.RevokeKey(r.Context(), v.Project.ID, r.PathValue("id"), c.clock.Now()); err != nil {
 		c.settingsError(w, r, v, err)
 		return
 	}
@@ -347,7 +323,7 @@ func (c *Console) revokeKey(w http.ResponseWriter, r *http.Request, v *view) {
 }
 
 func (c *Console) invitePage(w http.ResponseWriter, r *http.Request) {
-	inv, err := c.db.Invitation(r.Context(), r.PathValue("token"), c.clock.Now())
+	inv, err := c.accounts.Invitation(r.Context(), r.PathValue("token"), c.clock.Now())
 	v := &view{Title: "Join a project"}
 	if err != nil {
 		v.Error = nightjar.ErrorMessage(err)
@@ -357,13 +333,13 @@ func (c *Console) invitePage(w http.ResponseWriter, r *http.Request) {
 	c.renderInvite(w, r, v, inv, http.StatusOK)
 }
 
-func (c *Console) renderInvite(w http.ResponseWriter, r *http.Request, v *view, inv *store.Invitation, status int) {
-	p, err := c.db.Project(r.Context(), inv.ProjectID)
+func (c *Console) renderInvite(w http.ResponseWriter, r *http.Request, v *view, inv *accounts.Invitation, status int) {
+	p, err := c.projects.Get(r.Context(), inv.ProjectID)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	_, err = c.db.UserByEmail(r.Context(), inv.Email)
+	_, err = c.accounts.UserByEmail(r.Context(), inv.Email)
 	token := store.NewSecret(20)
 	c.setCookie(w, r, loginCSRF, token, time.Hour)
 	v.CSRF = token
@@ -374,7 +350,7 @@ func (c *Console) renderInvite(w http.ResponseWriter, r *http.Request, v *view, 
 func (c *Console) acceptInvite(w http.ResponseWriter, r *http.Request) {
 	v := &view{Title: "Join a project"}
 	token := r.PathValue("token")
-	inv, err := c.db.Invitation(r.Context(), token, c.clock.Now())
+	inv, err := c.accounts.Invitation(r.Context(), token, c.clock.Now())
 	if err != nil {
 		v.Error = nightjar.ErrorMessage(err)
 		c.render(w, r, http.StatusNotFound, "invite", v)
@@ -398,7 +374,7 @@ func (c *Console) acceptInvite(w http.ResponseWriter, r *http.Request) {
 		c.renderInvite(w, r, v, inv, http.StatusTooManyRequests)
 		return
 	}
-	if _, err := c.db.AcceptInvitation(r.Context(), token, r.PostFormValue("password"), c.clock.Now()); err != nil {
+	if _, err := c.accounts.AcceptInvitation(r.Context(), token, r.PostFormValue("password"), c.clock.Now()); err != nil {
 		if no := hashingTrouble(w, r, err); no != nil {
 			v.Error = no.msg
 			c.renderInvite(w, r, v, inv, no.status)

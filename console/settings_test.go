@@ -41,11 +41,11 @@ func TestMembersInvitationsAndKeys(t *testing.T) {
 		if status, _ := dave.get(m[1]); status != http.StatusNotFound {
 			t.Fatalf("used link: %d", status)
 		}
-		u, err := db.UserByEmail(ctx, "dave@a.test")
+		u, err := e.areas.Accounts.UserByEmail(ctx, "dave@a.test")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if mm, err := db.Membership(ctx, e.a.ID, u.ID); err != nil || mm.Role != nightjar.RoleViewer {
+		if mm, err := e.areas.Accounts.Membership(ctx, e.a.ID, u.ID); err != nil || mm.Role != nightjar.RoleViewer {
 			t.Fatalf("dave's membership: %+v %v", mm, err)
 		}
 
@@ -56,7 +56,7 @@ func TestMembersInvitationsAndKeys(t *testing.T) {
 		}
 
 		// Admins cannot make owners; owners can.
-		admin, _ := db.UserByEmail(ctx, "member@a.test")
+		admin, _ := e.areas.Accounts.UserByEmail(ctx, "member@a.test")
 		o.get("/settings")
 		if status, _ := o.post("/settings/members/"+admin.ID+"/role", url.Values{"role": {"admin"}}); status != http.StatusSeeOther {
 			t.Fatalf("owner promotes to admin: %d", status)
@@ -66,7 +66,7 @@ func TestMembersInvitationsAndKeys(t *testing.T) {
 		if status, body := a.post("/settings/members/"+u.ID+"/role", url.Values{"role": {"owner"}}); status != http.StatusBadRequest || !strings.Contains(body, "only an owner") {
 			t.Fatalf("admin makes owner: %d", status)
 		}
-		owner, _ := db.UserByEmail(ctx, "owner@a.test")
+		owner, _ := e.areas.Accounts.UserByEmail(ctx, "owner@a.test")
 		if status, _ := a.post("/settings/members/"+owner.ID+"/remove", nil); status != http.StatusBadRequest {
 			t.Fatalf("admin removes owner: %d", status)
 		}
@@ -83,24 +83,24 @@ func TestMembersInvitationsAndKeys(t *testing.T) {
 		if status != 200 || km == nil {
 			t.Fatalf("create key: %d", status)
 		}
-		k, err := db.APIKeyBySecret(ctx, km[1])
+		k, err := e.areas.Projects.KeyBySecret(ctx, km[1])
 		if err != nil || k.Scope != nightjar.ScopeReadOnly || k.ProjectID != e.a.ID {
 			t.Fatalf("key: %+v %v", k, err)
 		}
 		if status, _ := o.post("/settings/keys/"+k.ID+"/revoke", nil); status != http.StatusSeeOther {
 			t.Fatalf("revoke: %d", status)
 		}
-		if _, err := db.APIKeyBySecret(ctx, km[1]); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
+		if _, err := e.areas.Projects.KeyBySecret(ctx, km[1]); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
 			t.Fatalf("revoked key still works: %v", err)
 		}
 		// Another project's key cannot be revoked from here.
-		bKey, _ := db.CreateAPIKey(ctx, &nightjar.APIKey{ProjectID: e.b.ID, Name: "b", Scope: nightjar.ScopeReadWrite}, "", t0)
-		bk, _ := db.APIKeyBySecret(ctx, bKey)
+		bKey, _ := e.areas.Projects.CreateKey(ctx, &nightjar.APIKey{ProjectID: e.b.ID, Name: "b", Scope: nightjar.ScopeReadWrite}, "", t0)
+		bk, _ := e.areas.Projects.KeyBySecret(ctx, bKey)
 		o.get("/settings")
 		if status, _ := o.post("/settings/keys/"+bk.ID+"/revoke", nil); status != http.StatusNotFound {
 			t.Fatalf("revoke foreign key: %d", status)
 		}
-		if _, err := db.APIKeyBySecret(ctx, bKey); err != nil {
+		if _, err := e.areas.Projects.KeyBySecret(ctx, bKey); err != nil {
 			t.Fatal("project B's key was revoked")
 		}
 		_, body = o.get("/settings")
@@ -285,11 +285,11 @@ func TestAuthorizationMatrixSettings(t *testing.T) {
 		if err := db.CreateChannel(ctx, chB, t0); err != nil {
 			t.Fatal(err)
 		}
-		userB, _ := db.UserByEmail(ctx, "owner@b.test")
-		keyB, _ := db.CreateAPIKey(ctx, &nightjar.APIKey{ProjectID: e.b.ID, Name: "b", Scope: nightjar.ScopeReadWrite}, "", t0)
-		kb, _ := db.APIKeyBySecret(ctx, keyB)
-		invToken, _ := db.CreateInvitation(ctx, e.b.ID, "x@b.test", nightjar.RoleViewer, "owner@b.test", t0, time.Hour)
-		invB, _ := db.Invitation(ctx, invToken, t0)
+		userB, _ := e.areas.Accounts.UserByEmail(ctx, "owner@b.test")
+		keyB, _ := e.areas.Projects.CreateKey(ctx, &nightjar.APIKey{ProjectID: e.b.ID, Name: "b", Scope: nightjar.ScopeReadWrite}, "", t0)
+		kb, _ := e.areas.Projects.KeyBySecret(ctx, keyB)
+		invToken, _ := e.areas.Accounts.CreateInvitation(ctx, nightjar.RoleOwner, e.b.ID, "x@b.test", nightjar.RoleViewer, "owner@b.test", t0, time.Hour)
+		invB, _ := e.areas.Accounts.Invitation(ctx, invToken, t0)
 		routes := []struct {
 			method, path string
 			need         nightjar.Role
@@ -305,8 +305,8 @@ func TestAuthorizationMatrixSettings(t *testing.T) {
 		}
 		for _, email := range []string{"owner@a.test", "member@a.test", "viewer@a.test"} {
 			c := e.login(email)
-			u, _ := db.UserByEmail(ctx, email)
-			m, _ := db.Membership(ctx, e.a.ID, u.ID)
+			u, _ := e.areas.Accounts.UserByEmail(ctx, email)
+			m, _ := e.areas.Accounts.Membership(ctx, e.a.ID, u.ID)
 			for _, rt := range routes {
 				var status int
 				if rt.method == "GET" {
@@ -330,13 +330,13 @@ func TestAuthorizationMatrixSettings(t *testing.T) {
 		if n, _ := db.OutboxDepth(ctx); n != 0 {
 			t.Fatalf("%d test notifications queued for project B's channel", n)
 		}
-		if _, err := db.APIKeyBySecret(ctx, keyB); err != nil {
+		if _, err := e.areas.Projects.KeyBySecret(ctx, keyB); err != nil {
 			t.Fatal("project B's key was revoked")
 		}
-		if mm, err := db.Membership(ctx, e.b.ID, userB.ID); err != nil || mm.Role != nightjar.RoleOwner {
+		if mm, err := e.areas.Accounts.Membership(ctx, e.b.ID, userB.ID); err != nil || mm.Role != nightjar.RoleOwner {
 			t.Fatalf("project B's owner changed: %+v %v", mm, err)
 		}
-		if _, err := db.Invitation(ctx, invToken, t0); err != nil {
+		if _, err := e.areas.Accounts.Invitation(ctx, invToken, t0); err != nil {
 			t.Fatal("project B's invitation was withdrawn")
 		}
 	})

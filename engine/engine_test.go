@@ -21,6 +21,7 @@ import (
 	"github.com/nightjar-dev/nightjar/notify"
 	"github.com/nightjar-dev/nightjar/notify/email"
 	"github.com/nightjar-dev/nightjar/notify/webhook"
+	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -143,7 +144,7 @@ func setupAt(t *testing.T, db *store.DB, hookURL, secret string, checks int, t0 
 	t.Helper()
 	ctx := context.Background()
 	p := &nightjar.Project{Name: "P"}
-	if err := db.CreateProject(ctx, p, t0); err != nil {
+	if err := projects.New(db).Create(ctx, p, t0); err != nil {
 		t.Fatal(err)
 	}
 	if hookURL != "" {

@@ -347,11 +347,21 @@ func (o *Outbox) message(it *store.OutboxItem) notify.Message {
 	}
 }
 
-// Retention deletes records Nightjar no longer needs, once an hour.
+// Pruner is an area of Nightjar's state that deletes the records it no
+// longer needs as of now, and reports how many rows went. Each area knows
+// its own records' lifetimes, so the retention module only asks.
+type Pruner interface {
+	Prune(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Retention deletes records Nightjar no longer needs, once an hour: sent
+// notifications after Keep, and whatever each of Areas no longer needs
+// (expired sessions and used invitations, for accounts).
 type Retention struct {
 	DB *store.DB
 	// Keep is what to keep; zero values mean 30 days.
 	Keep  store.Retention
+	Areas []Pruner
 	Every time.Duration
 }
 
@@ -368,7 +378,14 @@ func (r *Retention) Step(ctx context.Context, now time.Time) error {
 		keep.Notifications = 30 * 24 * time.Hour
 	}
 	_, err := r.DB.Prune(ctx, now, keep)
-	return err
+	errs := []error{err}
+	// One area's failure does not keep the others from pruning.
+	for _, a := range r.Areas {
+		if _, err := a.Prune(ctx, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // orDefault is a module's setting: its value when set, else def.

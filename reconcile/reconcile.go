@@ -18,6 +18,7 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/config"
+	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -37,6 +38,12 @@ func (c Change) String() string {
 	return c.Op + " " + c.Object + ": " + c.Detail
 }
 
+// Areas are the parts of Nightjar's state a configuration declares beyond
+// what the store holds: projects and their API keys.
+type Areas struct {
+	Projects *projects.Store
+}
+
 // Apply reconciles the database with cfg. With dryRun nothing is written.
 //
 // The whole configuration is applied in one transaction: all of it or,
@@ -44,28 +51,28 @@ func (c Change) String() string {
 // half-way, none of it. On SQLite this holds the database's one writer
 // for the apply's duration, so pings wait that long (well under a second
 // for thousands of checks).
-func Apply(ctx context.Context, db *store.DB, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
+func Apply(ctx context.Context, db *store.DB, areas Areas, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
 	var changes []Change
 	err := db.WithTx(ctx, func(tx *store.Tx) error {
 		var err error
-		changes, err = apply(ctx, tx, cfg, getenv, now, dryRun)
+		changes, err = apply(ctx, tx, areas, cfg, getenv, now, dryRun)
 		return err
 	})
 	return changes, err
 }
 
-func apply(ctx context.Context, tx *store.Tx, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
+func apply(ctx context.Context, tx *store.Tx, areas Areas, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
 	var changes []Change
 	for _, pc := range cfg.Projects {
 		if err := (&nightjar.Project{Name: pc.Name}).Validate(); err != nil {
 			return changes, fmt.Errorf("project %s: %w", pc.Name, err)
 		}
-		p, err := tx.ProjectByName(ctx, pc.Name)
+		p, err := areas.Projects.ByNameTx(ctx, tx, pc.Name)
 		if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
 			changes = append(changes, Change{Op: "+", Object: "project " + pc.Name})
 			p = &nightjar.Project{Name: pc.Name}
 			if !dryRun {
-				if err := tx.CreateProject(ctx, p, now); err != nil {
+				if err := areas.Projects.CreateTx(ctx, tx, p, now); err != nil {
 					return changes, err
 				}
 			}
@@ -81,9 +88,9 @@ func apply(ctx context.Context, tx *store.Tx, cfg *config.Config, getenv func(st
 			if err != nil {
 				return changes, fmt.Errorf("%s: %w", obj, err)
 			}
-			// Decide the change here, not from EnsureAPIKey, so a dry run
+			// Decide the change here, not from EnsureKeyTx, so a dry run
 			// reports what a real run does, and updates are reported too.
-			k, err := tx.APIKeyBySecret(ctx, secret)
+			k, err := areas.Projects.KeyBySecretTx(ctx, tx, secret)
 			switch {
 			case nightjar.ErrorCode(err) == nightjar.ENOTFOUND:
 				changes = append(changes, Change{Op: "+", Object: obj, Detail: "scope " + kc.Scope})
@@ -107,7 +114,7 @@ func apply(ctx context.Context, tx *store.Tx, cfg *config.Config, getenv func(st
 			if dryRun {
 				continue
 			}
-			if _, err := tx.EnsureAPIKey(ctx, p.ID, kc.Name, nightjar.Scope(kc.Scope), secret, now); err != nil {
+			if _, err := areas.Projects.EnsureKeyTx(ctx, tx, p.ID, kc.Name, nightjar.Scope(kc.Scope), secret, now); err != nil {
 				return changes, fmt.Errorf("%s: %w", obj, err)
 			}
 		}
@@ -120,9 +127,6 @@ func apply(ctx context.Context, tx *store.Tx, cfg *config.Config, getenv func(st
 	}
 	return changes, nil
 }
-
-// minKeyLength is the store's minimum length of an API key.
-const minKeyLength = 16
 
 // keyValue reads an API key's value. An empty value is an error: the store
 // would make up a random key nobody knows, and another one on every apply.
@@ -140,8 +144,8 @@ func keyValue(kc config.APIKeyConfig, getenv func(string) string) (string, error
 	if v == "" {
 		return "", fmt.Errorf("%s is empty", from)
 	}
-	if len(v) < minKeyLength {
-		return "", fmt.Errorf("the value in %s must be at least %d characters", from, minKeyLength)
+	if len(v) < projects.MinKeyLength {
+		return "", fmt.Errorf("the value in %s must be at least %d characters", from, projects.MinKeyLength)
 	}
 	return v, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/config"
+	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/reconcile"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
@@ -136,7 +137,7 @@ func parse(t *testing.T, y string) *config.Config {
 
 func (f *fixture) apply(t *testing.T, y string, dryRun bool) []string {
 	t.Helper()
-	changes, err := reconcile.Apply(context.Background(), f.db, parse(t, y), f.getenv, t0, dryRun)
+	changes, err := reconcile.Apply(context.Background(), f.db, areasOf(f.db), parse(t, y), f.getenv, t0, dryRun)
 	if err != nil {
 		t.Fatalf("Apply (dry run %v): %v", dryRun, err)
 	}
@@ -145,7 +146,7 @@ func (f *fixture) apply(t *testing.T, y string, dryRun bool) []string {
 
 func (f *fixture) applyErr(t *testing.T, y string, dryRun bool) error {
 	t.Helper()
-	_, err := reconcile.Apply(context.Background(), f.db, parse(t, y), f.getenv, t0, dryRun)
+	_, err := reconcile.Apply(context.Background(), f.db, areasOf(f.db), parse(t, y), f.getenv, t0, dryRun)
 	if err == nil {
 		t.Fatalf("Apply (dry run %v) succeeded, want an error", dryRun)
 	}
@@ -170,9 +171,12 @@ func sameLines(t *testing.T, what string, got, want []string) {
 	}
 }
 
+// areasOf is what Apply writes besides the store, on db.
+func areasOf(db *store.DB) reconcile.Areas { return reconcile.Areas{Projects: projects.New(db)} }
+
 func project(t *testing.T, db *store.DB, name string) *nightjar.Project {
 	t.Helper()
-	p, err := db.ProjectByName(context.Background(), name)
+	p, err := projects.New(db).ByName(context.Background(), name)
 	if err != nil {
 		t.Fatalf("project %s: %v", name, err)
 	}
@@ -213,7 +217,7 @@ func TestApply(t *testing.T) {
 			{alphaDashKey, alpha.ID, "dash", nightjar.ScopeReadOnly},
 			{betaPingKey, beta.ID, "pings", nightjar.ScopePingOnly},
 		} {
-			got, err := db.APIKeyBySecret(ctx, k.secret)
+			got, err := projects.New(db).KeyBySecret(ctx, k.secret)
 			if err != nil {
 				t.Errorf("key %s: %v", k.name, err)
 				continue
@@ -222,7 +226,7 @@ func TestApply(t *testing.T) {
 				t.Errorf("key %s = %+v, want project %s scope %s", k.name, got, k.project, k.scope)
 			}
 		}
-		if _, err := db.APIKeyBySecret(ctx, alphaDashKey+"\n"); err == nil {
+		if _, err := projects.New(db).KeyBySecret(ctx, alphaDashKey+"\n"); err == nil {
 			t.Error("the key file's trailing newline became part of the key")
 		}
 
@@ -287,7 +291,7 @@ func TestApply(t *testing.T) {
 		// Applying the same file again changes nothing.
 		sameLines(t, "second apply", f.apply(t, f.yaml, false), nil)
 		sameLines(t, "dry run after apply", f.apply(t, f.yaml, true), nil)
-		if keys, _ := db.APIKeys(ctx, alpha.ID); len(keys) != 2 {
+		if keys, _ := projects.New(db).Keys(ctx, alpha.ID); len(keys) != 2 {
 			t.Errorf("Alpha has %d keys after two applies, want 2", len(keys))
 		}
 		if cs, _ := db.Checks(ctx, alpha.ID, store.CheckFilter{}); len(cs) != 2 {
@@ -322,11 +326,11 @@ func TestApplyDryRunWritesNothing(t *testing.T) {
 		f := newFixture(t, db)
 
 		sameLines(t, "dry run", f.apply(t, f.yaml, true), firstApply)
-		if ps, err := db.Projects(ctx); err != nil || len(ps) != 0 {
+		if ps, err := projects.New(db).List(ctx); err != nil || len(ps) != 0 {
 			t.Fatalf("dry run created projects: %v %v", ps, err)
 		}
 		for _, secret := range []string{alphaCIKey, alphaDashKey, betaPingKey} {
-			if _, err := db.APIKeyBySecret(ctx, secret); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
+			if _, err := projects.New(db).KeyBySecret(ctx, secret); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
 				t.Errorf("dry run created a key: %v", err)
 			}
 		}
@@ -367,11 +371,11 @@ func TestApplyAPIKeyChanges(t *testing.T) {
 		rescoped := strings.Replace(f.yaml, "scope: read-write", "scope: read-only", 1)
 		want := []string{"~ api key Alpha/ci: scope read-write → read-only"}
 		sameLines(t, "dry run of a scope change", f.apply(t, rescoped, true), want)
-		if k, _ := db.APIKeyBySecret(ctx, alphaCIKey); k.Scope != nightjar.ScopeReadWrite {
+		if k, _ := projects.New(db).KeyBySecret(ctx, alphaCIKey); k.Scope != nightjar.ScopeReadWrite {
 			t.Errorf("dry run changed the scope to %s", k.Scope)
 		}
 		sameLines(t, "apply of a scope change", f.apply(t, rescoped, false), want)
-		if k, _ := db.APIKeyBySecret(ctx, alphaCIKey); k.Scope != nightjar.ScopeReadOnly {
+		if k, _ := projects.New(db).KeyBySecret(ctx, alphaCIKey); k.Scope != nightjar.ScopeReadOnly {
 			t.Errorf("scope is %s after the change", k.Scope)
 		}
 		sameLines(t, "apply after the scope change", f.apply(t, rescoped, false), nil)
@@ -383,7 +387,7 @@ func TestApplyAPIKeyChanges(t *testing.T) {
 		// A new secret is a new key; the old one stays (nothing is deleted).
 		f.env["ALPHA_CI_KEY"] = "rotated-ci-key-0123456789"
 		sameLines(t, "apply of a rotated key", f.apply(t, renamed, false), []string{"+ api key Alpha/deploy: scope read-only"})
-		if keys, _ := db.APIKeys(ctx, project(t, db, "Alpha").ID); len(keys) != 3 {
+		if keys, _ := projects.New(db).Keys(ctx, project(t, db, "Alpha").ID); len(keys) != 3 {
 			t.Errorf("Alpha has %d keys, want 3", len(keys))
 		}
 
@@ -454,8 +458,8 @@ func TestApplyAPIKeyValueErrors(t *testing.T) {
 					}
 				}
 				// No key was made up in place of the missing value.
-				if p, err := db.ProjectByName(context.Background(), "Alpha"); err == nil {
-					keys, _ := db.APIKeys(context.Background(), p.ID)
+				if p, err := projects.New(db).ByName(context.Background(), "Alpha"); err == nil {
+					keys, _ := projects.New(db).Keys(context.Background(), p.ID)
 					for _, k := range keys {
 						if k.Name == "dash" || (tt.name == "empty variable" && k.Name == "ci") {
 							t.Errorf("a key was created without its value: %+v", k)
@@ -482,7 +486,7 @@ func TestApplyInvalidCheck(t *testing.T) {
 		}
 		// The refused apply wrote nothing, not even what came before the
 		// broken check.
-		if _, err := db.ProjectByName(context.Background(), "Alpha"); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
+		if _, err := projects.New(db).ByName(context.Background(), "Alpha"); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
 			t.Fatalf("a refused apply created project Alpha (%v)", err)
 		}
 		// An invalid change to an existing check is refused the same way.
@@ -589,12 +593,12 @@ func TestApplyLeavesOthersAlone(t *testing.T) {
 		if err := db.CreateChannel(ctx, ch, t0); err != nil {
 			t.Fatal(err)
 		}
-		handKey, err := db.CreateAPIKey(ctx, &nightjar.APIKey{ProjectID: alpha.ID, Name: "by-hand", Scope: nightjar.ScopeReadOnly}, "", t0)
+		handKey, err := projects.New(db).CreateKey(ctx, &nightjar.APIKey{ProjectID: alpha.ID, Name: "by-hand", Scope: nightjar.ScopeReadOnly}, "", t0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		other := &nightjar.Project{Name: "Other"}
-		if err := db.CreateProject(ctx, other, t0); err != nil {
+		if err := projects.New(db).Create(ctx, other, t0); err != nil {
 			t.Fatal(err)
 		}
 		otherCheck := nightjar.NewCheck(other.ID, "heartbeat") // same slug as a declared check
@@ -629,7 +633,7 @@ func TestApplyLeavesOthersAlone(t *testing.T) {
 		if chans, _ := db.Channels(ctx, alpha.ID); len(chans) != 3 {
 			t.Errorf("Alpha has %d channels, want 3", len(chans))
 		}
-		if k, err := db.APIKeyBySecret(ctx, handKey); err != nil || k.Name != "by-hand" {
+		if k, err := projects.New(db).KeyBySecret(ctx, handKey); err != nil || k.Name != "by-hand" {
 			t.Errorf("hand-made key: %+v %v", k, err)
 		}
 	})
@@ -660,7 +664,7 @@ func TestApplyExampleConfig(t *testing.T) {
 			}
 		}
 		getenv := func(name string) string { return strings.ToLower(name) + "-value" }
-		changes, err := reconcile.Apply(context.Background(), db, cfg, getenv, t0, false)
+		changes, err := reconcile.Apply(context.Background(), db, areasOf(db), cfg, getenv, t0, false)
 		if err != nil {
 			t.Fatalf("the example does not apply: %v", err)
 		}
@@ -672,7 +676,7 @@ func TestApplyExampleConfig(t *testing.T) {
 				t.Errorf("first apply of the example: %s", c)
 			}
 		}
-		again, err := reconcile.Apply(context.Background(), db, cfg, getenv, t0, false)
+		again, err := reconcile.Apply(context.Background(), db, areasOf(db), cfg, getenv, t0, false)
 		if err != nil || len(again) != 0 {
 			t.Errorf("second apply of the example: %q %v", lines(again), err)
 		}
@@ -719,7 +723,7 @@ func TestApplyRefusesBadText(t *testing.T) {
 				}
 			}
 		}
-		if ps, err := db.Projects(context.Background()); err != nil || len(ps) != 0 {
+		if ps, err := projects.New(db).List(context.Background()); err != nil || len(ps) != 0 {
 			t.Fatalf("refused applies wrote projects: %v %v", ps, err)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -19,7 +20,7 @@ func BenchmarkRecordPings(b *testing.B) {
 			db := storetest.Open(b, d)
 			ctx := context.Background()
 			p := &nightjar.Project{Name: "bench"}
-			if err := db.CreateProject(ctx, p, t0); err != nil {
+			if err := projects.New(db).Create(ctx, p, t0); err != nil {
 				b.Fatal(err)
 			}
 			var ids []string

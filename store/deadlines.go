@@ -148,8 +148,9 @@ type Retention struct {
 	Notifications time.Duration
 }
 
-// Prune deletes what retention no longer keeps — delivered notifications,
-// expired sessions and invitations — and reports how many rows went.
+// Prune deletes the notifications retention no longer keeps (sent or
+// given up on) and reports how many rows went. Other areas prune their own
+// records.
 func (db *DB) Prune(ctx context.Context, now time.Time, r Retention) (int64, error) {
 	var total int64
 	for _, q := range []struct {
@@ -157,8 +158,6 @@ func (db *DB) Prune(ctx context.Context, now time.Time, r Retention) (int64, err
 		args []any
 	}{
 		{`DELETE FROM outbox WHERE status <> $1 AND created_at < $2`, []any{OutboxPending, ms(now.Add(-r.Notifications))}},
-		{`DELETE FROM sessions WHERE expires_at <= $1`, []any{ms(now)}},
-		{`DELETE FROM invitations WHERE expires_at <= $1 OR accepted_at > 0`, []any{ms(now)}},
 	} {
 		res, err := db.w.ExecContext(ctx, q.sql, q.args...)
 		if err != nil {

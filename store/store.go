@@ -27,7 +27,6 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
 	"github.com/nightjar-dev/nightjar"
-	"github.com/nightjar-dev/nightjar/password"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // SQLite driver (registers "sqlite")
@@ -43,9 +42,6 @@ type Options struct {
 	// power cut.
 	Synchronous string
 	Logger      *slog.Logger
-	// Passwords hashes and checks user passwords; nil means a Hasher at
-	// password.DefaultCost. Tests pass one at password.TestCost.
-	Passwords *password.Hasher
 }
 
 // DB is an open Nightjar database.
@@ -62,8 +58,6 @@ type DB struct {
 	// cache holds recently pinged checks for SQLite's writer; nil on
 	// PostgreSQL.
 	cache *checkCache
-	// passwords bounds how many costly password hashes run at once.
-	passwords *password.Hasher
 	// unprepared counts statements run in transactions without a
 	// prepared copy (see UnpreparedStatements).
 	unprepared atomic.Int64
@@ -76,10 +70,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.Passwords == nil {
-		opts.Passwords = password.New(password.DefaultCost, 0)
-	}
-	db := &DB{log: opts.Logger, passwords: opts.Passwords}
+	db := &DB{log: opts.Logger}
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db.dialect = postgres
@@ -380,6 +371,12 @@ type errRow struct{ err error }
 
 // Scan returns the refusal.
 func (r errRow) Scan(...any) error { return r.err }
+
+// rowScanner and mustAffect are the old names of Row and MustAffect, for
+// the code not yet moved to its area.
+type rowScanner = Row
+
+func mustAffect(res sql.Result, what string) error { return MustAffect(res, what) }
 
 // ms, tm, dms and tdur are the old names of Millis, Time, DurationMillis
 // and Duration, for the code not yet moved to its area.

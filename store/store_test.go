@@ -16,11 +16,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func newProject(t *testing.T, db *store.DB, name string) *nightjar.Project {
 	t.Helper()
-	p := &nightjar.Project{Name: name}
-	if err := db.CreateProject(context.Background(), p, t0); err != nil {
-		t.Fatalf("create project: %v", err)
-	}
-	return p
+	return storetest.NewProject(t, db, name, t0)
 }
 
 func newCheck(t *testing.T, db *store.DB, p *nightjar.Project, slug string, mod func(c *nightjar.Check)) *nightjar.Check {
@@ -46,60 +42,7 @@ func ping(t *testing.T, db *store.DB, req *store.PingRequest) store.PingResult {
 
 func wantCode(t *testing.T, err error, code string) {
 	t.Helper()
-	if got := nightjar.ErrorCode(err); got != code {
-		t.Fatalf("error code = %q (%v), want %q", got, err, code)
-	}
-}
-
-func TestProjectsAndAPIKeys(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		p := newProject(t, db, "Alpha")
-		if p.PingKey == "" || p.ID == "" {
-			t.Fatal("project got no id or ping key")
-		}
-		got, err := db.Project(ctx, p.ID)
-		if err != nil || got.Name != "Alpha" || got.PingKey != p.PingKey || !got.CreatedAt.Equal(t0) {
-			t.Fatalf("Project = %+v, %v", got, err)
-		}
-		_, err = db.Project(ctx, "nope")
-		wantCode(t, err, nightjar.ENOTFOUND)
-		wantCode(t, db.CreateProject(ctx, &nightjar.Project{Name: ""}, t0), nightjar.EINVALID)
-
-		secret, err := db.CreateAPIKey(ctx, &nightjar.APIKey{ProjectID: p.ID, Name: "ci", Scope: nightjar.ScopeReadOnly}, "", t0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k, err := db.APIKeyBySecret(ctx, secret)
-		if err != nil || k.Scope != nightjar.ScopeReadOnly || k.ProjectID != p.ID {
-			t.Fatalf("APIKeyBySecret = %+v, %v", k, err)
-		}
-		if k.Hash == secret || k.Hash != store.HashAPIKey(secret) {
-			t.Fatal("key is not stored hashed")
-		}
-		_, err = db.APIKeyBySecret(ctx, secret+"x")
-		wantCode(t, err, nightjar.ENOTFOUND)
-
-		// EnsureAPIKey is idempotent and reports creation once.
-		for i, want := range []bool{true, false} {
-			created, err := db.EnsureAPIKey(ctx, p.ID, "boot", nightjar.ScopeReadWrite, "bootstrap-key-0123456789", t0)
-			if err != nil || created != want {
-				t.Fatalf("EnsureAPIKey #%d = %v, %v; want %v", i, created, err, want)
-			}
-		}
-		other := newProject(t, db, "Beta")
-		_, err = db.EnsureAPIKey(ctx, other.ID, "boot", nightjar.ScopeReadWrite, "bootstrap-key-0123456789", t0)
-		wantCode(t, err, nightjar.ECONFLICT)
-
-		if err := db.RevokeAPIKey(ctx, other.ID, k.ID, t0); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
-			t.Fatalf("revoking another project's key: %v", err)
-		}
-		if err := db.RevokeAPIKey(ctx, p.ID, k.ID, t0); err != nil {
-			t.Fatal(err)
-		}
-		_, err = db.APIKeyBySecret(ctx, secret)
-		wantCode(t, err, nightjar.ENOTFOUND)
-	})
+	storetest.WantCode(t, err, code)
 }
 
 func TestCheckCRUDAndIsolation(t *testing.T) {

@@ -263,7 +263,7 @@ func TestAPIChangesAreAudited(t *testing.T) {
 		id := e.createCheck(map[string]any{"name": "audited"})
 		e.do("POST", "/api/v3/checks/"+id+"/pause", e.rw, nil)
 		e.do("GET", "/api/v3/checks/"+id, e.rw, nil) // reads are not audited
-		log, err := db.AuditLog(context.Background(), e.project.ID, 10)
+		log, err := e.areas.Audit.List(context.Background(), e.project.ID, 10)
 		if err != nil || len(log) != 2 {
 			t.Fatalf("audit log: %+v %v", log, err)
 		}

@@ -24,7 +24,7 @@ func (s *Server) authenticate(r *http.Request, bodyKey string, write bool) (*nig
 	if secret == "" {
 		return nil, nightjar.Errorf(nightjar.EUNAUTHORIZED, "missing api key: send it in the X-Api-Key header")
 	}
-	k, err := s.db.APIKeyBySecret(r.Context(), secret)
+	k, err := s.projects.KeyBySecret(r.Context(), secret)
 	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
 		return nil, nightjar.Errorf(nightjar.EUNAUTHORIZED, "wrong api key")
 	} else if err != nil {
@@ -36,7 +36,7 @@ func (s *Server) authenticate(r *http.Request, bodyKey string, write bool) (*nig
 	case write && k.Scope != nightjar.ScopeReadWrite:
 		return nil, nightjar.Errorf(nightjar.EFORBIDDEN, "this api key is read-only")
 	}
-	if err := s.db.TouchAPIKey(r.Context(), k, s.clock.Now()); err != nil {
+	if err := s.projects.TouchKey(r.Context(), k, s.clock.Now()); err != nil {
 		s.log.Warn("record api key use", "key_id", k.ID, "err", err)
 	}
 	return k, nil
@@ -97,7 +97,7 @@ func (s *Server) audit(r *http.Request, k *nightjar.APIKey) {
 	if target == "" {
 		target = r.URL.Path
 	}
-	err := s.db.Audit(r.Context(), nightjar.AuditEntry{ProjectID: k.ProjectID, Actor: "api key " + k.Name + " (" + k.Prefix + "…)",
+	err := s.auditLog.Record(r.Context(), nightjar.AuditEntry{ProjectID: k.ProjectID, Actor: "api key " + k.Name + " (" + k.Prefix + "…)",
 		Action: r.Method + " " + strings.TrimPrefix(r.Pattern, r.Method+" "), Target: target, CreatedAt: s.clock.Now()})
 	if err != nil {
 		s.log.Error("write audit log", "request_id", requestID(r.Context()), "err", err)

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/audit"
+	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/telemetry"
 )
@@ -35,27 +37,37 @@ type Config struct {
 	ConsolePaths []string
 }
 
+// Areas are the parts of Nightjar's state the handlers use beyond the
+// store: API keys resolve a request to its project, and every change is
+// recorded in the audit log.
+type Areas struct {
+	Projects *projects.Store
+	Audit    *audit.Log
+}
+
 // Server holds the HTTP handlers' dependencies.
 type Server struct {
-	db      *store.DB
-	pings   *store.PingBatcher
-	clock   nightjar.Clock
-	log     *slog.Logger
-	cfg     Config
-	metrics *telemetry.Metrics
-	mux     *http.ServeMux
+	db       *store.DB
+	projects *projects.Store
+	auditLog *audit.Log
+	pings    *store.PingBatcher
+	clock    nightjar.Clock
+	log      *slog.Logger
+	cfg      Config
+	metrics  *telemetry.Metrics
+	mux      *http.ServeMux
 	// Ready reports whether the engine has finished start-up work; nil
 	// means always ready.
 	Ready func() bool
 }
 
 // NewServer builds the routes.
-func NewServer(db *store.DB, pings *store.PingBatcher, clock nightjar.Clock, log *slog.Logger, cfg Config, m *telemetry.Metrics) *Server {
+func NewServer(db *store.DB, areas Areas, pings *store.PingBatcher, clock nightjar.Clock, log *slog.Logger, cfg Config, m *telemetry.Metrics) *Server {
 	if cfg.PingBodyLimit <= 0 {
 		cfg.PingBodyLimit = 100_000
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s := &Server{db: db, pings: pings, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
+	s := &Server{db: db, projects: areas.Projects, auditLog: areas.Audit, pings: pings, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

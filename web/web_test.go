@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/audit"
+	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 	"github.com/nightjar-dev/nightjar/telemetry"
@@ -26,6 +28,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 type env struct {
 	t       testing.TB
 	db      *store.DB
+	areas   Areas
 	srv     *httptest.Server
 	clock   *nightjar.FakeClock
 	project *nightjar.Project
@@ -36,13 +39,13 @@ type env struct {
 func newEnv(t testing.TB, db *store.DB, cfg Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, db: db, clock: nightjar.NewFakeClock(t0)}
+	e := &env{t: t, db: db, clock: nightjar.NewFakeClock(t0), areas: Areas{Projects: projects.New(db), Audit: audit.New(db)}}
 	e.project = &nightjar.Project{Name: "Test"}
-	if err := db.CreateProject(ctx, e.project, t0); err != nil {
+	if err := e.areas.Projects.Create(ctx, e.project, t0); err != nil {
 		t.Fatal(err)
 	}
 	key := func(scope nightjar.Scope) string {
-		s, err := db.CreateAPIKey(ctx, &nightjar.APIKey{ProjectID: e.project.ID, Name: string(scope), Scope: scope}, "", t0)
+		s, err := e.areas.Projects.CreateKey(ctx, &nightjar.APIKey{ProjectID: e.project.ID, Name: string(scope), Scope: scope}, "", t0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +58,7 @@ func newEnv(t testing.TB, db *store.DB, cfg Config) *env {
 		cfg.BaseURL = "http://nightjar.test"
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := NewServer(db, batcher, e.clock, log, cfg, telemetry.New(db, log))
+	s := NewServer(db, e.areas, batcher, e.clock, log, cfg, telemetry.New(db, log))
 	e.srv = httptest.NewServer(s)
 	t.Cleanup(e.srv.Close)
 	return e

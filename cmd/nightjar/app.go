@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/nightjar-dev/nightjar/accounts"
+	"github.com/nightjar-dev/nightjar/audit"
+	"github.com/nightjar-dev/nightjar/config"
+	"github.com/nightjar-dev/nightjar/console"
+	"github.com/nightjar-dev/nightjar/engine"
+	"github.com/nightjar-dev/nightjar/password"
+	"github.com/nightjar-dev/nightjar/projects"
+	"github.com/nightjar-dev/nightjar/reconcile"
+	"github.com/nightjar-dev/nightjar/store"
+	"github.com/nightjar-dev/nightjar/web"
+)
+
+// app is an open database and the areas of Nightjar's state built on it,
+// wired once, here, for every command that opens the database: serve,
+// apply and user. The consumers each take the areas they use.
+type app struct {
+	db       *store.DB
+	projects *projects.Store
+	accounts *accounts.Store
+	audit    *audit.Log
+}
+
+// passwords hashes user passwords for every command that opens the
+// database; nil is production's cost. Tests set a cheap one.
+var passwords *password.Hasher
+
+// openApp opens the configured database and builds the areas on it.
+func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
+	db, err := store.Open(ctx, cfg.DatabaseDSN(), store.Options{Synchronous: cfg.SQLiteSynchronous, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return newApp(db), nil
+}
+
+// newApp builds the areas on an open database.
+func newApp(db *store.DB) *app {
+	return &app{db: db, projects: projects.New(db), accounts: accounts.New(db, passwords), audit: audit.New(db)}
+}
+
+// Close closes the database.
+func (a *app) Close() error { return a.db.Close() }
+
+// webAreas are the areas the API uses.
+func (a *app) webAreas() web.Areas { return web.Areas{Projects: a.projects, Audit: a.audit} }
+
+// consoleAreas are the areas the console uses.
+func (a *app) consoleAreas() console.Areas {
+	return console.Areas{Projects: a.projects, Accounts: a.accounts, Audit: a.audit}
+}
+
+// retention is the engine module that prunes what Nightjar no longer
+// needs: sent notifications, and each area's own expired records.
+func (a *app) retention() *engine.Retention {
+	return &engine.Retention{DB: a.db, Areas: []engine.Pruner{a.accounts}}
+}
+
+// reconcileAreas are the areas apply writes.
+func (a *app) reconcileAreas() reconcile.Areas { return reconcile.Areas{Projects: a.projects} }
