@@ -338,12 +338,9 @@ func (o *Outbox) deliver(ctx context.Context, it *store.OutboxItem) {
 }
 
 func (o *Outbox) message(it *store.OutboxItem) notify.Message {
-	a := it.Alert
 	return notify.Message{
 		ID: it.ID, ProjectID: it.ProjectID, Event: it.Event, CreatedAt: it.CreatedAt,
-		ConsoleURL: o.ConsoleURL,
-		Alert: notify.Alert{DedupKey: a.DedupKey, Service: a.Service, Severity: string(a.Severity), Summary: a.Summary,
-			Details: a.Details, Status: string(a.Status), StartsAt: a.StartsAt, EndsAt: a.EndsAt},
+		ConsoleURL: o.ConsoleURL, Alert: it.Alert,
 	}
 }
 

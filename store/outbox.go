@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/notify"
 )
 
 // Outbox statuses.
@@ -18,9 +19,6 @@ const (
 	OutboxSent    = "sent"
 	OutboxFailed  = "failed" // gave up: permanent error or out of attempts
 )
-
-// EventTest is the event of a test notification, as notify.EventTest.
-const EventTest = "test"
 
 // OutboxItem is one notification waiting for, or done with, delivery.
 type OutboxItem struct {
@@ -43,7 +41,7 @@ func (tx *Tx) enqueue(ctx context.Context, a *nightjar.Alert, now time.Time, onl
 		return err
 	}
 	payload := jsonText(a)
-	event := "alert." + string(a.Status)
+	event := notify.AlertEvent(a.Status)
 	for _, ch := range ids {
 		if only != nil && !slices.Contains(only, ch) {
 			continue
@@ -82,7 +80,7 @@ func (db *DB) EnqueueTest(ctx context.Context, ch *nightjar.Channel, now time.Ti
 	err := db.WithTx(ctx, func(tx *Tx) error {
 		var leasedUntil int64
 		err := tx.queryRow(ctx, `SELECT id, leased_until FROM outbox WHERE channel_id = $1 AND event = $2 AND status = $3
-			ORDER BY created_at DESC LIMIT 1`+db.dialect.forUpdate, ch.ID, EventTest, OutboxPending).Scan(&id, &leasedUntil)
+			ORDER BY created_at DESC LIMIT 1`+db.dialect.forUpdate, ch.ID, notify.EventTest, OutboxPending).Scan(&id, &leasedUntil)
 		switch {
 		case err == nil:
 			if leasedUntil <= ms(now) {
@@ -96,7 +94,7 @@ func (db *DB) EnqueueTest(ctx context.Context, ch *nightjar.Channel, now time.Ti
 		}
 		var recent int
 		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM outbox WHERE project_id = $1 AND event = $2 AND created_at > $3`,
-			ch.ProjectID, EventTest, ms(now.Add(-time.Minute))).Scan(&recent); err != nil {
+			ch.ProjectID, notify.EventTest, ms(now.Add(-time.Minute))).Scan(&recent); err != nil {
 			return fmt.Errorf("count test notifications: %w", err)
 		}
 		if recent >= TestsPerMinute {
@@ -104,7 +102,7 @@ func (db *DB) EnqueueTest(ctx context.Context, ch *nightjar.Channel, now time.Ti
 		}
 		a := nightjar.Alert{ProjectID: ch.ProjectID, DedupKey: "test:" + ch.ID, Source: "test", Severity: nightjar.SeverityInfo,
 			Summary: "Test notification from Nightjar", Status: nightjar.AlertFiring, StartsAt: now.UTC()}
-		id, err = tx.insertOutbox(ctx, ch.ProjectID, ch.ID, EventTest, jsonText(a), now)
+		id, err = tx.insertOutbox(ctx, ch.ProjectID, ch.ID, notify.EventTest, jsonText(a), now)
 		return err
 	})
 	return id, err
