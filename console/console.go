@@ -20,7 +20,9 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/clientip"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -32,6 +34,10 @@ var staticFS embed.FS
 
 // Config is what the console needs beyond the store.
 type Config struct {
+	// Channels and Outbox are the areas behind the channels page; both
+	// are required.
+	Channels *channels.Service
+	Outbox   *outbox.Outbox
 	// BaseURL is the public URL, used for ping URLs shown to users and to
 	// decide whether cookies are Secure.
 	BaseURL string
@@ -44,12 +50,14 @@ type Config struct {
 
 // Console serves the pages.
 type Console struct {
-	db    *store.DB
-	clock nightjar.Clock
-	log   *slog.Logger
-	cfg   Config
-	pages map[string]*template.Template
-	mux   *http.ServeMux
+	db       *store.DB
+	channels *channels.Service
+	outbox   *outbox.Outbox
+	clock    nightjar.Clock
+	log      *slog.Logger
+	cfg      Config
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
 	// guard limits password checks; clients says who a request is from.
 	guard     *guard
 	clients   clientip.Resolver
@@ -63,7 +71,7 @@ func New(db *store.DB, clock nightjar.Clock, log *slog.Logger, cfg Config) (*Con
 		cfg.SessionTTL = 14 * 24 * time.Hour
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	c := &Console{db: db, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
+	c := &Console{db: db, channels: cfg.Channels, outbox: cfg.Outbox, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
 		guard: newGuard(), clients: clientip.Resolver{Trusted: cfg.TrustedProxies}}
 	if err := c.parseTemplates(); err != nil {
 		return nil, err

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -65,6 +67,7 @@ func newEnvWith(t testing.TB, db *store.DB, cfg Config) *env {
 		}
 	}
 	cfg.BaseURL = "http://nightjar.test"
+	cfg.Channels, cfg.Outbox = channels.New(db), outbox.New(db)
 	c, err := New(db, e.clock, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/browsertest"
+	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 	"github.com/nightjar-dev/nightjar/telemetry"
@@ -26,14 +28,16 @@ func startStack(t *testing.T, db *store.DB) *httptest.Server {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
-	cons, err := New(db, nightjar.SystemClock{}, log, Config{BaseURL: base})
+	chs, ob := channels.New(db), outbox.New(db)
+	cons, err := New(db, nightjar.SystemClock{}, log, Config{BaseURL: base, Channels: chs, Outbox: ob})
 	if err != nil {
 		t.Fatal(err)
 	}
 	batcher := db.NewPingBatcher(0, nil)
 	t.Cleanup(batcher.Close)
 	srv.Config.Handler = web.NewServer(db, batcher, nightjar.SystemClock{}, log,
-		web.Config{BaseURL: base, Console: cons, ConsolePaths: Paths()}, telemetry.New(db, log))
+		web.Config{BaseURL: base, Console: cons, ConsolePaths: Paths(), Channels: chs, Outbox: ob},
+		telemetry.New(telemetry.Source{Checks: db, Outbox: ob}, log))
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv

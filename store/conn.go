@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/nightjar-dev/nightjar"
 )
 
 // This file is what the areas' store code (checks, alerts, outbox,
@@ -94,6 +96,19 @@ func QueryAll[T any](ctx context.Context, q Querier, what, query string, scan fu
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
+}
+
+// MustAffect turns a change that touched no row into a not-found error
+// naming what was missing, for statements that change one row by its id.
+func MustAffect(res sql.Result, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("rows affected: %w", err)
+	}
+	if n == 0 {
+		return nightjar.Errorf(nightjar.ENOTFOUND, "%s not found", what)
+	}
+	return nil
 }
 
 // ScanString scans a one-column row of text.

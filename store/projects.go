@@ -132,16 +132,7 @@ func scanProject(row rowScanner) (*nightjar.Project, error) {
 	return &p, nil
 }
 
-func mustAffect(res sql.Result, what string) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("rows affected: %w", err)
-	}
-	if n == 0 {
-		return nightjar.Errorf(nightjar.ENOTFOUND, "%s not found", what)
-	}
-	return nil
-}
+func mustAffect(res sql.Result, what string) error { return MustAffect(res, what) }
 
 // CreateAPIKey stores a key. If secret is empty a new random one is made.
 // The secret is returned once and only its hash is kept.

@@ -16,12 +16,18 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/telemetry"
 )
 
 // Config is what the web layer needs to know beyond the store.
 type Config struct {
+	// Channels and Outbox are the areas behind the channel and
+	// notification endpoints; both are required.
+	Channels *channels.Service
+	Outbox   *outbox.Outbox
 	// BaseURL is the public URL of this server, used to build ping and
 	// API URLs in responses, e.g. https://nightjar.example.com.
 	BaseURL string
@@ -37,13 +43,15 @@ type Config struct {
 
 // Server holds the HTTP handlers' dependencies.
 type Server struct {
-	db      *store.DB
-	pings   *store.PingBatcher
-	clock   nightjar.Clock
-	log     *slog.Logger
-	cfg     Config
-	metrics *telemetry.Metrics
-	mux     *http.ServeMux
+	db       *store.DB
+	channels *channels.Service
+	outbox   *outbox.Outbox
+	pings    *store.PingBatcher
+	clock    nightjar.Clock
+	log      *slog.Logger
+	cfg      Config
+	metrics  *telemetry.Metrics
+	mux      *http.ServeMux
 	// Ready reports whether the engine has finished start-up work; nil
 	// means always ready.
 	Ready func() bool
@@ -55,7 +63,7 @@ func NewServer(db *store.DB, pings *store.PingBatcher, clock nightjar.Clock, log
 		cfg.PingBodyLimit = 100_000
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s := &Server{db: db, pings: pings, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
+	s := &Server{db: db, channels: cfg.Channels, outbox: cfg.Outbox, pings: pings, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

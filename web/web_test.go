@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 	"github.com/nightjar-dev/nightjar/telemetry"
@@ -24,19 +26,21 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // env is a running server on a real database with a fake clock.
 type env struct {
-	t       testing.TB
-	db      *store.DB
-	srv     *httptest.Server
-	clock   *nightjar.FakeClock
-	project *nightjar.Project
-	rw, ro  string // API keys
-	ping    string // ping-only key
+	t        testing.TB
+	db       *store.DB
+	channels *channels.Service
+	outbox   *outbox.Outbox
+	srv      *httptest.Server
+	clock    *nightjar.FakeClock
+	project  *nightjar.Project
+	rw, ro   string // API keys
+	ping     string // ping-only key
 }
 
 func newEnv(t testing.TB, db *store.DB, cfg Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, db: db, clock: nightjar.NewFakeClock(t0)}
+	e := &env{t: t, db: db, channels: channels.New(db), outbox: outbox.New(db), clock: nightjar.NewFakeClock(t0)}
 	e.project = &nightjar.Project{Name: "Test"}
 	if err := db.CreateProject(ctx, e.project, t0); err != nil {
 		t.Fatal(err)
@@ -55,7 +59,8 @@ func newEnv(t testing.TB, db *store.DB, cfg Config) *env {
 		cfg.BaseURL = "http://nightjar.test"
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := NewServer(db, batcher, e.clock, log, cfg, telemetry.New(db, log))
+	cfg.Channels, cfg.Outbox = e.channels, e.outbox
+	s := NewServer(db, batcher, e.clock, log, cfg, telemetry.New(telemetry.Source{Checks: db, Outbox: e.outbox}, log))
 	e.srv = httptest.NewServer(s)
 	t.Cleanup(e.srv.Close)
 	return e

@@ -17,11 +17,13 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/console"
 	"github.com/nightjar-dev/nightjar/engine"
 	"github.com/nightjar-dev/nightjar/netguard"
 	"github.com/nightjar-dev/nightjar/notify"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/password"
 
 	"github.com/nightjar-dev/nightjar/notify/webhook"
@@ -186,7 +188,8 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 		return err
 	}
 
-	metrics := telemetry.New(db, log)
+	chans, ob := channels.New(db), outbox.New(db)
+	metrics := telemetry.New(telemetry.Source{Checks: db, Outbox: ob}, log)
 	batcher := db.NewPingBatcher(cfg.PingRetention, metrics.BatchCommitted)
 	proxies, _ := cfg.ParsedTrustedProxies()
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -198,13 +201,14 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 	if baseURL == "" {
 		baseURL = "http://" + ln.Addr().String()
 	}
-	cons, err := console.New(db, clock, log.With("component", "console"), console.Config{BaseURL: baseURL, TrustedProxies: proxies})
+	cons, err := console.New(db, clock, log.With("component", "console"), console.Config{BaseURL: baseURL, TrustedProxies: proxies,
+		Channels: chans, Outbox: ob})
 	if err != nil {
 		return err
 	}
 	srv := web.NewServer(db, batcher, clock, log.With("component", "web"), web.Config{
 		BaseURL: baseURL, PingBodyLimit: cfg.PingBodyLimit, TrustedProxies: proxies,
-		Console: cons, ConsolePaths: console.Paths(),
+		Console: cons, ConsolePaths: console.Paths(), Channels: chans, Outbox: ob,
 	}, metrics)
 	var ready2 atomic.Bool
 	srv.Ready = ready2.Load
@@ -226,8 +230,10 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 		runner.Run(engCtx,
 			&engine.Deadlines{DB: db},
 			&engine.Alive{DB: db},
-			&engine.Retention{DB: db},
-			&engine.Outbox{DB: db, Notifiers: notifiers(cfg, policy), Metrics: metrics, Log: log.With("component", "outbox"), ConsoleURL: baseURL, Clock: clock},
+			&engine.Retention{DB: db, Outbox: ob},
+			&engine.Outbox{Outbox: ob, Destinations: map[string]engine.Destinations{
+				outbox.ToChannel: engine.ChannelDestinations{Channels: chans, Notifiers: notifiers(cfg, policy)},
+			}, Metrics: metrics, Log: log.With("component", "outbox"), ConsoleURL: baseURL, Clock: clock},
 		)
 	}()
 

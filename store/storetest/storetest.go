@@ -17,6 +17,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
+	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/store"
 )
@@ -124,6 +125,17 @@ func OpenEach(t testing.TB) []*store.DB {
 		return dbs
 	}
 	return append(dbs, openDSN(t, "postgres", u))
+}
+
+// Project makes a project named name, created at the given time, for a
+// test of an area whose rows belong to one.
+func Project(t testing.TB, db *store.DB, name string, at time.Time) *nightjar.Project {
+	t.Helper()
+	p := &nightjar.Project{Name: name}
+	if err := db.CreateProject(context.Background(), p, at); err != nil {
+		t.Fatalf("create project: %v", err)
+	}
+	return p
 }
 
 // Dialects are the databases every conformance test runs against.
