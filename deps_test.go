@@ -36,3 +36,25 @@ func TestPurePackagesImportNoInfrastructure(t *testing.T) {
 		}
 	}
 }
+
+// The areas (each owning its tables) and the store core they build on sit
+// below the front doors and the engine: web, the console, the engine,
+// apply and the binary call them, never the other way round, so an area
+// can be used by all of them and tested alone.
+func TestAreasImportNoFrontDoors(t *testing.T) {
+	const module = "github.com/nightjar-dev/nightjar"
+	areas := []string{"./store", "./outbox", "./channels"}
+	forbidden := map[string]bool{"web": true, "console": true, "engine": true, "reconcile": true, "cmd": true}
+	for _, pkg := range areas {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			rel, ok := strings.CutPrefix(dep, module+"/")
+			if top, _, _ := strings.Cut(rel, "/"); ok && forbidden[top] {
+				t.Errorf("%s depends on %s; areas must not depend on front doors or the engine", pkg, dep)
+			}
+		}
+	}
+}
