@@ -330,7 +330,7 @@ func (f *checkForm) preview(now time.Time) {
 
 func (c *Console) renderForm(w http.ResponseWriter, r *http.Request, v *view, status int, f checkForm, ch *nightjar.Check, err error) {
 	f.preview(c.clock.Now())
-	channels, cerr := c.db.Channels(r.Context(), v.Project.ID)
+	channels, cerr := c.channels.List(r.Context(), v.Project.ID)
 	if cerr != nil {
 		c.fail(w, r, cerr)
 		return
@@ -353,7 +353,7 @@ func (c *Console) newCheckPage(w http.ResponseWriter, r *http.Request, v *view) 
 func (c *Console) createCheck(w http.ResponseWriter, r *http.Request, v *view) {
 	v.Title = "New check"
 	f := readForm(r)
-	channels, err := c.db.Channels(r.Context(), v.Project.ID)
+	channels, err := c.channels.List(r.Context(), v.Project.ID)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -390,7 +390,7 @@ func (c *Console) updateCheck(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	v.Title = "Edit " + ch.Name
 	f := readForm(r)
-	channels, err := c.db.Channels(r.Context(), v.Project.ID)
+	channels, err := c.channels.List(r.Context(), v.Project.ID)
 	if err != nil {
 		c.fail(w, r, err)
 		return

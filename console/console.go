@@ -22,7 +22,9 @@ import (
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/accounts"
 	"github.com/nightjar-dev/nightjar/audit"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/clientip"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 )
@@ -52,6 +54,8 @@ type Areas struct {
 	Projects *projects.Store
 	Accounts *accounts.Store
 	Audit    *audit.Log
+	Channels *channels.Service
+	Outbox   *outbox.Outbox
 }
 
 // Console serves the pages.
@@ -60,6 +64,8 @@ type Console struct {
 	projects *projects.Store
 	accounts *accounts.Store
 	auditLog *audit.Log
+	channels *channels.Service
+	outbox   *outbox.Outbox
 	clock    nightjar.Clock
 	log      *slog.Logger
 	cfg      Config
@@ -78,7 +84,7 @@ func New(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger, cfg 
 		cfg.SessionTTL = 14 * 24 * time.Hour
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	c := &Console{db: db, projects: areas.Projects, accounts: areas.Accounts, auditLog: areas.Audit, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
+	c := &Console{db: db, projects: areas.Projects, accounts: areas.Accounts, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
 		guard: newGuard(), clients: clientip.Resolver{Trusted: cfg.TrustedProxies}}
 	if err := c.parseTemplates(); err != nil {
 		return nil, err

@@ -17,6 +17,8 @@ import (
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/accounts"
 	"github.com/nightjar-dev/nightjar/audit"
+	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
@@ -42,7 +44,8 @@ const pw = "a long enough passphrase"
 // test cost. Each has a hasher of its own, so a test can count the hashes
 // it caused through Accounts.Passwords().
 func areasOf(db *store.DB) Areas {
-	return Areas{Projects: projects.New(db), Accounts: accounts.New(db, password.New(password.TestCost, 0)), Audit: audit.New(db)}
+	return Areas{Projects: projects.New(db), Accounts: accounts.New(db, password.New(password.TestCost, 0)), Audit: audit.New(db),
+		Channels: channels.New(db), Outbox: outbox.New(db)}
 }
 
 func newEnv(t testing.TB, db *store.DB) *env {

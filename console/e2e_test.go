@@ -33,8 +33,8 @@ func startStack(t *testing.T, db *store.DB) *httptest.Server {
 	}
 	batcher := db.NewPingBatcher(0, nil)
 	t.Cleanup(batcher.Close)
-	srv.Config.Handler = web.NewServer(db, web.Areas{Projects: areas.Projects, Audit: areas.Audit}, batcher, nightjar.SystemClock{}, log,
-		web.Config{BaseURL: base, Console: cons, ConsolePaths: Paths()}, telemetry.New(db, log))
+	srv.Config.Handler = web.NewServer(db, web.Areas{Projects: areas.Projects, Audit: areas.Audit, Channels: areas.Channels, Outbox: areas.Outbox}, batcher, nightjar.SystemClock{}, log,
+		web.Config{BaseURL: base, Console: cons, ConsolePaths: Paths()}, telemetry.New(telemetry.Source{Checks: db, Outbox: areas.Outbox}, log))
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv

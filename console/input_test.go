@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -149,7 +150,7 @@ func TestCheckFormChannelIDs(t *testing.T) {
 		mine := &nightjar.Channel{ProjectID: e.a.ID, Kind: nightjar.ChannelWebhook, Name: "mine", Config: nightjar.ChannelConfig{URL: "https://a.example"}}
 		theirs := &nightjar.Channel{ProjectID: e.b.ID, Kind: nightjar.ChannelWebhook, Name: "theirs", Config: nightjar.ChannelConfig{URL: "https://b.example"}}
 		for _, ch := range []*nightjar.Channel{mine, theirs} {
-			if err := db.CreateChannel(ctx, ch, t0); err != nil {
+			if err := channels.New(db).Create(ctx, ch, t0); err != nil {
 				t.Fatal(err)
 			}
 		}

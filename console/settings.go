@@ -7,6 +7,7 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/accounts"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -31,8 +32,17 @@ func (c *Console) settingsRoutes() {
 
 type channelsData struct {
 	Channels      []nightjar.Channel
-	Notifications []*store.OutboxItem
+	Notifications []delivery
 	Form          map[string]string
+}
+
+// delivery is one message of the project's outbox as the channels page
+// lists it: the message and the name of where it went.
+type delivery struct {
+	*outbox.Item
+	// Destination names where the message went: a channel's name, or
+	// the destination's kind and id when it is no channel of the project.
+	Destination string
 }
 
 func (c *Console) channelsPage(w http.ResponseWriter, r *http.Request, v *view) {
@@ -43,22 +53,31 @@ func (c *Console) channelsPage(w http.ResponseWriter, r *http.Request, v *view) 
 // members and up see a webhook's full URL, which they may change anyway;
 // viewers see it with its tokens masked. Nobody sees a secret again.
 func (c *Console) renderChannels(w http.ResponseWriter, r *http.Request, v *view, status int, form map[string]string) {
-	chs, err := c.db.Channels(r.Context(), v.Project.ID)
+	chs, err := c.channels.List(r.Context(), v.Project.ID)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	notes, err := c.db.OutboxByProject(r.Context(), v.Project.ID, 20)
+	items, err := c.outbox.ByProject(r.Context(), v.Project.ID, 20)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
+	names := make(map[outbox.Destination]string, len(chs))
 	shown := make([]nightjar.Channel, len(chs))
 	for i, ch := range chs {
+		names[outbox.Destination{Kind: outbox.ToChannel, ID: ch.ID}] = ch.Name
 		if v.CanWrite() {
 			shown[i] = ch.WithoutSecrets()
 		} else {
 			shown[i] = ch.Redacted()
+		}
+	}
+	notes := make([]delivery, len(items))
+	for i, it := range items {
+		notes[i] = delivery{Item: it, Destination: names[it.To]}
+		if notes[i].Destination == "" {
+			notes[i].Destination = it.To.String()
 		}
 	}
 	v.Title, v.Data = "Channels", channelsData{Channels: shown, Notifications: notes, Form: form}
@@ -109,7 +128,7 @@ func (c *Console) updateChannel(w http.ResponseWriter, r *http.Request, v *view)
 		return
 	}
 	u, form := channelForm(r)
-	saved, err := c.db.EditChannel(r.Context(), v.Project.ID, ch.ID, func(ch *nightjar.Channel) error { return ch.Apply(u) })
+	saved, err := c.channels.Edit(r.Context(), v.Project.ID, ch.ID, func(ch *nightjar.Channel) error { return ch.Apply(u) })
 	if nightjar.ErrorCode(err) == nightjar.EINVALID {
 		v.Title, v.Error = "Edit "+ch.Name, nightjar.ErrorMessage(err)
 		v.Data = map[string]any{"Channel": ch.WithoutSecrets(), "Form": form}
@@ -128,7 +147,7 @@ func (c *Console) createChannel(w http.ResponseWriter, r *http.Request, v *view)
 	u, form := channelForm(r)
 	err := ch.Apply(u)
 	if err == nil {
-		err = c.db.CreateChannel(r.Context(), ch, c.clock.Now())
+		err = c.channels.Create(r.Context(), ch, c.clock.Now())
 	}
 	if nightjar.ErrorCode(err) == nightjar.EINVALID {
 		v.Error = nightjar.ErrorMessage(err)
@@ -143,7 +162,7 @@ func (c *Console) createChannel(w http.ResponseWriter, r *http.Request, v *view)
 }
 
 func (c *Console) loadChannel(w http.ResponseWriter, r *http.Request, v *view) *nightjar.Channel {
-	ch, err := c.db.Channel(r.Context(), v.Project.ID, r.PathValue("id"))
+	ch, err := c.channels.Get(r.Context(), v.Project.ID, r.PathValue("id"))
 	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
 		c.notFound(w, r, v)
 		return nil
@@ -159,7 +178,7 @@ func (c *Console) testChannel(w http.ResponseWriter, r *http.Request, v *view) {
 	if ch == nil {
 		return
 	}
-	if _, err := c.db.EnqueueTest(r.Context(), ch, c.clock.Now()); nightjar.ErrorCode(err) == nightjar.ERATELIMIT {
+	if _, err := c.channels.SendTest(r.Context(), ch, c.clock.Now()); nightjar.ErrorCode(err) == nightjar.ERATELIMIT {
 		v.Error = nightjar.ErrorMessage(err)
 		c.renderChannels(w, r, v, http.StatusTooManyRequests, map[string]string{"kind": "webhook"})
 		return
@@ -176,7 +195,7 @@ func (c *Console) deleteChannel(w http.ResponseWriter, r *http.Request, v *view)
 	if ch == nil {
 		return
 	}
-	if err := c.db.DeleteChannel(r.Context(), v.Project.ID, ch.ID); err != nil {
+	if err := c.channels.Delete(r.Context(), v.Project.ID, ch.ID); err != nil {
 		c.fail(w, r, err)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/goldentest"
 	"github.com/nightjar-dev/nightjar/notify"
 )
@@ -22,7 +23,7 @@ func sample() notify.Message {
 		ID:        "0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
 		ProjectID: "proj_checkout",
 		Event:     notify.EventAlertFiring,
-		Alert: notify.Alert{
+		Alert: nightjar.Alert{
 			DedupKey: "check:payments-heartbeat",
 			Service:  "payments-api",
 			Severity: "page",
@@ -56,7 +57,7 @@ func TestRenderText(t *testing.T) {
 		{name: "test_event", msg: func() notify.Message {
 			m := sample()
 			m.Event = notify.EventTest
-			m.Alert = notify.Alert{}
+			m.Alert = nightjar.Alert{}
 			m.ConsoleURL = ""
 			return m
 		}},

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
@@ -33,7 +34,7 @@ func TestCheckChannelsAndKeywords(t *testing.T) {
 			t.Fatal(err)
 		}
 		p, _ := projects.New(db).ByName(ctx, "Ops")
-		chs, _ := db.Channels(ctx, p.ID)
+		chs, _ := channels.New(db).List(ctx, p.ID)
 		checks, _ := db.Checks(ctx, p.ID, store.CheckFilter{Slug: "backup"})
 		c := checks[0]
 		var mailID string

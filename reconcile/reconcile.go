@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
@@ -154,7 +155,7 @@ func applyChannels(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc co
 	var existing []*nightjar.Channel
 	if p.ID != "" {
 		var err error
-		if existing, err = tx.Channels(ctx, p.ID); err != nil {
+		if existing, err = channels.ListTx(ctx, tx, p.ID); err != nil {
 			return err
 		}
 	}
@@ -182,7 +183,7 @@ func applyChannels(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc co
 		case have == nil:
 			*changes = append(*changes, Change{Op: "+", Object: obj, Detail: cc.Kind})
 			if !dryRun {
-				if err := tx.CreateChannel(ctx, want, now); err != nil {
+				if err := channels.CreateTx(ctx, tx, want, now); err != nil {
 					return err
 				}
 			}
@@ -190,7 +191,7 @@ func applyChannels(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc co
 			*changes = append(*changes, Change{Op: "~", Object: obj, Detail: "settings changed"})
 			want.ID = have.ID
 			if !dryRun {
-				if err := tx.UpdateChannel(ctx, want); err != nil {
+				if err := channels.UpdateTx(ctx, tx, want); err != nil {
 					return err
 				}
 			}
@@ -342,16 +343,16 @@ func show(v any) string {
 }
 
 func applyChecks(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc config.ProjectConfig, now time.Time, dryRun bool, changes *[]Change) error {
-	var channels []*nightjar.Channel
+	var chans []*nightjar.Channel
 	if p.ID != "" {
 		var err error
-		if channels, err = tx.Channels(ctx, p.ID); err != nil {
+		if chans, err = channels.ListTx(ctx, tx, p.ID); err != nil {
 			return err
 		}
 	}
 	for _, cc := range pc.Checks {
 		obj := fmt.Sprintf("check %s/%s", pc.Name, cc.Slug)
-		ids, err := channelIDs(cc, pc, channels)
+		ids, err := channelIDs(cc, pc, chans)
 		if err != nil {
 			return fmt.Errorf("%s: %w", obj, err)
 		}

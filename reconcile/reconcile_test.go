@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/reconcile"
@@ -231,7 +232,7 @@ func TestApply(t *testing.T) {
 		}
 
 		// Channels, with the webhook secret from the environment.
-		chans, err := db.Channels(ctx, alpha.ID)
+		chans, err := channels.New(db).List(ctx, alpha.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,7 +252,7 @@ func TestApply(t *testing.T) {
 		if mail == nil || mail.Kind != nightjar.ChannelEmail || !reflect.DeepEqual(mail.Config.To, []string{"ops@example.com", "oncall@example.com"}) {
 			t.Errorf("email channel = %+v", mail)
 		}
-		if chans, _ := db.Channels(ctx, beta.ID); len(chans) != 0 {
+		if chans, _ := channels.New(db).List(ctx, beta.ID); len(chans) != 0 {
 			t.Errorf("Beta has channels: %+v", chans)
 		}
 
@@ -349,7 +350,7 @@ func TestApplyDryRunWritesNothing(t *testing.T) {
 		}
 		withChannel := strings.Replace(f.yaml, "https://hooks.example.com/alpha", "https://hooks.example.com/new", 1)
 		sameLines(t, "dry run of a channel change", f.apply(t, withChannel, true), []string{"~ channel Alpha/hook: settings changed"})
-		chans, _ := db.Channels(ctx, alpha.ID)
+		chans, _ := channels.New(db).List(ctx, alpha.ID)
 		for _, ch := range chans {
 			if ch.Config.URL == "https://hooks.example.com/new" {
 				t.Error("dry run changed the channel")
@@ -519,7 +520,7 @@ func TestApplyChannelSecretEnv(t *testing.T) {
 		if !strings.Contains(err.Error(), "channel Alpha/hook") || !strings.Contains(err.Error(), "ALPHA_HOOK_SECRET") {
 			t.Errorf("error = %v", err)
 		}
-		chans, _ := db.Channels(context.Background(), project(t, db, "Alpha").ID)
+		chans, _ := channels.New(db).List(context.Background(), project(t, db, "Alpha").ID)
 		for _, ch := range chans {
 			if ch.Name == "hook" && ch.Config.Secret != hookSecret {
 				t.Errorf("the webhook secret was changed to %q", ch.Config.Secret)
@@ -590,7 +591,7 @@ func TestApplyLeavesOthersAlone(t *testing.T) {
 		}
 		ch := &nightjar.Channel{ProjectID: alpha.ID, Kind: nightjar.ChannelEmail, Name: "by-hand",
 			Config: nightjar.ChannelConfig{To: []string{"me@example.com"}}}
-		if err := db.CreateChannel(ctx, ch, t0); err != nil {
+		if err := channels.New(db).Create(ctx, ch, t0); err != nil {
 			t.Fatal(err)
 		}
 		handKey, err := projects.New(db).CreateKey(ctx, &nightjar.APIKey{ProjectID: alpha.ID, Name: "by-hand", Scope: nightjar.ScopeReadOnly}, "", t0)
@@ -630,7 +631,7 @@ func TestApplyLeavesOthersAlone(t *testing.T) {
 		if c, err := db.Check(ctx, other.ID, otherCheck.ID); err != nil || c.Grace != otherCheck.Grace {
 			t.Errorf("the other project's check: %+v %v", c, err)
 		}
-		if chans, _ := db.Channels(ctx, alpha.ID); len(chans) != 3 {
+		if chans, _ := channels.New(db).List(ctx, alpha.ID); len(chans) != 3 {
 			t.Errorf("Alpha has %d channels, want 3", len(chans))
 		}
 		if k, err := projects.New(db).KeyBySecret(ctx, handKey); err != nil || k.Name != "by-hand" {

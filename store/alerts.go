@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/heartbeat"
+	"github.com/nightjar-dev/nightjar/notify"
 )
 
 // recordOutcome writes what a heartbeat transition produced: the flip, the
@@ -78,6 +80,31 @@ func (tx *Tx) resolveAlert(ctx context.Context, projectID, dedupKey string, now 
 	a.Status, a.EndsAt = nightjar.AlertResolved, now
 	a.Summary = "Resolved: " + a.Summary
 	return tx.emitAlert(ctx, a, now, only)
+}
+
+// enqueue writes a notification of the alert's change for each of the
+// project's channels, or only those in only when it is not nil, in the
+// outbox's format (see package outbox). The alert stage takes this over,
+// writing its messages with outbox.Enqueue; until then the two must agree.
+func (tx *Tx) enqueue(ctx context.Context, a *nightjar.Alert, now time.Time, only []string) error {
+	ids, err := queryAll(ctx, tx, "list channels", qChannelIDs, scanString, a.ProjectID)
+	if err != nil {
+		return err
+	}
+	payload := jsonText(struct {
+		Alert *nightjar.Alert `json:"alert"`
+	}{a})
+	event := notify.AlertEvent(a.Status)
+	for _, ch := range ids {
+		if only != nil && !slices.Contains(only, ch) {
+			continue
+		}
+		id := NewID()
+		if _, err := tx.exec(ctx, qInsertOutbox, id, a.ProjectID, "channel", ch, id, event, payload, "pending", ms(now)); err != nil {
+			return fmt.Errorf("insert outbox message: %w", err)
+		}
+	}
+	return nil
 }
 
 func (tx *Tx) alert(ctx context.Context, projectID, dedupKey string) (*nightjar.Alert, error) {

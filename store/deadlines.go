@@ -141,30 +141,3 @@ func (db *DB) Gaps(ctx context.Context, limit int) ([]Gap, error) {
 	}
 	return out, rows.Err()
 }
-
-// Retention says how long finished records are kept.
-type Retention struct {
-	// Notifications that were sent or given up on.
-	Notifications time.Duration
-}
-
-// Prune deletes the notifications retention no longer keeps (sent or
-// given up on) and reports how many rows went. Other areas prune their own
-// records.
-func (db *DB) Prune(ctx context.Context, now time.Time, r Retention) (int64, error) {
-	var total int64
-	for _, q := range []struct {
-		sql  string
-		args []any
-	}{
-		{`DELETE FROM outbox WHERE status <> $1 AND created_at < $2`, []any{OutboxPending, ms(now.Add(-r.Notifications))}},
-	} {
-		res, err := db.w.ExecContext(ctx, q.sql, q.args...)
-		if err != nil {
-			return total, fmt.Errorf("prune: %w", err)
-		}
-		n, _ := res.RowsAffected()
-		total += n
-	}
-	return total, nil
-}

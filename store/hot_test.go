@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -18,7 +19,7 @@ func TestHotPathsUsePreparedStatements(t *testing.T) {
 	db := storetest.Open(t, "sqlite")
 	ctx := context.Background()
 	p := newProject(t, db, "Alpha")
-	if err := db.CreateChannel(ctx, &nightjar.Channel{ProjectID: p.ID, Kind: nightjar.ChannelWebhook, Name: "hook",
+	if err := channels.New(db).Create(ctx, &nightjar.Channel{ProjectID: p.ID, Kind: nightjar.ChannelWebhook, Name: "hook",
 		Config: nightjar.ChannelConfig{URL: "https://hooks.example/"}}, t0); err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,8 @@ package store_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/nightjar-dev/nightjar"
@@ -27,13 +25,6 @@ func TestStoreRefusesBadText(t *testing.T) {
 			wantCode(t, err, nightjar.EINVALID)
 			_, err = db.Checks(ctx, p.ID, store.CheckFilter{Slug: bad})
 			wantCode(t, err, nightjar.EINVALID)
-			_, err = db.Channels(ctx, bad)
-			wantCode(t, err, nightjar.EINVALID)
-			_, err = db.Channel(ctx, p.ID, bad)
-			wantCode(t, err, nightjar.EINVALID)
-			_, err = db.OutboxEntry(ctx, p.ID, bad)
-			wantCode(t, err, nightjar.EINVALID)
-			wantCode(t, db.DeleteChannel(ctx, p.ID, bad), nightjar.EINVALID)
 			_, err = db.SetPaused(ctx, p.ID, bad, true, t0)
 			wantCode(t, err, nightjar.EINVALID)
 			_, err = db.UpdateCheck(ctx, p.ID, c.ID, t0, func(c *nightjar.Check) error { c.Desc = bad; return nil })
@@ -81,46 +72,6 @@ func TestPingMetadataStoredSafely(t *testing.T) {
 		}
 		if other, err := db.PingWithBody(ctx, c.ID, 2); err != nil || string(other.Body) != "fine" || other.UA != "curl/8" {
 			t.Fatalf("the batch's other ping: %+v %v", other, err)
-		}
-	})
-}
-
-// A failed delivery's error quotes what a receiving server said; it is
-// stored however it is made up, cut on a character boundary.
-func TestDeliveryErrorStoredSafely(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		p := newProject(t, db, "Alpha")
-		ch := &nightjar.Channel{ProjectID: p.ID, Kind: nightjar.ChannelWebhook, Name: "hook", Config: nightjar.ChannelConfig{URL: "https://h.example/"}}
-		if err := db.CreateChannel(ctx, ch, t0); err != nil {
-			t.Fatal(err)
-		}
-		id, err := db.EnqueueTest(ctx, ch, t0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		claim := func(at time.Time) *store.OutboxItem {
-			t.Helper()
-			items, err := db.ClaimOutbox(ctx, at, store.OutboxClaim{Limit: 1, Lease: time.Minute, PerChannel: 1, PerProject: 1})
-			if err != nil || len(items) != 1 || items[0].ID != id {
-				t.Fatalf("claim at %v: %v, %v", at, items, err)
-			}
-			return items[0]
-		}
-		// The 1,000th byte falls inside an "é".
-		msg := "a" + strings.Repeat("é", 1200) + "\xff\x00"
-		if err := db.FinishOutbox(ctx, claim(t0), t0, errors.New(msg), t0.Add(time.Minute)); err != nil {
-			t.Fatalf("finish with a retry: %v", err)
-		}
-		it, err := db.OutboxEntry(ctx, p.ID, id)
-		if err != nil || !nightjar.ValidText(it.LastError) || utf8.RuneCountInString(it.LastError) != 1000 || !strings.HasPrefix(it.LastError, "aé") {
-			t.Fatalf("last error %q (%d characters), %v", it.LastError, utf8.RuneCountInString(it.LastError), err)
-		}
-		if err := db.FinishOutbox(ctx, claim(t0.Add(time.Minute)), t0, errors.New("server said \xff\x00"), time.Time{}); err != nil {
-			t.Fatalf("finish as failed: %v", err)
-		}
-		if it, err = db.OutboxEntry(ctx, p.ID, id); err != nil || it.LastError != "server said \uFFFD\uFFFD" {
-			t.Fatalf("last error %q, %v", it.LastError, err)
 		}
 	})
 }

@@ -16,8 +16,9 @@ var (
 	qUpdateAlert = `UPDATE alerts SET source = $3, source_id = $4, service = $5, severity = $6, summary = $7,
 			details = $8, status = $9, starts_at = $10, ends_at = $11, updated_at = $12 WHERE project_id = $1 AND dedup_key = $2`
 	qChannelIDs   = `SELECT id FROM channels WHERE project_id = $1 ORDER BY created_at, id`
-	qInsertOutbox = `INSERT INTO outbox (id, project_id, channel_id, event, payload, status, attempts, next_attempt_at, last_error, created_at, sent_at)
-		VALUES ($1, $2, $3, $4, $5, $6, 0, $7, '', $7, 0)`
+	qInsertOutbox = `INSERT INTO outbox (id, project_id, destination_kind, destination_id, idempotency_key, event, payload,
+			status, attempts, next_attempt_at, leased_until, last_error, created_at, sent_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, 0, '', $9, 0)`
 	qDueChecks = `SELECT ` + checkColumns + ` FROM checks WHERE next_deadline > 0 AND next_deadline <= $1
 			ORDER BY next_deadline LIMIT $2`
 )

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -178,9 +180,10 @@ func TestDeadlinesAlertsAndOutbox(t *testing.T) {
 		ctx := context.Background()
 		p := newProject(t, db, "P")
 		ch := &nightjar.Channel{ProjectID: p.ID, Kind: nightjar.ChannelWebhook, Name: "hook", Config: nightjar.ChannelConfig{URL: "http://example.com/hook"}}
-		if err := db.CreateChannel(ctx, ch, t0); err != nil {
+		if err := channels.New(db).Create(ctx, ch, t0); err != nil {
 			t.Fatal(err)
 		}
+		ob := outbox.New(db)
 		c := newCheck(t, db, p, "job", nil)
 		ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0})
 
@@ -214,50 +217,22 @@ func TestDeadlinesAlertsAndOutbox(t *testing.T) {
 			t.Fatalf("down check without re-alert still due: %d", n)
 		}
 
-		claim := func(at time.Duration) []*store.OutboxItem {
+		claim := func(at time.Duration) []*outbox.Item {
 			t.Helper()
-			items, err := db.ClaimOutbox(ctx, t0.Add(at), store.OutboxClaim{Limit: 10, Lease: time.Minute, PerChannel: 2, PerProject: 2})
+			items, err := ob.Claim(ctx, t0.Add(at), outbox.Claim{Limit: 10, Lease: time.Minute, PerDestination: 2, PerProject: 2})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return items
 		}
-		items, err := db.ClaimOutbox(ctx, t0.Add(71*time.Minute), store.OutboxClaim{Limit: 10, Lease: time.Minute, PerChannel: 2, PerProject: 2})
-		if err != nil || len(items) != 1 || items[0].Event != "alert.firing" || items[0].Channel.ID != ch.ID || items[0].Attempts != 1 {
+		items, err := ob.Claim(ctx, t0.Add(71*time.Minute), outbox.Claim{Limit: 10, Lease: time.Minute, PerDestination: 2, PerProject: 2})
+		if err != nil || len(items) != 1 || items[0].Event != "alert.firing" || items[0].To != (outbox.Destination{Kind: outbox.ToChannel, ID: ch.ID}) || items[0].Attempts != 1 {
 			t.Fatalf("claim = %+v, %v", items, err)
 		}
-		again := claim(71 * time.Minute)
-		if len(again) != 0 {
-			t.Fatal("a leased notification was claimed twice")
-		}
-		// The lease runs out (the sender died): it is claimed again.
-		again = claim(73 * time.Minute)
-		if len(again) != 1 || again[0].Attempts != 2 {
-			t.Fatalf("after lease expiry: %+v", again)
-		}
-		// The first sender's late result is not recorded over the second's.
-		if err := db.FinishOutbox(ctx, items[0], t0.Add(73*time.Minute), nil, time.Time{}); nightjar.ErrorCode(err) != nightjar.ECONFLICT {
-			t.Fatalf("finish after losing the lease: %v", err)
-		}
-		if err := db.FinishOutbox(ctx, again[0], t0.Add(73*time.Minute), fmt.Errorf("503"), t0.Add(80*time.Minute)); err != nil {
+		// How a claimed message is leased, fenced and retried is the
+		// outbox's (its TestLeaseFenceAndRetry); here it is delivered.
+		if err := ob.Finish(ctx, items[0], t0.Add(71*time.Minute), nil, time.Time{}); err != nil {
 			t.Fatal(err)
-		}
-		if n, _ := db.OutboxDepth(ctx); n != 1 {
-			t.Fatalf("outbox depth %d, want 1", n)
-		}
-		if items := claim(79 * time.Minute); len(items) != 0 {
-			t.Fatal("claimed before its retry time")
-		}
-		items = claim(80 * time.Minute)
-		if len(items) != 1 {
-			t.Fatal("not claimed at its retry time")
-		}
-		if err := db.FinishOutbox(ctx, items[0], t0.Add(80*time.Minute), nil, time.Time{}); err != nil {
-			t.Fatal(err)
-		}
-		entry, err := db.OutboxEntry(ctx, p.ID, items[0].ID)
-		if err != nil || entry.Status != store.OutboxSent || entry.Attempts != 3 {
-			t.Fatalf("entry = %+v, %v", entry, err)
 		}
 
 		// Coming back up resolves the alert and notifies.
@@ -277,65 +252,6 @@ func TestDeadlinesAlertsAndOutbox(t *testing.T) {
 		}
 		if fmt.Sprint(seq) != "[up late down up]" {
 			t.Fatalf("flips = %v", seq)
-		}
-	})
-}
-
-// Two workers claiming at once never get the same notification.
-func TestOutboxConcurrentClaims(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		const n = 40
-		for i := 0; i < n; i++ {
-			p := newProject(t, db, fmt.Sprintf("P%d", i))
-			ch := &nightjar.Channel{ProjectID: p.ID, Kind: nightjar.ChannelWebhook, Name: "hook", Config: nightjar.ChannelConfig{URL: "http://example.com/hook"}}
-			if err := db.CreateChannel(ctx, ch, t0); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := db.EnqueueTest(ctx, ch, t0); err != nil {
-				t.Fatal(err)
-			}
-		}
-		var mu sync.Mutex
-		seen := map[string]int{}
-		var wg sync.WaitGroup
-		for w := 0; w < 4; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; i < 10; i++ {
-					items, err := db.ClaimOutbox(ctx, t0, store.OutboxClaim{Limit: 3, Lease: time.Hour, PerChannel: 1, PerProject: 1})
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					mu.Lock()
-					for _, it := range items {
-						seen[it.ID]++
-					}
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
-		for id, n := range seen {
-			if n != 1 {
-				t.Fatalf("notification %s claimed %d times", id, n)
-			}
-		}
-		// Whatever the workers skipped while others held it is claimed now.
-		rest, err := db.ClaimOutbox(ctx, t0, store.OutboxClaim{Limit: n, Lease: time.Hour, PerChannel: 1, PerProject: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range rest {
-			if seen[it.ID] > 0 {
-				t.Fatalf("notification %s claimed again while leased", it.ID)
-			}
-			seen[it.ID]++
-		}
-		if len(seen) != n {
-			t.Fatalf("claimed %d distinct notifications, want %d", len(seen), n)
 		}
 	})
 }

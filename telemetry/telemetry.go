@@ -16,11 +16,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Source answers the questions the metrics ask of the database at scrape
+// Source answers the questions the metrics ask of the areas at scrape
 // time, so gauges are never stale.
-type Source interface {
-	CountChecksByStatus(ctx context.Context) (map[string]int64, error)
-	OutboxDepth(ctx context.Context) (int64, error)
+type Source struct {
+	// Checks counts checks by status.
+	Checks interface {
+		CountChecksByStatus(ctx context.Context) (map[string]int64, error)
+	}
+	// Outbox counts the messages waiting for delivery.
+	Outbox interface {
+		Depth(ctx context.Context) (int64, error)
+	}
 }
 
 // Metrics is the set of Nightjar's metrics.
@@ -34,7 +40,8 @@ type Metrics struct {
 	moduleRuns    *prometheus.CounterVec
 }
 
-// New registers the metrics; src may be nil in tests that need no gauges.
+// New registers the metrics; src may be empty in tests that need no
+// gauges, and needs both of its parts otherwise.
 func New(src Source, log *slog.Logger) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.pings = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -60,7 +67,7 @@ func New(src Source, log *slog.Logger) *Metrics {
 	}, []string{"module", "result"})
 	m.reg.MustRegister(m.pings, m.pingsRejected, m.ingestLatency, m.batchSize, m.notifications, m.moduleRuns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if src != nil {
+	if src.Checks != nil && src.Outbox != nil {
 		m.reg.MustRegister(&dbCollector{src: src, log: log, cacheFor: 10 * time.Second})
 	}
 	return m
@@ -125,11 +132,11 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.counts == nil || time.Since(c.at) >= c.cacheFor {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		counts, err := c.src.CountChecksByStatus(ctx)
+		counts, err := c.src.Checks.CountChecksByStatus(ctx)
 		if err != nil {
 			c.log.Warn("collect check counts", "err", err)
 		}
-		depth, err := c.src.OutboxDepth(ctx)
+		depth, err := c.src.Outbox.Depth(ctx)
 		if err != nil {
 			c.log.Warn("collect outbox depth", "err", err)
 		}

@@ -321,10 +321,14 @@ func TestV3KeywordsAndChannels(t *testing.T) {
 		if len(alerts) != 1 {
 			t.Fatalf("alerts: %v", alerts)
 		}
-		items, _ := db.OutboxByProject(context.Background(), e.project.ID, 10)
+		items, _ := e.outbox.ByProject(context.Background(), e.project.ID, 10)
 		for _, it := range items {
-			if it.Channel.Name != "ops" {
-				t.Fatalf("notification to %s, which the check did not choose", it.Channel.Name)
+			ch, err := e.channels.Get(context.Background(), e.project.ID, it.To.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ch.Name != "ops" {
+				t.Fatalf("notification to %s, which the check did not choose", ch.Name)
 			}
 		}
 		if len(items) == 0 {

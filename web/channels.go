@@ -12,7 +12,7 @@ import (
 // end up in scripts and CI logs. A secret is given once, when it is set.
 
 func (s *Server) v1ListChannels(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	chs, err := s.db.Channels(r.Context(), k.ProjectID)
+	chs, err := s.channels.List(r.Context(), k.ProjectID)
 	if err != nil {
 		return err
 	}
@@ -30,7 +30,7 @@ func (s *Server) v1CreateChannel(w http.ResponseWriter, r *http.Request, k *nigh
 		return err
 	}
 	ch.ID, ch.ProjectID = "", k.ProjectID
-	if err := s.db.CreateChannel(r.Context(), &ch, s.clock.Now()); err != nil {
+	if err := s.channels.Create(r.Context(), &ch, s.clock.Now()); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, ch.Redacted())
@@ -44,7 +44,7 @@ func (s *Server) v1UpdateChannel(w http.ResponseWriter, r *http.Request, k *nigh
 	if err := decodeJSON(r, &u); err != nil {
 		return err
 	}
-	ch, err := s.db.EditChannel(r.Context(), k.ProjectID, r.PathValue("id"), func(ch *nightjar.Channel) error { return ch.Apply(u) })
+	ch, err := s.channels.Edit(r.Context(), k.ProjectID, r.PathValue("id"), func(ch *nightjar.Channel) error { return ch.Apply(u) })
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (s *Server) v1UpdateChannel(w http.ResponseWriter, r *http.Request, k *nigh
 }
 
 func (s *Server) v1DeleteChannel(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	if err := s.db.DeleteChannel(r.Context(), k.ProjectID, r.PathValue("id")); err != nil {
+	if err := s.channels.Delete(r.Context(), k.ProjectID, r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -61,11 +61,11 @@ func (s *Server) v1DeleteChannel(w http.ResponseWriter, r *http.Request, k *nigh
 }
 
 func (s *Server) v1TestChannel(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	ch, err := s.db.Channel(r.Context(), k.ProjectID, r.PathValue("id"))
+	ch, err := s.channels.Get(r.Context(), k.ProjectID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	id, err := s.db.EnqueueTest(r.Context(), ch, s.clock.Now())
+	id, err := s.channels.SendTest(r.Context(), ch, s.clock.Now())
 	if err != nil {
 		return err
 	}

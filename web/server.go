@@ -17,6 +17,8 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/audit"
+	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/telemetry"
@@ -43,6 +45,8 @@ type Config struct {
 type Areas struct {
 	Projects *projects.Store
 	Audit    *audit.Log
+	Channels *channels.Service
+	Outbox   *outbox.Outbox
 }
 
 // Server holds the HTTP handlers' dependencies.
@@ -50,6 +54,8 @@ type Server struct {
 	db       *store.DB
 	projects *projects.Store
 	auditLog *audit.Log
+	channels *channels.Service
+	outbox   *outbox.Outbox
 	pings    *store.PingBatcher
 	clock    nightjar.Clock
 	log      *slog.Logger
@@ -67,7 +73,7 @@ func NewServer(db *store.DB, areas Areas, pings *store.PingBatcher, clock nightj
 		cfg.PingBodyLimit = 100_000
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s := &Server{db: db, projects: areas.Projects, auditLog: areas.Audit, pings: pings, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
+	s := &Server{db: db, projects: areas.Projects, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox, pings: pings, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

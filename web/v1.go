@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/schedule"
 	"github.com/nightjar-dev/nightjar/store"
 )
@@ -330,14 +331,18 @@ func (s *Server) v1SchedulePreview(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) v1Notification(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	it, err := s.db.OutboxEntry(r.Context(), k.ProjectID, r.PathValue("id"))
+	it, err := s.outbox.Entry(r.Context(), k.ProjectID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"id": it.ID, "channel_id": it.Channel.ID, "event": it.Event, "status": it.Status, "attempts": it.Attempts,
+	out := map[string]any{
+		"id": it.ID, "event": it.Event, "status": it.Status, "attempts": it.Attempts,
 		"last_error": it.LastError, "created_at": it.CreatedAt, "sent_at": timePtr(it.SentAt), "next_attempt_at": timePtr(it.NextAttemptAt),
-	})
+	}
+	if it.To.Kind == outbox.ToChannel {
+		out["channel_id"] = it.To.ID
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -153,7 +153,7 @@ func (s *Server) v3ListChecks(w http.ResponseWriter, r *http.Request, k *nightja
 	if err != nil {
 		return err
 	}
-	channels, err := s.db.Channels(r.Context(), k.ProjectID)
+	channels, err := s.channels.List(r.Context(), k.ProjectID)
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func (s *Server) v3GetCheck(w http.ResponseWriter, r *http.Request, k *nightjar.
 }
 
 func (s *Server) writeV3Check(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey, c *nightjar.Check, status int) {
-	channels, err := s.db.Channels(r.Context(), k.ProjectID)
+	channels, err := s.channels.List(r.Context(), k.ProjectID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -270,7 +270,7 @@ func (s *Server) prepareInput(ctx context.Context, projectID string, in *checkIn
 	var channels []*nightjar.Channel
 	if in.Channels != nil {
 		var err error
-		if channels, err = s.db.Channels(ctx, projectID); err != nil {
+		if channels, err = s.channels.List(ctx, projectID); err != nil {
 			return err
 		}
 	}
@@ -495,7 +495,7 @@ func hcFlipStatus(status string) string {
 }
 
 func (s *Server) v3Channels(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	channels, err := s.db.Channels(r.Context(), k.ProjectID)
+	channels, err := s.channels.List(r.Context(), k.ProjectID)
 	if err != nil {
 		return err
 	}

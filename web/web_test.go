@@ -16,6 +16,8 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/audit"
+	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
@@ -26,20 +28,23 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // env is a running server on a real database with a fake clock.
 type env struct {
-	t       testing.TB
-	db      *store.DB
-	areas   Areas
-	srv     *httptest.Server
-	clock   *nightjar.FakeClock
-	project *nightjar.Project
-	rw, ro  string // API keys
-	ping    string // ping-only key
+	t        testing.TB
+	db       *store.DB
+	areas    Areas
+	channels *channels.Service
+	outbox   *outbox.Outbox
+	srv      *httptest.Server
+	clock    *nightjar.FakeClock
+	project  *nightjar.Project
+	rw, ro   string // API keys
+	ping     string // ping-only key
 }
 
 func newEnv(t testing.TB, db *store.DB, cfg Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, db: db, clock: nightjar.NewFakeClock(t0), areas: Areas{Projects: projects.New(db), Audit: audit.New(db)}}
+	e := &env{t: t, db: db, clock: nightjar.NewFakeClock(t0), channels: channels.New(db), outbox: outbox.New(db)}
+	e.areas = Areas{Projects: projects.New(db), Audit: audit.New(db), Channels: e.channels, Outbox: e.outbox}
 	e.project = &nightjar.Project{Name: "Test"}
 	if err := e.areas.Projects.Create(ctx, e.project, t0); err != nil {
 		t.Fatal(err)
@@ -58,7 +63,7 @@ func newEnv(t testing.TB, db *store.DB, cfg Config) *env {
 		cfg.BaseURL = "http://nightjar.test"
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := NewServer(db, e.areas, batcher, e.clock, log, cfg, telemetry.New(db, log))
+	s := NewServer(db, e.areas, batcher, e.clock, log, cfg, telemetry.New(telemetry.Source{Checks: db, Outbox: e.outbox}, log))
 	e.srv = httptest.NewServer(s)
 	t.Cleanup(e.srv.Close)
 	return e

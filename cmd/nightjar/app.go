@@ -6,9 +6,11 @@ import (
 
 	"github.com/nightjar-dev/nightjar/accounts"
 	"github.com/nightjar-dev/nightjar/audit"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/console"
 	"github.com/nightjar-dev/nightjar/engine"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/reconcile"
@@ -24,6 +26,8 @@ type app struct {
 	projects *projects.Store
 	accounts *accounts.Store
 	audit    *audit.Log
+	channels *channels.Service
+	outbox   *outbox.Outbox
 }
 
 // passwords hashes user passwords for every command that opens the
@@ -41,24 +45,27 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, e
 
 // newApp builds the areas on an open database.
 func newApp(db *store.DB) *app {
-	return &app{db: db, projects: projects.New(db), accounts: accounts.New(db, passwords), audit: audit.New(db)}
+	return &app{db: db, projects: projects.New(db), accounts: accounts.New(db, passwords), audit: audit.New(db),
+		channels: channels.New(db), outbox: outbox.New(db)}
 }
 
 // Close closes the database.
 func (a *app) Close() error { return a.db.Close() }
 
 // webAreas are the areas the API uses.
-func (a *app) webAreas() web.Areas { return web.Areas{Projects: a.projects, Audit: a.audit} }
+func (a *app) webAreas() web.Areas {
+	return web.Areas{Projects: a.projects, Audit: a.audit, Channels: a.channels, Outbox: a.outbox}
+}
 
 // consoleAreas are the areas the console uses.
 func (a *app) consoleAreas() console.Areas {
-	return console.Areas{Projects: a.projects, Accounts: a.accounts, Audit: a.audit}
+	return console.Areas{Projects: a.projects, Accounts: a.accounts, Audit: a.audit, Channels: a.channels, Outbox: a.outbox}
 }
 
 // retention is the engine module that prunes what Nightjar no longer
 // needs: sent notifications, and each area's own expired records.
 func (a *app) retention() *engine.Retention {
-	return &engine.Retention{DB: a.db, Areas: []engine.Pruner{a.accounts}}
+	return &engine.Retention{Outbox: a.outbox, Areas: []engine.Pruner{a.accounts}}
 }
 
 // reconcileAreas are the areas apply writes.

@@ -22,6 +22,7 @@ import (
 	"github.com/nightjar-dev/nightjar/engine"
 	"github.com/nightjar-dev/nightjar/netguard"
 	"github.com/nightjar-dev/nightjar/notify"
+	"github.com/nightjar-dev/nightjar/outbox"
 
 	"github.com/nightjar-dev/nightjar/notify/webhook"
 	"github.com/nightjar-dev/nightjar/reconcile"
@@ -177,7 +178,7 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 		return err
 	}
 
-	metrics := telemetry.New(db, log)
+	metrics := telemetry.New(telemetry.Source{Checks: db, Outbox: a.outbox}, log)
 	batcher := db.NewPingBatcher(cfg.PingRetention, metrics.BatchCommitted)
 	proxies, _ := cfg.ParsedTrustedProxies()
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -220,7 +221,9 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 			&engine.Deadlines{DB: db},
 			&engine.Alive{DB: db},
 			a.retention(),
-			&engine.Outbox{DB: db, Notifiers: notifiers(cfg, policy), Metrics: metrics, Log: log.With("component", "outbox"), ConsoleURL: baseURL, Clock: clock},
+			&engine.Outbox{Outbox: a.outbox, Destinations: map[string]engine.Destinations{
+				outbox.ToChannel: engine.ChannelDestinations{Channels: a.channels, Notifiers: notifiers(cfg, policy)},
+			}, Metrics: metrics, Log: log.With("component", "outbox"), ConsoleURL: baseURL, Clock: clock},
 		)
 	}()
 
