@@ -22,7 +22,8 @@ type CheckPatch struct {
 	Service *string
 
 	// Timeout makes the check a simple one, expected every Timeout after
-	// its last ping, as a timeout does in Healthchecks.
+	// its last ping, as a timeout does in Healthchecks; a simple check
+	// keeps no schedule.
 	Timeout *time.Duration
 	// Schedule makes the check a cron or an OnCalendar one, as the
 	// schedule's syntax says (see ScheduleKind); given with Timeout, the
@@ -105,7 +106,7 @@ func (p *CheckPatch) Apply(c *Check, channels []*Channel, now time.Time) error {
 	set(&c.Desc, p.Desc)
 	set(&c.Service, p.Service)
 	if p.Timeout != nil {
-		c.Timeout, c.Kind = *p.Timeout, KindSimple
+		c.Timeout, c.Kind, c.Schedule = *p.Timeout, KindSimple, ""
 	}
 	if p.Schedule != nil {
 		c.Schedule, c.Kind = *p.Schedule, ScheduleKind(*p.Schedule)

@@ -44,7 +44,7 @@ func TestCheckPatchApply(t *testing.T) {
 		{"an OnCalendar schedule makes an oncalendar check", nil, nightjar.CheckPatch{Schedule: ptr("Mon..Fri 09:00")},
 			func(c *nightjar.Check) { c.Kind, c.Schedule = nightjar.KindOnCalendar, "Mon..Fri 09:00" }},
 		{"a timeout makes a simple check again", cron("0 3 * * *"), nightjar.CheckPatch{Timeout: ptr(time.Hour)},
-			func(c *nightjar.Check) { c.Kind, c.Schedule, c.Timeout = nightjar.KindSimple, "0 3 * * *", time.Hour }},
+			func(c *nightjar.Check) { c.Kind, c.Schedule, c.Timeout = nightjar.KindSimple, "", time.Hour }},
 		{"a schedule wins over a timeout", nil, nightjar.CheckPatch{Timeout: ptr(time.Hour), Schedule: ptr("0 3 * * *")},
 			func(c *nightjar.Check) { c.Kind, c.Schedule, c.Timeout = nightjar.KindCron, "0 3 * * *", time.Hour }},
 		{"the form's simple kind drops the schedule", cron("0 3 * * *"),

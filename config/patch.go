@@ -14,10 +14,10 @@ import (
 // default back.
 
 // Patch is the check the declaration states. A schedule makes a cron or
-// OnCalendar check (and the timeout its default); without one the check
-// is simple. A timeout or grace of zero, like a missing one, is the
-// default, and so is a failure threshold of zero; an empty channel list
-// means all of the project's channels, as in the APIs.
+// OnCalendar check; without one the check is simple. A timeout or grace
+// of zero, like a missing one, is the default, and so is a failure
+// threshold of zero; an empty channel list means all of the project's
+// channels, as in the APIs.
 func (cc CheckConfig) Patch() nightjar.CheckPatch {
 	orDefault := func(d Duration, def time.Duration) *time.Duration {
 		if d == 0 {
@@ -38,7 +38,7 @@ func (cc CheckConfig) Patch() nightjar.CheckPatch {
 		Channels: &nightjar.ChannelSelection{All: len(cc.Channels) == 0, Refs: cc.Channels},
 	}
 	if cc.Schedule != "" {
-		p.Timeout, p.Schedule = ptr(nightjar.DefaultTimeout), &cc.Schedule
+		p.Schedule = &cc.Schedule
 	} else {
 		p.Kind = ptr(nightjar.KindSimple)
 	}
