@@ -186,6 +186,13 @@ func TestAPIBadInput(t *testing.T) {
 			{"POST", "/api/v1/channels", map[string]any{"kind": "pager", "name": "x"}, 400, "kind", "webhook, email"},
 			{"POST", "/api/v1/channels", map[string]any{"kind": "webhook", "name": "x", "config": map[string]any{"url": "ftp://x"}}, 400, "config.url", "http"},
 			{"POST", "/api/v1/channels", map[string]any{"kind": "email", "name": "x", "config": map[string]any{"to": []string{"nobody"}}}, 400, "config.to", "email address"},
+			// Type errors name the member as sent, whatever Go types the
+			// body is read into.
+			{"POST", "/api/v1/channels", map[string]any{"kind": "webhook", "name": "x", "config": map[string]any{"url": 5}}, 400, "config.url", "config.url: expected a string"},
+			{"POST", "/api/v1/channels", map[string]any{"kind": "email", "name": "x", "config": map[string]any{"to": []any{"a@b.example", 5}}}, 400, "config.to", "expected a string"},
+			{"PATCH", "/api/v1/channels/nope", map[string]any{"config": map[string]any{"headers": []string{}}}, 400, "config.headers", "expected an object"},
+			{"POST", "/api/v3/checks/" + id, map[string]any{"manual_resume": "yes"}, 400, "manual_resume", "manual_resume: expected true or false"},
+			{"PATCH", "/api/v1/checks/" + id, map[string]any{"grace": "1h"}, 400, "grace", "grace: expected a number"},
 		} {
 			r := e.do(tc.method, tc.path, e.rw, tc.body)
 			if r.status != tc.status {
