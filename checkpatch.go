@@ -82,8 +82,8 @@ var UniqueFields = []string{"name", "slug", "tags", "timeout", "grace"}
 // Beyond setting fields it keeps the rules every front door shares: a
 // check without a slug takes one made from its name and a check without a
 // name is named after its slug, as Healthchecks names checks created by
-// a slug ping; a timeout makes a simple check and a schedule a cron or
-// OnCalendar one; empty lists are stored as empty, never as absent; and
+// a slug ping; a timeout makes a simple check, which keeps no schedule,
+// and a schedule a cron or OnCalendar one; empty lists are stored as empty, never as absent; and
 // durations are kept in whole milliseconds, the precision they are stored
 // with, so a finer one read back does not differ from what was applied.
 func (p *CheckPatch) Apply(c *Check, channels []*Channel, now time.Time) error {
