@@ -84,15 +84,15 @@ func (c *Console) renderChannels(w http.ResponseWriter, r *http.Request, v *view
 	c.render(w, r, status, "channels", v)
 }
 
-// channelForm reads the channel form as an update: an empty secret field
+// channelForm reads the channel form as a patch: an empty secret field
 // keeps the stored secret, unless a box asks to remove it. Stored headers
 // (set through the API or a configuration file) are kept, or removed by
 // their box; the form cannot show or enter them. Whether a kept secret may
 // stay is nightjar.Channel.Apply's decision.
-func channelForm(r *http.Request) (nightjar.ChannelUpdate, map[string]string) {
+func channelForm(r *http.Request) (nightjar.ChannelPatch, map[string]string) {
 	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	form := map[string]string{"kind": f("kind"), "name": f("name"), "url": f("url"), "to": f("to")}
-	u := nightjar.ChannelUpdate{Kind: ptr(form["kind"]), Name: ptr(form["name"])}
+	u := nightjar.ChannelPatch{Kind: ptr(form["kind"]), Name: ptr(form["name"])}
 	switch form["kind"] {
 	case nightjar.ChannelWebhook:
 		u.Config.URL = ptr(form["url"])
@@ -321,8 +321,12 @@ func (c *Console) withdrawInvitation(w http.ResponseWriter, r *http.Request, v *
 }
 
 func (c *Console) createKey(w http.ResponseWriter, r *http.Request, v *view) {
-	k := &nightjar.APIKey{ProjectID: v.Project.ID, Name: strings.TrimSpace(r.PostFormValue("name")), Scope: nightjar.Scope(r.PostFormValue("scope"))}
-	secret, err := c.projects.CreateKey(r.Context(), k, "", c.clock.Now())
+	k := &nightjar.APIKey{ProjectID: v.Project.ID}
+	err := nightjar.APIKeyPatch{Name: ptr(strings.TrimSpace(r.PostFormValue("name"))), Scope: ptr(nightjar.Scope(r.PostFormValue("scope")))}.Apply(k)
+	secret := ""
+	if err == nil {
+		secret, err = c.projects.CreateKey(r.Context(), k, "", c.clock.Now())
+	}
 	if err != nil {
 		c.settingsError(w, r, v, err)
 		return

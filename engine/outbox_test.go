@@ -354,4 +354,3 @@ func TestOutboxGivesUpOnDestinationsItCannotReach(t *testing.T) {
 		}
 	})
 }
-

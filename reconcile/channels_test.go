@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/projects"
@@ -55,7 +56,7 @@ func TestCheckChannelsAndKeywords(t *testing.T) {
 			t.Fatalf("back to all channels: %v %v", changes, err)
 		}
 		cfg.Projects[0].Checks[0].Channels = []string{"pager"}
-		if _, err := Apply(ctx, db, Areas{Projects: projects.New(db)}, cfg, getenv, now, false); err == nil || !strings.Contains(err.Error(), `no channel named "pager"`) {
+		if _, err := Apply(ctx, db, Areas{Projects: projects.New(db)}, cfg, getenv, now, false); nightjar.ErrorField(err) != "channels" || !strings.Contains(err.Error(), `no channel with id or name "pager"`) {
 			t.Fatalf("unknown channel: %v", err)
 		}
 	})

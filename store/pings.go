@@ -127,8 +127,12 @@ func (tx *Tx) resolvePingTarget(ctx context.Context, r *PingRequest) (*nightjar.
 	case !r.Create:
 		return nil, false, nightjar.Errorf(nightjar.ENOTFOUND, "not found")
 	}
-	c := nightjar.NewCheck(projectID, r.Slug)
-	c.Slug = r.Slug
+	// Named after its slug, with every other setting the default, as
+	// Healthchecks makes it; the patch judges it as any other new check.
+	c, err := (&nightjar.CheckPatch{Slug: &r.Slug}).NewCheck(projectID, nil, r.At)
+	if err != nil {
+		return nil, false, err
+	}
 	if err := tx.CreateCheck(ctx, c, r.At); err != nil {
 		return nil, false, err
 	}
