@@ -13,7 +13,7 @@ import (
 // directly or through another package.
 func TestPurePackagesImportNoInfrastructure(t *testing.T) {
 	const module = "github.com/nightjar-dev/nightjar"
-	pure := []string{".", "./heartbeat", "./schedule", "./metricrule", "./oncall", "./slo", "./uptime", "./attribution"}
+	pure := []string{".", "./heartbeat", "./schedule", "./metricrule", "./oncall", "./slo", "./uptime", "./attribution", "./openslo"}
 	// Packages of this module a pure package may use: each other.
 	allowed := map[string]bool{module: true}
 	for _, p := range pure[1:] {
