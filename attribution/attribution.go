@@ -130,13 +130,11 @@ func FindOrigin(spans []Span) (Origin, bool) {
 		if !seen[i] || !s.Error {
 			continue
 		}
-		childFailed, hasServer := false, false
+		// The deepest failing span has no failing child: the child would
+		// be deeper.
+		hasServer := false
 		for _, c := range children[i] {
-			childFailed = childFailed || spans[c].Error
 			hasServer = hasServer || spans[c].Kind == KindServer
-		}
-		if childFailed {
-			continue
 		}
 		d, viaPeer := depth[i], false
 		if s.Kind == KindClient && !hasServer && (s.PeerService != "" || s.ServerAddress != "") {

@@ -56,6 +56,14 @@ func request(id, failure string) []attribution.Span {
 		fail("e1")
 	case "timeout":
 		fail("a3", "a1", "e2", "e1")
+	case "db-and-cache":
+		// The uninstrumented database fails at 20ms and, as deep, a cache
+		// that sends spans fails at 30ms: the earlier one is the origin.
+		s = s[:5]
+		s = append(s,
+			attribution.Span{SpanID: "a4", ParentID: "a1", Service: "api", Name: "GET cart", Kind: "CLIENT", PeerService: "cache", Start: at(30), End: at(40), Error: true},
+			attribution.Span{SpanID: "c1", ParentID: "a4", Service: "cache", Name: "GET cart", Kind: "SERVER", Start: at(31), End: at(39), Error: true})
+		fail("a3", "a1", "e2", "e1")
 	}
 	for i := range s {
 		s[i].TraceID = id
@@ -75,6 +83,7 @@ func TestFindOrigin(t *testing.T) {
 		{"api", "api", "a1", false, "edge: GET /checkout > edge: POST /orders > api: POST /orders"},
 		{"edge", "edge", "e1", false, "edge: GET /checkout"},
 		{"timeout", "api", "a3", false, "edge: GET /checkout > edge: POST /orders > api: POST /orders > api: INSERT orders"},
+		{"db-and-cache", "orders-db", "a3", true, "edge: GET /checkout > edge: POST /orders > api: POST /orders > api: INSERT orders > peer: orders-db"},
 	} {
 		spans := request("t-"+tc.failure, tc.failure)
 		// The answer must not depend on the order the spans came in.
