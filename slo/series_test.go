@@ -20,10 +20,18 @@ func TestSeriesSumsMatchMinuteByMinute(t *testing.T) {
 		var newest int64 = -1 << 62
 		base := t0.Unix() / 60
 		for range 1 + rng.IntN(120) {
-			// Mostly forward, sometimes back a few minutes, sometimes a gap.
+			// Mostly forward, sometimes back to around the oldest minute
+			// kept, sometimes a gap longer than the series keeps.
 			m := base + int64(rng.IntN(40))
-			if newest > -1<<62 && rng.IntN(3) > 0 {
-				m = newest + int64(rng.IntN(4)) - 1
+			if newest > -1<<62 {
+				switch rng.IntN(6) {
+				case 0:
+					m = newest - int64(keep) + int64(rng.IntN(5)) - 2
+				case 1:
+					m = newest + int64(keep) + int64(rng.IntN(keep))
+				default:
+					m = newest + int64(rng.IntN(4)) - 1
+				}
 			}
 			c := slo.Counts{Total: uint64(rng.IntN(100)), UpMs: int64(rng.IntN(60000)), DownMs: int64(rng.IntN(1000))}
 			c.Good = uint64(rng.IntN(int(c.Total) + 1))
