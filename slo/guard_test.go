@@ -85,13 +85,14 @@ func TestANightLongOutagePages(t *testing.T) {
 	diurnal(s, start.Add(-30*24*time.Hour), start)
 	var st slo.State
 	var timeline []string
-	for t := start; t.Before(start.Add(8 * time.Hour)); t = t.Add(time.Minute) {
-		if t.Hour() < 6 {
-			s.Add(t, slo.Counts{Good: 0, Total: 2})
+	for at := start; at.Before(start.Add(8 * time.Hour)); at = at.Add(time.Minute) {
+		if at.Hour() < 6 {
+			s.Add(at, slo.Counts{Good: 0, Total: 2})
 		} else {
-			diurnal(s, t, t.Add(time.Minute))
+			diurnal(s, at, at.Add(time.Minute))
 		}
-		d := o.Evaluate(s, t.Add(time.Minute))
+		d := o.Evaluate(s, at.Add(time.Minute))
+		invariants(t, o, &d)
 		for _, a := range o.Apply(&st, &d) {
 			timeline = append(timeline, d.At.Format("15:04")+" "+string(a.Severity)+" "+string(a.Status)+" "+a.Details["budget_remaining"]+" left")
 		}

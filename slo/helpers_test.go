@@ -1,10 +1,8 @@
 package slo_test
 
 import (
-	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata" // expectations must not depend on the machine's zoneinfo
@@ -50,21 +48,28 @@ func near(a, b float64) bool {
 	return math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b))
 }
 
-// line writes what an evaluation shows an engineer, one line a minute:
-//
-//	00:09 page firing (1h 15.00× 5m 100.00×) ticket ok; 97.92% left
-func line(d *slo.Decision) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s", d.At.Format("Jan 2 15:04"))
-	for _, sev := range []nightjar.Severity{nightjar.SeverityPage, nightjar.SeverityTicket} {
-		state := "ok"
-		if d.Firing(sev) {
-			state = "firing"
-		}
-		fmt.Fprintf(&b, " %s %s", sev, state)
+// invariants checks what must hold of every decision: the budget's two
+// figures agree, a firing rule burns above its threshold over both windows
+// with enough traffic and budget share, and a held one says why.
+func invariants(tb testing.TB, o *slo.Objective, d *slo.Decision) {
+	tb.Helper()
+	if math.Abs(d.Budget.Remaining-(1-d.Budget.Consumed)) > 1e-12 || d.Budget.Counts.Good > d.Budget.Counts.Total {
+		tb.Fatalf("%s: budget %+v", d.At, d.Budget)
 	}
-	fmt.Fprintf(&b, "; %.2f%% left", d.Budget.Remaining*100)
-	return b.String()
+	for _, r := range d.Rules {
+		over := r.LongBurn > r.Threshold && r.ShortBurn > r.Threshold
+		switch {
+		case r.Firing && (!over || r.Held != "" || r.BudgetShare < r.Required*(1-1e-6)):
+			tb.Fatalf("%s: rule fires without cause: %+v", d.At, r)
+		case !r.Firing && r.Held != "" && !over:
+			tb.Fatalf("%s: rule held although it does not burn: %+v", d.At, r)
+		case r.Short.Total > r.Long.Total || r.Long.Bad() < r.Short.Bad():
+			tb.Fatalf("%s: the short window holds more than the long one: %+v", d.At, r)
+		}
+	}
+	if d.Firing(nightjar.SeverityPage) != slices.ContainsFunc(d.Rules, func(r slo.RuleStatus) bool { return r.Firing && r.Severity == nightjar.SeverityPage }) {
+		tb.Fatalf("%s: Firing disagrees with the rules", d.At)
+	}
 }
 
 // diffLines reports the first difference between two timelines, with

@@ -99,6 +99,7 @@ func detection(t *testing.T, o *slo.Objective, ratio float64, sev nightjar.Sever
 	for m := 1; m <= limit; m++ {
 		s.Add(t0.Add(time.Duration(m-1)*time.Minute), slo.Counts{Good: 10000 - bad, Total: 10000})
 		d := o.Evaluate(s, t0.Add(time.Duration(m)*time.Minute))
+		invariants(t, o, &d)
 		if d.Firing(sev) {
 			return m, d
 		}
@@ -191,6 +192,7 @@ func TestAlertsResolveWithTheShortWindow(t *testing.T) {
 				}
 				s.Add(at, slo.Counts{Good: good, Total: 1000})
 				d := o.Evaluate(s, at.Add(time.Minute))
+				invariants(t, o, &d)
 				for _, a := range o.Apply(&st, &d) {
 					timeline = append(timeline, d.At.Format("15:04")+" "+string(a.Severity)+" "+string(a.Status))
 				}
