@@ -124,16 +124,6 @@ type ChannelConfigPatch struct {
 	To      *[]string          `json:"to"`
 }
 
-// ChannelUpdate is the former name of ChannelPatch.
-//
-// Deprecated: use ChannelPatch.
-type ChannelUpdate = ChannelPatch
-
-// ChannelConfigUpdate is the former name of ChannelConfigPatch.
-//
-// Deprecated: use ChannelConfigPatch.
-type ChannelConfigUpdate = ChannelConfigPatch
-
 // Apply changes c as u says and validates the result. A new channel is
 // a zero Channel of its project with a patch applied.
 //
