@@ -24,6 +24,12 @@ const (
 // Alert is the one shape every source of trouble produces (checks now,
 // probes, SLOs and external systems later). Later stages only ever see
 // alerts, so a new source only has to emit them.
+//
+// Labels and Links are what external systems (Alertmanager, PagerDuty
+// clients) say about an alert beyond its summary: labels are what routes
+// and silences match on, links take a responder to the runbook or the
+// graph. Both are left out of the JSON when empty, so alerts from checks
+// look as they always did.
 type Alert struct {
 	ProjectID string            `json:"project_id"`
 	DedupKey  string            `json:"dedup_key"`
@@ -36,4 +42,15 @@ type Alert struct {
 	Status    AlertStatus       `json:"status"`
 	StartsAt  time.Time         `json:"starts_at"`
 	EndsAt    time.Time         `json:"ends_at,omitzero"`
+	Labels    map[string]string `json:"labels,omitempty"`
+	Links     []Link            `json:"links,omitempty"`
+}
+
+// Link is a web page about an alert: a runbook, the graph that fired it,
+// the monitoring tool's own page. Image is set when the link is a picture
+// to show inline (PagerDuty's images); Href is then where clicking it leads.
+type Link struct {
+	Href  string `json:"href"`
+	Text  string `json:"text,omitempty"`
+	Image string `json:"image,omitempty"`
 }

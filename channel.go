@@ -102,19 +102,20 @@ func (c *Channel) Validate() error {
 	return nil
 }
 
-// ChannelUpdate changes some of a stored channel's settings; a nil field
-// keeps what is stored. It is what the console's edit form and the API's
-// PATCH send, so both follow the same rule about secrets (see Apply).
-type ChannelUpdate struct {
+// ChannelPatch is a change to a channel's settings; a nil field keeps
+// what is stored. Every way in — the API's create and PATCH, the console's
+// forms, a configuration file — translates its format into a ChannelPatch
+// and hands it to Apply, so all follow the same rules, about secrets too.
+type ChannelPatch struct {
 	// Kind changes the channel's kind; the old kind's settings are then
 	// dropped, none carried over.
-	Kind   *string             `json:"kind"`
-	Name   *string             `json:"name"`
-	Config ChannelConfigUpdate `json:"config"`
+	Kind   *string            `json:"kind"`
+	Name   *string            `json:"name"`
+	Config ChannelConfigPatch `json:"config"`
 }
 
-// ChannelConfigUpdate is the settings part of a ChannelUpdate.
-type ChannelConfigUpdate struct {
+// ChannelConfigPatch is the settings part of a ChannelPatch.
+type ChannelConfigPatch struct {
 	URL *string `json:"url"`
 	// Secret replaces the signing secret; "" removes it.
 	Secret *string `json:"secret"`
@@ -123,37 +124,30 @@ type ChannelConfigUpdate struct {
 	To      *[]string          `json:"to"`
 }
 
-// Apply changes c as u says and validates the result.
+// Apply changes c as u says and validates the result. A new channel is
+// a zero Channel of its project with a patch applied.
 //
 // The stored signing secret and header values were given for one
 // destination. When u changes the webhook's URL they are not carried over
 // silently, or whoever may edit a channel could aim its credentials at a
 // server of their own: u must give them again (an empty secret or empty
 // headers remove them), or Apply refuses with the field to give.
-func (c *Channel) Apply(u ChannelUpdate) error {
+func (c *Channel) Apply(u ChannelPatch) error {
 	old := *c
 	if u.Kind != nil && *u.Kind != c.Kind {
 		c.Kind, c.Config = *u.Kind, ChannelConfig{}
 	}
-	if u.Name != nil {
-		c.Name = *u.Name
-	}
+	set(&c.Name, u.Name)
 	cfg := u.Config
-	if cfg.URL != nil {
-		c.Config.URL = *cfg.URL
-	}
-	if cfg.Secret != nil {
-		c.Config.Secret = *cfg.Secret
-	}
+	set(&c.Config.URL, cfg.URL)
+	set(&c.Config.Secret, cfg.Secret)
 	if cfg.Headers != nil {
 		c.Config.Headers = *cfg.Headers
 		if len(c.Config.Headers) == 0 {
 			c.Config.Headers = nil
 		}
 	}
-	if cfg.To != nil {
-		c.Config.To = *cfg.To
-	}
+	set(&c.Config.To, cfg.To)
 	if c.Kind == ChannelWebhook && old.Kind == ChannelWebhook && c.Config.URL != old.Config.URL {
 		if old.Config.Secret != "" && cfg.Secret == nil {
 			return FieldError("config.secret", "must be given again because config.url changed: a stored secret is never sent to a new destination (give \"\" to remove it)")

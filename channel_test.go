@@ -126,22 +126,22 @@ func TestChannelApplyKeepsSecretsOnlyForTheSameURL(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name  string
-		u     nightjar.ChannelUpdate
+		u     nightjar.ChannelPatch
 		field string // "" when accepted
 		want  nightjar.ChannelConfig
 	}{
-		{name: "rename", u: nightjar.ChannelUpdate{Name: str("ops-2")},
+		{name: "rename", u: nightjar.ChannelPatch{Name: str("ops-2")},
 			want: nightjar.ChannelConfig{URL: "https://a.example/hook", Secret: "s", Headers: map[string]string{"Authorization": "Bearer t"}}},
-		{name: "same url restated", u: nightjar.ChannelUpdate{Config: nightjar.ChannelConfigUpdate{URL: str("https://a.example/hook")}},
+		{name: "same url restated", u: nightjar.ChannelPatch{Config: nightjar.ChannelConfigPatch{URL: str("https://a.example/hook")}},
 			want: nightjar.ChannelConfig{URL: "https://a.example/hook", Secret: "s", Headers: map[string]string{"Authorization": "Bearer t"}}},
-		{name: "new url alone", u: nightjar.ChannelUpdate{Config: nightjar.ChannelConfigUpdate{URL: str("https://b.example/hook")}}, field: "config.secret"},
-		{name: "new path alone", u: nightjar.ChannelUpdate{Config: nightjar.ChannelConfigUpdate{URL: str("https://a.example/other")}}, field: "config.secret"},
-		{name: "new url and secret", u: nightjar.ChannelUpdate{Config: nightjar.ChannelConfigUpdate{URL: str("https://b.example/hook"), Secret: str("s2")}}, field: "config.headers"},
-		{name: "new url, secrets dropped", u: nightjar.ChannelUpdate{Config: nightjar.ChannelConfigUpdate{URL: str("https://b.example/hook"), Secret: str(""), Headers: &map[string]string{}}},
+		{name: "new url alone", u: nightjar.ChannelPatch{Config: nightjar.ChannelConfigPatch{URL: str("https://b.example/hook")}}, field: "config.secret"},
+		{name: "new path alone", u: nightjar.ChannelPatch{Config: nightjar.ChannelConfigPatch{URL: str("https://a.example/other")}}, field: "config.secret"},
+		{name: "new url and secret", u: nightjar.ChannelPatch{Config: nightjar.ChannelConfigPatch{URL: str("https://b.example/hook"), Secret: str("s2")}}, field: "config.headers"},
+		{name: "new url, secrets dropped", u: nightjar.ChannelPatch{Config: nightjar.ChannelConfigPatch{URL: str("https://b.example/hook"), Secret: str(""), Headers: &map[string]string{}}},
 			want: nightjar.ChannelConfig{URL: "https://b.example/hook"}},
-		{name: "new url, secrets restated", u: nightjar.ChannelUpdate{Config: nightjar.ChannelConfigUpdate{URL: str("https://b.example/hook"), Secret: str("s2"), Headers: &map[string]string{"X-Key": "k"}}},
+		{name: "new url, secrets restated", u: nightjar.ChannelPatch{Config: nightjar.ChannelConfigPatch{URL: str("https://b.example/hook"), Secret: str("s2"), Headers: &map[string]string{"X-Key": "k"}}},
 			want: nightjar.ChannelConfig{URL: "https://b.example/hook", Secret: "s2", Headers: map[string]string{"X-Key": "k"}}},
-		{name: "to email", u: nightjar.ChannelUpdate{Kind: str(nightjar.ChannelEmail), Config: nightjar.ChannelConfigUpdate{To: &[]string{"ops@example.com"}}},
+		{name: "to email", u: nightjar.ChannelPatch{Kind: str(nightjar.ChannelEmail), Config: nightjar.ChannelConfigPatch{To: &[]string{"ops@example.com"}}},
 			want: nightjar.ChannelConfig{To: []string{"ops@example.com"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -70,6 +70,24 @@ func (k *APIKey) Validate() error {
 	return nil
 }
 
+// APIKeyPatch is a change to an API key's settings; a nil field keeps
+// what is there. The console's key form, a configuration file's api_keys
+// and the first start's keys all make keys through it, so a key's name
+// and scope are judged the same way everywhere. The secret is not a
+// setting: it is made (or, from a configuration file, given) when the key
+// is stored, and only its hash is kept.
+type APIKeyPatch struct {
+	Name  *string
+	Scope *Scope
+}
+
+// Apply changes k as p says and validates the result.
+func (p APIKeyPatch) Apply(k *APIKey) error {
+	set(&k.Name, p.Name)
+	set(&k.Scope, p.Scope)
+	return k.Validate()
+}
+
 // User is a person who logs in to the console.
 type User struct {
 	ID           string    `json:"id"`

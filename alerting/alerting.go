@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/notify"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
@@ -177,18 +178,14 @@ func scanAlert(row store.Row) (*nightjar.Alert, error) {
 // of the project when the source chose none. It settles every change.
 type DefaultRoute struct{}
 
-var qChannelIDs = store.Hot(func(store.Dialect) string {
-	return `SELECT id FROM channels WHERE project_id = $1 ORDER BY created_at, id`
-})
-
 // Route implements Route.
 func (DefaultRoute) Route(ctx context.Context, tx *store.Tx, r Recorded) ([]outbox.Message, bool, error) {
 	a := r.Alert
-	ids, err := store.QueryAll(ctx, tx, "list channels", qChannelIDs.SQL(tx.Dialect()), store.ScanString, a.ProjectID)
+	ids, err := channels.IDsTx(ctx, tx, a.ProjectID)
 	if err != nil {
 		return nil, false, err
 	}
-	event := Event(a.Status)
+	event := notify.AlertEvent(a.Status)
 	var msgs []outbox.Message
 	for _, id := range ids {
 		if r.Channels != nil && !slices.Contains(r.Channels, id) {
@@ -198,12 +195,4 @@ func (DefaultRoute) Route(ctx context.Context, tx *store.Tx, r Recorded) ([]outb
 			Event: event, Alert: *a})
 	}
 	return msgs, true, nil
-}
-
-// Event is the notification event of an alert in a status.
-func Event(s nightjar.AlertStatus) string {
-	if s == nightjar.AlertResolved {
-		return notify.EventAlertResolved
-	}
-	return notify.EventAlertFiring
 }

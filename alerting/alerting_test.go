@@ -11,6 +11,7 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/alerting"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/notify"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
@@ -27,17 +28,14 @@ type fixture struct {
 	channels []*nightjar.Channel
 }
 
-func newFixture(t *testing.T, db *store.DB, channels ...string) *fixture {
+func newFixture(t *testing.T, db *store.DB, names ...string) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &fixture{t: t, db: db, project: &nightjar.Project{Name: "P"}}
-	if err := db.CreateProject(ctx, f.project, t0); err != nil {
-		t.Fatal(err)
-	}
-	for i, name := range channels {
+	f := &fixture{t: t, db: db, project: storetest.NewProject(t, db, "P", t0)}
+	for i, name := range names {
 		ch := &nightjar.Channel{ProjectID: f.project.ID, Kind: nightjar.ChannelWebhook, Name: name,
 			Config: nightjar.ChannelConfig{URL: "https://" + name + ".example/hook"}}
-		if err := db.CreateChannel(ctx, ch, t0.Add(time.Duration(i)*time.Second)); err != nil {
+		if err := channels.New(db).Create(ctx, ch, t0.Add(time.Duration(i)*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		f.channels = append(f.channels, ch)
@@ -62,18 +60,24 @@ func (f *fixture) handle(s *alerting.Stage, ch alerting.Change) {
 	}
 }
 
-// sent lists the messages queued so far, oldest first, as
-// "event channel-name dedup-key".
+// sent lists the messages queued so far, as "event channel-name
+// dedup-key".
 func (f *fixture) sent() []string {
 	f.t.Helper()
-	items, err := f.db.OutboxByProject(context.Background(), f.project.ID, 1000)
+	items, err := outbox.New(f.db).ByProject(context.Background(), f.project.ID, 1000)
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	names := map[string]string{}
+	for _, ch := range f.channels {
+		names[ch.ID] = ch.Name
+	}
 	out := []string{}
-	for i := len(items) - 1; i >= 0; i-- {
-		it := items[i]
-		out = append(out, fmt.Sprintf("%s %s %s", it.Event, it.Channel.Name, it.Alert.DedupKey))
+	for _, it := range items {
+		if it.To.Kind != outbox.ToChannel || names[it.To.ID] == "" {
+			f.t.Fatalf("a message to %s, not to one of the project's channels", it.To)
+		}
+		out = append(out, fmt.Sprintf("%s %s %s", it.Event, names[it.To.ID], it.Alert.DedupKey))
 	}
 	slices.Sort(out) // rows of one change share a creation time
 	return out
@@ -182,7 +186,7 @@ func (r serviceRoute) Route(_ context.Context, _ *store.Tx, rec alerting.Recorde
 		return nil, false, nil
 	}
 	return []outbox.Message{{ProjectID: rec.Alert.ProjectID, To: outbox.Destination{Kind: outbox.ToChannel, ID: r.channelID},
-		Event: alerting.Event(rec.Alert.Status), Alert: *rec.Alert}}, r.settle, nil
+		Event: notify.AlertEvent(rec.Alert.Status), Alert: *rec.Alert}}, r.settle, nil
 }
 
 // Routes are asked in order with what the stage recorded; the first that
@@ -310,11 +314,4 @@ func TestList(t *testing.T) {
 			t.Fatalf("alerts %q, want %q", keys, want)
 		}
 	})
-}
-
-// Event names an alert's status with notify's constants.
-func TestEvent(t *testing.T) {
-	if alerting.Event(nightjar.AlertFiring) != notify.EventAlertFiring || alerting.Event(nightjar.AlertResolved) != notify.EventAlertResolved {
-		t.Fatal("events are not notify's")
-	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/checks"
+	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
 
@@ -20,7 +21,7 @@ func BenchmarkRecordPings(b *testing.B) {
 			svc := checksOf(db)
 			ctx := context.Background()
 			p := &nightjar.Project{Name: "bench"}
-			if err := db.CreateProject(ctx, p, t0); err != nil {
+			if err := projects.New(db).Create(ctx, p, t0); err != nil {
 				b.Fatal(err)
 			}
 			var ids []string

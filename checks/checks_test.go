@@ -9,8 +9,10 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/alerting"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/checks/checkstest"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -25,11 +27,7 @@ func alertsOf(db *store.DB) *alerting.Stage { return alerting.New(db) }
 
 func newProject(t *testing.T, db *store.DB, name string) *nightjar.Project {
 	t.Helper()
-	p := &nightjar.Project{Name: name}
-	if err := db.CreateProject(context.Background(), p, t0); err != nil {
-		t.Fatalf("create project: %v", err)
-	}
-	return p
+	return storetest.NewProject(t, db, name, t0)
 }
 
 func newCheck(t *testing.T, svc *checks.Service, p *nightjar.Project, slug string, mod func(c *nightjar.Check)) *nightjar.Check {
@@ -44,9 +42,7 @@ func ping(t *testing.T, svc *checks.Service, req *checks.PingRequest) checks.Pin
 
 func wantCode(t *testing.T, err error, code string) {
 	t.Helper()
-	if got := nightjar.ErrorCode(err); got != code {
-		t.Fatalf("error code = %q (%v), want %q", got, err, code)
-	}
+	storetest.WantCode(t, err, code)
 }
 
 func TestCheckCRUDAndIsolation(t *testing.T) {
@@ -186,9 +182,10 @@ func TestDeadlinesAlertsAndOutbox(t *testing.T) {
 		ctx := context.Background()
 		p := newProject(t, db, "P")
 		ch := &nightjar.Channel{ProjectID: p.ID, Kind: nightjar.ChannelWebhook, Name: "hook", Config: nightjar.ChannelConfig{URL: "http://example.com/hook"}}
-		if err := db.CreateChannel(ctx, ch, t0); err != nil {
+		if err := channels.New(db).Create(ctx, ch, t0); err != nil {
 			t.Fatal(err)
 		}
+		ob := outbox.New(db)
 		c := newCheck(t, svc, p, "job", nil)
 		ping(t, svc, &checks.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0})
 
@@ -222,50 +219,22 @@ func TestDeadlinesAlertsAndOutbox(t *testing.T) {
 			t.Fatalf("down check without re-alert still due: %d", n)
 		}
 
-		claim := func(at time.Duration) []*store.OutboxItem {
+		claim := func(at time.Duration) []*outbox.Item {
 			t.Helper()
-			items, err := db.ClaimOutbox(ctx, t0.Add(at), store.OutboxClaim{Limit: 10, Lease: time.Minute, PerChannel: 2, PerProject: 2})
+			items, err := ob.Claim(ctx, t0.Add(at), outbox.Claim{Limit: 10, Lease: time.Minute, PerDestination: 2, PerProject: 2})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return items
 		}
-		items, err := db.ClaimOutbox(ctx, t0.Add(71*time.Minute), store.OutboxClaim{Limit: 10, Lease: time.Minute, PerChannel: 2, PerProject: 2})
-		if err != nil || len(items) != 1 || items[0].Event != "alert.firing" || items[0].Channel.ID != ch.ID || items[0].Attempts != 1 {
+		items, err := ob.Claim(ctx, t0.Add(71*time.Minute), outbox.Claim{Limit: 10, Lease: time.Minute, PerDestination: 2, PerProject: 2})
+		if err != nil || len(items) != 1 || items[0].Event != "alert.firing" || items[0].To != (outbox.Destination{Kind: outbox.ToChannel, ID: ch.ID}) || items[0].Attempts != 1 {
 			t.Fatalf("claim = %+v, %v", items, err)
 		}
-		again := claim(71 * time.Minute)
-		if len(again) != 0 {
-			t.Fatal("a leased notification was claimed twice")
-		}
-		// The lease runs out (the sender died): it is claimed again.
-		again = claim(73 * time.Minute)
-		if len(again) != 1 || again[0].Attempts != 2 {
-			t.Fatalf("after lease expiry: %+v", again)
-		}
-		// The first sender's late result is not recorded over the second's.
-		if err := db.FinishOutbox(ctx, items[0], t0.Add(73*time.Minute), nil, time.Time{}); nightjar.ErrorCode(err) != nightjar.ECONFLICT {
-			t.Fatalf("finish after losing the lease: %v", err)
-		}
-		if err := db.FinishOutbox(ctx, again[0], t0.Add(73*time.Minute), fmt.Errorf("503"), t0.Add(80*time.Minute)); err != nil {
+		// How a claimed message is leased, fenced and retried is the
+		// outbox's (its TestLeaseFenceAndRetry); here it is delivered.
+		if err := ob.Finish(ctx, items[0], t0.Add(71*time.Minute), nil, time.Time{}); err != nil {
 			t.Fatal(err)
-		}
-		if n, _ := db.OutboxDepth(ctx); n != 1 {
-			t.Fatalf("outbox depth %d, want 1", n)
-		}
-		if items := claim(79 * time.Minute); len(items) != 0 {
-			t.Fatal("claimed before its retry time")
-		}
-		items = claim(80 * time.Minute)
-		if len(items) != 1 {
-			t.Fatal("not claimed at its retry time")
-		}
-		if err := db.FinishOutbox(ctx, items[0], t0.Add(80*time.Minute), nil, time.Time{}); err != nil {
-			t.Fatal(err)
-		}
-		entry, err := db.OutboxEntry(ctx, p.ID, items[0].ID)
-		if err != nil || entry.Status != store.OutboxSent || entry.Attempts != 3 {
-			t.Fatalf("entry = %+v, %v", entry, err)
 		}
 
 		// Coming back up resolves the alert and notifies.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
@@ -20,7 +21,7 @@ func TestHotPathsUsePreparedStatements(t *testing.T) {
 	svc := checksOf(db)
 	ctx := context.Background()
 	p := newProject(t, db, "Alpha")
-	if err := db.CreateChannel(ctx, &nightjar.Channel{ProjectID: p.ID, Kind: nightjar.ChannelWebhook, Name: "hook",
+	if err := channels.New(db).Create(ctx, &nightjar.Channel{ProjectID: p.ID, Kind: nightjar.ChannelWebhook, Name: "hook",
 		Config: nightjar.ChannelConfig{URL: "https://hooks.example/"}}, t0); err != nil {
 		t.Fatal(err)
 	}

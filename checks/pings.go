@@ -157,8 +157,12 @@ func (s *Service) resolveSlug(ctx context.Context, tx *store.Tx, r *PingRequest)
 	case !r.Create:
 		return nil, false, nightjar.Errorf(nightjar.ENOTFOUND, "not found")
 	}
-	c := nightjar.NewCheck(projectID, r.Slug)
-	c.Slug = r.Slug
+	// Named after its slug, with every other setting the default, as
+	// Healthchecks makes it; the patch judges it as any other new check.
+	c, err := (&nightjar.CheckPatch{Slug: &r.Slug}).NewCheck(projectID, nil, r.At)
+	if err != nil {
+		return nil, false, err
+	}
 	if err := s.CreateTx(ctx, tx, c, r.At); err != nil {
 		return nil, false, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/accounts"
 	"github.com/nightjar-dev/nightjar/clientip"
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/store"
@@ -38,7 +39,7 @@ func (c *Console) page(need nightjar.Role, h pageFunc) http.Handler {
 			c.toLogin(w, r)
 			return
 		}
-		s, err := c.db.SessionByToken(ctx, cookie.Value, now)
+		s, err := c.accounts.SessionByToken(ctx, cookie.Value, now)
 		if nightjar.ErrorCode(err) == nightjar.EUNAUTHORIZED {
 			c.toLogin(w, r)
 			return
@@ -55,7 +56,7 @@ func (c *Console) page(need nightjar.Role, h pageFunc) http.Handler {
 			http.Error(w, "This form has expired or did not come from Nightjar. Go back, reload the page and try again.", http.StatusForbidden)
 			return
 		}
-		if err := c.db.ExtendSession(ctx, s, now, c.cfg.SessionTTL); err != nil {
+		if err := c.accounts.ExtendSession(ctx, s, now, c.cfg.SessionTTL); err != nil {
 			c.log.Warn("extend session", "err", err)
 		}
 		if v.Project == nil {
@@ -81,12 +82,12 @@ func (c *Console) page(need nightjar.Role, h pageFunc) http.Handler {
 // sessionView loads who is logged in and which project they look at. If
 // they lost access to the session's project, the first project they still
 // belong to is used.
-func (c *Console) sessionView(ctx context.Context, s *store.Session) (*view, error) {
-	u, err := c.db.User(ctx, s.UserID)
+func (c *Console) sessionView(ctx context.Context, s *accounts.Session) (*view, error) {
+	u, err := c.accounts.User(ctx, s.UserID)
 	if err != nil {
 		return nil, err
 	}
-	ms, err := c.db.Memberships(ctx, u.ID)
+	ms, err := c.accounts.Memberships(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -100,12 +101,12 @@ func (c *Console) sessionView(ctx context.Context, s *store.Session) (*view, err
 	}
 	if m == nil && len(ms) > 0 {
 		m = ms[0]
-		if err := c.db.SetSessionProject(ctx, s, m.ProjectID); err != nil {
+		if err := c.accounts.SetSessionProject(ctx, s, m.ProjectID); err != nil {
 			return nil, err
 		}
 	}
 	if m != nil {
-		if v.Project, err = c.db.Project(ctx, m.ProjectID); err != nil {
+		if v.Project, err = c.projects.Get(ctx, m.ProjectID); err != nil {
 			return nil, err
 		}
 		v.Role = m.Role
@@ -240,7 +241,7 @@ func (c *Console) checkPassword(w http.ResponseWriter, r *http.Request, failureK
 	if !ok {
 		return nil, &refusal{http.StatusTooManyRequests, tooMany(w, wait)}, nil
 	}
-	u, err := c.db.Authenticate(r.Context(), email, pw)
+	u, err := c.accounts.Authenticate(r.Context(), email, pw)
 	switch {
 	case err == nil:
 		try.succeeded()
@@ -293,10 +294,10 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	projectID := ""
-	if ms, err := c.db.Memberships(r.Context(), u.ID); err == nil && len(ms) > 0 {
+	if ms, err := c.accounts.Memberships(r.Context(), u.ID); err == nil && len(ms) > 0 {
 		projectID = ms[0].ProjectID
 	}
-	token, _, err := c.db.CreateSession(r.Context(), u.ID, projectID, c.clock.Now(), c.cfg.SessionTTL)
+	token, _, err := c.accounts.CreateSession(r.Context(), u.ID, projectID, c.clock.Now(), c.cfg.SessionTTL)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -308,7 +309,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, v *view) {
 	if cookie, err := r.Cookie(sessionCookie); err == nil {
-		if err := c.db.DeleteSession(r.Context(), cookie.Value); err != nil {
+		if err := c.accounts.DeleteSession(r.Context(), cookie.Value); err != nil {
 			c.fail(w, r, err)
 			return
 		}
@@ -321,7 +322,7 @@ func (c *Console) switchProject(w http.ResponseWriter, r *http.Request, v *view)
 	id := r.PostFormValue("project")
 	for _, m := range v.Projects {
 		if m.ProjectID == id {
-			if err := c.db.SetSessionProject(r.Context(), v.session, id); err != nil {
+			if err := c.accounts.SetSessionProject(r.Context(), v.session, id); err != nil {
 				c.fail(w, r, err)
 				return
 			}
@@ -357,7 +358,7 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, v *view
 		return
 	}
 	cookie, _ := r.Cookie(sessionCookie)
-	if err := c.db.SetPassword(r.Context(), v.User.ID, r.PostFormValue("new"), cookie.Value); err != nil {
+	if err := c.accounts.SetPassword(r.Context(), v.User.ID, r.PostFormValue("new"), cookie.Value); err != nil {
 		if no := hashingTrouble(w, r, err); no != nil {
 			v.Error = no.msg
 			c.render(w, r, no.status, "account", v)

@@ -94,7 +94,7 @@ func TestPasswordChecksPerClient(t *testing.T) {
 		invite := body[strings.Index(body, "/invite/"):]
 		invite = invite[:strings.IndexByte(invite, '"')]
 
-		before := db.Passwords().Stats().Total
+		before := e.areas.Accounts.Passwords().Stats().Total
 		sprayer := e.clientFrom("127.0.0.3")
 		for i := range maxClientChecks {
 			if status := sprayer.loginAs("user"+strconv.Itoa(i)+"@a.test", "password1234"); status != http.StatusUnauthorized {
@@ -108,7 +108,7 @@ func TestPasswordChecksPerClient(t *testing.T) {
 		if status, _ := sprayer.post(invite, url.Values{"password": {"newbie's passphrase"}, "confirm": {"newbie's passphrase"}}); status != http.StatusTooManyRequests {
 			t.Fatalf("invitation from the limited client: %d", status)
 		}
-		if got := db.Passwords().Stats().Total - before; got != maxClientChecks {
+		if got := e.areas.Accounts.Passwords().Stats().Total - before; got != maxClientChecks {
 			t.Fatalf("%d argon2 computations for %d allowed checks", got, maxClientChecks)
 		}
 		newbie := e.clientFrom("127.0.0.4")
@@ -131,7 +131,7 @@ func TestAccountPasswordChecksAreLimited(t *testing.T) {
 		e := newEnv(t, db)
 		v := e.login("viewer@a.test")
 		v.get("/account")
-		before := db.Passwords().Stats()
+		before := e.areas.Accounts.Passwords().Stats()
 		const guesses = 40
 		statuses := make(chan int, guesses)
 		var wg sync.WaitGroup
@@ -152,7 +152,7 @@ func TestAccountPasswordChecksAreLimited(t *testing.T) {
 		if count[http.StatusBadRequest] != maxFailures || count[http.StatusTooManyRequests] != guesses-maxFailures {
 			t.Fatalf("answers to %d concurrent guesses: %v", guesses, count)
 		}
-		after := db.Passwords().Stats()
+		after := e.areas.Accounts.Passwords().Stats()
 		if got := after.Total - before.Total; got != maxFailures {
 			t.Fatalf("%d argon2 computations for %d guesses; want %d", got, guesses, maxFailures)
 		}

@@ -243,10 +243,11 @@ func readForm(r *http.Request) checkForm {
 		StartKw: f("start_kw"), SuccessKw: f("success_kw"), FailureKw: f("failure_kw")}
 }
 
-// apply copies the form onto ch, returning a field error for numbers that
-// do not parse and for channels that are not among the project's
-// channels; the rest is left to Check.Validate.
-func (f checkForm) apply(ch *nightjar.Check, channels []*nightjar.Channel) error {
+// patch translates the form into a check patch: numbers of seconds into
+// durations (a field error when one does not parse), the kind radio,
+// space-separated tags, one metric rule a line, and the channel boxes.
+// The form states every setting, so the patch sets every one.
+func (f checkForm) patch() (*nightjar.CheckPatch, error) {
 	num := func(field, s string) (int64, error) {
 		if s == "" {
 			return 0, nil
@@ -257,55 +258,43 @@ func (f checkForm) apply(ch *nightjar.Check, channels []*nightjar.Channel) error
 		}
 		return n, nil
 	}
-	secs := map[string]*time.Duration{"timeout": &ch.Timeout, "grace": &ch.Grace, "early_tolerance": &ch.EarlyTolerance,
-		"max_runtime": &ch.MaxRuntime, "min_runtime": &ch.MinRuntime, "realert_interval": &ch.RealertInterval}
-	vals := map[string]string{"timeout": f.Timeout, "grace": f.Grace, "early_tolerance": f.EarlyTolerance,
-		"max_runtime": f.MaxRuntime, "min_runtime": f.MinRuntime, "realert_interval": f.RealertAfter}
-	for _, field := range []string{"timeout", "grace", "early_tolerance", "max_runtime", "min_runtime", "realert_interval"} {
-		n, err := num(field, vals[field])
+	p := &nightjar.CheckPatch{Name: &f.Name, Slug: &f.Slug, Desc: &f.Desc, Service: &f.Service,
+		Tags: ptr(strings.Fields(f.Tags)), Schedule: &f.Schedule, Kind: &f.Kind, TZ: &f.TZ,
+		Methods: ptr(""), ManualResume: &f.ManualResume, MetricRules: ptr([]string{}),
+		FilterBody: &f.FilterBody, FilterHTTPBody: &f.FilterHTTPBody, FilterDefaultFail: &f.FilterDefaultFail,
+		StartKeywords: &f.StartKw, SuccessKeywords: &f.SuccessKw, FailureKeywords: &f.FailureKw,
+		Channels: &nightjar.ChannelSelection{All: f.AllChannels}}
+	for _, d := range []struct {
+		field, value string
+		dst          **time.Duration
+	}{
+		{"timeout", f.Timeout, &p.Timeout}, {"grace", f.Grace, &p.Grace}, {"early_tolerance", f.EarlyTolerance, &p.EarlyTolerance},
+		{"max_runtime", f.MaxRuntime, &p.MaxRuntime}, {"min_runtime", f.MinRuntime, &p.MinRuntime},
+		{"realert_interval", f.RealertAfter, &p.RealertInterval},
+	} {
+		n, err := num(d.field, d.value)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		*secs[field] = nightjar.Seconds(n)
+		*d.dst = ptr(nightjar.Seconds(n))
 	}
 	ft, err := num("failure_threshold", f.FailureThreshold)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ch.FailureThreshold = int(ft)
-	ch.Name, ch.Slug, ch.Desc, ch.Service = f.Name, f.Slug, f.Desc, f.Service
-	if ch.Slug == "" {
-		ch.Slug = nightjar.Slugify(f.Name)
-	}
-	ch.Tags = strings.Fields(f.Tags)
-	ch.Kind, ch.Schedule, ch.TZ = f.Kind, f.Schedule, f.TZ
-	if ch.Kind == nightjar.KindSimple {
-		ch.Schedule = ""
-	} else if ch.Kind != "" {
-		ch.Kind = nightjar.ScheduleKind(f.Schedule)
-	}
-	ch.Methods = ""
+	p.FailureThreshold = ptr(int(ft))
 	if f.PostOnly {
-		ch.Methods = "POST"
+		p.Methods = ptr("POST")
 	}
-	ch.ManualResume = f.ManualResume
-	ch.Channels = nil
 	if !f.AllChannels {
-		ids, err := nightjar.ResolveChannels(f.ChannelIDs, channels)
-		if err != nil {
-			return err
-		}
-		ch.Channels = ids
+		p.Channels.Refs = f.ChannelIDs
 	}
-	ch.FilterBody, ch.FilterHTTPBody, ch.FilterDefaultFail = f.FilterBody, f.FilterHTTPBody, f.FilterDefaultFail
-	ch.StartKeywords, ch.SuccessKeywords, ch.FailureKeywords = f.StartKw, f.SuccessKw, f.FailureKw
-	ch.MetricRules = []string{}
 	for _, line := range strings.Split(f.MetricRules, "\n") {
 		if line = strings.TrimSpace(line); line != "" {
-			ch.MetricRules = append(ch.MetricRules, line)
+			*p.MetricRules = append(*p.MetricRules, line)
 		}
 	}
-	return nil
+	return p, nil
 }
 
 // preview fills the form's "next expected pings" from its schedule, in
@@ -330,7 +319,7 @@ func (f *checkForm) preview(now time.Time) {
 
 func (c *Console) renderForm(w http.ResponseWriter, r *http.Request, v *view, status int, f checkForm, ch *nightjar.Check, err error) {
 	f.preview(c.clock.Now())
-	channels, cerr := c.db.Channels(r.Context(), v.Project.ID)
+	channels, cerr := c.channels.List(r.Context(), v.Project.ID)
 	if cerr != nil {
 		c.fail(w, r, cerr)
 		return
@@ -353,15 +342,19 @@ func (c *Console) newCheckPage(w http.ResponseWriter, r *http.Request, v *view) 
 func (c *Console) createCheck(w http.ResponseWriter, r *http.Request, v *view) {
 	v.Title = "New check"
 	f := readForm(r)
-	channels, err := c.db.Channels(r.Context(), v.Project.ID)
+	channels, err := c.channels.List(r.Context(), v.Project.ID)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	ch := nightjar.NewCheck(v.Project.ID, "")
-	err = f.apply(ch, channels)
+	now := c.clock.Now()
+	var ch *nightjar.Check
+	p, err := f.patch()
 	if err == nil {
-		err = c.checks.Create(r.Context(), ch, c.clock.Now())
+		ch, err = p.NewCheck(v.Project.ID, channels, now)
+	}
+	if err == nil {
+		err = c.checks.Create(r.Context(), ch, now)
 	}
 	if nightjar.ErrorCode(err) == nightjar.EINVALID {
 		c.renderForm(w, r, v, http.StatusBadRequest, f, nil, err)
@@ -390,14 +383,19 @@ func (c *Console) updateCheck(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	v.Title = "Edit " + ch.Name
 	f := readForm(r)
-	channels, err := c.db.Channels(r.Context(), v.Project.ID)
+	channels, err := c.channels.List(r.Context(), v.Project.ID)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	_, err = c.checks.Update(r.Context(), v.Project.ID, ch.ID, c.clock.Now(), func(ch *nightjar.Check) error {
-		return f.apply(ch, channels)
-	})
+	saved := ch
+	p, err := f.patch()
+	if err == nil {
+		now := c.clock.Now()
+		saved, err = c.checks.Update(r.Context(), v.Project.ID, ch.ID, now, func(ch *nightjar.Check) error {
+			return p.Apply(ch, channels, now)
+		})
+	}
 	if nightjar.ErrorCode(err) == nightjar.EINVALID {
 		c.renderForm(w, r, v, http.StatusBadRequest, f, ch, err)
 		return
@@ -405,7 +403,7 @@ func (c *Console) updateCheck(w http.ResponseWriter, r *http.Request, v *view) {
 		c.fail(w, r, err)
 		return
 	}
-	c.audit(r, v, "check.update", f.Name, "")
+	c.audit(r, v, "check.update", saved.Name, "")
 	http.Redirect(w, r, "/checks/"+ch.ID, http.StatusSeeOther)
 }
 
@@ -482,7 +480,7 @@ func (c *Console) deleteCheck(w http.ResponseWriter, r *http.Request, v *view) {
 // audit records a change made in the console; a failure to record is
 // logged, never shown.
 func (c *Console) audit(r *http.Request, v *view, action, target, detail string) {
-	err := c.db.Audit(r.Context(), nightjar.AuditEntry{ProjectID: v.Project.ID, Actor: v.User.Email, Action: action,
+	err := c.auditLog.Record(r.Context(), nightjar.AuditEntry{ProjectID: v.Project.ID, Actor: v.User.Email, Action: action,
 		Target: target, Detail: detail, CreatedAt: c.clock.Now()})
 	if err != nil {
 		c.log.Error("write audit log", "err", err)

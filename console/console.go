@@ -20,8 +20,13 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/accounts"
+	"github.com/nightjar-dev/nightjar/audit"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/clientip"
+	"github.com/nightjar-dev/nightjar/outbox"
+	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -43,22 +48,33 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 }
 
-// Areas are the parts of Nightjar the pages work through, each owning its
-// tables.
+// Areas are the parts of Nightjar's state the console works with beyond
+// the store: the projects and their keys, the people and their roles, and
+// the audit log of what they changed.
 type Areas struct {
+	Projects *projects.Store
+	Accounts *accounts.Store
+	Audit    *audit.Log
+	Channels *channels.Service
+	Outbox   *outbox.Outbox
 	// Checks creates, changes and lists checks, their pings and flips.
 	Checks *checks.Service
 }
 
 // Console serves the pages.
 type Console struct {
-	db     *store.DB
-	checks *checks.Service
-	clock  nightjar.Clock
-	log    *slog.Logger
-	cfg    Config
-	pages  map[string]*template.Template
-	mux    *http.ServeMux
+	db       *store.DB
+	projects *projects.Store
+	accounts *accounts.Store
+	auditLog *audit.Log
+	channels *channels.Service
+	outbox   *outbox.Outbox
+	checks   *checks.Service
+	clock    nightjar.Clock
+	log      *slog.Logger
+	cfg      Config
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
 	// guard limits password checks; clients says who a request is from.
 	guard     *guard
 	clients   clientip.Resolver
@@ -66,14 +82,14 @@ type Console struct {
 }
 
 // New parses every template (failing at once on an error) and builds the
-// routes. db serves what has not moved to an area of its own yet (users,
-// sessions, projects, keys, channels).
+// routes.
 func New(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger, cfg Config) (*Console, error) {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 14 * 24 * time.Hour
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	c := &Console{db: db, checks: areas.Checks, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
+	c := &Console{db: db, projects: areas.Projects, accounts: areas.Accounts, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox,
+		checks: areas.Checks, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
 		guard: newGuard(), clients: clientip.Resolver{Trusted: cfg.TrustedProxies}}
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
@@ -156,7 +172,7 @@ type view struct {
 	Path     string
 	BaseURL  string
 	Data     any
-	session  *store.Session
+	session  *accounts.Session
 }
 
 // CanWrite lets templates hide controls that change checks and channels.

@@ -15,8 +15,14 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/accounts"
+	"github.com/nightjar-dev/nightjar/audit"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/checks/checkstest"
+	"github.com/nightjar-dev/nightjar/outbox"
+	"github.com/nightjar-dev/nightjar/password"
+	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -26,7 +32,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 type env struct {
 	t      testing.TB
 	db     *store.DB
-	checks *checks.Service
+	areas  Areas
 	srv    *httptest.Server
 	clock  *nightjar.FakeClock
 	a, b   *nightjar.Project
@@ -35,6 +41,14 @@ type env struct {
 }
 
 const pw = "a long enough passphrase"
+
+// areasOf is the console's areas on db, hashing passwords at the cheap
+// test cost. Each has a hasher of its own, so a test can count the hashes
+// it caused through Accounts.Passwords().
+func areasOf(db *store.DB) Areas {
+	return Areas{Projects: projects.New(db), Accounts: accounts.New(db, password.New(password.TestCost, 0)), Audit: audit.New(db),
+		Channels: channels.New(db), Outbox: outbox.New(db), Checks: checksOf(db)}
+}
 
 // checksOf is the checks area of db, with its alert stage.
 func checksOf(db *store.DB) *checks.Service { return checkstest.New(db) }
@@ -49,29 +63,29 @@ func newEnv(t testing.TB, db *store.DB) *env {
 func newEnvWith(t testing.TB, db *store.DB, cfg Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, db: db, checks: checksOf(db), clock: nightjar.NewFakeClock(t0)}
+	e := &env{t: t, db: db, areas: areasOf(db), clock: nightjar.NewFakeClock(t0)}
 	e.a, e.b = &nightjar.Project{Name: "Alpha"}, &nightjar.Project{Name: "Beta"}
 	for _, p := range []*nightjar.Project{e.a, e.b} {
-		if err := db.CreateProject(ctx, p, t0); err != nil {
+		if err := e.areas.Projects.Create(ctx, p, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for email, role := range map[string]nightjar.Role{"owner@a.test": store.RoleOwner, "member@a.test": store.RoleMember, "viewer@a.test": store.RoleViewer} {
-		if _, err := db.CreateUser(ctx, email, pw, e.a.ID, role, t0); err != nil {
+	for email, role := range map[string]nightjar.Role{"owner@a.test": nightjar.RoleOwner, "member@a.test": nightjar.RoleMember, "viewer@a.test": nightjar.RoleViewer} {
+		if _, err := e.areas.Accounts.CreateUser(ctx, email, pw, e.a.ID, role, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.CreateUser(ctx, "owner@b.test", pw, e.b.ID, store.RoleOwner, t0); err != nil {
+	if _, err := e.areas.Accounts.CreateUser(ctx, "owner@b.test", pw, e.b.ID, nightjar.RoleOwner, t0); err != nil {
 		t.Fatal(err)
 	}
 	e.checkA, e.checkB = nightjar.NewCheck(e.a.ID, "alpha job"), nightjar.NewCheck(e.b.ID, "beta job")
 	for _, c := range []*nightjar.Check{e.checkA, e.checkB} {
-		if err := e.checks.Create(ctx, c, t0); err != nil {
+		if err := e.areas.Checks.Create(ctx, c, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
 	cfg.BaseURL = "http://nightjar.test"
-	c, err := New(db, Areas{Checks: e.checks}, e.clock, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg)
+	c, err := New(db, e.areas, e.clock, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,8 +248,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		for _, email := range []string{"owner@a.test", "member@a.test", "viewer@a.test"} {
 			c := e.login(email)
-			m, _ := db.UserByEmail(context.Background(), email)
-			ms, _ := db.Membership(context.Background(), e.a.ID, m.ID)
+			m, _ := e.areas.Accounts.UserByEmail(context.Background(), email)
+			ms, _ := e.areas.Accounts.Membership(context.Background(), e.a.ID, m.ID)
 			for _, rt := range routes {
 				path := strings.Replace(rt.path, "%s", e.checkB.ID, 1)
 				var status int
@@ -350,7 +364,7 @@ func TestCreateEditCheck(t *testing.T) {
 		if c.State.Status != nightjar.StatusPaused || b.State.Status == nightjar.StatusPaused {
 			t.Fatalf("bulk pause: own %s, foreign %s", c.State.Status, b.State.Status)
 		}
-		log, _ := db.AuditLog(context.Background(), e.a.ID, 10)
+		log, _ := e.areas.Audit.List(context.Background(), e.a.ID, 10)
 		if len(log) < 3 || log[len(log)-1].Action != "check.create" || log[len(log)-1].Actor != "member@a.test" {
 			t.Fatalf("audit: %+v", log)
 		}
@@ -362,8 +376,8 @@ func TestSwitchProject(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db)
-		bob, _ := db.UserByEmail(ctx, "owner@b.test")
-		if err := db.AddMember(ctx, e.a.ID, bob.ID, store.RoleViewer, t0); err != nil {
+		bob, _ := e.areas.Accounts.UserByEmail(ctx, "owner@b.test")
+		if err := e.areas.Accounts.AddMember(ctx, nightjar.RoleOwner, e.a.ID, bob.ID, nightjar.RoleViewer, t0); err != nil {
 			t.Fatal(err)
 		}
 		c := e.login("owner@b.test")
@@ -382,7 +396,7 @@ func TestSwitchProject(t *testing.T) {
 			t.Fatalf("after switching to %s the overview shows another project", target.Name)
 		}
 		outsider := &nightjar.Project{Name: "Gamma"}
-		if err := db.CreateProject(ctx, outsider, t0); err != nil {
+		if err := e.areas.Projects.Create(ctx, outsider, t0); err != nil {
 			t.Fatal(err)
 		}
 		if status, _ := c.post("/project", url.Values{"project": {outsider.ID}}); status != http.StatusNotFound {

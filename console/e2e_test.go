@@ -14,7 +14,6 @@ import (
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/alerting"
 	"github.com/nightjar-dev/nightjar/browsertest"
-	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 	"github.com/nightjar-dev/nightjar/telemetry"
@@ -28,16 +27,16 @@ func startStack(t *testing.T, db *store.DB) *httptest.Server {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
-	alerts := alerting.New(db)
-	cs := checks.New(db, alerts, log)
-	cons, err := New(db, Areas{Checks: cs}, nightjar.SystemClock{}, log, Config{BaseURL: base})
+	areas := areasOf(db)
+	cons, err := New(db, areas, nightjar.SystemClock{}, log, Config{BaseURL: base})
 	if err != nil {
 		t.Fatal(err)
 	}
-	recorder := cs.NewRecorder(0, nil)
+	recorder := areas.Checks.NewRecorder(0, nil)
 	t.Cleanup(recorder.Close)
-	srv.Config.Handler = web.NewServer(db, web.Areas{Checks: cs, Pings: recorder, Alerts: alerts}, nightjar.SystemClock{}, log,
-		web.Config{BaseURL: base, Console: cons, ConsolePaths: Paths()}, telemetry.New(&telemetry.Source{Checks: cs, Outbox: db}, log))
+	srv.Config.Handler = web.NewServer(db, web.Areas{Projects: areas.Projects, Audit: areas.Audit, Channels: areas.Channels, Outbox: areas.Outbox,
+		Checks: areas.Checks, Pings: recorder, Alerts: alerting.New(db)}, nightjar.SystemClock{}, log,
+		web.Config{BaseURL: base, Console: cons, ConsolePaths: Paths()}, telemetry.New(telemetry.Source{Checks: areas.Checks, Outbox: areas.Outbox}, log))
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv
@@ -56,11 +55,12 @@ func takeBrowserTurn(t *testing.T) {
 // acme makes a project "Acme" with owner@acme.test as its owner.
 func acme(t *testing.T, db *store.DB) *nightjar.Project {
 	t.Helper()
+	areas := areasOf(db)
 	p := &nightjar.Project{Name: "Acme"}
-	if err := db.CreateProject(context.Background(), p, time.Now()); err != nil {
+	if err := areas.Projects.Create(context.Background(), p, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateUser(context.Background(), "owner@acme.test", pw, p.ID, store.RoleOwner, time.Now()); err != nil {
+	if _, err := areas.Accounts.CreateUser(context.Background(), "owner@acme.test", pw, p.ID, nightjar.RoleOwner, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -76,7 +76,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	db := storetest.Open(t, "sqlite")
 	ctx := context.Background()
 	acme(t, db)
-	if _, err := db.CreateUser(ctx, "vera@acme.test", pw, "", "", time.Now()); err != nil {
+	if _, err := areasOf(db).Accounts.CreateUser(ctx, "vera@acme.test", pw, "", "", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	srv := startStack(t, db)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
@@ -74,7 +75,7 @@ func TestFormsRefuseBadText(t *testing.T) {
 		if err != nil || len(all) != 1 || all[0].Name != "alpha job" {
 			t.Fatalf("checks after refused forms: %+v %v", all, err)
 		}
-		if p, _ := db.Project(ctx, e.a.ID); p.Name != "Alpha" {
+		if p, _ := e.areas.Projects.Get(ctx, e.a.ID); p.Name != "Alpha" {
 			t.Fatalf("project renamed to %q", p.Name)
 		}
 		// Logging in with such an email is a wrong login, not a failure.
@@ -150,7 +151,7 @@ func TestCheckFormChannelIDs(t *testing.T) {
 		mine := &nightjar.Channel{ProjectID: e.a.ID, Kind: nightjar.ChannelWebhook, Name: "mine", Config: nightjar.ChannelConfig{URL: "https://a.example"}}
 		theirs := &nightjar.Channel{ProjectID: e.b.ID, Kind: nightjar.ChannelWebhook, Name: "theirs", Config: nightjar.ChannelConfig{URL: "https://b.example"}}
 		for _, ch := range []*nightjar.Channel{mine, theirs} {
-			if err := db.CreateChannel(ctx, ch, t0); err != nil {
+			if err := channels.New(db).Create(ctx, ch, t0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -216,7 +217,7 @@ func FuzzCheckForm(f *testing.F) {
 				switch {
 				case status == http.StatusSeeOther && strings.HasPrefix(loc, "/checks/"):
 					id := strings.TrimPrefix(loc, "/checks/")
-					c, err := tg.e.checks.Get(context.Background(), tg.e.a.ID, id)
+					c, err := checksOf(tg.e.db).Get(context.Background(), tg.e.a.ID, id)
 					if err != nil {
 						t.Fatalf("%s: saved check %s: %v", tg.e.db.Dialect(), id, err)
 					}

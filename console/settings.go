@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/accounts"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -30,8 +32,17 @@ func (c *Console) settingsRoutes() {
 
 type channelsData struct {
 	Channels      []nightjar.Channel
-	Notifications []*store.OutboxItem
+	Notifications []delivery
 	Form          map[string]string
+}
+
+// delivery is one message of the project's outbox as the channels page
+// lists it: the message and the name of where it went.
+type delivery struct {
+	*outbox.Item
+	// Destination names where the message went: a channel's name, or
+	// the destination's kind and id when it is no channel of the project.
+	Destination string
 }
 
 func (c *Console) channelsPage(w http.ResponseWriter, r *http.Request, v *view) {
@@ -42,37 +53,46 @@ func (c *Console) channelsPage(w http.ResponseWriter, r *http.Request, v *view) 
 // members and up see a webhook's full URL, which they may change anyway;
 // viewers see it with its tokens masked. Nobody sees a secret again.
 func (c *Console) renderChannels(w http.ResponseWriter, r *http.Request, v *view, status int, form map[string]string) {
-	chs, err := c.db.Channels(r.Context(), v.Project.ID)
+	chs, err := c.channels.List(r.Context(), v.Project.ID)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	notes, err := c.db.OutboxByProject(r.Context(), v.Project.ID, 20)
+	items, err := c.outbox.ByProject(r.Context(), v.Project.ID, 20)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
+	names := make(map[outbox.Destination]string, len(chs))
 	shown := make([]nightjar.Channel, len(chs))
 	for i, ch := range chs {
+		names[outbox.Destination{Kind: outbox.ToChannel, ID: ch.ID}] = ch.Name
 		if v.CanWrite() {
 			shown[i] = ch.WithoutSecrets()
 		} else {
 			shown[i] = ch.Redacted()
 		}
 	}
+	notes := make([]delivery, len(items))
+	for i, it := range items {
+		notes[i] = delivery{Item: it, Destination: names[it.To]}
+		if notes[i].Destination == "" {
+			notes[i].Destination = it.To.String()
+		}
+	}
 	v.Title, v.Data = "Channels", channelsData{Channels: shown, Notifications: notes, Form: form}
 	c.render(w, r, status, "channels", v)
 }
 
-// channelForm reads the channel form as an update: an empty secret field
+// channelForm reads the channel form as a patch: an empty secret field
 // keeps the stored secret, unless a box asks to remove it. Stored headers
 // (set through the API or a configuration file) are kept, or removed by
 // their box; the form cannot show or enter them. Whether a kept secret may
 // stay is nightjar.Channel.Apply's decision.
-func channelForm(r *http.Request) (nightjar.ChannelUpdate, map[string]string) {
+func channelForm(r *http.Request) (nightjar.ChannelPatch, map[string]string) {
 	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	form := map[string]string{"kind": f("kind"), "name": f("name"), "url": f("url"), "to": f("to")}
-	u := nightjar.ChannelUpdate{Kind: ptr(form["kind"]), Name: ptr(form["name"])}
+	u := nightjar.ChannelPatch{Kind: ptr(form["kind"]), Name: ptr(form["name"])}
 	switch form["kind"] {
 	case nightjar.ChannelWebhook:
 		u.Config.URL = ptr(form["url"])
@@ -108,7 +128,7 @@ func (c *Console) updateChannel(w http.ResponseWriter, r *http.Request, v *view)
 		return
 	}
 	u, form := channelForm(r)
-	saved, err := c.db.EditChannel(r.Context(), v.Project.ID, ch.ID, func(ch *nightjar.Channel) error { return ch.Apply(u) })
+	saved, err := c.channels.Edit(r.Context(), v.Project.ID, ch.ID, func(ch *nightjar.Channel) error { return ch.Apply(u) })
 	if nightjar.ErrorCode(err) == nightjar.EINVALID {
 		v.Title, v.Error = "Edit "+ch.Name, nightjar.ErrorMessage(err)
 		v.Data = map[string]any{"Channel": ch.WithoutSecrets(), "Form": form}
@@ -127,7 +147,7 @@ func (c *Console) createChannel(w http.ResponseWriter, r *http.Request, v *view)
 	u, form := channelForm(r)
 	err := ch.Apply(u)
 	if err == nil {
-		err = c.db.CreateChannel(r.Context(), ch, c.clock.Now())
+		err = c.channels.Create(r.Context(), ch, c.clock.Now())
 	}
 	if nightjar.ErrorCode(err) == nightjar.EINVALID {
 		v.Error = nightjar.ErrorMessage(err)
@@ -142,7 +162,7 @@ func (c *Console) createChannel(w http.ResponseWriter, r *http.Request, v *view)
 }
 
 func (c *Console) loadChannel(w http.ResponseWriter, r *http.Request, v *view) *nightjar.Channel {
-	ch, err := c.db.Channel(r.Context(), v.Project.ID, r.PathValue("id"))
+	ch, err := c.channels.Get(r.Context(), v.Project.ID, r.PathValue("id"))
 	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
 		c.notFound(w, r, v)
 		return nil
@@ -158,7 +178,7 @@ func (c *Console) testChannel(w http.ResponseWriter, r *http.Request, v *view) {
 	if ch == nil {
 		return
 	}
-	if _, err := c.db.EnqueueTest(r.Context(), ch, c.clock.Now()); nightjar.ErrorCode(err) == nightjar.ERATELIMIT {
+	if _, err := c.channels.SendTest(r.Context(), ch, c.clock.Now()); nightjar.ErrorCode(err) == nightjar.ERATELIMIT {
 		v.Error = nightjar.ErrorMessage(err)
 		c.renderChannels(w, r, v, http.StatusTooManyRequests, map[string]string{"kind": "webhook"})
 		return
@@ -175,7 +195,7 @@ func (c *Console) deleteChannel(w http.ResponseWriter, r *http.Request, v *view)
 	if ch == nil {
 		return
 	}
-	if err := c.db.DeleteChannel(r.Context(), v.Project.ID, ch.ID); err != nil {
+	if err := c.channels.Delete(r.Context(), v.Project.ID, ch.ID); err != nil {
 		c.fail(w, r, err)
 		return
 	}
@@ -185,7 +205,7 @@ func (c *Console) deleteChannel(w http.ResponseWriter, r *http.Request, v *view)
 
 type settingsData struct {
 	Members     []*nightjar.Membership
-	Invitations []*store.Invitation
+	Invitations []*accounts.Invitation
 	Keys        []*nightjar.APIKey
 	Audit       []*nightjar.AuditEntry
 	NewKey      string
@@ -196,19 +216,19 @@ type settingsData struct {
 func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, v *view, status int, d settingsData) {
 	ctx := r.Context()
 	var err error
-	if d.Members, err = c.db.Members(ctx, v.Project.ID); err != nil {
+	if d.Members, err = c.accounts.Members(ctx, v.Project.ID); err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	if d.Invitations, err = c.db.Invitations(ctx, v.Project.ID, c.clock.Now()); err != nil {
+	if d.Invitations, err = c.accounts.Invitations(ctx, v.Project.ID, c.clock.Now()); err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	if d.Keys, err = c.db.APIKeys(ctx, v.Project.ID); err != nil {
+	if d.Keys, err = c.projects.Keys(ctx, v.Project.ID); err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	if d.Audit, err = c.db.AuditLog(ctx, v.Project.ID, 50); err != nil {
+	if d.Audit, err = c.auditLog.List(ctx, v.Project.ID, 50); err != nil {
 		c.fail(w, r, err)
 		return
 	}
@@ -238,7 +258,7 @@ func (c *Console) settingsError(w http.ResponseWriter, r *http.Request, v *view,
 func (c *Console) renameProject(w http.ResponseWriter, r *http.Request, v *view) {
 	p := *v.Project
 	p.Name = strings.TrimSpace(r.PostFormValue("name"))
-	if err := c.db.UpdateProject(r.Context(), &p); err != nil {
+	if err := c.projects.Rename(r.Context(), &p); err != nil {
 		c.settingsError(w, r, v, err)
 		return
 	}
@@ -246,21 +266,12 @@ func (c *Console) renameProject(w http.ResponseWriter, r *http.Request, v *view)
 	http.Redirect(w, r, "/settings", http.StatusSeeOther)
 }
 
-// canGrant keeps admins from making owners: only an owner may.
-func canGrant(v *view, role nightjar.Role) bool {
-	return role != nightjar.RoleOwner || v.Role == nightjar.RoleOwner
-}
-
 func (c *Console) inviteMember(w http.ResponseWriter, r *http.Request, v *view) {
 	email, role := strings.TrimSpace(r.PostFormValue("email")), nightjar.Role(r.PostFormValue("role"))
-	if !canGrant(v, role) {
-		c.settingsError(w, r, v, nightjar.FieldError("role", "only an owner can make owners"))
-		return
-	}
 	ctx := r.Context()
 	now := c.clock.Now()
-	if u, err := c.db.UserByEmail(ctx, email); err == nil {
-		if err := c.db.AddMember(ctx, v.Project.ID, u.ID, role, now); err != nil {
+	if u, err := c.accounts.UserByEmail(ctx, email); err == nil {
+		if err := c.accounts.AddMember(ctx, v.Role, v.Project.ID, u.ID, role, now); err != nil {
 			c.settingsError(w, r, v, err)
 			return
 		}
@@ -269,7 +280,7 @@ func (c *Console) inviteMember(w http.ResponseWriter, r *http.Request, v *view) 
 		c.renderSettings(w, r, v, http.StatusOK, settingsData{})
 		return
 	}
-	token, err := c.db.CreateInvitation(ctx, v.Project.ID, email, role, v.User.Email, now, 7*24*time.Hour)
+	token, err := c.accounts.CreateInvitation(ctx, v.Role, v.Project.ID, email, role, v.User.Email, now, 7*24*time.Hour)
 	if err != nil {
 		c.settingsError(w, r, v, err)
 		return
@@ -281,16 +292,8 @@ func (c *Console) inviteMember(w http.ResponseWriter, r *http.Request, v *view) 
 
 func (c *Console) setRole(w http.ResponseWriter, r *http.Request, v *view) {
 	role := nightjar.Role(r.PostFormValue("role"))
-	m, err := c.db.Membership(r.Context(), v.Project.ID, r.PathValue("user"))
+	m, err := c.accounts.SetRole(r.Context(), v.Role, v.Project.ID, r.PathValue("user"), role)
 	if err != nil {
-		c.settingsError(w, r, v, err)
-		return
-	}
-	if !canGrant(v, role) || (m.Role == nightjar.RoleOwner && v.Role != nightjar.RoleOwner) {
-		c.settingsError(w, r, v, nightjar.FieldError("role", "only an owner can make or unmake owners"))
-		return
-	}
-	if err := c.db.SetRole(r.Context(), v.Project.ID, m.UserID, role); err != nil {
 		c.settingsError(w, r, v, err)
 		return
 	}
@@ -299,16 +302,8 @@ func (c *Console) setRole(w http.ResponseWriter, r *http.Request, v *view) {
 }
 
 func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, v *view) {
-	m, err := c.db.Membership(r.Context(), v.Project.ID, r.PathValue("user"))
+	m, err := c.accounts.RemoveMember(r.Context(), v.Role, v.Project.ID, r.PathValue("user"))
 	if err != nil {
-		c.settingsError(w, r, v, err)
-		return
-	}
-	if m.Role == nightjar.RoleOwner && v.Role != nightjar.RoleOwner {
-		c.settingsError(w, r, v, nightjar.Errorf(nightjar.EINVALID, "only an owner can remove an owner"))
-		return
-	}
-	if err := c.db.RemoveMember(r.Context(), v.Project.ID, m.UserID); err != nil {
 		c.settingsError(w, r, v, err)
 		return
 	}
@@ -317,7 +312,7 @@ func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, v *view) 
 }
 
 func (c *Console) withdrawInvitation(w http.ResponseWriter, r *http.Request, v *view) {
-	if err := c.db.DeleteInvitation(r.Context(), v.Project.ID, r.PathValue("id")); err != nil {
+	if err := c.accounts.DeleteInvitation(r.Context(), v.Project.ID, r.PathValue("id")); err != nil {
 		c.settingsError(w, r, v, err)
 		return
 	}
@@ -326,8 +321,12 @@ func (c *Console) withdrawInvitation(w http.ResponseWriter, r *http.Request, v *
 }
 
 func (c *Console) createKey(w http.ResponseWriter, r *http.Request, v *view) {
-	k := &nightjar.APIKey{ProjectID: v.Project.ID, Name: strings.TrimSpace(r.PostFormValue("name")), Scope: nightjar.Scope(r.PostFormValue("scope"))}
-	secret, err := c.db.CreateAPIKey(r.Context(), k, "", c.clock.Now())
+	k := &nightjar.APIKey{ProjectID: v.Project.ID}
+	err := nightjar.APIKeyPatch{Name: ptr(strings.TrimSpace(r.PostFormValue("name"))), Scope: ptr(nightjar.Scope(r.PostFormValue("scope")))}.Apply(k)
+	secret := ""
+	if err == nil {
+		secret, err = c.projects.CreateKey(r.Context(), k, "", c.clock.Now())
+	}
 	if err != nil {
 		c.settingsError(w, r, v, err)
 		return
@@ -338,7 +337,7 @@ func (c *Console) createKey(w http.ResponseWriter, r *http.Request, v *view) {
 }
 
 func (c *Console) revokeKey(w http.ResponseWriter, r *http.Request, v *view) {
-	if err := c.db.RevokeAPIKey(r.Context(), v.Project.ID, r.PathValue("id"), c.clock.Now()); err != nil {
+	if err := c.projects.RevokeKey(r.Context(), v.Project.ID, r.PathValue("id"), c.clock.Now()); err != nil {
 		c.settingsError(w, r, v, err)
 		return
 	}
@@ -347,7 +346,7 @@ func (c *Console) revokeKey(w http.ResponseWriter, r *http.Request, v *view) {
 }
 
 func (c *Console) invitePage(w http.ResponseWriter, r *http.Request) {
-	inv, err := c.db.Invitation(r.Context(), r.PathValue("token"), c.clock.Now())
+	inv, err := c.accounts.Invitation(r.Context(), r.PathValue("token"), c.clock.Now())
 	v := &view{Title: "Join a project"}
 	if err != nil {
 		v.Error = nightjar.ErrorMessage(err)
@@ -357,13 +356,13 @@ func (c *Console) invitePage(w http.ResponseWriter, r *http.Request) {
 	c.renderInvite(w, r, v, inv, http.StatusOK)
 }
 
-func (c *Console) renderInvite(w http.ResponseWriter, r *http.Request, v *view, inv *store.Invitation, status int) {
-	p, err := c.db.Project(r.Context(), inv.ProjectID)
+func (c *Console) renderInvite(w http.ResponseWriter, r *http.Request, v *view, inv *accounts.Invitation, status int) {
+	p, err := c.projects.Get(r.Context(), inv.ProjectID)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	_, err = c.db.UserByEmail(r.Context(), inv.Email)
+	_, err = c.accounts.UserByEmail(r.Context(), inv.Email)
 	token := store.NewSecret(20)
 	c.setCookie(w, r, loginCSRF, token, time.Hour)
 	v.CSRF = token
@@ -374,7 +373,7 @@ func (c *Console) renderInvite(w http.ResponseWriter, r *http.Request, v *view, 
 func (c *Console) acceptInvite(w http.ResponseWriter, r *http.Request) {
 	v := &view{Title: "Join a project"}
 	token := r.PathValue("token")
-	inv, err := c.db.Invitation(r.Context(), token, c.clock.Now())
+	inv, err := c.accounts.Invitation(r.Context(), token, c.clock.Now())
 	if err != nil {
 		v.Error = nightjar.ErrorMessage(err)
 		c.render(w, r, http.StatusNotFound, "invite", v)
@@ -398,7 +397,7 @@ func (c *Console) acceptInvite(w http.ResponseWriter, r *http.Request) {
 		c.renderInvite(w, r, v, inv, http.StatusTooManyRequests)
 		return
 	}
-	if _, err := c.db.AcceptInvitation(r.Context(), token, r.PostFormValue("password"), c.clock.Now()); err != nil {
+	if _, err := c.accounts.AcceptInvitation(r.Context(), token, r.PostFormValue("password"), c.clock.Now()); err != nil {
 		if no := hashingTrouble(w, r, err); no != nil {
 			v.Error = no.msg
 			c.renderInvite(w, r, v, inv, no.status)

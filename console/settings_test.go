@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -41,11 +43,11 @@ func TestMembersInvitationsAndKeys(t *testing.T) {
 		if status, _ := dave.get(m[1]); status != http.StatusNotFound {
 			t.Fatalf("used link: %d", status)
 		}
-		u, err := db.UserByEmail(ctx, "dave@a.test")
+		u, err := e.areas.Accounts.UserByEmail(ctx, "dave@a.test")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if mm, err := db.Membership(ctx, e.a.ID, u.ID); err != nil || mm.Role != nightjar.RoleViewer {
+		if mm, err := e.areas.Accounts.Membership(ctx, e.a.ID, u.ID); err != nil || mm.Role != nightjar.RoleViewer {
 			t.Fatalf("dave's membership: %+v %v", mm, err)
 		}
 
@@ -56,7 +58,7 @@ func TestMembersInvitationsAndKeys(t *testing.T) {
 		}
 
 		// Admins cannot make owners; owners can.
-		admin, _ := db.UserByEmail(ctx, "member@a.test")
+		admin, _ := e.areas.Accounts.UserByEmail(ctx, "member@a.test")
 		o.get("/settings")
 		if status, _ := o.post("/settings/members/"+admin.ID+"/role", url.Values{"role": {"admin"}}); status != http.StatusSeeOther {
 			t.Fatalf("owner promotes to admin: %d", status)
@@ -66,7 +68,7 @@ func TestMembersInvitationsAndKeys(t *testing.T) {
 		if status, body := a.post("/settings/members/"+u.ID+"/role", url.Values{"role": {"owner"}}); status != http.StatusBadRequest || !strings.Contains(body, "only an owner") {
 			t.Fatalf("admin makes owner: %d", status)
 		}
-		owner, _ := db.UserByEmail(ctx, "owner@a.test")
+		owner, _ := e.areas.Accounts.UserByEmail(ctx, "owner@a.test")
 		if status, _ := a.post("/settings/members/"+owner.ID+"/remove", nil); status != http.StatusBadRequest {
 			t.Fatalf("admin removes owner: %d", status)
 		}
@@ -83,24 +85,24 @@ func TestMembersInvitationsAndKeys(t *testing.T) {
 		if status != 200 || km == nil {
 			t.Fatalf("create key: %d", status)
 		}
-		k, err := db.APIKeyBySecret(ctx, km[1])
+		k, err := e.areas.Projects.KeyBySecret(ctx, km[1])
 		if err != nil || k.Scope != nightjar.ScopeReadOnly || k.ProjectID != e.a.ID {
 			t.Fatalf("key: %+v %v", k, err)
 		}
 		if status, _ := o.post("/settings/keys/"+k.ID+"/revoke", nil); status != http.StatusSeeOther {
 			t.Fatalf("revoke: %d", status)
 		}
-		if _, err := db.APIKeyBySecret(ctx, km[1]); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
+		if _, err := e.areas.Projects.KeyBySecret(ctx, km[1]); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
 			t.Fatalf("revoked key still works: %v", err)
 		}
 		// Another project's key cannot be revoked from here.
-		bKey, _ := db.CreateAPIKey(ctx, &nightjar.APIKey{ProjectID: e.b.ID, Name: "b", Scope: nightjar.ScopeReadWrite}, "", t0)
-		bk, _ := db.APIKeyBySecret(ctx, bKey)
+		bKey, _ := e.areas.Projects.CreateKey(ctx, &nightjar.APIKey{ProjectID: e.b.ID, Name: "b", Scope: nightjar.ScopeReadWrite}, "", t0)
+		bk, _ := e.areas.Projects.KeyBySecret(ctx, bKey)
 		o.get("/settings")
 		if status, _ := o.post("/settings/keys/"+bk.ID+"/revoke", nil); status != http.StatusNotFound {
 			t.Fatalf("revoke foreign key: %d", status)
 		}
-		if _, err := db.APIKeyBySecret(ctx, bKey); err != nil {
+		if _, err := e.areas.Projects.KeyBySecret(ctx, bKey); err != nil {
 			t.Fatal("project B's key was revoked")
 		}
 		_, body = o.get("/settings")
@@ -124,7 +126,7 @@ func TestChannelsPage(t *testing.T) {
 		if status, _ := m.post("/channels/new", url.Values{"kind": {"webhook"}, "name": {"ops"}, "url": {"https://hooks.example.com/x"}, "secret": {"Hook-Secret-XYZ"}}); status != http.StatusSeeOther {
 			t.Fatalf("create: %d", status)
 		}
-		chs, _ := db.Channels(context.Background(), e.a.ID)
+		chs, _ := channels.New(db).List(context.Background(), e.a.ID)
 		if len(chs) != 1 || chs[0].Config.Secret != "Hook-Secret-XYZ" {
 			t.Fatalf("channels: %+v", chs)
 		}
@@ -144,13 +146,44 @@ func TestChannelsPage(t *testing.T) {
 		if status, _ := m.post("/channels/"+chs[0].ID+"/edit", url.Values{"kind": {"webhook"}, "name": {"ops-renamed"}, "url": {"https://hooks.example.com/x"}}); status != http.StatusSeeOther {
 			t.Fatalf("edit: %d", status)
 		}
-		edited, _ := db.Channel(context.Background(), e.a.ID, chs[0].ID)
+		edited, _ := channels.New(db).Get(context.Background(), e.a.ID, chs[0].ID)
 		if edited.Name != "ops-renamed" || edited.Config.URL != "https://hooks.example.com/x" || edited.Config.Secret != "Hook-Secret-XYZ" {
 			t.Fatalf("edited: %+v", edited)
 		}
 		v := e.login("viewer@a.test")
 		if status, body := v.get("/channels"); status != 200 || strings.Contains(body, "Add a channel") {
 			t.Fatalf("viewer channels page: %d", status)
+		}
+	})
+}
+
+// The deliveries list names where each message went: a channel by its
+// name as it is now, any other destination by its kind and id.
+func TestDeliveriesNameTheirDestination(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		ch := &nightjar.Channel{ProjectID: e.a.ID, Kind: nightjar.ChannelWebhook, Name: "first-name", Config: nightjar.ChannelConfig{URL: "https://h.example/"}}
+		if err := channels.New(db).Create(ctx, ch, t0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := channels.New(db).SendTest(ctx, ch, t0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := channels.New(db).Edit(ctx, e.a.ID, ch.ID, func(ch *nightjar.Channel) error { ch.Name = "ops-team"; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := outbox.New(db).Enqueue(ctx, t0, outbox.Message{ProjectID: e.a.ID, To: outbox.Destination{Kind: outbox.ToContact, ID: "person-7"},
+			Event: "alert.firing", Alert: nightjar.Alert{ProjectID: e.a.ID, DedupKey: "check:x", Summary: "x is down", Status: nightjar.AlertFiring}}); err != nil {
+			t.Fatal(err)
+		}
+		_, body := e.login("viewer@a.test").get("/channels")
+		deliveries := body[strings.Index(body, `id="deliveries"`):]
+		for _, want := range []string{"<td>ops-team</td>", "<td>contact:person-7</td>"} {
+			if !strings.Contains(deliveries, want) {
+				t.Errorf("deliveries list lacks %s:\n%s", want, deliveries)
+			}
 		}
 	})
 }
@@ -164,7 +197,7 @@ func TestChannelEditDoesNotReaimSecrets(t *testing.T) {
 		e := newEnv(t, db)
 		ch := &nightjar.Channel{ProjectID: e.a.ID, Kind: nightjar.ChannelWebhook, Name: "ops", Config: nightjar.ChannelConfig{
 			URL: "https://hooks.example.com/x", Secret: "Hook-Secret-XYZ", Headers: map[string]string{"Authorization": "Bearer Header-Token-XYZ"}}}
-		if err := db.CreateChannel(ctx, ch, t0); err != nil {
+		if err := channels.New(db).Create(ctx, ch, t0); err != nil {
 			t.Fatal(err)
 		}
 		m := e.login("member@a.test")
@@ -177,7 +210,7 @@ func TestChannelEditDoesNotReaimSecrets(t *testing.T) {
 		}
 		stored := func() *nightjar.Channel {
 			t.Helper()
-			got, err := db.Channel(ctx, e.a.ID, ch.ID)
+			got, err := channels.New(db).Get(ctx, e.a.ID, ch.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,22 +247,22 @@ func TestChannelTestSendsAreLimited(t *testing.T) {
 		ctx := context.Background()
 		e := newEnv(t, db)
 		var chs []*nightjar.Channel
-		for i := 0; i <= store.TestsPerMinute; i++ {
+		for i := 0; i <= channels.TestsPerMinute; i++ {
 			ch := &nightjar.Channel{ProjectID: e.a.ID, Kind: nightjar.ChannelWebhook, Name: "hook", Config: nightjar.ChannelConfig{URL: "https://hooks.example.com/x"}}
-			if err := db.CreateChannel(ctx, ch, t0); err != nil {
+			if err := channels.New(db).Create(ctx, ch, t0); err != nil {
 				t.Fatal(err)
 			}
 			chs = append(chs, ch)
 		}
 		m := e.login("member@a.test")
-		for _, ch := range chs[:store.TestsPerMinute] {
+		for _, ch := range chs[:channels.TestsPerMinute] {
 			m.get("/channels")
 			if status, _ := m.post("/channels/"+ch.ID+"/test", nil); status != http.StatusSeeOther {
 				t.Fatalf("test: %d", status)
 			}
 		}
 		m.get("/channels")
-		if status, body := m.post("/channels/"+chs[store.TestsPerMinute].ID+"/test", nil); status != http.StatusTooManyRequests || !strings.Contains(body, "test notifications a minute") {
+		if status, body := m.post("/channels/"+chs[channels.TestsPerMinute].ID+"/test", nil); status != http.StatusTooManyRequests || !strings.Contains(body, "test notifications a minute") {
 			t.Fatalf("test over the limit: %d", status)
 		}
 	})
@@ -244,7 +277,7 @@ func TestChannelsPageRedaction(t *testing.T) {
 		ch := &nightjar.Channel{ProjectID: e.a.ID, Kind: nightjar.ChannelWebhook, Name: "slack", Config: nightjar.ChannelConfig{
 			URL: "https://hooks.example.com/services/T000/B000/PathTokenXYZ?token=QueryTokenXYZ", Secret: "Hook-Secret-XYZ",
 			Headers: map[string]string{"Authorization": "Bearer Header-Token-XYZ"}}}
-		if err := db.CreateChannel(ctx, ch, t0); err != nil {
+		if err := channels.New(db).Create(ctx, ch, t0); err != nil {
 			t.Fatal(err)
 		}
 		_, viewer := e.login("viewer@a.test").get("/channels")
@@ -282,14 +315,14 @@ func TestAuthorizationMatrixSettings(t *testing.T) {
 		ctx := context.Background()
 		e := newEnv(t, db)
 		chB := &nightjar.Channel{ProjectID: e.b.ID, Kind: nightjar.ChannelWebhook, Name: "b-hook", Config: nightjar.ChannelConfig{URL: "https://b.example/hook"}}
-		if err := db.CreateChannel(ctx, chB, t0); err != nil {
+		if err := channels.New(db).Create(ctx, chB, t0); err != nil {
 			t.Fatal(err)
 		}
-		userB, _ := db.UserByEmail(ctx, "owner@b.test")
-		keyB, _ := db.CreateAPIKey(ctx, &nightjar.APIKey{ProjectID: e.b.ID, Name: "b", Scope: nightjar.ScopeReadWrite}, "", t0)
-		kb, _ := db.APIKeyBySecret(ctx, keyB)
-		invToken, _ := db.CreateInvitation(ctx, e.b.ID, "x@b.test", nightjar.RoleViewer, "owner@b.test", t0, time.Hour)
-		invB, _ := db.Invitation(ctx, invToken, t0)
+		userB, _ := e.areas.Accounts.UserByEmail(ctx, "owner@b.test")
+		keyB, _ := e.areas.Projects.CreateKey(ctx, &nightjar.APIKey{ProjectID: e.b.ID, Name: "b", Scope: nightjar.ScopeReadWrite}, "", t0)
+		kb, _ := e.areas.Projects.KeyBySecret(ctx, keyB)
+		invToken, _ := e.areas.Accounts.CreateInvitation(ctx, nightjar.RoleOwner, e.b.ID, "x@b.test", nightjar.RoleViewer, "owner@b.test", t0, time.Hour)
+		invB, _ := e.areas.Accounts.Invitation(ctx, invToken, t0)
 		routes := []struct {
 			method, path string
 			need         nightjar.Role
@@ -305,8 +338,8 @@ func TestAuthorizationMatrixSettings(t *testing.T) {
 		}
 		for _, email := range []string{"owner@a.test", "member@a.test", "viewer@a.test"} {
 			c := e.login(email)
-			u, _ := db.UserByEmail(ctx, email)
-			m, _ := db.Membership(ctx, e.a.ID, u.ID)
+			u, _ := e.areas.Accounts.UserByEmail(ctx, email)
+			m, _ := e.areas.Accounts.Membership(ctx, e.a.ID, u.ID)
 			for _, rt := range routes {
 				var status int
 				if rt.method == "GET" {
@@ -323,20 +356,20 @@ func TestAuthorizationMatrixSettings(t *testing.T) {
 				}
 			}
 		}
-		got, err := db.Channel(ctx, e.b.ID, chB.ID)
+		got, err := channels.New(db).Get(ctx, e.b.ID, chB.ID)
 		if err != nil || got.Config.URL != "https://b.example/hook" {
 			t.Fatalf("project B's channel changed: %+v %v", got, err)
 		}
-		if n, _ := db.OutboxDepth(ctx); n != 0 {
+		if n, _ := outbox.New(db).Depth(ctx); n != 0 {
 			t.Fatalf("%d test notifications queued for project B's channel", n)
 		}
-		if _, err := db.APIKeyBySecret(ctx, keyB); err != nil {
+		if _, err := e.areas.Projects.KeyBySecret(ctx, keyB); err != nil {
 			t.Fatal("project B's key was revoked")
 		}
-		if mm, err := db.Membership(ctx, e.b.ID, userB.ID); err != nil || mm.Role != nightjar.RoleOwner {
+		if mm, err := e.areas.Accounts.Membership(ctx, e.b.ID, userB.ID); err != nil || mm.Role != nightjar.RoleOwner {
 			t.Fatalf("project B's owner changed: %+v %v", mm, err)
 		}
-		if _, err := db.Invitation(ctx, invToken, t0); err != nil {
+		if _, err := e.areas.Accounts.Invitation(ctx, invToken, t0); err != nil {
 			t.Fatal("project B's invitation was withdrawn")
 		}
 	})
@@ -348,7 +381,7 @@ func TestCheckFormChannelsAndKeywords(t *testing.T) {
 		ctx := context.Background()
 		e := newEnv(t, db)
 		hook := &nightjar.Channel{ProjectID: e.a.ID, Kind: nightjar.ChannelWebhook, Name: "hook", Config: nightjar.ChannelConfig{URL: "https://h.example"}}
-		if err := db.CreateChannel(ctx, hook, t0); err != nil {
+		if err := channels.New(db).Create(ctx, hook, t0); err != nil {
 			t.Fatal(err)
 		}
 		m := e.login("member@a.test")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/checks/checkstest"
 	"github.com/nightjar-dev/nightjar/engine"
@@ -23,6 +24,8 @@ import (
 	"github.com/nightjar-dev/nightjar/notify"
 	"github.com/nightjar-dev/nightjar/notify/email"
 	"github.com/nightjar-dev/nightjar/notify/webhook"
+	"github.com/nightjar-dev/nightjar/outbox"
+	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -134,6 +137,11 @@ func notifiers(smtpAddr string) engine.NotifierFor {
 	}
 }
 
+// destinations delivers to channels with n, as serve does.
+func destinations(db *store.DB, n engine.NotifierFor) map[string]engine.Destinations {
+	return map[string]engine.Destinations{outbox.ToChannel: engine.ChannelDestinations{Channels: channels.New(db), Notifiers: n}}
+}
+
 // checksOf is the checks area of db, with its alert stage.
 func checksOf(db *store.DB) *checks.Service { return checkstest.New(db) }
 
@@ -148,12 +156,12 @@ func setupAt(t *testing.T, db *store.DB, hookURL, secret string, n int, t0 time.
 	t.Helper()
 	ctx := context.Background()
 	p := &nightjar.Project{Name: "P"}
-	if err := db.CreateProject(ctx, p, t0); err != nil {
+	if err := projects.New(db).Create(ctx, p, t0); err != nil {
 		t.Fatal(err)
 	}
 	if hookURL != "" {
 		ch := &nightjar.Channel{ProjectID: p.ID, Kind: nightjar.ChannelWebhook, Name: "hook", Config: nightjar.ChannelConfig{URL: hookURL, Secret: secret}}
-		if err := db.CreateChannel(ctx, ch, t0); err != nil {
+		if err := channels.New(db).Create(ctx, ch, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -201,7 +209,7 @@ func TestDeadlineToWebhookWithRetry(t *testing.T) {
 		_, made := setup(t, db, rcv.srv.URL, "s3cret", 1)
 		dl := &engine.Deadlines{Checks: checksOf(db)}
 		clk := nightjar.NewFakeClock(t0)
-		ob := &engine.Outbox{DB: db, Notifiers: notifiers(""), Log: quiet(), Rand: func() float64 { return 0 }, Clock: clk}
+		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers("")), Log: quiet(), Rand: func() float64 { return 0 }, Clock: clk}
 
 		for _, at := range []time.Time{t0.Add(time.Hour), t0.Add(time.Hour + time.Minute)} {
 			if err := dl.Step(ctx, at); err != nil {
@@ -229,7 +237,7 @@ func TestDeadlineToWebhookWithRetry(t *testing.T) {
 		if rcv.keys[0] == "" || rcv.keys[0] != p.ID {
 			t.Fatalf("idempotency key %q, payload id %q", rcv.keys[0], p.ID)
 		}
-		if n, _ := db.OutboxDepth(ctx); n != 0 {
+		if n, _ := outbox.New(db).Depth(ctx); n != 0 {
 			t.Fatalf("outbox depth %d after delivery", n)
 		}
 	})
@@ -241,18 +249,18 @@ func TestEmailChannel(t *testing.T) {
 		mb, addr := startSMTP(t)
 		p, _ := setup(t, db, "", "", 0)
 		ch := &nightjar.Channel{ProjectID: p.ID, Kind: nightjar.ChannelEmail, Name: "ops", Config: nightjar.ChannelConfig{To: []string{"ops@example.com"}}}
-		if err := db.CreateChannel(ctx, ch, t0); err != nil {
+		if err := channels.New(db).Create(ctx, ch, t0); err != nil {
 			t.Fatal(err)
 		}
-		id, err := db.EnqueueTest(ctx, ch, t0)
+		id, err := channels.New(db).SendTest(ctx, ch, t0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		clk := nightjar.NewFakeClock(t0)
-		ob := &engine.Outbox{DB: db, Notifiers: notifiers(addr), Log: quiet(), Clock: clk}
+		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers(addr)), Log: quiet(), Clock: clk}
 		stepAndWait(t, ob, clk, t0)
-		it, _ := db.OutboxEntry(ctx, p.ID, id)
-		if it.Status != store.OutboxSent {
+		it, _ := outbox.New(db).Entry(ctx, p.ID, id)
+		if it.Status != outbox.Sent {
 			t.Fatalf("email status %s: %s", it.Status, it.LastError)
 		}
 		mb.mu.Lock()
@@ -298,7 +306,7 @@ func TestTwoReplicasNoDoubles(t *testing.T) {
 			for _, db := range replicas {
 				dl := &engine.Deadlines{Checks: checksOf(db)}
 				clk := nightjar.NewFakeClock(t0)
-				ob := &engine.Outbox{DB: db, Notifiers: notifiers(""), Log: quiet(), Clock: clk}
+				ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers("")), Log: quiet(), Clock: clk}
 				wg.Add(1)
 				go func() {
 					defer wg.Done()

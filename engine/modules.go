@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/notify"
-	"github.com/nightjar-dev/nightjar/store"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/telemetry"
 )
 
@@ -83,26 +84,64 @@ func RecoverAfterOutage(ctx context.Context, cs *checks.Service, now time.Time, 
 // NotifierFor builds the channel-specific sender for a channel.
 type NotifierFor func(ch *nightjar.Channel) (notify.Notifier, error)
 
-// Outbox delivers queued notifications, fairly: a destination that is slow
-// or never answers must not hold back anybody else's alerts.
+// Destinations finds where the outbox's messages to one kind of
+// destination go.
+type Destinations interface {
+	// Notifier returns the sender for one of a project's destinations and
+	// the kind its deliveries are counted under in metrics and logs (a
+	// channel's kind: webhook, email). When it cannot, retry says whether
+	// a later attempt may succeed (the database did not answer) or the
+	// message is to be given up (the destination is gone or cannot work).
+	Notifier(ctx context.Context, projectID, id string) (n notify.Notifier, kind string, retry bool, err error)
+}
+
+// ChannelDestinations delivers to channels (outbox.ToChannel): it reads
+// the channel and builds its sender.
+type ChannelDestinations struct {
+	Channels  *channels.Service
+	Notifiers NotifierFor
+}
+
+// Notifier implements Destinations. A channel deleted since the message
+// was written, or one whose sender cannot be built (an email channel with
+// no SMTP server configured), is not retried.
+func (c ChannelDestinations) Notifier(ctx context.Context, projectID, id string) (notify.Notifier, string, bool, error) {
+	ch, err := c.Channels.Get(ctx, projectID, id)
+	if err != nil {
+		return nil, outbox.ToChannel, nightjar.ErrorCode(err) != nightjar.ENOTFOUND, fmt.Errorf("load channel %s: %w", id, err)
+	}
+	n, err := c.Notifiers(ch)
+	return n, ch.Kind, false, err
+}
+
+// Outbox delivers the outbox's messages, fairly: a destination that is
+// slow or never answers must not hold back anybody else's alerts. It is
+// the only thing that delivers; it finds each message's sender by the kind
+// of its destination, in Destinations, and gives up on a message whose
+// kind has none.
 //
 // Each attempt runs on its own, bounded by Timeout, and takes one of this
-// process's Workers slots; a channel has at most PerChannel and a project
-// at most PerProject attempts in flight across all replicas (in the manner
-// of Alertmanager's per-receiver pipelines and GoAlert's per-destination
-// sending). A Step claims only as many rows as it has free slots and starts
-// each at once, so a claimed row's attempt is running, never queued behind
-// others, and its lease (Timeout plus a margin) outlasts it: no other
-// replica can take a row whose attempt may still be running. A crash
-// mid-delivery means a retry when the lease ends, never a lost
-// notification; the outbox row id travels as the idempotency key so
-// receivers can drop the duplicate such a retry may cause.
+// process's Workers slots; a destination has at most PerDestination and a
+// project at most PerProject attempts in flight across all replicas (in
+// the manner of Alertmanager's per-receiver pipelines and GoAlert's
+// per-destination sending). A Step claims only as many messages as it has
+// free slots and starts each at once, so a claimed message's attempt is
+// running, never queued behind others, and its lease (Timeout plus a
+// margin) outlasts it: no other replica can take a message whose attempt
+// may still be running. A crash mid-delivery means a retry when the lease
+// ends, never a lost notification; the message's idempotency key travels
+// with every attempt so receivers can drop the duplicate such a retry may
+// cause.
 type Outbox struct {
-	DB          *store.DB
-	Notifiers   NotifierFor
-	Metrics     *telemetry.Metrics
-	Log         *slog.Logger
-	MaxAttempts int
+	// Outbox is where the messages wait; Step claims them from it and
+	// records each attempt's result there.
+	Outbox *outbox.Outbox
+	// Destinations maps a destination kind (outbox.ToChannel, …) to where
+	// its messages go.
+	Destinations map[string]Destinations
+	Metrics      *telemetry.Metrics
+	Log          *slog.Logger
+	MaxAttempts  int
 	// ConsoleURL is the base URL put into messages, may be empty.
 	ConsoleURL string
 	Every      time.Duration
@@ -116,9 +155,9 @@ type Outbox struct {
 	Timeout time.Duration
 	// Workers is how many attempts this process runs at once; zero is 32.
 	Workers int
-	// PerChannel is how many attempts one channel may have in flight;
-	// zero is 2.
-	PerChannel int
+	// PerDestination is how many attempts one destination may have in
+	// flight; zero is 2.
+	PerDestination int
 	// PerProject is how many attempts one project may have in flight;
 	// zero is 8.
 	PerProject int
@@ -255,25 +294,27 @@ func (o *Outbox) endOverdue(now time.Time) {
 	}
 }
 
-// fill claims as many due notifications as there are free slots and
-// starts an attempt for each.
+// fill claims as many due notifications as there are free slots, finds
+// each one's sender, and starts an attempt for each. The senders are found
+// here rather than in the attempts, so that an attempt, once started, goes
+// straight to its destination: its timeout bounds the delivery alone.
 func (o *Outbox) fill(ctx context.Context, now time.Time) error {
 	free := orDefault(o.Workers, 32) - o.running()
 	if free <= 0 {
 		return nil
 	}
-	items, err := o.DB.ClaimOutbox(ctx, now, store.OutboxClaim{Limit: free, Lease: o.Lease(),
-		PerChannel: orDefault(o.PerChannel, 2), PerProject: orDefault(o.PerProject, 8)})
+	items, err := o.Outbox.Claim(ctx, now, outbox.Claim{Limit: free, Lease: o.Lease(),
+		PerDestination: orDefault(o.PerDestination, 2), PerProject: orDefault(o.PerProject, 8)})
 	if err != nil {
 		return err
 	}
 	for _, it := range items {
-		o.start(ctx, it, now)
+		o.start(ctx, it, o.target(ctx, it), now)
 	}
 	return nil
 }
 
-func (o *Outbox) start(ctx context.Context, it *store.OutboxItem, now time.Time) {
+func (o *Outbox) start(ctx context.Context, it *outbox.Item, to target, now time.Time) {
 	actx, cancel := context.WithCancelCause(ctx)
 	a := &attempt{deadline: now.Add(o.timeout()), cancel: cancel, done: make(chan struct{})}
 	o.mu.Lock()
@@ -292,22 +333,21 @@ func (o *Outbox) start(ctx context.Context, it *store.OutboxItem, now time.Time)
 			default:
 			}
 		}()
-		o.deliver(actx, it)
+		o.deliver(actx, it, to)
 	}()
 }
 
 // deliver makes one attempt and records its result. It is the boundary of
 // the attempt, so it logs what went wrong itself.
-func (o *Outbox) deliver(ctx context.Context, it *store.OutboxItem) {
+func (o *Outbox) deliver(ctx context.Context, it *outbox.Item, to target) {
 	max := o.MaxAttempts
 	if max <= 0 {
 		max = 12
 	}
-	n, err := o.Notifiers(it.Channel)
-	var retry bool
+	kind, retry, err := to.kind, to.retry, to.err
 	if err == nil {
 		actx, cancel := context.WithTimeout(ctx, o.timeout())
-		retry, err = n.Notify(actx, o.message(it))
+		retry, err = to.notifier.Notify(actx, o.message(it))
 		cancel()
 		if err != nil && errors.Is(context.Cause(ctx), errAttemptTimedOut) {
 			retry, err = true, fmt.Errorf("no answer within %s: %w", o.timeout(), err)
@@ -325,37 +365,69 @@ func (o *Outbox) deliver(ctx context.Context, it *store.OutboxItem) {
 			retryAt = end.Add(notify.RetryDelay(it.Attempts, err, o.Rand))
 		}
 		if o.Log != nil {
-			o.Log.Warn("notification not delivered", "outbox_id", it.ID, "channel_id", it.Channel.ID,
-				"kind", it.Channel.Kind, "attempt", it.Attempts, "result", result, "err", err)
+			o.Log.Warn("notification not delivered", "outbox_id", it.ID, "destination", it.To.String(),
+				"kind", kind, "attempt", it.Attempts, "result", result, "err", err)
 		}
 	}
 	if o.Metrics != nil {
-		o.Metrics.Notification(it.Channel.Kind, result)
+		o.Metrics.Notification(kind, result)
 	}
 	// Record the result even when the module is stopping.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := o.DB.FinishOutbox(fctx, it, end, err, retryAt); err != nil && o.Log != nil {
+	if err := o.Outbox.Finish(fctx, it, end, err, retryAt); err != nil && o.Log != nil {
 		o.Log.Error("record notification result", "outbox_id", it.ID, "attempt", it.Attempts, "result", result, "err", err)
 	}
 }
 
-func (o *Outbox) message(it *store.OutboxItem) notify.Message {
-	a := it.Alert
+// target is where a claimed message goes: its sender and the kind its
+// delivery is counted under, or why there is no sender and whether a later
+// attempt may find one.
+type target struct {
+	notifier notify.Notifier
+	kind     string
+	retry    bool
+	err      error
+}
+
+// target finds the sender for a message's destination.
+func (o *Outbox) target(ctx context.Context, it *outbox.Item) target {
+	d, ok := o.Destinations[it.To.Kind]
+	if !ok {
+		return target{kind: it.To.Kind, err: fmt.Errorf("no delivery to destinations of kind %q", it.To.Kind)}
+	}
+	n, kind, retry, err := d.Notifier(ctx, it.ProjectID, it.To.ID)
+	if err == nil && n == nil {
+		err = fmt.Errorf("no sender for %s", it.To)
+	}
+	return target{notifier: n, kind: kind, retry: retry, err: err}
+}
+
+func (o *Outbox) message(it *outbox.Item) notify.Message {
 	return notify.Message{
-		ID: it.ID, ProjectID: it.ProjectID, Event: it.Event, CreatedAt: it.CreatedAt,
-		ConsoleURL: o.ConsoleURL,
-		Alert: notify.Alert{DedupKey: a.DedupKey, Service: a.Service, Severity: string(a.Severity), Summary: a.Summary,
-			Details: a.Details, Status: string(a.Status), StartsAt: a.StartsAt, EndsAt: a.EndsAt},
+		ID: it.ID, IdempotencyKey: it.IdempotencyKey, ProjectID: it.ProjectID, Event: it.Event, CreatedAt: it.CreatedAt,
+		ConsoleURL: o.ConsoleURL, Alert: it.Alert,
 	}
 }
 
-// Retention deletes records Nightjar no longer needs, once an hour.
+// Pruner is an area of Nightjar's state that deletes the records it no
+// longer needs as of now, and reports how many rows went. Each area knows
+// its own records' lifetimes, so the retention module only asks.
+type Pruner interface {
+	Prune(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Retention deletes records Nightjar no longer needs, once an hour: the
+// outbox's messages sent or given up on after KeepNotifications, and
+// whatever each of Areas no longer needs (expired sessions and used
+// invitations, for accounts).
 type Retention struct {
-	DB *store.DB
-	// Keep is what to keep; zero values mean 30 days.
-	Keep  store.Retention
-	Every time.Duration
+	Outbox *outbox.Outbox
+	// KeepNotifications is how long messages sent or given up on are
+	// kept; zero is 30 days.
+	KeepNotifications time.Duration
+	Areas             []Pruner
+	Every             time.Duration
 }
 
 // Name implements Module.
@@ -366,12 +438,15 @@ func (r *Retention) Interval() time.Duration { return orDefault(r.Every, time.Ho
 
 // Step implements Module.
 func (r *Retention) Step(ctx context.Context, now time.Time) error {
-	keep := r.Keep
-	if keep.Notifications <= 0 {
-		keep.Notifications = 30 * 24 * time.Hour
+	_, err := r.Outbox.Prune(ctx, now, orDefault(r.KeepNotifications, 30*24*time.Hour))
+	errs := []error{err}
+	// One area's failure does not keep the others from pruning.
+	for _, a := range r.Areas {
+		if _, err := a.Prune(ctx, now); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	_, err := r.DB.Prune(ctx, now, keep)
-	return err
+	return errors.Join(errs...)
 }
 
 // orDefault is a module's setting: its value when set, else def.

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/engine"
 	"github.com/nightjar-dev/nightjar/notify"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -84,12 +86,12 @@ func stepWithin(t *testing.T, ob *engine.Outbox, clk *nightjar.FakeClock, at tim
 // leased counts the notifications whose attempt is in flight.
 func leased(t *testing.T, db *store.DB, projectID string) (n int) {
 	t.Helper()
-	items, err := db.OutboxByProject(context.Background(), projectID, 1000)
+	items, err := outbox.New(db).ByProject(context.Background(), projectID, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, it := range items {
-		if it.Status == store.OutboxPending && it.Attempts > 0 && it.LastError == "" {
+		if it.Status == outbox.Pending && it.Attempts > 0 && it.LastError == "" {
 			n++
 		}
 	}
@@ -111,7 +113,7 @@ func TestSlowReceiverDoesNotHoldBackOthers(t *testing.T) {
 		_, quick := setupAt(t, db, healthy.srv.URL, "k", 1, t0.Add(5*time.Second))
 		dl := &engine.Deadlines{Checks: checksOf(db)}
 		clk := nightjar.NewFakeClock(t0)
-		ob := &engine.Outbox{DB: db, Notifiers: notifiers(""), Log: quiet(), Clock: clk, Rand: func() float64 { return 0 },
+		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers("")), Log: quiet(), Clock: clk, Rand: func() float64 { return 0 },
 			Pace: time.Millisecond}
 		t.Cleanup(func() { hole.open(); ob.Wait() })
 
@@ -156,11 +158,11 @@ func TestSlowReceiverDoesNotHoldBackOthers(t *testing.T) {
 		stepWithin(t, ob, clk, timeout)
 		second := hole.await(t, 2)
 		for _, id := range first {
-			it, err := db.OutboxEntry(ctx, slowProject.ID, id)
+			it, err := outbox.New(db).Entry(ctx, slowProject.ID, id)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := timeout.Add(notify.BackoffBase / 2); !it.NextAttemptAt.Equal(want) || it.Status != store.OutboxPending {
+			if want := timeout.Add(notify.BackoffBase / 2); !it.NextAttemptAt.Equal(want) || it.Status != outbox.Pending {
 				t.Errorf("timed-out attempt: %s, next attempt at %s, want %s", it.Status, it.NextAttemptAt.Format(time.TimeOnly), want.Format(time.TimeOnly))
 			}
 			if !strings.Contains(it.LastError, "no answer within 30s") {
@@ -232,8 +234,8 @@ func TestOutboxLeaseOutlastsAttempt(t *testing.T) {
 			var replicas []replica
 			for _, db := range sharedDBs(t, dialect, 2) {
 				clk := nightjar.NewFakeClock(t0)
-				ob := &engine.Outbox{DB: db, Notifiers: watch.wrap(notifiers("")), Log: quiet(), Clock: clk,
-					Pace: time.Millisecond, Workers: 3, PerChannel: 4}
+				ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, watch.wrap(notifiers(""))), Log: quiet(), Clock: clk,
+					Pace: time.Millisecond, Workers: 3, PerDestination: 4}
 				t.Cleanup(func() { hole.open(); ob.Wait() })
 				replicas = append(replicas, replica{db, ob, clk})
 			}
@@ -268,7 +270,7 @@ func TestOutboxLeaseOutlastsAttempt(t *testing.T) {
 			}
 			// Every attempt the database counts was really made: nothing
 			// was claimed and left waiting in a queue of its sender.
-			items, err := replicas[0].db.OutboxByProject(ctx, p.ID, 100)
+			items, err := outbox.New(replicas[0].db).ByProject(ctx, p.ID, 100)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -282,4 +284,73 @@ func TestOutboxLeaseOutlastsAttempt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// enqueueAt writes msgs to the outbox at the given time, as the alert
+// stage does.
+func enqueueAt(t *testing.T, db *store.DB, at time.Time, msgs ...outbox.Message) []string {
+	t.Helper()
+	ids, err := outbox.New(db).Enqueue(context.Background(), at, msgs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// firingTo is a firing alert's message in p to a destination.
+func firingTo(p *nightjar.Project, to outbox.Destination) outbox.Message {
+	return outbox.Message{ProjectID: p.ID, To: to, Event: notify.EventAlertFiring,
+		Alert: nightjar.Alert{ProjectID: p.ID, DedupKey: "check:x", Summary: "x is down", Status: nightjar.AlertFiring, StartsAt: t0}}
+}
+
+// A message its producer gave an idempotency key reaches the receiver
+// with that key, on every attempt, in the header and as the payload's id.
+func TestOutboxSendsTheMessagesIdempotencyKey(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		rcv := newReceiver(t, "k")
+		rcv.failNext = 1
+		p, _ := setup(t, db, rcv.srv.URL, "k", 0)
+		chs, err := channels.New(db).List(ctx, p.ID)
+		if err != nil || len(chs) != 1 {
+			t.Fatalf("channels: %v %v", chs, err)
+		}
+		msg := firingTo(p, outbox.Destination{Kind: outbox.ToChannel, ID: chs[0].ID})
+		msg.IdempotencyKey = "alert:check:x:firing:1"
+		id := enqueueAt(t, db, t0, msg)[0]
+		clk := nightjar.NewFakeClock(t0)
+		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers("")), Log: quiet(), Clock: clk, Rand: func() float64 { return 0 }}
+		stepAndWait(t, ob, clk, t0)
+		stepAndWait(t, ob, clk, t0.Add(notify.BackoffBase))
+		if rcv.count() != 1 {
+			t.Fatalf("%d deliveries", rcv.count())
+		}
+		if rcv.keys[0] != "alert:check:x:firing:1" || rcv.got[0].ID != "alert:check:x:firing:1" {
+			t.Fatalf("Idempotency-Key %q, payload id %q; want the message's key", rcv.keys[0], rcv.got[0].ID)
+		}
+		if it, err := outbox.New(db).Entry(ctx, p.ID, id); err != nil || it.Status != outbox.Sent || it.Attempts != 2 {
+			t.Fatalf("message: %+v %v", it, err)
+		}
+	})
+}
+
+// The module delivers only where it knows how: a message to a kind of
+// destination it has no sender for, or to a channel that no longer
+// exists, is given up at once with an error saying why, never retried.
+func TestOutboxGivesUpOnDestinationsItCannotReach(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p, _ := setup(t, db, "", "", 0)
+		ids := enqueueAt(t, db, t0, firingTo(p, outbox.Destination{Kind: outbox.ToContact, ID: "person-1"}),
+			firingTo(p, outbox.Destination{Kind: outbox.ToChannel, ID: "no-such-channel"}))
+		clk := nightjar.NewFakeClock(t0)
+		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers("")), Log: quiet(), Clock: clk}
+		stepAndWait(t, ob, clk, t0)
+		for i, want := range []string{`no delivery to destinations of kind "contact"`, "channel not found"} {
+			it, err := outbox.New(db).Entry(ctx, p.ID, ids[i])
+			if err != nil || it.Status != outbox.Failed || it.Attempts != 1 || !strings.Contains(it.LastError, want) {
+				t.Errorf("message to %s: %+v %v; want failed with %q", it.To, it, err, want)
+			}
+		}
+	})
 }

@@ -15,6 +15,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/nightjar-dev/nightjar"
 )
 
 // Events a Message can carry. They are part of what receivers see (the
@@ -33,15 +35,20 @@ const (
 // everything a channel needs travels with it and channels never read the
 // database.
 type Message struct {
-	// ID is the outbox row id. It is stable across retries, which makes it
-	// the idempotency key receivers use to drop duplicates.
+	// ID is the outbox message's id, the same on every retry.
 	ID string
+	// IdempotencyKey is what receivers use to drop a delivery they have
+	// already processed: the same on every retry, and the same for
+	// messages their producer meant as one. Empty means ID (see Key).
+	IdempotencyKey string
 	// ProjectID is the project the alert belongs to.
 	ProjectID string
 	// Event is one of the Event constants.
 	Event string
-	// Alert is the alert the notification is about.
-	Alert Alert
+	// Alert is the alert the notification is about: a copy taken when the
+	// message was written, so a message renders the same on every retry
+	// even if the alert has changed since.
+	Alert nightjar.Alert
 	// ConsoleURL links to the check or alert in the console; it may be
 	// empty when no public URL is configured.
 	ConsoleURL string
@@ -50,27 +57,25 @@ type Message struct {
 	CreatedAt time.Time
 }
 
-// Alert is the part of an alert a notification shows. It is a copy rather
-// than a reference so a message renders the same on every retry even if the
-// alert has changed since.
-type Alert struct {
-	// DedupKey identifies the alert across its firing and resolved
-	// notifications, so receivers can pair them.
-	DedupKey string
-	// Service is the service the alert is about.
-	Service string
-	// Severity is "page", "ticket" or "info".
-	Severity string
-	// Summary is a one-line human description.
-	Summary string
-	// Details are extra key/value facts shown below the summary.
-	Details map[string]string
-	// Status is "firing" or "resolved".
-	Status string
-	// StartsAt is when the alert started firing.
-	StartsAt time.Time
-	// EndsAt is when the alert resolved; it is zero while firing.
-	EndsAt time.Time
+// Key is the message's idempotency key: IdempotencyKey, or the message id
+// when its producer chose none. Every channel sends it where its receivers
+// look for one (a webhook's Idempotency-Key header, an email's Message-ID).
+func (m Message) Key() string {
+	if m.IdempotencyKey != "" {
+		return m.IdempotencyKey
+	}
+	return m.ID
+}
+
+// AlertEvent is the event of a notification about an alert in status s:
+// EventAlertResolved for a resolved alert, EventAlertFiring otherwise. The
+// alert stage names its messages' events with it, so event names come only
+// from the constants above.
+func AlertEvent(s nightjar.AlertStatus) string {
+	if s == nightjar.AlertResolved {
+		return EventAlertResolved
+	}
+	return EventAlertFiring
 }
 
 // Notifier delivers one message over one channel. The outbox worker calls it

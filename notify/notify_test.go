@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/notify"
 )
 
@@ -87,5 +88,27 @@ func TestRetryAfterErrorUnwraps(t *testing.T) {
 	}
 	if got, want := err.Error(), "status 429 (retry after 30s)"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+// A message's key is the one its producer chose, else its id.
+func TestMessageKey(t *testing.T) {
+	if k := (notify.Message{ID: "m1"}).Key(); k != "m1" {
+		t.Errorf("key without an idempotency key = %q, want the id", k)
+	}
+	if k := (notify.Message{ID: "m1", IdempotencyKey: "alert-7"}).Key(); k != "alert-7" {
+		t.Errorf("key = %q, want the idempotency key", k)
+	}
+}
+
+// Alert events come from the constants, whatever the alert's status.
+func TestAlertEvent(t *testing.T) {
+	for status, want := range map[nightjar.AlertStatus]string{
+		nightjar.AlertFiring:   notify.EventAlertFiring,
+		nightjar.AlertResolved: notify.EventAlertResolved,
+	} {
+		if got := notify.AlertEvent(status); got != want {
+			t.Errorf("AlertEvent(%s) = %q, want %q", status, got, want)
+		}
 	}
 }

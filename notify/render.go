@@ -34,7 +34,7 @@ func renderSubject(msg Message) string {
 	switch msg.Event {
 	case EventAlertFiring:
 		tag = "[FIRING"
-		if sev := oneLine(a.Severity); sev != "" {
+		if sev := oneLine(string(a.Severity)); sev != "" {
 			tag += " " + sev
 		}
 		tag += "]"
@@ -85,8 +85,8 @@ func renderBody(msg Message) string {
 
 	var facts strings.Builder
 	field(&facts, "Service", oneLine(a.Service))
-	field(&facts, "Severity", oneLine(a.Severity))
-	field(&facts, "Status", oneLine(a.Status))
+	field(&facts, "Severity", oneLine(string(a.Severity)))
+	field(&facts, "Status", oneLine(string(a.Status)))
 	field(&facts, "Started", formatTime(a.StartsAt))
 	if !a.EndsAt.IsZero() {
 		ended := formatTime(a.EndsAt)

@@ -1,18 +1,16 @@
 package notify_test
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
 
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/goldentest"
 	"github.com/nightjar-dev/nightjar/notify"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/ with the current output")
 
 var (
 	start   = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -25,7 +23,7 @@ func sample() notify.Message {
 		ID:        "0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
 		ProjectID: "proj_checkout",
 		Event:     notify.EventAlertFiring,
-		Alert: notify.Alert{
+		Alert: nightjar.Alert{
 			DedupKey: "check:payments-heartbeat",
 			Service:  "payments-api",
 			Severity: "page",
@@ -59,7 +57,7 @@ func TestRenderText(t *testing.T) {
 		{name: "test_event", msg: func() notify.Message {
 			m := sample()
 			m.Event = notify.EventTest
-			m.Alert = notify.Alert{}
+			m.Alert = nightjar.Alert{}
 			m.ConsoleURL = ""
 			return m
 		}},
@@ -100,26 +98,7 @@ func TestRenderText(t *testing.T) {
 			}
 
 			got := "Subject: " + subject + "\n\n" + body
-			golden(t, filepath.Join("testdata", "render_"+tt.name+".golden"), got)
+			goldentest.Compare(t, filepath.Join("testdata", "render_"+tt.name+".golden"), got)
 		})
-	}
-}
-
-// golden compares got with the file at path, or rewrites the file when the
-// test runs with -update.
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update to accept):\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
 	}
 }

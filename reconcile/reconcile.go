@@ -12,13 +12,16 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/config"
+	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -38,6 +41,14 @@ func (c Change) String() string {
 	return c.Op + " " + c.Object + ": " + c.Detail
 }
 
+// Areas are the parts of Nightjar's state a configuration declares beyond
+// what the store holds: projects and their API keys, and checks.
+type Areas struct {
+	Projects *projects.Store
+	// Checks creates and changes the declared checks.
+	Checks *checks.Service
+}
+
 // Apply reconciles the database with cfg. With dryRun nothing is written.
 //
 // The whole configuration is applied in one transaction: all of it or,
@@ -45,30 +56,28 @@ func (c Change) String() string {
 // half-way, none of it. On SQLite this holds the database's one writer
 // for the apply's duration, so pings wait that long (well under a second
 // for thousands of checks).
-//
-// Checks are created and changed through cs, the checks area of db.
-func Apply(ctx context.Context, db *store.DB, cs *checks.Service, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
+func Apply(ctx context.Context, db *store.DB, areas Areas, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
 	var changes []Change
 	err := db.WithTx(ctx, func(tx *store.Tx) error {
 		var err error
-		changes, err = apply(ctx, tx, cs, cfg, getenv, now, dryRun)
+		changes, err = apply(ctx, tx, areas, cfg, getenv, now, dryRun)
 		return err
 	})
 	return changes, err
 }
 
-func apply(ctx context.Context, tx *store.Tx, cs *checks.Service, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
+func apply(ctx context.Context, tx *store.Tx, areas Areas, cfg *config.Config, getenv func(string) string, now time.Time, dryRun bool) ([]Change, error) {
 	var changes []Change
 	for _, pc := range cfg.Projects {
 		if err := (&nightjar.Project{Name: pc.Name}).Validate(); err != nil {
 			return changes, fmt.Errorf("project %s: %w", pc.Name, err)
 		}
-		p, err := tx.ProjectByName(ctx, pc.Name)
+		p, err := areas.Projects.ByNameTx(ctx, tx, pc.Name)
 		if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
 			changes = append(changes, Change{Op: "+", Object: "project " + pc.Name})
 			p = &nightjar.Project{Name: pc.Name}
 			if !dryRun {
-				if err := tx.CreateProject(ctx, p, now); err != nil {
+				if err := areas.Projects.CreateTx(ctx, tx, p, now); err != nil {
 					return changes, err
 				}
 			}
@@ -77,30 +86,32 @@ func apply(ctx context.Context, tx *store.Tx, cs *checks.Service, cfg *config.Co
 		}
 		for _, kc := range pc.APIKeys {
 			obj := fmt.Sprintf("api key %s/%s", pc.Name, kc.Name)
-			if err := (&nightjar.APIKey{Name: kc.Name, Scope: nightjar.Scope(kc.Scope)}).Validate(); err != nil {
+			kp := kc.Patch()
+			want := &nightjar.APIKey{ProjectID: p.ID}
+			if err := kp.Apply(want); err != nil {
 				return changes, fmt.Errorf("%s: %w", obj, err)
 			}
 			secret, err := keyValue(kc, getenv)
 			if err != nil {
 				return changes, fmt.Errorf("%s: %w", obj, err)
 			}
-			// Decide the change here, not from EnsureAPIKey, so a dry run
+			// Decide the change here, not from EnsureKeyTx, so a dry run
 			// reports what a real run does, and updates are reported too.
-			k, err := tx.APIKeyBySecret(ctx, secret)
+			k, err := areas.Projects.KeyBySecretTx(ctx, tx, secret)
 			switch {
 			case nightjar.ErrorCode(err) == nightjar.ENOTFOUND:
-				changes = append(changes, Change{Op: "+", Object: obj, Detail: "scope " + kc.Scope})
+				changes = append(changes, Change{Op: "+", Object: obj, Detail: "scope " + string(want.Scope)})
 			case err != nil:
 				return changes, fmt.Errorf("%s: %w", obj, err)
 			case k.ProjectID != p.ID:
 				return changes, fmt.Errorf("%s: the key belongs to another project", obj)
 			default:
 				var diff []string
-				if k.Name != kc.Name {
-					diff = append(diff, fmt.Sprintf("name %s → %s", show(k.Name), show(kc.Name)))
+				if k.Name != want.Name {
+					diff = append(diff, fmt.Sprintf("name %s → %s", show(k.Name), show(want.Name)))
 				}
-				if string(k.Scope) != kc.Scope {
-					diff = append(diff, fmt.Sprintf("scope %s → %s", k.Scope, kc.Scope))
+				if k.Scope != want.Scope {
+					diff = append(diff, fmt.Sprintf("scope %s → %s", k.Scope, want.Scope))
 				}
 				if len(diff) == 0 {
 					continue
@@ -110,22 +121,19 @@ func apply(ctx context.Context, tx *store.Tx, cs *checks.Service, cfg *config.Co
 			if dryRun {
 				continue
 			}
-			if _, err := tx.EnsureAPIKey(ctx, p.ID, kc.Name, nightjar.Scope(kc.Scope), secret, now); err != nil {
+			if _, err := areas.Projects.EnsureKeyTx(ctx, tx, p.ID, want.Name, want.Scope, secret, now); err != nil {
 				return changes, fmt.Errorf("%s: %w", obj, err)
 			}
 		}
 		if err := applyChannels(ctx, tx, p, pc, getenv, now, dryRun, &changes); err != nil {
 			return changes, err
 		}
-		if err := applyChecks(ctx, tx, cs, p, pc, now, dryRun, &changes); err != nil {
+		if err := applyChecks(ctx, tx, areas.Checks, p, pc, now, dryRun, &changes); err != nil {
 			return changes, err
 		}
 	}
 	return changes, nil
 }
-
-// minKeyLength is the store's minimum length of an API key.
-const minKeyLength = 16
 
 // keyValue reads an API key's value. An empty value is an error: the store
 // would make up a random key nobody knows, and another one on every apply.
@@ -143,8 +151,8 @@ func keyValue(kc config.APIKeyConfig, getenv func(string) string) (string, error
 	if v == "" {
 		return "", fmt.Errorf("%s is empty", from)
 	}
-	if len(v) < minKeyLength {
-		return "", fmt.Errorf("the value in %s must be at least %d characters", from, minKeyLength)
+	if len(v) < projects.MinKeyLength {
+		return "", fmt.Errorf("the value in %s must be at least %d characters", from, projects.MinKeyLength)
 	}
 	return v, nil
 }
@@ -153,21 +161,22 @@ func applyChannels(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc co
 	var existing []*nightjar.Channel
 	if p.ID != "" {
 		var err error
-		if existing, err = tx.Channels(ctx, p.ID); err != nil {
+		if existing, err = channels.ListTx(ctx, tx, p.ID); err != nil {
 			return err
 		}
 	}
 	for _, cc := range pc.Channels {
-		want := &nightjar.Channel{ProjectID: p.ID, Kind: cc.Kind, Name: cc.Name,
-			Config: nightjar.ChannelConfig{URL: cc.URL, Headers: cc.Headers, To: cc.To}}
 		obj := fmt.Sprintf("channel %s/%s", pc.Name, cc.Name)
+		secret := ""
 		if cc.SecretEnv != "" {
 			// Unset, it would silently turn signing off.
-			if want.Config.Secret = getenv(cc.SecretEnv); want.Config.Secret == "" {
+			if secret = getenv(cc.SecretEnv); secret == "" {
 				return fmt.Errorf("%s: environment variable %s (secret_env) is empty", obj, cc.SecretEnv)
 			}
 		}
-		if err := want.Validate(); err != nil {
+		patch := cc.Patch(secret)
+		want := &nightjar.Channel{ProjectID: p.ID}
+		if err := want.Apply(patch); err != nil {
 			return fmt.Errorf("%s: %w", obj, err)
 		}
 		var have *nightjar.Channel
@@ -177,19 +186,23 @@ func applyChannels(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc co
 				break
 			}
 		}
-		switch {
-		case have == nil:
+		if have == nil {
 			*changes = append(*changes, Change{Op: "+", Object: obj, Detail: cc.Kind})
 			if !dryRun {
-				if err := tx.CreateChannel(ctx, want, now); err != nil {
+				if err := channels.CreateTx(ctx, tx, want, now); err != nil {
 					return err
 				}
 			}
-		case have.Kind != want.Kind || !sameChannelConfig(have.Config, want.Config):
+			continue
+		}
+		next := *have
+		if err := next.Apply(patch); err != nil {
+			return fmt.Errorf("%s: %w", obj, err)
+		}
+		if next.Kind != have.Kind || !sameChannelConfig(have.Config, next.Config) {
 			*changes = append(*changes, Change{Op: "~", Object: obj, Detail: "settings changed"})
-			want.ID = have.ID
 			if !dryRun {
-				if err := tx.UpdateChannel(ctx, want); err != nil {
+				if err := channels.UpdateTx(ctx, tx, &next); err != nil {
 					return err
 				}
 			}
@@ -207,86 +220,17 @@ func sameChannelConfig(a, b nightjar.ChannelConfig) bool {
 	return errA == nil && errB == nil && bytes.Equal(x, y)
 }
 
-// ms converts a declared duration to the whole milliseconds the database
-// keeps, so a finer one does not differ from its stored form on every apply.
-func ms(d config.Duration) time.Duration { return time.Duration(d).Truncate(time.Millisecond) }
-
-// desired applies a check declaration over c (a new or existing check);
-// channelIDs are the ids of cc.Channels (nil: all channels).
-func desired(c *nightjar.Check, cc config.CheckConfig, channelIDs []string) {
-	c.Name, c.Slug, c.Desc, c.Service = cc.Name, cc.Slug, cc.Desc, cc.Service
-	if c.Name == "" {
-		c.Name = cc.Slug
-	}
-	c.Tags = cc.Tags
-	if c.Tags == nil {
-		c.Tags = []string{}
-	}
-	if cc.Schedule != "" {
-		c.Kind, c.Schedule = nightjar.ScheduleKind(cc.Schedule), cc.Schedule
-		c.Timeout = nightjar.DefaultTimeout
-	} else {
-		c.Kind, c.Schedule = nightjar.KindSimple, ""
-		c.Timeout = nightjar.DefaultTimeout
-		if cc.Timeout != 0 {
-			c.Timeout = ms(cc.Timeout)
+// declaredChannels are the channels a project's checks may name: those
+// it has and, in a dry run, those the file declares but the database
+// lacks yet, each standing for itself.
+func declaredChannels(pc config.ProjectConfig, existing []*nightjar.Channel) []*nightjar.Channel {
+	out := existing
+	for _, decl := range pc.Channels {
+		if !slices.ContainsFunc(existing, func(ch *nightjar.Channel) bool { return ch.Name == decl.Name }) {
+			out = append(out, &nightjar.Channel{ID: "(new) " + decl.Name, Name: decl.Name})
 		}
 	}
-	c.TZ = cc.TZ
-	if c.TZ == "" {
-		c.TZ = "UTC"
-	}
-	c.Grace = nightjar.DefaultGrace
-	if cc.Grace != 0 {
-		c.Grace = ms(cc.Grace)
-	}
-	c.EarlyTolerance = nightjar.DefaultEarlyTolerance
-	if cc.EarlyTolerance != nil {
-		c.EarlyTolerance = ms(*cc.EarlyTolerance)
-	}
-	c.MaxRuntime, c.MinRuntime = ms(cc.MaxRuntime), ms(cc.MinRuntime)
-	c.FailureThreshold = cc.FailureThreshold
-	if c.FailureThreshold == 0 {
-		c.FailureThreshold = 1
-	}
-	c.RealertInterval = ms(cc.RealertInterval)
-	c.Methods, c.ManualResume = cc.Methods, cc.ManualResume
-	c.MetricRules = cc.MetricRules
-	if c.MetricRules == nil {
-		c.MetricRules = []string{}
-	}
-	c.Channels = channelIDs
-	c.FilterBody, c.FilterHTTPBody, c.FilterDefaultFail = cc.FilterBody, cc.FilterHTTPBody, cc.FilterDefaultFail
-	c.StartKeywords, c.SuccessKeywords, c.FailureKeywords = cc.StartKw, cc.SuccessKw, cc.FailureKw
-}
-
-// channelIDs resolves a check's channel names to ids. In a dry run a
-// channel the file declares but the database lacks yet stands for itself.
-func channelIDs(cc config.CheckConfig, pc config.ProjectConfig, existing []*nightjar.Channel) ([]string, error) {
-	if len(cc.Channels) == 0 {
-		return nil, nil
-	}
-	ids := []string{}
-	for _, name := range cc.Channels {
-		id := ""
-		for _, ch := range existing {
-			if ch.Name == name {
-				id = ch.ID
-			}
-		}
-		if id == "" {
-			for _, decl := range pc.Channels {
-				if decl.Name == name {
-					id = "(new) " + name
-				}
-			}
-		}
-		if id == "" {
-			return nil, fmt.Errorf("channels: no channel named %q in project %s", name, pc.Name)
-		}
-		ids = append(ids, id)
-	}
-	return ids, nil
+	return out
 }
 
 // settingsDiff lists the settings that differ between two checks.
@@ -341,25 +285,22 @@ func show(v any) string {
 }
 
 func applyChecks(ctx context.Context, tx *store.Tx, cs *checks.Service, p *nightjar.Project, pc config.ProjectConfig, now time.Time, dryRun bool, changes *[]Change) error {
-	var channels []*nightjar.Channel
+	var chans []*nightjar.Channel
 	if p.ID != "" {
 		var err error
-		if channels, err = tx.Channels(ctx, p.ID); err != nil {
+		if chans, err = channels.ListTx(ctx, tx, p.ID); err != nil {
 			return err
 		}
 	}
+	chans = declaredChannels(pc, chans)
 	for _, cc := range pc.Checks {
 		obj := fmt.Sprintf("check %s/%s", pc.Name, cc.Slug)
-		ids, err := channelIDs(cc, pc, channels)
+		patch := cc.Patch()
+		// The declaration is made into a check before its slug is looked
+		// up, so a bad slug is named; the patch sets every setting, so an
+		// existing check changed by it is the same check.
+		c, err := patch.NewCheck(p.ID, chans, now)
 		if err != nil {
-			return fmt.Errorf("%s: %w", obj, err)
-		}
-		// The declaration is validated before its slug is looked up, so a
-		// bad slug is named; desired sets every setting, so an existing
-		// check changed to it is valid too.
-		c := nightjar.NewCheck(p.ID, cc.Name)
-		desired(c, cc, ids)
-		if err := c.ValidateAt(now); err != nil {
 			return fmt.Errorf("%s: %w", obj, err)
 		}
 		var existing []*nightjar.Check
@@ -382,7 +323,9 @@ func applyChecks(ctx context.Context, tx *store.Tx, cs *checks.Service, p *night
 			continue
 		}
 		want := *existing[0]
-		desired(&want, cc, ids)
+		if err := patch.Apply(&want, chans, now); err != nil {
+			return fmt.Errorf("%s: %w", obj, err)
+		}
 		diff := settingsDiff(existing[0], &want)
 		if len(diff) == 0 {
 			continue
@@ -390,8 +333,7 @@ func applyChecks(ctx context.Context, tx *store.Tx, cs *checks.Service, p *night
 		*changes = append(*changes, Change{Op: "~", Object: obj, Detail: strings.Join(diff, ", ")})
 		if !dryRun {
 			if _, err := cs.UpdateTx(ctx, tx, p.ID, want.ID, now, func(c *nightjar.Check) error {
-				desired(c, cc, ids)
-				return nil
+				return patch.Apply(c, chans, now)
 			}); err != nil {
 				return fmt.Errorf("%s: %w", obj, err)
 			}

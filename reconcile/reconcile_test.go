@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/checks/checkstest"
 	"github.com/nightjar-dev/nightjar/config"
+	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/reconcile"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
@@ -138,7 +140,7 @@ func parse(t *testing.T, y string) *config.Config {
 
 func (f *fixture) apply(t *testing.T, y string, dryRun bool) []string {
 	t.Helper()
-	changes, err := reconcile.Apply(context.Background(), f.db, checksOf(f.db), parse(t, y), f.getenv, t0, dryRun)
+	changes, err := reconcile.Apply(context.Background(), f.db, areasOf(f.db), parse(t, y), f.getenv, t0, dryRun)
 	if err != nil {
 		t.Fatalf("Apply (dry run %v): %v", dryRun, err)
 	}
@@ -147,7 +149,7 @@ func (f *fixture) apply(t *testing.T, y string, dryRun bool) []string {
 
 func (f *fixture) applyErr(t *testing.T, y string, dryRun bool) error {
 	t.Helper()
-	_, err := reconcile.Apply(context.Background(), f.db, checksOf(f.db), parse(t, y), f.getenv, t0, dryRun)
+	_, err := reconcile.Apply(context.Background(), f.db, areasOf(f.db), parse(t, y), f.getenv, t0, dryRun)
 	if err == nil {
 		t.Fatalf("Apply (dry run %v) succeeded, want an error", dryRun)
 	}
@@ -172,12 +174,17 @@ func sameLines(t *testing.T, what string, got, want []string) {
 	}
 }
 
+// areasOf is what Apply writes besides the store, on db.
+func areasOf(db *store.DB) reconcile.Areas {
+	return reconcile.Areas{Projects: projects.New(db), Checks: checksOf(db)}
+}
+
 // checksOf is the checks area of db, with its alert stage.
 func checksOf(db *store.DB) *checks.Service { return checkstest.New(db) }
 
 func project(t *testing.T, db *store.DB, name string) *nightjar.Project {
 	t.Helper()
-	p, err := db.ProjectByName(context.Background(), name)
+	p, err := projects.New(db).ByName(context.Background(), name)
 	if err != nil {
 		t.Fatalf("project %s: %v", name, err)
 	}
@@ -218,7 +225,7 @@ func TestApply(t *testing.T) {
 			{alphaDashKey, alpha.ID, "dash", nightjar.ScopeReadOnly},
 			{betaPingKey, beta.ID, "pings", nightjar.ScopePingOnly},
 		} {
-			got, err := db.APIKeyBySecret(ctx, k.secret)
+			got, err := projects.New(db).KeyBySecret(ctx, k.secret)
 			if err != nil {
 				t.Errorf("key %s: %v", k.name, err)
 				continue
@@ -227,12 +234,12 @@ func TestApply(t *testing.T) {
 				t.Errorf("key %s = %+v, want project %s scope %s", k.name, got, k.project, k.scope)
 			}
 		}
-		if _, err := db.APIKeyBySecret(ctx, alphaDashKey+"\n"); err == nil {
+		if _, err := projects.New(db).KeyBySecret(ctx, alphaDashKey+"\n"); err == nil {
 			t.Error("the key file's trailing newline became part of the key")
 		}
 
 		// Channels, with the webhook secret from the environment.
-		chans, err := db.Channels(ctx, alpha.ID)
+		chans, err := channels.New(db).List(ctx, alpha.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +259,7 @@ func TestApply(t *testing.T) {
 		if mail == nil || mail.Kind != nightjar.ChannelEmail || !reflect.DeepEqual(mail.Config.To, []string{"ops@example.com", "oncall@example.com"}) {
 			t.Errorf("email channel = %+v", mail)
 		}
-		if chans, _ := db.Channels(ctx, beta.ID); len(chans) != 0 {
+		if chans, _ := channels.New(db).List(ctx, beta.ID); len(chans) != 0 {
 			t.Errorf("Beta has channels: %+v", chans)
 		}
 
@@ -292,7 +299,7 @@ func TestApply(t *testing.T) {
 		// Applying the same file again changes nothing.
 		sameLines(t, "second apply", f.apply(t, f.yaml, false), nil)
 		sameLines(t, "dry run after apply", f.apply(t, f.yaml, true), nil)
-		if keys, _ := db.APIKeys(ctx, alpha.ID); len(keys) != 2 {
+		if keys, _ := projects.New(db).Keys(ctx, alpha.ID); len(keys) != 2 {
 			t.Errorf("Alpha has %d keys after two applies, want 2", len(keys))
 		}
 		if cs, _ := checksOf(db).List(ctx, alpha.ID, checks.Filter{}); len(cs) != 2 {
@@ -327,11 +334,11 @@ func TestApplyDryRunWritesNothing(t *testing.T) {
 		f := newFixture(t, db)
 
 		sameLines(t, "dry run", f.apply(t, f.yaml, true), firstApply)
-		if ps, err := db.Projects(ctx); err != nil || len(ps) != 0 {
+		if ps, err := projects.New(db).List(ctx); err != nil || len(ps) != 0 {
 			t.Fatalf("dry run created projects: %v %v", ps, err)
 		}
 		for _, secret := range []string{alphaCIKey, alphaDashKey, betaPingKey} {
-			if _, err := db.APIKeyBySecret(ctx, secret); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
+			if _, err := projects.New(db).KeyBySecret(ctx, secret); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
 				t.Errorf("dry run created a key: %v", err)
 			}
 		}
@@ -350,7 +357,7 @@ func TestApplyDryRunWritesNothing(t *testing.T) {
 		}
 		withChannel := strings.Replace(f.yaml, "https://hooks.example.com/alpha", "https://hooks.example.com/new", 1)
 		sameLines(t, "dry run of a channel change", f.apply(t, withChannel, true), []string{"~ channel Alpha/hook: settings changed"})
-		chans, _ := db.Channels(ctx, alpha.ID)
+		chans, _ := channels.New(db).List(ctx, alpha.ID)
 		for _, ch := range chans {
 			if ch.Config.URL == "https://hooks.example.com/new" {
 				t.Error("dry run changed the channel")
@@ -372,11 +379,11 @@ func TestApplyAPIKeyChanges(t *testing.T) {
 		rescoped := strings.Replace(f.yaml, "scope: read-write", "scope: read-only", 1)
 		want := []string{"~ api key Alpha/ci: scope read-write → read-only"}
 		sameLines(t, "dry run of a scope change", f.apply(t, rescoped, true), want)
-		if k, _ := db.APIKeyBySecret(ctx, alphaCIKey); k.Scope != nightjar.ScopeReadWrite {
+		if k, _ := projects.New(db).KeyBySecret(ctx, alphaCIKey); k.Scope != nightjar.ScopeReadWrite {
 			t.Errorf("dry run changed the scope to %s", k.Scope)
 		}
 		sameLines(t, "apply of a scope change", f.apply(t, rescoped, false), want)
-		if k, _ := db.APIKeyBySecret(ctx, alphaCIKey); k.Scope != nightjar.ScopeReadOnly {
+		if k, _ := projects.New(db).KeyBySecret(ctx, alphaCIKey); k.Scope != nightjar.ScopeReadOnly {
 			t.Errorf("scope is %s after the change", k.Scope)
 		}
 		sameLines(t, "apply after the scope change", f.apply(t, rescoped, false), nil)
@@ -388,7 +395,7 @@ func TestApplyAPIKeyChanges(t *testing.T) {
 		// A new secret is a new key; the old one stays (nothing is deleted).
 		f.env["ALPHA_CI_KEY"] = "rotated-ci-key-0123456789"
 		sameLines(t, "apply of a rotated key", f.apply(t, renamed, false), []string{"+ api key Alpha/deploy: scope read-only"})
-		if keys, _ := db.APIKeys(ctx, project(t, db, "Alpha").ID); len(keys) != 3 {
+		if keys, _ := projects.New(db).Keys(ctx, project(t, db, "Alpha").ID); len(keys) != 3 {
 			t.Errorf("Alpha has %d keys, want 3", len(keys))
 		}
 
@@ -459,8 +466,8 @@ func TestApplyAPIKeyValueErrors(t *testing.T) {
 					}
 				}
 				// No key was made up in place of the missing value.
-				if p, err := db.ProjectByName(context.Background(), "Alpha"); err == nil {
-					keys, _ := db.APIKeys(context.Background(), p.ID)
+				if p, err := projects.New(db).ByName(context.Background(), "Alpha"); err == nil {
+					keys, _ := projects.New(db).Keys(context.Background(), p.ID)
 					for _, k := range keys {
 						if k.Name == "dash" || (tt.name == "empty variable" && k.Name == "ci") {
 							t.Errorf("a key was created without its value: %+v", k)
@@ -487,7 +494,7 @@ func TestApplyInvalidCheck(t *testing.T) {
 		}
 		// The refused apply wrote nothing, not even what came before the
 		// broken check.
-		if _, err := db.ProjectByName(context.Background(), "Alpha"); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
+		if _, err := projects.New(db).ByName(context.Background(), "Alpha"); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
 			t.Fatalf("a refused apply created project Alpha (%v)", err)
 		}
 		// An invalid change to an existing check is refused the same way.
@@ -520,7 +527,7 @@ func TestApplyChannelSecretEnv(t *testing.T) {
 		if !strings.Contains(err.Error(), "channel Alpha/hook") || !strings.Contains(err.Error(), "ALPHA_HOOK_SECRET") {
 			t.Errorf("error = %v", err)
 		}
-		chans, _ := db.Channels(context.Background(), project(t, db, "Alpha").ID)
+		chans, _ := channels.New(db).List(context.Background(), project(t, db, "Alpha").ID)
 		for _, ch := range chans {
 			if ch.Name == "hook" && ch.Config.Secret != hookSecret {
 				t.Errorf("the webhook secret was changed to %q", ch.Config.Secret)
@@ -591,15 +598,15 @@ func TestApplyLeavesOthersAlone(t *testing.T) {
 		}
 		ch := &nightjar.Channel{ProjectID: alpha.ID, Kind: nightjar.ChannelEmail, Name: "by-hand",
 			Config: nightjar.ChannelConfig{To: []string{"me@example.com"}}}
-		if err := db.CreateChannel(ctx, ch, t0); err != nil {
+		if err := channels.New(db).Create(ctx, ch, t0); err != nil {
 			t.Fatal(err)
 		}
-		handKey, err := db.CreateAPIKey(ctx, &nightjar.APIKey{ProjectID: alpha.ID, Name: "by-hand", Scope: nightjar.ScopeReadOnly}, "", t0)
+		handKey, err := projects.New(db).CreateKey(ctx, &nightjar.APIKey{ProjectID: alpha.ID, Name: "by-hand", Scope: nightjar.ScopeReadOnly}, "", t0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		other := &nightjar.Project{Name: "Other"}
-		if err := db.CreateProject(ctx, other, t0); err != nil {
+		if err := projects.New(db).Create(ctx, other, t0); err != nil {
 			t.Fatal(err)
 		}
 		otherCheck := nightjar.NewCheck(other.ID, "heartbeat") // same slug as a declared check
@@ -631,10 +638,10 @@ func TestApplyLeavesOthersAlone(t *testing.T) {
 		if c, err := checksOf(db).Get(ctx, other.ID, otherCheck.ID); err != nil || c.Grace != otherCheck.Grace {
 			t.Errorf("the other project's check: %+v %v", c, err)
 		}
-		if chans, _ := db.Channels(ctx, alpha.ID); len(chans) != 3 {
+		if chans, _ := channels.New(db).List(ctx, alpha.ID); len(chans) != 3 {
 			t.Errorf("Alpha has %d channels, want 3", len(chans))
 		}
-		if k, err := db.APIKeyBySecret(ctx, handKey); err != nil || k.Name != "by-hand" {
+		if k, err := projects.New(db).KeyBySecret(ctx, handKey); err != nil || k.Name != "by-hand" {
 			t.Errorf("hand-made key: %+v %v", k, err)
 		}
 	})
@@ -665,7 +672,7 @@ func TestApplyExampleConfig(t *testing.T) {
 			}
 		}
 		getenv := func(name string) string { return strings.ToLower(name) + "-value" }
-		changes, err := reconcile.Apply(context.Background(), db, checksOf(db), cfg, getenv, t0, false)
+		changes, err := reconcile.Apply(context.Background(), db, areasOf(db), cfg, getenv, t0, false)
 		if err != nil {
 			t.Fatalf("the example does not apply: %v", err)
 		}
@@ -677,7 +684,7 @@ func TestApplyExampleConfig(t *testing.T) {
 				t.Errorf("first apply of the example: %s", c)
 			}
 		}
-		again, err := reconcile.Apply(context.Background(), db, checksOf(db), cfg, getenv, t0, false)
+		again, err := reconcile.Apply(context.Background(), db, areasOf(db), cfg, getenv, t0, false)
 		if err != nil || len(again) != 0 {
 			t.Errorf("second apply of the example: %q %v", lines(again), err)
 		}
@@ -724,7 +731,7 @@ func TestApplyRefusesBadText(t *testing.T) {
 				}
 			}
 		}
-		if ps, err := db.Projects(context.Background()); err != nil || len(ps) != 0 {
+		if ps, err := projects.New(db).List(context.Background()); err != nil || len(ps) != 0 {
 			t.Fatalf("refused applies wrote projects: %v %v", ps, err)
 		}
 	})

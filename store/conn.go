@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/nightjar-dev/nightjar"
 )
 
 // This file is what the areas' store code (checks, alerts, outbox,
@@ -94,6 +97,33 @@ func QueryAll[T any](ctx context.Context, q Querier, what, query string, scan fu
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
+}
+
+// MustAffect turns a change that touched no row into ENOTFOUND naming
+// what: an update or delete by id that finds nothing means the caller
+// named something that does not exist (or is another project's).
+func MustAffect(res sql.Result, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("rows affected: %w", err)
+	}
+	if n == 0 {
+		return nightjar.Errorf(nightjar.ENOTFOUND, "%s not found", what)
+	}
+	return nil
+}
+
+// ScanError reads the error of scanning one row that was asked for by
+// name or id: no row is ENOTFOUND "<what> not found", as the caller named
+// something that does not exist (or is another project's); any other
+// error is wrapped.
+func ScanError(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return nightjar.Errorf(nightjar.ENOTFOUND, "%s not found", what)
+	} else if err != nil {
+		return fmt.Errorf("scan %s: %w", what, err)
+	}
+	return nil
 }
 
 // ScanString scans a one-column row of text.

@@ -3,66 +3,101 @@ package store_test
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"net/url"
+	"encoding/json"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
 
-// holdMigrationLock takes, on a connection of its own until the test ends,
-// the lock that migrating schema takes, as a Nightjar in the middle of
-// migrating it would hold it.
-func holdMigrationLock(t *testing.T, dsn, schema string) {
-	t.Helper()
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	conn, err := admin.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	if _, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_lock($1)`, store.MigrationLockID(schema)); err != nil {
-		t.Fatal(err)
-	}
-}
+// Notifications written before the outbox was general read back after its
+// migration as messages to their channel, with their id as their
+// idempotency key, their alert as it was and their delivery state kept;
+// and deleting the channel still deletes them.
+func TestOutboxMigrationKeepsOldNotifications(t *testing.T) {
+	for _, dialect := range storetest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			dsn, driver := storetest.SQLitePath(t), "sqlite"
+			source := "file:" + dsn
+			if dialect == "postgres" {
+				dsn = storetest.PostgresURL(t)
+				driver, source = "pgx", dsn
+			}
+			if err := store.MigrateTo(ctx, dsn, 5); err != nil {
+				t.Fatal(err)
+			}
+			old, err := sql.Open(driver, source)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer old.Close()
+			alert := nightjar.Alert{ProjectID: "p1", DedupKey: "check:c1", Source: "check", SourceID: "c1", Service: "billing",
+				Severity: nightjar.SeverityPage, Summary: "nightly is down", Details: map[string]string{"check": "nightly"},
+				Status: nightjar.AlertResolved, StartsAt: t0, EndsAt: t0.Add(time.Hour)}
+			payload, _ := json.Marshal(alert)
+			ms := func(d time.Duration) int64 { return t0.Add(d).UnixMilli() }
+			for _, q := range []struct {
+				sql  string
+				args []any
+			}{
+				{`INSERT INTO projects (id, name, ping_key, created_at) VALUES ('p1', 'P', 'pk', $1)`, []any{ms(0)}},
+				{`INSERT INTO channels (id, project_id, kind, name, config, created_at) VALUES ('ch1', 'p1', 'webhook', 'hook', '{"url":"https://h.example/"}', $1)`, []any{ms(0)}},
+				{`INSERT INTO outbox (id, project_id, channel_id, event, payload, status, attempts, next_attempt_at, last_error, created_at, sent_at, leased_until)
+					VALUES ('waiting', 'p1', 'ch1', 'alert.resolved', $1, 'pending', 2, $2, '503 busy', $3, 0, 0)`, []any{string(payload), ms(5 * time.Minute), ms(time.Minute)}},
+				{`INSERT INTO outbox (id, project_id, channel_id, event, payload, status, attempts, next_attempt_at, last_error, created_at, sent_at, leased_until)
+					VALUES ('sent', 'p1', 'ch1', 'alert.resolved', $1, 'sent', 1, $2, '', $2, $3, 0)`, []any{string(payload), ms(0), ms(time.Second)}},
+			} {
+				if _, err := old.ExecContext(ctx, q.sql, q.args...); err != nil {
+					t.Fatalf("%.60s: %v", strings.TrimSpace(q.sql), err)
+				}
+			}
+			old.Close()
 
-func schemaOf(t *testing.T, dsn string) string {
-	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Query().Get("search_path")
-}
-
-// A Nightjar migrating one schema does not hold up one starting in another
-// schema of the same database; one migrating the same schema does.
-func TestMigrationLockIsPerSchema(t *testing.T) {
-	busy, free := storetest.PostgresURL(t), storetest.PostgresURL(t)
-	holdMigrationLock(t, busy, schemaOf(t, busy))
-
-	// The lock is held for the whole test, so a wait for it would last
-	// until the deadline: generous, since the open should not wait at all.
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	db, err := store.Open(ctx, free, store.Options{})
-	if err != nil {
-		t.Fatalf("opening another schema while one is migrating: %v", err)
-	}
-	db.Close()
-
-	ctx, cancel = context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if db, err := store.Open(ctx, busy, store.Options{}); err == nil {
-		db.Close()
-		t.Fatal("a schema opened while another process held its migration lock")
-	} else if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("opening the schema being migrated: %v, want a wait until the deadline", err)
+			db, err := store.Open(ctx, dsn, store.Options{Synchronous: "NORMAL"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			ob := outbox.New(db)
+			want := outbox.Message{ProjectID: "p1", To: outbox.Destination{Kind: outbox.ToChannel, ID: "ch1"}, Event: "alert.resolved", Alert: alert}
+			for _, w := range []struct {
+				id, status, lastError string
+				attempts              int
+				next, sent            time.Time
+			}{
+				{"waiting", outbox.Pending, "503 busy", 2, t0.Add(5 * time.Minute), time.Time{}},
+				{"sent", outbox.Sent, "", 1, t0, t0.Add(time.Second)},
+			} {
+				it, err := ob.Entry(ctx, "p1", w.id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want.IdempotencyKey = w.id
+				if !reflect.DeepEqual(it.Message, want) {
+					t.Errorf("%s read back as\n%+v\nwant\n%+v", w.id, it.Message, want)
+				}
+				if it.Status != w.status || it.LastError != w.lastError || it.Attempts != w.attempts ||
+					!it.NextAttemptAt.Equal(w.next) || !it.SentAt.Equal(w.sent) {
+					t.Errorf("%s: delivery state %+v", w.id, it)
+				}
+			}
+			items, err := ob.Claim(ctx, t0.Add(5*time.Minute), outbox.Claim{Limit: 5, Lease: time.Minute, PerDestination: 1, PerProject: 1})
+			if err != nil || len(items) != 1 || items[0].ID != "waiting" || items[0].Attempts != 3 {
+				t.Fatalf("claim after the migration: %+v %v", items, err)
+			}
+			if err := channels.New(db).Delete(ctx, "p1", "ch1"); err != nil {
+				t.Fatal(err)
+			}
+			if left, err := ob.ByProject(ctx, "p1", 10); err != nil || len(left) != 0 {
+				t.Fatalf("messages of the deleted channel: %+v %v", left, err)
+			}
+		})
 	}
 }

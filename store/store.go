@@ -28,7 +28,6 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
 	"github.com/nightjar-dev/nightjar"
-	"github.com/nightjar-dev/nightjar/password"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // SQLite driver (registers "sqlite")
@@ -44,9 +43,6 @@ type Options struct {
 	// power cut.
 	Synchronous string
 	Logger      *slog.Logger
-	// Passwords hashes and checks user passwords; nil means a Hasher at
-	// password.DefaultCost. Tests pass one at password.TestCost.
-	Passwords *password.Hasher
 }
 
 // DB is an open Nightjar database.
@@ -60,8 +56,6 @@ type DB struct {
 	// paths do not parse their SQL again for every ping (SQLite only;
 	// pgx caches prepared statements per connection by itself).
 	stmts sync.Map // query string → *sql.Stmt
-	// passwords bounds how many costly password hashes run at once.
-	passwords *password.Hasher
 	// unprepared counts statements run in transactions without a
 	// prepared copy (see UnpreparedStatements).
 	unprepared atomic.Int64
@@ -74,10 +68,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.Passwords == nil {
-		opts.Passwords = password.New(password.DefaultCost, 0)
-	}
-	db := &DB{log: opts.Logger, passwords: opts.Passwords}
+	db := &DB{log: opts.Logger}
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db.dialect = postgres
@@ -279,13 +270,8 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 	return tx.exec(ctx, query, args...)
 }
 
-// queryRow runs a query for one row in the transaction.
-func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanner {
-	return tx.QueryRowContext(ctx, query, args...)
-}
-
 // QueryRowContext runs a query for one row in the transaction.
-func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) rowScanner {
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) Row {
 	if err := refuseBadText(args); err != nil {
 		return errRow{err}
 	}
@@ -365,7 +351,7 @@ func (p pool) QueryContext(ctx context.Context, query string, args ...any) (*sql
 }
 
 // QueryRowContext runs a query for one row.
-func (p pool) QueryRowContext(ctx context.Context, query string, args ...any) rowScanner {
+func (p pool) QueryRowContext(ctx context.Context, query string, args ...any) Row {
 	if err := refuseBadText(args); err != nil {
 		return errRow{err}
 	}
@@ -392,53 +378,3 @@ type errRow struct{ err error }
 
 // Scan returns the refusal.
 func (r errRow) Scan(...any) error { return r.err }
-
-// ms, tm, jsonText and placeholders are the old names of Millis, Time,
-// JSON and Placeholders, for the code not yet moved to its area.
-func ms(t time.Time) int64             { return Millis(t) }
-func tm(v int64) time.Time             { return Time(v) }
-func jsonText(v any) string            { return JSON(v) }
-func placeholders(first, n int) string { return Placeholders(first, n) }
-
-// querier is what both *sql.DB and *sql.Tx offer for reading rows.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// conn is what a database handle and a transaction both offer, so that
-// one function does the work of a DB method and of its Tx twin (a Tx lets
-// callers such as the declarative apply make many changes in one commit).
-type conn interface {
-	querier
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) rowScanner
-}
-
-// queryAll runs a query and scans every row with scan. An empty result is
-// an empty, non-nil slice, so JSON shows [] rather than null.
-func queryAll[T any](ctx context.Context, q querier, what, query string, scan func(rowScanner) (T, error), args ...any) ([]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	defer rows.Close()
-	out := []T{}
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, nil
-}
-
-// scanString scans a one-column row of text.
-func scanString(row rowScanner) (string, error) {
-	var s string
-	err := row.Scan(&s)
-	return s, err
-}

@@ -16,22 +16,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Source answers the questions the metrics ask of the database at scrape
-// time, so gauges are never stale; each question goes to the area that
-// knows the answer.
+// Source answers the questions the metrics ask of the areas at scrape
+// time, so gauges are never stale.
 type Source struct {
-	Checks CheckCounter
-	Outbox OutboxCounter
-}
-
-// CheckCounter counts checks by status, across all projects.
-type CheckCounter interface {
-	CountByStatus(ctx context.Context) (map[string]int64, error)
-}
-
-// OutboxCounter counts notifications waiting for delivery.
-type OutboxCounter interface {
-	OutboxDepth(ctx context.Context) (int64, error)
+	// Checks counts checks by status.
+	Checks interface {
+		CountByStatus(ctx context.Context) (map[string]int64, error)
+	}
+	// Outbox counts the messages waiting for delivery.
+	Outbox interface {
+		Depth(ctx context.Context) (int64, error)
+	}
 }
 
 // Metrics is the set of Nightjar's metrics.
@@ -45,8 +40,9 @@ type Metrics struct {
 	moduleRuns    *prometheus.CounterVec
 }
 
-// New registers the metrics; src may be nil in tests that need no gauges.
-func New(src *Source, log *slog.Logger) *Metrics {
+// New registers the metrics; src may be empty in tests that need no
+// gauges, and needs both of its parts otherwise.
+func New(src Source, log *slog.Logger) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.pings = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "nightjar_pings_total", Help: "Pings recorded, by kind.",
@@ -71,7 +67,7 @@ func New(src *Source, log *slog.Logger) *Metrics {
 	}, []string{"module", "result"})
 	m.reg.MustRegister(m.pings, m.pingsRejected, m.ingestLatency, m.batchSize, m.notifications, m.moduleRuns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if src != nil {
+	if src.Checks != nil && src.Outbox != nil {
 		m.reg.MustRegister(&dbCollector{src: src, log: log, cacheFor: 10 * time.Second})
 	}
 	return m
@@ -109,7 +105,7 @@ func (m *Metrics) ModuleRun(module string, err error) {
 }
 
 type dbCollector struct {
-	src *Source
+	src Source
 	log *slog.Logger
 	// The counts cost a scan of every check, so scrapes within cacheFor
 	// of each other share one.
@@ -140,7 +136,7 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 		if err != nil {
 			c.log.Warn("collect check counts", "err", err)
 		}
-		depth, err := c.src.Outbox.OutboxDepth(ctx)
+		depth, err := c.src.Outbox.Depth(ctx)
 		if err != nil {
 			c.log.Warn("collect outbox depth", "err", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -185,6 +186,13 @@ func TestAPIBadInput(t *testing.T) {
 			{"POST", "/api/v1/channels", map[string]any{"kind": "pager", "name": "x"}, 400, "kind", "webhook, email"},
 			{"POST", "/api/v1/channels", map[string]any{"kind": "webhook", "name": "x", "config": map[string]any{"url": "ftp://x"}}, 400, "config.url", "http"},
 			{"POST", "/api/v1/channels", map[string]any{"kind": "email", "name": "x", "config": map[string]any{"to": []string{"nobody"}}}, 400, "config.to", "email address"},
+			// Type errors name the member as sent, whatever Go types the
+			// body is read into.
+			{"POST", "/api/v1/channels", map[string]any{"kind": "webhook", "name": "x", "config": map[string]any{"url": 5}}, 400, "config.url", "config.url: expected a string"},
+			{"POST", "/api/v1/channels", map[string]any{"kind": "email", "name": "x", "config": map[string]any{"to": []any{"a@b.example", 5}}}, 400, "config.to", "expected a string"},
+			{"PATCH", "/api/v1/channels/nope", map[string]any{"config": map[string]any{"headers": []string{}}}, 400, "config.headers", "expected an object"},
+			{"POST", "/api/v3/checks/" + id, map[string]any{"manual_resume": "yes"}, 400, "manual_resume", "manual_resume: expected true or false"},
+			{"PATCH", "/api/v1/checks/" + id, map[string]any{"grace": "1h"}, 400, "grace", "grace: expected a number"},
 		} {
 			r := e.do(tc.method, tc.path, e.rw, tc.body)
 			if r.status != tc.status {
@@ -257,22 +265,84 @@ func TestSilentFailureDetection(t *testing.T) {
 	})
 }
 
+// Every change made through the API is audited, naming the key, the call
+// and the object it changed; no read is, not even a read that needs a
+// read-write key, so reading (the audit log included) never grows it.
 func TestAPIChangesAreAudited(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db, Config{})
-		id := e.createCheck(map[string]any{"name": "audited"})
-		e.do("POST", "/api/v3/checks/"+id+"/pause", e.rw, nil)
-		e.do("GET", "/api/v3/checks/"+id, e.rw, nil) // reads are not audited
-		log, err := db.AuditLog(context.Background(), e.project.ID, 10)
-		if err != nil || len(log) != 2 {
-			t.Fatalf("audit log: %+v %v", log, err)
+		audit := func() []*nightjar.AuditEntry {
+			t.Helper()
+			log, err := e.areas.Audit.List(context.Background(), e.project.ID, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return log
 		}
-		if log[0].Action != "POST /api/v3/checks/{id}/pause" || log[0].Target != id || !strings.HasPrefix(log[0].Actor, "api key read-write (nj_") {
-			t.Fatalf("newest entry: %+v", log[0])
+		// change makes one change and checks the one entry it added; the
+		// object it names is known only from the answer to a create.
+		change := func(method, path string, body any, status int, action string, target func(r resp) string) resp {
+			t.Helper()
+			before := len(audit())
+			r := e.do(method, path, e.rw, body)
+			if r.status != status {
+				t.Fatalf("%s %s: %d %s", method, path, r.status, r.body)
+			}
+			log := audit()
+			if len(log) != before+1 {
+				t.Fatalf("%s %s: %d audit entries added, want 1", method, path, len(log)-before)
+			}
+			if got, want := log[0], target(r); got.Action != action || got.Target != want || !strings.HasPrefix(got.Actor, "api key read-write (nj_") {
+				t.Fatalf("%s %s: audited as %+v, want action %q, target %q", method, path, got, action, want)
+			}
+			return r
 		}
-		if log[1].Action != "POST /api/v3/checks/{$}" {
-			t.Fatalf("create entry: %+v", log[1])
+		named := func(kind, name string, field string) func(r resp) string {
+			return func(r resp) string { return kind + " " + name + " (" + r.json(t)[field].(string) + ")" }
 		}
+		is := func(target string) func(resp) string { return func(resp) string { return target } }
+
+		v3 := change("POST", "/api/v3/checks/", map[string]any{"name": "three"}, 201, "POST /api/v3/checks/{$}", named("check", "three", "uuid"))
+		id3 := v3.json(t)["uuid"].(string)
+		change("POST", "/api/v3/checks/"+id3, map[string]any{"name": "third"}, 200, "POST /api/v3/checks/{id}", is("check third ("+id3+")"))
+		change("POST", "/api/v3/checks/", map[string]any{"name": "third", "grace": 120, "unique": []string{"name"}}, 200,
+			"POST /api/v3/checks/{$}", is("check third ("+id3+")"))
+		change("POST", "/api/v3/checks/"+id3+"/pause", nil, 200, "POST /api/v3/checks/{id}/pause", is("check third ("+id3+")"))
+		change("POST", "/api/v3/checks/"+id3+"/resume", nil, 200, "POST /api/v3/checks/{id}/resume", is("check third ("+id3+")"))
+		v1 := change("POST", "/api/v1/checks", map[string]any{"name": "one"}, 201, "POST /api/v1/checks", named("check", "one", "id"))
+		id1 := v1.json(t)["id"].(string)
+		change("PATCH", "/api/v1/checks/"+id1, map[string]any{"name": "first"}, 200, "PATCH /api/v1/checks/{id}", is("check first ("+id1+")"))
+		change("POST", "/api/v1/checks/"+id1+"/pause", nil, 200, "POST /api/v1/checks/{id}/pause", is("check first ("+id1+")"))
+		change("POST", "/api/v1/checks/"+id1+"/resume", nil, 200, "POST /api/v1/checks/{id}/resume", is("check first ("+id1+")"))
+		hook := change("POST", "/api/v1/channels", map[string]any{"kind": "webhook", "name": "ops", "config": map[string]any{"url": "https://h.example/x"}},
+			201, "POST /api/v1/channels", named("channel", "ops", "id"))
+		ch := hook.json(t)["id"].(string)
+		change("PATCH", "/api/v1/channels/"+ch, map[string]any{"name": "oncall"}, 200, "PATCH /api/v1/channels/{id}", is("channel oncall ("+ch+")"))
+		change("POST", "/api/v1/channels/"+ch+"/test", nil, 202, "POST /api/v1/channels/{id}/test", is("channel oncall ("+ch+")"))
+
+		// Reads, with the key each needs, add nothing.
+		e.do("POST", "/ping/"+id3, "", "body")
+		before := len(audit())
+		for _, path := range []string{"/api/v3/checks/", "/api/v3/checks/" + id3, "/api/v3/checks/" + id3 + "/pings/",
+			"/api/v3/checks/" + id3 + "/pings/1/body", "/api/v3/checks/" + id3 + "/flips/", "/api/v3/channels/",
+			"/api/v1/checks", "/api/v1/checks/" + id1, "/api/v1/checks/" + id3 + "/pings", "/api/v1/checks/" + id3 + "/pings/1/body",
+			"/api/v1/checks/" + id1 + "/flips", "/api/v1/channels", "/api/v1/alerts", "/api/v1/notifications/" + ch,
+			"/api/v1/schedule/preview?schedule=0+3+*+*+*"} {
+			if r := e.do("GET", path, e.rw, nil); r.status >= 500 {
+				t.Fatalf("GET %s: %d %s", path, r.status, r.body)
+			}
+		}
+		if log := audit(); len(log) != before {
+			t.Fatalf("reads added %d audit entries: %+v", len(log)-before, log[:len(log)-before])
+		}
+		// A change that fails is not audited.
+		if r := e.do("PATCH", "/api/v1/checks/"+id1, e.rw, map[string]any{"grace": 1}); r.status != 400 || len(audit()) != before {
+			t.Fatalf("a refused change: %d, %d entries", r.status, len(audit())-before)
+		}
+
+		change("DELETE", "/api/v1/channels/"+ch, nil, 204, "DELETE /api/v1/channels/{id}", is("channel oncall ("+ch+")"))
+		change("DELETE", "/api/v1/checks/"+id1, nil, 204, "DELETE /api/v1/checks/{id}", is("check first ("+id1+")"))
+		change("DELETE", "/api/v3/checks/"+id3, nil, 200, "DELETE /api/v3/checks/{id}", is("check third ("+id3+")"))
 	})
 }
 
@@ -321,10 +391,14 @@ func TestV3KeywordsAndChannels(t *testing.T) {
 		if len(alerts) != 1 {
 			t.Fatalf("alerts: %v", alerts)
 		}
-		items, _ := db.OutboxByProject(context.Background(), e.project.ID, 10)
+		items, _ := e.outbox.ByProject(context.Background(), e.project.ID, 10)
 		for _, it := range items {
-			if it.Channel.Name != "ops" {
-				t.Fatalf("notification to %s, which the check did not choose", it.Channel.Name)
+			ch, err := e.channels.Get(context.Background(), e.project.ID, it.To.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ch.Name != "ops" {
+				t.Fatalf("notification to %s, which the check did not choose", ch.Name)
 			}
 		}
 		if len(items) == 0 {

@@ -24,7 +24,7 @@ func (s *Server) authenticate(r *http.Request, bodyKey string, write bool) (*nig
 	if secret == "" {
 		return nil, nightjar.Errorf(nightjar.EUNAUTHORIZED, "missing api key: send it in the X-Api-Key header")
 	}
-	k, err := s.db.APIKeyBySecret(r.Context(), secret)
+	k, err := s.projects.KeyBySecret(r.Context(), secret)
 	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
 		return nil, nightjar.Errorf(nightjar.EUNAUTHORIZED, "wrong api key")
 	} else if err != nil {
@@ -36,7 +36,7 @@ func (s *Server) authenticate(r *http.Request, bodyKey string, write bool) (*nig
 	case write && k.Scope != nightjar.ScopeReadWrite:
 		return nil, nightjar.Errorf(nightjar.EFORBIDDEN, "this api key is read-only")
 	}
-	if err := s.db.TouchAPIKey(r.Context(), k, s.clock.Now()); err != nil {
+	if err := s.projects.TouchKey(r.Context(), k, s.clock.Now()); err != nil {
 		s.log.Warn("record api key use", "key_id", k.ID, "err", err)
 	}
 	return k, nil
@@ -46,37 +46,83 @@ func (s *Server) authenticate(r *http.Request, bodyKey string, write bool) (*nig
 // returns its error for the one error writer to answer.
 type apiHandler func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error
 
-// read wraps h for endpoints any key but a ping-only one may call.
-func (s *Server) read(h apiHandler) http.HandlerFunc { return s.withKey(false, h) }
+// changeHandler is an API handler that changes something. It returns the
+// object it changed, named for people reading the audit log ("check
+// backup (5f9a…)"), or its error.
+type changeHandler func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) (changed string, err error)
 
-// write wraps h for endpoints that need a read-write key.
-func (s *Server) write(h apiHandler) http.HandlerFunc { return s.withKey(true, h) }
+// Which key a request needs and whether it is audited are two separate
+// questions: every change needs a read-write key and is audited, but some
+// reads need a read-write key too (what they show could be used to send
+// pings, as in Healthchecks), and no read is ever audited, or reading the
+// audit log would grow it.
 
-func (s *Server) withKey(write bool, h apiHandler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) { s.serveAPI(w, r, "", write, h) }
+// read wraps h for reads any key but a ping-only one may make.
+func (s *Server) read(h apiHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { s.serveAPI(w, r, "", false, h) }
 }
 
-// withCheckInput decodes a check create or update body, then authenticates
-// with the X-Api-Key header or, as Healthchecks allows, the body's api_key.
-func (s *Server) withCheckInput(h func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey, in *checkInput) error) http.HandlerFunc {
+// readRW wraps h for reads that need a read-write key.
+func (s *Server) readRW(h apiHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { s.serveAPI(w, r, "", true, h) }
+}
+
+// change wraps h for changes: they need a read-write key, and one that
+// succeeds is written to the project's audit log with what it changed.
+func (s *Server) change(h changeHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { s.serveChange(w, r, "", h) }
+}
+
+// checkHandler changes a check as a request body's patch says, and
+// returns the check it changed, named for the audit log.
+type checkHandler func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey, p *nightjar.CheckPatch) (changed string, err error)
+
+// changeCheck decodes a check create or update body, in v3's format
+// (which also takes the fields Healthchecks shows but ignores on input)
+// or v1's, then authenticates with the X-Api-Key header or, as
+// Healthchecks allows, the body's api_key, and runs h with the body
+// translated into a patch.
+func (s *Server) changeCheck(v3 bool, h checkHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var in checkInput
-		if err := decodeJSON(r, &in); err != nil {
+		var in v3CheckInput
+		var err error
+		if v3 {
+			err = decodeJSON(r, &in)
+		} else {
+			err = decodeJSON(r, &in.checkInput)
+		}
+		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		s.serveAPI(w, r, in.APIKey, true, func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-			return h(w, r, k, &in)
+		s.serveChange(w, r, in.APIKey, func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) (string, error) {
+			p, err := in.patch()
+			if err != nil {
+				return "", err
+			}
+			return h(w, r, k, p)
 		})
 	}
 }
 
-// serveAPI runs h for an authenticated key, answers its error, and audits
-// a write that succeeded. A path that is not valid text (an id such as
-// %FF or %00) names nothing Nightjar stores, so it is not found, before
-// the id reaches a query.
-func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, bodyKey string, write bool, h apiHandler) {
-	k, err := s.authenticate(r, bodyKey, write)
+// serveChange runs h as serveAPI does, with a read-write key, and audits
+// the change when it succeeded.
+func (s *Server) serveChange(w http.ResponseWriter, r *http.Request, bodyKey string, h changeHandler) {
+	s.serveAPI(w, r, bodyKey, true, func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
+		changed, err := h(w, r, k)
+		if err == nil {
+			s.audit(r, k, changed)
+		}
+		return err
+	})
+}
+
+// serveAPI runs h for an authenticated key (a read-write one when rw) and
+// answers its error. A path that is not valid text (an id such as %FF or
+// %00) names nothing Nightjar stores, so it is not found, before the id
+// reaches a query.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, bodyKey string, rw bool, h apiHandler) {
+	k, err := s.authenticate(r, bodyKey, rw)
 	if err == nil && !nightjar.ValidText(r.URL.Path) {
 		err = nightjar.Errorf(nightjar.ENOTFOUND, "not found")
 	}
@@ -85,21 +131,19 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, bodyKey string
 	}
 	if err != nil {
 		s.writeError(w, r, err)
-	} else if write {
-		s.audit(r, k)
 	}
 }
 
-// audit records a change made through the API in the project's audit log,
-// naming the key that made it. A failure to record is logged, not shown.
-func (s *Server) audit(r *http.Request, k *nightjar.APIKey) {
-	target := r.PathValue("id")
-	if target == "" {
-		target = r.URL.Path
-	}
-	err := s.db.Audit(r.Context(), nightjar.AuditEntry{ProjectID: k.ProjectID, Actor: "api key " + k.Name + " (" + k.Prefix + "…)",
-		Action: r.Method + " " + strings.TrimPrefix(r.Pattern, r.Method+" "), Target: target, CreatedAt: s.clock.Now()})
+// audit records a change made through the API in the project's audit log:
+// the key that made it, the call (method and route) and the object it
+// changed. A failure to record is logged, not shown: the change is made.
+func (s *Server) audit(r *http.Request, k *nightjar.APIKey, changed string) {
+	err := s.auditLog.Record(r.Context(), nightjar.AuditEntry{ProjectID: k.ProjectID, Actor: "api key " + k.Name + " (" + k.Prefix + "…)",
+		Action: r.Method + " " + strings.TrimPrefix(r.Pattern, r.Method+" "), Target: changed, CreatedAt: s.clock.Now()})
 	if err != nil {
 		s.log.Error("write audit log", "request_id", requestID(r.Context()), "err", err)
 	}
 }
+
+// channelTarget names a channel in the audit log.
+func channelTarget(ch *nightjar.Channel) string { return "channel " + ch.Name + " (" + ch.ID + ")" }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -88,7 +90,7 @@ func TestChannelAPISecrets(t *testing.T) {
 
 		stored := func() nightjar.ChannelConfig {
 			t.Helper()
-			ch, err := db.Channel(ctx, e.project.ID, id)
+			ch, err := e.channels.Get(ctx, e.project.ID, id)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -189,7 +191,7 @@ func TestChannelTestSendsAreLimited(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db, Config{})
 		var ids []string
-		for i := 0; i <= store.TestsPerMinute; i++ {
+		for i := 0; i <= channels.TestsPerMinute; i++ {
 			r := e.do("POST", "/api/v1/channels", e.rw, map[string]any{"kind": "webhook", "name": fmt.Sprintf("h%d", i), "config": map[string]any{"url": "https://hooks.example.com/x"}})
 			if r.status != http.StatusCreated {
 				t.Fatalf("create: %d %s", r.status, r.body)
@@ -201,18 +203,43 @@ func TestChannelTestSendsAreLimited(t *testing.T) {
 		if first.status != http.StatusAccepted || again.status != http.StatusAccepted || first.json(t)["notification_id"] != again.json(t)["notification_id"] {
 			t.Fatalf("second test while the first waits: %s then %s", first.body, again.body)
 		}
-		for _, id := range ids[1:store.TestsPerMinute] {
+		for _, id := range ids[1:channels.TestsPerMinute] {
 			if r := e.do("POST", "/api/v1/channels/"+id+"/test", e.rw, nil); r.status != http.StatusAccepted {
 				t.Fatalf("test %s: %d %s", id, r.status, r.body)
 			}
 		}
-		r := e.do("POST", "/api/v1/channels/"+ids[store.TestsPerMinute]+"/test", e.rw, nil)
+		r := e.do("POST", "/api/v1/channels/"+ids[channels.TestsPerMinute]+"/test", e.rw, nil)
 		if r.status != http.StatusTooManyRequests || !strings.Contains(r.json(t)["error"].(string), "a minute") {
 			t.Fatalf("test over the limit: %d %s", r.status, r.body)
 		}
 		e.clock.Advance(time.Minute + time.Second)
-		if r := e.do("POST", "/api/v1/channels/"+ids[store.TestsPerMinute]+"/test", e.rw, nil); r.status != http.StatusAccepted {
+		if r := e.do("POST", "/api/v1/channels/"+ids[channels.TestsPerMinute]+"/test", e.rw, nil); r.status != http.StatusAccepted {
 			t.Fatalf("test a minute later: %d %s", r.status, r.body)
+		}
+	})
+}
+
+// A notification's delivery state names the channel it goes to; a message
+// to a destination that is no channel names none.
+func TestNotificationState(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, Config{})
+		ch := e.do("POST", "/api/v1/channels", e.rw, map[string]any{"kind": "webhook", "name": "ops", "config": map[string]any{"url": "https://hooks.example.com/x"}}).json(t)
+		sent := e.do("POST", "/api/v1/channels/"+ch["id"].(string)+"/test", e.rw, nil).json(t)
+		r := e.do("GET", "/api/v1/notifications/"+sent["notification_id"].(string), e.ro, nil)
+		got := r.json(t)
+		if r.status != http.StatusOK || got["channel_id"] != ch["id"] || got["event"] != "test" || got["status"] != "pending" || got["attempts"] != 0.0 {
+			t.Fatalf("test notification: %d %s", r.status, r.body)
+		}
+		page, err := e.outbox.Enqueue(ctx, t0, outbox.Message{ProjectID: e.project.ID, To: outbox.Destination{Kind: outbox.ToContact, ID: "person-1"},
+			Event: "alert.firing", Alert: nightjar.Alert{ProjectID: e.project.ID, DedupKey: "check:x", Status: nightjar.AlertFiring}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = e.do("GET", "/api/v1/notifications/"+page[0], e.ro, nil)
+		if got := r.json(t); r.status != http.StatusOK || got["event"] != "alert.firing" || got["channel_id"] != nil {
+			t.Fatalf("message to a person: %d %s", r.status, r.body)
 		}
 	})
 }

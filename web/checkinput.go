@@ -3,9 +3,14 @@ package web
 import (
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/nightjar-dev/nightjar"
 )
+
+// Check bodies of both APIs are translated here into a nightjar.CheckPatch,
+// and nothing more: what the settings mean and whether they make a valid
+// check is the patch's to decide, as for every other way in.
 
 // tagList accepts tags as Healthchecks sends them (one space-separated
 // string) or as a JSON array.
@@ -57,9 +62,6 @@ type checkInput struct {
 	Subject       *string `json:"subject"`
 	SubjectFail   *string `json:"subject_fail"`
 
-	// channelIDs is Channels resolved against the project's channels.
-	channelIDs []string
-
 	EarlyTolerance   *int64    `json:"early_tolerance"`
 	MaxRuntime       *int64    `json:"max_runtime"`
 	MinRuntime       *int64    `json:"min_runtime"`
@@ -68,87 +70,72 @@ type checkInput struct {
 	MetricRules      *[]string `json:"metric_rules"`
 }
 
-// apply copies the given fields onto c. A schedule makes the check a cron
-// or OnCalendar check (by the schedule's syntax) and a timeout a simple
-// one, as in Healthchecks.
-func (in *checkInput) apply(c *nightjar.Check) {
-	if in.Name != nil {
-		c.Name = *in.Name
-		if in.Slug == nil && c.Slug == "" {
-			c.Slug = nightjar.Slugify(c.Name)
+// v3CheckInput is a v3 create or update body. Healthchecks' clients often
+// send back a whole check object as they got it, changed in a field or
+// two; Healthchecks ignores what it computes itself, and so does Nightjar.
+// Any other field it does not know is still refused, so a typo is never
+// silently ignored.
+type v3CheckInput struct {
+	checkInput
+	// What Healthchecks shows of a check (hc/api/models.py, to_dict) but
+	// never reads from a request, of any type.
+	UUID         json.RawMessage `json:"uuid"`
+	PingURL      json.RawMessage `json:"ping_url"`
+	UpdateURL    json.RawMessage `json:"update_url"`
+	PauseURL     json.RawMessage `json:"pause_url"`
+	ResumeURL    json.RawMessage `json:"resume_url"`
+	Status       json.RawMessage `json:"status"`
+	Started      json.RawMessage `json:"started"`
+	LastPing     json.RawMessage `json:"last_ping"`
+	NextPing     json.RawMessage `json:"next_ping"`
+	NPings       json.RawMessage `json:"n_pings"`
+	LastDuration json.RawMessage `json:"last_duration"`
+	BadgeURL     json.RawMessage `json:"badge_url"`
+	UniqueKey    json.RawMessage `json:"unique_key"`
+}
+
+// seconds turns a number of seconds into a duration.
+func seconds(n *int64) *time.Duration {
+	if n == nil {
+		return nil
+	}
+	d := nightjar.Seconds(*n)
+	return &d
+}
+
+// patch translates the body into a check patch. Healthchecks' email
+// filters are refused unless they ask for nothing: Nightjar takes no email
+// pings, and accepting them would promise a filter that never runs.
+func (in *checkInput) patch() (*nightjar.CheckPatch, error) {
+	if in.FilterSubject != nil && *in.FilterSubject {
+		return nil, nightjar.FieldError("filter_subject", "Nightjar takes no email pings; use filter_body to classify HTTP ping bodies")
+	}
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"subject", in.Subject}, {"subject_fail", in.SubjectFail}} {
+		if f.v != nil && *f.v != "" {
+			return nil, nightjar.FieldError(f.name, "is an email setting and Nightjar takes no email pings; use success_kw and failure_kw with filter_body")
 		}
 	}
-	if in.Slug != nil {
-		c.Slug = *in.Slug
+	p := &nightjar.CheckPatch{
+		Name: in.Name, Slug: in.Slug, Desc: in.Desc, Service: in.Service,
+		Timeout: seconds(in.Timeout), Schedule: in.Schedule, TZ: in.TZ, Grace: seconds(in.Grace),
+		EarlyTolerance: seconds(in.EarlyTolerance), MaxRuntime: seconds(in.MaxRuntime), MinRuntime: seconds(in.MinRuntime),
+		FailureThreshold: in.FailureThreshold, RealertInterval: seconds(in.RealertInterval),
+		Methods: in.Methods, ManualResume: in.ManualResume, MetricRules: in.MetricRules,
+		FilterBody: in.FilterBody, FilterHTTPBody: in.FilterHTTPBody, FilterDefaultFail: in.FilterDefaultFail,
+		StartKeywords: in.StartKw, SuccessKeywords: in.SuccessKw, FailureKeywords: in.FailureKw,
+		Unique: in.Unique,
 	}
 	if in.Tags != nil {
-		c.Tags = []string(*in.Tags)
-	}
-	if in.Desc != nil {
-		c.Desc = *in.Desc
-	}
-	if in.Service != nil {
-		c.Service = *in.Service
-	}
-	if in.Timeout != nil {
-		c.Timeout = nightjar.Seconds(*in.Timeout)
-		c.Kind = nightjar.KindSimple
-	}
-	if in.Schedule != nil {
-		c.Schedule = *in.Schedule
-		c.Kind = nightjar.ScheduleKind(c.Schedule)
-	}
-	if in.Grace != nil {
-		c.Grace = nightjar.Seconds(*in.Grace)
-	}
-	if in.TZ != nil {
-		c.TZ = *in.TZ
-	}
-	if in.ManualResume != nil {
-		c.ManualResume = *in.ManualResume
-	}
-	if in.Methods != nil {
-		c.Methods = *in.Methods
-	}
-	if in.EarlyTolerance != nil {
-		c.EarlyTolerance = nightjar.Seconds(*in.EarlyTolerance)
-	}
-	if in.MaxRuntime != nil {
-		c.MaxRuntime = nightjar.Seconds(*in.MaxRuntime)
-	}
-	if in.MinRuntime != nil {
-		c.MinRuntime = nightjar.Seconds(*in.MinRuntime)
-	}
-	if in.FailureThreshold != nil {
-		c.FailureThreshold = *in.FailureThreshold
-	}
-	if in.RealertInterval != nil {
-		c.RealertInterval = nightjar.Seconds(*in.RealertInterval)
-	}
-	if in.MetricRules != nil {
-		c.MetricRules = *in.MetricRules
+		tags := []string(*in.Tags)
+		p.Tags = &tags
 	}
 	if in.Channels != nil {
-		c.Channels = in.channelIDs
+		p.Channels = &nightjar.ChannelSelection{All: in.Channels.all, Refs: in.Channels.refs}
 	}
-	if in.FilterBody != nil {
-		c.FilterBody = *in.FilterBody
-	}
-	if in.FilterHTTPBody != nil {
-		c.FilterHTTPBody = *in.FilterHTTPBody
-	}
-	if in.FilterDefaultFail != nil {
-		c.FilterDefaultFail = *in.FilterDefaultFail
-	}
-	if in.StartKw != nil {
-		c.StartKeywords = *in.StartKw
-	}
-	if in.SuccessKw != nil {
-		c.SuccessKeywords = *in.SuccessKw
-	}
-	if in.FailureKw != nil {
-		c.FailureKeywords = *in.FailureKw
-	}
+	return p, nil
 }
 
 // channelList is Healthchecks' "channels" field: "*" for all of the
@@ -178,72 +165,4 @@ func (l *channelList) UnmarshalJSON(b []byte) error {
 		return nightjar.FieldError("channels", `expected "*", a comma-separated string or an array of channel ids or names`)
 	}
 	return nil
-}
-
-// prepare checks the parts of a body that need more than one field or the
-// database: email settings that cannot be honoured, and channel names.
-func (in *checkInput) prepare(channels []*nightjar.Channel) error {
-	if in.FilterSubject != nil && *in.FilterSubject {
-		return nightjar.FieldError("filter_subject", "Nightjar takes no email pings; use filter_body to classify HTTP ping bodies")
-	}
-	for _, f := range []struct {
-		name string
-		v    *string
-	}{{"subject", in.Subject}, {"subject_fail", in.SubjectFail}} {
-		if f.v != nil && *f.v != "" {
-			return nightjar.FieldError(f.name, "is an email setting and Nightjar takes no email pings; use success_kw and failure_kw with filter_body")
-		}
-	}
-	if in.Channels == nil {
-		return nil
-	}
-	if in.Channels.all {
-		in.channelIDs = nil
-		return nil
-	}
-	ids, err := nightjar.ResolveChannels(in.Channels.refs, channels)
-	in.channelIDs = ids
-	return err
-}
-
-// validateUnique checks the "unique" field of a create request.
-func (in *checkInput) validateUnique() error {
-	for _, f := range in.Unique {
-		switch f {
-		case "name", "slug", "tags", "timeout", "grace":
-		default:
-			return nightjar.FieldError("unique", "%q is not one of name, slug, tags, timeout, grace", f)
-		}
-	}
-	return nil
-}
-
-// matchesUnique reports whether existing check c has the same values as
-// candidate for every field named in unique.
-func matchesUnique(c, candidate *nightjar.Check, unique []string) bool {
-	for _, f := range unique {
-		switch f {
-		case "name":
-			if c.Name != candidate.Name {
-				return false
-			}
-		case "slug":
-			if c.Slug != candidate.Slug {
-				return false
-			}
-		case "tags":
-			if strings.Join(c.Tags, " ") != strings.Join(candidate.Tags, " ") {
-				return false
-			}
-		case "timeout":
-			if c.Timeout != candidate.Timeout {
-				return false
-			}
-		case "grace":
-			if c.Grace != candidate.Grace {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -476,3 +476,85 @@ func TestUniqueKeyIsHealthchecks(t *testing.T) {
 		t.Fatalf("uniqueKey(%s) = %s, want %s", id, got, want)
 	}
 }
+
+// Healthchecks' clients fetch a check, change a field or two and post the
+// whole object back, to update it or to make a copy. The fields
+// Healthchecks computes (uuid, URLs, status, started, last and next ping,
+// counts, durations, badge, unique key) are taken and ignored, as
+// Healthchecks ignores them; a field it does not know is still a 400.
+func TestV3WholeObjectRoundTrip(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		for _, name := range []string{"ops", "dev"} {
+			e.do("POST", "/api/v1/channels", e.rw, map[string]any{"kind": "webhook", "name": name, "config": map[string]any{"url": "https://" + name + ".example/hook"}})
+		}
+		id := e.createCheck(map[string]any{"name": "backup", "tags": "db prod", "desc": "pg_dump", "schedule": "0 3 * * *",
+			"tz": "Europe/Berlin", "grace": 600, "channels": "ops", "methods": "POST", "success_kw": "OK"})
+		// Give the check every computed field: pings, a finished run with a
+		// duration, a run in progress, a next expected ping.
+		e.do("POST", "/ping/"+id+"/start", "", "")
+		e.clock.Advance(time.Minute)
+		e.do("POST", "/ping/"+id, "", "OK")
+		e.do("POST", "/ping/"+id+"/start", "", "")
+		got := e.do("GET", "/api/v3/checks/"+id, e.rw, nil)
+		obj := got.json(t)
+		for _, k := range []string{"uuid", "ping_url", "update_url", "pause_url", "resume_url", "status", "started",
+			"last_ping", "next_ping", "n_pings", "last_duration", "badge_url"} {
+			if _, ok := obj[k]; !ok {
+				t.Fatalf("set-up: the check object lacks %s: %s", k, got.body)
+			}
+		}
+		ro := e.do("GET", "/api/v3/checks/"+id, e.ro, nil).json(t)
+
+		// Update: the object as it came, with a new name and grace.
+		obj["name"], obj["grace"] = "db backup", 1200.0
+		r := e.do("POST", "/api/v3/checks/"+id, e.rw, obj)
+		if r.status != 200 {
+			t.Fatalf("posting back the whole object: %d %s", r.status, r.body)
+		}
+		after := r.json(t)
+		for k, want := range map[string]any{"name": "db backup", "grace": 1200.0, "slug": "backup", "tags": "db prod", "desc": "pg_dump",
+			"schedule": "0 3 * * *", "tz": "Europe/Berlin", "methods": "POST", "success_kw": "OK", "channels": obj["channels"],
+			"n_pings": obj["n_pings"], "started": true, "last_ping": obj["last_ping"], "last_duration": 60.0, "uuid": id} {
+			if after[k] != want {
+				t.Errorf("after the round trip %s = %v, want %v", k, after[k], want)
+			}
+		}
+		// Computed fields with other values, or of other types, change
+		// nothing either: a check is paused and resumed only by its URLs.
+		for k, v := range map[string]any{"status": "paused", "started": false, "n_pings": "many", "last_ping": nil,
+			"uuid": "00000000-0000-0000-0000-000000000000", "unique_key": ro["unique_key"], "badge_url": 7} {
+			obj[k] = v
+		}
+		if r := e.do("POST", "/api/v3/checks/"+id, e.rw, obj); r.status != 200 || r.json(t)["status"] == "paused" || r.json(t)["n_pings"] != after["n_pings"] {
+			t.Fatalf("computed fields with other values: %d %s", r.status, r.body)
+		}
+
+		// Create: the same object makes a copy with the same settings.
+		r = e.do("POST", "/api/v3/checks/", e.rw, obj)
+		if r.status != 201 {
+			t.Fatalf("creating from a whole object: %d %s", r.status, r.body)
+		}
+		c := r.json(t)
+		if c["uuid"] == id || c["name"] != "db backup" || c["schedule"] != "0 3 * * *" || c["channels"] != obj["channels"] || c["n_pings"] != 0.0 || c["status"] != "new" {
+			t.Errorf("the copy: %s", r.body)
+		}
+
+		// A read-only key's object (with unique_key, without uuid or
+		// channels) works too.
+		if r := e.do("POST", "/api/v3/checks/", e.rw, ro); r.status != 201 || r.json(t)["name"] != "backup" || r.json(t)["uuid"] == id {
+			t.Errorf("creating from a read-only view: %d %s", r.status, r.body)
+		}
+
+		// What Healthchecks does not know is refused, by name.
+		for _, field := range []string{"uuidd", "id", "kind", "created_at"} {
+			body := map[string]any{"name": "x", field: "y"}
+			for _, path := range []string{"/api/v3/checks/", "/api/v3/checks/" + id} {
+				wantFieldError(t, "unknown "+field, e.do("POST", path, e.rw, body), field)
+			}
+		}
+		// And v1, with its own object shape, takes none of v3's computed
+		// fields.
+		wantFieldError(t, "v1 with uuid", e.do("PATCH", "/api/v1/checks/"+id, e.rw, map[string]any{"uuid": id}), "uuid")
+	})
+}

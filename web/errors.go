@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -100,7 +101,8 @@ func decodeJSON(r *http.Request, v any) error {
 		case errors.As(err, &syn):
 			return nightjar.Errorf(nightjar.EINVALID, "request body is not valid JSON (at byte %d)", syn.Offset)
 		case errors.As(err, &typ):
-			return &nightjar.Error{Code: nightjar.EINVALID, Field: typ.Field, Message: typ.Field + ": expected " + jsonKind(typ.Type.Kind().String()) + ", got " + typ.Value}
+			field := jsonPath(reflect.TypeOf(v), typ.Field)
+			return &nightjar.Error{Code: nightjar.EINVALID, Field: field, Message: field + ": expected " + jsonKind(typ.Type.Kind().String()) + ", got " + typ.Value}
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return nightjar.Errorf(nightjar.EINVALID, "request body is not valid JSON (it ends too early)")
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -115,6 +117,52 @@ func decodeJSON(r *http.Request, v any) error {
 		return nightjar.Errorf(nightjar.EINVALID, "request body must be one JSON object, with nothing after it (at byte %d)", len(b)-len(rest))
 	}
 	return nil
+}
+
+// jsonPath turns the path of a JSON type error in a value of type t into
+// the member names the client sent, as in "config.url". The decoder also
+// names the Go types of embedded structs (checkInput.timeout), which mean
+// nothing to a client; they are left out.
+func jsonPath(t reflect.Type, field string) string {
+	parts := strings.Split(field, ".")
+	var out []string
+	for i, name := range parts {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return strings.Join(append(out, parts[i:]...), ".")
+		}
+		next, embedded, ok := member(t, name)
+		if !embedded {
+			out = append(out, name)
+		}
+		if !ok {
+			return strings.Join(append(out, parts[i+1:]...), ".")
+		}
+		t = next
+	}
+	return strings.Join(out, ".")
+}
+
+// member finds what a path element names in struct type t: an embedded
+// struct by its type's name, or a member by its JSON name (promoted ones
+// included). It returns the type found, whether it is an embedded struct,
+// and whether anything was found.
+func member(t reflect.Type, name string) (reflect.Type, bool, bool) {
+	for _, f := range reflect.VisibleFields(t) {
+		if f.Anonymous {
+			if f.Type.Name() == name {
+				return f.Type, true, true
+			}
+			continue
+		}
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == name || (tag == "" && f.Name == name) {
+			return f.Type, false, true
+		}
+	}
+	return nil, false, false
 }
 
 // invalidUTF8Member names the member of the JSON object in b whose value

@@ -50,6 +50,8 @@ func FuzzCheckAPI(f *testing.F) {
 		"{\"desc\": \"\xff\"}", `{"tz": "a\u0000"}`, `{"service": "\u0000"}`, `{"channels": "\u0000"}`,
 		`{"kind": "webhook", "name": "\u0000", "config": {"url": "https://x.example/"}}`,
 		`{"kind": "email", "name": "n", "config": {"to": ["a@b.example"]}}`,
+		`{"name": "x", "uuid": 1, "status": [], "last_ping": null, "n_pings": "7", "badge_url": {}, "unique_key": "k"}`,
+		`{"id": "x", "project_id": 1, "created_at": null, "kind": "webhook", "name": "n", "config": {"url": "https://x.example/"}}`,
 	} {
 		f.Add(s)
 	}

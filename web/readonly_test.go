@@ -29,7 +29,7 @@ func TestReadOnlyKeySeesNoPingCredentials(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		p, err := db.Project(ctx, e.project.ID)
+		p, err := e.areas.Projects.Get(ctx, e.project.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

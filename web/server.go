@@ -2,7 +2,7 @@
 // ingest, compatible with Healthchecks), the JSON APIs (Nightjar's own
 // /api/v1 and Healthchecks' /api/v3), the OpenAPI document, health checks
 // and Prometheus metrics. Handlers are thin: they parse and check input,
-// call the areas (checks, alerting) and the store, and write the answer.
+// call the areas and the store, and write the answer.
 package web
 
 import (
@@ -17,7 +17,11 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/alerting"
+	"github.com/nightjar-dev/nightjar/audit"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
+	"github.com/nightjar-dev/nightjar/outbox"
+	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/telemetry"
 )
@@ -37,9 +41,14 @@ type Config struct {
 	ConsolePaths []string
 }
 
-// Areas are the parts of Nightjar the handlers work through, each owning
-// its tables.
+// Areas are the parts of Nightjar's state the handlers use beyond the
+// store: API keys resolve a request to its project, and every change is
+// recorded in the audit log.
 type Areas struct {
+	Projects *projects.Store
+	Audit    *audit.Log
+	Channels *channels.Service
+	Outbox   *outbox.Outbox
 	// Checks creates, changes and lists checks, their pings and flips.
 	Checks *checks.Service
 	// Pings records pings in group commits.
@@ -50,28 +59,32 @@ type Areas struct {
 
 // Server holds the HTTP handlers' dependencies.
 type Server struct {
-	db      *store.DB
-	checks  *checks.Service
-	pings   *checks.Recorder
-	alerts  *alerting.Stage
-	clock   nightjar.Clock
-	log     *slog.Logger
-	cfg     Config
-	metrics *telemetry.Metrics
-	mux     *http.ServeMux
+	db       *store.DB
+	projects *projects.Store
+	auditLog *audit.Log
+	channels *channels.Service
+	outbox   *outbox.Outbox
+	checks   *checks.Service
+	pings    *checks.Recorder
+	alerts   *alerting.Stage
+	clock    nightjar.Clock
+	log      *slog.Logger
+	cfg      Config
+	metrics  *telemetry.Metrics
+	mux      *http.ServeMux
 	// Ready reports whether the engine has finished start-up work; nil
 	// means always ready.
 	Ready func() bool
 }
 
-// NewServer builds the routes. db serves what has not moved to an area of
-// its own yet (projects, keys, channels, the outbox).
+// NewServer builds the routes.
 func NewServer(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger, cfg Config, m *telemetry.Metrics) *Server {
 	if cfg.PingBodyLimit <= 0 {
 		cfg.PingBodyLimit = 100_000
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s := &Server{db: db, checks: areas.Checks, pings: areas.Pings, alerts: areas.Alerts, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
+	s := &Server{db: db, projects: areas.Projects, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox,
+		checks: areas.Checks, pings: areas.Pings, alerts: areas.Alerts, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

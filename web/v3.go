@@ -18,16 +18,17 @@ import (
 // against Nightjar unchanged.
 func (s *Server) routesV3() {
 	s.mux.HandleFunc("GET /api/v3/checks/{$}", s.read(s.v3ListChecks))
-	s.mux.HandleFunc("POST /api/v3/checks/{$}", s.withCheckInput(s.v3CreateCheck))
+	s.mux.HandleFunc("POST /api/v3/checks/{$}", s.changeCheck(true, s.createCheckHandler(s.writeV3Check)))
 	s.mux.HandleFunc("GET /api/v3/checks/{id}", s.read(s.v3GetCheck))
-	s.mux.HandleFunc("POST /api/v3/checks/{id}", s.withCheckInput(s.v3UpdateCheck))
-	s.mux.HandleFunc("DELETE /api/v3/checks/{id}", s.write(s.v3DeleteCheck))
-	s.mux.HandleFunc("POST /api/v3/checks/{id}/pause", s.write(s.v3Transition(false)))
-	s.mux.HandleFunc("POST /api/v3/checks/{id}/resume", s.write(s.v3Transition(true)))
-	s.mux.HandleFunc("GET /api/v3/checks/{id}/pings/{$}", s.write(s.v3Pings))
-	s.mux.HandleFunc("GET /api/v3/checks/{id}/pings/{n}/body", s.write(s.v3PingBody))
+	s.mux.HandleFunc("POST /api/v3/checks/{id}", s.changeCheck(true, s.updateCheckHandler(s.writeV3Check)))
+	s.mux.HandleFunc("DELETE /api/v3/checks/{id}", s.change(s.deleteCheckHandler(s.writeV3Check)))
+	s.mux.HandleFunc("POST /api/v3/checks/{id}/pause", s.change(s.pauseHandler(s.writeV3Check, false)))
+	s.mux.HandleFunc("POST /api/v3/checks/{id}/resume", s.change(s.pauseHandler(s.writeV3Check, true)))
+	// Pings and integrations need a read-write key, as in Healthchecks.
+	s.mux.HandleFunc("GET /api/v3/checks/{id}/pings/{$}", s.readRW(s.v3Pings))
+	s.mux.HandleFunc("GET /api/v3/checks/{id}/pings/{n}/body", s.readRW(s.v3PingBody))
 	s.mux.HandleFunc("GET /api/v3/checks/{id}/flips/{$}", s.read(s.v3Flips))
-	s.mux.HandleFunc("GET /api/v3/channels/{$}", s.write(s.v3Channels))
+	s.mux.HandleFunc("GET /api/v3/channels/{$}", s.readRW(s.v3Channels))
 }
 
 // hcTime formats a time as Healthchecks does (ISO 8601 with +00:00), or
@@ -153,7 +154,7 @@ func (s *Server) v3ListChecks(w http.ResponseWriter, r *http.Request, k *nightja
 	if err != nil {
 		return err
 	}
-	channels, err := s.db.Channels(r.Context(), k.ProjectID)
+	channels, err := s.channels.List(r.Context(), k.ProjectID)
 	if err != nil {
 		return err
 	}
@@ -195,120 +196,12 @@ func (s *Server) v3GetCheck(w http.ResponseWriter, r *http.Request, k *nightjar.
 }
 
 func (s *Server) writeV3Check(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey, c *nightjar.Check, status int) {
-	channels, err := s.db.Channels(r.Context(), k.ProjectID)
+	channels, err := s.channels.List(r.Context(), k.ProjectID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, status, s.toV3(c, channels, k.Scope != nightjar.ScopeReadWrite))
-}
-
-// upsertCheck creates a check from in, or, when in.Unique names fields and
-// a check with the same values exists, updates that one instead.
-func (s *Server) upsertCheck(ctx context.Context, projectID string, in *checkInput) (*nightjar.Check, bool, error) {
-	if err := in.validateUnique(); err != nil {
-		return nil, false, err
-	}
-	if err := s.prepareInput(ctx, projectID, in); err != nil {
-		return nil, false, err
-	}
-	now := s.clock.Now()
-	c := nightjar.NewCheck(projectID, "")
-	in.apply(c)
-	// The unique fields are looked up before anything is stored, so they
-	// must be valid first.
-	if err := c.Validate(); err != nil {
-		return nil, false, err
-	}
-	if len(in.Unique) == 0 {
-		if err := s.checks.Create(ctx, c, now); err != nil {
-			return nil, false, err
-		}
-		return c, true, nil
-	}
-	// Narrow the candidates in SQL where the unique fields allow it.
-	f := checks.Filter{}
-	for _, u := range in.Unique {
-		switch u {
-		case "name":
-			f.Name = c.Name
-		case "slug":
-			f.Slug = c.Slug
-		case "tags":
-			f.Tags = c.Tags
-		}
-	}
-	return s.checks.Upsert(ctx, c, f,
-		func(e *nightjar.Check) bool { return matchesUnique(e, c, in.Unique) },
-		func(e *nightjar.Check) error { in.apply(e); return nil }, now)
-}
-
-func (s *Server) v3CreateCheck(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey, in *checkInput) error {
-	c, created, err := s.upsertCheck(r.Context(), k.ProjectID, in)
-	if err != nil {
-		return err
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	s.writeV3Check(w, r, k, c, status)
-	return nil
-}
-
-func (s *Server) v3UpdateCheck(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey, in *checkInput) error {
-	c, err := s.updateCheck(r, k, in)
-	if err != nil {
-		return err
-	}
-	s.writeV3Check(w, r, k, c, http.StatusOK)
-	return nil
-}
-
-// prepareInput resolves what a check body needs the project for.
-func (s *Server) prepareInput(ctx context.Context, projectID string, in *checkInput) error {
-	var channels []*nightjar.Channel
-	if in.Channels != nil {
-		var err error
-		if channels, err = s.db.Channels(ctx, projectID); err != nil {
-			return err
-		}
-	}
-	return in.prepare(channels)
-}
-
-// updateCheck applies a check body to one of the key's checks.
-func (s *Server) updateCheck(r *http.Request, k *nightjar.APIKey, in *checkInput) (*nightjar.Check, error) {
-	if err := s.prepareInput(r.Context(), k.ProjectID, in); err != nil {
-		return nil, err
-	}
-	return s.checks.Update(r.Context(), k.ProjectID, r.PathValue("id"), s.clock.Now(), func(c *nightjar.Check) error {
-		in.apply(c)
-		return nil
-	})
-}
-
-func (s *Server) v3DeleteCheck(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	c, err := s.checks.Get(r.Context(), k.ProjectID, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	if err := s.checks.Delete(r.Context(), k.ProjectID, c.ID, s.clock.Now()); err != nil {
-		return err
-	}
-	s.writeV3Check(w, r, k, c, http.StatusOK)
-	return nil
-}
-
-func (s *Server) v3Transition(resume bool) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-		c, err := s.checks.SetPaused(r.Context(), k.ProjectID, r.PathValue("id"), !resume, s.clock.Now())
-		if err != nil {
-			return err
-		}
-		s.writeV3Check(w, r, k, c, http.StatusOK)
-		return nil
-	}
 }
 
 type v3Ping struct {
@@ -495,7 +388,7 @@ func hcFlipStatus(status string) string {
 }
 
 func (s *Server) v3Channels(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	channels, err := s.db.Channels(r.Context(), k.ProjectID)
+	channels, err := s.channels.List(r.Context(), k.ProjectID)
 	if err != nil {
 		return err
 	}

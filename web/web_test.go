@@ -16,8 +16,12 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/alerting"
+	"github.com/nightjar-dev/nightjar/audit"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/checks/checkstest"
+	"github.com/nightjar-dev/nightjar/outbox"
+	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 	"github.com/nightjar-dev/nightjar/telemetry"
@@ -27,40 +31,44 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // env is a running server on a real database with a fake clock.
 type env struct {
-	t       testing.TB
-	db      *store.DB
-	checks  *checks.Service
-	srv     *httptest.Server
-	clock   *nightjar.FakeClock
-	project *nightjar.Project
-	rw, ro  string // API keys
-	ping    string // ping-only key
+	t        testing.TB
+	db       *store.DB
+	areas    Areas
+	channels *channels.Service
+	outbox   *outbox.Outbox
+	checks   *checks.Service
+	srv      *httptest.Server
+	clock    *nightjar.FakeClock
+	project  *nightjar.Project
+	rw, ro   string // API keys
+	ping     string // ping-only key
 }
 
 func newEnv(t testing.TB, db *store.DB, cfg Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, db: db, checks: checkstest.New(db), clock: nightjar.NewFakeClock(t0)}
+	e := &env{t: t, db: db, clock: nightjar.NewFakeClock(t0), channels: channels.New(db), outbox: outbox.New(db), checks: checkstest.New(db)}
+	e.areas = Areas{Projects: projects.New(db), Audit: audit.New(db), Channels: e.channels, Outbox: e.outbox,
+		Checks: e.checks, Alerts: alerting.New(db)}
 	e.project = &nightjar.Project{Name: "Test"}
-	if err := db.CreateProject(ctx, e.project, t0); err != nil {
+	if err := e.areas.Projects.Create(ctx, e.project, t0); err != nil {
 		t.Fatal(err)
 	}
 	key := func(scope nightjar.Scope) string {
-		s, err := db.CreateAPIKey(ctx, &nightjar.APIKey{ProjectID: e.project.ID, Name: string(scope), Scope: scope}, "", t0)
+		s, err := e.areas.Projects.CreateKey(ctx, &nightjar.APIKey{ProjectID: e.project.ID, Name: string(scope), Scope: scope}, "", t0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
 	e.rw, e.ro, e.ping = key(nightjar.ScopeReadWrite), key(nightjar.ScopeReadOnly), key(nightjar.ScopePingOnly)
-	recorder := e.checks.NewRecorder(0, nil)
-	t.Cleanup(recorder.Close)
+	e.areas.Pings = e.checks.NewRecorder(0, nil)
+	t.Cleanup(e.areas.Pings.Close)
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "http://nightjar.test"
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	areas := Areas{Checks: e.checks, Pings: recorder, Alerts: alerting.New(db)}
-	s := NewServer(db, areas, e.clock, log, cfg, telemetry.New(&telemetry.Source{Checks: e.checks, Outbox: db}, log))
+	s := NewServer(db, e.areas, e.clock, log, cfg, telemetry.New(telemetry.Source{Checks: e.checks, Outbox: e.outbox}, log))
 	e.srv = httptest.NewServer(s)
 	t.Cleanup(e.srv.Close)
 	return e

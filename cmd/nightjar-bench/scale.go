@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 	_ "modernc.org/sqlite" // SQLite driver, for the bulk load
 )
@@ -269,7 +270,7 @@ func bulkLoad(ctx context.Context, dbPath string, o *options) (string, []string,
 		return "", nil, err
 	}
 	proj := &nightjar.Project{Name: "Default"}
-	if err := db.CreateProject(ctx, proj, now); err != nil {
+	if err := projects.New(db).Create(ctx, proj, now); err != nil {
 		db.Close()
 		return "", nil, err
 	}

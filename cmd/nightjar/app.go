@@ -1,27 +1,83 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 
+	"github.com/nightjar-dev/nightjar/accounts"
 	"github.com/nightjar-dev/nightjar/alerting"
+	"github.com/nightjar-dev/nightjar/audit"
+	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
+	"github.com/nightjar-dev/nightjar/config"
+	"github.com/nightjar-dev/nightjar/console"
+	"github.com/nightjar-dev/nightjar/engine"
+	"github.com/nightjar-dev/nightjar/outbox"
+	"github.com/nightjar-dev/nightjar/password"
+	"github.com/nightjar-dev/nightjar/projects"
+	"github.com/nightjar-dev/nightjar/reconcile"
 	"github.com/nightjar-dev/nightjar/store"
+	"github.com/nightjar-dev/nightjar/web"
 )
 
-// app is Nightjar's areas wired on one open database, built once by each
-// command that needs them, so every part of a process shares them (the
-// checks area's cache of pinged checks, for one, is only right when one
-// checks area writes through the process's one SQLite writer).
+// app is an open database and the areas of Nightjar's state built on it,
+// wired once, here, for every command that opens the database: serve,
+// apply and user. The consumers each take the areas they use.
 type app struct {
-	db *store.DB
+	db       *store.DB
+	projects *projects.Store
+	accounts *accounts.Store
+	audit    *audit.Log
+	channels *channels.Service
+	outbox   *outbox.Outbox
 	// alerts is the alert stage every source hands its alert changes to.
 	alerts *alerting.Stage
-	// checks is the heartbeat-check area.
+	// checks is the heartbeat-check area. A process has one: its cache of
+	// pinged checks is kept for the one SQLite writer.
 	checks *checks.Service
 }
 
-// newApp wires the areas on db; log may be nil.
+// passwords hashes user passwords for every command that opens the
+// database; nil is production's cost. Tests set a cheap one.
+var passwords *password.Hasher
+
+// openApp opens the configured database and builds the areas on it.
+func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
+	db, err := store.Open(ctx, cfg.DatabaseDSN(), store.Options{Synchronous: cfg.SQLiteSynchronous, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return newApp(db, log), nil
+}
+
+// newApp builds the areas on an open database; log may be nil.
 func newApp(db *store.DB, log *slog.Logger) *app {
 	alerts := alerting.New(db)
-	return &app{db: db, alerts: alerts, checks: checks.New(db, alerts, log)}
+	return &app{db: db, projects: projects.New(db), accounts: accounts.New(db, passwords), audit: audit.New(db),
+		channels: channels.New(db), outbox: outbox.New(db), alerts: alerts, checks: checks.New(db, alerts, log)}
+}
+
+// Close closes the database.
+func (a *app) Close() error { return a.db.Close() }
+
+// webAreas are the areas the API uses.
+func (a *app) webAreas() web.Areas {
+	return web.Areas{Projects: a.projects, Audit: a.audit, Channels: a.channels, Outbox: a.outbox, Checks: a.checks, Alerts: a.alerts}
+}
+
+// consoleAreas are the areas the console uses.
+func (a *app) consoleAreas() console.Areas {
+	return console.Areas{Projects: a.projects, Accounts: a.accounts, Audit: a.audit, Channels: a.channels, Outbox: a.outbox,
+		Checks: a.checks}
+}
+
+// retention is the engine module that prunes what Nightjar no longer
+// needs: sent notifications, and each area's own expired records.
+func (a *app) retention() *engine.Retention {
+	return &engine.Retention{Outbox: a.outbox, Areas: []engine.Pruner{a.accounts}}
+}
+
+// reconcileAreas are the areas apply writes.
+func (a *app) reconcileAreas() reconcile.Areas {
+	return reconcile.Areas{Projects: a.projects, Checks: a.checks}
 }

@@ -43,12 +43,12 @@ The database is the one serve uses: --data, --database-url or the environment.`,
 				return err
 			}
 			ctx := context.Background()
-			db, err := openDB(ctx, cfg, nil)
+			a, err := openApp(ctx, cfg, nil)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			changes, err := reconcile.Apply(ctx, db, newApp(db, nil).checks, decl, os.Getenv, time.Now(), dryRun)
+			defer a.Close()
+			changes, err := reconcile.Apply(ctx, a.db, a.reconcileAreas(), decl, os.Getenv, time.Now(), dryRun)
 			for _, c := range changes {
 				fmt.Fprintln(cmd.OutOrStdout(), c.String())
 			}

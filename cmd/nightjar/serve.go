@@ -22,7 +22,7 @@ import (
 	"github.com/nightjar-dev/nightjar/engine"
 	"github.com/nightjar-dev/nightjar/netguard"
 	"github.com/nightjar-dev/nightjar/notify"
-	"github.com/nightjar-dev/nightjar/password"
+	"github.com/nightjar-dev/nightjar/outbox"
 
 	"github.com/nightjar-dev/nightjar/notify/webhook"
 	"github.com/nightjar-dev/nightjar/reconcile"
@@ -149,33 +149,24 @@ type serveOptions struct {
 	connState func(net.Conn, http.ConnState)
 }
 
-// passwords hashes user passwords for every command that opens the
-// database; nil is production's cost. Tests set a cheap one.
-var passwords *password.Hasher
-
-// openDB opens the configured database.
-func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*store.DB, error) {
-	return store.Open(ctx, cfg.DatabaseDSN(), store.Options{Synchronous: cfg.SQLiteSynchronous, Logger: log, Passwords: passwords})
-}
-
 // serve runs the server until ctx ends.
 func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 	stdout, stderr := opts.stdout, opts.stderr
 	log := newLogger(cfg, stderr)
 	clock := nightjar.SystemClock{}
-	db, err := openDB(ctx, cfg, log.With("component", "store"))
+	a, err := openApp(ctx, cfg, log.With("component", "store"))
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer a.Close()
+	db := a.db
 	log.Info("database ready", "dialect", db.Dialect())
-	a := newApp(db, log.With("component", "checks"))
 
-	if err := bootstrap(ctx, db, cfg, clock.Now(), stdout, log); err != nil {
+	if err := bootstrap(ctx, a, cfg, clock.Now(), stdout, log); err != nil {
 		return err
 	}
 	if len(cfg.Projects) > 0 {
-		changes, err := reconcile.Apply(ctx, db, a.checks, cfg, os.Getenv, clock.Now(), false)
+		changes, err := reconcile.Apply(ctx, db, a.reconcileAreas(), cfg, os.Getenv, clock.Now(), false)
 		if err != nil {
 			return fmt.Errorf("apply configuration: %w", err)
 		}
@@ -187,7 +178,7 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 		return err
 	}
 
-	metrics := telemetry.New(&telemetry.Source{Checks: a.checks, Outbox: db}, log)
+	metrics := telemetry.New(telemetry.Source{Checks: a.checks, Outbox: a.outbox}, log)
 	recorder := a.checks.NewRecorder(cfg.PingRetention, metrics.BatchCommitted)
 	proxies, _ := cfg.ParsedTrustedProxies()
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -199,16 +190,20 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 	if baseURL == "" {
 		baseURL = "http://" + ln.Addr().String()
 	}
-	cons, err := console.New(db, console.Areas{Checks: a.checks}, clock, log.With("component", "console"), console.Config{BaseURL: baseURL, TrustedProxies: proxies})
+	cons, err := console.New(db, a.consoleAreas(), clock, log.With("component", "console"), console.Config{BaseURL: baseURL, TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}
-	srv := web.NewServer(db, web.Areas{Checks: a.checks, Pings: recorder, Alerts: a.alerts}, clock, log.With("component", "web"), web.Config{
+	areas := a.webAreas()
+	areas.Pings = recorder
+	srv := web.NewServer(db, areas, clock, log.With("component", "web"), web.Config{
 		BaseURL: baseURL, PingBodyLimit: cfg.PingBodyLimit, TrustedProxies: proxies,
 		Console: cons, ConsolePaths: console.Paths(),
 	}, metrics)
-	var listening atomic.Bool
-	srv.Ready = listening.Load
+	// accepting is whether the listener takes requests: /readyz says
+	// not ready until it does and again once shutdown begins.
+	var accepting atomic.Bool
+	srv.Ready = accepting.Load
 
 	timeouts := opts.timeouts
 	if timeouts == (httpTimeouts{}) {
@@ -227,8 +222,10 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 		runner.Run(engCtx,
 			&engine.Deadlines{Checks: a.checks},
 			&engine.Alive{Checks: a.checks},
-			&engine.Retention{DB: db},
-			&engine.Outbox{DB: db, Notifiers: notifiers(cfg, policy), Metrics: metrics, Log: log.With("component", "outbox"), ConsoleURL: baseURL, Clock: clock},
+			a.retention(),
+			&engine.Outbox{Outbox: a.outbox, Destinations: map[string]engine.Destinations{
+				outbox.ToChannel: engine.ChannelDestinations{Channels: a.channels, Notifiers: notifiers(cfg, policy)},
+			}, Metrics: metrics, Log: log.With("component", "outbox"), ConsoleURL: baseURL, Clock: clock},
 		)
 	}()
 
@@ -251,7 +248,7 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
-	listening.Store(true)
+	accepting.Store(true)
 	log.Info("nightjar is listening", "addr", ln.Addr().String(), "base_url", baseURL, "version", version)
 	if opts.ready != nil {
 		opts.ready <- ln.Addr().String()
@@ -262,7 +259,7 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 	case err = <-errc:
 	}
 	log.Info("shutting down")
-	listening.Store(false)
+	accepting.Store(false)
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = httpSrv.Shutdown(sctx)
@@ -297,31 +294,31 @@ func notifiers(cfg *config.Config, policy netguard.Policy) engine.NotifierFor {
 // bootstrap makes a new installation usable at once: on the first start it
 // creates a project, an admin user with a random password and a read-write
 // API key, and prints how to use them (once; only hashes are stored).
-func bootstrap(ctx context.Context, db *store.DB, cfg *config.Config, now time.Time, out io.Writer, log *slog.Logger) error {
-	projects, err := db.Projects(ctx)
+func bootstrap(ctx context.Context, a *app, cfg *config.Config, now time.Time, out io.Writer, log *slog.Logger) error {
+	projects, err := a.projects.List(ctx)
 	if err != nil {
 		return err
 	}
 	var p *nightjar.Project
 	if len(projects) == 0 {
 		p = &nightjar.Project{Name: "Default"}
-		if err := db.CreateProject(ctx, p, now); err != nil {
+		if err := a.projects.Create(ctx, p, now); err != nil {
 			return err
 		}
-		users, err := db.CountUsers(ctx)
+		users, err := a.accounts.CountUsers(ctx)
 		if err != nil {
 			return err
 		}
 		pw := ""
 		if users == 0 {
 			pw = store.NewSecret(12)
-			if _, err := db.CreateUser(ctx, "admin@localhost", pw, p.ID, store.RoleOwner, now); err != nil {
+			if _, err := a.accounts.CreateUser(ctx, "admin@localhost", pw, p.ID, nightjar.RoleOwner, now); err != nil {
 				return err
 			}
 		}
 		key := ""
 		if cfg.BootstrapAPIKey == "" {
-			if key, err = db.CreateAPIKey(ctx, &nightjar.APIKey{ProjectID: p.ID, Name: "default", Scope: nightjar.ScopeReadWrite}, "", now); err != nil {
+			if key, err = a.projects.CreateKey(ctx, &nightjar.APIKey{ProjectID: p.ID, Name: "default", Scope: nightjar.ScopeReadWrite}, "", now); err != nil {
 				return err
 			}
 		}
@@ -337,7 +334,7 @@ func bootstrap(ctx context.Context, db *store.DB, cfg *config.Config, now time.T
 		p = projects[0]
 	}
 	if cfg.BootstrapAPIKey != "" {
-		created, err := db.EnsureAPIKey(ctx, p.ID, "bootstrap", nightjar.ScopeReadWrite, string(cfg.BootstrapAPIKey), now)
+		created, err := a.projects.EnsureKey(ctx, p.ID, "bootstrap", nightjar.ScopeReadWrite, string(cfg.BootstrapAPIKey), now)
 		if err != nil {
 			return fmt.Errorf("bootstrap api key: %w", err)
 		}

@@ -10,17 +10,17 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
-	"github.com/nightjar-dev/nightjar/store"
 	"github.com/spf13/cobra"
 )
 
-// openStore opens the database named by the usual flags and environment.
-func openStore(f *configFlags) (*store.DB, error) {
+// openFromFlags opens the database named by the usual flags and
+// environment.
+func openFromFlags(f *configFlags) (*app, error) {
 	cfg, err := f.load()
 	if err != nil {
 		return nil, err
 	}
-	return openDB(context.Background(), cfg, nil)
+	return openApp(context.Background(), cfg, nil)
 }
 
 func dbFlags(cmd *cobra.Command, f *configFlags) {
@@ -54,13 +54,13 @@ func newUserCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, err := openStore(&cf)
+			a, err := openFromFlags(&cf)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer a.Close()
 			ctx := context.Background()
-			projects, err := db.Projects(ctx)
+			projects, err := a.projects.List(ctx)
 			if err != nil {
 				return err
 			}
@@ -74,7 +74,7 @@ func newUserCmd() *cobra.Command {
 			if p == nil {
 				return fmt.Errorf("--project: no project named %q", project)
 			}
-			u, err := db.CreateUser(ctx, args[0], pw, p.ID, nightjar.Role(role), time.Now())
+			u, err := a.accounts.CreateUser(ctx, args[0], pw, p.ID, nightjar.Role(role), time.Now())
 			if err != nil {
 				return userError(err)
 			}
@@ -97,17 +97,17 @@ func newUserCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, err := openStore(&pf)
+			a, err := openFromFlags(&pf)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer a.Close()
 			ctx := context.Background()
-			u, err := db.UserByEmail(ctx, args[0])
+			u, err := a.accounts.UserByEmail(ctx, args[0])
 			if err != nil {
 				return userError(err)
 			}
-			if err := db.SetPassword(ctx, u.ID, pw, ""); err != nil {
+			if err := a.accounts.SetPassword(ctx, u.ID, pw, ""); err != nil {
 				return userError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "password of %s changed; their sessions were logged out\n", u.Email)
@@ -122,20 +122,20 @@ func newUserCmd() *cobra.Command {
 		Short: "List users and their projects",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openStore(&lf)
+			a, err := openFromFlags(&lf)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer a.Close()
 			ctx := context.Background()
-			users, err := db.Users(ctx)
+			users, err := a.accounts.Users(ctx)
 			if err != nil {
 				return err
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "EMAIL\tCREATED\tPROJECTS")
 			for _, u := range users {
-				ms, err := db.Memberships(ctx, u.ID)
+				ms, err := a.accounts.Memberships(ctx, u.ID)
 				if err != nil {
 					return err
 				}

@@ -5,7 +5,8 @@
 // worth retrying: 4xx replies and connection problems are, 5xx replies and
 // configuration mistakes are not.
 //
-// Each message's Message-ID is derived from the outbox id, so a retry after
+// Each message's Message-ID is derived from its idempotency key (the outbox
+// id unless the message's producer named it), so a retry after
 // an ambiguous failure (the connection dropped after the server accepted
 // the data) produces the same Message-ID, which lets deduplicating mail
 // systems drop the copy.
@@ -563,7 +564,7 @@ func Compose(cfg Config, msg notify.Message) ([]byte, error) {
 	header("From", from.String())
 	header("To", strings.Join(to, ", "))
 	header("Subject", mime.QEncoding.Encode("utf-8", subject))
-	header("Message-ID", messageID(msg.ID, from.Address))
+	header("Message-ID", messageID(msg.Key(), from.Address))
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=utf-8")
 	header("Content-Transfer-Encoding", "quoted-printable")
@@ -584,8 +585,8 @@ func Compose(cfg Config, msg notify.Message) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// messageID derives the Message-ID from the outbox id, so every attempt to
-// deliver one notification carries the same id. Ids that are not safe in
+// messageID derives the Message-ID from the message's idempotency key, so
+// every attempt to deliver one notification carries the same id. Ids that are not safe in
 // a msg-id are hashed into a name-based UUID; a message without an id gets
 // a random one.
 func messageID(id, fromAddr string) string {

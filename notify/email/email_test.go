@@ -25,6 +25,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/notify"
 	"github.com/nightjar-dev/nightjar/notify/email"
 )
@@ -221,7 +222,7 @@ func message() notify.Message {
 		ID:        "0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
 		ProjectID: "proj_checkout",
 		Event:     notify.EventAlertFiring,
-		Alert: notify.Alert{
+		Alert: nightjar.Alert{
 			DedupKey: "check:payments-heartbeat",
 			Service:  "payments-api",
 			Severity: "page",
@@ -327,19 +328,7 @@ func TestNotifyIdempotentMessageID(t *testing.T) {
 	first, other, weird := message(), message(), message()
 	other.ID = "0195a1b2-0000-7e5f-8a9b-0c1d2e3f4a5b"
 	weird.ID = "row 42 <x@y>"
-	for _, m := range []notify.Message{first, first, other, weird, weird} {
-		if _, err := n.Notify(context.Background(), m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var ids []string
-	for _, d := range be.received() {
-		m, err := mail.ReadMessage(bytes.NewReader(d.data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, m.Header.Get("Message-Id"))
-	}
+	ids := sendForMessageIDs(t, n, be, first, first, other, weird, weird)
 	if len(ids) != 5 {
 		t.Fatalf("got %d messages", len(ids))
 	}
@@ -352,6 +341,50 @@ func TestNotifyIdempotentMessageID(t *testing.T) {
 	if ids[3] != ids[4] || strings.ContainsAny(strings.Trim(ids[3], "<>"), " <>") {
 		t.Errorf("unsafe id gave Message-IDs %q and %q", ids[3], ids[4])
 	}
+}
+
+// A message its producer named with an idempotency key carries a
+// Message-ID made from the key, not from its outbox id: two messages meant
+// as one share it, so a deduplicating mail system keeps one.
+func TestNotifyMessageIDFromIdempotencyKey(t *testing.T) {
+	cert, _ := testCert(t)
+	be := &backend{}
+	port := startServer(t, be, serverOpts{}, cert)
+	n := email.New(baseConfig(port))
+
+	plain, keyed, sameKey := message(), message(), message()
+	keyed.IdempotencyKey = "alert-firing-7"
+	sameKey.ID, sameKey.IdempotencyKey = "0195a1b2-1111-7e5f-8a9b-0c1d2e3f4a5b", "alert-firing-7"
+	ids := sendForMessageIDs(t, n, be, plain, keyed, sameKey)
+	if len(ids) != 3 {
+		t.Fatalf("got %d messages", len(ids))
+	}
+	if ids[1] != ids[2] || !strings.Contains(ids[1], "alert-firing-7") {
+		t.Errorf("messages with one idempotency key got Message-IDs %q and %q", ids[1], ids[2])
+	}
+	if ids[0] == ids[1] {
+		t.Errorf("the key did not change the Message-ID: %q", ids[0])
+	}
+}
+
+// sendForMessageIDs sends msgs through n and returns the Message-ID of
+// every mail be received.
+func sendForMessageIDs(t *testing.T, n *email.Notifier, be *backend, msgs ...notify.Message) []string {
+	t.Helper()
+	for _, m := range msgs {
+		if _, err := n.Notify(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ids []string
+	for _, d := range be.received() {
+		m, err := mail.ReadMessage(bytes.NewReader(d.data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.Header.Get("Message-Id"))
+	}
+	return ids
 }
 
 func TestNotifyTLSModes(t *testing.T) {

@@ -15,8 +15,10 @@ type Payload struct {
 	// Version is SchemaVersion; receivers should check it before relying
 	// on the shape.
 	Version int `json:"version"`
-	// ID is the outbox id, equal to the Idempotency-Key header, so a
-	// receiver can drop a delivery it has already processed.
+	// ID is the message's idempotency key (notify.Message.Key: the outbox
+	// id unless the message's producer named it), equal to the
+	// Idempotency-Key header, so a receiver can drop a delivery it has
+	// already processed.
 	ID string `json:"id"`
 	// Event is "alert.firing", "alert.resolved" or "test".
 	Event string `json:"event"`
@@ -65,16 +67,16 @@ func NewPayload(msg notify.Message) Payload {
 	}
 	p := Payload{
 		Version:   SchemaVersion,
-		ID:        msg.ID,
+		ID:        msg.Key(),
 		Event:     msg.Event,
 		ProjectID: msg.ProjectID,
 		Alert: PayloadAlert{
 			DedupKey: a.DedupKey,
 			Service:  a.Service,
-			Severity: a.Severity,
+			Severity: string(a.Severity),
 			Summary:  a.Summary,
 			Details:  details,
-			Status:   a.Status,
+			Status:   string(a.Status),
 			StartsAt: normTime(a.StartsAt),
 		},
 		ConsoleURL: msg.ConsoleURL,

@@ -10,7 +10,7 @@
 //
 //	{
 //	  "version": 1,
-//	  "id": "0195a1b2-…",            // outbox id; equals the Idempotency-Key header
+//	  "id": "0195a1b2-…",            // idempotency key; equals the Idempotency-Key header
 //	  "event": "alert.firing",       // "alert.firing", "alert.resolved" or "test"
 //	  "project_id": "proj_checkout",
 //	  "alert": {
@@ -34,8 +34,8 @@
 // # Headers and signature
 //
 // Every request carries Content-Type: application/json, User-Agent:
-// Nightjar-Webhook/1, Idempotency-Key (the message id, the same on every
-// retry) and X-Nightjar-Timestamp (Unix seconds). When the channel has a
+// Nightjar-Webhook/1, Idempotency-Key (the message's idempotency key, the
+// same on every retry) and X-Nightjar-Timestamp (Unix seconds). When the channel has a
 // secret, X-Nightjar-Signature is "v1=" followed by the lowercase hex
 // HMAC-SHA256, keyed with the secret, of the timestamp, a full stop and the
 // raw body. Receivers check it with Verify, or by recomputing it, and should
@@ -78,8 +78,9 @@ const (
 	// HeaderSignature carries the signature: "v1=<hex>", possibly several
 	// comma-separated values while a secret is being rotated.
 	HeaderSignature = "X-Nightjar-Signature"
-	// HeaderIdempotencyKey carries the message id so receivers can drop
-	// deliveries they have already processed.
+	// HeaderIdempotencyKey carries the message's idempotency key
+	// (notify.Message.Key) so receivers can drop deliveries they have
+	// already processed.
 	HeaderIdempotencyKey = "Idempotency-Key"
 	// DefaultTolerance is how far a signed timestamp may be from the
 	// receiver's clock when Verify is given no tolerance.
@@ -161,8 +162,8 @@ func (n *Notifier) Notify(ctx context.Context, msg notify.Message) (retry bool, 
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
-	if msg.ID != "" {
-		req.Header.Set(HeaderIdempotencyKey, msg.ID)
+	if key := msg.Key(); key != "" {
+		req.Header.Set(HeaderIdempotencyKey, key)
 	}
 	req.Header.Set(HeaderTimestamp, ts)
 	if n.cfg.Secret != "" {

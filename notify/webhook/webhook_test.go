@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -19,12 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/goldentest"
 	"github.com/nightjar-dev/nightjar/netguard"
 	"github.com/nightjar-dev/nightjar/notify"
 	"github.com/nightjar-dev/nightjar/notify/webhook"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/ with the current output")
 
 const secret = "whsec_test_5f1d0c9e"
 
@@ -40,7 +38,7 @@ func message() notify.Message {
 		ID:        "0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
 		ProjectID: "proj_checkout",
 		Event:     notify.EventAlertFiring,
-		Alert: notify.Alert{
+		Alert: nightjar.Alert{
 			DedupKey: "check:payments-heartbeat",
 			Service:  "payments-api",
 			Severity: "page",
@@ -188,6 +186,29 @@ func TestNotifyRetriesAreIdempotent(t *testing.T) {
 	}
 	if a, b := reqs[0].header.Get("Idempotency-Key"), reqs[1].header.Get("Idempotency-Key"); a != msg.ID || b != msg.ID {
 		t.Errorf("idempotency keys = %q, %q, want %q twice", a, b, msg.ID)
+	}
+}
+
+// A message its producer named with an idempotency key is sent with that
+// key, in the header and as the payload's id, rather than its outbox id.
+func TestNotifySendsIdempotencyKey(t *testing.T) {
+	rc := newReceiver(t, nil)
+	n := webhook.New(webhook.Config{URL: rc.URL, Secret: secret}, loopbackClient(5*time.Second))
+	msg := message()
+	msg.IdempotencyKey = "alert-firing-7"
+	if _, err := n.Notify(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	req := rc.requests()[0]
+	if got := req.header.Get(webhook.HeaderIdempotencyKey); got != "alert-firing-7" {
+		t.Errorf("Idempotency-Key = %q, want the message's key", got)
+	}
+	var p webhook.Payload
+	if err := json.Unmarshal(req.body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.ID != "alert-firing-7" {
+		t.Errorf("payload id = %q, want the Idempotency-Key", p.ID)
 	}
 }
 
@@ -431,7 +452,7 @@ func TestPayloadSchema(t *testing.T) {
 				t.Fatal(err)
 			}
 			pretty.WriteByte('\n')
-			golden(t, filepath.Join("testdata", "payload_"+tt.name+".golden.json"), pretty.String())
+			goldentest.Compare(t, filepath.Join("testdata", "payload_"+tt.name+".golden.json"), pretty.String())
 		})
 	}
 }
@@ -446,22 +467,5 @@ func assertKeys(t *testing.T, what string, obj map[string]any, want ...string) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("%s keys = %v, want %v", what, got, want)
-	}
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update to accept):\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
 	}
 }

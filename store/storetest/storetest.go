@@ -1,7 +1,8 @@
 // Package storetest opens real databases for tests: SQLite in a temporary
 // directory always, and PostgreSQL when one is reachable (in CI it must
 // be). Each PostgreSQL test gets a schema of its own, dropped afterwards,
-// so tests never see each other's rows.
+// so tests never see each other's rows. It also holds the few helpers
+// every area's conformance tests share.
 package storetest
 
 import (
@@ -17,7 +18,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
-	"github.com/nightjar-dev/nightjar/password"
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -88,10 +90,7 @@ func SQLitePath(t testing.TB) string {
 }
 
 // Open opens a database of the named dialect ("sqlite" or "postgres") for
-// the test and closes it at the end. It hashes passwords at
-// password.TestCost: production's cost would make the suite spend most of
-// its time in argon2. Each database has a hasher of its own, so a test can
-// count the hashes it caused through db.Passwords().
+// the test and closes it at the end.
 func Open(t testing.TB, dialect string) *store.DB {
 	t.Helper()
 	dsn := SQLitePath(t)
@@ -103,7 +102,7 @@ func Open(t testing.TB, dialect string) *store.DB {
 
 func openDSN(t testing.TB, dialect, dsn string) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), dsn, store.Options{Synchronous: "NORMAL", Passwords: password.New(password.TestCost, 0)})
+	db, err := store.Open(context.Background(), dsn, store.Options{Synchronous: "NORMAL"})
 	if err != nil {
 		t.Fatalf("open %s: %v", dialect, err)
 	}
@@ -124,6 +123,26 @@ func OpenEach(t testing.TB) []*store.DB {
 		return dbs
 	}
 	return append(dbs, openDSN(t, "postgres", u))
+}
+
+// NewProject makes a project named name, created at at, for a test of an
+// area whose rows belong to one.
+func NewProject(t testing.TB, db *store.DB, name string, at time.Time) *nightjar.Project {
+	t.Helper()
+	p := &nightjar.Project{Name: name}
+	if err := projects.New(db).Create(context.Background(), p, at); err != nil {
+		t.Fatalf("create project %s: %v", name, err)
+	}
+	return p
+}
+
+// WantCode fails the test unless err carries the error code code ("" for
+// no error).
+func WantCode(t testing.TB, err error, code string) {
+	t.Helper()
+	if got := nightjar.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
 }
 
 // Dialects are the databases every conformance test runs against.
