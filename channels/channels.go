@@ -146,6 +146,19 @@ func list(ctx context.Context, q store.Querier, projectID string) ([]*nightjar.C
 	return store.QueryAll(ctx, q, "list channels", qByProject, scan, projectID)
 }
 
+// qIDs lists a project's channel ids. The alert stage's default route runs
+// it for every alert change that names no channels, in the transaction of
+// the ping or deadline that caused it.
+var qIDs = store.Hot(func(store.Dialect) string {
+	return `SELECT id FROM channels WHERE project_id = $1 ORDER BY created_at, id`
+})
+
+// IDsTx lists the ids of a project's channels, oldest first, as the
+// caller's transaction sees them.
+func IDsTx(ctx context.Context, tx *store.Tx, projectID string) ([]string, error) {
+	return store.QueryAll(ctx, tx, "list channel ids", qIDs.SQL(tx.Dialect()), store.ScanString, projectID)
+}
+
 // Get returns one of a project's channels.
 func (s *Service) Get(ctx context.Context, projectID, id string) (*nightjar.Channel, error) {
 	return scan(s.db.QueryRow(ctx, qByID, id, projectID))

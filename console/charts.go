@@ -64,7 +64,7 @@ type dayStatus struct {
 	Observed time.Duration
 }
 
-// uptimeDays replays a check's flips (newest first, as the store returns
+// uptimeDays replays a check's flips (newest first, as the checks area returns
 // them) over the last days days up to now, in UTC days. Time before the
 // check existed or while it was new or paused is not observed.
 func uptimeDays(created time.Time, flips []*nightjar.Flip, current string, now time.Time, days int) []dayStatus {

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/schedule"
-	"github.com/nightjar-dev/nightjar/store"
 )
 
 func (c *Console) checkRoutes() {
@@ -37,14 +37,14 @@ type overviewData struct {
 	Counts   map[string]int64
 	Total    int64
 	Trouble  []*nightjar.Check
-	Flips    []*store.ProjectFlip
+	Flips    []*checks.ProjectFlip
 	PingKey  string
 	Statuses []string
 }
 
 func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *view) {
 	ctx := r.Context()
-	counts, err := c.db.CountChecksInProject(ctx, v.Project.ID)
+	counts, err := c.checks.CountInProject(ctx, v.Project.ID)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -54,15 +54,15 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *view) {
 		d.Total += n
 	}
 	for _, st := range []string{nightjar.StatusDown, nightjar.StatusLate} {
-		checks, err := c.db.Checks(ctx, v.Project.ID, store.CheckFilter{Status: st, Limit: 100})
+		found, err := c.checks.List(ctx, v.Project.ID, checks.Filter{Status: st, Limit: 100})
 		if err != nil {
 			c.fail(w, r, err)
 			return
 		}
-		d.Trouble = append(d.Trouble, checks...)
+		d.Trouble = append(d.Trouble, found...)
 	}
 	sort.SliceStable(d.Trouble, func(i, j int) bool { return d.Trouble[i].UpdatedAt.After(d.Trouble[j].UpdatedAt) })
-	if d.Flips, err = c.db.RecentFlips(ctx, v.Project.ID, 15); err != nil {
+	if d.Flips, err = c.checks.RecentFlips(ctx, v.Project.ID, 15); err != nil {
 		c.fail(w, r, err)
 		return
 	}
@@ -84,7 +84,7 @@ func (c *Console) checksPage(w http.ResponseWriter, r *http.Request, v *view) {
 	if _, ok := statusOrder[d.Status]; !ok {
 		d.Status = ""
 	}
-	all, err := c.db.Checks(r.Context(), v.Project.ID, store.CheckFilter{})
+	all, err := c.checks.List(r.Context(), v.Project.ID, checks.Filter{})
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -120,7 +120,7 @@ func (c *Console) checksPage(w http.ResponseWriter, r *http.Request, v *view) {
 // loadCheck finds a check of the view's project, answering 404 (and
 // returning nil) otherwise — also for checks of other projects.
 func (c *Console) loadCheck(w http.ResponseWriter, r *http.Request, v *view) *nightjar.Check {
-	ch, err := c.db.Check(r.Context(), v.Project.ID, r.PathValue("id"))
+	ch, err := c.checks.Get(r.Context(), v.Project.ID, r.PathValue("id"))
 	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
 		c.notFound(w, r, v)
 		return nil
@@ -163,12 +163,12 @@ func (c *Console) checkPage(w http.ResponseWriter, r *http.Request, v *view) {
 	d.CronLine = when + " /path/to/job.sh && curl -fsS -m 10 --retry 5 -o /dev/null " + d.PingURL
 	d.RunLine = when + " nightjar run --url " + c.cfg.BaseURL + "/ping --check " + ch.ID + " -- /path/to/job.sh"
 	var err error
-	if d.Pings, err = c.db.Pings(r.Context(), ch.ID, 100); err != nil {
+	if d.Pings, err = c.checks.Pings(r.Context(), ch.ID, 100); err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	now := c.clock.Now()
-	flips, err := c.db.Flips(r.Context(), ch.ID, now.AddDate(0, 0, -91), 1000)
+	flips, err := c.checks.Flips(r.Context(), ch.ID, now.AddDate(0, 0, -91), 1000)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -190,7 +190,7 @@ func (c *Console) pingBody(w http.ResponseWriter, r *http.Request, v *view) {
 		c.notFound(w, r, v)
 		return
 	}
-	p, err := c.db.PingWithBody(r.Context(), ch.ID, n)
+	p, err := c.checks.PingWithBody(r.Context(), ch.ID, n)
 	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
 		c.notFound(w, r, v)
 		return
@@ -354,7 +354,7 @@ func (c *Console) createCheck(w http.ResponseWriter, r *http.Request, v *view) {
 		ch, err = p.NewCheck(v.Project.ID, channels, now)
 	}
 	if err == nil {
-		err = c.db.CreateCheck(r.Context(), ch, now)
+		err = c.checks.Create(r.Context(), ch, now)
 	}
 	if nightjar.ErrorCode(err) == nightjar.EINVALID {
 		c.renderForm(w, r, v, http.StatusBadRequest, f, nil, err)
@@ -392,7 +392,7 @@ func (c *Console) updateCheck(w http.ResponseWriter, r *http.Request, v *view) {
 	p, err := f.patch()
 	if err == nil {
 		now := c.clock.Now()
-		saved, err = c.db.UpdateCheck(r.Context(), v.Project.ID, ch.ID, now, func(ch *nightjar.Check) error {
+		saved, err = c.checks.Update(r.Context(), v.Project.ID, ch.ID, now, func(ch *nightjar.Check) error {
 			return p.Apply(ch, channels, now)
 		})
 	}
@@ -410,7 +410,7 @@ func (c *Console) updateCheck(w http.ResponseWriter, r *http.Request, v *view) {
 // setPaused pauses or resumes one of the project's checks. Resuming a
 // check that is running already has nothing to do and is no error here.
 func (c *Console) setPaused(r *http.Request, v *view, id string, paused bool) error {
-	_, err := c.db.SetPaused(r.Context(), v.Project.ID, id, paused, c.clock.Now())
+	_, err := c.checks.SetPaused(r.Context(), v.Project.ID, id, paused, c.clock.Now())
 	if nightjar.ErrorCode(err) == nightjar.ECONFLICT {
 		return nil
 	}
@@ -469,7 +469,7 @@ func (c *Console) deleteCheck(w http.ResponseWriter, r *http.Request, v *view) {
 	if ch == nil {
 		return
 	}
-	if err := c.db.DeleteCheck(r.Context(), v.Project.ID, ch.ID, c.clock.Now()); err != nil {
+	if err := c.checks.Delete(r.Context(), v.Project.ID, ch.ID, c.clock.Now()); err != nil {
 		c.fail(w, r, err)
 		return
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/nightjar-dev/nightjar/accounts"
 	"github.com/nightjar-dev/nightjar/audit"
 	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/clientip"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
@@ -56,6 +57,8 @@ type Areas struct {
 	Audit    *audit.Log
 	Channels *channels.Service
 	Outbox   *outbox.Outbox
+	// Checks creates, changes and lists checks, their pings and flips.
+	Checks *checks.Service
 }
 
 // Console serves the pages.
@@ -66,6 +69,7 @@ type Console struct {
 	auditLog *audit.Log
 	channels *channels.Service
 	outbox   *outbox.Outbox
+	checks   *checks.Service
 	clock    nightjar.Clock
 	log      *slog.Logger
 	cfg      Config
@@ -84,7 +88,8 @@ func New(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger, cfg 
 		cfg.SessionTTL = 14 * 24 * time.Hour
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	c := &Console{db: db, projects: areas.Projects, accounts: areas.Accounts, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
+	c := &Console{db: db, projects: areas.Projects, accounts: areas.Accounts, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox,
+		checks: areas.Checks, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
 		guard: newGuard(), clients: clientip.Resolver{Trusted: cfg.TrustedProxies}}
 	if err := c.parseTemplates(); err != nil {
 		return nil, err

@@ -18,6 +18,8 @@ import (
 	"github.com/nightjar-dev/nightjar/accounts"
 	"github.com/nightjar-dev/nightjar/audit"
 	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/checks"
+	"github.com/nightjar-dev/nightjar/checks/checkstest"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/projects"
@@ -45,8 +47,11 @@ const pw = "a long enough passphrase"
 // it caused through Accounts.Passwords().
 func areasOf(db *store.DB) Areas {
 	return Areas{Projects: projects.New(db), Accounts: accounts.New(db, password.New(password.TestCost, 0)), Audit: audit.New(db),
-		Channels: channels.New(db), Outbox: outbox.New(db)}
+		Channels: channels.New(db), Outbox: outbox.New(db), Checks: checksOf(db)}
 }
+
+// checksOf is the checks area of db, with its alert stage.
+func checksOf(db *store.DB) *checks.Service { return checkstest.New(db) }
 
 func newEnv(t testing.TB, db *store.DB) *env {
 	t.Helper()
@@ -75,7 +80,7 @@ func newEnvWith(t testing.TB, db *store.DB, cfg Config) *env {
 	}
 	e.checkA, e.checkB = nightjar.NewCheck(e.a.ID, "alpha job"), nightjar.NewCheck(e.b.ID, "beta job")
 	for _, c := range []*nightjar.Check{e.checkA, e.checkB} {
-		if err := db.CreateCheck(ctx, c, t0); err != nil {
+		if err := e.areas.Checks.Create(ctx, c, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -279,11 +284,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 				t.Errorf("%s pause without CSRF token: %d", email, res.StatusCode)
 			}
 		}
-		got, _ := db.Check(context.Background(), e.b.ID, e.checkB.ID)
+		got, _ := checksOf(db).Get(context.Background(), e.b.ID, e.checkB.ID)
 		if got.Name != "beta job" || got.State.Status != nightjar.StatusNew {
 			t.Fatalf("project B's check was changed: %+v", got)
 		}
-		a, _ := db.Check(context.Background(), e.a.ID, e.checkA.ID)
+		a, _ := checksOf(db).Get(context.Background(), e.a.ID, e.checkA.ID)
 		if a.State.Status == nightjar.StatusPaused {
 			t.Fatal("a POST without CSRF token paused the check")
 		}
@@ -322,7 +327,7 @@ func TestCreateEditCheck(t *testing.T) {
 			t.Fatalf("create: %d %s", status, loc)
 		}
 		id := strings.TrimPrefix(loc, "/checks/")
-		c, err := db.Check(context.Background(), e.a.ID, id)
+		c, err := checksOf(db).Get(context.Background(), e.a.ID, id)
 		if err != nil || c.Schedule != "30 2 * * *" || c.TZ != "Europe/Berlin" || c.MaxRuntime != time.Hour || c.FailureThreshold != 2 || len(c.MetricRules) != 1 || c.Slug != "nightly-backup" {
 			t.Fatalf("created: %+v %v", c, err)
 		}
@@ -344,7 +349,7 @@ func TestCreateEditCheck(t *testing.T) {
 		if status, _ = m.post("/checks/"+id+"/edit", form); status != http.StatusSeeOther {
 			t.Fatalf("update: %d", status)
 		}
-		c, _ = db.Check(context.Background(), e.a.ID, id)
+		c, _ = checksOf(db).Get(context.Background(), e.a.ID, id)
 		if c.Schedule != "0 4 * * *" || c.Grace != 15*time.Minute {
 			t.Fatalf("updated: %+v", c)
 		}
@@ -354,8 +359,8 @@ func TestCreateEditCheck(t *testing.T) {
 		if status != http.StatusSeeOther {
 			t.Fatalf("bulk: %d", status)
 		}
-		c, _ = db.Check(context.Background(), e.a.ID, id)
-		b, _ := db.Check(context.Background(), e.b.ID, e.checkB.ID)
+		c, _ = checksOf(db).Get(context.Background(), e.a.ID, id)
+		b, _ := checksOf(db).Get(context.Background(), e.b.ID, e.checkB.ID)
 		if c.State.Status != nightjar.StatusPaused || b.State.Status == nightjar.StatusPaused {
 			t.Fatalf("bulk pause: own %s, foreign %s", c.State.Status, b.State.Status)
 		}
@@ -417,7 +422,7 @@ func TestCheckFormSchedules(t *testing.T) {
 			t.Fatalf("create: %d %s", status, loc)
 		}
 		id := strings.TrimPrefix(loc, "/checks/")
-		c, err := db.Check(context.Background(), e.a.ID, id)
+		c, err := checksOf(db).Get(context.Background(), e.a.ID, id)
 		if err != nil || c.Kind != nightjar.KindOnCalendar || c.Schedule != "Mon..Fri *-*-* 09:00\nSat 12:00" {
 			t.Fatalf("created: %+v %v", c, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/alerting"
 	"github.com/nightjar-dev/nightjar/browsertest"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
@@ -31,10 +32,11 @@ func startStack(t *testing.T, db *store.DB) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	batcher := db.NewPingBatcher(0, nil)
-	t.Cleanup(batcher.Close)
-	srv.Config.Handler = web.NewServer(db, web.Areas{Projects: areas.Projects, Audit: areas.Audit, Channels: areas.Channels, Outbox: areas.Outbox}, batcher, nightjar.SystemClock{}, log,
-		web.Config{BaseURL: base, Console: cons, ConsolePaths: Paths()}, telemetry.New(telemetry.Source{Checks: db, Outbox: areas.Outbox}, log))
+	recorder := areas.Checks.NewRecorder(0, nil)
+	t.Cleanup(recorder.Close)
+	srv.Config.Handler = web.NewServer(db, web.Areas{Projects: areas.Projects, Audit: areas.Audit, Channels: areas.Channels, Outbox: areas.Outbox,
+		Checks: areas.Checks, Pings: recorder, Alerts: alerting.New(db)}, nightjar.SystemClock{}, log,
+		web.Config{BaseURL: base, Console: cons, ConsolePaths: Paths()}, telemetry.New(telemetry.Source{Checks: areas.Checks, Outbox: areas.Outbox}, log))
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv

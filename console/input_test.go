@@ -10,6 +10,7 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -70,9 +71,9 @@ func TestFormsRefuseBadText(t *testing.T) {
 				t.Errorf("invite %q: %d, want 400", bad, status)
 			}
 		}
-		checks, err := db.Checks(ctx, e.a.ID, store.CheckFilter{})
-		if err != nil || len(checks) != 1 || checks[0].Name != "alpha job" {
-			t.Fatalf("checks after refused forms: %+v %v", checks, err)
+		all, err := checksOf(db).List(ctx, e.a.ID, checks.Filter{})
+		if err != nil || len(all) != 1 || all[0].Name != "alpha job" {
+			t.Fatalf("checks after refused forms: %+v %v", all, err)
 		}
 		if p, _ := e.areas.Projects.Get(ctx, e.a.ID); p.Name != "Alpha" {
 			t.Fatalf("project renamed to %q", p.Name)
@@ -134,8 +135,8 @@ func TestCheckFormDurationOverflow(t *testing.T) {
 				m.wantCheckFormError(t, e.checkA.ID, form, field+"="+v, field)
 			}
 		}
-		if checks, _ := db.Checks(ctx, e.a.ID, store.CheckFilter{}); len(checks) != 1 {
-			t.Fatalf("%d checks, want 1", len(checks))
+		if all, _ := checksOf(db).List(ctx, e.a.ID, checks.Filter{}); len(all) != 1 {
+			t.Fatalf("%d checks, want 1", len(all))
 		}
 	})
 }
@@ -161,7 +162,7 @@ func TestCheckFormChannelIDs(t *testing.T) {
 			form["channel"] = ids
 			m.wantCheckFormError(t, e.checkA.ID, form, "channels "+strings.Join(ids, ","), "channels")
 		}
-		c, err := db.Check(ctx, e.a.ID, e.checkA.ID)
+		c, err := checksOf(db).Get(ctx, e.a.ID, e.checkA.ID)
 		if err != nil || c.Channels != nil {
 			t.Fatalf("check after refused forms: channels %v, %v", c.Channels, err)
 		}
@@ -172,7 +173,7 @@ func TestCheckFormChannelIDs(t *testing.T) {
 		if status, _ := m.post("/checks/"+e.checkA.ID+"/edit", form); status != http.StatusSeeOther {
 			t.Fatalf("own channel: %d", status)
 		}
-		if c, _ = db.Check(ctx, e.a.ID, e.checkA.ID); len(c.Channels) != 1 || c.Channels[0] != mine.ID {
+		if c, _ = checksOf(db).Get(ctx, e.a.ID, e.checkA.ID); len(c.Channels) != 1 || c.Channels[0] != mine.ID {
 			t.Fatalf("channels %v, want [%s]", c.Channels, mine.ID)
 		}
 	})
@@ -216,7 +217,7 @@ func FuzzCheckForm(f *testing.F) {
 				switch {
 				case status == http.StatusSeeOther && strings.HasPrefix(loc, "/checks/"):
 					id := strings.TrimPrefix(loc, "/checks/")
-					c, err := tg.e.db.Check(context.Background(), tg.e.a.ID, id)
+					c, err := checksOf(tg.e.db).Get(context.Background(), tg.e.a.ID, id)
 					if err != nil {
 						t.Fatalf("%s: saved check %s: %v", tg.e.db.Dialect(), id, err)
 					}

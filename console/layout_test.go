@@ -34,14 +34,14 @@ func TestPhoneAndDarkTheme(t *testing.T) {
 	p := acme(t, db)
 	c := nightjar.NewCheck(p.ID, "Nightly backup with a rather long name")
 	c.Tags = []string{"prod", "database"}
-	if err := db.CreateCheck(ctx, c, time.Now()); err != nil {
+	if err := checksOf(db).Create(ctx, c, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	// One check in each status, so every badge's colours are measured.
 	for _, st := range []string{nightjar.StatusUp, nightjar.StatusLate, nightjar.StatusDown, nightjar.StatusStarted, nightjar.StatusPaused} {
 		sc := nightjar.NewCheck(p.ID, "check "+st)
 		sc.State.Status = st
-		if err := db.CreateCheck(ctx, sc, time.Now()); err != nil {
+		if err := checksOf(db).Create(ctx, sc, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -394,14 +394,14 @@ func TestCheckFormChannelsAndKeywords(t *testing.T) {
 		if status, _ := m.post("/checks/"+e.checkA.ID+"/edit", form); status != http.StatusSeeOther {
 			t.Fatalf("save: %d", status)
 		}
-		c, _ := db.Check(ctx, e.a.ID, e.checkA.ID)
+		c, _ := checksOf(db).Get(ctx, e.a.ID, e.checkA.ID)
 		if len(c.Channels) != 1 || c.Channels[0] != hook.ID || !c.FilterBody || c.FailureKeywords != "ERROR" || c.SuccessKeywords != "OK" {
 			t.Fatalf("saved: %+v", c)
 		}
 		form.Set("notify", "all")
 		m.get("/checks/" + e.checkA.ID + "/edit")
 		m.post("/checks/"+e.checkA.ID+"/edit", form)
-		if c, _ = db.Check(ctx, e.a.ID, e.checkA.ID); c.Channels != nil {
+		if c, _ = checksOf(db).Get(ctx, e.a.ID, e.checkA.ID); c.Channels != nil {
 			t.Fatalf("all channels: %v", c.Channels)
 		}
 	})

@@ -5,7 +5,7 @@
 // with a fake clock instead of sleeping.
 //
 // With several replicas on one PostgreSQL database every replica runs
-// every module; the store divides the rows between them with FOR UPDATE
+// every module; the areas divide the rows between them with FOR UPDATE
 // SKIP LOCKED, so nothing runs twice and nothing stops when one replica
 // dies.
 package engine

@@ -17,6 +17,8 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/checks"
+	"github.com/nightjar-dev/nightjar/checks/checkstest"
 	"github.com/nightjar-dev/nightjar/engine"
 	"github.com/nightjar-dev/nightjar/netguard"
 	"github.com/nightjar-dev/nightjar/notify"
@@ -140,14 +142,17 @@ func destinations(db *store.DB, n engine.NotifierFor) map[string]engine.Destinat
 	return map[string]engine.Destinations{outbox.ToChannel: engine.ChannelDestinations{Channels: channels.New(db), Notifiers: n}}
 }
 
-func setup(t *testing.T, db *store.DB, hookURL, secret string, checks int) (*nightjar.Project, []*nightjar.Check) {
+// checksOf is the checks area of db, with its alert stage.
+func checksOf(db *store.DB) *checks.Service { return checkstest.New(db) }
+
+func setup(t *testing.T, db *store.DB, hookURL, secret string, n int) (*nightjar.Project, []*nightjar.Check) {
 	t.Helper()
-	return setupAt(t, db, hookURL, secret, checks, t0)
+	return setupAt(t, db, hookURL, secret, n, t0)
 }
 
 // setupAt makes a project with a webhook channel (when hookURL is set) and
 // checks pinged at t0, due an hour later and down a minute after that.
-func setupAt(t *testing.T, db *store.DB, hookURL, secret string, checks int, t0 time.Time) (*nightjar.Project, []*nightjar.Check) {
+func setupAt(t *testing.T, db *store.DB, hookURL, secret string, n int, t0 time.Time) (*nightjar.Project, []*nightjar.Check) {
 	t.Helper()
 	ctx := context.Background()
 	p := &nightjar.Project{Name: "P"}
@@ -161,17 +166,18 @@ func setupAt(t *testing.T, db *store.DB, hookURL, secret string, checks int, t0 
 		}
 	}
 	var out []*nightjar.Check
-	var reqs []*store.PingRequest
-	for i := 0; i < checks; i++ {
+	cs := checksOf(db)
+	var reqs []*checks.PingRequest
+	for i := 0; i < n; i++ {
 		c := nightjar.NewCheck(p.ID, "job")
 		c.Timeout, c.Grace = time.Hour, time.Minute
-		if err := db.CreateCheck(ctx, c, t0); err != nil {
+		if err := cs.Create(ctx, c, t0); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, c)
-		reqs = append(reqs, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0, Method: "GET"})
+		reqs = append(reqs, &checks.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0, Method: "GET"})
 	}
-	for _, res := range db.RecordPings(ctx, reqs, 0) {
+	for _, res := range cs.RecordPings(ctx, reqs, 0) {
 		if res.Err != nil {
 			t.Fatal(res.Err)
 		}
@@ -200,8 +206,8 @@ func TestDeadlineToWebhookWithRetry(t *testing.T) {
 		ctx := context.Background()
 		rcv := newReceiver(t, "s3cret")
 		rcv.failNext = 1
-		_, checks := setup(t, db, rcv.srv.URL, "s3cret", 1)
-		dl := &engine.Deadlines{DB: db}
+		_, made := setup(t, db, rcv.srv.URL, "s3cret", 1)
+		dl := &engine.Deadlines{Checks: checksOf(db)}
 		clk := nightjar.NewFakeClock(t0)
 		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers("")), Log: quiet(), Rand: func() float64 { return 0 }, Clock: clk}
 
@@ -225,7 +231,7 @@ func TestDeadlineToWebhookWithRetry(t *testing.T) {
 			t.Fatalf("deliveries %d, bad %v", rcv.count(), rcv.bad)
 		}
 		p := rcv.got[0]
-		if p.Event != "alert.firing" || p.Alert.DedupKey != "check:"+checks[0].ID || !strings.Contains(p.Alert.Summary, "is down") {
+		if p.Event != "alert.firing" || p.Alert.DedupKey != "check:"+made[0].ID || !strings.Contains(p.Alert.Summary, "is down") {
 			t.Fatalf("payload: %+v", p)
 		}
 		if rcv.keys[0] == "" || rcv.keys[0] != p.ID {
@@ -298,7 +304,7 @@ func TestTwoReplicasNoDoubles(t *testing.T) {
 
 			var wg sync.WaitGroup
 			for _, db := range replicas {
-				dl := &engine.Deadlines{DB: db}
+				dl := &engine.Deadlines{Checks: checksOf(db)}
 				clk := nightjar.NewFakeClock(t0)
 				ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers("")), Log: quiet(), Clock: clk}
 				wg.Add(1)
@@ -342,29 +348,30 @@ func TestTwoReplicasNoDoubles(t *testing.T) {
 func TestRecoverAfterOutage(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		_, checks := setup(t, db, "", "", 3)
-		if err := db.TouchAlive(ctx, t0.Add(time.Minute)); err != nil {
+		cs := checksOf(db)
+		_, made := setup(t, db, "", "", 3)
+		if err := cs.TouchAlive(ctx, t0.Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		restart := t0.Add(5 * time.Hour)
-		if err := engine.RecoverAfterOutage(ctx, db, restart, quiet()); err != nil {
+		if err := engine.RecoverAfterOutage(ctx, cs, restart, quiet()); err != nil {
 			t.Fatal(err)
 		}
-		dl := &engine.Deadlines{DB: db}
+		dl := &engine.Deadlines{Checks: checksOf(db)}
 		if err := dl.Step(ctx, restart.Add(30*time.Second)); err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range checks {
-			got, _ := db.Check(ctx, c.ProjectID, c.ID)
+		for _, c := range made {
+			got, _ := cs.Get(ctx, c.ProjectID, c.ID)
 			if got.State.Status != nightjar.StatusUp && got.State.Status != nightjar.StatusLate {
 				t.Fatalf("check went %s right after the restart", got.State.Status)
 			}
 		}
-		gaps, _ := db.Gaps(ctx, 5)
+		gaps, _ := cs.Gaps(ctx, 5)
 		if len(gaps) != 1 || gaps[0].ChecksAdjusted != 3 {
 			t.Fatalf("gaps: %+v", gaps)
 		}
-		alive, _ := db.AliveAt(ctx)
+		alive, _ := cs.AliveAt(ctx)
 		if !alive.Equal(restart) {
 			t.Fatalf("alive at %s, want %s", alive, restart)
 		}

@@ -10,17 +10,19 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/notify"
 	"github.com/nightjar-dev/nightjar/outbox"
-	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/telemetry"
 )
 
-// Deadlines moves checks whose deadline came to late or down. It reads only
-// the index of deadlines, so its cost grows with the number of checks that
-// are due, not with the number of checks.
+// Deadlines moves checks whose deadline came to late or down, through the
+// checks area: heartbeat decides, the checks area records the outcome and
+// hands alert changes to the alert stage. It reads only the index of
+// deadlines, so its cost grows with the number of checks that are due, not
+// with the number of checks.
 type Deadlines struct {
-	DB *store.DB
+	Checks *checks.Service
 	// Every is the step interval; 500 ms keeps deadline-to-alert under 2 s.
 	Every time.Duration
 }
@@ -34,7 +36,7 @@ func (d *Deadlines) Interval() time.Duration { return orDefault(d.Every, 500*tim
 // Step processes every due check in batches.
 func (d *Deadlines) Step(ctx context.Context, now time.Time) error {
 	for {
-		n, err := d.DB.ProcessDueChecks(ctx, now, 500)
+		n, err := d.Checks.ProcessDue(ctx, now, 500)
 		if err != nil {
 			return err
 		}
@@ -47,8 +49,8 @@ func (d *Deadlines) Step(ctx context.Context, now time.Time) error {
 // Alive records that this process is running, so that after a full outage
 // the next start knows how long nobody listened for pings.
 type Alive struct {
-	DB    *store.DB
-	Every time.Duration
+	Checks *checks.Service
+	Every  time.Duration
 }
 
 // Name implements Module.
@@ -58,17 +60,17 @@ func (a *Alive) Name() string { return "alive" }
 func (a *Alive) Interval() time.Duration { return orDefault(a.Every, 5*time.Second) }
 
 // Step implements Module.
-func (a *Alive) Step(ctx context.Context, now time.Time) error { return a.DB.TouchAlive(ctx, now) }
+func (a *Alive) Step(ctx context.Context, now time.Time) error { return a.Checks.TouchAlive(ctx, now) }
 
 // RecoverAfterOutage runs once at start, before the deadline module: checks
 // whose deadline passed while no Nightjar process was running get a fresh
 // grace period instead of an alert, and the gap is recorded.
-func RecoverAfterOutage(ctx context.Context, db *store.DB, now time.Time, log *slog.Logger) error {
-	aliveAt, err := db.AliveAt(ctx)
+func RecoverAfterOutage(ctx context.Context, cs *checks.Service, now time.Time, log *slog.Logger) error {
+	aliveAt, err := cs.AliveAt(ctx)
 	if err != nil {
 		return fmt.Errorf("read last alive time: %w", err)
 	}
-	g, err := db.RecoverFromGap(ctx, aliveAt, now, 15*time.Second)
+	g, err := cs.RecoverFromGap(ctx, aliveAt, now, 15*time.Second)
 	if err != nil {
 		return err
 	}
@@ -76,7 +78,7 @@ func RecoverAfterOutage(ctx context.Context, db *store.DB, now time.Time, log *s
 		log.Warn("nightjar was not running; checks due meanwhile got a fresh grace period",
 			"down_from", aliveAt, "down_until", now, "checks_adjusted", g.ChecksAdjusted)
 	}
-	return db.TouchAlive(ctx, now)
+	return cs.TouchAlive(ctx, now)
 }
 
 // NotifierFor builds the channel-specific sender for a channel.

@@ -111,7 +111,7 @@ func TestSlowReceiverDoesNotHoldBackOthers(t *testing.T) {
 		slowProject, _ := setupAt(t, db, hole.srv.URL, "", 60, t0)
 		healthy := newReceiver(t, "k")
 		_, quick := setupAt(t, db, healthy.srv.URL, "k", 1, t0.Add(5*time.Second))
-		dl := &engine.Deadlines{DB: db}
+		dl := &engine.Deadlines{Checks: checksOf(db)}
 		clk := nightjar.NewFakeClock(t0)
 		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers("")), Log: quiet(), Clock: clk, Rand: func() float64 { return 0 },
 			Pace: time.Millisecond}
@@ -241,7 +241,7 @@ func TestOutboxLeaseOutlastsAttempt(t *testing.T) {
 			}
 			p, _ := setupAt(t, replicas[0].db, hole.srv.URL, "", 20, t0)
 			due := t0.Add(time.Hour + time.Minute)
-			dl := &engine.Deadlines{DB: replicas[0].db}
+			dl := &engine.Deadlines{Checks: checksOf(replicas[0].db)}
 			for _, at := range []time.Time{t0.Add(time.Hour), due} {
 				if err := dl.Step(ctx, at); err != nil {
 					t.Fatal(err)

@@ -1,7 +1,8 @@
 // Package heartbeat is the evaluation stage for cron and heartbeat checks:
 // a pure state machine that turns pings and the passing of time into check
-// states, status flips and alerts. It does no I/O and reads no clock; the
-// store applies its outcomes in one transaction and the engine calls Tick
+// states, status flips and alerts, and decides what a received ping counts
+// as (Classify). It does no I/O and reads no clock; the checks area applies
+// its outcomes in one transaction, and its deadline processing calls Tick
 // for checks whose deadline came.
 package heartbeat
 
@@ -15,8 +16,9 @@ import (
 	"github.com/nightjar-dev/nightjar/schedule"
 )
 
-// PingInput is a ping as the state machine sees it: already classified from
-// its URL (start, success, fail, log, ign) and with its run's start resolved.
+// PingInput is a ping as the state machine sees it: already classified
+// (start, success, fail, log, ign; see Classify) and with its run's start
+// resolved.
 type PingInput struct {
 	Kind       string
 	At         time.Time
@@ -26,6 +28,9 @@ type PingInput struct {
 	// RunStart is when the run this ping finishes started, when the caller
 	// found a start ping with the same rid; zero otherwise.
 	RunStart time.Time
+	// Note says why classification gave the ping its kind; the outcome
+	// keeps it unless the state machine has a note of its own.
+	Note string
 }
 
 // Outcome is what one event did to a check. The check's State has already
@@ -81,6 +86,15 @@ func runLimit(c *nightjar.Check) time.Duration {
 
 // ApplyPing changes the check's state for one ping.
 func ApplyPing(c *nightjar.Check, in PingInput) Outcome {
+	out := applyPing(c, in)
+	if out.Note == "" {
+		out.Note = in.Note
+	}
+	return out
+}
+
+// applyPing is ApplyPing before the classification's note is added.
+func applyPing(c *nightjar.Check, in PingInput) Outcome {
 	s := &c.State
 	out := Outcome{Kind: in.Kind}
 	s.NPings++

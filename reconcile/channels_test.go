@@ -8,6 +8,8 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/checks"
+	"github.com/nightjar-dev/nightjar/checks/checkstest"
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
@@ -27,17 +29,17 @@ func TestCheckChannelsAndKeywords(t *testing.T) {
 			Checks: []config.CheckConfig{{Slug: "backup", Channels: []string{"mail"}, FilterBody: true, SuccessKw: "OK", FailureKw: "ERROR"}},
 		}}}
 		getenv := func(string) string { return "" }
-		dry, err := Apply(ctx, db, Areas{Projects: projects.New(db)}, cfg, getenv, now, true)
+		dry, err := Apply(ctx, db, Areas{Projects: projects.New(db), Checks: checkstest.New(db)}, cfg, getenv, now, true)
 		if err != nil || len(dry) != 4 {
 			t.Fatalf("dry run before the channels exist: %v %v", dry, err)
 		}
-		if _, err := Apply(ctx, db, Areas{Projects: projects.New(db)}, cfg, getenv, now, false); err != nil {
+		if _, err := Apply(ctx, db, Areas{Projects: projects.New(db), Checks: checkstest.New(db)}, cfg, getenv, now, false); err != nil {
 			t.Fatal(err)
 		}
 		p, _ := projects.New(db).ByName(ctx, "Ops")
 		chs, _ := channels.New(db).List(ctx, p.ID)
-		checks, _ := db.Checks(ctx, p.ID, store.CheckFilter{Slug: "backup"})
-		c := checks[0]
+		found, _ := checkstest.New(db).List(ctx, p.ID, checks.Filter{Slug: "backup"})
+		c := found[0]
 		var mailID string
 		for _, ch := range chs {
 			if ch.Name == "mail" {
@@ -47,16 +49,16 @@ func TestCheckChannelsAndKeywords(t *testing.T) {
 		if len(c.Channels) != 1 || c.Channels[0] != mailID || !c.FilterBody || c.SuccessKeywords != "OK" || c.FailureKeywords != "ERROR" {
 			t.Fatalf("check: %+v", c)
 		}
-		if changes, err := Apply(ctx, db, Areas{Projects: projects.New(db)}, cfg, getenv, now, false); err != nil || len(changes) != 0 {
+		if changes, err := Apply(ctx, db, Areas{Projects: projects.New(db), Checks: checkstest.New(db)}, cfg, getenv, now, false); err != nil || len(changes) != 0 {
 			t.Fatalf("second apply: %v %v", changes, err)
 		}
 		cfg.Projects[0].Checks[0].Channels = nil
-		changes, err := Apply(ctx, db, Areas{Projects: projects.New(db)}, cfg, getenv, now, false)
+		changes, err := Apply(ctx, db, Areas{Projects: projects.New(db), Checks: checkstest.New(db)}, cfg, getenv, now, false)
 		if err != nil || len(changes) != 1 || !strings.Contains(changes[0].String(), "channels") {
 			t.Fatalf("back to all channels: %v %v", changes, err)
 		}
 		cfg.Projects[0].Checks[0].Channels = []string{"pager"}
-		if _, err := Apply(ctx, db, Areas{Projects: projects.New(db)}, cfg, getenv, now, false); nightjar.ErrorField(err) != "channels" || !strings.Contains(err.Error(), `no channel with id or name "pager"`) {
+		if _, err := Apply(ctx, db, Areas{Projects: projects.New(db), Checks: checkstest.New(db)}, cfg, getenv, now, false); nightjar.ErrorField(err) != "channels" || !strings.Contains(err.Error(), `no channel with id or name "pager"`) {
 			t.Fatalf("unknown channel: %v", err)
 		}
 	})
@@ -79,7 +81,7 @@ func TestApplyRefusesBadChannelSettings(t *testing.T) {
 			{config.ChannelConfig{Name: "hook", Kind: "webhook", URL: "https://user:pass@hooks.example/a"}, "user name or password"},
 		} {
 			cfg := &config.Config{Projects: []config.ProjectConfig{{Name: "Ops", Channels: []config.ChannelConfig{tc.ch}}}}
-			_, err := Apply(ctx, db, Areas{Projects: projects.New(db)}, cfg, func(string) string { return "" }, now, false)
+			_, err := Apply(ctx, db, Areas{Projects: projects.New(db), Checks: checkstest.New(db)}, cfg, func(string) string { return "" }, now, false)
 			if err == nil || !strings.Contains(err.Error(), "channel Ops/hook") || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("%+v: %v, want an error about channel Ops/hook mentioning %q", tc.ch, err, tc.want)
 			}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
@@ -41,9 +42,11 @@ func (c Change) String() string {
 }
 
 // Areas are the parts of Nightjar's state a configuration declares beyond
-// what the store holds: projects and their API keys.
+// what the store holds: projects and their API keys, and checks.
 type Areas struct {
 	Projects *projects.Store
+	// Checks creates and changes the declared checks.
+	Checks *checks.Service
 }
 
 // Apply reconciles the database with cfg. With dryRun nothing is written.
@@ -125,7 +128,7 @@ func apply(ctx context.Context, tx *store.Tx, areas Areas, cfg *config.Config, g
 		if err := applyChannels(ctx, tx, p, pc, getenv, now, dryRun, &changes); err != nil {
 			return changes, err
 		}
-		if err := applyChecks(ctx, tx, p, pc, now, dryRun, &changes); err != nil {
+		if err := applyChecks(ctx, tx, areas.Checks, p, pc, now, dryRun, &changes); err != nil {
 			return changes, err
 		}
 	}
@@ -281,7 +284,7 @@ func show(v any) string {
 	return fmt.Sprint(v)
 }
 
-func applyChecks(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc config.ProjectConfig, now time.Time, dryRun bool, changes *[]Change) error {
+func applyChecks(ctx context.Context, tx *store.Tx, cs *checks.Service, p *nightjar.Project, pc config.ProjectConfig, now time.Time, dryRun bool, changes *[]Change) error {
 	var chans []*nightjar.Channel
 	if p.ID != "" {
 		var err error
@@ -303,7 +306,7 @@ func applyChecks(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc conf
 		var existing []*nightjar.Check
 		if p.ID != "" {
 			var err error
-			if existing, err = tx.Checks(ctx, p.ID, store.CheckFilter{Slug: cc.Slug}); err != nil {
+			if existing, err = cs.ListTx(ctx, tx, p.ID, checks.Filter{Slug: cc.Slug}); err != nil {
 				return err
 			}
 		}
@@ -313,7 +316,7 @@ func applyChecks(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc conf
 		if len(existing) == 0 {
 			*changes = append(*changes, Change{Op: "+", Object: obj})
 			if !dryRun {
-				if err := tx.CreateCheck(ctx, c, now); err != nil {
+				if err := cs.CreateTx(ctx, tx, c, now); err != nil {
 					return fmt.Errorf("%s: %w", obj, err)
 				}
 			}
@@ -329,7 +332,7 @@ func applyChecks(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc conf
 		}
 		*changes = append(*changes, Change{Op: "~", Object: obj, Detail: strings.Join(diff, ", ")})
 		if !dryRun {
-			if _, err := tx.UpdateCheck(ctx, p.ID, want.ID, now, func(c *nightjar.Check) error {
+			if _, err := cs.UpdateTx(ctx, tx, p.ID, want.ID, now, func(c *nightjar.Check) error {
 				return patch.Apply(c, chans, now)
 			}); err != nil {
 				return fmt.Errorf("%s: %w", obj, err)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/checks"
+	"github.com/nightjar-dev/nightjar/checks/checkstest"
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/reconcile"
@@ -173,7 +175,12 @@ func sameLines(t *testing.T, what string, got, want []string) {
 }
 
 // areasOf is what Apply writes besides the store, on db.
-func areasOf(db *store.DB) reconcile.Areas { return reconcile.Areas{Projects: projects.New(db)} }
+func areasOf(db *store.DB) reconcile.Areas {
+	return reconcile.Areas{Projects: projects.New(db), Checks: checksOf(db)}
+}
+
+// checksOf is the checks area of db, with its alert stage.
+func checksOf(db *store.DB) *checks.Service { return checkstest.New(db) }
 
 func project(t *testing.T, db *store.DB, name string) *nightjar.Project {
 	t.Helper()
@@ -186,7 +193,7 @@ func project(t *testing.T, db *store.DB, name string) *nightjar.Project {
 
 func checkBySlug(t *testing.T, db *store.DB, p *nightjar.Project, slug string) *nightjar.Check {
 	t.Helper()
-	cs, err := db.Checks(context.Background(), p.ID, store.CheckFilter{Slug: slug})
+	cs, err := checksOf(db).List(context.Background(), p.ID, checks.Filter{Slug: slug})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +302,7 @@ func TestApply(t *testing.T) {
 		if keys, _ := projects.New(db).Keys(ctx, alpha.ID); len(keys) != 2 {
 			t.Errorf("Alpha has %d keys after two applies, want 2", len(keys))
 		}
-		if cs, _ := db.Checks(ctx, alpha.ID, store.CheckFilter{}); len(cs) != 2 {
+		if cs, _ := checksOf(db).List(ctx, alpha.ID, checks.Filter{}); len(cs) != 2 {
 			t.Errorf("Alpha has %d checks after two applies, want 2", len(cs))
 		}
 		after := checkBySlug(t, db, alpha, "nightly")
@@ -345,7 +352,7 @@ func TestApplyDryRunWritesNothing(t *testing.T) {
         timeout: 1h
 `
 		sameLines(t, "dry run of a new check", f.apply(t, more, true), []string{"+ check Beta/extra"})
-		if cs, _ := db.Checks(ctx, project(t, db, "Beta").ID, store.CheckFilter{Slug: "extra"}); len(cs) != 0 {
+		if cs, _ := checksOf(db).List(ctx, project(t, db, "Beta").ID, checks.Filter{Slug: "extra"}); len(cs) != 0 {
 			t.Errorf("dry run created check extra")
 		}
 		withChannel := strings.Replace(f.yaml, "https://hooks.example.com/alpha", "https://hooks.example.com/new", 1)
@@ -586,7 +593,7 @@ func TestApplyLeavesOthersAlone(t *testing.T) {
 		// Objects made elsewhere, in a declared project and in another one.
 		manual := nightjar.NewCheck(alpha.ID, "Made by hand")
 		manual.Timeout, manual.Grace = 10*time.Minute, 5*time.Minute
-		if err := db.CreateCheck(ctx, manual, t0); err != nil {
+		if err := checksOf(db).Create(ctx, manual, t0); err != nil {
 			t.Fatal(err)
 		}
 		ch := &nightjar.Channel{ProjectID: alpha.ID, Kind: nightjar.ChannelEmail, Name: "by-hand",
@@ -603,7 +610,7 @@ func TestApplyLeavesOthersAlone(t *testing.T) {
 			t.Fatal(err)
 		}
 		otherCheck := nightjar.NewCheck(other.ID, "heartbeat") // same slug as a declared check
-		if err := db.CreateCheck(ctx, otherCheck, t0); err != nil {
+		if err := checksOf(db).Create(ctx, otherCheck, t0); err != nil {
 			t.Fatal(err)
 		}
 
@@ -614,21 +621,21 @@ func TestApplyLeavesOthersAlone(t *testing.T) {
 		}
 		sameLines(t, "apply", f.apply(t, smaller, false), nil)
 
-		checks, err := db.Checks(ctx, alpha.ID, store.CheckFilter{})
+		all, err := checksOf(db).List(ctx, alpha.ID, checks.Filter{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		slugs := map[string]*nightjar.Check{}
-		for _, c := range checks {
+		for _, c := range all {
 			slugs[c.Slug] = c
 		}
-		if len(checks) != 3 || slugs["heartbeat"] == nil || slugs["nightly"] == nil || slugs["made-by-hand"] == nil {
+		if len(all) != 3 || slugs["heartbeat"] == nil || slugs["nightly"] == nil || slugs["made-by-hand"] == nil {
 			t.Errorf("checks after apply: %v", slugs)
 		}
 		if got := slugs["made-by-hand"]; got != nil && (got.Timeout != 10*time.Minute || got.Grace != 5*time.Minute || !got.UpdatedAt.Equal(manual.UpdatedAt)) {
 			t.Errorf("the hand-made check was changed: %+v", got)
 		}
-		if c, err := db.Check(ctx, other.ID, otherCheck.ID); err != nil || c.Grace != otherCheck.Grace {
+		if c, err := checksOf(db).Get(ctx, other.ID, otherCheck.ID); err != nil || c.Grace != otherCheck.Grace {
 			t.Errorf("the other project's check: %+v %v", c, err)
 		}
 		if chans, _ := channels.New(db).List(ctx, alpha.ID); len(chans) != 3 {

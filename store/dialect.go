@@ -26,6 +26,9 @@ type Dialect struct {
 	forNoKeyUpdate string
 	// cacheStatements prepares hot statements once per database handle.
 	cacheStatements bool
+	// oneWriter: this process writes through one connection, and other
+	// processes write seldom (nightjar apply); WriteMark tells when.
+	oneWriter bool
 	// multiRow writes a batch's rows with one statement per table, which
 	// saves PostgreSQL a round trip per row. SQLite, in process, is faster
 	// with its prepared one-row statements (and plans UPDATE … FROM
@@ -42,6 +45,7 @@ var (
 	sqlite = Dialect{
 		name:            "sqlite",
 		cacheStatements: true,
+		oneWriter:       true,
 		blob:            "BLOB",
 		serial:          "INTEGER PRIMARY KEY AUTOINCREMENT",
 		randomKey:       "lower(hex(randomblob(16)))",
@@ -76,6 +80,12 @@ func (d Dialect) ForNoKeyUpdate() string { return d.forNoKeyUpdate }
 // MultiRow reports whether a batch should be written with one statement
 // per table rather than one prepared statement per row.
 func (d Dialect) MultiRow() bool { return d.multiRow }
+
+// OneWriter reports whether this process writes through one connection
+// (SQLite). Write batches then take turns anyway, so running several at
+// once gains nothing, and what a batch wrote can be kept in memory for the
+// next while the WriteMark has not moved.
+func (d Dialect) OneWriter() bool { return d.oneWriter }
 
 // Dialects are the databases Nightjar runs on, for code that renders
 // something once per dialect.

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 
 	"github.com/pressly/goose/v3"
@@ -16,27 +15,9 @@ func (db *DB) WriterPragma(ctx context.Context, name string) (string, error) {
 	return v, err
 }
 
-// SetCheckCacheLimit changes how many checks SQLite's writer keeps.
-func (db *DB) SetCheckCacheLimit(n int) {
-	if db.cache != nil {
-		db.cache.mu.Lock()
-		db.cache.max = n
-		db.cache.mu.Unlock()
-	}
-}
-
-// PrepareAll prepares every statement a database of this dialect would
-// prepare, whether or not the dialect caches them.
-func (db *DB) PrepareAll(ctx context.Context) error {
-	for _, q := range preparedSQL(db.dialect) {
-		st, err := db.w.PrepareContext(ctx, q)
-		if err != nil {
-			return fmt.Errorf("prepare %.60q: %w", q, err)
-		}
-		st.Close()
-	}
-	return nil
-}
+// MigrationLockID is the advisory lock the migrations of a PostgreSQL
+// schema hold.
+var MigrationLockID = migrationLockID
 
 // MigrateTo applies the migrations up to version only, so that a test can
 // write rows as an older Nightjar did before Open takes the database the

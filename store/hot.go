@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync"
 )
 
@@ -22,9 +23,10 @@ var (
 )
 
 // Hot declares a hot statement. build renders its SQL for a dialect (so
-// it may add ForUpdate or SkipLocked); it runs once per dialect, here.
-// Declare hot statements as package variables, so they exist before any
-// database opens.
+// it may add ForUpdate or SkipLocked); it runs once per dialect, here. A
+// statement that only one dialect has renders as "" for the others, which
+// neither prepare nor may run it. Declare hot statements as package
+// variables, so they exist before any database opens.
 func Hot(build func(d Dialect) string) *Statement {
 	s := &Statement{sql: map[string]string{}}
 	for _, d := range Dialects {
@@ -63,23 +65,33 @@ func (tx *Tx) QueryStmt(ctx context.Context, s *Statement, args ...any) (*sql.Ro
 }
 
 // preparedSQL is every statement a database of dialect d prepares: the
-// declared hot statements and the store's own list.
+// declared hot statements that exist on d, each once.
 func preparedSQL(d Dialect) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, q := range hotQueries(d) {
-		if !seen[q] {
-			seen[q] = true
-			out = append(out, q)
-		}
-	}
 	for _, s := range HotStatements() {
-		if q := s.SQL(d); !seen[q] {
+		if q := s.SQL(d); q != "" && !seen[q] {
 			seen[q] = true
 			out = append(out, q)
 		}
 	}
 	return out
+}
+
+// PrepareHotStatements prepares, and closes again, every hot statement
+// declared so far that exists on the database's dialect. Open keeps them
+// prepared on dialects that gain from it; tests call this on every
+// dialect, so a typo in a hot statement fails there rather than at a
+// replica's start.
+func (db *DB) PrepareHotStatements(ctx context.Context) error {
+	for _, q := range preparedSQL(db.dialect) {
+		st, err := db.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %.60q: %w", q, err)
+		}
+		st.Close()
+	}
+	return nil
 }
 
 // UnpreparedStatements counts the statements this database ran inside

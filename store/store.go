@@ -14,6 +14,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
 	"net/url"
@@ -55,9 +56,6 @@ type DB struct {
 	// paths do not parse their SQL again for every ping (SQLite only;
 	// pgx caches prepared statements per connection by itself).
 	stmts sync.Map // query string → *sql.Stmt
-	// cache holds recently pinged checks for SQLite's writer; nil on
-	// PostgreSQL.
-	cache *checkCache
 	// unprepared counts statements run in transactions without a
 	// prepared copy (see UnpreparedStatements).
 	unprepared atomic.Int64
@@ -83,7 +81,6 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		db.r = db.w
 	} else {
 		db.dialect = sqlite
-		db.cache = newCheckCache(maxCachedChecks)
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
@@ -185,8 +182,15 @@ func (db *DB) migrate(ctx context.Context) error {
 	gd := goose.DialectSQLite3
 	if db.dialect.name == "postgres" {
 		gd = goose.DialectPostgres
-		// Several replicas may start at once; one migrates, the others wait.
-		locker, err := lock.NewPostgresSessionLocker()
+		// Several replicas may start at once; one migrates, the others
+		// wait, trying again every second. The lock is the schema's:
+		// Nightjars in other schemas of the same database (tests run so)
+		// migrate without waiting for each other.
+		var schema string
+		if err := db.w.QueryRowContext(ctx, `SELECT COALESCE(current_schema(), '')`).Scan(&schema); err != nil {
+			return fmt.Errorf("read schema: %w", err)
+		}
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID(schema)), lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return fmt.Errorf("migration lock: %w", err)
 		}
@@ -204,6 +208,14 @@ func (db *DB) migrate(ctx context.Context) error {
 		db.log.Info("applied migration", "version", r.Source.Version, "duration", r.Duration)
 	}
 	return nil
+}
+
+// migrationLockID is the PostgreSQL advisory lock that the migrations of
+// a schema hold while they run.
+func migrationLockID(schema string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("nightjar migrations of schema " + schema))
+	return int64(h.Sum64())
 }
 
 // Tx is a write transaction handed to WithTx callers, so an engine module
@@ -258,13 +270,8 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 	return tx.exec(ctx, query, args...)
 }
 
-// queryRow runs a query for one row in the transaction.
-func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanner {
-	return tx.QueryRowContext(ctx, query, args...)
-}
-
 // QueryRowContext runs a query for one row in the transaction.
-func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) rowScanner {
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) Row {
 	if err := refuseBadText(args); err != nil {
 		return errRow{err}
 	}
@@ -344,7 +351,7 @@ func (p pool) QueryContext(ctx context.Context, query string, args ...any) (*sql
 }
 
 // QueryRowContext runs a query for one row.
-func (p pool) QueryRowContext(ctx context.Context, query string, args ...any) rowScanner {
+func (p pool) QueryRowContext(ctx context.Context, query string, args ...any) Row {
 	if err := refuseBadText(args); err != nil {
 		return errRow{err}
 	}
@@ -371,59 +378,3 @@ type errRow struct{ err error }
 
 // Scan returns the refusal.
 func (r errRow) Scan(...any) error { return r.err }
-
-// rowScanner and mustAffect are the old names of Row and MustAffect, for
-// the code not yet moved to its area.
-type rowScanner = Row
-
-func mustAffect(res sql.Result, what string) error { return MustAffect(res, what) }
-
-// ms, tm, dms and tdur are the old names of Millis, Time, DurationMillis
-// and Duration, for the code not yet moved to its area.
-func ms(t time.Time) int64       { return Millis(t) }
-func tm(v int64) time.Time       { return Time(v) }
-func dms(d time.Duration) int64  { return DurationMillis(d) }
-func tdur(v int64) time.Duration { return Duration(v) }
-
-// querier is what both *sql.DB and *sql.Tx offer for reading rows.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// conn is what a database handle and a transaction both offer, so that
-// one function does the work of a DB method and of its Tx twin (a Tx lets
-// callers such as the declarative apply make many changes in one commit).
-type conn interface {
-	querier
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) rowScanner
-}
-
-// queryAll runs a query and scans every row with scan. An empty result is
-// an empty, non-nil slice, so JSON shows [] rather than null.
-func queryAll[T any](ctx context.Context, q querier, what, query string, scan func(rowScanner) (T, error), args ...any) ([]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	defer rows.Close()
-	out := []T{}
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, nil
-}
-
-// scanString scans a one-column row of text.
-func scanString(row rowScanner) (string, error) {
-	var s string
-	err := row.Scan(&s)
-	return s, err
-}

@@ -21,7 +21,7 @@ import (
 type Source struct {
 	// Checks counts checks by status.
 	Checks interface {
-		CountChecksByStatus(ctx context.Context) (map[string]int64, error)
+		CountByStatus(ctx context.Context) (map[string]int64, error)
 	}
 	// Outbox counts the messages waiting for delivery.
 	Outbox interface {
@@ -132,7 +132,7 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.counts == nil || time.Since(c.at) >= c.cacheFor {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		counts, err := c.src.Checks.CountChecksByStatus(ctx)
+		counts, err := c.src.Checks.CountByStatus(ctx)
 		if err != nil {
 			c.log.Warn("collect check counts", "err", err)
 		}

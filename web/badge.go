@@ -57,7 +57,7 @@ func (s *Server) handleCheckBadge(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusNotFound, "not found")
 		return
 	}
-	c, err := s.db.CheckByBadgeKey(r.Context(), key)
+	c, err := s.checks.ByBadgeKey(r.Context(), key)
 	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
 		writeText(w, http.StatusNotFound, "not found")
 		return

@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/nightjar-dev/nightjar"
-	"github.com/nightjar-dev/nightjar/store"
+	"github.com/nightjar-dev/nightjar/checks"
 )
 
 // What both APIs do to checks. They differ in how they read a check
@@ -51,11 +51,11 @@ func (s *Server) updateCheckHandler(show checkView) checkHandler {
 // was.
 func (s *Server) deleteCheckHandler(show checkView) changeHandler {
 	return func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) (string, error) {
-		c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
+		c, err := s.checks.Get(r.Context(), k.ProjectID, r.PathValue("id"))
 		if err != nil {
 			return "", err
 		}
-		if err := s.db.DeleteCheck(r.Context(), k.ProjectID, c.ID, s.clock.Now()); err != nil {
+		if err := s.checks.Delete(r.Context(), k.ProjectID, c.ID, s.clock.Now()); err != nil {
 			return "", err
 		}
 		show(w, r, k, c, http.StatusOK)
@@ -67,7 +67,7 @@ func (s *Server) deleteCheckHandler(show checkView) changeHandler {
 // and shows it.
 func (s *Server) pauseHandler(show checkView, resume bool) changeHandler {
 	return func(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) (string, error) {
-		c, err := s.db.SetPaused(r.Context(), k.ProjectID, r.PathValue("id"), !resume, s.clock.Now())
+		c, err := s.checks.SetPaused(r.Context(), k.ProjectID, r.PathValue("id"), !resume, s.clock.Now())
 		if err != nil {
 			return "", err
 		}
@@ -101,10 +101,10 @@ func (s *Server) createCheck(ctx context.Context, projectID string, p *nightjar.
 		return nil, false, err
 	}
 	if len(p.Unique) == 0 {
-		return c, true, s.db.CreateCheck(ctx, c, now)
+		return c, true, s.checks.Create(ctx, c, now)
 	}
 	// Narrow the candidates in SQL where the unique settings allow it.
-	f := store.CheckFilter{}
+	f := checks.Filter{}
 	for _, u := range p.Unique {
 		switch u {
 		case "name":
@@ -115,7 +115,7 @@ func (s *Server) createCheck(ctx context.Context, projectID string, p *nightjar.
 			f.Tags = c.Tags
 		}
 	}
-	return s.db.UpsertCheck(ctx, c, f,
+	return s.checks.Upsert(ctx, c, f,
 		func(e *nightjar.Check) bool { return p.MatchesUnique(e, c) },
 		func(e *nightjar.Check) error { return p.Apply(e, channels, now) }, now)
 }
@@ -127,7 +127,7 @@ func (s *Server) updateCheck(ctx context.Context, projectID, id string, p *night
 		return nil, err
 	}
 	now := s.clock.Now()
-	return s.db.UpdateCheck(ctx, projectID, id, now, func(c *nightjar.Check) error {
+	return s.checks.Update(ctx, projectID, id, now, func(c *nightjar.Check) error {
 		return p.Apply(c, channels, now)
 	})
 }

@@ -55,7 +55,7 @@ func TestV3Flips(t *testing.T) {
 		tick := func(d time.Duration) {
 			t.Helper()
 			e.clock.Set(t0.Add(d))
-			if _, err := db.ProcessDueChecks(ctx, e.clock.Now(), 100); err != nil {
+			if _, err := e.checks.ProcessDue(ctx, e.clock.Now(), 100); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -263,7 +263,7 @@ func TestCheckBadge(t *testing.T) {
 		}
 		e.do("POST", "/ping/"+id, "", nil)
 		e.clock.Advance(time.Hour + time.Second)
-		if _, err := db.ProcessDueChecks(ctx, e.clock.Now(), 10); err != nil {
+		if _, err := e.checks.ProcessDue(ctx, e.clock.Now(), 10); err != nil {
 			t.Fatal(err)
 		}
 		if b := string(get(path).body); !strings.Contains(b, ">up</text>") {
@@ -277,7 +277,7 @@ func TestCheckBadge(t *testing.T) {
 			t.Errorf("JSON badge of a late check: %v", j)
 		}
 		e.clock.Advance(time.Minute)
-		if _, err := db.ProcessDueChecks(ctx, e.clock.Now(), 10); err != nil {
+		if _, err := e.checks.ProcessDue(ctx, e.clock.Now(), 10); err != nil {
 			t.Fatal(err)
 		}
 		sh := get(strings.Replace(path, ".svg", ".shields", 1)).json(t)

@@ -136,7 +136,7 @@ func FuzzPingMetadata(f *testing.F) {
 		for i, e := range envs {
 			e.t = t
 			ctx := context.Background()
-			before, err := e.db.Check(ctx, e.project.ID, ids[i])
+			before, err := e.checks.Get(ctx, e.project.ID, ids[i])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,7 +148,7 @@ func FuzzPingMetadata(f *testing.F) {
 				continue // refused for what it asked (a bad metric), not for its metadata
 			}
 			n := before.State.NPings + 1
-			p, err := e.db.PingWithBody(ctx, ids[i], n)
+			p, err := e.checks.PingWithBody(ctx, ids[i], n)
 			if err != nil {
 				t.Fatalf("%s: acknowledged ping %d not stored: %v", e.db.Dialect(), n, err)
 			}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -16,11 +17,11 @@ import (
 // countChecks is how many checks the env's project has.
 func (e *env) countChecks() int {
 	e.t.Helper()
-	checks, err := e.db.Checks(context.Background(), e.project.ID, store.CheckFilter{})
+	found, err := e.checks.List(context.Background(), e.project.ID, checks.Filter{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return len(checks)
+	return len(found)
 }
 
 // endpoint is a route to send a request to.
@@ -256,7 +257,7 @@ func TestPingHostileMetadata(t *testing.T) {
 			if r.status != 200 {
 				t.Fatalf("ping %d: %d %s", i, r.status, r.body)
 			}
-			pings, err := db.Pings(context.Background(), id, 1)
+			pings, err := e.checks.Pings(context.Background(), id, 1)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,9 +13,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/clientip"
 	"github.com/nightjar-dev/nightjar/metricrule"
-	"github.com/nightjar-dev/nightjar/store"
 )
 
 // pingTarget is a parsed ping URL path (the part after /ping/).
@@ -155,7 +155,7 @@ func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	req := &store.PingRequest{
+	req := &checks.PingRequest{
 		CheckID:    t.UUID,
 		PingKey:    t.PingKey,
 		Slug:       t.Slug,
@@ -186,7 +186,7 @@ func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(res.Err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; its ping may still commit with its batch.
 		return
-	case errors.Is(res.Err, store.ErrBatcherClosed):
+	case errors.Is(res.Err, checks.ErrRecorderClosed):
 		writeText(w, http.StatusServiceUnavailable, "shutting down, try again")
 	default:
 		s.log.Error("record ping", "request_id", requestID(r.Context()), "err", res.Err)

@@ -25,7 +25,7 @@ func TestReadOnlyKeySeesNoPingCredentials(t *testing.T) {
 			t.Fatalf("ping: %d", r.status)
 		}
 		for _, at := range []time.Duration{61 * time.Second, 121 * time.Second} {
-			if _, err := db.ProcessDueChecks(ctx, t0.Add(at), 100); err != nil {
+			if _, err := e.checks.ProcessDue(ctx, t0.Add(at), 100); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -2,7 +2,7 @@
 // ingest, compatible with Healthchecks), the JSON APIs (Nightjar's own
 // /api/v1 and Healthchecks' /api/v3), the OpenAPI document, health checks
 // and Prometheus metrics. Handlers are thin: they parse and check input,
-// call the store, and write the answer.
+// call the areas and the store, and write the answer.
 package web
 
 import (
@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/alerting"
 	"github.com/nightjar-dev/nightjar/audit"
 	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
@@ -47,6 +49,12 @@ type Areas struct {
 	Audit    *audit.Log
 	Channels *channels.Service
 	Outbox   *outbox.Outbox
+	// Checks creates, changes and lists checks, their pings and flips.
+	Checks *checks.Service
+	// Pings records pings in group commits.
+	Pings *checks.Recorder
+	// Alerts lists alerts.
+	Alerts *alerting.Stage
 }
 
 // Server holds the HTTP handlers' dependencies.
@@ -56,7 +64,9 @@ type Server struct {
 	auditLog *audit.Log
 	channels *channels.Service
 	outbox   *outbox.Outbox
-	pings    *store.PingBatcher
+	checks   *checks.Service
+	pings    *checks.Recorder
+	alerts   *alerting.Stage
 	clock    nightjar.Clock
 	log      *slog.Logger
 	cfg      Config
@@ -68,12 +78,13 @@ type Server struct {
 }
 
 // NewServer builds the routes.
-func NewServer(db *store.DB, areas Areas, pings *store.PingBatcher, clock nightjar.Clock, log *slog.Logger, cfg Config, m *telemetry.Metrics) *Server {
+func NewServer(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger, cfg Config, m *telemetry.Metrics) *Server {
 	if cfg.PingBodyLimit <= 0 {
 		cfg.PingBodyLimit = 100_000
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s := &Server{db: db, projects: areas.Projects, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox, pings: pings, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
+	s := &Server{db: db, projects: areas.Projects, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox,
+		checks: areas.Checks, pings: areas.Pings, alerts: areas.Alerts, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

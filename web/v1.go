@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
-	"github.com/nightjar-dev/nightjar/store"
+	"github.com/nightjar-dev/nightjar/checks"
 )
 
 // Nightjar's own API: every setting and state field, durations in seconds,
@@ -44,9 +44,9 @@ func timePtr(t time.Time) *time.Time {
 
 // checkFilter reads the tag and slug filters that both APIs' check lists
 // take. A filter that is not valid text could match nothing, and says so.
-func checkFilter(r *http.Request) (store.CheckFilter, error) {
+func checkFilter(r *http.Request) (checks.Filter, error) {
 	q := r.URL.Query()
-	f := store.CheckFilter{Tags: q["tag"], Slug: q.Get("slug")}
+	f := checks.Filter{Tags: q["tag"], Slug: q.Get("slug")}
 	if !nightjar.ValidText(f.Slug) {
 		return f, nightjar.TextFieldError("slug")
 	}

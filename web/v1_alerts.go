@@ -9,7 +9,7 @@ import (
 
 // v1Alerts lists the project's alerts.
 func (s *Server) v1Alerts(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	alerts, err := s.db.Alerts(r.Context(), k.ProjectID)
+	alerts, err := s.alerts.List(r.Context(), k.ProjectID)
 	if err != nil {
 		return err
 	}

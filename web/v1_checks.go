@@ -96,17 +96,17 @@ func (s *Server) v1ListChecks(w http.ResponseWriter, r *http.Request, k *nightja
 		return err
 	}
 	f.Status, f.Limit, f.Offset = status, limit+1, offset
-	checks, err := s.db.Checks(r.Context(), k.ProjectID, f)
+	found, err := s.checks.List(r.Context(), k.ProjectID, f)
 	if err != nil {
 		return err
 	}
 	body := map[string]any{}
-	if len(checks) > limit {
-		checks = checks[:limit]
+	if len(found) > limit {
+		found = found[:limit]
 		body["next_offset"] = offset + limit
 	}
-	out := make([]v1Check, len(checks))
-	for i, c := range checks {
+	out := make([]v1Check, len(found))
+	for i, c := range found {
 		out[i] = s.toV1(c, k)
 	}
 	body["checks"] = out

@@ -19,7 +19,7 @@ func (s *Server) v1Pings(w http.ResponseWriter, r *http.Request, k *nightjar.API
 	if err != nil {
 		return err
 	}
-	pings, err := s.db.Pings(r.Context(), c.ID, limit)
+	pings, err := s.checks.Pings(r.Context(), c.ID, limit)
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (s *Server) v1Flips(w http.ResponseWriter, r *http.Request, k *nightjar.API
 	if err != nil {
 		return err
 	}
-	flips, err := s.db.Flips(r.Context(), c.ID, time.Time{}, 1000)
+	flips, err := s.checks.Flips(r.Context(), c.ID, time.Time{}, 1000)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
-	"github.com/nightjar-dev/nightjar/store"
+	"github.com/nightjar-dev/nightjar/checks"
 )
 
 // The Healthchecks v3 management API, so existing scripts and tools work
@@ -150,7 +150,7 @@ func (s *Server) v3ListChecks(w http.ResponseWriter, r *http.Request, k *nightja
 	if err != nil {
 		return err
 	}
-	checks, err := s.db.Checks(r.Context(), k.ProjectID, f)
+	found, err := s.checks.List(r.Context(), k.ProjectID, f)
 	if err != nil {
 		return err
 	}
@@ -158,8 +158,8 @@ func (s *Server) v3ListChecks(w http.ResponseWriter, r *http.Request, k *nightja
 	if err != nil {
 		return err
 	}
-	out := make([]v3Check, len(checks))
-	for i, c := range checks {
+	out := make([]v3Check, len(found))
+	for i, c := range found {
 		out[i] = s.toV3(c, channels, k.Scope != nightjar.ScopeReadWrite)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"checks": out})
@@ -170,14 +170,14 @@ func (s *Server) v3ListChecks(w http.ResponseWriter, r *http.Request, k *nightja
 // keys, by unique key.
 func (s *Server) findCheck(ctx context.Context, k *nightjar.APIKey, id string) (*nightjar.Check, error) {
 	if uuidRE.MatchString(id) {
-		return s.db.Check(ctx, k.ProjectID, id)
+		return s.checks.Get(ctx, k.ProjectID, id)
 	}
 	if len(id) == 40 {
-		checks, err := s.db.Checks(ctx, k.ProjectID, store.CheckFilter{})
+		found, err := s.checks.List(ctx, k.ProjectID, checks.Filter{})
 		if err != nil {
 			return nil, err
 		}
-		for _, c := range checks {
+		for _, c := range found {
 			if uniqueKey(c.ID) == id {
 				return c, nil
 			}
@@ -220,11 +220,11 @@ type v3Ping struct {
 }
 
 func (s *Server) v3Pings(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	c, err := s.db.Check(r.Context(), k.ProjectID, r.PathValue("id"))
+	c, err := s.checks.Get(r.Context(), k.ProjectID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	pings, err := s.db.Pings(r.Context(), c.ID, 1000)
+	pings, err := s.checks.Pings(r.Context(), c.ID, 1000)
 	if err != nil {
 		return err
 	}
@@ -262,7 +262,7 @@ func (s *Server) v3PingBody(w http.ResponseWriter, r *http.Request, k *nightjar.
 	if err != nil {
 		return err
 	}
-	p, err := s.db.PingWithBody(r.Context(), c.ID, n)
+	p, err := s.checks.PingWithBody(r.Context(), c.ID, n)
 	if err != nil {
 		return err
 	}
@@ -284,7 +284,7 @@ func (s *Server) v3Flips(w http.ResponseWriter, r *http.Request, k *nightjar.API
 	if err != nil {
 		return err
 	}
-	flips, err := s.db.Flips(r.Context(), c.ID, since, 1000)
+	flips, err := s.checks.Flips(r.Context(), c.ID, since, 1000)
 	if err != nil {
 		return err
 	}

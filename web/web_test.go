@@ -15,8 +15,11 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/alerting"
 	"github.com/nightjar-dev/nightjar/audit"
 	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/checks"
+	"github.com/nightjar-dev/nightjar/checks/checkstest"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
@@ -33,6 +36,7 @@ type env struct {
 	areas    Areas
 	channels *channels.Service
 	outbox   *outbox.Outbox
+	checks   *checks.Service
 	srv      *httptest.Server
 	clock    *nightjar.FakeClock
 	project  *nightjar.Project
@@ -43,8 +47,9 @@ type env struct {
 func newEnv(t testing.TB, db *store.DB, cfg Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, db: db, clock: nightjar.NewFakeClock(t0), channels: channels.New(db), outbox: outbox.New(db)}
-	e.areas = Areas{Projects: projects.New(db), Audit: audit.New(db), Channels: e.channels, Outbox: e.outbox}
+	e := &env{t: t, db: db, clock: nightjar.NewFakeClock(t0), channels: channels.New(db), outbox: outbox.New(db), checks: checkstest.New(db)}
+	e.areas = Areas{Projects: projects.New(db), Audit: audit.New(db), Channels: e.channels, Outbox: e.outbox,
+		Checks: e.checks, Alerts: alerting.New(db)}
 	e.project = &nightjar.Project{Name: "Test"}
 	if err := e.areas.Projects.Create(ctx, e.project, t0); err != nil {
 		t.Fatal(err)
@@ -57,13 +62,13 @@ func newEnv(t testing.TB, db *store.DB, cfg Config) *env {
 		return s
 	}
 	e.rw, e.ro, e.ping = key(nightjar.ScopeReadWrite), key(nightjar.ScopeReadOnly), key(nightjar.ScopePingOnly)
-	batcher := db.NewPingBatcher(0, nil)
-	t.Cleanup(batcher.Close)
+	e.areas.Pings = e.checks.NewRecorder(0, nil)
+	t.Cleanup(e.areas.Pings.Close)
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "http://nightjar.test"
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := NewServer(db, e.areas, batcher, e.clock, log, cfg, telemetry.New(telemetry.Source{Checks: db, Outbox: e.outbox}, log))
+	s := NewServer(db, e.areas, e.clock, log, cfg, telemetry.New(telemetry.Source{Checks: e.checks, Outbox: e.outbox}, log))
 	e.srv = httptest.NewServer(s)
 	t.Cleanup(e.srv.Close)
 	return e

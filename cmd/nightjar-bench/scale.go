@@ -24,8 +24,8 @@ import (
 	_ "modernc.org/sqlite" // SQLite driver, for the bulk load
 )
 
-// checkColumns are the columns the store writes for a check
-// (store/checks.go, checkColumns and checkArgs), in the same order.
+// checkColumns are the columns the checks area writes for a check
+// (checks/checks.go, columns and checkArgs), in the same order.
 // bulkLoad refuses to run if the table has others.
 var checkColumns = []string{"id", "project_id", "name", "slug", "tags", "description", "service", "kind",
 	"timeout_ms", "grace_ms", "schedule", "tz", "early_tolerance_ms", "max_runtime_ms", "min_runtime_ms",

@@ -5,8 +5,10 @@ import (
 	"log/slog"
 
 	"github.com/nightjar-dev/nightjar/accounts"
+	"github.com/nightjar-dev/nightjar/alerting"
 	"github.com/nightjar-dev/nightjar/audit"
 	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/console"
 	"github.com/nightjar-dev/nightjar/engine"
@@ -28,6 +30,11 @@ type app struct {
 	audit    *audit.Log
 	channels *channels.Service
 	outbox   *outbox.Outbox
+	// alerts is the alert stage every source hands its alert changes to.
+	alerts *alerting.Stage
+	// checks is the heartbeat-check area. A process has one: its cache of
+	// pinged checks is kept for the one SQLite writer.
+	checks *checks.Service
 }
 
 // passwords hashes user passwords for every command that opens the
@@ -40,13 +47,14 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, e
 	if err != nil {
 		return nil, err
 	}
-	return newApp(db), nil
+	return newApp(db, log), nil
 }
 
-// newApp builds the areas on an open database.
-func newApp(db *store.DB) *app {
+// newApp builds the areas on an open database; log may be nil.
+func newApp(db *store.DB, log *slog.Logger) *app {
+	alerts := alerting.New(db)
 	return &app{db: db, projects: projects.New(db), accounts: accounts.New(db, passwords), audit: audit.New(db),
-		channels: channels.New(db), outbox: outbox.New(db)}
+		channels: channels.New(db), outbox: outbox.New(db), alerts: alerts, checks: checks.New(db, alerts, log)}
 }
 
 // Close closes the database.
@@ -54,12 +62,13 @@ func (a *app) Close() error { return a.db.Close() }
 
 // webAreas are the areas the API uses.
 func (a *app) webAreas() web.Areas {
-	return web.Areas{Projects: a.projects, Audit: a.audit, Channels: a.channels, Outbox: a.outbox}
+	return web.Areas{Projects: a.projects, Audit: a.audit, Channels: a.channels, Outbox: a.outbox, Checks: a.checks, Alerts: a.alerts}
 }
 
 // consoleAreas are the areas the console uses.
 func (a *app) consoleAreas() console.Areas {
-	return console.Areas{Projects: a.projects, Accounts: a.accounts, Audit: a.audit, Channels: a.channels, Outbox: a.outbox}
+	return console.Areas{Projects: a.projects, Accounts: a.accounts, Audit: a.audit, Channels: a.channels, Outbox: a.outbox,
+		Checks: a.checks}
 }
 
 // retention is the engine module that prunes what Nightjar no longer
@@ -69,4 +78,6 @@ func (a *app) retention() *engine.Retention {
 }
 
 // reconcileAreas are the areas apply writes.
-func (a *app) reconcileAreas() reconcile.Areas { return reconcile.Areas{Projects: a.projects} }
+func (a *app) reconcileAreas() reconcile.Areas {
+	return reconcile.Areas{Projects: a.projects, Checks: a.checks}
+}

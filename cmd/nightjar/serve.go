@@ -174,12 +174,12 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 			log.Info("configuration applied", "change", c.String())
 		}
 	}
-	if err := engine.RecoverAfterOutage(ctx, db, clock.Now(), log.With("component", "engine")); err != nil {
+	if err := engine.RecoverAfterOutage(ctx, a.checks, clock.Now(), log.With("component", "engine")); err != nil {
 		return err
 	}
 
-	metrics := telemetry.New(telemetry.Source{Checks: db, Outbox: a.outbox}, log)
-	batcher := db.NewPingBatcher(cfg.PingRetention, metrics.BatchCommitted)
+	metrics := telemetry.New(telemetry.Source{Checks: a.checks, Outbox: a.outbox}, log)
+	recorder := a.checks.NewRecorder(cfg.PingRetention, metrics.BatchCommitted)
 	proxies, _ := cfg.ParsedTrustedProxies()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -194,7 +194,9 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 	if err != nil {
 		return err
 	}
-	srv := web.NewServer(db, a.webAreas(), batcher, clock, log.With("component", "web"), web.Config{
+	areas := a.webAreas()
+	areas.Pings = recorder
+	srv := web.NewServer(db, areas, clock, log.With("component", "web"), web.Config{
 		BaseURL: baseURL, PingBodyLimit: cfg.PingBodyLimit, TrustedProxies: proxies,
 		Console: cons, ConsolePaths: console.Paths(),
 	}, metrics)
@@ -218,8 +220,8 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 	go func() {
 		defer wg.Done()
 		runner.Run(engCtx,
-			&engine.Deadlines{DB: db},
-			&engine.Alive{DB: db},
+			&engine.Deadlines{Checks: a.checks},
+			&engine.Alive{Checks: a.checks},
 			a.retention(),
 			&engine.Outbox{Outbox: a.outbox, Destinations: map[string]engine.Destinations{
 				outbox.ToChannel: engine.ChannelDestinations{Channels: a.channels, Notifiers: notifiers(cfg, policy)},
@@ -261,7 +263,7 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = httpSrv.Shutdown(sctx)
-	batcher.Close()
+	recorder.Close()
 	stopEngine()
 	wg.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {

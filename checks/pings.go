@@ -1,8 +1,9 @@
-package store
+package checks
 
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/heartbeat"
+	"github.com/nightjar-dev/nightjar/store"
 )
 
 // PingRequest is one ping as received over HTTP, ready to be recorded. It
@@ -49,6 +51,11 @@ func (r *PingRequest) clean() {
 	r.RID = nightjar.CleanText(r.RID, 100)
 }
 
+// received is the ping as heartbeat classifies it.
+func (r *PingRequest) received() heartbeat.Received {
+	return heartbeat.Received{Kind: r.Kind, ExitStatus: r.ExitStatus, Method: r.Method, Body: r.Body, RID: r.RID, At: r.At, Metrics: r.Metrics}
+}
+
 // PingResult is what recording a ping did.
 type PingResult struct {
 	CheckID string
@@ -60,37 +67,38 @@ type PingResult struct {
 // the caller answers each ping only after this returns, so an acknowledged
 // ping is durable, and many pings share the cost of one commit. When the
 // batch transaction fails, each ping is retried alone, so one bad ping
-// cannot fail the others.
-func (db *DB) RecordPings(ctx context.Context, reqs []*PingRequest, keep int64) []PingResult {
+// cannot fail the others. keep is how many pings per check to retain (0
+// keeps all).
+func (s *Service) RecordPings(ctx context.Context, reqs []*PingRequest, keep int64) []PingResult {
 	results := make([]PingResult, len(reqs))
-	err := db.recordBatchTx(ctx, reqs, keep, results)
+	err := s.recordBatchTx(ctx, reqs, keep, results)
 	if err == nil || len(reqs) == 1 {
 		if err != nil {
 			results[0] = PingResult{Err: err}
 		}
 		return results
 	}
-	db.log.Warn("ping batch failed; recording one by one", "pings", len(reqs), "err", err)
+	s.log.Warn("ping batch failed; recording one by one", "pings", len(reqs), "err", err)
 	for i, r := range reqs {
-		if err := db.recordBatchTx(ctx, []*PingRequest{r}, keep, results[i:i+1]); err != nil {
+		if err := s.recordBatchTx(ctx, []*PingRequest{r}, keep, results[i:i+1]); err != nil {
 			results[i] = PingResult{Err: err}
 		}
 	}
 	return results
 }
 
-// recordBatchTx records a batch in a transaction of its own and, on
-// SQLite, tells the check cache what the committed batch wrote.
-func (db *DB) recordBatchTx(ctx context.Context, reqs []*PingRequest, keep int64, results []PingResult) error {
+// recordBatchTx records a batch in a transaction of its own and, with a
+// check cache, tells it what the committed batch wrote.
+func (s *Service) recordBatchTx(ctx context.Context, reqs []*PingRequest, keep int64, results []PingResult) error {
 	var w batchWrites
-	err := db.WithTx(ctx, func(tx *Tx) error {
-		return tx.recordBatch(ctx, reqs, keep, results, &w)
+	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
+		return s.recordBatch(ctx, tx, reqs, keep, results, &w)
 	})
-	if db.cache != nil {
+	if s.cache != nil {
 		if err != nil {
-			db.cache.reset()
+			s.cache.reset()
 		} else {
-			db.cache.commit(w.from, w.to, w.checks)
+			s.cache.commit(w.from, w.to, w.checks)
 		}
 	}
 	return err
@@ -99,23 +107,45 @@ func (db *DB) recordBatchTx(ctx context.Context, reqs []*PingRequest, keep int64
 // batchWrites is what a batch tells the check cache: the writer's marks
 // before and after it, and the checks whose state it saved.
 type batchWrites struct {
-	from, to cacheMark
+	from, to store.WriteMark
 	checks   []*nightjar.Check
 }
 
-func (tx *Tx) resolvePingTarget(ctx context.Context, r *PingRequest) (*nightjar.Check, bool, error) {
-	if r.CheckID != "" {
-		c, err := scanCheck(tx.queryRow(ctx, qCheckByID+tx.db.dialect.forUpdate, r.CheckID))
-		return c, false, err
-	}
+// The statements of ping recording.
+var (
+	qCheckByID = store.Hot(func(d store.Dialect) string {
+		return `SELECT ` + columns + ` FROM checks WHERE id = $1` + d.ForUpdate()
+	})
+	qProjectByPingKey = store.Hot(func(store.Dialect) string {
+		return `SELECT id FROM projects WHERE ping_key = $1`
+	})
+	qChecksBySlug = store.Hot(func(d store.Dialect) string {
+		return `SELECT ` + columns + ` FROM checks WHERE project_id = $1 AND slug = $2 ORDER BY created_at LIMIT 2` + d.ForUpdate()
+	})
+	qRunStart = store.Hot(func(store.Dialect) string {
+		return `SELECT created_at FROM pings WHERE check_id = $1 AND rid = $2 AND kind = 'start' ORDER BY n DESC LIMIT 1`
+	})
+	qPrunePings = store.Hot(func(store.Dialect) string {
+		return `DELETE FROM pings WHERE check_id = $1 AND n <= $2`
+	})
+	// qInsertPing inserts one ping: the prepared statement a dialect
+	// without multi-row batches uses per row.
+	qInsertPing = store.Hot(func(store.Dialect) string {
+		return insertPingsPrefix + tuples(1, 1, pingWidth, nil)
+	})
+)
+
+// resolveSlug finds the check a slug-form ping is for, creating it for
+// ?create=1.
+func (s *Service) resolveSlug(ctx context.Context, tx *store.Tx, r *PingRequest) (*nightjar.Check, bool, error) {
 	var projectID string
-	err := tx.queryRow(ctx, qProjectByPingKey, r.PingKey).Scan(&projectID)
+	err := tx.QueryRowStmt(ctx, qProjectByPingKey, r.PingKey).Scan(&projectID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nightjar.Errorf(nightjar.ENOTFOUND, "not found")
 	} else if err != nil {
 		return nil, false, fmt.Errorf("find project by ping key: %w", err)
 	}
-	found, err := queryAll(ctx, tx, "find check by slug", qChecksBySlug+tx.db.dialect.forUpdate, scanCheck, projectID, r.Slug)
+	found, err := store.QueryAll(ctx, tx, "find check by slug", qChecksBySlug.SQL(tx.Dialect()), scanCheck, projectID, r.Slug)
 	if err != nil {
 		return nil, false, err
 	}
@@ -133,7 +163,7 @@ func (tx *Tx) resolvePingTarget(ctx context.Context, r *PingRequest) (*nightjar.
 	if err != nil {
 		return nil, false, err
 	}
-	if err := tx.CreateCheck(ctx, c, r.At); err != nil {
+	if err := s.CreateTx(ctx, tx, c, r.At); err != nil {
 		return nil, false, err
 	}
 	return c, true, nil
@@ -144,14 +174,13 @@ func (tx *Tx) resolvePingTarget(ctx context.Context, r *PingRequest) (*nightjar.
 // the pings and one to save the checks' new states, however many pings the
 // batch holds. Errors that concern one ping (unknown check, ambiguous slug)
 // go to that ping's result; any other error fails the batch.
-func (tx *Tx) recordBatch(ctx context.Context, reqs []*PingRequest, keep int64, results []PingResult, w *batchWrites) error {
-	cache := tx.db.cache
-	if cache != nil {
-		m, err := tx.readMark(ctx)
+func (s *Service) recordBatch(ctx context.Context, tx *store.Tx, reqs []*PingRequest, keep int64, results []PingResult, w *batchWrites) error {
+	if s.cache != nil {
+		m, err := tx.WriteMark(ctx)
 		if err != nil {
 			return err
 		}
-		cache.begin(m)
+		s.cache.begin(m)
 		w.from = m
 	}
 	var ids []string
@@ -163,7 +192,7 @@ func (tx *Tx) recordBatch(ctx context.Context, reqs []*PingRequest, keep int64, 
 			ids = append(ids, r.CheckID)
 		}
 	}
-	checks, err := tx.lockChecks(ctx, ids)
+	checks, err := s.lockChecks(ctx, tx, ids)
 	if err != nil {
 		return err
 	}
@@ -171,7 +200,7 @@ func (tx *Tx) recordBatch(ctx context.Context, reqs []*PingRequest, keep int64, 
 	isDirty := map[string]bool{}
 	rows := make([]any, 0, len(reqs)*pingWidth)
 	for i, r := range reqs {
-		c, created, err := tx.pingTarget(ctx, r, checks)
+		c, created, err := s.pingTarget(ctx, tx, r, checks)
 		if err != nil {
 			if nightjar.ErrorCode(err) == nightjar.EINTERNAL {
 				return err
@@ -179,7 +208,7 @@ func (tx *Tx) recordBatch(ctx context.Context, reqs []*PingRequest, keep int64, 
 			results[i] = PingResult{Err: err}
 			continue
 		}
-		out, err := tx.applyPing(ctx, c, r)
+		out, err := evaluatePing(ctx, tx, c, r)
 		if err != nil {
 			return err
 		}
@@ -187,18 +216,14 @@ func (tx *Tx) recordBatch(ctx context.Context, reqs []*PingRequest, keep int64, 
 		if r.ExitStatus != nil {
 			exit = *r.ExitStatus
 		}
-		metrics := ""
-		if len(r.Metrics) > 0 {
-			metrics = jsonText(r.Metrics)
-		}
 		body := r.Body
 		if body == nil {
 			body = []byte{}
 		}
-		rows = append(rows, c.ID, c.State.NPings, out.Kind, ms(r.At), r.Scheme, r.RemoteAddr, r.Method, r.UA, r.RID, exit,
-			dms(out.Duration), body, metrics, out.Note)
+		rows = append(rows, c.ID, c.State.NPings, out.Kind, store.Millis(r.At), r.Scheme, r.RemoteAddr, r.Method, r.UA, r.RID, exit,
+			store.DurationMillis(out.Duration), body, metricsText(r.Metrics), out.Note)
 		if keep > 0 && c.State.NPings > keep && c.State.NPings%50 == 0 {
-			if _, err := tx.exec(ctx, qPrunePings, c.ID, c.State.NPings-keep); err != nil {
+			if _, err := tx.ExecStmt(ctx, qPrunePings, c.ID, c.State.NPings-keep); err != nil {
 				return fmt.Errorf("prune pings: %w", err)
 			}
 		}
@@ -206,16 +231,16 @@ func (tx *Tx) recordBatch(ctx context.Context, reqs []*PingRequest, keep int64, 
 			isDirty[c.ID] = true
 			dirty = append(dirty, c)
 		}
-		if err := tx.recordOutcome(ctx, c, out, r.At); err != nil {
+		if err := s.recordOutcome(ctx, tx, c, out, r.At); err != nil {
 			return err
 		}
 		results[i] = PingResult{CheckID: c.ID, Created: created}
 	}
-	if err := tx.writePingsAndStates(ctx, rows, dirty); err != nil {
+	if err := writePingsAndStates(ctx, tx, rows, dirty); err != nil {
 		return err
 	}
-	if cache != nil {
-		m, err := tx.readMark(ctx)
+	if s.cache != nil {
+		m, err := tx.WriteMark(ctx)
 		if err != nil {
 			return err
 		}
@@ -226,14 +251,14 @@ func (tx *Tx) recordBatch(ctx context.Context, reqs []*PingRequest, keep int64, 
 
 // pingTarget finds the check a ping is for among the checks already
 // locked, or resolves its slug (creating the check for ?create=1).
-func (tx *Tx) pingTarget(ctx context.Context, r *PingRequest, checks map[string]*nightjar.Check) (*nightjar.Check, bool, error) {
+func (s *Service) pingTarget(ctx context.Context, tx *store.Tx, r *PingRequest, checks map[string]*nightjar.Check) (*nightjar.Check, bool, error) {
 	if r.CheckID != "" {
 		if c, ok := checks[r.CheckID]; ok {
 			return c, false, nil
 		}
 		return nil, false, nightjar.Errorf(nightjar.ENOTFOUND, "not found")
 	}
-	c, created, err := tx.resolvePingTarget(ctx, r)
+	c, created, err := s.resolveSlug(ctx, tx, r)
 	if err != nil {
 		return nil, false, err
 	}
@@ -246,51 +271,38 @@ func (tx *Tx) pingTarget(ctx context.Context, r *PingRequest, checks map[string]
 	return c, created, nil
 }
 
-// applyPing runs the state machine for one ping, first finding when the
-// run it finishes started.
-func (tx *Tx) applyPing(ctx context.Context, c *nightjar.Check, r *PingRequest) (heartbeat.Outcome, error) {
-	// As in Healthchecks, the method rule comes before the body's keywords.
-	kind, note := r.Kind, ""
-	if c.Methods == "POST" && r.Method != "POST" {
-		kind, note = nightjar.PingIgnored, "only POST pings count for this check"
-	} else {
-		kind, note = heartbeat.ClassifyBody(c, kind, kind == nightjar.PingSuccess && r.ExitStatus == nil, r.Body)
-	}
-	in := heartbeat.PingInput{Kind: kind, At: r.At, RID: r.RID, ExitStatus: r.ExitStatus, Metrics: r.Metrics}
-	if r.RID != "" && (kind == nightjar.PingSuccess || kind == nightjar.PingFail) {
-		if r.RID == c.State.LastStartRID {
-			in.RunStart = c.State.LastStart
-		} else {
-			var at int64
-			err := tx.queryRow(ctx, qRunStart, c.ID, r.RID).Scan(&at)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return heartbeat.Outcome{}, fmt.Errorf("find start of run: %w", err)
-			}
-			in.RunStart = tm(at)
+// evaluatePing has heartbeat classify the ping and change the check's
+// state, first looking up when the run it finishes started if heartbeat
+// asks for that.
+func evaluatePing(ctx context.Context, tx *store.Tx, c *nightjar.Check, r *PingRequest) (heartbeat.Outcome, error) {
+	in, findRun := heartbeat.Classify(c, r.received())
+	if findRun != "" {
+		var at int64
+		err := tx.QueryRowStmt(ctx, qRunStart, c.ID, findRun).Scan(&at)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return heartbeat.Outcome{}, fmt.Errorf("find start of run: %w", err)
 		}
+		in.RunStart = store.Time(at)
 	}
 	out := heartbeat.ApplyPing(c, in)
-	if out.Note == "" {
-		out.Note = note
-	}
 	c.UpdatedAt = r.At
 	return out, nil
 }
 
 // lockChecks loads (and on PostgreSQL locks, in id order so concurrent
-// batches cannot deadlock) the checks with the given ids; on SQLite from
-// the check cache where it holds them.
-func (tx *Tx) lockChecks(ctx context.Context, ids []string) (map[string]*nightjar.Check, error) {
+// batches cannot deadlock) the checks with the given ids; from the check
+// cache where it holds them.
+func (s *Service) lockChecks(ctx context.Context, tx *store.Tx, ids []string) (map[string]*nightjar.Check, error) {
 	out := make(map[string]*nightjar.Check, len(ids))
-	if !tx.db.dialect.multiRow {
+	if !tx.Dialect().MultiRow() {
 		for _, id := range ids {
-			if tx.db.cache != nil {
-				if c := tx.db.cache.get(id); c != nil {
+			if s.cache != nil {
+				if c := s.cache.get(id); c != nil {
 					out[id] = c
 					continue
 				}
 			}
-			c, err := scanCheck(tx.queryRow(ctx, qCheckByID+tx.db.dialect.forUpdate, id))
+			c, err := scanCheck(tx.QueryRowStmt(ctx, qCheckByID, id))
 			if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
 				continue
 			} else if err != nil {
@@ -306,8 +318,8 @@ func (tx *Tx) lockChecks(ctx context.Context, ids []string) (map[string]*nightja
 		for i, id := range ids[:n] {
 			args[i] = id
 		}
-		q := `SELECT ` + checkColumns + ` FROM checks WHERE id IN (` + placeholders(1, n) + `) ORDER BY id` + tx.db.dialect.forUpdate
-		found, err := queryAll(ctx, tx, "load pinged checks", q, scanCheck, args...)
+		q := `SELECT ` + columns + ` FROM checks WHERE id IN (` + store.Placeholders(1, n) + `) ORDER BY id` + tx.Dialect().ForUpdate()
+		found, err := store.QueryAll(ctx, tx, "load pinged checks", q, scanCheck, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -324,35 +336,32 @@ const insertPingsPrefix = `INSERT INTO pings (check_id, n, kind, created_at, sch
 // pingWidth is the number of columns of a ping row.
 const pingWidth = 14
 
-// qInsertPing inserts one ping: the prepared statement SQLite uses per row.
-var qInsertPing = insertPingsPrefix + tuples(1, 1, pingWidth, nil)
-
 // writePingsAndStates inserts a batch's ping rows and saves its checks'
 // states. On PostgreSQL a batch that fits one statement of each kind is
 // written as one statement (the insert as a WITH clause of the update),
 // which saves a round trip per batch.
-func (tx *Tx) writePingsAndStates(ctx context.Context, rows []any, checks []*nightjar.Check) error {
-	if n := len(rows) / pingWidth; tx.db.dialect.multiRow && n > 0 && n <= maxBatchRows && len(checks) > 0 && len(checks) <= maxBatchRows {
+func writePingsAndStates(ctx context.Context, tx *store.Tx, rows []any, checks []*nightjar.Check) error {
+	if n := len(rows) / pingWidth; tx.Dialect().MultiRow() && n > 0 && n <= maxBatchRows && len(checks) > 0 && len(checks) <= maxBatchRows {
 		update, sargs := saveStatesSQL(checks, len(rows)+1)
 		q := `WITH inserted AS (` + insertPingsPrefix + tuples(1, n, pingWidth, nil) + `) ` + update
-		if _, err := tx.exec(ctx, q, append(rows, sargs...)...); err != nil {
+		if _, err := tx.Exec(ctx, q, append(rows, sargs...)...); err != nil {
 			return fmt.Errorf("record pings: %w", err)
 		}
 		return nil
 	}
-	if err := tx.insertPings(ctx, rows); err != nil {
+	if err := insertPings(ctx, tx, rows); err != nil {
 		return fmt.Errorf("insert pings: %w", err)
 	}
-	return tx.saveStates(ctx, checks)
+	return saveStates(ctx, tx, checks)
 }
 
 // insertPings inserts ping rows (pingWidth values each): one prepared
 // statement per row on SQLite, multi-row statements in chunks that stay
 // under PostgreSQL's parameter limit elsewhere.
-func (tx *Tx) insertPings(ctx context.Context, args []any) error {
-	if !tx.db.dialect.multiRow {
+func insertPings(ctx context.Context, tx *store.Tx, args []any) error {
+	if !tx.Dialect().MultiRow() {
 		for ; len(args) > 0; args = args[pingWidth:] {
-			if _, err := tx.exec(ctx, qInsertPing, args[:pingWidth]...); err != nil {
+			if _, err := tx.ExecStmt(ctx, qInsertPing, args[:pingWidth]...); err != nil {
 				return err
 			}
 		}
@@ -360,7 +369,7 @@ func (tx *Tx) insertPings(ctx context.Context, args []any) error {
 	}
 	for len(args) > 0 {
 		n := min(len(args)/pingWidth, maxBatchRows)
-		if _, err := tx.exec(ctx, insertPingsPrefix+tuples(1, n, pingWidth, nil), args[:n*pingWidth]...); err != nil {
+		if _, err := tx.Exec(ctx, insertPingsPrefix+tuples(1, n, pingWidth, nil), args[:n*pingWidth]...); err != nil {
 			return err
 		}
 		args = args[n*pingWidth:]
@@ -368,48 +377,20 @@ func (tx *Tx) insertPings(ctx context.Context, args []any) error {
 	return nil
 }
 
-// tuples renders n tuples of width placeholders numbered from first, each
-// wrapped in a CAST to the type in casts when casts is given (PostgreSQL
-// cannot infer the types of parameters in a VALUES list that is not an
-// INSERT's).
-func tuples(first, n, width int, casts []string) string {
-	var b strings.Builder
-	p := first
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for j := 0; j < width; j++ {
-			if j > 0 {
-				b.WriteString(", ")
-			}
-			if casts != nil {
-				fmt.Fprintf(&b, "CAST($%d AS %s)", p, casts[j])
-			} else {
-				fmt.Fprintf(&b, "$%d", p)
-			}
-			p++
-		}
-		b.WriteByte(')')
-	}
-	return b.String()
-}
-
 const pingColumns = `check_id, n, kind, created_at, scheme, remote_addr, method, ua, rid, exit_status, duration_ms, metrics, note`
 
 // Pings returns a check's pings, newest first, without bodies.
-func (db *DB) Pings(ctx context.Context, checkID string, limit int) ([]*nightjar.Ping, error) {
+func (s *Service) Pings(ctx context.Context, checkID string, limit int) ([]*nightjar.Ping, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	return queryAll(ctx, db.r, "list pings", `SELECT `+pingColumns+`, LENGTH(body), SUBSTR(body, 1, 200) FROM pings WHERE check_id = $1 ORDER BY n DESC LIMIT $2`, scanPingNoBody, checkID, limit)
+	return store.QueryAll(ctx, s.db, "list pings", `SELECT `+pingColumns+`, LENGTH(body), SUBSTR(body, 1, 200) FROM pings WHERE check_id = $1 ORDER BY n DESC LIMIT $2`, scanPingNoBody, checkID, limit)
 }
 
 // PingWithBody returns one ping of a check with its body.
-func (db *DB) PingWithBody(ctx context.Context, checkID string, n int64) (*nightjar.Ping, error) {
+func (s *Service) PingWithBody(ctx context.Context, checkID string, n int64) (*nightjar.Ping, error) {
 	var body []byte
-	p, err := scanPing(db.r.QueryRowContext(ctx, `SELECT `+pingColumns+`, body FROM pings WHERE check_id = $1 AND n = $2`, checkID, n), &body)
+	p, err := scanPing(s.db.QueryRow(ctx, `SELECT `+pingColumns+`, body FROM pings WHERE check_id = $1 AND n = $2`, checkID, n), &body)
 	if err != nil {
 		return nil, err
 	}
@@ -419,7 +400,7 @@ func (db *DB) PingWithBody(ctx context.Context, checkID string, n int64) (*night
 
 // scanPing scans a ping row whose last columns are either the body's
 // length and first bytes (body == nil) or the body itself.
-func scanPing(row rowScanner, body *[]byte) (*nightjar.Ping, error) {
+func scanPing(row store.Row, body *[]byte) (*nightjar.Ping, error) {
 	var p nightjar.Ping
 	var at, dur int64
 	var exit sql.NullInt64
@@ -438,14 +419,14 @@ func scanPing(row rowScanner, body *[]byte) (*nightjar.Ping, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("scan ping: %w", err)
 	}
-	p.CreatedAt, p.Duration = tm(at), tdur(dur)
+	p.CreatedAt, p.Duration = store.Time(at), store.Duration(dur)
 	if exit.Valid {
 		e := int(exit.Int64)
 		p.ExitStatus = &e
 	}
 	if metrics != "" {
-		if err := jsonUnmarshal(metrics, &p.Metrics); err != nil {
-			return nil, err
+		if err := json.Unmarshal([]byte(metrics), &p.Metrics); err != nil {
+			return nil, fmt.Errorf("decode metrics of ping %d: %w", p.N, err)
 		}
 	}
 	if body != nil {
@@ -457,4 +438,4 @@ func scanPing(row rowScanner, body *[]byte) (*nightjar.Ping, error) {
 	return &p, nil
 }
 
-func scanPingNoBody(row rowScanner) (*nightjar.Ping, error) { return scanPing(row, nil) }
+func scanPingNoBody(row store.Row) (*nightjar.Ping, error) { return scanPing(row, nil) }

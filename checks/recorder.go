@@ -1,4 +1,4 @@
-package store
+package checks
 
 import (
 	"context"
@@ -7,10 +7,10 @@ import (
 	"sync"
 )
 
-// ErrBatcherClosed is returned for pings submitted after Close.
-var ErrBatcherClosed = errors.New("ping recorder is shutting down")
+// ErrRecorderClosed is returned for pings submitted after Close.
+var ErrRecorderClosed = errors.New("ping recorder is shutting down")
 
-// PingBatcher groups concurrent pings into shared transactions (group
+// Recorder groups concurrent pings into shared transactions (group
 // commit). A ping's result is returned only after its transaction has
 // committed, so every acknowledged ping is durable. While one batch
 // commits, the next one fills up, so batches grow with load by themselves.
@@ -18,16 +18,16 @@ var ErrBatcherClosed = errors.New("ping recorder is shutting down")
 // On PostgreSQL several batches run at once, each on its own shard of
 // checks (by check id or slug), so two batches never wait on one row. On
 // SQLite one writer is all there is.
-type PingBatcher struct {
-	db       *DB
+type Recorder struct {
+	checks   *Service
 	keep     int64
 	maxBatch int
 	shards   []chan *pendingPing
 	wg       sync.WaitGroup
 	mu       sync.RWMutex
 	closed   bool
-	// OnBatch, when set, is told the size of each committed batch.
-	OnBatch func(n int)
+	// onBatch, when set, is told the size of each committed batch.
+	onBatch func(n int)
 }
 
 type pendingPing struct {
@@ -35,14 +35,15 @@ type pendingPing struct {
 	done chan PingResult
 }
 
-// NewPingBatcher starts the batcher's writers. keep is how many pings per
-// check to retain (0 keeps all).
-func (db *DB) NewPingBatcher(keep int64, onBatch func(n int)) *PingBatcher {
-	shards := 1
-	if db.dialect.name == "postgres" {
-		shards = 4
+// NewRecorder starts the recorder's writers. keep is how many pings per
+// check to retain (0 keeps all); onBatch, when not nil, is told the size
+// of each committed batch.
+func (s *Service) NewRecorder(keep int64, onBatch func(n int)) *Recorder {
+	shards := 4
+	if s.db.Dialect().OneWriter() {
+		shards = 1
 	}
-	b := &PingBatcher{db: db, keep: keep, maxBatch: 256, OnBatch: onBatch}
+	b := &Recorder{checks: s, keep: keep, maxBatch: 256, onBatch: onBatch}
 	for i := 0; i < shards; i++ {
 		ch := make(chan *pendingPing, 4096)
 		b.shards = append(b.shards, ch)
@@ -53,12 +54,12 @@ func (db *DB) NewPingBatcher(keep int64, onBatch func(n int)) *PingBatcher {
 }
 
 // Submit records one ping and waits until it is durable.
-func (b *PingBatcher) Submit(ctx context.Context, req *PingRequest) PingResult {
+func (b *Recorder) Submit(ctx context.Context, req *PingRequest) PingResult {
 	p := &pendingPing{req: req, done: make(chan PingResult, 1)}
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
-		return PingResult{Err: ErrBatcherClosed}
+		return PingResult{Err: ErrRecorderClosed}
 	}
 	h := fnv.New32a()
 	h.Write([]byte(req.CheckID))
@@ -80,7 +81,7 @@ func (b *PingBatcher) Submit(ctx context.Context, req *PingRequest) PingResult {
 	}
 }
 
-func (b *PingBatcher) run(ch chan *pendingPing) {
+func (b *Recorder) run(ch chan *pendingPing) {
 	defer b.wg.Done()
 	batch := make([]*pendingPing, 0, b.maxBatch)
 	reqs := make([]*PingRequest, 0, b.maxBatch)
@@ -104,19 +105,19 @@ func (b *PingBatcher) run(ch chan *pendingPing) {
 		}
 		// The batch commits even if a waiting client went away: it may
 		// have been acknowledged to others in the same batch.
-		results := b.db.RecordPings(context.Background(), reqs, b.keep)
+		results := b.checks.RecordPings(context.Background(), reqs, b.keep)
 		for i, p := range batch {
 			p.done <- results[i]
 		}
-		if b.OnBatch != nil {
-			b.OnBatch(len(batch))
+		if b.onBatch != nil {
+			b.onBatch(len(batch))
 		}
 	}
 }
 
 // Close stops accepting pings, records those already queued and returns
 // when all are done.
-func (b *PingBatcher) Close() {
+func (b *Recorder) Close() {
 	b.mu.Lock()
 	if !b.closed {
 		b.closed = true

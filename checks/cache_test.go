@@ -1,4 +1,4 @@
-package store_test
+package checks_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -16,12 +17,13 @@ import (
 // recently pinged checks in memory for its writer).
 func TestPingsSeeOtherWrites(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		svc := checksOf(db)
 		ctx := context.Background()
 		p := newProject(t, db, "P")
-		c := newCheck(t, db, p, "job", nil)
+		c := newCheck(t, svc, p, "job", nil)
 		state := func() nightjar.CheckState {
 			t.Helper()
-			got, err := db.Check(ctx, p.ID, c.ID)
+			got, err := svc.Get(ctx, p.ID, c.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -31,7 +33,7 @@ func TestPingsSeeOtherWrites(t *testing.T) {
 		pingAt := func(d time.Duration) {
 			t.Helper()
 			at = at.Add(d)
-			if res := ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: at}); res.Err != nil {
+			if res := ping(t, svc, &checks.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: at}); res.Err != nil {
 				t.Fatal(res.Err)
 			}
 		}
@@ -42,7 +44,7 @@ func TestPingsSeeOtherWrites(t *testing.T) {
 		}
 
 		// An edit of the schedule: the next ping's deadline uses it.
-		if _, err := db.UpdateCheck(ctx, p.ID, c.ID, at, func(c *nightjar.Check) error {
+		if _, err := svc.Update(ctx, p.ID, c.ID, at, func(c *nightjar.Check) error {
 			c.Timeout, c.Grace = 2*time.Hour, time.Minute
 			return nil
 		}); err != nil {
@@ -55,11 +57,11 @@ func TestPingsSeeOtherWrites(t *testing.T) {
 
 		// Pause: a later ping resumes from paused (Healthchecks' rule),
 		// so the flip list shows paused → up.
-		if _, err := db.SetPaused(ctx, p.ID, c.ID, true, at); err != nil {
+		if _, err := svc.SetPaused(ctx, p.ID, c.ID, true, at); err != nil {
 			t.Fatal(err)
 		}
 		pingAt(time.Minute)
-		flips, err := db.Flips(ctx, c.ID, time.Time{}, 10)
+		flips, err := svc.Flips(ctx, c.ID, time.Time{}, 10)
 		if err != nil || len(flips) == 0 || flips[0].From != nightjar.StatusPaused || flips[0].To != nightjar.StatusUp {
 			t.Fatalf("flips after pause and ping: %+v, %v", flips, err)
 		}
@@ -67,7 +69,7 @@ func TestPingsSeeOtherWrites(t *testing.T) {
 		// The deadline scan marks the check down; the next ping brings it
 		// back up and counts from the stored state.
 		at = at.Add(3 * time.Hour)
-		if _, err := db.ProcessDueChecks(ctx, at, 100); err != nil {
+		if _, err := svc.ProcessDue(ctx, at, 100); err != nil {
 			t.Fatal(err)
 		}
 		if s := state(); s.Status != nightjar.StatusDown {
@@ -79,10 +81,10 @@ func TestPingsSeeOtherWrites(t *testing.T) {
 		}
 
 		// Deleting the check: pings for it are not found any more.
-		if err := db.DeleteCheck(ctx, p.ID, c.ID, at); err != nil {
+		if err := svc.Delete(ctx, p.ID, c.ID, at); err != nil {
 			t.Fatal(err)
 		}
-		res := ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: at})
+		res := ping(t, svc, &checks.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: at})
 		wantCode(t, res.Err, nightjar.ENOTFOUND)
 	})
 }
@@ -101,54 +103,38 @@ func TestPingsSeeOtherProcessWrites(t *testing.T) {
 		return db
 	}
 	server, other := open(), open()
+	serverChecks, otherChecks := checksOf(server), checksOf(other)
 	p := newProject(t, server, "P")
-	c := newCheck(t, server, p, "job", nil)
+	c := newCheck(t, serverChecks, p, "job", nil)
 	for i := range 3 {
-		if res := ping(t, server, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0.Add(time.Duration(i) * time.Minute)}); res.Err != nil {
+		if res := ping(t, serverChecks, &checks.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0.Add(time.Duration(i) * time.Minute)}); res.Err != nil {
 			t.Fatal(res.Err)
 		}
 	}
-	if _, err := other.UpdateCheck(ctx, p.ID, c.ID, t0, func(c *nightjar.Check) error {
+	if _, err := otherChecks.Update(ctx, p.ID, c.ID, t0, func(c *nightjar.Check) error {
 		c.Timeout, c.Grace = 5*time.Hour, time.Minute
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	// The other process also records a ping, so the stored count moves.
-	if res := ping(t, other, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0.Add(3 * time.Minute)}); res.Err != nil {
+	if res := ping(t, otherChecks, &checks.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0.Add(3 * time.Minute)}); res.Err != nil {
 		t.Fatal(res.Err)
 	}
 	at := t0.Add(4 * time.Minute)
-	if res := ping(t, server, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: at}); res.Err != nil {
+	if res := ping(t, serverChecks, &checks.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: at}); res.Err != nil {
 		t.Fatal(res.Err)
 	}
-	got, err := server.Check(ctx, p.ID, c.ID)
+	got, err := serverChecks.Get(ctx, p.ID, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.State.NPings != 5 || !got.State.NextDeadline.Equal(at.Add(5*time.Hour)) {
 		t.Fatalf("after the other process's edit and ping: n=%d deadline=%v", got.State.NPings, got.State.NextDeadline)
 	}
-	pings, err := server.Pings(ctx, c.ID, 10)
+	pings, err := serverChecks.Pings(ctx, c.ID, 10)
 	if err != nil || len(pings) != 5 || pings[0].N != 5 {
 		t.Fatalf("pings: %d, %v", len(pings), err)
-	}
-}
-
-// The SQLite writer runs with the settings durability and speed rest on.
-func TestSQLiteWriterSettings(t *testing.T) {
-	db := storetest.Open(t, "sqlite")
-	want := map[string]string{
-		"journal_mode":       "wal",
-		"foreign_keys":       "1",
-		"wal_autocheckpoint": "20000",
-		"journal_size_limit": "100000000",
-	}
-	for name, v := range want {
-		got, err := db.WriterPragma(context.Background(), name)
-		if err != nil || got != v {
-			t.Errorf("PRAGMA %s = %q, %v; want %q", name, got, err, v)
-		}
 	}
 }
 
@@ -156,26 +142,27 @@ func TestSQLiteWriterSettings(t *testing.T) {
 // by an older one (SQLite's writer keeps pinged checks in memory).
 func TestDeadlineScanAfterPings(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		svc := checksOf(db)
 		ctx := context.Background()
 		p := newProject(t, db, "P")
-		c := newCheck(t, db, p, "job", nil) // timeout 1h
+		c := newCheck(t, svc, p, "job", nil) // timeout 1h
 		for _, m := range []int{0, 50} {
-			if res := ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0.Add(time.Duration(m) * time.Minute)}); res.Err != nil {
+			if res := ping(t, svc, &checks.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: t0.Add(time.Duration(m) * time.Minute)}); res.Err != nil {
 				t.Fatal(res.Err)
 			}
 		}
 		// Past the first ping's deadline, before the second's.
-		if _, err := db.ProcessDueChecks(ctx, t0.Add(70*time.Minute), 100); err != nil {
+		if _, err := svc.ProcessDue(ctx, t0.Add(70*time.Minute), 100); err != nil {
 			t.Fatal(err)
 		}
-		got, _ := db.Check(ctx, p.ID, c.ID)
+		got, _ := svc.Get(ctx, p.ID, c.ID)
 		if got.State.Status != nightjar.StatusUp || !got.State.NextDeadline.Equal(t0.Add(110*time.Minute)) {
 			t.Fatalf("after the scan: %s, deadline %v", got.State.Status, got.State.NextDeadline)
 		}
-		if _, err := db.ProcessDueChecks(ctx, t0.Add(111*time.Minute), 100); err != nil {
+		if _, err := svc.ProcessDue(ctx, t0.Add(111*time.Minute), 100); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := db.Check(ctx, p.ID, c.ID); got.State.Status != nightjar.StatusLate {
+		if got, _ := svc.Get(ctx, p.ID, c.ID); got.State.Status != nightjar.StatusLate {
 			t.Fatalf("after the second deadline: %s, want late", got.State.Status)
 		}
 	})
@@ -186,22 +173,23 @@ func TestDeadlineScanAfterPings(t *testing.T) {
 func TestCheckCacheLimit(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.Open(t, "sqlite")
-	db.SetCheckCacheLimit(3)
+	svc := checksOf(db)
+	svc.SetCacheLimit(3)
 	p := newProject(t, db, "P")
-	var checks []*nightjar.Check
+	var made []*nightjar.Check
 	for i := range 10 {
-		checks = append(checks, newCheck(t, db, p, fmt.Sprint("c", i), nil))
+		made = append(made, newCheck(t, svc, p, fmt.Sprint("c", i), nil))
 	}
 	for round := range 4 {
-		for i, c := range checks {
+		for i, c := range made {
 			at := t0.Add(time.Duration(round*10+i) * time.Second)
-			if res := ping(t, db, &store.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: at}); res.Err != nil {
+			if res := ping(t, svc, &checks.PingRequest{CheckID: c.ID, Kind: nightjar.PingSuccess, At: at}); res.Err != nil {
 				t.Fatalf("round %d check %d: %v", round, i, res.Err)
 			}
 		}
 	}
-	for i, c := range checks {
-		got, _ := db.Check(ctx, p.ID, c.ID)
+	for i, c := range made {
+		got, _ := svc.Get(ctx, p.ID, c.ID)
 		if got.State.NPings != 4 {
 			t.Fatalf("check %d has %d pings, want 4", i, got.State.NPings)
 		}

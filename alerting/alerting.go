@@ -1,0 +1,198 @@
+// Package alerting is the alert stage of Nightjar's flow (signals →
+// evaluation → alerts → incidents → delivery). Every source of trouble —
+// checks today; probes, SLOs and external alerts next — hands its alert
+// changes to one Stage, inside the transaction of the state change that
+// caused them, so a change and what it makes people hear commit together.
+//
+// The stage owns the alerts table. It deduplicates per project and dedup
+// key, drops the resolve of an alert that is not firing (nobody is told a
+// problem ended that they never heard of), records the alert, and then
+// routes it: an ordered list of routes decides who hears about the change
+// and writes their messages to the outbox in the same transaction. Today
+// the only route is the default one, the source's chosen channels; routing
+// rules, grouping into incidents and escalation are routes placed in front
+// of it.
+package alerting
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/channels"
+	"github.com/nightjar-dev/nightjar/notify"
+	"github.com/nightjar-dev/nightjar/outbox"
+	"github.com/nightjar-dev/nightjar/store"
+)
+
+// Change is one alert change a source hands to the stage.
+type Change struct {
+	// Alert is the alert's new state.
+	Alert *nightjar.Alert
+	// Channels are the ids of the channels the source chose for its
+	// alerts; nil means it chose none, so every channel of the project
+	// hears (a check's "*"). An empty, non-nil list means no channel.
+	Channels []string
+	// At is when the change happened: the alert's update time and its
+	// messages' creation time.
+	At time.Time
+}
+
+// Recorded is a change as the stage recorded it, as routes see it.
+type Recorded struct {
+	Change
+	// Was is the alert's status before the change; "" for a new alert.
+	Was nightjar.AlertStatus
+}
+
+// Route is one rule of who hears about an alert change. The stage asks its
+// routes in order, and the first that settles a change ends the asking:
+// a route for one service's alerts, say, settles those and leaves the rest
+// to the routes after it.
+type Route interface {
+	// Route returns the messages this route sends for a recorded change,
+	// and whether it settles the change. It runs in the change's
+	// transaction and may read (or, for incidents and escalation, write)
+	// through tx.
+	Route(ctx context.Context, tx *store.Tx, r Recorded) (msgs []outbox.Message, settled bool, err error)
+}
+
+// Stage is the alert stage: the one place sources hand alert changes to.
+type Stage struct {
+	db     *store.DB
+	routes []Route
+}
+
+// New returns the stage with routes asked in the order given and the
+// DefaultRoute last, so every change is routed somewhere.
+func New(db *store.DB, routes ...Route) *Stage {
+	return &Stage{db: db, routes: append(slices.Clip(routes), DefaultRoute{})}
+}
+
+// The statements every alert change runs.
+var (
+	qAlertStatus = store.Hot(func(d store.Dialect) string {
+		return `SELECT status FROM alerts WHERE project_id = $1 AND dedup_key = $2` + d.ForUpdate()
+	})
+	qInsertAlert = store.Hot(func(store.Dialect) string {
+		return `INSERT INTO alerts (project_id, dedup_key, source, source_id, service, severity, summary, details, status, starts_at, ends_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+	})
+	qUpdateAlert = store.Hot(func(store.Dialect) string {
+		return `UPDATE alerts SET source = $3, source_id = $4, service = $5, severity = $6, summary = $7,
+			details = $8, status = $9, starts_at = $10, ends_at = $11, updated_at = $12 WHERE project_id = $1 AND dedup_key = $2`
+	})
+)
+
+// Handle records an alert change and routes it, in the caller's
+// transaction. A resolve of an alert that is not firing is dropped:
+// nothing is recorded and nobody is told.
+func (s *Stage) Handle(ctx context.Context, tx *store.Tx, ch Change) error {
+	a := ch.Alert
+	var was string
+	err := tx.QueryRowStmt(ctx, qAlertStatus, a.ProjectID, a.DedupKey).Scan(&was)
+	if errors.Is(err, sql.ErrNoRows) {
+		was = ""
+	} else if err != nil {
+		return fmt.Errorf("load alert: %w", err)
+	}
+	if a.Status == nightjar.AlertResolved && was != string(nightjar.AlertFiring) {
+		return nil
+	}
+	q := qUpdateAlert
+	if was == "" {
+		q = qInsertAlert
+	}
+	if _, err := tx.ExecStmt(ctx, q, a.ProjectID, a.DedupKey, a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary,
+		store.JSON(a.Details), string(a.Status), store.Millis(a.StartsAt), store.Millis(a.EndsAt), store.Millis(ch.At)); err != nil {
+		return fmt.Errorf("save alert: %w", err)
+	}
+	return s.route(ctx, tx, Recorded{Change: ch, Was: nightjar.AlertStatus(was)})
+}
+
+// route asks the routes in order and queues what they send.
+func (s *Stage) route(ctx context.Context, tx *store.Tx, r Recorded) error {
+	for _, route := range s.routes {
+		msgs, settled, err := route.Route(ctx, tx, r)
+		if err != nil {
+			return fmt.Errorf("route alert %s: %w", r.Alert.DedupKey, err)
+		}
+		if len(msgs) > 0 {
+			if _, err := outbox.Enqueue(ctx, tx, r.At, msgs...); err != nil {
+				return err
+			}
+		}
+		if settled {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Resolve resolves a firing alert whose source is going away (a deleted
+// check) without any other change, telling the channels given as Handle
+// would. An alert that is not firing, or does not exist, is left alone.
+func (s *Stage) Resolve(ctx context.Context, tx *store.Tx, projectID, dedupKey string, channels []string, at time.Time) error {
+	a, err := scanAlert(tx.QueryRow(ctx, `SELECT `+alertColumns+` FROM alerts WHERE project_id = $1 AND dedup_key = $2`, projectID, dedupKey))
+	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	a.Status, a.EndsAt = nightjar.AlertResolved, at
+	a.Summary = "Resolved: " + a.Summary
+	return s.Handle(ctx, tx, Change{Alert: a, Channels: channels, At: at})
+}
+
+// List returns a project's alerts, firing first, newest first.
+func (s *Stage) List(ctx context.Context, projectID string) ([]*nightjar.Alert, error) {
+	return store.QueryAll(ctx, s.db, "list alerts", `SELECT `+alertColumns+` FROM alerts WHERE project_id = $1 ORDER BY status, starts_at DESC`, scanAlert, projectID)
+}
+
+const alertColumns = `project_id, dedup_key, source, source_id, service, severity, summary, details, status, starts_at, ends_at`
+
+func scanAlert(row store.Row) (*nightjar.Alert, error) {
+	var a nightjar.Alert
+	var sev, status, details string
+	var starts, ends int64
+	err := row.Scan(&a.ProjectID, &a.DedupKey, &a.Source, &a.SourceID, &a.Service, &sev, &a.Summary, &details, &status, &starts, &ends)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nightjar.Errorf(nightjar.ENOTFOUND, "alert not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("scan alert: %w", err)
+	}
+	a.Severity, a.Status, a.StartsAt, a.EndsAt = nightjar.Severity(sev), nightjar.AlertStatus(status), store.Time(starts), store.Time(ends)
+	if err := json.Unmarshal([]byte(details), &a.Details); err != nil {
+		return nil, fmt.Errorf("decode alert details: %w", err)
+	}
+	return &a, nil
+}
+
+// DefaultRoute is today's rule, and the last route of every stage: an
+// alert change goes to the channels its source chose, or to every channel
+// of the project when the source chose none. It settles every change.
+type DefaultRoute struct{}
+
+// Route implements Route.
+func (DefaultRoute) Route(ctx context.Context, tx *store.Tx, r Recorded) ([]outbox.Message, bool, error) {
+	a := r.Alert
+	ids, err := channels.IDsTx(ctx, tx, a.ProjectID)
+	if err != nil {
+		return nil, false, err
+	}
+	event := notify.AlertEvent(a.Status)
+	var msgs []outbox.Message
+	for _, id := range ids {
+		if r.Channels != nil && !slices.Contains(r.Channels, id) {
+			continue
+		}
+		msgs = append(msgs, outbox.Message{ProjectID: a.ProjectID, To: outbox.Destination{Kind: outbox.ToChannel, ID: id},
+			Event: event, Alert: *a})
+	}
+	return msgs, true, nil
+}
