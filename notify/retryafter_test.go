@@ -1,4 +1,4 @@
-package webhook
+package notify
 
 import (
 	"testing"
@@ -24,9 +24,9 @@ func TestParseRetryAfter(t *testing.T) {
 		{in: "tomorrow", wantOK: false},
 	}
 	for _, tt := range tests {
-		got, ok := parseRetryAfter(tt.in, now)
+		got, ok := ParseRetryAfter(tt.in, now)
 		if ok != tt.wantOK || got != tt.want {
-			t.Errorf("parseRetryAfter(%q) = (%v, %v), want (%v, %v)", tt.in, got, ok, tt.want, tt.wantOK)
+			t.Errorf("ParseRetryAfter(%q) = (%v, %v), want (%v, %v)", tt.in, got, ok, tt.want, tt.wantOK)
 		}
 	}
 }
