@@ -1,6 +1,7 @@
 package nightjar
 
 import (
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -350,7 +351,12 @@ func (s ChannelSetting) check(k ChannelKind, v string) error {
 	}
 	switch s.Type {
 	case SettingURL:
-		return validateURL(field, v)
+		if err := validateURL(field, v); err != nil {
+			return err
+		}
+		if k.Name == ChannelNtfy && !ntfyTopicURL(v) {
+			return FieldError(field, "must end in the topic, as in https://ntfy.sh/my-alerts (letters, digits, - and _, at most 64), without a query")
+		}
 	case SettingSecret:
 		if v == SecretPlaceholder {
 			return FieldError(field, "is the placeholder listings show; send the real value, or leave the field out to keep the stored one")
@@ -432,6 +438,28 @@ func digits(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// ntfyTopicURL reports whether raw ends in an ntfy topic name and has no
+// query or fragment (JSON publishing goes to the server's root, so they
+// would be lost).
+func ntfyTopicURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.RawQuery != "" || u.Fragment != "" {
+		return false
+	}
+	path := strings.TrimRight(u.Path, "/")
+	topic := path[strings.LastIndexByte(path, '/')+1:]
+	if topic == "" || len(topic) > 64 {
+		return false
+	}
+	for i := 0; i < len(topic); i++ {
+		c := topic[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			return false
 		}
 	}

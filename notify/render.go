@@ -151,7 +151,7 @@ func Compose(msg Message) Content {
 
 	for _, l := range a.Links {
 		href := oneLine(l.Href)
-		if !webAddress(href) {
+		if !WebAddress(href) {
 			continue
 		}
 		text := oneLine(l.Text)
@@ -160,7 +160,7 @@ func Compose(msg Message) Content {
 		}
 		c.Links = append(c.Links, nightjar.Link{Href: href, Text: text})
 	}
-	if u := oneLine(msg.ConsoleURL); webAddress(u) {
+	if u := oneLine(msg.ConsoleURL); WebAddress(u) {
 		c.ConsoleURL = u
 	}
 
@@ -179,9 +179,12 @@ func Compose(msg Message) Content {
 	return c
 }
 
-// webAddress reports whether s is an absolute http or https URL, the only
-// links a notification carries.
-func webAddress(s string) bool {
+// WebAddress reports whether s is an absolute http or https URL without
+// spaces, quotes or angle brackets, the only links a notification carries.
+func WebAddress(s string) bool {
+	if strings.ContainsAny(s, " <>\"") {
+		return false
+	}
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }

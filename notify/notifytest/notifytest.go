@@ -257,7 +257,7 @@ func CheckHTML(t testing.TB, s string, tags ...string) {
 					t.Fatalf("HTML closes %s, which is not open: %s", m[1], s)
 				}
 				open = open[:len(open)-1]
-			} else {
+			} else if m[1] != "br" { // br is a void element
 				open = append(open, m[1])
 			}
 			i += len(m[0]) - 1

@@ -34,7 +34,7 @@ var _ notify.Notifier = (*Notifier)(nil)
 // New returns a Notifier for the channel's bot token and chat, at its base
 // URL (the public Bot API by default), sending through client (nil:
 // notify.DefaultClient).
-func New(ch *nightjar.Channel, client *http.Client) *Notifier {
+func New(ch *nightjar.Channel, client *http.Client) notify.Notifier {
 	return &Notifier{base: ch.BaseURL(), token: ch.Config.Token, chat: ch.Config.ChatID, client: notify.DefaultClient(client)}
 }
 
