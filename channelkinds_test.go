@@ -21,7 +21,6 @@ func patch(t testing.TB, kind string, settings map[string]string) nightjar.Chann
 	return p
 }
 
-
 // validSettings are a working channel of every kind.
 var validSettings = map[string]map[string]string{
 	nightjar.ChannelWebhook:   {"url": "https://h.example/x", "secret": "s3cret"},

@@ -127,4 +127,3 @@ func Requests(msg notify.Message) []Request {
 	}
 	return []Request{{Path: "/v2/alerts", Body: create}}
 }
-
