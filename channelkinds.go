@@ -465,3 +465,33 @@ func ntfyTopicURL(raw string) bool {
 	}
 	return true
 }
+
+// Destination names where a channel delivers, for listings: the URL, the
+// addresses, the chat or room, or the service. It shows no secret; call it
+// on a Redacted channel to mask the URL's tokens too.
+func (c Channel) Destination() string {
+	cfg := c.Config
+	var at string
+	if cfg.BaseURL != "" {
+		at = " at " + cfg.BaseURL
+	}
+	switch c.Kind {
+	case ChannelEmail:
+		return strings.Join(cfg.To, ", ")
+	case ChannelTelegram:
+		return "chat " + cfg.ChatID + at
+	case ChannelMatrix:
+		return "room " + cfg.RoomID + at
+	case ChannelGotify:
+		return cfg.BaseURL
+	case ChannelOpsgenie:
+		if at == "" && cfg.Region != "" {
+			at = " (" + cfg.Region + ")"
+		}
+	}
+	if cfg.URL != "" {
+		return cfg.URL
+	}
+	k, _ := LookupChannelKind(c.Kind)
+	return strings.TrimSpace(k.Label + at)
+}
