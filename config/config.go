@@ -105,6 +105,12 @@ type ChannelConfig struct {
 	SecretEnv string            `yaml:"secret_env"`
 	Headers   map[string]string `yaml:"headers"`
 	To        []string          `yaml:"to"`
+	// Settings are the other settings of the channel's kind, by their
+	// names in the API (chat_id, room_id, base_url, priority, region, …).
+	// A secret setting is never written in the file: NAME_env names the
+	// environment variable holding it (token_env, routing_key_env), as
+	// secret_env does for a webhook's signing secret.
+	Settings map[string]string `yaml:",inline"`
 }
 
 // CheckConfig declares a check, identified by slug within its project.

@@ -167,14 +167,10 @@ func applyChannels(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc co
 	}
 	for _, cc := range pc.Channels {
 		obj := fmt.Sprintf("channel %s/%s", pc.Name, cc.Name)
-		secret := ""
-		if cc.SecretEnv != "" {
-			// Unset, it would silently turn signing off.
-			if secret = getenv(cc.SecretEnv); secret == "" {
-				return fmt.Errorf("%s: environment variable %s (secret_env) is empty", obj, cc.SecretEnv)
-			}
+		patch, err := cc.Patch(getenv)
+		if err != nil {
+			return fmt.Errorf("%s: %w", obj, err)
 		}
-		patch := cc.Patch(secret)
 		want := &nightjar.Channel{ProjectID: p.ID}
 		if err := want.Apply(patch); err != nil {
 			return fmt.Errorf("%s: %w", obj, err)
