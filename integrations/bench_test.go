@@ -27,6 +27,19 @@ func benchBatch(first, n int) []byte {
 		"alerts": [` + strings.Join(alerts, ",") + `]}`)
 }
 
+// benchService is the integrations area on a new SQLite database, and the
+// secret of a key of its one project.
+func benchService(b *testing.B) (*Service, string) {
+	db := storetest.Open(b, "sqlite")
+	p := storetest.NewProject(b, db, "P", t0)
+	s := New(db, alerting.New(db))
+	secret, err := s.Create(context.Background(), &nightjar.IntegrationKey{ProjectID: p.ID, Name: "bench", Service: "svc"}, t0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, secret
+}
+
 // BenchmarkAlertmanager measures one request's worth of work (a
 // notification of 20 alerts, decoded, handed to the stage and committed)
 // on SQLite, one request at a time, for alerts that fire already (what
@@ -34,14 +47,8 @@ func benchBatch(first, n int) []byte {
 func BenchmarkAlertmanager(b *testing.B) {
 	for _, resend := range []bool{true, false} {
 		b.Run(fmt.Sprintf("resend=%v", resend), func(b *testing.B) {
-			db := storetest.Open(b, "sqlite")
 			ctx := context.Background()
-			p := storetest.NewProject(b, db, "P", t0)
-			s := New(db, alerting.New(db))
-			secret, err := s.Create(ctx, &nightjar.IntegrationKey{ProjectID: p.ID, Name: "bench", Service: "svc"}, t0)
-			if err != nil {
-				b.Fatal(err)
-			}
+			s, secret := benchService(b)
 			const perBatch = 20
 			bodies := make([][]byte, 50)
 			for i := range bodies {
@@ -72,14 +79,8 @@ func BenchmarkAlertmanager(b *testing.B) {
 // BenchmarkAlertmanagerConcurrent is BenchmarkAlertmanager's resends from
 // 64 senders at once, whose requests share commits.
 func BenchmarkAlertmanagerConcurrent(b *testing.B) {
-	db := storetest.Open(b, "sqlite")
 	ctx := context.Background()
-	p := storetest.NewProject(b, db, "P", t0)
-	s := New(db, alerting.New(db))
-	secret, err := s.Create(ctx, &nightjar.IntegrationKey{ProjectID: p.ID, Name: "bench", Service: "svc"}, t0)
-	if err != nil {
-		b.Fatal(err)
-	}
+	s, secret := benchService(b)
 	const perBatch = 20
 	bodies := make([][]byte, 500)
 	for i := range bodies {

@@ -37,6 +37,19 @@ func keyNames(t *testing.T, db *store.DB, projectID string) map[string]bool {
 	return out
 }
 
+// awaitPending waits until n jobs wait for the shard's next transaction.
+func (s *commitShard) awaitPending(n int) {
+	for {
+		s.mu.Lock()
+		queued := len(s.pending)
+		s.mu.Unlock()
+		if queued == n {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // Requests that arrive while a transaction commits share the next one;
 // each is answered after its own commit; one that fails the shared
 // transaction is run again alone, so it fails alone.
@@ -69,15 +82,7 @@ func TestGroupCommit(t *testing.T) {
 			}
 			go func() { errs <- g.do(ctx, "k", fn) }()
 		}
-		for {
-			s.mu.Lock()
-			queued := len(s.pending)
-			s.mu.Unlock()
-			if queued == n {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
+		s.awaitPending(n)
 		if got := keyNames(t, db, p.ID); len(got) != 0 {
 			t.Fatalf("rows before any commit: %v", got)
 		}
@@ -130,15 +135,7 @@ func TestGroupCommitShares(t *testing.T) {
 			fn := insertKey(p.ID, fmt.Sprintf("job-%d", i), &ran)
 			go func() { errs <- g.do(ctx, "k", fn) }()
 		}
-		for {
-			s.mu.Lock()
-			queued := len(s.pending)
-			s.mu.Unlock()
-			if queued == n {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
+		s.awaitPending(n)
 		close(release)
 		if err := <-first; err != nil {
 			t.Fatal(err)
