@@ -16,11 +16,14 @@ package alerting
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
@@ -85,17 +88,17 @@ func New(db *store.DB, routes ...Route) *Stage {
 // The statements every alert change runs.
 var (
 	qAlertStatus = store.Hot(func(d store.Dialect) string {
-		return `SELECT status FROM alerts WHERE project_id = $1 AND dedup_key = $2` + d.ForUpdate()
+		return `SELECT status, content_hash FROM alerts WHERE project_id = $1 AND dedup_key = $2` + d.ForUpdate()
 	})
 	qInsertAlert = store.Hot(func(store.Dialect) string {
-		return `INSERT INTO alerts (project_id, dedup_key, source, source_id, service, severity, summary, details, status, starts_at, ends_at, updated_at, labels, links)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+		return `INSERT INTO alerts (project_id, dedup_key, source, source_id, service, severity, summary, details, status, starts_at, ends_at, updated_at, labels, links, content_hash)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
 	})
 	// An alert that fires again after it resolved is a new episode, which
 	// nobody has acknowledged yet.
 	qUpdateAlert = store.Hot(func(store.Dialect) string {
 		return `UPDATE alerts SET source = $3, source_id = $4, service = $5, severity = $6, summary = $7,
-			details = $8, status = $9, starts_at = $10, ends_at = $11, updated_at = $12, labels = $13, links = $14,
+			details = $8, status = $9, starts_at = $10, ends_at = $11, updated_at = $12, labels = $13, links = $14, content_hash = $15,
 			acknowledged_at = CASE WHEN status = 'firing' THEN acknowledged_at ELSE 0 END
 			WHERE project_id = $1 AND dedup_key = $2`
 	})
@@ -103,11 +106,12 @@ var (
 
 // Handle records an alert change and routes it, in the caller's
 // transaction. A resolve of an alert that is not firing is dropped:
-// nothing is recorded and nobody is told.
+// nothing is recorded and nobody is told. A resent firing alert that
+// says exactly what the recorded one says is not written again either.
 func (s *Stage) Handle(ctx context.Context, tx *store.Tx, ch Change) error {
 	a := ch.Alert
-	var was string
-	err := tx.QueryRowStmt(ctx, qAlertStatus, a.ProjectID, a.DedupKey).Scan(&was)
+	var was, oldHash string
+	err := tx.QueryRowStmt(ctx, qAlertStatus, a.ProjectID, a.DedupKey).Scan(&was, &oldHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		was = ""
 	} else if err != nil {
@@ -116,19 +120,37 @@ func (s *Stage) Handle(ctx context.Context, tx *store.Tx, ch Change) error {
 	if a.Status == nightjar.AlertResolved && was != string(nightjar.AlertFiring) {
 		return nil
 	}
+	resent := ch.Resent && was == string(nightjar.AlertFiring) && a.Status == nightjar.AlertFiring
+	details, labels, links := store.JSON(a.Details), store.JSON(a.Labels), store.JSON(a.Links)
+	hash := contentHash(a, details, labels, links)
+	if resent && hash == oldHash {
+		return nil
+	}
 	q := qUpdateAlert
 	if was == "" {
 		q = qInsertAlert
 	}
 	if _, err := tx.ExecStmt(ctx, q, a.ProjectID, a.DedupKey, a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary,
-		store.JSON(a.Details), string(a.Status), store.Millis(a.StartsAt), store.Millis(a.EndsAt), store.Millis(ch.At),
-		store.JSON(a.Labels), store.JSON(a.Links)); err != nil {
+		details, string(a.Status), store.Millis(a.StartsAt), store.Millis(a.EndsAt), store.Millis(ch.At),
+		labels, links, hash); err != nil {
 		return fmt.Errorf("save alert: %w", err)
 	}
-	if ch.Resent && was == string(nightjar.AlertFiring) && a.Status == nightjar.AlertFiring {
+	if resent {
 		return nil
 	}
 	return s.route(ctx, tx, Recorded{Change: ch, Was: nightjar.AlertStatus(was)})
+}
+
+// contentHash sums what an alert says, as stored: the same alert sent
+// again sums the same.
+func contentHash(a *nightjar.Alert, details, labels, links string) string {
+	h := sha256.New()
+	for _, s := range []string{a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary, details, string(a.Status),
+		strconv.FormatInt(store.Millis(a.StartsAt), 10), strconv.FormatInt(store.Millis(a.EndsAt), 10), labels, links} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // route asks the routes in order and queues what they send.

@@ -387,10 +387,19 @@ func TestResentAndAcknowledged(t *testing.T) {
 			t.Fatalf("routes told %q, want %q", acked, want)
 		}
 
-		// Still firing and acknowledged, resent: the acknowledgement stays.
+		// Still firing and acknowledged, resent unchanged: the alert is not
+		// written again (its last change stays the acknowledgement's), and
+		// the acknowledgement stays.
 		f.handle(s, alerting.Change{Alert: again, Resent: true, At: t0.Add(4 * time.Minute)})
 		if got, _ := s.Get(ctx, f.project.ID, "ext"); got.AcknowledgedAt.IsZero() {
 			t.Fatal("a resend cleared the acknowledgement")
+		}
+		var updated int64
+		if err := db.QueryRow(ctx, `SELECT updated_at FROM alerts WHERE project_id = $1 AND dedup_key = 'ext'`, f.project.ID).Scan(&updated); err != nil {
+			t.Fatal(err)
+		}
+		if !store.Time(updated).Equal(t0.Add(2 * time.Minute)) {
+			t.Fatalf("an unchanged resend was written: updated at %v", store.Time(updated))
 		}
 		f.handle(s, alerting.Change{Alert: f.alert("ext", nightjar.AlertResolved), Resent: true, At: t0.Add(5 * time.Minute)})
 		if ack("ext", t0.Add(6*time.Minute)) {

@@ -26,11 +26,12 @@ import (
 type Service struct {
 	db     *store.DB
 	alerts *alerting.Stage
+	commit *groupCommit
 }
 
 // New returns the integrations area of db, handing alerts to the stage.
 func New(db *store.DB, alerts *alerting.Stage) *Service {
-	return &Service{db: db, alerts: alerts}
+	return &Service{db: db, alerts: alerts, commit: newGroupCommit(db)}
 }
 
 // secretBytes is how much randomness a key holds: 160 bits, which base32
@@ -117,9 +118,11 @@ func target(k *nightjar.IntegrationKey) alertin.Target {
 const touchEvery = time.Minute
 
 // ingest runs fn's alert changes in one transaction with the key's last
-// use, and returns once they are committed.
+// use, and returns once they are committed. The transaction may be shared
+// with other requests' (group commit); fn's changes commit all together or
+// not at all.
 func (s *Service) ingest(ctx context.Context, k *nightjar.IntegrationKey, now time.Time, fn func(tx *store.Tx) error) error {
-	return s.db.WithTx(ctx, func(tx *store.Tx) error {
+	return s.commit.do(ctx, k.ID, func(tx *store.Tx) error {
 		if err := fn(tx); err != nil {
 			return err
 		}

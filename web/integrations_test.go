@@ -35,7 +35,8 @@ func (e *env) addChannel(name string) {
 	}
 }
 
-// queued lists the queued messages as "event dedup-key", oldest first.
+// queued lists the queued messages as "event dedup-key", sorted: the
+// messages of one change share their creation time.
 func (e *env) queued() []string {
 	e.t.Helper()
 	items, err := e.outbox.ByProject(context.Background(), e.project.ID, 1000)
@@ -43,9 +44,10 @@ func (e *env) queued() []string {
 		e.t.Fatal(err)
 	}
 	out := []string{}
-	for _, it := range slices.Backward(items) {
+	for _, it := range items {
 		out = append(out, it.Event+" "+it.Alert.DedupKey)
 	}
+	slices.Sort(out)
 	return out
 }
 
@@ -63,8 +65,10 @@ func (e *env) alertsByKey() map[string]*nightjar.Alert {
 	return out
 }
 
+// sameList compares got with want, sorted.
 func sameList(t *testing.T, what string, got, want []string) {
 	t.Helper()
+	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Fatalf("%s:\n got %q\nwant %q", what, got, want)
 	}

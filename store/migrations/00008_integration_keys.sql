@@ -22,6 +22,9 @@ CREATE INDEX integration_keys_project ON integration_keys (project_id, created_a
 ALTER TABLE alerts ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE alerts ADD COLUMN links TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE alerts ADD COLUMN acknowledged_at BIGINT NOT NULL DEFAULT 0;
+-- A hash of what an alert says, so a sender repeating an alert unchanged
+-- (Alertmanager resends whole groups) costs a read, not a write.
+ALTER TABLE alerts ADD COLUMN content_hash TEXT NOT NULL DEFAULT '';
 
 -- +goose Down
 -- Migrations are forward-only.
