@@ -12,6 +12,7 @@ import (
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/console"
 	"github.com/nightjar-dev/nightjar/engine"
+	"github.com/nightjar-dev/nightjar/incidents"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/projects"
@@ -62,7 +63,8 @@ func (a *app) Close() error { return a.db.Close() }
 
 // webAreas are the areas the API uses.
 func (a *app) webAreas() web.Areas {
-	return web.Areas{Projects: a.projects, Audit: a.audit, Channels: a.channels, Outbox: a.outbox, Checks: a.checks, Alerts: a.alerts}
+	return web.Areas{Projects: a.projects, Audit: a.audit, Channels: a.channels, Outbox: a.outbox, Checks: a.checks, Alerts: a.alerts,
+		Incidents: incidents.New(a.db)}
 }
 
 // consoleAreas are the areas the console uses.
