@@ -120,7 +120,7 @@ func (s *Server) editSchedule(w http.ResponseWriter, r *http.Request, k *nightja
 	if err := s.incidents.Schedules().Update(r.Context(), k.ProjectID, sc); err != nil {
 		return "", err
 	}
-	writeJSON(w, status, scheduleKind.show(sc))
+	writeJSON(w, status, scheduleKind.Show(sc))
 	return scheduleKind.target(sc), nil
 }
 
@@ -133,7 +133,7 @@ func (s *Server) v1AddOverride(w http.ResponseWriter, r *http.Request, k *nightj
 	}
 	return s.editSchedule(w, r, k, http.StatusCreated, func(d *oncall.Definition) error {
 		d.Overrides = append(d.Overrides, o)
-		sp := scheduleKind.show(&incidents.Schedule{Name: "-", Definition: *d})
+		sp := scheduleKind.Show(&incidents.Schedule{Name: "-", Definition: *d})
 		_, resolved, err := sp.Resolved(s.incidents.Resolver(r.Context(), k.ProjectID))
 		*d = resolved
 		return err
