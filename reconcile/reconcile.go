@@ -131,6 +131,9 @@ func apply(ctx context.Context, tx *store.Tx, areas Areas, cfg *config.Config, g
 		if err := applyChecks(ctx, tx, areas.Checks, p, pc, now, dryRun, &changes); err != nil {
 			return changes, err
 		}
+		if err := applyIncidents(ctx, tx, p, pc, now, dryRun, &changes); err != nil {
+			return changes, err
+		}
 	}
 	return changes, nil
 }
