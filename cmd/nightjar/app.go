@@ -12,6 +12,7 @@ import (
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/console"
 	"github.com/nightjar-dev/nightjar/engine"
+	"github.com/nightjar-dev/nightjar/incidents"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/projects"
@@ -68,7 +69,7 @@ func (a *app) webAreas() web.Areas {
 // consoleAreas are the areas the console uses.
 func (a *app) consoleAreas() console.Areas {
 	return console.Areas{Projects: a.projects, Accounts: a.accounts, Audit: a.audit, Channels: a.channels, Outbox: a.outbox,
-		Checks: a.checks}
+		Checks: a.checks, Incidents: incidents.New(a.db)}
 }
 
 // retention is the engine module that prunes what Nightjar no longer
