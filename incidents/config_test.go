@@ -316,3 +316,7 @@ func TestInTx(t *testing.T) {
 		}
 	})
 }
+
+func accountsOf(db *store.DB) *accounts.Store {
+	return accounts.New(db, password.New(password.TestCost, 0))
+}

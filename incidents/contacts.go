@@ -194,3 +194,13 @@ func (s *Store) DeleteNotificationRule(ctx context.Context, userID, id string) e
 func (s *Store) NotificationRules(ctx context.Context, userID string) ([]*incident.NotificationRule, error) {
 	return store.QueryAll(ctx, s.read(), "list notification rules", `SELECT id, user_id, method_id, delay FROM notification_rules WHERE user_id = $1 ORDER BY delay, created_at, id`, scanRule, userID)
 }
+
+// ContactMethodByID returns a contact method whoever it belongs to, for
+// the delivery of messages addressed to it.
+func (s *Store) ContactMethodByID(ctx context.Context, id string) (*incident.ContactMethod, error) {
+	m, err := scanMethod(s.read().QueryRow(ctx, `SELECT `+methodColumns+` FROM contact_methods WHERE id = $1`, id))
+	if err := store.ScanError(err, "contact method"); err != nil {
+		return nil, err
+	}
+	return m, nil
+}

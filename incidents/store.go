@@ -25,17 +25,23 @@ import (
 // Store is the incidents area of a database. Its methods own their
 // transaction, or use the caller's when the Store came from InTx.
 type Store struct {
-	db *store.DB
-	tx *store.Tx
+	db   *store.DB
+	tx   *store.Tx
+	keys *keys
+	// LinkTTL is how long the signed links in notifications work; zero
+	// is DefaultLinkTTL.
+	LinkTTL time.Duration
 }
 
 // New returns the incidents area of db.
-func New(db *store.DB) *Store { return &Store{db: db} }
+func New(db *store.DB) *Store { return &Store{db: db, keys: &keys{}} }
 
 // InTx returns the area working inside the caller's transaction, so that
 // a declarative apply changes many objects in one commit and the alert
 // stage opens incidents in the transaction of the alert change.
-func (s *Store) InTx(tx *store.Tx) *Store { return &Store{db: tx.DB(), tx: tx} }
+func (s *Store) InTx(tx *store.Tx) *Store {
+	return &Store{db: tx.DB(), tx: tx, keys: s.keys, LinkTTL: s.LinkTTL}
+}
 
 // write runs fn in the caller's transaction, or in a new one.
 func (s *Store) write(ctx context.Context, fn func(tx *store.Tx) error) error {
@@ -47,6 +53,15 @@ func (s *Store) write(ctx context.Context, fn func(tx *store.Tx) error) error {
 
 // read is where reads go: the caller's transaction, or the read pool.
 func (s *Store) read() store.Querier {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.db
+}
+
+// conn is where single statements go: the caller's transaction, or the
+// database.
+func (s *Store) conn() store.Conn {
 	if s.tx != nil {
 		return s.tx
 	}

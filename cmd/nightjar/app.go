@@ -36,6 +36,9 @@ type app struct {
 	// checks is the heartbeat-check area. A process has one: its cache of
 	// pinged checks is kept for the one SQLite writer.
 	checks *checks.Service
+	// incidents is the incident response area: services, policies,
+	// schedules, incidents and their escalation.
+	incidents *incidents.Store
 }
 
 // passwords hashes user passwords for every command that opens the
@@ -53,9 +56,10 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, e
 
 // newApp builds the areas on an open database; log may be nil.
 func newApp(db *store.DB, log *slog.Logger) *app {
-	alerts := alerting.New(db)
+	inc := incidents.New(db)
+	alerts := alerting.New(db, incidents.AlertRoute{Store: inc})
 	return &app{db: db, projects: projects.New(db), accounts: accounts.New(db, passwords), audit: audit.New(db),
-		channels: channels.New(db), outbox: outbox.New(db), alerts: alerts, checks: checks.New(db, alerts, log)}
+		channels: channels.New(db), outbox: outbox.New(db), alerts: alerts, checks: checks.New(db, alerts, log), incidents: inc}
 }
 
 // Close closes the database.
@@ -75,7 +79,7 @@ func (a *app) consoleAreas() console.Areas {
 // retention is the engine module that prunes what Nightjar no longer
 // needs: sent notifications, and each area's own expired records.
 func (a *app) retention() *engine.Retention {
-	return &engine.Retention{Outbox: a.outbox, Areas: []engine.Pruner{a.accounts}}
+	return &engine.Retention{Outbox: a.outbox, Areas: []engine.Pruner{a.accounts, a.incidents}}
 }
 
 // reconcileAreas are the areas apply writes.
