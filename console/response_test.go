@@ -75,6 +75,9 @@ func TestSchedulePages(t *testing.T) {
   <ul><li class="shift"><span class="hours">00:00–09:00</span> owner@a.test</li><li class="shift"><span class="hours">09:00–24:00</span> member@a.test</li></ul>`) {
 			t.Fatalf("next week:\n%s", body)
 		}
+		if _, body := owner.get("/"); !strings.Contains(body, `Primary</a>: owner@a.test</li>`) {
+			t.Fatalf("overview does not say who is on call:\n%s", body)
+		}
 		_, list := owner.get("/schedules")
 		if !strings.Contains(list, `<td class="oncall">owner@a.test</td>`) {
 			t.Fatalf("list does not say who is on call:\n%s", list)

@@ -57,7 +57,12 @@ func (c *Console) renderSchedules(w http.ResponseWriter, r *http.Request, v *vie
 		c.fail(w, r, err)
 		return
 	}
-	now := c.clock.Now()
+	v.Title, v.Data = "On-call schedules", schedulesData{Schedules: onCallNow(list, ppl, c.clock.Now()), People: ppl, Form: f, Zones: commonZones}
+	c.render(w, r, status, "schedules", v)
+}
+
+// onCallNow lists schedules with who is on call in each at now.
+func onCallNow(list []*incidents.Schedule, ppl *people, now time.Time) []scheduleRow {
 	rows := make([]scheduleRow, len(list))
 	for i, s := range list {
 		rows[i] = scheduleRow{Schedule: s, OnCall: "—"}
@@ -65,8 +70,7 @@ func (c *Console) renderSchedules(w http.ResponseWriter, r *http.Request, v *vie
 			rows[i].OnCall = ppl.Names(compiled.OnCallAt(now))
 		}
 	}
-	v.Title, v.Data = "On-call schedules", schedulesData{Schedules: rows, People: ppl, Form: f, Zones: commonZones}
-	c.render(w, r, status, "schedules", v)
+	return rows
 }
 
 func (c *Console) createSchedule(w http.ResponseWriter, r *http.Request, v *view) {
