@@ -134,6 +134,7 @@ func color(msg notify.Message) string {
 	return "Accent"
 }
 
-// esc keeps alert text from being read as the markdown subset TextBlocks
-// render.
-func esc(s string) string { return notify.EscapeMarkdown(s, "\\*_[]()#>`") }
+// esc keeps alert text from becoming a link in the markdown subset
+// TextBlocks render. Only brackets are escaped: Teams' mobile clients have
+// shown the backslash of other escapes, and stray emphasis is harmless.
+func esc(s string) string { return notify.EscapeMarkdown(s, "[]") }
