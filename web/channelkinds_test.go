@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -126,6 +127,23 @@ func TestV3ChannelKindNames(t *testing.T) {
 			if want[ch.Name] != ch.Kind {
 				t.Errorf("%s listed as %q, want %q", ch.Name, ch.Kind, want[ch.Name])
 			}
+		}
+	})
+}
+
+// The kinds' descriptions are served as the domain gives them, to any key.
+func TestChannelKindsEndpoint(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		r := e.do("GET", "/api/v1/channel-kinds", e.rw, nil)
+		var got struct {
+			Kinds []nightjar.ChannelKind `json:"kinds"`
+		}
+		if err := json.Unmarshal(r.body, &got); err != nil || r.status != http.StatusOK {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		if want := nightjar.ChannelKinds(); !reflect.DeepEqual(got.Kinds, want) {
+			t.Errorf("kinds differ from the domain's:\n got %+v\nwant %+v", got.Kinds, want)
 		}
 	})
 }
