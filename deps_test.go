@@ -47,7 +47,7 @@ func TestPurePackagesImportNoInfrastructure(t *testing.T) {
 // or through another package.
 func TestAreaPackagesImportNoFrontDoors(t *testing.T) {
 	const module = "github.com/nightjar-dev/nightjar"
-	areas := []string{"./store", "./accounts", "./projects", "./audit", "./outbox", "./channels", "./alerting", "./checks"}
+	areas := []string{"./store", "./accounts", "./projects", "./audit", "./outbox", "./channels", "./alerting", "./checks", "./integrations", "./incidents"}
 	above := []string{"/web", "/console", "/engine", "/reconcile", "/cmd"}
 	for _, pkg := range areas {
 		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pkg).CombinedOutput()

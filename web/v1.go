@@ -33,6 +33,11 @@ func (s *Server) routesV1() {
 	s.mux.HandleFunc("POST /api/v1/channels/{id}/test", s.change(s.v1TestChannel))
 	s.mux.HandleFunc("GET /api/v1/notifications/{id}", s.read(s.v1Notification))
 	s.mux.HandleFunc("GET /api/v1/alerts", s.read(s.v1Alerts))
+	s.mux.HandleFunc("GET /api/v1/integration-keys", s.readRW(s.v1ListIntegrationKeys))
+	s.mux.HandleFunc("POST /api/v1/integration-keys", s.change(s.v1CreateIntegrationKey))
+	s.mux.HandleFunc("DELETE /api/v1/integration-keys/{id}", s.change(s.v1RevokeIntegrationKey))
+	s.mux.HandleFunc("POST /api/v1/integrations/{key}/alertmanager", s.v1AlertmanagerWebhook)
+	s.mux.HandleFunc("POST /api/v1/events/v2/enqueue", s.v1EnqueueEvent)
 }
 
 // timePtr is t for JSON, or nil (null) for the zero time.

@@ -223,8 +223,10 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 			&engine.Deadlines{Checks: a.checks},
 			&engine.Alive{Checks: a.checks},
 			a.retention(),
+			&engine.Escalation{Incidents: a.incidents},
 			&engine.Outbox{Outbox: a.outbox, Destinations: map[string]engine.Destinations{
 				outbox.ToChannel: engine.ChannelDestinations{Channels: a.channels, Notifiers: notifiers(cfg, policy)},
+				outbox.ToContact: engine.ContactDestinations{Incidents: a.incidents, Notifiers: notifiers(cfg, policy)},
 			}, Metrics: metrics, Log: log.With("component", "outbox"), ConsoleURL: baseURL, Clock: clock},
 		)
 	}()
