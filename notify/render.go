@@ -91,8 +91,9 @@ type Content struct {
 	// several lines.
 	Details []Fact
 	// Links are the alert's links whose address is http or https (a
-	// runbook, a graph), with a text to show; others are left out, since
-	// a chat client would make a javascript: or file: link clickable.
+	// runbook, a graph), runbooks first, with a text to show; others are
+	// left out, since a chat client would make a javascript: or file: link
+	// clickable.
 	Links []nightjar.Link
 	// ConsoleURL links to the alert in the console; it may be empty.
 	ConsoleURL string
@@ -160,6 +161,9 @@ func Compose(msg Message) Content {
 		}
 		c.Links = append(c.Links, nightjar.Link{Href: href, Text: text})
 	}
+	// The runbook is what a responder wants first; channels that offer a
+	// single link (a push notification's click) take the first one.
+	slices.SortStableFunc(c.Links, func(x, y nightjar.Link) int { return runbookFirst(x) - runbookFirst(y) })
 	if u := oneLine(msg.ConsoleURL); WebAddress(u) {
 		c.ConsoleURL = u
 	}
@@ -177,6 +181,14 @@ func Compose(msg Message) Content {
 		c.Footer = append(c.Footer, line+".")
 	}
 	return c
+}
+
+// runbookFirst orders runbook links before the others.
+func runbookFirst(l nightjar.Link) int {
+	if strings.Contains(strings.ToLower(l.Text), "runbook") {
+		return 0
+	}
+	return 1
 }
 
 // WebAddress reports whether s is an absolute http or https URL without

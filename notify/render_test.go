@@ -64,8 +64,8 @@ func TestRenderText(t *testing.T) {
 		{name: "links", msg: func() notify.Message {
 			m := sample()
 			m.Alert.Links = []nightjar.Link{
-				{Href: "https://runbooks.example.com/payments", Text: "Runbook"},
 				{Href: "https://grafana.example.com/d/abc"},
+				{Href: "https://runbooks.example.com/payments", Text: "Runbook"},
 				{Href: "javascript:alert(1)", Text: "left out"},
 				{Href: "https://x.example/\r\nInjected: 1", Text: "Line\nbreak"},
 			}

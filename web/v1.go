@@ -26,6 +26,7 @@ func (s *Server) routesV1() {
 	s.mux.HandleFunc("GET /api/v1/checks/{id}/flips", s.read(s.v1Flips))
 	s.mux.HandleFunc("GET /api/v1/schedule/preview", s.v1SchedulePreview)
 	s.mux.HandleFunc("GET /api/v1/channels", s.readRW(s.v1ListChannels))
+	s.mux.HandleFunc("GET /api/v1/channel-kinds", s.read(s.v1ChannelKinds))
 	s.mux.HandleFunc("POST /api/v1/channels", s.change(s.v1CreateChannel))
 	s.mux.HandleFunc("PATCH /api/v1/channels/{id}", s.change(s.v1UpdateChannel))
 	s.mux.HandleFunc("DELETE /api/v1/channels/{id}", s.change(s.v1DeleteChannel))

@@ -54,6 +54,17 @@ type PayloadAlert struct {
 	// EndsAt is when the alert resolved; it is nil (JSON null) while the
 	// alert fires.
 	EndsAt *time.Time `json:"ends_at"`
+	// Links are the alert's web pages (its runbook first, then graphs and
+	// the monitoring tool's own page), as every channel shows them: http
+	// and https only. It is an empty array, never null, when there are
+	// none.
+	Links []PayloadLink `json:"links"`
+}
+
+// PayloadLink is one of an alert's links.
+type PayloadLink struct {
+	Href string `json:"href"`
+	Text string `json:"text"`
 }
 
 // NewPayload converts a message into the payload sent for it. Times are
@@ -85,6 +96,10 @@ func NewPayload(msg notify.Message) Payload {
 	if !a.EndsAt.IsZero() {
 		t := normTime(a.EndsAt)
 		p.Alert.EndsAt = &t
+	}
+	p.Alert.Links = []PayloadLink{}
+	for _, l := range notify.Compose(msg).Links {
+		p.Alert.Links = append(p.Alert.Links, PayloadLink{Href: l.Href, Text: l.Text})
 	}
 	return p
 }
