@@ -52,6 +52,8 @@ func renderSubject(msg Message) string {
 		tag = "[RESOLVED]"
 	case EventTest:
 		tag = "[TEST]"
+	case EventContactVerify:
+		tag = "[VERIFY]"
 	default:
 		if ev := oneLine(msg.Event); ev != "" {
 			tag = "[" + strings.ToUpper(ev) + "]"
