@@ -351,3 +351,37 @@ func TestRepeatAndManualEscalate(t *testing.T) {
 		}
 	})
 }
+
+// TestLinkOfFormerMember: a link sent to someone who has left the project
+// no longer acts, and deleting a contact method deletes its messages.
+func TestLinkOfFormerMember(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		p := w.policy(t, "web", 0, step(5*time.Minute, user(w.alice)))
+		w.service(t, "checkout", p, incident.DefaultServiceConfig())
+		w.alert(t, t0, "db", "checkout", nightjar.AlertFiring)
+		items, err := w.ob.ByProject(ctx, w.project, 100)
+		must(t, err)
+		var page *outbox.Item
+		for _, it := range items {
+			if it.Event == notify.EventIncidentPage {
+				page = it
+			}
+		}
+		if page == nil || page.Incident.AckToken == "" {
+			t.Fatalf("no page with a link: %+v", items)
+		}
+		_, err = accountsOf(db).RemoveMember(ctx, nightjar.RoleOwner, w.project, w.alice)
+		must(t, err)
+		_, err = w.s.UseLink(ctx, page.Incident.AckToken, t0.Add(time.Minute))
+		storetest.WantCode(t, err, nightjar.EFORBIDDEN)
+		if inc := w.only(t); inc.Status != incident.Triggered {
+			t.Fatalf("a former member's link acted: %+v", inc)
+		}
+		must(t, w.s.DeleteContactMethod(ctx, w.alice, page.To.ID))
+		if _, err := w.ob.Entry(ctx, w.project, page.ID); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
+			t.Fatalf("message to a deleted method: %v", err)
+		}
+	})
+}
