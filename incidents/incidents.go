@@ -296,6 +296,15 @@ func joinNonEmpty(sep string, parts ...string) string {
 // incidents between them, never page for the same step twice, and a crash
 // before the commit leaves the step due.
 func (s *Store) EscalateDue(ctx context.Context, now time.Time, limit int) (int, error) {
+	// A read first, so that an idle look takes no write lock (SQLite has
+	// one writer, which pings share).
+	var one int
+	err := s.db.QueryRow(ctx, `SELECT 1 FROM incidents WHERE esc_next > 0 AND esc_next <= $1 LIMIT 1`, store.Millis(now)).Scan(&one)
+	if err := store.ScanError(err, "due incident"); nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
 	seen := map[string]bool{}
 	for n := 0; n < limit; n++ {
 		var id string
