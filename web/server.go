@@ -112,6 +112,7 @@ func (s *Server) routes() {
 	s.routesV3()
 	s.routesV1()
 	s.routesBadges()
+	s.routesAck()
 	if s.cfg.Console == nil {
 		s.mux.HandleFunc("GET /{$}", s.handleIndex)
 		return
