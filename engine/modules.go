@@ -410,7 +410,7 @@ func (o *Outbox) target(ctx context.Context, it *outbox.Item) target {
 func (o *Outbox) message(it *outbox.Item) notify.Message {
 	return notify.Message{
 		ID: it.ID, IdempotencyKey: it.IdempotencyKey, ProjectID: it.ProjectID, Event: it.Event, CreatedAt: it.CreatedAt,
-		ConsoleURL: o.ConsoleURL, Alert: it.Alert,
+		ConsoleURL: o.ConsoleURL, Alert: it.Alert, Incident: it.Incident,
 	}
 }
 

@@ -3,6 +3,11 @@
 # real headless Chromium and a real Alertmanager, installing and starting
 # PostgreSQL and installing Chromium and Alertmanager first when they are
 # missing. Extra arguments go to `go test` (e.g. -run TestPing).
+# Runs Nightjar's whole test suite against real SQLite and PostgreSQL, real
+# headless Chromium and a real Prometheus, installing and starting
+# PostgreSQL and installing Chromium and Prometheus first when they are
+# missing. Extra arguments go to
+# `go test` (e.g. -run TestPing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +22,10 @@ fi
 if [ "${NIGHTJAR_TEST_ALERTMANAGER:-}" != "off" ]; then
   NIGHTJAR_TEST_ALERTMANAGER="${NIGHTJAR_TEST_ALERTMANAGER:-$(scripts/ensure-alertmanager.sh)}"
   export NIGHTJAR_TEST_ALERTMANAGER
+fi
+if [ "${NIGHTJAR_TEST_PROMETHEUS:-}" != "off" ]; then
+  NIGHTJAR_TEST_PROMETHEUS="${NIGHTJAR_TEST_PROMETHEUS:-$(scripts/ensure-prometheus.sh)}"
+  export NIGHTJAR_TEST_PROMETHEUS
 fi
 
 go vet ./...

@@ -37,6 +37,53 @@ func (s *Server) routesV1() {
 	s.mux.HandleFunc("DELETE /api/v1/integration-keys/{id}", s.change(s.v1RevokeIntegrationKey))
 	s.mux.HandleFunc("POST /api/v1/integrations/{key}/alertmanager", s.v1AlertmanagerWebhook)
 	s.mux.HandleFunc("POST /api/v1/events/v2/enqueue", s.v1EnqueueEvent)
+	s.routesV1Incidents()
+}
+
+// routesV1Incidents are the incident response routes: the objects people
+// configure (see v1_incident_config.go), schedules' questions, routes and
+// incidents.
+func (s *Server) routesV1Incidents() {
+	s.mux.HandleFunc("GET /api/v1/services", s.read(serviceKind.list(s)))
+	s.mux.HandleFunc("POST /api/v1/services", s.change(serviceKind.create(s)))
+	s.mux.HandleFunc("GET /api/v1/services/{id}", s.read(serviceKind.get(s)))
+	s.mux.HandleFunc("PUT /api/v1/services/{id}", s.change(serviceKind.replace(s)))
+	s.mux.HandleFunc("DELETE /api/v1/services/{id}", s.change(serviceKind.remove(s)))
+	s.mux.HandleFunc("GET /api/v1/teams", s.read(teamKind.list(s)))
+	s.mux.HandleFunc("POST /api/v1/teams", s.change(teamKind.create(s)))
+	s.mux.HandleFunc("GET /api/v1/teams/{id}", s.read(teamKind.get(s)))
+	s.mux.HandleFunc("PUT /api/v1/teams/{id}", s.change(teamKind.replace(s)))
+	s.mux.HandleFunc("DELETE /api/v1/teams/{id}", s.change(teamKind.remove(s)))
+	s.mux.HandleFunc("POST /api/v1/teams/{id}/members", s.change(s.v1AddTeamMember))
+	s.mux.HandleFunc("DELETE /api/v1/teams/{id}/members/{user}", s.change(s.v1RemoveTeamMember))
+	s.mux.HandleFunc("GET /api/v1/escalation-policies", s.read(policyKind.list(s)))
+	s.mux.HandleFunc("POST /api/v1/escalation-policies", s.change(policyKind.create(s)))
+	s.mux.HandleFunc("GET /api/v1/escalation-policies/{id}", s.read(policyKind.get(s)))
+	s.mux.HandleFunc("PUT /api/v1/escalation-policies/{id}", s.change(policyKind.replace(s)))
+	s.mux.HandleFunc("DELETE /api/v1/escalation-policies/{id}", s.change(policyKind.remove(s)))
+	s.mux.HandleFunc("GET /api/v1/schedules", s.read(scheduleKind.list(s)))
+	s.mux.HandleFunc("POST /api/v1/schedules", s.change(scheduleKind.create(s)))
+	s.mux.HandleFunc("GET /api/v1/schedules/{id}", s.read(scheduleKind.get(s)))
+	s.mux.HandleFunc("PUT /api/v1/schedules/{id}", s.change(scheduleKind.replace(s)))
+	s.mux.HandleFunc("DELETE /api/v1/schedules/{id}", s.change(scheduleKind.remove(s)))
+	s.mux.HandleFunc("GET /api/v1/schedules/{id}/on-call", s.read(s.v1OnCall))
+	s.mux.HandleFunc("GET /api/v1/schedules/{id}/shifts", s.read(s.v1Shifts))
+	s.mux.HandleFunc("GET /api/v1/schedules/{id}/handoffs", s.read(s.v1Handoffs))
+	s.mux.HandleFunc("POST /api/v1/schedules/{id}/overrides", s.change(s.v1AddOverride))
+	s.mux.HandleFunc("DELETE /api/v1/schedules/{id}/overrides/{n}", s.change(s.v1RemoveOverride))
+	s.mux.HandleFunc("GET /api/v1/routes", s.read(s.v1Routes))
+	s.mux.HandleFunc("PUT /api/v1/routes", s.change(s.v1SetRoutes))
+	s.mux.HandleFunc("GET /api/v1/silences", s.read(silenceKind.list(s)))
+	s.mux.HandleFunc("POST /api/v1/silences", s.change(silenceKind.create(s)))
+	s.mux.HandleFunc("GET /api/v1/silences/{id}", s.read(silenceKind.get(s)))
+	s.mux.HandleFunc("PUT /api/v1/silences/{id}", s.change(silenceKind.replace(s)))
+	s.mux.HandleFunc("DELETE /api/v1/silences/{id}", s.change(silenceKind.remove(s)))
+	s.mux.HandleFunc("POST /api/v1/silences/{id}/expire", s.change(s.v1ExpireSilence))
+	s.mux.HandleFunc("GET /api/v1/maintenance-windows", s.read(maintenanceKind.list(s)))
+	s.mux.HandleFunc("POST /api/v1/maintenance-windows", s.change(maintenanceKind.create(s)))
+	s.mux.HandleFunc("GET /api/v1/maintenance-windows/{id}", s.read(maintenanceKind.get(s)))
+	s.mux.HandleFunc("PUT /api/v1/maintenance-windows/{id}", s.change(maintenanceKind.replace(s)))
+	s.mux.HandleFunc("DELETE /api/v1/maintenance-windows/{id}", s.change(maintenanceKind.remove(s)))
 }
 
 // timePtr is t for JSON, or nil (null) for the zero time.
