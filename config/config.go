@@ -49,6 +49,13 @@ type Config struct {
 	PingBodyLimit int64 `yaml:"ping_body_limit"`
 	// PingRetention is how many pings per check are kept.
 	PingRetention int64 `yaml:"ping_retention"`
+	// IngestFlushInterval is how often, in seconds, the counters of
+	// spans and events are written to the database: a crash loses at
+	// most this long of them.
+	IngestFlushInterval int64 `yaml:"ingest_flush_interval"`
+	// IngestBodyLimit is the largest span export or event batch taken,
+	// in bytes once decompressed.
+	IngestBodyLimit int64 `yaml:"ingest_body_limit"`
 	// TrustedProxies are CIDRs whose X-Forwarded-For header is believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// AllowPrivateNetworks lets webhooks reach private and loopback
@@ -147,14 +154,16 @@ type CheckConfig struct {
 // SQLite in ./nightjar-data, listening on 127.0.0.1:8080.
 func Default() *Config {
 	return &Config{
-		Listen:            "127.0.0.1:8080",
-		DataDir:           "nightjar-data",
-		PingBodyLimit:     100_000,
-		PingRetention:     500,
-		SQLiteSynchronous: "FULL",
-		SMTP:              SMTPConfig{Port: 587, StartTLS: "auto"},
-		LogLevel:          "info",
-		LogFormat:         "text",
+		Listen:              "127.0.0.1:8080",
+		DataDir:             "nightjar-data",
+		PingBodyLimit:       100_000,
+		PingRetention:       500,
+		IngestFlushInterval: 10,
+		IngestBodyLimit:     10 << 20,
+		SQLiteSynchronous:   "FULL",
+		SMTP:                SMTPConfig{Port: 587, StartTLS: "auto"},
+		LogLevel:            "info",
+		LogFormat:           "text",
 	}
 }
 
@@ -262,6 +271,8 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	str("NIGHTJAR_BASE_URL", &c.BaseURL)
 	num("NIGHTJAR_PING_BODY_LIMIT", &c.PingBodyLimit)
 	num("NIGHTJAR_PING_RETENTION", &c.PingRetention)
+	num("NIGHTJAR_INGEST_FLUSH_INTERVAL", &c.IngestFlushInterval)
+	num("NIGHTJAR_INGEST_BODY_LIMIT", &c.IngestBodyLimit)
 	var proxies string
 	str("NIGHTJAR_TRUSTED_PROXIES", &proxies)
 	if proxies != "" {
@@ -337,6 +348,12 @@ func (c *Config) Validate() error {
 	if c.PingRetention < 0 {
 		add("ping_retention: must not be negative")
 	}
+	if c.IngestFlushInterval < 1 || c.IngestFlushInterval > 300 {
+		add("ingest_flush_interval: must be from 1 to 300 seconds")
+	}
+	if c.IngestBodyLimit < 1000 || c.IngestBodyLimit > 100_000_000 {
+		add("ingest_body_limit: must be from 1000 to 100000000 bytes")
+	}
 	if _, err := c.ParsedTrustedProxies(); err != nil {
 		errs = append(errs, err)
 	}
@@ -386,9 +403,9 @@ func (c *Config) Validate() error {
 				add("%s.name: must not be empty", kw)
 			}
 			switch k.Scope {
-			case "read-write", "read-only", "ping-only":
+			case "read-write", "read-only", "ping-only", "ingest":
 			default:
-				add("%s.scope: must be read-write, read-only or ping-only", kw)
+				add("%s.scope: must be read-write, read-only, ping-only or ingest", kw)
 			}
 			if (k.ValueEnv == "") == (k.ValueFile == "") {
 				add("%s: set exactly one of value_env and value_file", kw)

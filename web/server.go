@@ -16,12 +16,14 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/aggregate"
 	"github.com/nightjar-dev/nightjar/alerting"
 	"github.com/nightjar-dev/nightjar/audit"
 	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
+	"github.com/nightjar-dev/nightjar/slos"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/telemetry"
 )
@@ -39,6 +41,11 @@ type Config struct {
 	// a plain index page instead.
 	Console      http.Handler
 	ConsolePaths []string
+	// IngestBodyLimit is the largest span or event body taken, once
+	// decompressed: 10 MiB unless set. IngestRetryAfter is what a 429
+	// asks exporters to wait: the flush interval.
+	IngestBodyLimit  int64
+	IngestRetryAfter time.Duration
 }
 
 // Areas are the parts of Nightjar's state the handlers use beyond the
@@ -55,6 +62,10 @@ type Areas struct {
 	Pings *checks.Recorder
 	// Alerts lists alerts.
 	Alerts *alerting.Stage
+	// SLOs stores service level objectives; Ingest counts spans and
+	// events for them.
+	SLOs   *slos.Service
+	Ingest *aggregate.Aggregator
 }
 
 // Server holds the HTTP handlers' dependencies.
@@ -67,11 +78,16 @@ type Server struct {
 	checks   *checks.Service
 	pings    *checks.Recorder
 	alerts   *alerting.Stage
+	slos     *slos.Service
+	ingest   *aggregate.Aggregator
 	clock    nightjar.Clock
 	log      *slog.Logger
 	cfg      Config
 	metrics  *telemetry.Metrics
 	mux      *http.ServeMux
+	// RefreshIngest, when set, makes ingest count by the objectives as
+	// stored, after the API changed one.
+	RefreshIngest func(ctx context.Context) error
 	// Ready reports whether the engine has finished start-up work; nil
 	// means always ready.
 	Ready func() bool
@@ -82,9 +98,18 @@ func NewServer(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger
 	if cfg.PingBodyLimit <= 0 {
 		cfg.PingBodyLimit = 100_000
 	}
+	if cfg.IngestBodyLimit <= 0 {
+		cfg.IngestBodyLimit = 10 << 20
+	}
+	if cfg.IngestRetryAfter <= 0 {
+		cfg.IngestRetryAfter = 10 * time.Second
+	}
+	if areas.Ingest == nil {
+		areas.Ingest = aggregate.New(aggregate.Limits{})
+	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	s := &Server{db: db, projects: areas.Projects, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox,
-		checks: areas.Checks, pings: areas.Pings, alerts: areas.Alerts, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
+		checks: areas.Checks, pings: areas.Pings, alerts: areas.Alerts, slos: areas.SLOs, ingest: areas.Ingest, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }
@@ -97,6 +122,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /readyz", s.handleReady)
 	s.mux.Handle("GET /metrics", s.metrics.Handler())
 	s.mux.HandleFunc("GET /api/openapi.json", s.handleOpenAPI)
+	s.mux.HandleFunc("POST /v1/traces", s.handleTraces)
 	s.routesV3()
 	s.routesV1()
 	s.routesBadges()

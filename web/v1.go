@@ -32,6 +32,13 @@ func (s *Server) routesV1() {
 	s.mux.HandleFunc("POST /api/v1/channels/{id}/test", s.change(s.v1TestChannel))
 	s.mux.HandleFunc("GET /api/v1/notifications/{id}", s.read(s.v1Notification))
 	s.mux.HandleFunc("GET /api/v1/alerts", s.read(s.v1Alerts))
+	s.mux.HandleFunc("POST /api/v1/events", s.handleEvents)
+	s.mux.HandleFunc("GET /api/v1/slos", s.read(s.v1ListSLOs))
+	s.mux.HandleFunc("POST /api/v1/slos", s.change(s.v1CreateSLO))
+	s.mux.HandleFunc("GET /api/v1/slos/{id}", s.read(s.v1GetSLO))
+	s.mux.HandleFunc("PATCH /api/v1/slos/{id}", s.change(s.v1UpdateSLO))
+	s.mux.HandleFunc("DELETE /api/v1/slos/{id}", s.change(s.v1DeleteSLO))
+	s.mux.HandleFunc("GET /api/v1/slos/{id}/status", s.read(s.v1SLOStatus))
 }
 
 // timePtr is t for JSON, or nil (null) for the zero time.

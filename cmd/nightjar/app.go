@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/nightjar-dev/nightjar/accounts"
+	"github.com/nightjar-dev/nightjar/aggregate"
 	"github.com/nightjar-dev/nightjar/alerting"
 	"github.com/nightjar-dev/nightjar/audit"
 	"github.com/nightjar-dev/nightjar/channels"
@@ -16,6 +17,7 @@ import (
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/reconcile"
+	"github.com/nightjar-dev/nightjar/slos"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/web"
 )
@@ -35,6 +37,10 @@ type app struct {
 	// checks is the heartbeat-check area. A process has one: its cache of
 	// pinged checks is kept for the one SQLite writer.
 	checks *checks.Service
+	// slos stores service level objectives; ingest counts spans and
+	// events for them in memory until the flush module stores them.
+	slos   *slos.Service
+	ingest *aggregate.Aggregator
 }
 
 // passwords hashes user passwords for every command that opens the
@@ -54,7 +60,8 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, e
 func newApp(db *store.DB, log *slog.Logger) *app {
 	alerts := alerting.New(db)
 	return &app{db: db, projects: projects.New(db), accounts: accounts.New(db, passwords), audit: audit.New(db),
-		channels: channels.New(db), outbox: outbox.New(db), alerts: alerts, checks: checks.New(db, alerts, log)}
+		channels: channels.New(db), outbox: outbox.New(db), alerts: alerts, checks: checks.New(db, alerts, log),
+		slos: slos.New(db, alerts), ingest: aggregate.New(aggregate.Limits{})}
 }
 
 // Close closes the database.
@@ -62,7 +69,8 @@ func (a *app) Close() error { return a.db.Close() }
 
 // webAreas are the areas the API uses.
 func (a *app) webAreas() web.Areas {
-	return web.Areas{Projects: a.projects, Audit: a.audit, Channels: a.channels, Outbox: a.outbox, Checks: a.checks, Alerts: a.alerts}
+	return web.Areas{Projects: a.projects, Audit: a.audit, Channels: a.channels, Outbox: a.outbox, Checks: a.checks, Alerts: a.alerts,
+		SLOs: a.slos, Ingest: a.ingest}
 }
 
 // consoleAreas are the areas the console uses.
@@ -74,7 +82,7 @@ func (a *app) consoleAreas() console.Areas {
 // retention is the engine module that prunes what Nightjar no longer
 // needs: sent notifications, and each area's own expired records.
 func (a *app) retention() *engine.Retention {
-	return &engine.Retention{Outbox: a.outbox, Areas: []engine.Pruner{a.accounts}}
+	return &engine.Retention{Outbox: a.outbox, Areas: []engine.Pruner{a.accounts, a.slos}}
 }
 
 // reconcileAreas are the areas apply writes.
