@@ -18,6 +18,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/nightjar-dev/nightjar/slo"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -92,6 +93,12 @@ type ProjectConfig struct {
 	APIKeys  []APIKeyConfig  `yaml:"api_keys"`
 	Channels []ChannelConfig `yaml:"channels"`
 	Checks   []CheckConfig   `yaml:"checks"`
+	// SLOs are the project's service level objectives, each identified
+	// by its service and name.
+	SLOs []slo.Definition `yaml:"slos"`
+	// OpenSLOFiles are OpenSLO v1 files whose SLOs are the project's
+	// too, imported as they are applied.
+	OpenSLOFiles []string `yaml:"openslo_files"`
 }
 
 // APIKeyConfig declares an API key. Its value comes from an environment
@@ -420,6 +427,18 @@ func (c *Config) Validate() error {
 				add("%s.slug: %q is declared twice", cw, ch.Slug)
 			}
 			slugs[ch.Slug] = true
+		}
+		objectives := map[string]bool{}
+		for j, d := range p.SLOs {
+			sw := fmt.Sprintf("%s.slos[%d]", where, j)
+			for _, e := range d.Problems() {
+				add("%s.%s", sw, e.Message)
+			}
+			if id := d.Service + "/" + d.Name; objectives[id] {
+				add("%s.name: %q of service %q is declared twice", sw, d.Name, d.Service)
+			} else {
+				objectives[id] = true
+			}
 		}
 		names := map[string]bool{}
 		for j, ch := range p.Channels {
