@@ -38,7 +38,7 @@ func (f *IngestFlush) Step(ctx context.Context, now time.Time) error {
 		return err
 	}
 	rows := f.Ingest.Flush(now)
-	if err := f.SLOs.AddMinutes(ctx, rows); err != nil {
+	if err := f.SLOs.AddMinutes(ctx, rows, now); err != nil {
 		f.Ingest.Restore(rows)
 		return err
 	}
@@ -50,8 +50,9 @@ func (f *IngestFlush) Step(ctx context.Context, now time.Time) error {
 func (f *IngestFlush) Wait() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	rows := f.Ingest.Flush(f.Clock.Now())
-	if err := f.SLOs.AddMinutes(ctx, rows); err != nil && f.Log != nil {
+	now := f.Clock.Now()
+	rows := f.Ingest.Flush(now)
+	if err := f.SLOs.AddMinutes(ctx, rows, now); err != nil && f.Log != nil {
 		f.Log.Error("final ingest flush failed", "rows", len(rows), "err", err)
 	}
 }

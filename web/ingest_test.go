@@ -54,7 +54,7 @@ func (e *env) loadTargets() {
 // flush stores what ingest counted.
 func (e *env) flush() {
 	e.t.Helper()
-	if err := e.areas.SLOs.AddMinutes(context.Background(), e.areas.Ingest.Flush(e.clock.Now())); err != nil {
+	if err := e.areas.SLOs.AddMinutes(context.Background(), e.areas.Ingest.Flush(e.clock.Now()), e.clock.Now()); err != nil {
 		e.t.Fatal(err)
 	}
 }
