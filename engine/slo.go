@@ -8,6 +8,8 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/aggregate"
+	"github.com/nightjar-dev/nightjar/attribution"
+	"github.com/nightjar-dev/nightjar/slo"
 	"github.com/nightjar-dev/nightjar/slos"
 )
 
@@ -20,6 +22,9 @@ import (
 // within one interval.
 type IngestFlush struct {
 	Ingest *aggregate.Aggregator
+	// Traces, when set, is the failing-trace sample whose quiet traces
+	// each step completes.
+	Traces *aggregate.Traces
 	SLOs   *slos.Service
 	Clock  nightjar.Clock
 	Log    *slog.Logger
@@ -36,6 +41,9 @@ func (f *IngestFlush) Interval() time.Duration { return orDefault(f.Every, 10*ti
 func (f *IngestFlush) Step(ctx context.Context, now time.Time) error {
 	if err := LoadTargets(ctx, f.SLOs, f.Ingest); err != nil {
 		return err
+	}
+	if f.Traces != nil {
+		f.Traces.Advance(now)
 	}
 	rows := f.Ingest.Flush(now)
 	if err := f.SLOs.AddMinutes(ctx, rows, now); err != nil {
@@ -99,5 +107,26 @@ func (e *SLOEvaluation) Step(ctx context.Context, now time.Time) error {
 		if n < 200 {
 			return nil
 		}
+	}
+}
+
+// TraceEvidence is the slos area's Evidence from a failing-trace sample:
+// for an availability objective of one span name (an edge operation), the
+// vote over its failing traces.
+func TraceEvidence(t *aggregate.Traces) func(projectID string, d slo.Definition, from, to time.Time) map[string]string {
+	return func(projectID string, d slo.Definition, from, to time.Time) map[string]string {
+		sel := d.Indicator.Selector
+		if d.Indicator.Kind != slo.KindAvailability || sel.SpanName == "" {
+			return nil
+		}
+		service := sel.Service
+		if service == "" {
+			service = d.Service
+		}
+		dec, ok := t.Decide(projectID, attribution.Operation{Service: service, Name: sel.SpanName}, from, to, attribution.Config{})
+		if !ok {
+			return nil
+		}
+		return aggregate.Evidence(dec)
 	}
 }

@@ -143,6 +143,11 @@ func (s *Service) evaluate(ctx context.Context, tx *store.Tx, id, projectID stri
 	for _, a := range o.Apply(state, &d) {
 		a.ProjectID = projectID
 		a.Details["slo_id"] = id
+		if a.Status == nightjar.AlertFiring && s.Evidence != nil {
+			for k, v := range s.Evidence(projectID, def, now.Add(-time.Hour), now) {
+				a.Details[k] = v
+			}
+		}
 		if err := s.stage.Handle(ctx, tx, alerting.Change{Alert: &a, At: now}); err != nil {
 			return err
 		}

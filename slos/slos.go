@@ -53,6 +53,10 @@ type Service struct {
 	// minute's evaluation reads only the recent minutes (see series.go).
 	mu     sync.Mutex
 	series map[string]*cached
+	// Evidence, when set, is asked for details to add to a firing alert
+	// of an objective: adaptive paging's vote over the failing traces of
+	// [from, to). Nil details add nothing.
+	Evidence func(projectID string, d slo.Definition, from, to time.Time) map[string]string
 }
 
 // New returns the objectives area of db, handing alerts to stage.

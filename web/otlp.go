@@ -47,7 +47,12 @@ func (s *Server) handleTraces(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.clock.Now()
 	var v otlpin.Visitor
-	res := v.Visit(td, func(sp *otlpin.Span) { s.ingest.Observe(k.ProjectID, &sp.Request, sp.User, sp.At, now) })
+	res := v.Visit(td, func(sp *otlpin.Span) {
+		s.ingest.Observe(k.ProjectID, &sp.Request, sp.User, sp.At, now)
+		if s.traces != nil {
+			s.traces.Add(k.ProjectID, sp.Attribution(), now)
+		}
+	})
 	out, err := otlpin.Response(res, enc)
 	if err != nil {
 		s.writeOTLPFailure(w, r, enc, err)

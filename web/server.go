@@ -66,6 +66,9 @@ type Areas struct {
 	// events for them.
 	SLOs   *slos.Service
 	Ingest *aggregate.Aggregator
+	// Traces, when set, keeps a sample of failing traces for adaptive
+	// paging's evidence, fed with every span.
+	Traces *aggregate.Traces
 }
 
 // Server holds the HTTP handlers' dependencies.
@@ -80,6 +83,7 @@ type Server struct {
 	alerts   *alerting.Stage
 	slos     *slos.Service
 	ingest   *aggregate.Aggregator
+	traces   *aggregate.Traces
 	clock    nightjar.Clock
 	log      *slog.Logger
 	cfg      Config
@@ -109,7 +113,7 @@ func NewServer(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	s := &Server{db: db, projects: areas.Projects, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox,
-		checks: areas.Checks, pings: areas.Pings, alerts: areas.Alerts, slos: areas.SLOs, ingest: areas.Ingest, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
+		checks: areas.Checks, pings: areas.Pings, alerts: areas.Alerts, slos: areas.SLOs, ingest: areas.Ingest, traces: areas.Traces, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

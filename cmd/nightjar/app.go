@@ -7,6 +7,7 @@ import (
 	"github.com/nightjar-dev/nightjar/accounts"
 	"github.com/nightjar-dev/nightjar/aggregate"
 	"github.com/nightjar-dev/nightjar/alerting"
+	"github.com/nightjar-dev/nightjar/attribution"
 	"github.com/nightjar-dev/nightjar/audit"
 	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
@@ -41,6 +42,8 @@ type app struct {
 	// events for them in memory until the flush module stores them.
 	slos   *slos.Service
 	ingest *aggregate.Aggregator
+	// traces is the sample of failing traces adaptive paging votes over.
+	traces *aggregate.Traces
 }
 
 // passwords hashes user passwords for every command that opens the
@@ -59,9 +62,12 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, e
 // newApp builds the areas on an open database; log may be nil.
 func newApp(db *store.DB, log *slog.Logger) *app {
 	alerts := alerting.New(db)
-	return &app{db: db, projects: projects.New(db), accounts: accounts.New(db, passwords), audit: audit.New(db),
+	traces, _ := aggregate.NewTraces(attribution.SamplerConfig{})
+	a := &app{db: db, projects: projects.New(db), accounts: accounts.New(db, passwords), audit: audit.New(db),
 		channels: channels.New(db), outbox: outbox.New(db), alerts: alerts, checks: checks.New(db, alerts, log),
-		slos: slos.New(db, alerts), ingest: aggregate.New(aggregate.Limits{})}
+		slos: slos.New(db, alerts), ingest: aggregate.New(aggregate.Limits{}), traces: traces}
+	a.slos.Evidence = engine.TraceEvidence(traces)
+	return a
 }
 
 // Close closes the database.
@@ -70,7 +76,7 @@ func (a *app) Close() error { return a.db.Close() }
 // webAreas are the areas the API uses.
 func (a *app) webAreas() web.Areas {
 	return web.Areas{Projects: a.projects, Audit: a.audit, Channels: a.channels, Outbox: a.outbox, Checks: a.checks, Alerts: a.alerts,
-		SLOs: a.slos, Ingest: a.ingest}
+		SLOs: a.slos, Ingest: a.ingest, Traces: a.traces}
 }
 
 // consoleAreas are the areas the console uses.

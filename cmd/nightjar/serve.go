@@ -228,7 +228,7 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 		runner.Run(engCtx,
 			&engine.Deadlines{Checks: a.checks},
 			&engine.Alive{Checks: a.checks},
-			&engine.IngestFlush{Ingest: a.ingest, SLOs: a.slos, Clock: clock, Log: log.With("component", "ingest"), Every: flushEvery},
+			&engine.IngestFlush{Ingest: a.ingest, Traces: a.traces, SLOs: a.slos, Clock: clock, Log: log.With("component", "ingest"), Every: flushEvery},
 			&engine.SLOEvaluation{SLOs: a.slos},
 			a.retention(),
 			&engine.Outbox{Outbox: a.outbox, Destinations: map[string]engine.Destinations{

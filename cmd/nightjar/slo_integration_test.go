@@ -156,7 +156,8 @@ func (a *shopApp) flush(t *testing.T) {
 // app, through the real OpenTelemetry SDK and its OTLP/HTTP exporter, to a
 // Nightjar server; failures injected in the deepest service make the
 // frontend's checkout SLO burn, and its page reaches the project's webhook
-// channel through the alert stage and the outbox.
+// channel through the alert stage and the outbox, with adaptive paging's
+// evidence that the failures come from payments.
 func TestSLOBurnsWithOpenTelemetrySDK(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -184,14 +185,14 @@ func TestSLOBurnsWithOpenTelemetrySDK(t *testing.T) {
 			t.Fatal(err)
 		}
 		def := slo.Definition{Service: "frontend", Name: "checkout", Objective: 99, Window: slo.Window{Rolling: "7d"},
-			Indicator: slo.Indicator{Kind: slo.KindAvailability, Selector: slo.Selector{Route: "/checkout"}}}
+			Indicator: slo.Indicator{Kind: slo.KindAvailability, Selector: slo.Selector{SpanName: "GET /checkout"}}}
 		if err := a.slos.Create(ctx, &slos.SLO{ProjectID: p.ID, Definition: def}, clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		srv := web.NewServer(db, a.webAreas(), clock, log, web.Config{}, telemetry.New(telemetry.Source{Checks: a.checks, Outbox: a.outbox}, log))
 		nj := httptest.NewServer(srv)
 		defer nj.Close()
-		flush := &engine.IngestFlush{Ingest: a.ingest, SLOs: a.slos, Clock: clock}
+		flush := &engine.IngestFlush{Ingest: a.ingest, Traces: a.traces, SLOs: a.slos, Clock: clock}
 		eval := &engine.SLOEvaluation{SLOs: a.slos}
 		cfg := config.Default()
 		deliver := &engine.Outbox{Outbox: a.outbox, Clock: clock, Destinations: map[string]engine.Destinations{
@@ -259,6 +260,12 @@ func TestSLOBurnsWithOpenTelemetrySDK(t *testing.T) {
 		details, _ := page["details"].(map[string]any)
 		if page["service"] != "frontend" || page["status"] != "firing" || details["budget_remaining"] == nil || details["burn_rate_long"] == nil {
 			t.Errorf("page = %v", page)
+		}
+		// Adaptive paging's evidence: the failures originate in payments,
+		// the deepest service, by every vote.
+		if details["origin_service"] != "payments" || details["origin_attributed"] != "true" || !strings.HasPrefix(fmt.Sprint(details["origin_shares"]), "payments 100%") ||
+			!strings.Contains(fmt.Sprint(details["origin_examples"]), "frontend: GET /checkout → frontend: call orders → orders: POST /orders → orders: call payments → payments: POST /charge") {
+			t.Errorf("evidence = %v", details)
 		}
 	})
 }
