@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/aggregate"
 	"github.com/nightjar-dev/nightjar/alerting"
 	"github.com/nightjar-dev/nightjar/audit"
 	"github.com/nightjar-dev/nightjar/channels"
@@ -24,6 +25,7 @@ import (
 	"github.com/nightjar-dev/nightjar/integrations"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
+	"github.com/nightjar-dev/nightjar/slos"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/telemetry"
 )
@@ -41,6 +43,11 @@ type Config struct {
 	// a plain index page instead.
 	Console      http.Handler
 	ConsolePaths []string
+	// IngestBodyLimit is the largest span or event body taken, once
+	// decompressed: 10 MiB unless set. IngestRetryAfter is what a 429
+	// asks exporters to wait: the flush interval.
+	IngestBodyLimit  int64
+	IngestRetryAfter time.Duration
 }
 
 // Areas are the parts of Nightjar's state the handlers use beyond the
@@ -63,6 +70,13 @@ type Areas struct {
 	// Incidents holds services, teams, escalation policies, on-call
 	// schedules, routes, silences and maintenance windows, and incidents.
 	Incidents *incidents.Store
+	// SLOs stores service level objectives; Ingest counts spans and
+	// events for them.
+	SLOs   *slos.Service
+	Ingest *aggregate.Aggregator
+	// Traces, when set, keeps a sample of failing traces for adaptive
+	// paging's evidence, fed with every span.
+	Traces *aggregate.Traces
 }
 
 // Server holds the HTTP handlers' dependencies.
@@ -79,11 +93,17 @@ type Server struct {
 	integrations *integrations.Service
 	// incidents is the incident response area.
 	incidents *incidents.Store
+	slos      *slos.Service
+	ingest    *aggregate.Aggregator
+	traces    *aggregate.Traces
 	clock     nightjar.Clock
 	log       *slog.Logger
 	cfg       Config
 	metrics   *telemetry.Metrics
 	mux       *http.ServeMux
+	// RefreshIngest, when set, makes ingest count by the objectives as
+	// stored, after the API changed one.
+	RefreshIngest func(ctx context.Context) error
 	// Ready reports whether the engine has finished start-up work; nil
 	// means always ready.
 	Ready func() bool
@@ -94,9 +114,18 @@ func NewServer(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger
 	if cfg.PingBodyLimit <= 0 {
 		cfg.PingBodyLimit = 100_000
 	}
+	if cfg.IngestBodyLimit <= 0 {
+		cfg.IngestBodyLimit = 10 << 20
+	}
+	if cfg.IngestRetryAfter <= 0 {
+		cfg.IngestRetryAfter = 10 * time.Second
+	}
+	if areas.Ingest == nil {
+		areas.Ingest = aggregate.New(aggregate.Limits{})
+	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	s := &Server{db: db, projects: areas.Projects, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox,
-		checks: areas.Checks, pings: areas.Pings, alerts: areas.Alerts, integrations: areas.Integrations, incidents: areas.Incidents, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
+		checks: areas.Checks, pings: areas.Pings, alerts: areas.Alerts, integrations: areas.Integrations, incidents: areas.Incidents, slos: areas.SLOs, ingest: areas.Ingest, traces: areas.Traces, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }
@@ -109,6 +138,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /readyz", s.handleReady)
 	s.mux.Handle("GET /metrics", s.metrics.Handler())
 	s.mux.HandleFunc("GET /api/openapi.json", s.handleOpenAPI)
+	s.mux.HandleFunc("POST /v1/traces", s.handleTraces)
 	s.routesV3()
 	s.routesV1()
 	s.routesBadges()

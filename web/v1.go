@@ -38,6 +38,13 @@ func (s *Server) routesV1() {
 	s.mux.HandleFunc("DELETE /api/v1/integration-keys/{id}", s.change(s.v1RevokeIntegrationKey))
 	s.mux.HandleFunc("POST /api/v1/integrations/{key}/alertmanager", s.v1AlertmanagerWebhook)
 	s.mux.HandleFunc("POST /api/v1/events/v2/enqueue", s.v1EnqueueEvent)
+	s.mux.HandleFunc("POST /api/v1/events", s.handleEvents)
+	s.mux.HandleFunc("GET /api/v1/slos", s.read(s.v1ListSLOs))
+	s.mux.HandleFunc("POST /api/v1/slos", s.change(s.v1CreateSLO))
+	s.mux.HandleFunc("GET /api/v1/slos/{id}", s.read(s.v1GetSLO))
+	s.mux.HandleFunc("PATCH /api/v1/slos/{id}", s.change(s.v1UpdateSLO))
+	s.mux.HandleFunc("DELETE /api/v1/slos/{id}", s.change(s.v1DeleteSLO))
+	s.mux.HandleFunc("GET /api/v1/slos/{id}/status", s.read(s.v1SLOStatus))
 	s.routesV1Incidents()
 }
 
