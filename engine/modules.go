@@ -195,6 +195,10 @@ func (o *Outbox) Name() string { return "outbox" }
 // Interval implements Module.
 func (o *Outbox) Interval() time.Duration { return orDefault(o.Every, time.Second) }
 
+// Wake has the runner step the module as soon as this process commits
+// messages, besides every Interval.
+func (o *Outbox) Wake() <-chan struct{} { return o.Outbox.Queued() }
+
 func (o *Outbox) timeout() time.Duration { return orDefault(o.Timeout, 30*time.Second) }
 
 // Lease is how long a claimed notification is held: Timeout plus a margin.
@@ -406,7 +410,7 @@ func (o *Outbox) target(ctx context.Context, it *outbox.Item) target {
 func (o *Outbox) message(it *outbox.Item) notify.Message {
 	return notify.Message{
 		ID: it.ID, IdempotencyKey: it.IdempotencyKey, ProjectID: it.ProjectID, Event: it.Event, CreatedAt: it.CreatedAt,
-		ConsoleURL: o.ConsoleURL, Alert: it.Alert,
+		ConsoleURL: o.ConsoleURL, Alert: it.Alert, Incident: it.Incident,
 	}
 }
 

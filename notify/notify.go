@@ -29,6 +29,18 @@ const (
 	// EventTest is sent when a user asks to test a channel, so they can see
 	// a delivery without waiting for a real alert.
 	EventTest = "test"
+	// EventIncidentPage pages a person or tells a channel about an
+	// incident that needs someone.
+	EventIncidentPage = "incident.page"
+	// EventIncidentTicket tells a channel about an incident of ticket
+	// urgency, during working hours.
+	EventIncidentTicket = "incident.ticket"
+	// EventIncidentAcknowledged tells those paged that someone is on it.
+	EventIncidentAcknowledged = "incident.acknowledged"
+	// EventIncidentResolved tells those paged that the incident is over.
+	EventIncidentResolved = "incident.resolved"
+	// EventContactVerify sends a contact method its verification code.
+	EventContactVerify = "contact.verify"
 )
 
 // Message is one notification to deliver. It is built from an outbox row, so
@@ -49,6 +61,9 @@ type Message struct {
 	// message was written, so a message renders the same on every retry
 	// even if the alert has changed since.
 	Alert nightjar.Alert
+	// Incident is set when the notification is about an incident: a page,
+	// or the news that one was acknowledged or resolved.
+	Incident *nightjar.IncidentRef
 	// ConsoleURL links to the check or alert in the console; it may be
 	// empty when no public URL is configured.
 	ConsoleURL string

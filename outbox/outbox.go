@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
@@ -58,6 +59,13 @@ type Message struct {
 	// The outbox itself does not merge messages that share a key: each is
 	// delivered, and receivers drop what they have seen.
 	IdempotencyKey string
+	// Incident is set when the message is about an incident (a page, an
+	// acknowledgement): what it says about the incident beside the alert.
+	Incident *nightjar.IncidentRef
+	// NotBefore, when later than the time the message is written, holds
+	// its first attempt back until then: a person's notification rule that
+	// waits five minutes before calling their phone.
+	NotBefore time.Time
 }
 
 // Message statuses.
@@ -88,7 +96,8 @@ type Item struct {
 // named parts, so that a kind of message that is not about an alert (a
 // page about an incident) adds a part rather than a new format.
 type payload struct {
-	Alert nightjar.Alert `json:"alert"`
+	Alert    nightjar.Alert        `json:"alert"`
+	Incident *nightjar.IncidentRef `json:"incident,omitempty"`
 }
 
 // Outbox reads and delivers the messages written with Enqueue.
@@ -99,12 +108,31 @@ type Outbox struct {
 // New returns the outbox of db.
 func New(db *store.DB) *Outbox { return &Outbox{db: db} }
 
+// queued holds, per database, the channel that tells this process's
+// delivery that messages were committed.
+var queued sync.Map // *store.DB → chan struct{}
+
+func queuedChan(db *store.DB) chan struct{} {
+	if c, ok := queued.Load(db); ok {
+		return c.(chan struct{})
+	}
+	c, _ := queued.LoadOrStore(db, make(chan struct{}, 1))
+	return c.(chan struct{})
+}
+
+// Queued returns a channel that receives once messages written by this
+// process have been committed since it last received, so delivery can
+// start at once instead of at its next tick: an alert's first
+// notification leaves within milliseconds. Messages written by other
+// processes (replicas) are found at the tick.
+func (o *Outbox) Queued() <-chan struct{} { return queuedChan(o.db) }
+
 // qInsert writes one message. It runs on the hot path: an alert raised by
 // a ping writes its messages in the ping's transaction.
 var qInsert = store.Hot(func(store.Dialect) string {
 	return `INSERT INTO outbox (id, project_id, destination_kind, destination_id, idempotency_key, event, payload,
 			status, attempts, next_attempt_at, leased_until, last_error, created_at, sent_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, 0, '', $9, 0)`
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $10, 0, '', $9, 0)`
 })
 
 // Enqueue writes messages in the caller's transaction, due now, and
@@ -122,11 +150,23 @@ func Enqueue(ctx context.Context, tx *store.Tx, now time.Time, msgs ...Message) 
 		if key == "" {
 			key = id
 		}
+		due := now
+		if m.NotBefore.After(now) {
+			due = m.NotBefore
+		}
 		if _, err := tx.ExecStmt(ctx, qInsert, id, m.ProjectID, m.To.Kind, m.To.ID, key, m.Event,
-			store.JSON(payload{Alert: m.Alert}), Pending, store.Millis(now)); err != nil {
+			store.JSON(payload{Alert: m.Alert, Incident: m.Incident}), Pending, store.Millis(now), store.Millis(due)); err != nil {
 			return nil, fmt.Errorf("insert outbox message: %w", err)
 		}
 		ids = append(ids, id)
+	}
+	if len(msgs) > 0 {
+		tx.AfterCommit(func() {
+			select {
+			case queuedChan(tx.DB()) <- struct{}{}:
+			default: // a signal is pending already
+			}
+		})
 	}
 	return ids, nil
 }
@@ -202,6 +242,21 @@ func DeleteTo(ctx context.Context, tx *store.Tx, to Destination) error {
 	return nil
 }
 
+// Cancel deletes a project's messages whose idempotency key starts with
+// keyPrefix and that are held back until after now (see
+// Message.NotBefore), never attempted, in the caller's transaction, and
+// reports how many went: pages held back by a person's notification rules
+// are not sent once the incident is acknowledged. Messages due already
+// are delivered, and attempted ones stay, so their results are kept.
+func Cancel(ctx context.Context, tx *store.Tx, projectID, keyPrefix string, now time.Time) (int64, error) {
+	res, err := tx.Exec(ctx, `DELETE FROM outbox WHERE project_id = $1 AND status = $2 AND attempts = 0 AND leased_until = 0
+		AND next_attempt_at > $5 AND substr(idempotency_key, 1, $3) = $4`, projectID, Pending, len(keyPrefix), keyPrefix, store.Millis(now))
+	if err != nil {
+		return 0, fmt.Errorf("cancel messages %s: %w", keyPrefix, err)
+	}
+	return res.RowsAffected()
+}
+
 const itemColumns = `id, project_id, destination_kind, destination_id, idempotency_key, event, payload,
 	status, attempts, next_attempt_at, last_error, created_at, sent_at`
 
@@ -220,7 +275,7 @@ func scanItem(row store.Row) (*Item, error) {
 	if err := json.Unmarshal([]byte(doc), &p); err != nil {
 		return nil, fmt.Errorf("decode payload of outbox message %s: %w", it.ID, err)
 	}
-	it.Alert = p.Alert
+	it.Alert, it.Incident = p.Alert, p.Incident
 	it.NextAttemptAt, it.CreatedAt, it.SentAt = store.Time(next), store.Time(created), store.Time(sent)
 	return &it, nil
 }

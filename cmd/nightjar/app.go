@@ -12,6 +12,8 @@ import (
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/console"
 	"github.com/nightjar-dev/nightjar/engine"
+	"github.com/nightjar-dev/nightjar/incidents"
+	"github.com/nightjar-dev/nightjar/integrations"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/projects"
@@ -35,6 +37,12 @@ type app struct {
 	// checks is the heartbeat-check area. A process has one: its cache of
 	// pinged checks is kept for the one SQLite writer.
 	checks *checks.Service
+	// integrations keeps integration keys and takes in the alerts other
+	// monitoring systems send with them.
+	integrations *integrations.Service
+	// incidents is the incident response area: services, policies,
+	// schedules, incidents and their escalation.
+	incidents *incidents.Store
 }
 
 // passwords hashes user passwords for every command that opens the
@@ -52,9 +60,11 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, e
 
 // newApp builds the areas on an open database; log may be nil.
 func newApp(db *store.DB, log *slog.Logger) *app {
-	alerts := alerting.New(db)
+	inc := incidents.New(db)
+	alerts := alerting.New(db, incidents.AlertRoute{Store: inc})
 	return &app{db: db, projects: projects.New(db), accounts: accounts.New(db, passwords), audit: audit.New(db),
-		channels: channels.New(db), outbox: outbox.New(db), alerts: alerts, checks: checks.New(db, alerts, log)}
+		channels: channels.New(db), outbox: outbox.New(db), alerts: alerts, checks: checks.New(db, alerts, log), incidents: inc,
+		integrations: integrations.New(db, alerts)}
 }
 
 // Close closes the database.
@@ -62,19 +72,20 @@ func (a *app) Close() error { return a.db.Close() }
 
 // webAreas are the areas the API uses.
 func (a *app) webAreas() web.Areas {
-	return web.Areas{Projects: a.projects, Audit: a.audit, Channels: a.channels, Outbox: a.outbox, Checks: a.checks, Alerts: a.alerts}
+	return web.Areas{Projects: a.projects, Audit: a.audit, Channels: a.channels, Outbox: a.outbox, Checks: a.checks, Alerts: a.alerts,
+		Integrations: a.integrations, Incidents: a.incidents}
 }
 
 // consoleAreas are the areas the console uses.
 func (a *app) consoleAreas() console.Areas {
 	return console.Areas{Projects: a.projects, Accounts: a.accounts, Audit: a.audit, Channels: a.channels, Outbox: a.outbox,
-		Checks: a.checks}
+		Checks: a.checks, Incidents: a.incidents}
 }
 
 // retention is the engine module that prunes what Nightjar no longer
 // needs: sent notifications, and each area's own expired records.
 func (a *app) retention() *engine.Retention {
-	return &engine.Retention{Outbox: a.outbox, Areas: []engine.Pruner{a.accounts}}
+	return &engine.Retention{Outbox: a.outbox, Areas: []engine.Pruner{a.accounts, a.incidents}}
 }
 
 // reconcileAreas are the areas apply writes.

@@ -223,8 +223,10 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 			&engine.Deadlines{Checks: a.checks},
 			&engine.Alive{Checks: a.checks},
 			a.retention(),
+			&engine.Escalation{Incidents: a.incidents},
 			&engine.Outbox{Outbox: a.outbox, Destinations: map[string]engine.Destinations{
 				outbox.ToChannel: engine.ChannelDestinations{Channels: a.channels, Notifiers: notifiers(cfg, policy)},
+				outbox.ToContact: engine.ContactDestinations{Incidents: a.incidents, Notifiers: notifiers(cfg, policy)},
 			}, Metrics: metrics, Log: log.With("component", "outbox"), ConsoleURL: baseURL, Clock: clock},
 		)
 	}()
@@ -272,8 +274,8 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 	return nil
 }
 
-// notifiers builds a channel's sender. Webhooks go through the network
-// guard, so a user cannot point one at an internal address unless the
+// notifiers builds a channel's sender. Webhooks and the chat and paging
+// services go through the network guard, so a user cannot point one at an internal address unless the
 // operator allowed private networks.
 func notifiers(cfg *config.Config, policy netguard.Policy) engine.NotifierFor {
 	client := policy.HTTPClient(20 * time.Second)
@@ -286,6 +288,9 @@ func notifiers(cfg *config.Config, policy netguard.Policy) engine.NotifierFor {
 				return nil, errors.New("email channel: no SMTP server configured (smtp.host)")
 			}
 			return newEmailNotifier(cfg, ch)
+		}
+		if build, ok := serviceNotifiers[ch.Kind]; ok {
+			return build(ch, client), nil
 		}
 		return nil, fmt.Errorf("unknown channel kind %q", ch.Kind)
 	}
