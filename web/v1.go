@@ -79,6 +79,16 @@ func (s *Server) routesV1Incidents() {
 	s.mux.HandleFunc("GET /api/v1/maintenance-windows/{id}", s.read(maintenanceKind.get(s)))
 	s.mux.HandleFunc("PUT /api/v1/maintenance-windows/{id}", s.change(maintenanceKind.replace(s)))
 	s.mux.HandleFunc("DELETE /api/v1/maintenance-windows/{id}", s.change(maintenanceKind.remove(s)))
+	s.mux.HandleFunc("GET /api/v1/incidents", s.read(s.v1ListIncidents))
+	s.mux.HandleFunc("GET /api/v1/incidents/{id}", s.read(s.v1GetIncident))
+	s.mux.HandleFunc("POST /api/v1/incidents/{id}/acknowledge", s.change(s.v1AcknowledgeIncident()))
+	s.mux.HandleFunc("POST /api/v1/incidents/{id}/resolve", s.change(s.v1ResolveIncident()))
+	s.mux.HandleFunc("POST /api/v1/incidents/{id}/escalate", s.change(s.v1EscalateIncident()))
+	s.mux.HandleFunc("POST /api/v1/incidents/{id}/reassign", s.change(s.v1ReassignIncident()))
+	s.mux.HandleFunc("POST /api/v1/incidents/{id}/commander", s.change(s.v1SetIncidentCommander()))
+	s.mux.HandleFunc("POST /api/v1/incidents/{id}/notes", s.change(s.v1AddIncidentNote()))
+	s.mux.HandleFunc("GET /api/v1/incidents/{id}/postmortem", s.read(s.v1Postmortem))
+	s.mux.HandleFunc("PUT /api/v1/incidents/{id}/postmortem", s.change(s.v1SavePostmortem()))
 }
 
 // timePtr is t for JSON, or nil (null) for the zero time.
