@@ -57,7 +57,8 @@ type Areas struct {
 	// Alerts lists alerts.
 	Alerts *alerting.Stage
 	// Incidents holds services, teams, escalation policies, on-call
-	// schedules, routes, silences and maintenance windows, and incidents.
+	// schedules, routes, silences and maintenance windows, and incidents,
+	// and answers the one-click links in incident notifications.
 	Incidents *incidents.Store
 }
 
@@ -106,6 +107,7 @@ func (s *Server) routes() {
 	s.routesV3()
 	s.routesV1()
 	s.routesBadges()
+	s.routesAck()
 	if s.cfg.Console == nil {
 		s.mux.HandleFunc("GET /{$}", s.handleIndex)
 		return
