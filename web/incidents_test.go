@@ -358,3 +358,88 @@ func TestV1Incidents(t *testing.T) {
 		}
 	})
 }
+
+// A member's contact methods and notification rules over the API: a new
+// method is unverified until the code the outbox carries to it comes
+// back; people of other projects are not found; read-only keys see
+// nothing, since the values are personal.
+func TestV1ContactMethods(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		alice := e.addUser("alice@example.com", e.project.ID)
+		other := storetest.NewProject(t, db, "Other", t0)
+		e.addUser("eve@example.com", other.ID)
+		base := "/api/v1/users/alice@example.com"
+
+		m := e.mustDo(201, "POST", base+"/contact-methods", map[string]any{"kind": "webhook", "name": "phone", "value": "https://push.example/alice"})
+		id := m["id"].(string)
+		if m["verified"] != false {
+			t.Errorf("a new method is verified: %v", m)
+		}
+		e.mustDo(202, "POST", base+"/contact-methods/"+id+"/send-code", nil)
+		if r := e.do("POST", base+"/contact-methods/"+id+"/send-code", e.rw, nil); r.status != 429 {
+			t.Errorf("a second code within a minute: %d %s", r.status, r.body)
+		}
+		items, err := e.outbox.ByProject(context.Background(), e.project.ID, 10)
+		if err != nil || len(items) != 1 || items[0].To.ID != id {
+			t.Fatalf("outbox %+v %v", items, err)
+		}
+		code := strings.TrimPrefix(items[0].Alert.Summary, incidents.VerificationPrefix)
+		if r := e.do("POST", base+"/contact-methods/"+id+"/verify", e.rw, map[string]any{"code": code + "x"}); r.status != 400 || r.json(t)["field"] != "code" {
+			t.Errorf("a wrong code: %d %s", r.status, r.body)
+		}
+		if v := e.mustDo(200, "POST", "/api/v1/users/"+alice+"/contact-methods/"+id+"/verify", map[string]any{"code": code}); v["verified"] != true {
+			t.Errorf("verified %v", v)
+		}
+		// A new value needs verifying again.
+		m = e.mustDo(200, "PUT", base+"/contact-methods/"+id, map[string]any{"kind": "webhook", "name": "phone", "value": "https://push.example/alice2"})
+		if m["verified"] != false {
+			t.Errorf("a changed value stays verified: %v", m)
+		}
+
+		rule := e.mustDo(201, "POST", base+"/notification-rules", map[string]any{"method": id, "delay": "2m"})
+		if rule["delay"] != 120.0 {
+			t.Errorf("rule %v", rule)
+		}
+		if got := e.mustDo(200, "GET", base+"/notification-rules", nil)["notification_rules"].([]any); len(got) != 1 {
+			t.Errorf("rules %v", got)
+		}
+		if got := e.mustDo(200, "GET", base+"/contact-methods", nil)["contact_methods"].([]any); len(got) != 1 {
+			t.Errorf("methods %v", got)
+		}
+
+		for _, tc := range []struct {
+			method, path, key string
+			body              any
+			status            int
+			field             string
+		}{
+			{"GET", base + "/contact-methods", e.ro, nil, 403, ""},
+			{"POST", base + "/contact-methods", e.ro, map[string]any{"kind": "email", "value": "a@example.com"}, 403, ""},
+			{"GET", "/api/v1/users/eve@example.com/contact-methods", e.rw, nil, 404, ""},
+			{"POST", "/api/v1/users/eve@example.com/contact-methods", e.rw, map[string]any{"kind": "email", "value": "a@example.com"}, 404, ""},
+			{"POST", base + "/contact-methods", e.rw, map[string]any{"kind": "pigeon", "value": "x"}, 400, "kind"},
+			{"POST", base + "/contact-methods", e.rw, map[string]any{"kind": "email", "value": "not an address"}, 400, "value"},
+			{"POST", base + "/contact-methods", e.rw, map[string]any{"kind": "ntfy", "value": "ftp://x"}, 400, "value"},
+			{"POST", base + "/notification-rules", e.rw, map[string]any{"method": "nope", "delay": 0}, 400, "method"},
+			{"POST", base + "/notification-rules", e.rw, map[string]any{"method": id, "delay": "48h"}, 400, "delay"},
+			{"DELETE", base + "/contact-methods/nope", e.rw, nil, 404, ""},
+		} {
+			r := e.do(tc.method, tc.path, tc.key, tc.body)
+			if r.status != tc.status {
+				t.Errorf("%s %s: %d %s, want %d", tc.method, tc.path, r.status, r.body, tc.status)
+			} else if f, _ := r.json(t)["field"].(string); f != tc.field {
+				t.Errorf("%s %s: field %q, want %q", tc.method, tc.path, f, tc.field)
+			}
+		}
+		// Verified is shown, and taken back as a copy's field, but only a
+		// code verifies.
+		if m := e.mustDo(201, "POST", base+"/contact-methods", map[string]any{"kind": "email", "value": "a@example.com", "verified": true}); m["verified"] != false {
+			t.Errorf("a method claimed verified is: %v", m)
+		}
+		e.mustDo(204, "DELETE", base+"/contact-methods/"+id, nil)
+		if got := e.mustDo(200, "GET", base+"/notification-rules", nil)["notification_rules"].([]any); len(got) != 0 {
+			t.Errorf("rules outlive their method: %v", got)
+		}
+	})
+}

@@ -89,6 +89,15 @@ func (s *Server) routesV1Incidents() {
 	s.mux.HandleFunc("POST /api/v1/incidents/{id}/notes", s.change(s.v1AddIncidentNote()))
 	s.mux.HandleFunc("GET /api/v1/incidents/{id}/postmortem", s.read(s.v1Postmortem))
 	s.mux.HandleFunc("PUT /api/v1/incidents/{id}/postmortem", s.change(s.v1SavePostmortem()))
+	s.mux.HandleFunc("GET /api/v1/users/{user}/contact-methods", s.readRW(s.v1ContactMethods))
+	s.mux.HandleFunc("POST /api/v1/users/{user}/contact-methods", s.change(s.v1CreateContactMethod))
+	s.mux.HandleFunc("PUT /api/v1/users/{user}/contact-methods/{id}", s.change(s.v1UpdateContactMethod))
+	s.mux.HandleFunc("DELETE /api/v1/users/{user}/contact-methods/{id}", s.change(s.v1DeleteContactMethod))
+	s.mux.HandleFunc("POST /api/v1/users/{user}/contact-methods/{id}/send-code", s.change(s.v1SendCode))
+	s.mux.HandleFunc("POST /api/v1/users/{user}/contact-methods/{id}/verify", s.change(s.v1VerifyContactMethod))
+	s.mux.HandleFunc("GET /api/v1/users/{user}/notification-rules", s.readRW(s.v1NotificationRules))
+	s.mux.HandleFunc("POST /api/v1/users/{user}/notification-rules", s.change(s.v1CreateNotificationRule))
+	s.mux.HandleFunc("DELETE /api/v1/users/{user}/notification-rules/{id}", s.change(s.v1DeleteNotificationRule))
 }
 
 // timePtr is t for JSON, or nil (null) for the zero time.
