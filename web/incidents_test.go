@@ -443,3 +443,50 @@ func TestV1ContactMethods(t *testing.T) {
 		}
 	})
 }
+
+// Calendar feeds: a schedule's and a member's shifts at a secret URL
+// that needs no key; a new URL stops the old one.
+func TestCalendarFeeds(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		e.addUser("alice@example.com", e.project.ID)
+		e.addUser("bob@example.com", e.project.ID)
+		a := e.mustDo(201, "POST", "/api/v1/schedules", map[string]any{"name": "primary", "time_zone": "UTC",
+			"layers": []any{map[string]any{"shift": "weekly", "start": "2026-01-05T09:00", "participants": []string{"alice@example.com", "bob@example.com"}}}})
+		e.mustDo(201, "POST", "/api/v1/schedules", map[string]any{"name": "secondary", "time_zone": "UTC",
+			"layers": []any{map[string]any{"shift": "daily", "start": "2026-01-05T09:00", "participants": []string{"bob@example.com"}}}})
+		feed := func(url string) resp {
+			return e.do("GET", strings.TrimPrefix(url, "http://nightjar.test"), "", nil)
+		}
+		if r := e.do("POST", "/api/v1/schedules/"+a["id"].(string)+"/calendar-feed", e.ro, nil); r.status != 403 {
+			t.Errorf("a read-only key made a feed: %d", r.status)
+		}
+		old := e.mustDo(201, "POST", "/api/v1/schedules/"+a["id"].(string)+"/calendar-feed", nil)["url"].(string)
+		url := e.mustDo(201, "POST", "/api/v1/schedules/"+a["id"].(string)+"/calendar-feed", nil)["url"].(string)
+		if r := feed(old); r.status != 404 {
+			t.Errorf("the old feed URL: %d", r.status)
+		}
+		r := feed(url)
+		body := string(r.body)
+		if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/calendar") ||
+			!strings.Contains(body, "SUMMARY:On call: alice@example.com (primary)") || !strings.Contains(body, "SUMMARY:On call: bob@example.com (primary)") {
+			t.Errorf("schedule feed: %d %s\n%s", r.status, r.header.Get("Content-Type"), body)
+		}
+
+		url = e.mustDo(201, "POST", "/api/v1/users/bob@example.com/calendar-feed", nil)["url"].(string)
+		r = feed(url)
+		body = string(r.body)
+		if r.status != 200 || strings.Contains(body, "alice@example.com") || !strings.Contains(body, "(primary)") || !strings.Contains(body, "(secondary)") ||
+			!strings.Contains(body, "X-WR-CALNAME:On call: bob@example.com") || strings.Count(body, "BEGIN:VCALENDAR") != 1 || !strings.HasSuffix(body, "END:VCALENDAR\r\n") {
+			t.Errorf("user feed: %d\n%s", r.status, body)
+		}
+		for _, bad := range []string{"/calendar/nope", "/calendar/user.a.b.c.ics", url[len("http://nightjar.test"):len(url)-6] + "x.ics"} {
+			if r := e.do("GET", bad, "", nil); r.status != 404 {
+				t.Errorf("%s: %d", bad, r.status)
+			}
+		}
+		if r := e.do("POST", "/api/v1/users/eve@example.com/calendar-feed", e.rw, nil); r.status != 404 {
+			t.Errorf("a feed for a stranger: %d", r.status)
+		}
+	})
+}

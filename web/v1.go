@@ -98,6 +98,10 @@ func (s *Server) routesV1Incidents() {
 	s.mux.HandleFunc("GET /api/v1/users/{user}/notification-rules", s.readRW(s.v1NotificationRules))
 	s.mux.HandleFunc("POST /api/v1/users/{user}/notification-rules", s.change(s.v1CreateNotificationRule))
 	s.mux.HandleFunc("DELETE /api/v1/users/{user}/notification-rules/{id}", s.change(s.v1DeleteNotificationRule))
+	s.mux.HandleFunc("POST /api/v1/schedules/{id}/calendar-feed", s.change(s.v1ScheduleCalendar))
+	s.mux.HandleFunc("POST /api/v1/users/{user}/calendar-feed", s.change(s.v1UserCalendar))
+	// The feeds themselves, outside the API: calendar programs send no key.
+	s.mux.HandleFunc("GET /calendar/{token}", s.handleCalendar)
 }
 
 // timePtr is t for JSON, or nil (null) for the zero time.
