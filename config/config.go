@@ -477,16 +477,18 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// uniqueNames reports incident response objects declared without a name
-// (a silence without an id), or twice.
+// uniqueNames reports incident response objects declared twice, and
+// silences declared without an id, which nothing else identifies. A
+// missing name is the object's own rules' to refuse, as in the API.
 func uniqueNames(where string, p ProjectConfig) []error {
 	var errs []error
 	check := func(list string, keys []string, what string) {
 		seen := map[string]bool{}
 		for i, k := range keys {
 			switch {
+			case k == "" && what == "id":
+				errs = append(errs, fmt.Errorf("%s.%s[%d].%s: must not be empty; it identifies the silence", where, list, i, what))
 			case k == "":
-				errs = append(errs, fmt.Errorf("%s.%s[%d].%s: must not be empty; it identifies the object", where, list, i, what))
 			case seen[k]:
 				errs = append(errs, fmt.Errorf("%s.%s[%d].%s: %q is declared twice", where, list, i, what, k))
 			}

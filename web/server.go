@@ -68,7 +68,8 @@ type Areas struct {
 	// monitoring systems send with them.
 	Integrations *integrations.Service
 	// Incidents holds services, teams, escalation policies, on-call
-	// schedules, routes, silences and maintenance windows, and incidents.
+	// schedules, routes, silences and maintenance windows, and incidents,
+	// and answers the one-click links in incident notifications.
 	Incidents *incidents.Store
 	// SLOs stores service level objectives; Ingest counts spans and
 	// events for them.
