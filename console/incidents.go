@@ -128,12 +128,17 @@ func (c *Console) renderIncident(w http.ResponseWriter, r *http.Request, v *view
 		if e.Actor != "" {
 			row.Who = opts.Name(e.Actor)
 		}
+		// Who an entry reached, unless its text says so already.
 		var reach []string
 		for _, u := range e.Users {
-			reach = append(reach, opts.Name(u))
+			if name := opts.Name(u); !strings.Contains(row.Text, name) {
+				reach = append(reach, name)
+			}
 		}
 		for _, ch := range e.Channels {
-			reach = append(reach, opts.Target(incident.Target{Kind: incident.TargetChannel, ID: ch}))
+			if name := opts.Target(incident.Target{Kind: incident.TargetChannel, ID: ch}); !strings.Contains(row.Text, strings.TrimPrefix(name, "channel ")) {
+				reach = append(reach, name)
+			}
 		}
 		row.Reach = strings.Join(reach, ", ")
 		d.Timeline = append(d.Timeline, row)

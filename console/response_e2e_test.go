@@ -116,7 +116,7 @@ func TestIncidentResponseInBrowser(t *testing.T) {
 		checkContrast(t, page, srv.URL+"/schedules")
 	}
 	page.Navigate(srv.URL + "/policies")
-	page.Screenshot("policies-375-light")
+	page.Screenshot("policies-375-dark")
 	if !strings.HasPrefix(page.URL(), srv.URL) {
 		t.Fatalf("left the site: %s", page.URL())
 	}
