@@ -13,6 +13,7 @@ import (
 	"github.com/nightjar-dev/nightjar/engine"
 	"github.com/nightjar-dev/nightjar/incident"
 	"github.com/nightjar-dev/nightjar/incidents"
+	"github.com/nightjar-dev/nightjar/notify"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
@@ -57,9 +58,7 @@ func (w *world) method(t *testing.T, user, url string) string {
 	ctx := context.Background()
 	m := incident.ContactMethod{UserID: user, Kind: incident.ContactWebhook, Value: url}
 	must(t, w.s.CreateContactMethod(ctx, &m, t0))
-	code, err := w.s.NewVerificationCode(ctx, user, m.ID, t0)
-	must(t, err)
-	must(t, w.s.Verify(ctx, user, m.ID, code, t0))
+	must(t, w.s.Verify(ctx, user, m.ID, sendCode(t, w.fixture, user, m.ID, t0), t0))
 	return m.ID
 }
 
@@ -85,7 +84,7 @@ func (w *world) sent(t *testing.T, now time.Time) []string {
 	must(t, err)
 	out := []string{}
 	for _, it := range items {
-		if w.seen[it.ID] || it.NextAttemptAt.After(now) {
+		if w.seen[it.ID] || it.NextAttemptAt.After(now) || it.Event == notify.EventContactVerify {
 			continue
 		}
 		w.seen[it.ID] = true

@@ -31,6 +31,16 @@ func RenderText(msg Message) (subject, body string) {
 func renderSubject(msg Message) string {
 	a := msg.Alert
 	var tag string
+	if inc := msg.Incident; inc != nil {
+		summary := oneLine(inc.Title)
+		if summary == "" {
+			summary = summaryOf(msg)
+		}
+		if svc := oneLine(inc.Service); svc != "" {
+			summary = svc + ": " + summary
+		}
+		return truncateRunes(fmt.Sprintf("[%s #%d] %s", incidentTags[msg.Event], inc.Number, summary), maxSubjectRunes)
+	}
 	switch msg.Event {
 	case EventAlertFiring:
 		tag = "[FIRING"
@@ -42,6 +52,8 @@ func renderSubject(msg Message) string {
 		tag = "[RESOLVED]"
 	case EventTest:
 		tag = "[TEST]"
+	case EventContactVerify:
+		tag = "[VERIFY]"
 	default:
 		if ev := oneLine(msg.Event); ev != "" {
 			tag = "[" + strings.ToUpper(ev) + "]"
@@ -79,6 +91,10 @@ func renderBody(msg Message) string {
 		if ev := oneLine(msg.Event); ev != "" {
 			head.WriteString(strings.ToUpper(ev) + ": ")
 		}
+	}
+	if tag := incidentTags[msg.Event]; tag != "" {
+		head.Reset()
+		head.WriteString(tag + ": ")
 	}
 	head.WriteString(summaryOf(msg) + "\n")
 	sections = append(sections, head.String())
@@ -122,7 +138,9 @@ func renderBody(msg Message) string {
 		sections = append(sections, d.String())
 	}
 
-	if u := oneLine(msg.ConsoleURL); u != "" {
+	if msg.Incident != nil {
+		sections = append(sections, renderIncident(msg))
+	} else if u := oneLine(msg.ConsoleURL); u != "" {
 		sections = append(sections, "Open in the console: "+u+"\n")
 	}
 
@@ -145,6 +163,56 @@ func renderBody(msg Message) string {
 
 	sections = slices.DeleteFunc(sections, func(s string) bool { return s == "" })
 	return strings.Join(sections, "\n")
+}
+
+// incidentTags are the subject tags of messages about incidents.
+var incidentTags = map[string]string{
+	EventIncidentPage:         "PAGE",
+	EventIncidentTicket:       "TICKET",
+	EventIncidentAcknowledged: "ACKNOWLEDGED",
+	EventIncidentResolved:     "RESOLVED",
+}
+
+// renderIncident is the section of a message about an incident: which
+// one, how bad, since when, the runbook, and the one-click links, which
+// are the console's URL (ConsoleURL, the server's base URL) and /ack/ and
+// a token.
+func renderIncident(msg Message) string {
+	inc := msg.Incident
+	var b strings.Builder
+	field(&b, "Incident", fmt.Sprintf("#%d %s", inc.Number, oneLine(inc.Title)))
+	field(&b, "Urgency", oneLine(string(inc.Urgency)))
+	field(&b, "State", oneLine(inc.Status))
+	field(&b, "Since", formatTime(inc.Since))
+	if inc.Step > 0 {
+		step := fmt.Sprintf("%d", inc.Step)
+		if inc.Round > 1 {
+			step += fmt.Sprintf(" (round %d)", inc.Round)
+		}
+		field(&b, "Step", step)
+	}
+	field(&b, "Runbook", oneLine(inc.RunbookURL))
+	ack, resolve := LinkURL(msg.ConsoleURL, inc.AckToken), LinkURL(msg.ConsoleURL, inc.ResolveToken)
+	if ack+resolve != "" {
+		b.WriteString("\n")
+		if ack != "" {
+			b.WriteString("Acknowledge: " + ack + "\n")
+		}
+		if resolve != "" {
+			b.WriteString("Resolve:     " + resolve + "\n")
+		}
+	}
+	return b.String()
+}
+
+// LinkURL is the one-click link of a signed token: the server's base URL,
+// /ack/ and the token; "" when either is missing.
+func LinkURL(base, token string) string {
+	base = strings.TrimRight(oneLine(base), "/")
+	if base == "" || token == "" {
+		return ""
+	}
+	return base + "/ack/" + oneLine(token)
 }
 
 // summaryOf returns the alert's summary as one line, or a stand-in when it is

@@ -76,6 +76,22 @@ func TestRenderText(t *testing.T) {
 			m.Alert.EndsAt = start.Add(-time.Minute) // before StartsAt: no duration
 			return m
 		}},
+		{name: "incident_page", msg: func() notify.Message {
+			m := sample()
+			m.Event = notify.EventIncidentPage
+			m.ConsoleURL = "https://nightjar.example.com/"
+			m.Incident = &nightjar.IncidentRef{ID: "inc1", Number: 12, Title: "Heartbeat missed for 5m", Service: "payments-api",
+				Urgency: "page", Status: "triggered", Since: start, Step: 2, Round: 2, RunbookURL: "https://wiki.example.com/payments",
+				AckToken: "ack-token", ResolveToken: "resolve-token"}
+			return m
+		}},
+		{name: "incident_resolved", msg: func() notify.Message {
+			m := sample()
+			m.Event = notify.EventIncidentResolved
+			m.Alert.Status = "resolved"
+			m.Incident = &nightjar.IncidentRef{ID: "inc1", Number: 12, Title: "Payments\r\nBcc: x", Urgency: "page", Status: "resolved", Since: start}
+			return m
+		}},
 		{name: "long_summary", msg: func() notify.Message {
 			m := sample()
 			m.Alert.Summary = strings.Repeat("very long summary ", 20)

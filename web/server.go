@@ -20,6 +20,7 @@ import (
 	"github.com/nightjar-dev/nightjar/audit"
 	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
+	"github.com/nightjar-dev/nightjar/incidents"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
@@ -55,6 +56,8 @@ type Areas struct {
 	Pings *checks.Recorder
 	// Alerts lists alerts.
 	Alerts *alerting.Stage
+	// Incidents answers the one-click links in incident notifications.
+	Incidents *incidents.Store
 }
 
 // Server holds the HTTP handlers' dependencies.
@@ -67,11 +70,13 @@ type Server struct {
 	checks   *checks.Service
 	pings    *checks.Recorder
 	alerts   *alerting.Stage
-	clock    nightjar.Clock
-	log      *slog.Logger
-	cfg      Config
-	metrics  *telemetry.Metrics
-	mux      *http.ServeMux
+	// incidents is nil where no incident links are served.
+	incidents *incidents.Store
+	clock     nightjar.Clock
+	log       *slog.Logger
+	cfg       Config
+	metrics   *telemetry.Metrics
+	mux       *http.ServeMux
 	// Ready reports whether the engine has finished start-up work; nil
 	// means always ready.
 	Ready func() bool
@@ -84,7 +89,7 @@ func NewServer(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	s := &Server{db: db, projects: areas.Projects, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox,
-		checks: areas.Checks, pings: areas.Pings, alerts: areas.Alerts, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
+		checks: areas.Checks, pings: areas.Pings, alerts: areas.Alerts, incidents: areas.Incidents, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }
@@ -100,6 +105,7 @@ func (s *Server) routes() {
 	s.routesV3()
 	s.routesV1()
 	s.routesBadges()
+	s.routesAck()
 	if s.cfg.Console == nil {
 		s.mux.HandleFunc("GET /{$}", s.handleIndex)
 		return

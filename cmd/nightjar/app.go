@@ -67,7 +67,7 @@ func (a *app) Close() error { return a.db.Close() }
 
 // webAreas are the areas the API uses.
 func (a *app) webAreas() web.Areas {
-	return web.Areas{Projects: a.projects, Audit: a.audit, Channels: a.channels, Outbox: a.outbox, Checks: a.checks, Alerts: a.alerts}
+	return web.Areas{Projects: a.projects, Audit: a.audit, Channels: a.channels, Outbox: a.outbox, Checks: a.checks, Alerts: a.alerts, Incidents: a.incidents}
 }
 
 // consoleAreas are the areas the console uses.

@@ -32,6 +32,30 @@ type Payload struct {
 	// CreatedAt is when the state change happened, not when this attempt
 	// was made, so it is the same on every retry.
 	CreatedAt time.Time `json:"created_at"`
+	// Incident is present when the notification is about an incident
+	// (events "incident.*").
+	Incident *PayloadIncident `json:"incident,omitempty"`
+}
+
+// PayloadIncident is the "incident" object of a Payload.
+type PayloadIncident struct {
+	ID      string    `json:"id"`
+	Number  int64     `json:"number"`
+	Title   string    `json:"title"`
+	Service string    `json:"service"`
+	Urgency string    `json:"urgency"`
+	Status  string    `json:"status"`
+	Since   time.Time `json:"since"`
+	// Step and Round say which escalation step paged, from 1; 0 for
+	// other events.
+	Step       int    `json:"step"`
+	Round      int    `json:"round"`
+	RunbookURL string `json:"runbook_url,omitempty"`
+	// AckURL and ResolveURL act on the incident with one click (a page
+	// that asks to confirm); empty when not offered or when no public URL
+	// is configured.
+	AckURL     string `json:"ack_url,omitempty"`
+	ResolveURL string `json:"resolve_url,omitempty"`
 }
 
 // PayloadAlert is the "alert" object of a Payload.
@@ -85,6 +109,11 @@ func NewPayload(msg notify.Message) Payload {
 	if !a.EndsAt.IsZero() {
 		t := normTime(a.EndsAt)
 		p.Alert.EndsAt = &t
+	}
+	if inc := msg.Incident; inc != nil {
+		p.Incident = &PayloadIncident{ID: inc.ID, Number: inc.Number, Title: inc.Title, Service: inc.Service, Urgency: string(inc.Urgency),
+			Status: inc.Status, Since: normTime(inc.Since), Step: inc.Step, Round: inc.Round, RunbookURL: inc.RunbookURL,
+			AckURL: notify.LinkURL(msg.ConsoleURL, inc.AckToken), ResolveURL: notify.LinkURL(msg.ConsoleURL, inc.ResolveToken)}
 	}
 	return p
 }
