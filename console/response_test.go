@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nightjar-dev/nightjar/incident"
+	"github.com/nightjar-dev/nightjar/incidents"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
@@ -254,11 +255,15 @@ func TestContactMethods(t *testing.T) {
 		if err != nil || len(items) != 1 || items[0].To != (outbox.Destination{Kind: outbox.ToContact, ID: methods[0].ID}) {
 			t.Fatalf("outbox %+v, %v", items, err)
 		}
-		code := regexp.MustCompile(`code is (\S+)\.`).FindStringSubmatch(items[0].Alert.Summary)
+		code := regexp.MustCompile(regexp.QuoteMeta(incidents.VerificationPrefix) + `(\S+)`).FindStringSubmatch(items[0].Alert.Summary)
 		if code == nil {
 			t.Fatalf("no code in %q", items[0].Alert.Summary)
 		}
 		path := "/contacts/" + methods[0].ID
+		// Another code within the minute is refused, on the page.
+		if status, body := viewer.post(path+"/code", nil); status != http.StatusTooManyRequests || !strings.Contains(body, `class="error"`) {
+			t.Fatalf("second code at once: %d", status)
+		}
 		status, body = viewer.post(path+"/verify", url.Values{"code": {"000000x"}})
 		wantField(t, status, body, http.StatusBadRequest, "code:")
 		// Someone else cannot verify or remove it.
