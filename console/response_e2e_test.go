@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/browsertest"
+	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
 
@@ -20,14 +21,9 @@ func TestIncidentResponseInBrowser(t *testing.T) {
 	t.Parallel()
 	takeBrowserTurn(t)
 	b := browsertest.New(t)
-	db := storetest.Open(t, "sqlite")
 	ctx := context.Background()
-	p := acme(t, db)
-	areas := areasOf(db)
-	mia, err := areas.Accounts.CreateUser(ctx, "mia@acme.test", pw, p.ID, nightjar.RoleMember, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newResponders(t)
+	db, p, areas, mia := r.db, r.project, r.areas, r.mia
 	fire := pagingSetup(t, db, areas.Incidents, p.ID, mia.ID)
 	fire("checkout-errors", nightjar.AlertFiring, time.Now().Add(-3*time.Minute))
 	srv := startStack(t, db)
@@ -120,4 +116,24 @@ func TestIncidentResponseInBrowser(t *testing.T) {
 	if !strings.HasPrefix(page.URL(), srv.URL) {
 		t.Fatalf("left the site: %s", page.URL())
 	}
+}
+
+// responders is the project Acme on SQLite with its owner and Mia, a
+// member, who is paged for the service "api" (see pagingSetup).
+type responders struct {
+	db      *store.DB
+	project *nightjar.Project
+	areas   Areas
+	mia     *nightjar.User
+}
+
+func newResponders(t *testing.T) *responders {
+	t.Helper()
+	r := &responders{db: storetest.Open(t, "sqlite")}
+	r.project, r.areas = acme(t, r.db), areasOf(r.db)
+	var err error
+	if r.mia, err = r.areas.Accounts.CreateUser(context.Background(), "mia@acme.test", pw, r.project.ID, nightjar.RoleMember, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
