@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/incident"
 	"github.com/nightjar-dev/nightjar/incidents"
 	"github.com/nightjar-dev/nightjar/outbox"
@@ -294,4 +296,35 @@ func TestContactMethods(t *testing.T) {
 // errorText is the error a page shows, for test failures.
 func errorText(body string) string {
 	return strings.Join(regexp.MustCompile(`class="(?:error|field-error)"[^>]*>([^<]*)`).FindAllString(body, -1), "; ")
+}
+
+// The service form's own parsing (labels, grouping window) turns any
+// input into a service or an error naming one of the form's fields.
+func FuzzServiceForm(f *testing.F) {
+	f.Add("tier=gold\nregion = eu", "5m")
+	f.Add("no equals", "soon")
+	f.Add("=\n=\n", "-1s")
+	f.Add("a=b=c\r\nd=", "1h30m")
+	f.Fuzz(func(t *testing.T, labels, window string) {
+		form := newForm()
+		form.set("name", "api")
+		form.set("labels", labels)
+		form.set("group_window", window)
+		var s incident.Service
+		err := services.fromForm(form, &s, nil, t0)
+		if err != nil {
+			if field := nightjar.ErrorField(err); !slices.Contains(services.inputs, field) {
+				t.Fatalf("error %v names %q, no input of the form", err, field)
+			}
+			return
+		}
+		if s.Config.GroupWindow < 0 {
+			t.Fatalf("negative window %v from %q", s.Config.GroupWindow, window)
+		}
+		if err := s.Validate(); err != nil {
+			if field := nightjar.ErrorField(err); field != "labels" && !strings.HasPrefix(field, "labels.") && field != "group_window" {
+				t.Fatalf("validate %v names %q", err, field)
+			}
+		}
+	})
 }

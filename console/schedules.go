@@ -119,7 +119,9 @@ type overrideRow struct {
 }
 
 type scheduleData struct {
-	Schedule  *incidents.Schedule
+	Schedule *incidents.Schedule
+	// Layers describe the schedule's rotations in words.
+	Layers    []string
 	Zone      string
 	OnCall    string
 	Days      []calendarDay
@@ -195,6 +197,16 @@ func (c *Console) renderSchedule(w http.ResponseWriter, r *http.Request, v *view
 			cd.Shifts = append(cd.Shifts, calendarShift{Start: sh.Start.In(loc).Format("15:04"), End: endText, User: ppl.Name(sh.UserID), Override: sh.Override >= 0})
 		}
 		d.Days = append(d.Days, cd)
+	}
+	for _, l := range s.Definition.Layers {
+		text := fmt.Sprintf("%s, %s from %s", ppl.Names(l.Participants), l.Shift, strings.Replace(l.Start, "T", " ", 1))
+		if l.Name != "" {
+			text = l.Name + ": " + text
+		}
+		if len(l.Restrictions) > 0 {
+			text += fmt.Sprintf(" (%d restrictions)", len(l.Restrictions))
+		}
+		d.Layers = append(d.Layers, text)
 	}
 	for _, h := range compiled.NextHandoffs(now, 5) {
 		d.Handoffs = append(d.Handoffs, handoffRow{At: h.At, Before: ppl.Names(h.Before), After: ppl.Names(h.After)})
