@@ -292,18 +292,17 @@ func (c *Console) responseSummary(r *http.Request, v *view) (*responseSummary, e
 	if err != nil {
 		return nil, err
 	}
-	scheds, err := c.response.Schedules().List(r.Context(), v.Project.ID)
-	if err != nil || len(incs)+len(scheds) == 0 {
-		return nil, err
-	}
 	ppl, err := c.people(r, v)
 	if err != nil {
 		return nil, err
 	}
-	now, s := c.clock.Now(), &responseSummary{}
+	s := &responseSummary{}
+	if s.OnCall, err = c.onCallNow(r, v, ppl); err != nil || len(incs)+len(s.OnCall) == 0 {
+		return nil, err
+	}
+	now := c.clock.Now()
 	for _, inc := range incs {
 		s.Open = append(s.Open, incidentRow{Incident: inc, Age: ago(now, inc.CreatedAt), Assignee: ppl.Name(inc.Assignee)})
 	}
-	s.OnCall = onCallNow(scheds, ppl, now)
 	return s, nil
 }

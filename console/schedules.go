@@ -47,30 +47,32 @@ func (c *Console) schedulesPage(w http.ResponseWriter, r *http.Request, v *view)
 }
 
 func (c *Console) renderSchedules(w http.ResponseWriter, r *http.Request, v *view, status int, f *form) {
-	list, err := c.response.Schedules().List(r.Context(), v.Project.ID)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
 	ppl, err := c.people(r, v)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	v.Title, v.Data = "On-call schedules", schedulesData{Schedules: onCallNow(list, ppl, c.clock.Now()), People: ppl, Form: f, Zones: commonZones}
+	rows, err := c.onCallNow(r, v, ppl)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	v.Title, v.Data = "On-call schedules", schedulesData{Schedules: rows, People: ppl, Form: f, Zones: commonZones}
 	c.render(w, r, status, "schedules", v)
 }
 
-// onCallNow lists schedules with who is on call in each at now.
-func onCallNow(list []*incidents.Schedule, ppl *people, now time.Time) []scheduleRow {
-	rows := make([]scheduleRow, len(list))
-	for i, s := range list {
-		rows[i] = scheduleRow{Schedule: s, OnCall: "—"}
-		if compiled, err := s.Compile(); err == nil {
-			rows[i].OnCall = ppl.Names(compiled.OnCallAt(now))
-		}
+// onCallNow lists the project's schedules with who is on call in each,
+// as escalation would page them now.
+func (c *Console) onCallNow(r *http.Request, v *view, ppl *people) ([]scheduleRow, error) {
+	oncall, err := c.response.OnCallAt(r.Context(), v.Project.ID, c.clock.Now())
+	if err != nil {
+		return nil, err
 	}
-	return rows
+	rows := make([]scheduleRow, len(oncall))
+	for i, o := range oncall {
+		rows[i] = scheduleRow{Schedule: o.Schedule, OnCall: ppl.Names(o.Users)}
+	}
+	return rows, nil
 }
 
 func (c *Console) createSchedule(w http.ResponseWriter, r *http.Request, v *view) {
