@@ -211,6 +211,9 @@ type settingsData struct {
 	NewKey      string
 	InviteLink  string
 	Roles       []nightjar.Role
+	// Owners is how many owners the project has: the only one is not
+	// offered to remove themselves.
+	Owners int
 }
 
 func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, v *view, status int, d settingsData) {
@@ -233,6 +236,11 @@ func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, v *view
 		return
 	}
 	d.Roles = []nightjar.Role{nightjar.RoleViewer, nightjar.RoleMember, nightjar.RoleAdmin, nightjar.RoleOwner}
+	for _, m := range d.Members {
+		if m.Role == nightjar.RoleOwner {
+			d.Owners++
+		}
+	}
 	v.Title, v.Data = "Settings", d
 	c.render(w, r, status, "settings", v)
 }
