@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -402,7 +403,57 @@ type checkFormData struct {
 	Check    *nightjar.Check
 	Zones    []string
 	Channels []*nightjar.Channel
-	Field    string
+	// Field is the field a server-side error is about, and Message that
+	// error in the user's words.
+	Field, Message string
+}
+
+// fieldError is what the form shows beside one field.
+type fieldError struct{ Field, Message string }
+
+// For is the error to show beside field, if the error is about it.
+func (d checkFormData) For(field string) fieldError {
+	if field != d.Field {
+		return fieldError{Field: field}
+	}
+	return fieldError{Field: field, Message: d.Message}
+}
+
+// Advanced is whether the Advanced part opens: when the error is in it.
+func (d checkFormData) Advanced() bool {
+	switch d.Field {
+	case "", "name", "tags", "service", "desc", "kind", "timeout", "schedule", "tz", "grace", "channels":
+		return false
+	}
+	return true
+}
+
+// fieldLabels are the form's names for the fields the domain's errors
+// name.
+var fieldLabels = map[string]string{
+	"name": "The name", "slug": "The slug", "tags": "Tags", "service": "The service", "desc": "The description",
+	"kind": "The kind", "timeout": "The period", "schedule": "The schedule", "tz": "The time zone", "grace": "The grace period",
+	"early_tolerance": "The early tolerance", "max_runtime": "The max runtime", "min_runtime": "The min runtime",
+	"failure_threshold": "The number of failures", "realert_interval": "The repeat interval", "metric_rules": "A metric rule",
+	"methods": "The methods", "channels": "The channels", "failure_kw": "Failure keywords", "success_kw": "Success keywords",
+	"start_kw": "Start keywords",
+}
+
+var secondsRE = regexp.MustCompile(`(\d+) seconds`)
+
+// userWords turns a domain error about a field ("grace: must be between 60
+// and 31536000 seconds") into the form's words ("The grace period must be
+// between 1 min and 365 days").
+func userWords(field, msg string) string {
+	msg = strings.TrimPrefix(msg, field+": ")
+	msg = secondsRE.ReplaceAllStringFunc(msg, func(m string) string {
+		n, _ := strconv.ParseInt(strings.TrimSuffix(m, " seconds"), 10, 64)
+		return nightjar.HumanDuration(time.Duration(n) * time.Second)
+	})
+	if label, ok := fieldLabels[field]; ok {
+		return label + " " + msg
+	}
+	return msg
 }
 
 func (c *Console) renderForm(w http.ResponseWriter, r *http.Request, v *view, status int, f checkForm, ch *nightjar.Check, err error) {
@@ -415,7 +466,10 @@ func (c *Console) renderForm(w http.ResponseWriter, r *http.Request, v *view, st
 	data := checkFormData{Form: f, Check: ch, Zones: commonZones, Channels: channels}
 	if err != nil {
 		v.Error = nightjar.ErrorMessage(err)
-		data.Field = nightjar.ErrorField(err)
+		if field := nightjar.ErrorField(err); fieldLabels[field] != "" {
+			data.Field, data.Message = field, userWords(field, v.Error)
+			v.Error = "Please correct the field marked below."
+		}
 	}
 	v.Data = data
 	c.render(w, r, status, "checkform", v)

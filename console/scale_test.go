@@ -51,6 +51,7 @@ func TestChecksListAt2000(t *testing.T) {
 	srv := startStack(t, db)
 
 	page := b.NewPage(t)
+	page.SetTimeout(3 * time.Minute) // many steps, and full-page screenshots of long pages
 	page.Do(chromedp.EmulateViewport(1280, 900))
 	page.Navigate(srv.URL + "/login")
 	page.Fill("#email", "owner@acme.test")
