@@ -102,7 +102,7 @@ func FormatDuration(d time.Duration) string {
 }
 
 // HumanDuration writes a duration the way people say it: "90 ms",
-// "45 s", "3 min 20 s", "2 h 5 min", "3 days".
+// "45 s", "3 min 20 s", "2 h 5 min", "1 day", "3 days".
 func HumanDuration(d time.Duration) string {
 	switch {
 	case d <= 0:
@@ -117,6 +117,8 @@ func HumanDuration(d time.Duration) string {
 			return fmt.Sprintf("%d min", m)
 		}
 		return fmt.Sprintf("%d min %d s", m, s)
+	case d == 24*time.Hour:
+		return "1 day"
 	case d < 48*time.Hour:
 		h, m := int(d.Hours()), int(d.Minutes())%60
 		if m == 0 {

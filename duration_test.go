@@ -46,7 +46,7 @@ func TestFormatDurationRoundTrips(t *testing.T) {
 
 func TestHumanDuration(t *testing.T) {
 	for d, want := range map[time.Duration]string{0: "0 s", 90 * time.Millisecond: "90 ms", 45 * time.Second: "45 s",
-		200 * time.Second: "3 min 20 s", time.Minute: "1 min", 125 * time.Minute: "2 h 5 min", 72 * time.Hour: "3 days"} {
+		200 * time.Second: "3 min 20 s", time.Minute: "1 min", 125 * time.Minute: "2 h 5 min", 24 * time.Hour: "1 day", 25 * time.Hour: "25 h", 72 * time.Hour: "3 days"} {
 		if got := nightjar.HumanDuration(d); got != want {
 			t.Errorf("HumanDuration(%s) = %q, want %q", d, got, want)
 		}

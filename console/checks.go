@@ -179,6 +179,7 @@ type checkData struct {
 	Flips       []*nightjar.Flip
 	Description string
 	Durations   template.HTML
+	Metrics     []metricChart
 	Uptime      template.HTML
 }
 
@@ -241,6 +242,7 @@ func (c *Console) checkPage(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	d.Flips = flips[:min(len(flips), 50)]
 	d.Durations = durationChart(d.Pings)
+	d.Metrics = metricCharts(d.Pings)
 	d.Uptime = uptimeBar(uptimeDays(ch.CreatedAt, flips, ch.State.Status, now, 90))
 	v.Title, v.Data = ch.Name, d
 	c.render(w, r, http.StatusOK, "check", v)
