@@ -203,3 +203,39 @@ func TestConsoleErrorNamesTheRequestID(t *testing.T) {
 		t.Fatalf("the log does not have request id %s:\n%s", id, log.String())
 	}
 }
+
+// The audit log names what an API call changed in words and pages beyond
+// 50 entries.
+func TestAuditLogWordsAndPages(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, "sqlite")
+	e := newEnv(t, db)
+	ctx := context.Background()
+	for i := 0; i < 60; i++ {
+		entry := nightjar.AuditEntry{ProjectID: e.a.ID, Actor: "owner@a.test", Action: "check.update", Target: fmt.Sprintf("job %02d", i), CreatedAt: t0.Add(time.Duration(i) * time.Second)}
+		if i == 59 {
+			entry.Actor, entry.Action, entry.Target = "api key ci (nj_ab…)", "POST /api/v3/checks/{$}", "check backup (123)"
+		}
+		if err := e.areas.Audit.Record(ctx, entry); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := e.login("owner@a.test")
+	_, body := o.get("/settings")
+	if !strings.Contains(body, "<td>check.create (API v3)</td><td>check backup (123)") || strings.Contains(body, "{$}") {
+		t.Error("the API call is not named in words")
+	}
+	if n := strings.Count(body, "<td>check.update</td>"); n != 49 || !strings.Contains(body, `href="/settings?audit=2#audit"`) {
+		t.Errorf("first page: %d entries, link to older: %v", n, strings.Contains(body, "audit=2"))
+	}
+	_, body = o.get("/settings?audit=2")
+	if n := strings.Count(body, "<td>check.update</td>"); n != 10 || !strings.Contains(body, "job 00") || strings.Contains(body, "Older →") {
+		t.Errorf("second page: %d entries", n)
+	}
+	for action, want := range map[string]string{"DELETE /api/v1/checks/{id}": "check.delete (API v1)", "POST /api/v1/checks/{id}/pause": "check.pause (API v1)",
+		"POST /api/v3/checks/{uuid}": "check.update (API v3)", "PATCH /api/v1/channels/{id}": "channel.update (API v1)", "member.add": "member.add"} {
+		if got := auditAction(action); got != want {
+			t.Errorf("auditAction(%q) = %q, want %q", action, got, want)
+		}
+	}
+}
