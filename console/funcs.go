@@ -17,6 +17,7 @@ var funcs = template.FuncMap{
 	"dur":      nightjar.HumanDuration,
 	"durin":    nightjar.FormatDuration,
 	"rel":      relTime,
+	"metric":   metricValue,
 	"prose":    prose,
 	"join":     strings.Join,
 	"upper":    strings.ToUpper,

@@ -44,6 +44,24 @@ func TestConsolePassInBrowser(t *testing.T) {
 	if err := areas.Checks.Create(ctx, down, now.Add(-2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	// A few more checks in other states, for the overview and its screenshot.
+	for i, st := range []string{nightjar.StatusLate, nightjar.StatusStarted, nightjar.StatusUp, nightjar.StatusUp, nightjar.StatusUp, nightjar.StatusPaused} {
+		c := nightjar.NewCheck(p.ID, []string{"Invoice export", "Search reindex", "Certificate renewal", "Log rotation", "Metrics rollup", "Old reports"}[i])
+		c.Timeout = time.Hour
+		c.State.Status = st
+		c.State.LastPing = now.Add(-time.Duration(70+i*5) * time.Minute)
+		c.State.ExpectedAt = c.State.LastPing.Add(time.Hour)
+		c.State.LastStart = now.Add(-4 * time.Minute)
+		c.State.NextDeadline = now.Add(26 * time.Minute)
+		c.State.Since = now.Add(-time.Duration(10+i) * time.Minute)
+		if st == nightjar.StatusUp {
+			c.State.LastPing = now.Add(-time.Duration(i) * time.Minute)
+			c.State.ExpectedAt = c.State.LastPing.Add(time.Hour)
+		}
+		if err := areas.Checks.Create(ctx, c, now.Add(-48*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	srv := startStack(t, db)
 	for _, path := range []string{"/ping/" + down.ID + "?m=bytes:1200000", "/ping/" + down.ID + "/start", "/ping/" + down.ID + "/2?m=bytes:300000"} {
 		res, err := http.Post(srv.URL+path, "text/plain", strings.NewReader("rsync: disk full"))
@@ -62,12 +80,14 @@ func TestConsolePassInBrowser(t *testing.T) {
 	page.Submit("form[action='/login']")
 	page.WaitText("h1", "Overview")
 	page.WaitText(".attention", "the job exited with status 2")
+	page.WaitText(".attention", "running for 4 min, must finish by")
+	page.WaitText(".attention", "no ping since 1 h 10 min ago; one was expected 10 min ago")
 
 	page.Navigate(srv.URL + "/checks/" + down.ID)
 	page.WaitText("#reason", "the job exited with status 2")
 	page.WaitVisible("#metric-0")
 	page.WaitText("main", "Metric bytes")
-	page.WaitText("table.pings", "bytes=")
+	page.WaitText("table.pings", "bytes 1.2 MB")
 
 	// Red buttons sit in their rows, centred like the rest of the row.
 	for _, path := range []string{"/channels", "/settings"} {
