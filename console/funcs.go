@@ -18,6 +18,7 @@ var funcs = template.FuncMap{
 	"durin":    nightjar.FormatDuration,
 	"rel":      relTime,
 	"metric":   metricValue,
+	"zoned":    zoned,
 	"prose":    prose,
 	"join":     strings.Join,
 	"upper":    strings.ToUpper,
@@ -30,6 +31,16 @@ var funcs = template.FuncMap{
 // exact is a time to the second, in UTC, saying so; the script shows it in
 // the viewer's zone.
 func exact(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// zoned is t in the IANA zone tz, naming the zone: "Tue 03:30 CET,
+// Europe/Berlin". The script drops the zone's name for a viewer in it.
+func zoned(t time.Time, tz string) string {
+	loc, err := nightjar.LoadLocation(tz)
+	if err != nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("Mon 15:04 MST") + ", " + tz
+}
 
 // ago says how far t is from now in words: "3 min ago", "in 5 min", "just
 // now".

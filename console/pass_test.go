@@ -239,3 +239,20 @@ func TestAuditLogWordsAndPages(t *testing.T) {
 		}
 	}
 }
+
+// A cron check's next expected time is also given in its own zone, named.
+func TestNextExpectedInTheChecksZone(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, "sqlite")
+	e := newEnv(t, db)
+	c := nightjar.NewCheck(e.a.ID, "berlin job")
+	c.Kind, c.Schedule, c.TZ = nightjar.KindCron, "30 3 * * *", "Europe/Berlin"
+	c.State.ExpectedAt = time.Date(2026, 3, 3, 2, 30, 0, 0, time.UTC)
+	if err := e.areas.Checks.Create(context.Background(), c, t0); err != nil {
+		t.Fatal(err)
+	}
+	_, body := e.login("viewer@a.test").get("/checks/" + c.ID)
+	if !strings.Contains(body, `<span class="muted" data-tz="Europe/Berlin">(Tue 03:30 CET, Europe/Berlin)</span>`) {
+		t.Fatal("the next expected time is not given in the check's zone")
+	}
+}

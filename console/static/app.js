@@ -34,6 +34,15 @@ function localTimes(root) {
   }
 }
 
+// A time in a check's zone names the zone only when it is not the viewer's.
+function zones(root) {
+  let mine = "";
+  try { mine = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+  for (const el of root.querySelectorAll("[data-tz]")) {
+    if (el.dataset.tz === mine) el.textContent = el.textContent.replace(", " + mine + ")", ")");
+  }
+}
+
 function copied(b) {
   const label = b.textContent;
   b.textContent = "Copied";
@@ -160,6 +169,6 @@ function liveRefresh() {
   }, 20000);
 }
 
-function init(root) { localTimes(root); copyButtons(root); confirms(root); }
+function init(root) { localTimes(root); zones(root); copyButtons(root); confirms(root); }
 
 document.addEventListener("DOMContentLoaded", () => { init(document); schedulePreview(); liveRows(); liveRefresh(); });
