@@ -58,14 +58,10 @@ func ago(now, t time.Time) string {
 // roughDuration is HumanDuration to its largest unit or two, for relative
 // times: "45 s", "3 min", "2 h 5 min", "3 days".
 func roughDuration(d time.Duration) string {
-	if d >= time.Minute && d < time.Hour {
-		d = d.Truncate(time.Minute)
-	} else if d >= time.Hour {
-		d = d.Truncate(time.Minute)
-	} else {
-		d = d.Truncate(time.Second)
+	if d >= time.Minute {
+		return nightjar.HumanDuration(d.Truncate(time.Minute))
 	}
-	return nightjar.HumanDuration(d)
+	return nightjar.HumanDuration(d.Truncate(time.Second))
 }
 
 // relTime is a time element saying how long ago (or ahead) t is, with the

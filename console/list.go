@@ -178,7 +178,7 @@ func (r checkRow) version() string {
 // Version is the row's version, for the page to compare on refresh.
 func (r rowView) Version() string { return r.version() }
 
-// Rows pairs the page's rows with what every row template needs.
+// rowViews pairs the page's rows with what every row template needs.
 func (d checksData) rowViews(v *view, now time.Time) []rowView {
 	out := make([]rowView, len(d.Rows))
 	for i, r := range d.Rows {
