@@ -163,6 +163,23 @@ func TestConsolePassInBrowser(t *testing.T) {
 		t.Errorf("Save and Cancel are %.0f px apart", apart)
 	}
 
+	// Editing the down check's description leaves its Since alone.
+	stored, err := areas.Checks.Get(ctx, p.ID, down.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page.Navigate(srv.URL + "/checks/" + down.ID + "/edit")
+	page.Fill("#desc", "Copies the database to the backup host")
+	page.Submit("form.checkform")
+	page.WaitText("main", "Copies the database to the backup host")
+	page.Navigate(srv.URL + "/")
+	page.WaitVisible(".attention")
+	var since string
+	page.Eval(`document.querySelector("#att-`+down.ID+` td:nth-child(3) time").getAttribute("datetime")`, &since)
+	if want := stored.State.Since.UTC().Format(time.RFC3339); since != want {
+		t.Errorf("after an edit the overview says down since %s, want %s", since, want)
+	}
+
 	for _, scheme := range []string{"light", "dark"} {
 		page.Do(colorScheme(scheme))
 		page.Do(chromedp.EmulateViewport(1280, 900))
