@@ -58,14 +58,6 @@ func (c *Console) incidentsPage(w http.ResponseWriter, r *http.Request, v *view)
 	c.render(w, r, http.StatusOK, "incidents", v)
 }
 
-// ago says how long before now t was, as people say it: "3 min ago".
-func ago(now, t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return humanDuration(now.Sub(t)) + " ago"
-}
-
 // timelineRow is a timeline entry as the incident page shows it: who did
 // it by name, and ids in the text replaced by names.
 type timelineRow struct {

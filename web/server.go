@@ -7,8 +7,6 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -25,6 +23,7 @@ import (
 	"github.com/nightjar-dev/nightjar/integrations"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
+	"github.com/nightjar-dev/nightjar/requestid"
 	"github.com/nightjar-dev/nightjar/slos"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/telemetry"
@@ -144,6 +143,11 @@ func (s *Server) routes() {
 	s.routesV1()
 	s.routesBadges()
 	s.routesAck()
+	// An API path that names nothing answers in JSON, even when the
+	// console serves every other unknown path with its page.
+	s.mux.HandleFunc(apiNotFound, func(w http.ResponseWriter, r *http.Request) {
+		writeJSONError(w, http.StatusNotFound, "no such API path", "")
+	})
 	if s.cfg.Console == nil {
 		s.mux.HandleFunc("GET /{$}", s.handleIndex)
 		return
@@ -156,10 +160,9 @@ func (s *Server) routes() {
 // ServeHTTP gives every request an id, recovers from panics with a 500
 // that carries the id, and logs the request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := newRequestID()
+	id := requestid.New()
 	w.Header().Set("X-Request-Id", id)
-	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
-	r = r.WithContext(ctx)
+	r = r.WithContext(requestid.With(r.Context(), id))
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("panic in handler", "request_id", id, "method", r.Method, "path", r.URL.Path, "panic", v)
@@ -174,6 +177,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
+// apiNotFound is the pattern of API paths that name nothing.
+const apiNotFound = "/api/"
+
 // corsMethods are the methods an API route may allow, in the order the
 // Access-Control-Allow-Methods header lists them.
 var corsMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
@@ -187,7 +193,7 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	for _, m := range corsMethods {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, pattern := s.mux.Handler(probe); pattern != "" {
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != apiNotFound {
 			allowed = append(allowed, m)
 		}
 	}
@@ -206,18 +212,8 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-type requestIDKey struct{}
-
-func newRequestID() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
+// requestID is the id ServeHTTP gave the request.
+func requestID(ctx context.Context) string { return requestid.From(ctx) }
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
