@@ -203,6 +203,9 @@ func (s *Service) DeleteTx(ctx context.Context, tx *store.Tx, projectID, id stri
 	if _, err := tx.Exec(ctx, `DELETE FROM slos WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("delete slo: %w", err)
 	}
+	s.mu.Lock()
+	delete(s.series, id)
+	s.mu.Unlock()
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/nightjar-dev/nightjar"
@@ -22,7 +23,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := s.ingestBody(r)
 	if err != nil {
-		if err == otlpin.ErrTooLarge {
+		if errors.Is(err, otlpin.ErrTooLarge) {
 			writeJSONError(w, http.StatusRequestEntityTooLarge, "request body is larger than the ingest limit", "")
 			return
 		}
