@@ -107,8 +107,10 @@ func TestConfigRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(*gotSch, sch) {
 			t.Errorf("schedule = %+v, want %+v", *gotSch, sch)
 		}
-		if c, err := gotSch.Compile(); err != nil || len(c.OnCallAt(t0.Add(time.Hour))) != 1 {
-			t.Errorf("compiled schedule: %v", err)
+		oc, err := s.OnCallAt(ctx, f.project, t0.Add(7*24*time.Hour+time.Hour))
+		must(t, err)
+		if len(oc) != 1 || oc[0].Schedule.ID != sch.ID || !reflect.DeepEqual(oc[0].Users, []string{f.bob}) {
+			t.Errorf("on call in the second week = %+v", oc)
 		}
 		gotPol, err := s.Policies().Get(ctx, f.project, pol.ID)
 		must(t, err)

@@ -3,6 +3,7 @@ package incidents_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/alerting"
 	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/engine"
 	"github.com/nightjar-dev/nightjar/incident"
@@ -195,5 +197,47 @@ func TestTwoReplicasPageOnce(t *testing.T) {
 	// 3 rounds of 2 steps for each incident, one message each.
 	if pages != n*6 || len(keys) != pages {
 		t.Fatalf("%d pages with %d distinct keys, want %d", pages, len(keys), n*6)
+	}
+}
+
+// TestConcurrentAlertsGroup: alerts of one service arriving together on
+// two replicas of one PostgreSQL database join one incident.
+func TestConcurrentAlertsGroup(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	ctx := context.Background()
+	var stages []*alerting.Stage
+	var dbs []*store.DB
+	var w *world
+	for i := 0; i < 2; i++ {
+		db, err := store.Open(ctx, dsn, store.Options{})
+		must(t, err)
+		t.Cleanup(func() { db.Close() })
+		if w == nil {
+			w = newWorld(t, db)
+		}
+		stages = append(stages, alerting.New(db, incidents.AlertRoute{Store: incidents.New(db)}))
+		dbs = append(dbs, db)
+	}
+	p := w.policy(t, "web", 0, step(time.Minute, user(w.alice)))
+	w.service(t, "checkout", p, incident.DefaultServiceConfig())
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, db := stages[i%2], dbs[i%2]
+			a := &nightjar.Alert{ProjectID: w.project, DedupKey: fmt.Sprintf("k%d", i), Source: "test", Service: "checkout",
+				Severity: nightjar.SeverityPage, Summary: "down", Status: nightjar.AlertFiring, StartsAt: t0}
+			errs <- db.WithTx(ctx, func(tx *store.Tx) error { return st.Handle(ctx, tx, alerting.Change{Alert: a, At: t0}) })
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		must(t, err)
+	}
+	if inc := w.only(t); len(inc.Alerts) != 10 {
+		t.Fatalf("incident has %d alerts, want 10", len(inc.Alerts))
 	}
 }
