@@ -40,6 +40,9 @@ type overviewData struct {
 	Flips    []*checks.ProjectFlip
 	PingKey  string
 	Statuses []string
+
+	// Response is the open incidents and who is on call, shown first.
+	Response *responseSummary
 }
 
 func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *view) {
@@ -50,6 +53,10 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *view) {
 		return
 	}
 	d := overviewData{Counts: counts, PingKey: v.Project.PingKey, Statuses: []string{"down", "late", "started", "up", "new", "paused"}}
+	if d.Response, err = c.responseSummary(r, v); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	for _, n := range counts {
 		d.Total += n
 	}

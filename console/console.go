@@ -25,12 +25,13 @@ import (
 	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/clientip"
+	"github.com/nightjar-dev/nightjar/incidents"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/partials/*.html
 var templateFS embed.FS
 
 //go:embed static
@@ -59,6 +60,9 @@ type Areas struct {
 	Outbox   *outbox.Outbox
 	// Checks creates, changes and lists checks, their pings and flips.
 	Checks *checks.Service
+
+	// Incidents holds incidents and the incident response configuration.
+	Incidents *incidents.Store
 }
 
 // Console serves the pages.
@@ -70,6 +74,7 @@ type Console struct {
 	channels *channels.Service
 	outbox   *outbox.Outbox
 	checks   *checks.Service
+	response *incidents.Store
 	clock    nightjar.Clock
 	log      *slog.Logger
 	cfg      Config
@@ -89,7 +94,7 @@ func New(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger, cfg 
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	c := &Console{db: db, projects: areas.Projects, accounts: areas.Accounts, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox,
-		checks: areas.Checks, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
+		checks: areas.Checks, response: areas.Incidents, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
 		guard: newGuard(), clients: clientip.Resolver{Trusted: cfg.TrustedProxies}}
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
@@ -99,7 +104,7 @@ func New(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger, cfg 
 }
 
 func (c *Console) parseTemplates() error {
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
 		return fmt.Errorf("parse layout: %w", err)
 	}
@@ -135,7 +140,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Paths returns the URL patterns the console owns, for the server to
 // mount.
 func Paths() []string {
-	return []string{"/{$}", "/login", "/logout", "/account", "/checks", "/checks/", "/channels", "/channels/", "/settings", "/settings/", "/project", "/static/", "/invite/"}
+	return append([]string{"/{$}", "/login", "/logout", "/account", "/checks", "/checks/", "/channels", "/channels/", "/settings", "/settings/", "/project", "/static/", "/invite/"}, responsePaths...)
 }
 
 func (c *Console) routes() {
@@ -150,6 +155,7 @@ func (c *Console) routes() {
 	c.mux.Handle("POST /account", c.page(nightjar.NeedRead, c.changePassword))
 	c.checkRoutes()
 	c.settingsRoutes()
+	c.responseRoutes()
 }
 
 func cacheForever(h http.Handler) http.Handler {

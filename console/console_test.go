@@ -20,6 +20,7 @@ import (
 	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/checks/checkstest"
+	"github.com/nightjar-dev/nightjar/incidents"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/projects"
@@ -47,7 +48,7 @@ const pw = "a long enough passphrase"
 // it caused through Accounts.Passwords().
 func areasOf(db *store.DB) Areas {
 	return Areas{Projects: projects.New(db), Accounts: accounts.New(db, password.New(password.TestCost, 0)), Audit: audit.New(db),
-		Channels: channels.New(db), Outbox: outbox.New(db), Checks: checksOf(db)}
+		Channels: channels.New(db), Outbox: outbox.New(db), Checks: checksOf(db), Incidents: incidents.New(db)}
 }
 
 // checksOf is the checks area of db, with its alert stage.
