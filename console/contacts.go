@@ -85,9 +85,14 @@ func (c *Console) sendContactCode(w http.ResponseWriter, r *http.Request, v *vie
 }
 
 // sendCode sends a new verification code to the method through the
-// outbox, like every other message.
+// outbox, like every other message; a second within a minute is refused.
 func (c *Console) sendCode(w http.ResponseWriter, r *http.Request, v *view, m *incident.ContactMethod) {
-	if err := c.response.SendVerificationCode(r.Context(), v.Project.ID, v.User.ID, m.ID, c.clock.Now()); err != nil {
+	err := c.response.SendVerificationCode(r.Context(), v.Project.ID, v.User.ID, m.ID, c.clock.Now())
+	if nightjar.ErrorCode(err) == nightjar.ERATELIMIT {
+		v.Error = nightjar.ErrorMessage(err)
+		c.renderContacts(w, r, v, http.StatusTooManyRequests, newForm())
+		return
+	} else if err != nil {
 		c.fail(w, r, err)
 		return
 	}
