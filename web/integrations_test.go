@@ -377,3 +377,35 @@ func TestEventsAPI(t *testing.T) {
 			"alert.resolved " + dk, "alert.firing " + dk})
 	})
 }
+
+// Whatever a sender posts, the receivers answer 2xx or 400, never 5xx: a
+// bad body is the sender's problem, named in the answer's error (in
+// PagerDuty's shape for the Events API).
+func FuzzAlertIngest(f *testing.F) {
+	for _, s := range []string{
+		amBody("firing", amAlert("firing", "A", ""), amAlert("resolved", "B", "payments")),
+		amBody("resolved", amAlert("resolved", "A", "")),
+		`{"version": "4", "status": "firing", "alerts": [{"status": "firing", "labels": {"a": "\u0000"}, "startsAt": "2026-01-01T00:00:00Z"}]}`,
+		`{"routing_key": "ROUTING", "event_action": "trigger", "payload": {"summary": "s", "source": "x", "severity": "error"}}`,
+		`{"routing_key": "ROUTING", "event_action": "acknowledge", "dedup_key": "k"}`,
+		`{"routing_key": "ROUTING", "event_action": "resolve", "dedup_key": "k", "images": [{"src": "javascript:x"}]}`,
+		`[]`, `null`, `{`, "",
+	} {
+		f.Add(s)
+	}
+	db := storetest.Open(f, "sqlite")
+	e := newEnv(f, db, Config{})
+	e.addChannel("team")
+	key := e.newIntegrationKey("fuzz", "svc")["key"].(string)
+	f.Fuzz(func(t *testing.T, body string) {
+		e.t = t
+		r := e.do("POST", "/api/v1/integrations/"+key+"/alertmanager", "", body)
+		if r.status != http.StatusOK && (r.status != http.StatusBadRequest || !strings.HasPrefix(string(r.body), `{"error":`)) {
+			t.Fatalf("alertmanager %q: %d %s", body, r.status, r.body)
+		}
+		r = e.do("POST", "/api/v1/events/v2/enqueue", "", strings.ReplaceAll(body, "ROUTING", key))
+		if r.status != http.StatusAccepted && (r.status != http.StatusBadRequest || r.json(t)["status"] != "invalid event") {
+			t.Fatalf("events %q: %d %s", body, r.status, r.body)
+		}
+	})
+}
