@@ -420,12 +420,7 @@ func printable(s string) bool {
 // are a webhook's alone and ValidateWebhookHeaders holds them to stricter
 // rules.
 func (cfg *ChannelConfig) validateText() *Error {
-	switch {
-	case !ValidText(cfg.URL):
-		return TextFieldError("config.url")
-	case !ValidText(cfg.Secret):
-		return TextFieldError("config.secret")
-	case !allValidText(cfg.To):
+	if !allValidText(cfg.To) {
 		return TextFieldError("config.to")
 	}
 	for _, name := range textSettingNames {

@@ -207,8 +207,9 @@ func OpsgenieBaseURL(region string) string {
 	return "https://api.opsgenie.com"
 }
 
-// BaseURL is where a channel of kind k sends: base_url when set, else the
-// service's default (Opsgenie's depends on the region).
+// BaseURL is the address of the service a channel sends to, without a
+// trailing slash: base_url when set, else the service's default
+// (Opsgenie's depends on the region).
 func (c *Channel) BaseURL() string {
 	if c.Config.BaseURL != "" {
 		return strings.TrimRight(c.Config.BaseURL, "/")
@@ -251,8 +252,10 @@ var textSettingNames = []string{"url", "secret", "base_url", "token", "chat_id",
 // the stored secrets are not carried over (see Apply).
 var destinationSettings = []string{"url", "base_url", "region"}
 
-// Text returns the setting called name as a form shows it: "" for secrets
-// and for names that are not a setting.
+// Text returns the setting called name in its text form, as SetText takes
+// it: a list joined with commas, a number in decimals, "" for an unset one
+// and for names that are not a setting. Secrets are returned too; whoever
+// shows the result leaves them out.
 func (cfg ChannelConfig) Text(name string) string {
 	switch name {
 	case "to":

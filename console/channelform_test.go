@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/browsertest"
 	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
@@ -102,4 +103,46 @@ func TestChannelFormEveryKind(t *testing.T) {
 			t.Errorf("a viewer gets the new channel form")
 		}
 	})
+}
+
+// In a real browser the channel form shows only the chosen kind's
+// settings, and a channel of a new kind is saved from it.
+func TestChannelFormInBrowser(t *testing.T) {
+	t.Parallel()
+	takeBrowserTurn(t)
+	b := browsertest.New(t)
+	db := storetest.Open(t, "sqlite")
+	p := acme(t, db)
+	srv := startStack(t, db)
+
+	page := b.NewPage(t)
+	page.Navigate(srv.URL + "/channels/new")
+	page.WaitVisible("#email")
+	page.Fill("#email", "owner@acme.test")
+	page.Fill("#password", pw)
+	page.Submit("form[action='/login']")
+	page.WaitText("h1", "Add a channel")
+
+	visible := func() []string {
+		var kinds []string
+		page.Eval(`[...document.querySelectorAll("fieldset.channel-kind")].filter(f => !f.hidden && f.offsetParent !== null).map(f => f.dataset.kind)`, &kinds)
+		return kinds
+	}
+	if got := visible(); len(got) != 1 || got[0] != "webhook" {
+		t.Fatalf("visible settings %v, want only the webhook's", got)
+	}
+	page.Click("#kind-pagerduty")
+	if got := visible(); len(got) != 1 || got[0] != "pagerduty" {
+		t.Fatalf("visible settings after choosing PagerDuty %v", got)
+	}
+	page.Fill("#ch-name", "oncall")
+	page.Fill(`[id="ch-pagerduty.routing_key"]`, "R0utingKeyFromTheBrowser")
+	page.Submit("form.channel-form")
+	page.WaitText("h1", "Notification channels")
+	page.WaitText("main", "PagerDuty")
+
+	chs, err := channels.New(db).List(context.Background(), p.ID)
+	if err != nil || len(chs) != 1 || chs[0].Kind != nightjar.ChannelPagerDuty || chs[0].Config.RoutingKey != "R0utingKeyFromTheBrowser" {
+		t.Fatalf("stored %+v %v", chs, err)
+	}
 }

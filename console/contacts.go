@@ -5,8 +5,6 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/incident"
-	"github.com/nightjar-dev/nightjar/notify"
-	"github.com/nightjar-dev/nightjar/outbox"
 )
 
 // The contacts page is the logged-in person's own: how they are paged
@@ -87,18 +85,14 @@ func (c *Console) sendContactCode(w http.ResponseWriter, r *http.Request, v *vie
 }
 
 // sendCode sends a new verification code to the method through the
-// outbox, like every other message.
+// outbox, like every other message; a second within a minute is refused.
 func (c *Console) sendCode(w http.ResponseWriter, r *http.Request, v *view, m *incident.ContactMethod) {
-	now := c.clock.Now()
-	code, err := c.response.NewVerificationCode(r.Context(), v.User.ID, m.ID, now)
-	if err != nil {
-		c.fail(w, r, err)
+	err := c.response.SendVerificationCode(r.Context(), v.Project.ID, v.User.ID, m.ID, c.clock.Now())
+	if nightjar.ErrorCode(err) == nightjar.ERATELIMIT {
+		v.Error = nightjar.ErrorMessage(err)
+		c.renderContacts(w, r, v, http.StatusTooManyRequests, newForm())
 		return
-	}
-	msg := outbox.Message{ProjectID: v.Project.ID, To: outbox.Destination{Kind: outbox.ToContact, ID: m.ID}, Event: notify.EventTest,
-		Alert: nightjar.Alert{ProjectID: v.Project.ID, Source: "console", Severity: nightjar.SeverityInfo, StartsAt: now,
-			Summary: "Your Nightjar verification code is " + code + ". Enter it on your contact methods page to start receiving pages here."}}
-	if _, err := c.outbox.Enqueue(r.Context(), now, msg); err != nil {
+	} else if err != nil {
 		c.fail(w, r, err)
 		return
 	}

@@ -35,7 +35,7 @@ func startStack(t *testing.T, db *store.DB) *httptest.Server {
 	recorder := areas.Checks.NewRecorder(0, nil)
 	t.Cleanup(recorder.Close)
 	srv.Config.Handler = web.NewServer(db, web.Areas{Projects: areas.Projects, Audit: areas.Audit, Channels: areas.Channels, Outbox: areas.Outbox,
-		Checks: areas.Checks, Pings: recorder, Alerts: alerting.New(db)}, nightjar.SystemClock{}, log,
+		Checks: areas.Checks, Pings: recorder, Alerts: alerting.New(db), Incidents: areas.Incidents}, nightjar.SystemClock{}, log,
 		web.Config{BaseURL: base, Console: cons, ConsolePaths: Paths()}, telemetry.New(telemetry.Source{Checks: areas.Checks, Outbox: areas.Outbox}, log))
 	srv.Start()
 	t.Cleanup(srv.Close)

@@ -58,14 +58,6 @@ func (c *Console) incidentsPage(w http.ResponseWriter, r *http.Request, v *view)
 	c.render(w, r, http.StatusOK, "incidents", v)
 }
 
-// ago says how long before now t was, as people say it: "3 min ago".
-func ago(now, t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return humanDuration(now.Sub(t)) + " ago"
-}
-
 // timelineRow is a timeline entry as the incident page shows it: who did
 // it by name, and ids in the text replaced by names.
 type timelineRow struct {
@@ -128,12 +120,17 @@ func (c *Console) renderIncident(w http.ResponseWriter, r *http.Request, v *view
 		if e.Actor != "" {
 			row.Who = opts.Name(e.Actor)
 		}
+		// Who an entry reached, unless its text says so already.
 		var reach []string
 		for _, u := range e.Users {
-			reach = append(reach, opts.Name(u))
+			if name := opts.Name(u); !strings.Contains(row.Text, name) {
+				reach = append(reach, name)
+			}
 		}
 		for _, ch := range e.Channels {
-			reach = append(reach, opts.Target(incident.Target{Kind: incident.TargetChannel, ID: ch}))
+			if name := opts.Target(incident.Target{Kind: incident.TargetChannel, ID: ch}); !strings.Contains(row.Text, strings.TrimPrefix(name, "channel ")) {
+				reach = append(reach, name)
+			}
 		}
 		row.Reach = strings.Join(reach, ", ")
 		d.Timeline = append(d.Timeline, row)
@@ -287,18 +284,17 @@ func (c *Console) responseSummary(r *http.Request, v *view) (*responseSummary, e
 	if err != nil {
 		return nil, err
 	}
-	scheds, err := c.response.Schedules().List(r.Context(), v.Project.ID)
-	if err != nil || len(incs)+len(scheds) == 0 {
-		return nil, err
-	}
 	ppl, err := c.people(r, v)
 	if err != nil {
 		return nil, err
 	}
-	now, s := c.clock.Now(), &responseSummary{}
+	s := &responseSummary{}
+	if s.OnCall, err = c.onCallNow(r, v, ppl); err != nil || len(incs)+len(s.OnCall) == 0 {
+		return nil, err
+	}
+	now := c.clock.Now()
 	for _, inc := range incs {
 		s.Open = append(s.Open, incidentRow{Incident: inc, Age: ago(now, inc.CreatedAt), Assignee: ppl.Name(inc.Assignee)})
 	}
-	s.OnCall = onCallNow(scheds, ppl, now)
 	return s, nil
 }

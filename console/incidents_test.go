@@ -97,7 +97,7 @@ func TestIncidentPages(t *testing.T) {
 		}
 
 		status, body = owner.post("/incidents/1/note", url.Values{"text": {"   "}})
-		wantField(t, status, body, http.StatusBadRequest, "text:")
+		wantField(t, status, body, http.StatusBadRequest, "text", "")
 		owner.post("/incidents/1/note", url.Values{"text": {"Rolled back <b>v42</b>"}})
 		owner.post("/incidents/1/assign", url.Values{"user": {memberID}})
 		_, body = owner.get("/incidents/1")

@@ -80,6 +80,18 @@ func (f *form) Has(name, value string) bool { return slices.Contains(f.Values[na
 // E is the problem with the field name, "" when it has none.
 func (f *form) E(name string) string { return f.Errors[name] }
 
+// fieldProblem is a field's problem as the page shows it beside the input.
+type fieldProblem struct{ Name, Message string }
+
+// Err is the problem with the field name for the "field-error" template,
+// nil when it has none.
+func (f *form) Err(name string) *fieldProblem {
+	if m, ok := f.Errors[name]; ok {
+		return &fieldProblem{Name: name, Message: m}
+	}
+	return nil
+}
+
 func (f *form) set(name string, values ...string) { f.Values[name] = values }
 
 // invalid tells whether err is the user's mistake, and puts it where the
@@ -97,7 +109,9 @@ func (f *form) invalid(err error, v *view, inputs ...string) bool {
 		}
 	}
 	if input != "" {
-		f.Errors[input] = nightjar.ErrorMessage(err)
+		// Beside its input the message needs no field name: the label
+		// says which field it is.
+		f.Errors[input] = strings.TrimPrefix(nightjar.ErrorMessage(err), field+": ")
 		v.Error = "Please correct the field marked below."
 		return true
 	}

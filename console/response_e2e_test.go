@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/browsertest"
+	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
 
@@ -20,14 +21,9 @@ func TestIncidentResponseInBrowser(t *testing.T) {
 	t.Parallel()
 	takeBrowserTurn(t)
 	b := browsertest.New(t)
-	db := storetest.Open(t, "sqlite")
 	ctx := context.Background()
-	p := acme(t, db)
-	areas := areasOf(db)
-	mia, err := areas.Accounts.CreateUser(ctx, "mia@acme.test", pw, p.ID, nightjar.RoleMember, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newResponders(t)
+	db, p, areas, mia := r.db, r.project, r.areas, r.mia
 	fire := pagingSetup(t, db, areas.Incidents, p.ID, mia.ID)
 	fire("checkout-errors", nightjar.AlertFiring, time.Now().Add(-3*time.Minute))
 	srv := startStack(t, db)
@@ -85,39 +81,53 @@ func TestIncidentResponseInBrowser(t *testing.T) {
 
 	paths := []string{"/", "/incidents", "/incidents/1", "/incidents/1/postmortem", "/schedules", schedulePath, "/services", "/teams", "/policies",
 		"/routes", "/silences", "/maintenance", "/contacts"}
-	page.Do(chromedp.EmulateViewport(375, 740, chromedp.EmulateMobile))
-	for _, scheme := range []string{"dark", "light"} {
-		page.Do(colorScheme(scheme))
-		for _, path := range paths {
-			page.Navigate(srv.URL + path)
-			page.WaitVisible("main")
-			var overflow int
-			page.Eval(`document.documentElement.scrollWidth - window.innerWidth`, &overflow)
-			if overflow > 0 {
-				t.Errorf("%s is %d px wider than a 375 px screen (%s)", path, overflow, scheme)
-			}
-			var unlabelled []string
-			page.Eval(`[...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
-				.filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")).map(el => el.name || el.id)`, &unlabelled)
-			if len(unlabelled) > 0 {
-				t.Errorf("%s has form controls without a label: %v", path, unlabelled)
-			}
+	// Widths and labels do not depend on the theme: one pass, in the dark.
+	page.Do(chromedp.EmulateViewport(375, 740, chromedp.EmulateMobile), colorScheme("dark"))
+	for _, path := range paths {
+		page.Navigate(srv.URL + path)
+		page.WaitVisible("main")
+		var overflow int
+		page.Eval(`document.documentElement.scrollWidth - window.innerWidth`, &overflow)
+		if overflow > 0 {
+			t.Errorf("%s is %d px wider than a 375 px screen", path, overflow)
 		}
-		page.Navigate(srv.URL + "/incidents/1")
-		page.WaitVisible(".timeline")
-		page.Screenshot("incident-375-" + scheme)
-		page.Navigate(srv.URL + schedulePath)
-		page.WaitVisible(".calendar")
-		page.Screenshot("schedule-375-" + scheme)
-	}
-	for _, scheme := range []string{"light", "dark"} {
-		page.Do(colorScheme(scheme))
-		checkContrast(t, page, srv.URL+"/incidents/1")
-		checkContrast(t, page, srv.URL+"/schedules")
+		var unlabelled []string
+		page.Eval(`[...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
+			.filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")).map(el => el.name || el.id)`, &unlabelled)
+		if len(unlabelled) > 0 {
+			t.Errorf("%s has form controls without a label: %v", path, unlabelled)
+		}
 	}
 	page.Navigate(srv.URL + "/policies")
-	page.Screenshot("policies-375-light")
+	page.Screenshot("policies-375-dark")
+	for _, scheme := range []string{"dark", "light"} {
+		page.Do(colorScheme(scheme))
+		checkContrast(t, page, srv.URL+"/incidents/1")
+		page.Screenshot("incident-375-" + scheme)
+		checkContrast(t, page, srv.URL+schedulePath)
+		page.Screenshot("schedule-375-" + scheme)
+	}
 	if !strings.HasPrefix(page.URL(), srv.URL) {
 		t.Fatalf("left the site: %s", page.URL())
 	}
+}
+
+// responders is the project Acme on SQLite with its owner and Mia, a
+// member, who is paged for the service "api" (see pagingSetup).
+type responders struct {
+	db      *store.DB
+	project *nightjar.Project
+	areas   Areas
+	mia     *nightjar.User
+}
+
+func newResponders(t *testing.T) *responders {
+	t.Helper()
+	r := &responders{db: storetest.Open(t, "sqlite")}
+	r.project, r.areas = acme(t, r.db), areasOf(r.db)
+	var err error
+	if r.mia, err = r.areas.Accounts.CreateUser(context.Background(), "mia@acme.test", pw, r.project.ID, nightjar.RoleMember, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

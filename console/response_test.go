@@ -5,10 +5,13 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/incident"
+	"github.com/nightjar-dev/nightjar/incidents"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
@@ -24,14 +27,14 @@ func (e *env) userID(email string) string {
 }
 
 // wantField asserts that a page answered a form with the problem of one
-// field shown beside it.
-func wantField(t *testing.T, status int, body string, wantStatus int, message string) {
+// field shown beside its input, a message starting with message.
+func wantField(t *testing.T, status int, body string, wantStatus int, field, message string) {
 	t.Helper()
 	if status != wantStatus {
 		t.Fatalf("status %d, want %d:\n%s", status, wantStatus, body)
 	}
-	if !strings.Contains(body, `<p class="field-error">`+message) {
-		t.Fatalf("no field error %q beside its input in:\n%s", message, body)
+	if !strings.Contains(body, `<p class="field-error" data-field="`+field+`">`+message) {
+		t.Fatalf("no field error %q for %s beside its input in:\n%s", message, field, body)
 	}
 }
 
@@ -45,9 +48,9 @@ func TestSchedulePages(t *testing.T) {
 		// Every problem of the definition is shown beside its input at once.
 		status, body := owner.post("/schedules", url.Values{"name": {"Primary"}, "time_zone": {"Mars/Olympus"},
 			"layers[0].shift": {"fortnightly"}, "layers[0].start": {"2026-03-01T09:00"}})
-		wantField(t, status, body, http.StatusBadRequest, "time_zone:")
-		wantField(t, status, body, http.StatusBadRequest, "layers[0].participants:")
-		wantField(t, status, body, http.StatusBadRequest, "layers[0].shift:")
+		wantField(t, status, body, http.StatusBadRequest, "time_zone", "")
+		wantField(t, status, body, http.StatusBadRequest, "layers[0].participants", "")
+		wantField(t, status, body, http.StatusBadRequest, "layers[0].shift", "")
 		if !strings.Contains(body, `value="Primary"`) {
 			t.Fatal("the form lost what was entered")
 		}
@@ -85,7 +88,7 @@ func TestSchedulePages(t *testing.T) {
 
 		// An override puts the member on call now; a bad one names its field.
 		status, body = owner.post(loc+"/overrides", url.Values{"override.add_user": {memberID}, "override.start": {"2026-03-01T12:00"}, "override.end": {"2026-03-01T11:00"}})
-		wantField(t, status, body, http.StatusBadRequest, "override.end:")
+		wantField(t, status, body, http.StatusBadRequest, "override.end", "")
 		if status, _ := owner.post(loc+"/overrides", url.Values{"override.add_user": {memberID}, "override.remove_user": {ownerID},
 			"override.start": {"2026-03-01T12:00"}, "override.end": {"2026-03-01T18:00"}}); status != http.StatusSeeOther {
 			t.Fatalf("add override: %d", status)
@@ -125,7 +128,7 @@ func TestResponseConfigPages(t *testing.T) {
 		memberID := e.userID("member@a.test")
 
 		status, body := owner.post("/policies", url.Values{"name": {"Wake"}, "repeat": {"1"}, "steps[0].delay": {"soon"}, "steps[0].targets": {"user:" + memberID}})
-		wantField(t, status, body, http.StatusBadRequest, "steps[0].delay:")
+		wantField(t, status, body, http.StatusBadRequest, "steps[0].delay", "must be a duration")
 		if status, body := owner.post("/policies", url.Values{"name": {"Wake"}, "repeat": {"1"}, "steps[0].delay": {"5m"}, "steps[0].targets": {"user:" + memberID},
 			"steps[1].delay": {"10m"}, "steps[1].targets": {"user:" + e.userID("owner@a.test")}}); status != http.StatusSeeOther {
 			t.Fatalf("create policy: %d %s", status, errorText(body))
@@ -145,16 +148,16 @@ func TestResponseConfigPages(t *testing.T) {
 		}
 
 		status, body = owner.post("/teams", url.Values{"name": {"SRE"}, "members": {memberID}, "policy": {"no-such-policy"}})
-		wantField(t, status, body, http.StatusBadRequest, "policy:")
+		wantField(t, status, body, http.StatusBadRequest, "policy", "")
 		if status, _ := owner.post("/teams", url.Values{"name": {"SRE"}, "members": {memberID}, "policy": {pols[0].ID}}); status != http.StatusSeeOther {
 			t.Fatalf("create team: %d", status)
 		}
 		teams, _ := e.areas.Incidents.Teams().List(ctx, e.a.ID)
 
 		status, body = owner.post("/services", url.Values{"name": {"api"}, "team": {teams[0].ID}, "runbook_url": {"ftp://x"}, "group_window": {"5m"}})
-		wantField(t, status, body, http.StatusBadRequest, "runbook_url:")
+		wantField(t, status, body, http.StatusBadRequest, "runbook_url", "must be an http or https URL")
 		status, body = owner.post("/services", url.Values{"name": {"api"}, "labels": {"no equals sign"}})
-		wantField(t, status, body, http.StatusBadRequest, "labels:")
+		wantField(t, status, body, http.StatusBadRequest, "labels", "write one label a line")
 		if status, _ := owner.post("/services", url.Values{"name": {"api"}, "team": {teams[0].ID}, "runbook_url": {"https://wiki.test/api"},
 			"group_window": {"10m"}, "auto_resolve": {"1"}, "labels": {"tier=gold\nregion = eu"}}); status != http.StatusSeeOther {
 			t.Fatalf("create service: %d", status)
@@ -165,7 +168,7 @@ func TestResponseConfigPages(t *testing.T) {
 		}
 		// A duplicate name is a conflict shown beside the name.
 		status, body = owner.post("/services", url.Values{"name": {"api"}})
-		wantField(t, status, body, http.StatusBadRequest, "name:")
+		wantField(t, status, body, http.StatusBadRequest, "name", "")
 		// The team is still used by the service.
 		if status, body := owner.post("/teams/"+teams[0].ID+"/delete", nil); status != http.StatusConflict || !strings.Contains(body, `class="error"`) {
 			t.Fatalf("delete a used team: %d", status)
@@ -173,7 +176,7 @@ func TestResponseConfigPages(t *testing.T) {
 
 		// Routes keep their order; a bad matcher names the field.
 		status, body = owner.post("/routes", url.Values{"matchers": {`service=~"(api"`}})
-		wantField(t, status, body, http.StatusBadRequest, "matchers")
+		wantField(t, status, body, http.StatusBadRequest, "matchers", "")
 		for _, m := range []string{`service="api"`, `severity="info"`} {
 			if status, _ := owner.post("/routes", url.Values{"matchers": {m}, "policy": {pols[0].ID}, "urgency": {"ticket"}}); status != http.StatusSeeOther {
 				t.Fatalf("add route %s: %d", m, status)
@@ -193,7 +196,7 @@ func TestResponseConfigPages(t *testing.T) {
 
 		// Silences: created by the viewer's email, expired at once.
 		status, body = owner.post("/silences", url.Values{"matchers": {`service="api"`}, "starts_at": {"2026-03-01T12:00"}, "ends_at": {"2026-03-01T11:00"}})
-		wantField(t, status, body, http.StatusBadRequest, "ends_at:")
+		wantField(t, status, body, http.StatusBadRequest, "ends_at", "must be after")
 		if status, _ := owner.post("/silences", url.Values{"matchers": {`service="api"`}, "starts_at": {"2026-03-01T11:00"}, "ends_at": {"2026-03-01T14:00"}, "comment": {"deploy"}}); status != http.StatusSeeOther {
 			t.Fatalf("create silence: %d", status)
 		}
@@ -211,7 +214,7 @@ func TestResponseConfigPages(t *testing.T) {
 
 		// Maintenance: one-off and recurring, errors by field.
 		status, body = owner.post("/maintenance", url.Values{"name": {"db upgrade"}, "window.zone": {"UTC"}, "window.start": {"2026-03-02T10:00"}})
-		wantField(t, status, body, http.StatusBadRequest, "window.start: a one-off window needs both")
+		wantField(t, status, body, http.StatusBadRequest, "window.start", "a one-off window needs both")
 		status, body = owner.post("/maintenance", url.Values{"name": {"weekly"}, "window.zone": {"Europe/Berlin"}, "window.schedule": {"0 2 * * sun"}, "window.duration": {"2h"}})
 		if status != http.StatusSeeOther {
 			t.Fatalf("recurring window: %d %s", status, body)
@@ -241,7 +244,7 @@ func TestContactMethods(t *testing.T) {
 		ctx := context.Background()
 		viewer := e.login("viewer@a.test") // everyone manages their own contacts
 		status, body := viewer.post("/contacts", url.Values{"kind": {"email"}, "value": {"not an address"}})
-		wantField(t, status, body, http.StatusBadRequest, "value:")
+		wantField(t, status, body, http.StatusBadRequest, "value", "must be an email address")
 		if status, _ := viewer.post("/contacts", url.Values{"kind": {string(incident.ContactEmail)}, "name": {"Work"}, "value": {"viewer@a.test"}}); status != http.StatusSeeOther {
 			t.Fatalf("add: %d", status)
 		}
@@ -254,13 +257,17 @@ func TestContactMethods(t *testing.T) {
 		if err != nil || len(items) != 1 || items[0].To != (outbox.Destination{Kind: outbox.ToContact, ID: methods[0].ID}) {
 			t.Fatalf("outbox %+v, %v", items, err)
 		}
-		code := regexp.MustCompile(`code is (\S+)\.`).FindStringSubmatch(items[0].Alert.Summary)
+		code := regexp.MustCompile(regexp.QuoteMeta(incidents.VerificationPrefix) + `(\S+)`).FindStringSubmatch(items[0].Alert.Summary)
 		if code == nil {
 			t.Fatalf("no code in %q", items[0].Alert.Summary)
 		}
 		path := "/contacts/" + methods[0].ID
+		// Another code within the minute is refused, on the page.
+		if status, body := viewer.post(path+"/code", nil); status != http.StatusTooManyRequests || !strings.Contains(body, `class="error"`) {
+			t.Fatalf("second code at once: %d", status)
+		}
 		status, body = viewer.post(path+"/verify", url.Values{"code": {"000000x"}})
-		wantField(t, status, body, http.StatusBadRequest, "code:")
+		wantField(t, status, body, http.StatusBadRequest, "code", "")
 		// Someone else cannot verify or remove it.
 		if status, _ := e.login("owner@a.test").post(path+"/delete", nil); status != http.StatusNotFound {
 			t.Fatalf("other user delete: %d", status)
@@ -272,7 +279,7 @@ func TestContactMethods(t *testing.T) {
 			t.Fatal("not verified")
 		}
 		status, body = viewer.post("/contacts/rules", url.Values{"method": {methods[0].ID}, "delay": {"later"}})
-		wantField(t, status, body, http.StatusBadRequest, "delay:")
+		wantField(t, status, body, http.StatusBadRequest, "delay", "must be a duration")
 		if status, _ := viewer.post("/contacts/rules", url.Values{"method": {methods[0].ID}, "delay": {"5m"}}); status != http.StatusSeeOther {
 			t.Fatalf("add rule: %d", status)
 		}
@@ -289,4 +296,35 @@ func TestContactMethods(t *testing.T) {
 // errorText is the error a page shows, for test failures.
 func errorText(body string) string {
 	return strings.Join(regexp.MustCompile(`class="(?:error|field-error)"[^>]*>([^<]*)`).FindAllString(body, -1), "; ")
+}
+
+// The service form's own parsing (labels, grouping window) turns any
+// input into a service or an error naming one of the form's fields.
+func FuzzServiceForm(f *testing.F) {
+	f.Add("tier=gold\nregion = eu", "5m")
+	f.Add("no equals", "soon")
+	f.Add("=\n=\n", "-1s")
+	f.Add("a=b=c\r\nd=", "1h30m")
+	f.Fuzz(func(t *testing.T, labels, window string) {
+		form := newForm()
+		form.set("name", "api")
+		form.set("labels", labels)
+		form.set("group_window", window)
+		var s incident.Service
+		err := services.fromForm(form, &s, nil, t0)
+		if err != nil {
+			if field := nightjar.ErrorField(err); !slices.Contains(services.inputs, field) {
+				t.Fatalf("error %v names %q, no input of the form", err, field)
+			}
+			return
+		}
+		if s.Config.GroupWindow < 0 {
+			t.Fatalf("negative window %v from %q", s.Config.GroupWindow, window)
+		}
+		if err := s.Validate(); err != nil {
+			if field := nightjar.ErrorField(err); field != "labels" && !strings.HasPrefix(field, "labels.") && field != "group_window" {
+				t.Fatalf("validate %v names %q", err, field)
+			}
+		}
+	})
 }

@@ -47,30 +47,32 @@ func (c *Console) schedulesPage(w http.ResponseWriter, r *http.Request, v *view)
 }
 
 func (c *Console) renderSchedules(w http.ResponseWriter, r *http.Request, v *view, status int, f *form) {
-	list, err := c.response.Schedules().List(r.Context(), v.Project.ID)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
 	ppl, err := c.people(r, v)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	v.Title, v.Data = "On-call schedules", schedulesData{Schedules: onCallNow(list, ppl, c.clock.Now()), People: ppl, Form: f, Zones: commonZones}
+	rows, err := c.onCallNow(r, v, ppl)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	v.Title, v.Data = "On-call schedules", schedulesData{Schedules: rows, People: ppl, Form: f, Zones: commonZones}
 	c.render(w, r, status, "schedules", v)
 }
 
-// onCallNow lists schedules with who is on call in each at now.
-func onCallNow(list []*incidents.Schedule, ppl *people, now time.Time) []scheduleRow {
-	rows := make([]scheduleRow, len(list))
-	for i, s := range list {
-		rows[i] = scheduleRow{Schedule: s, OnCall: "—"}
-		if compiled, err := s.Compile(); err == nil {
-			rows[i].OnCall = ppl.Names(compiled.OnCallAt(now))
-		}
+// onCallNow lists the project's schedules with who is on call in each,
+// as escalation would page them now.
+func (c *Console) onCallNow(r *http.Request, v *view, ppl *people) ([]scheduleRow, error) {
+	oncall, err := c.response.OnCallAt(r.Context(), v.Project.ID, c.clock.Now())
+	if err != nil {
+		return nil, err
 	}
-	return rows
+	rows := make([]scheduleRow, len(oncall))
+	for i, o := range oncall {
+		rows[i] = scheduleRow{Schedule: o.Schedule, OnCall: ppl.Names(o.Users)}
+	}
+	return rows, nil
 }
 
 func (c *Console) createSchedule(w http.ResponseWriter, r *http.Request, v *view) {
@@ -119,7 +121,9 @@ type overrideRow struct {
 }
 
 type scheduleData struct {
-	Schedule  *incidents.Schedule
+	Schedule *incidents.Schedule
+	// Layers describe the schedule's rotations in words.
+	Layers    []string
 	Zone      string
 	OnCall    string
 	Days      []calendarDay
@@ -195,6 +199,16 @@ func (c *Console) renderSchedule(w http.ResponseWriter, r *http.Request, v *view
 			cd.Shifts = append(cd.Shifts, calendarShift{Start: sh.Start.In(loc).Format("15:04"), End: endText, User: ppl.Name(sh.UserID), Override: sh.Override >= 0})
 		}
 		d.Days = append(d.Days, cd)
+	}
+	for _, l := range s.Definition.Layers {
+		text := fmt.Sprintf("%s, %s from %s", ppl.Names(l.Participants), l.Shift, strings.Replace(l.Start, "T", " ", 1))
+		if l.Name != "" {
+			text = l.Name + ": " + text
+		}
+		if len(l.Restrictions) > 0 {
+			text += fmt.Sprintf(" (%d restrictions)", len(l.Restrictions))
+		}
+		d.Layers = append(d.Layers, text)
 	}
 	for _, h := range compiled.NextHandoffs(now, 5) {
 		d.Handoffs = append(d.Handoffs, handoffRow{At: h.At, Before: ppl.Names(h.Before), After: ppl.Names(h.After)})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/incident"
@@ -348,4 +349,30 @@ func (s *Store) Routes(ctx context.Context, projectID string) ([]incident.Route,
 			r.Matchers, err = parseStoredMatchers(ms)
 			return r, err
 		}, projectID)
+}
+
+// OnCall is who is on call for one schedule at an instant.
+type OnCall struct {
+	Schedule *Schedule
+	// Users are user ids, in order of precedence.
+	Users []string
+}
+
+// OnCallAt answers who is on call at t for each of a project's schedules,
+// in the schedules' order: what the overview shows, and what escalation
+// pages. A schedule that no longer compiles has nobody.
+func (s *Store) OnCallAt(ctx context.Context, projectID string, t time.Time) ([]OnCall, error) {
+	list, err := s.Schedules().List(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]OnCall, 0, len(list))
+	for _, sch := range list {
+		oc := OnCall{Schedule: sch, Users: []string{}}
+		if c, err := sch.Compile(); err == nil {
+			oc.Users = c.OnCallAt(t)
+		}
+		out = append(out, oc)
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,7 +13,9 @@ import (
 	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/incident"
 	"github.com/nightjar-dev/nightjar/incidents"
+	"github.com/nightjar-dev/nightjar/notify"
 	"github.com/nightjar-dev/nightjar/oncall"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
@@ -104,8 +107,10 @@ func TestConfigRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(*gotSch, sch) {
 			t.Errorf("schedule = %+v, want %+v", *gotSch, sch)
 		}
-		if c, err := gotSch.Compile(); err != nil || len(c.OnCallAt(t0.Add(time.Hour))) != 1 {
-			t.Errorf("compiled schedule: %v", err)
+		oc, err := s.OnCallAt(ctx, f.project, t0.Add(7*24*time.Hour+time.Hour))
+		must(t, err)
+		if len(oc) != 1 || oc[0].Schedule.ID != sch.ID || !reflect.DeepEqual(oc[0].Users, []string{f.bob}) {
+			t.Errorf("on call in the second week = %+v", oc)
 		}
 		gotPol, err := s.Policies().Get(ctx, f.project, pol.ID)
 		must(t, err)
@@ -247,8 +252,10 @@ func TestContactMethods(t *testing.T) {
 		if m.Verified {
 			t.Fatal("a new method is verified without a code")
 		}
-		code, err := s.NewVerificationCode(ctx, f.alice, m.ID, t0)
-		must(t, err)
+		storetest.WantCode(t, s.SendVerificationCode(ctx, f.project, f.outsider, m.ID, t0), nightjar.EINVALID)
+		storetest.WantCode(t, s.SendVerificationCode(ctx, f.project, f.bob, m.ID, t0), nightjar.ENOTFOUND)
+		code := sendCode(t, f, f.alice, m.ID, t0)
+		storetest.WantCode(t, s.SendVerificationCode(ctx, f.project, f.alice, m.ID, t0.Add(59*time.Second)), nightjar.ERATELIMIT)
 		wantField(t, s.Verify(ctx, f.alice, m.ID, code+"x", t0), "code")
 		wantField(t, s.Verify(ctx, f.alice, m.ID, code, t0.Add(incidents.VerificationTTL)), "code")
 		storetest.WantCode(t, s.Verify(ctx, f.bob, m.ID, code, t0), nightjar.ENOTFOUND)
@@ -319,4 +326,21 @@ func TestInTx(t *testing.T) {
 
 func accountsOf(db *store.DB) *accounts.Store {
 	return accounts.New(db, password.New(password.TestCost, 0))
+}
+
+// sendCode sends a contact method its verification code and reads the code
+// from the message queued to the method, as its owner would.
+func sendCode(t *testing.T, f *fixture, user, method string, at time.Time) string {
+	t.Helper()
+	ctx := context.Background()
+	must(t, f.s.SendVerificationCode(ctx, f.project, user, method, at))
+	items, err := outbox.New(f.db).ByProject(ctx, f.project, 1000)
+	must(t, err)
+	for _, it := range items {
+		if it.To.ID == method && it.Event == notify.EventContactVerify {
+			return strings.TrimPrefix(it.Alert.Summary, incidents.VerificationPrefix)
+		}
+	}
+	t.Fatal("no verification message")
+	return ""
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/incident"
+	"github.com/nightjar-dev/nightjar/notify"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -76,14 +78,19 @@ func (s *Store) UpdateContactMethod(ctx context.Context, m *incident.ContactMeth
 	})
 }
 
-// DeleteContactMethod removes a person's contact method and its rules.
+// DeleteContactMethod removes a person's contact method, its rules and
+// every message to it, in one transaction: nothing is sent to a method
+// once it is gone.
 func (s *Store) DeleteContactMethod(ctx context.Context, userID, id string) error {
 	return s.write(ctx, func(tx *store.Tx) error {
 		res, err := tx.Exec(ctx, `DELETE FROM contact_methods WHERE id = $1 AND user_id = $2`, id, userID)
 		if err != nil {
 			return fmt.Errorf("delete contact method: %w", err)
 		}
-		return store.MustAffect(res, "contact method")
+		if err := store.MustAffect(res, "contact method"); err != nil {
+			return err
+		}
+		return outbox.DeleteTo(ctx, tx, outbox.Destination{Kind: outbox.ToContact, ID: id})
 	})
 }
 
@@ -101,20 +108,40 @@ func (s *Store) ContactMethods(ctx context.Context, userID string) ([]*incident.
 	return store.QueryAll(ctx, s.read(), "list contact methods", `SELECT `+methodColumns+` FROM contact_methods WHERE user_id = $1 ORDER BY created_at, id`, scanMethod, userID)
 }
 
-// NewVerificationCode gives a person's contact method a new verification
-// code, valid for VerificationTTL, and returns it to be sent to the
-// method. Only its hash is stored; an earlier code stops working.
-func (s *Store) NewVerificationCode(ctx context.Context, userID, id string, now time.Time) (string, error) {
-	code := store.NewSecret(5)[:8]
-	err := s.write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE contact_methods SET code_hash = $3, code_expires_at = $4 WHERE id = $1 AND user_id = $2`,
-			id, userID, store.HashSecret(code), store.Millis(now.Add(VerificationTTL)))
-		if err != nil {
+// VerificationPrefix starts the summary of a verification message; the
+// code follows it.
+const VerificationPrefix = "Nightjar verification code: "
+
+// SendVerificationCode gives a person's contact method a new verification
+// code, valid for VerificationTTL, and queues it to the method through
+// the outbox of projectID, a project the person is a member of. Only the
+// code's hash is kept with the method; an earlier code stops working. A
+// method gets at most one code a minute (ERATELIMIT).
+func (s *Store) SendVerificationCode(ctx context.Context, projectID, userID, id string, now time.Time) error {
+	code := store.NewSecret(5)
+	return s.write(ctx, func(tx *store.Tx) error {
+		if err := member(ctx, tx, "project_id", projectID, userID); err != nil {
+			return err
+		}
+		var expires int64
+		err := tx.QueryRow(ctx, `SELECT code_expires_at FROM contact_methods WHERE id = $1 AND user_id = $2`+tx.Dialect().ForUpdate(), id, userID).Scan(&expires)
+		if err := store.ScanError(err, "contact method"); err != nil {
+			return err
+		}
+		if expires != 0 && now.Before(store.Time(expires).Add(-VerificationTTL+time.Minute)) {
+			return nightjar.Errorf(nightjar.ERATELIMIT, "a code was sent less than a minute ago; wait for it, or try again in a minute")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE contact_methods SET code_hash = $3, code_expires_at = $4 WHERE id = $1 AND user_id = $2`,
+			id, userID, store.HashSecret(code), store.Millis(now.Add(VerificationTTL))); err != nil {
 			return fmt.Errorf("set verification code: %w", err)
 		}
-		return store.MustAffect(res, "contact method")
+		a := nightjar.Alert{ProjectID: projectID, DedupKey: "verify:" + id, Source: "contact", Severity: nightjar.SeverityInfo,
+			Summary: VerificationPrefix + code, Status: nightjar.AlertFiring, StartsAt: now,
+			Details: map[string]string{"expires": now.Add(VerificationTTL).UTC().Format(time.RFC3339)}}
+		_, err = outbox.Enqueue(ctx, tx, now, outbox.Message{ProjectID: projectID, To: outbox.Destination{Kind: outbox.ToContact, ID: id},
+			Event: notify.EventContactVerify, Alert: a})
+		return err
 	})
-	return code, err
 }
 
 // Verify marks a person's contact method verified when code is its

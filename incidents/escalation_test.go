@@ -13,6 +13,7 @@ import (
 	"github.com/nightjar-dev/nightjar/engine"
 	"github.com/nightjar-dev/nightjar/incident"
 	"github.com/nightjar-dev/nightjar/incidents"
+	"github.com/nightjar-dev/nightjar/notify"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
@@ -57,9 +58,7 @@ func (w *world) method(t *testing.T, user, url string) string {
 	ctx := context.Background()
 	m := incident.ContactMethod{UserID: user, Kind: incident.ContactWebhook, Value: url}
 	must(t, w.s.CreateContactMethod(ctx, &m, t0))
-	code, err := w.s.NewVerificationCode(ctx, user, m.ID, t0)
-	must(t, err)
-	must(t, w.s.Verify(ctx, user, m.ID, code, t0))
+	must(t, w.s.Verify(ctx, user, m.ID, sendCode(t, w.fixture, user, m.ID, t0), t0))
 	return m.ID
 }
 
@@ -85,7 +84,7 @@ func (w *world) sent(t *testing.T, now time.Time) []string {
 	must(t, err)
 	out := []string{}
 	for _, it := range items {
-		if w.seen[it.ID] || it.NextAttemptAt.After(now) {
+		if w.seen[it.ID] || it.NextAttemptAt.After(now) || it.Event == notify.EventContactVerify {
 			continue
 		}
 		w.seen[it.ID] = true
@@ -350,5 +349,82 @@ func TestRepeatAndManualEscalate(t *testing.T) {
 		if !slices.Equal(who, want) {
 			t.Errorf("actors = %v, want %v", who, want)
 		}
+	})
+}
+
+// TestLinkOfFormerMember: a link sent to someone who has left the project
+// no longer acts, and deleting a contact method deletes its messages.
+func TestLinkOfFormerMember(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		p := w.policy(t, "web", 0, step(5*time.Minute, user(w.alice)))
+		w.service(t, "checkout", p, incident.DefaultServiceConfig())
+		w.alert(t, t0, "db", "checkout", nightjar.AlertFiring)
+		items, err := w.ob.ByProject(ctx, w.project, 100)
+		must(t, err)
+		var page *outbox.Item
+		for _, it := range items {
+			if it.Event == notify.EventIncidentPage {
+				page = it
+			}
+		}
+		if page == nil || page.Incident.AckToken == "" {
+			t.Fatalf("no page with a link: %+v", items)
+		}
+		_, err = accountsOf(db).RemoveMember(ctx, nightjar.RoleOwner, w.project, w.alice)
+		must(t, err)
+		_, err = w.s.UseLink(ctx, page.Incident.AckToken, t0.Add(time.Minute))
+		storetest.WantCode(t, err, nightjar.EFORBIDDEN)
+		if inc := w.only(t); inc.Status != incident.Triggered {
+			t.Fatalf("a former member's link acted: %+v", inc)
+		}
+		must(t, w.s.DeleteContactMethod(ctx, w.alice, page.To.ID))
+		if _, err := w.ob.Entry(ctx, w.project, page.ID); nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
+			t.Fatalf("message to a deleted method: %v", err)
+		}
+	})
+}
+
+// TestMaintenanceAndTickets: a maintenance window holds pages back until
+// it ends; a route that makes alerts tickets tells the policy's channel,
+// not its people, and only during working hours.
+func TestMaintenanceAndTickets(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		p := w.policy(t, "web", 0, step(5*time.Minute, user(w.alice), incident.Target{Kind: incident.TargetChannel, ID: w.channel}))
+		p.WorkingHours = []incident.Window{{Schedule: "0 9 * * 1-5", Zone: "UTC", Duration: 8 * time.Hour}}
+		must(t, w.s.Policies().Update(ctx, w.project, p))
+		w.service(t, "checkout", p, incident.DefaultServiceConfig())
+		tickets, err := incident.ParseMatchers(`source="batch"`)
+		must(t, err)
+		must(t, w.s.SetRoutes(ctx, w.project, []incident.Route{{Matchers: tickets, Policy: p.ID, Urgency: nightjar.SeverityTicket}}))
+		must(t, w.s.Maintenance().Create(ctx, w.project, &incident.Maintenance{Name: "upgrade",
+			Window: incident.Window{Start: t0.Add(time.Hour), End: t0.Add(2 * time.Hour)}}, t0))
+
+		// Maintenance from 10:00 to 11:00 on Monday.
+		w.alert(t, t0.Add(70*time.Minute), "db", "checkout", nightjar.AlertFiring)
+		w.want(t, t0.Add(70*time.Minute), "during maintenance")
+		w.step(t, t0.Add(119*time.Minute))
+		w.want(t, t0.Add(119*time.Minute), "still in maintenance")
+		w.step(t, t0.Add(2*time.Hour))
+		w.want(t, t0.Add(2*time.Hour), "maintenance over", "incident.page → #ops", "incident.page → alice")
+
+		// A batch job's alert at 20:00 is a ticket, told at 09:00 the
+		// next morning, to the channel only.
+		evening := t0.Add(11 * time.Hour)
+		a := &nightjar.Alert{ProjectID: w.project, DedupKey: "nightly", Source: "batch", Service: "reports", Severity: nightjar.SeverityPage,
+			Summary: "nightly export failed", Status: nightjar.AlertFiring, StartsAt: evening}
+		must(t, db.WithTx(ctx, func(tx *store.Tx) error { return w.stage.Handle(ctx, tx, alerting.Change{Alert: a, At: evening}) }))
+		w.step(t, evening.Add(time.Hour))
+		w.want(t, evening.Add(time.Hour), "outside working hours")
+		morning := t0.Add(24 * time.Hour)
+		w.step(t, morning.Add(-time.Second))
+		w.want(t, morning.Add(-time.Second), "just before working hours")
+		w.step(t, morning)
+		w.want(t, morning, "working hours begin", "incident.ticket → #ops")
+		w.step(t, morning.Add(time.Hour))
+		w.want(t, morning.Add(time.Hour), "a ticket is told once")
 	})
 }

@@ -99,6 +99,10 @@ func (s *Store) IncidentByNumber(ctx context.Context, projectID string, number i
 type IncidentFilter struct {
 	// Open lists only incidents that are not resolved.
 	Open bool
+	// Status and Service, when set, list only incidents with that status
+	// or of that service.
+	Status  incident.Status
+	Service string
 	// Limit is how many to list at most; zero is 100.
 	Limit int
 }
@@ -109,11 +113,20 @@ func (s *Store) Incidents(ctx context.Context, projectID string, f IncidentFilte
 		f.Limit = 100
 	}
 	where := ""
+	args := []any{projectID, f.Limit}
 	if f.Open {
 		where = ` AND status <> 'resolved'`
 	}
+	if f.Status != "" {
+		args = append(args, string(f.Status))
+		where += fmt.Sprintf(` AND status = $%d`, len(args))
+	}
+	if f.Service != "" {
+		args = append(args, f.Service)
+		where += fmt.Sprintf(` AND service = $%d`, len(args))
+	}
 	incs, err := store.QueryAll(ctx, s.read(), "list incidents", `SELECT `+incidentColumns+` FROM incidents WHERE project_id = $1`+where+`
-		ORDER BY CASE WHEN status = 'resolved' THEN 1 ELSE 0 END, number DESC LIMIT $2`, scanIncident, projectID, f.Limit)
+		ORDER BY CASE WHEN status = 'resolved' THEN 1 ELSE 0 END, number DESC LIMIT $2`, scanIncident, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -290,37 +303,53 @@ func joinNonEmpty(sep string, parts ...string) string {
 
 // EscalateDue runs the escalation of incidents whose next look is due at
 // now, at most limit of them, and reports how many it handled. Each
-// incident is handled in a transaction of its own that locks it, skipping
-// one another replica holds (on PostgreSQL), and commits its new
-// escalation state with its messages: two replicas never page for the
-// same step, and a crash before the commit leaves the step due.
+// incident is claimed and handled in a transaction of its own that locks
+// it, skipping those another replica holds (on PostgreSQL), and commits
+// its new escalation state with its messages: two replicas divide the due
+// incidents between them, never page for the same step twice, and a crash
+// before the commit leaves the step due.
 func (s *Store) EscalateDue(ctx context.Context, now time.Time, limit int) (int, error) {
-	ids, err := store.QueryAll(ctx, s.db, "list due escalations", `SELECT id FROM incidents WHERE esc_next > 0 AND esc_next <= $1
-		ORDER BY esc_next LIMIT $2`, store.ScanString, store.Millis(now), limit)
-	if err != nil {
+	// A read first, so that an idle look takes no write lock (SQLite has
+	// one writer, which pings share).
+	var one int
+	err := s.db.QueryRow(ctx, `SELECT 1 FROM incidents WHERE esc_next > 0 AND esc_next <= $1 LIMIT 1`, store.Millis(now)).Scan(&one)
+	if err := store.ScanError(err, "due incident"); nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
+		return 0, nil
+	} else if err != nil {
 		return 0, err
 	}
-	n := 0
-	for _, id := range ids {
+	seen := map[string]bool{}
+	for n := 0; n < limit; n++ {
+		var id string
 		err := s.db.WithTx(ctx, func(tx *store.Tx) error {
-			inc, err := scanIncident(tx.QueryRow(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE id = $1 AND esc_next > 0 AND esc_next <= $2`+
-				tx.Dialect().SkipLocked(), id, store.Millis(now)))
+			inc, err := scanIncident(tx.QueryRow(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE esc_next > 0 AND esc_next <= $1
+				ORDER BY esc_next LIMIT 1`+tx.Dialect().SkipLocked(), store.Millis(now)))
 			if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
-				return nil // handled meanwhile, or held by another replica
+				id = ""
+				return nil
 			} else if err != nil {
 				return err
+			}
+			id = inc.ID
+			if seen[id] {
+				// Its escalation did not move past now: leave it for
+				// the next look rather than loop on it.
+				return nil
 			}
 			if err := loadAlerts(ctx, tx, inc); err != nil {
 				return err
 			}
-			n++
 			return s.InTx(tx).tick(ctx, tx, inc, nil, now)
 		})
 		if err != nil {
 			return n, fmt.Errorf("escalate incident %s: %w", id, err)
 		}
+		if id == "" || seen[id] {
+			return n, nil
+		}
+		seen[id] = true
 	}
-	return n, nil
+	return limit, nil
 }
 
 // Prune forgets what the area no longer needs: used links past their

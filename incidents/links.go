@@ -174,6 +174,11 @@ func (s *Store) UseLink(ctx context.Context, token string, now time.Time) (Link,
 		} else if err != nil {
 			return fmt.Errorf("record link use: %w", err)
 		}
+		if l.User != "" {
+			if err := member(ctx, tx, "user", l.ProjectID, l.User); err != nil {
+				return nightjar.Errorf(nightjar.EFORBIDDEN, "this link was sent to someone who is no longer a member of the project")
+			}
+		}
 		in := s.InTx(tx)
 		switch l.Action {
 		case ActionAcknowledge:

@@ -52,7 +52,11 @@ func (r AlertRoute) Route(ctx context.Context, tx *store.Tx, rec alerting.Record
 // channels that heard it fire.
 func (s *Store) handleAlert(ctx context.Context, tx *store.Tx, a *nightjar.Alert, now time.Time) (bool, error) {
 	cfg, fallback := incident.DefaultServiceConfig(), ""
-	svc, err := s.ServiceByName(ctx, a.ProjectID, a.Service)
+	// Lock the service's row, so that two alerts of one service arriving
+	// together on PostgreSQL take turns and the second sees the incident
+	// the first opened, rather than opening another.
+	svc, err := services.scan(tx.QueryRow(ctx, services.selectSQL()+` WHERE project_id = $1 AND name = $2`+tx.Dialect().ForNoKeyUpdate(), a.ProjectID, a.Service))
+	err = store.ScanError(err, "service")
 	switch {
 	case err == nil:
 		cfg = svc.Config

@@ -34,6 +34,16 @@ func RenderText(msg Message) (subject, body string) {
 func renderSubject(msg Message) string {
 	a := msg.Alert
 	var tag string
+	if inc := msg.Incident; inc != nil {
+		summary := oneLine(inc.Title)
+		if summary == "" {
+			summary = summaryOf(msg)
+		}
+		if svc := oneLine(inc.Service); svc != "" {
+			summary = svc + ": " + summary
+		}
+		return truncateRunes(fmt.Sprintf("[%s #%d] %s", incidentTags[msg.Event], inc.Number, summary), maxSubjectRunes)
+	}
 	switch msg.Event {
 	case EventAlertFiring:
 		tag = "[FIRING"
@@ -45,6 +55,8 @@ func renderSubject(msg Message) string {
 		tag = "[RESOLVED]"
 	case EventTest:
 		tag = "[TEST]"
+	case EventContactVerify:
+		tag = "[VERIFY]"
 	default:
 		if ev := oneLine(msg.Event); ev != "" {
 			tag = "[" + strings.ToUpper(ev) + "]"
@@ -90,9 +102,11 @@ type Content struct {
 	// Details are the alert's details sorted by key; values may span
 	// several lines.
 	Details []Fact
-	// Links are the alert's links whose address is http or https (a
-	// runbook, a graph), with a text to show; others are left out, since
-	// a chat client would make a javascript: or file: link clickable.
+	// Links are an incident's one-click Acknowledge and Resolve links,
+	// then the alert's links whose address is http or https (a runbook, a
+	// graph), runbooks first, with a text to show; others are
+	// left out, since a chat client would make a javascript: or file: link
+	// clickable.
 	Links []nightjar.Link
 	// ConsoleURL links to the alert in the console; it may be empty.
 	ConsoleURL string
@@ -120,6 +134,9 @@ func Compose(msg Message) Content {
 			c.Headline = strings.ToUpper(ev) + ": "
 		}
 	}
+	if tag := incidentTags[msg.Event]; tag != "" {
+		c.Headline = tag + ": "
+	}
 	c.Headline += c.Summary
 
 	add := func(label, value string) {
@@ -139,6 +156,31 @@ func Compose(msg Message) Content {
 		add("Resolved", ended)
 	}
 	add("Dedup key", oneLine(a.DedupKey))
+	var actions []nightjar.Link
+	if inc := msg.Incident; inc != nil {
+		add("Incident", oneLine(fmt.Sprintf("#%d %s", inc.Number, inc.Title)))
+		add("Urgency", oneLine(string(inc.Urgency)))
+		add("State", oneLine(inc.Status))
+		add("Since", formatTime(inc.Since))
+		if inc.Step > 0 {
+			step := fmt.Sprintf("%d", inc.Step)
+			if inc.Round > 1 {
+				step += fmt.Sprintf(" (round %d)", inc.Round)
+			}
+			add("Step", step)
+		}
+		if u := oneLine(inc.RunbookURL); WebAddress(u) && !slices.ContainsFunc(a.Links, func(l nightjar.Link) bool { return l.Href == u }) {
+			a.Links = append(slices.Clip(a.Links), nightjar.Link{Href: u, Text: "Runbook"})
+		}
+		// The one-click links come first: they are what a paged person
+		// wants from the message.
+		for _, l := range []nightjar.Link{{Href: LinkURL(msg.ConsoleURL, inc.AckToken), Text: "Acknowledge"},
+			{Href: LinkURL(msg.ConsoleURL, inc.ResolveToken), Text: "Resolve"}} {
+			if WebAddress(l.Href) {
+				actions = append(actions, l)
+			}
+		}
+	}
 
 	keys := make([]string, 0, len(a.Details))
 	for k := range a.Details {
@@ -160,6 +202,10 @@ func Compose(msg Message) Content {
 		}
 		c.Links = append(c.Links, nightjar.Link{Href: href, Text: text})
 	}
+	// The runbook is what a responder wants first; channels that offer a
+	// single link (a push notification's click) take the first one.
+	slices.SortStableFunc(c.Links, func(x, y nightjar.Link) int { return runbookFirst(x) - runbookFirst(y) })
+	c.Links = append(actions, c.Links...)
 	if u := oneLine(msg.ConsoleURL); WebAddress(u) {
 		c.ConsoleURL = u
 	}
@@ -177,6 +223,14 @@ func Compose(msg Message) Content {
 		c.Footer = append(c.Footer, line+".")
 	}
 	return c
+}
+
+// runbookFirst orders runbook links before the others.
+func runbookFirst(l nightjar.Link) int {
+	if strings.Contains(strings.ToLower(l.Text), "runbook") {
+		return 0
+	}
+	return 1
 }
 
 // WebAddress reports whether s is an absolute http or https URL without
@@ -249,6 +303,24 @@ func renderBody(msg Message) string {
 
 	sections = slices.DeleteFunc(sections, func(s string) bool { return s == "" })
 	return strings.Join(sections, "\n")
+}
+
+// incidentTags are the subject tags of messages about incidents.
+var incidentTags = map[string]string{
+	EventIncidentPage:         "PAGE",
+	EventIncidentTicket:       "TICKET",
+	EventIncidentAcknowledged: "ACKNOWLEDGED",
+	EventIncidentResolved:     "RESOLVED",
+}
+
+// LinkURL is the one-click link of a signed token: the server's base URL,
+// /ack/ and the token; "" when either is missing.
+func LinkURL(base, token string) string {
+	base = strings.TrimRight(oneLine(base), "/")
+	if base == "" || token == "" {
+		return ""
+	}
+	return base + "/ack/" + oneLine(token)
 }
 
 // summaryOf returns the alert's summary as one line, or a stand-in when it is

@@ -64,8 +64,8 @@ func TestRenderText(t *testing.T) {
 		{name: "links", msg: func() notify.Message {
 			m := sample()
 			m.Alert.Links = []nightjar.Link{
-				{Href: "https://runbooks.example.com/payments", Text: "Runbook"},
 				{Href: "https://grafana.example.com/d/abc"},
+				{Href: "https://runbooks.example.com/payments", Text: "Runbook"},
 				{Href: "javascript:alert(1)", Text: "left out"},
 				{Href: "https://x.example/\r\nInjected: 1", Text: "Line\nbreak"},
 			}
@@ -84,6 +84,22 @@ func TestRenderText(t *testing.T) {
 				"utf8":     "\xff invalid",
 			}
 			m.Alert.EndsAt = start.Add(-time.Minute) // before StartsAt: no duration
+			return m
+		}},
+		{name: "incident_page", msg: func() notify.Message {
+			m := sample()
+			m.Event = notify.EventIncidentPage
+			m.ConsoleURL = "https://nightjar.example.com/"
+			m.Incident = &nightjar.IncidentRef{ID: "inc1", Number: 12, Title: "Heartbeat missed for 5m", Service: "payments-api",
+				Urgency: "page", Status: "triggered", Since: start, Step: 2, Round: 2, RunbookURL: "https://wiki.example.com/payments",
+				AckToken: "ack-token", ResolveToken: "resolve-token"}
+			return m
+		}},
+		{name: "incident_resolved", msg: func() notify.Message {
+			m := sample()
+			m.Event = notify.EventIncidentResolved
+			m.Alert.Status = "resolved"
+			m.Incident = &nightjar.IncidentRef{ID: "inc1", Number: 12, Title: "Payments\r\nBcc: x", Urgency: "page", Status: "resolved", Since: start}
 			return m
 		}},
 		{name: "long_summary", msg: func() notify.Message {

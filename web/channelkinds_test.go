@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -97,4 +98,52 @@ func TestOpenAPIDescribesEveryChannelKind(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Healthchecks' v3 API names some kinds its own way; its clients see those
+// names.
+func TestV3ChannelKindNames(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		for kind, cfg := range map[string]map[string]any{
+			"pagerduty": {"routing_key": "k"},
+			"pushover":  {"token": "t", "user_key": "u"},
+			"teams":     {"url": "https://prod.westus.logic.azure.com/workflows/abc"},
+			"slack":     {"url": "https://hooks.slack.com/services/T/B/C"},
+		} {
+			if r := e.do("POST", "/api/v1/channels", e.rw, map[string]any{"kind": kind, "name": kind, "config": cfg}); r.status != http.StatusCreated {
+				t.Fatalf("create %s: %d %s", kind, r.status, r.body)
+			}
+		}
+		var got struct {
+			Channels []struct{ Name, Kind string } `json:"channels"`
+		}
+		r := e.do("GET", "/api/v3/channels/", e.rw, nil)
+		if err := json.Unmarshal(r.body, &got); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"pagerduty": "pd", "pushover": "po", "teams": "msteams", "slack": "slack"}
+		for _, ch := range got.Channels {
+			if want[ch.Name] != ch.Kind {
+				t.Errorf("%s listed as %q, want %q", ch.Name, ch.Kind, want[ch.Name])
+			}
+		}
+	})
+}
+
+// The kinds' descriptions are served as the domain gives them, to any key.
+func TestChannelKindsEndpoint(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		r := e.do("GET", "/api/v1/channel-kinds", e.rw, nil)
+		var got struct {
+			Kinds []nightjar.ChannelKind `json:"kinds"`
+		}
+		if err := json.Unmarshal(r.body, &got); err != nil || r.status != http.StatusOK {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		if want := nightjar.ChannelKinds(); !reflect.DeepEqual(got.Kinds, want) {
+			t.Errorf("kinds differ from the domain's:\n got %+v\nwant %+v", got.Kinds, want)
+		}
+	})
 }

@@ -29,6 +29,13 @@ var statusByCode = map[string]int{
 // Internal errors are logged here, once, with the request id, and the user
 // sees only a generic message and that id.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := s.errorAnswer(r, err)
+	writeJSONError(w, status, msg, nightjar.ErrorField(err))
+}
+
+// errorAnswer is the status and message that answer err, logging an
+// internal error once, with the request id, which the message then names.
+func (s *Server) errorAnswer(r *http.Request, err error) (int, string) {
 	code := nightjar.ErrorCode(err)
 	status, ok := statusByCode[code]
 	if !ok {
@@ -40,7 +47,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = "internal error (request id " + id + ")"
 	}
-	writeJSONError(w, status, msg, nightjar.ErrorField(err))
+	return status, msg
 }
 
 func writeJSONError(w http.ResponseWriter, status int, msg, field string) {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/notify"
@@ -23,6 +24,7 @@ const (
 	maxFieldName   = 256
 	maxFieldValue  = 1024
 	maxFooter      = 2048
+	maxEmbed       = 6000 // characters of all of an embed's texts together
 )
 
 // Colors of an embed's side bar.
@@ -113,10 +115,26 @@ func NewPayload(msg notify.Message) Payload {
 	if !msg.CreatedAt.IsZero() {
 		e.Timestamp = msg.CreatedAt.UTC().Format(time.RFC3339)
 	}
+	size := utf8.RuneCountInString(e.Title) + utf8.RuneCountInString(e.Description) + utf8.RuneCountInString(e.Footer.Text)
 	add := func(f notify.Fact, inline bool) {
-		if len(e.Fields) < maxFields {
-			e.Fields = append(e.Fields, Field{Name: notify.Truncate(f.Label, maxFieldName), Value: notify.Truncate(esc(f.Value), maxFieldValue), Inline: inline})
+		if len(e.Fields) == maxFields {
+			return
 		}
+		// Discord refuses a field with an empty name or value.
+		name, value := f.Label, esc(f.Value)
+		if strings.TrimSpace(name) == "" {
+			name = "(no name)"
+		}
+		if strings.TrimSpace(value) == "" {
+			value = "(empty)"
+		}
+		field := Field{Name: notify.Truncate(name, maxFieldName), Value: notify.Truncate(value, maxFieldValue), Inline: inline}
+		n := utf8.RuneCountInString(field.Name) + utf8.RuneCountInString(field.Value)
+		if size+n > maxEmbed {
+			return // fields beyond Discord's total are left out, not the message
+		}
+		size += n
+		e.Fields = append(e.Fields, field)
 	}
 	for _, f := range c.Facts {
 		add(f, true)

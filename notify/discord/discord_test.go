@@ -86,3 +86,31 @@ func TestFailures(t *testing.T) {
 func TestRateLimitBody(t *testing.T) {
 	notifytest.CheckRetryHint(t, build, `{"message": "You are being rate limited.", "retry_after": 1.5, "global": false}`, 1500*time.Millisecond)
 }
+
+// Details with an empty key or value still make fields Discord accepts.
+func TestEmptyDetails(t *testing.T) {
+	m := notifytest.Firing()
+	m.Alert.Details = map[string]string{"": "x", "stderr": " "}
+	for _, f := range discord.NewPayload(m).Embeds[0].Fields {
+		if strings.TrimSpace(f.Name) == "" || strings.TrimSpace(f.Value) == "" {
+			t.Errorf("field %+v would be refused", f)
+		}
+	}
+}
+
+// However many long details an alert has, the embed stays within
+// Discord's limits.
+func TestManyLongDetails(t *testing.T) {
+	m := notifytest.Firing()
+	for i := range 40 {
+		m.Alert.Details[strings.Repeat("k", i+1)] = strings.Repeat("v", 2000)
+	}
+	e := discord.NewPayload(m).Embeds[0]
+	total := len([]rune(e.Title)) + len([]rune(e.Description)) + len([]rune(e.Footer.Text))
+	for _, f := range e.Fields {
+		total += len([]rune(f.Name)) + len([]rune(f.Value))
+	}
+	if total > 6000 || len(e.Fields) > 25 || len(e.Fields) < 5 {
+		t.Errorf("embed of %d characters and %d fields", total, len(e.Fields))
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/notify"
@@ -23,7 +24,7 @@ const (
 	maxMessage     = 130
 	maxDescription = 15000
 	maxEntity      = 512
-	maxDetailValue = 8000
+	maxDetails     = 8000 // characters of all extra properties together
 )
 
 // Notifier sends to one Opsgenie API integration. It is safe for
@@ -111,15 +112,24 @@ func Requests(msg notify.Message) []Request {
 	}
 	if len(c.Details) > 0 || len(c.Actions()) > 0 {
 		create.Details = map[string]string{}
-		for _, f := range c.Details {
-			create.Details[f.Label] = notify.Truncate(f.Value, maxDetailValue)
+		// Links first, so long details never push the runbook out.
+		left := maxDetails
+		put := func(k, v string) {
+			v = notify.Truncate(v, left-utf8.RuneCountInString(k))
+			if v != "" {
+				create.Details[k] = v
+				left -= utf8.RuneCountInString(k) + utf8.RuneCountInString(v)
+			}
 		}
 		for i, l := range c.Actions() {
 			key := strings.ToLower(l.Text)
 			if l.Text == l.Href {
 				key = "link " + strconv.Itoa(i+1)
 			}
-			create.Details[key] = l.Href
+			put(key, l.Href)
+		}
+		for _, f := range c.Details {
+			put(f.Label, f.Value)
 		}
 	}
 	if msg.Event == notify.EventTest {

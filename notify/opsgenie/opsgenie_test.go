@@ -118,3 +118,20 @@ func TestRegion(t *testing.T) {
 func TestFailures(t *testing.T) {
 	notifytest.CheckFailures(t, build, key)
 }
+
+// Long details are cut to Opsgenie's total for extra properties, after
+// the links.
+func TestLongDetails(t *testing.T) {
+	m := notifytest.Firing()
+	for _, k := range []string{"a", "b", "c", "d", "e"} {
+		m.Alert.Details[k] = strings.Repeat("x", 3000)
+	}
+	c := opsgenie.Requests(m)[0].Body.(opsgenie.Create)
+	total := 0
+	for k, v := range c.Details {
+		total += len([]rune(k)) + len([]rune(v))
+	}
+	if total > 8000 || c.Details["runbook"] == "" {
+		t.Errorf("details of %d characters, runbook %q", total, c.Details["runbook"])
+	}
+}

@@ -7,6 +7,8 @@ package pushover
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
@@ -49,26 +51,37 @@ func New(ch *nightjar.Channel, client *http.Client) notify.Notifier {
 // the errors, permanent; 429 means the application's monthly quota is used
 // up, which a later retry may get past.
 func (n *Notifier) Notify(ctx context.Context, msg notify.Message) (bool, error) {
-	body, err := notify.EncodeJSON(NewPayload(msg, n.token, n.user, n.priority))
-	if err != nil {
-		return false, err
-	}
-	_, retry, err := notify.Send(ctx, n.client, notify.Request{Service: "pushover", URL: n.base + "/1/messages.json", Body: body}, time.Now())
+	body := NewPayload(msg, n.token, n.user, n.priority).Form().Encode()
+	_, retry, err := notify.Send(ctx, n.client, notify.Request{Service: "pushover", URL: n.base + "/1/messages.json",
+		ContentType: "application/x-www-form-urlencoded", Body: []byte(body)}, time.Now())
 	return retry, err
 }
 
-// Payload is the messages API's parameters.
+// Payload is the messages API's parameters, sent as an HTML form, the
+// encoding Pushover's documentation gives.
 type Payload struct {
-	Token     string `json:"token"`
-	User      string `json:"user"`
-	Title     string `json:"title"`
-	Message   string `json:"message"`
-	Priority  int    `json:"priority"`
-	Timestamp int64  `json:"timestamp,omitempty"`
-	URL       string `json:"url,omitempty"`
-	URLTitle  string `json:"url_title,omitempty"`
-	Retry     int    `json:"retry,omitempty"`
-	Expire    int    `json:"expire,omitempty"`
+	Token, User, Title, Message string
+	Priority                    int
+	Timestamp                   int64
+	URL, URLTitle               string
+	Retry, Expire               int
+}
+
+// Form encodes the parameters, leaving out the optional ones not set.
+func (p Payload) Form() url.Values {
+	v := url.Values{"token": {p.Token}, "user": {p.User}, "title": {p.Title}, "message": {p.Message}, "priority": {strconv.Itoa(p.Priority)}}
+	if p.Timestamp != 0 {
+		v.Set("timestamp", strconv.FormatInt(p.Timestamp, 10))
+	}
+	if p.URL != "" {
+		v.Set("url", p.URL)
+		v.Set("url_title", p.URLTitle)
+	}
+	if p.Retry != 0 {
+		v.Set("retry", strconv.Itoa(p.Retry))
+		v.Set("expire", strconv.Itoa(p.Expire))
+	}
+	return v
 }
 
 // NewPayload renders msg. Without a configured priority, a firing page is

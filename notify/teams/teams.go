@@ -24,6 +24,10 @@ const (
 // maxActions keeps the card's buttons on one row in most clients.
 const maxActions = 6
 
+// maxFactValue cuts long detail values, keeping the card well within the
+// size a workflow accepts.
+const maxFactValue = 1000
+
 // New returns a Notifier for the channel's workflow URL, sending through
 // client (nil: notify.DefaultClient). A workflow answers 202 once it has
 // taken the request; a URL whose signature is wrong or whose workflow was
@@ -104,7 +108,7 @@ func NewPayload(msg notify.Message) Payload {
 		}
 		set := Element{Type: "FactSet"}
 		for _, f := range fs {
-			set.Facts = append(set.Facts, Fact{Title: esc(f.Label), Value: esc(strings.ReplaceAll(f.Value, "\n", " "))})
+			set.Facts = append(set.Facts, Fact{Title: esc(f.Label), Value: notify.Truncate(esc(strings.ReplaceAll(f.Value, "\n", " ")), maxFactValue)})
 		}
 		card.Body = append(card.Body, set)
 	}
@@ -134,6 +138,7 @@ func color(msg notify.Message) string {
 	return "Accent"
 }
 
-// esc keeps alert text from being read as the markdown subset TextBlocks
-// render.
-func esc(s string) string { return notify.EscapeMarkdown(s, "\\*_[]()#>`") }
+// esc keeps alert text from becoming a link in the markdown subset
+// TextBlocks render. Only brackets are escaped: Teams' mobile clients have
+// shown the backslash of other escapes, and stray emphasis is harmless.
+func esc(s string) string { return notify.EscapeMarkdown(s, "[]") }

@@ -32,6 +32,30 @@ type Payload struct {
 	// CreatedAt is when the state change happened, not when this attempt
 	// was made, so it is the same on every retry.
 	CreatedAt time.Time `json:"created_at"`
+	// Incident is present when the notification is about an incident
+	// (events "incident.*").
+	Incident *PayloadIncident `json:"incident,omitempty"`
+}
+
+// PayloadIncident is the "incident" object of a Payload.
+type PayloadIncident struct {
+	ID      string    `json:"id"`
+	Number  int64     `json:"number"`
+	Title   string    `json:"title"`
+	Service string    `json:"service"`
+	Urgency string    `json:"urgency"`
+	Status  string    `json:"status"`
+	Since   time.Time `json:"since"`
+	// Step and Round say which escalation step paged, from 1; 0 for
+	// other events.
+	Step       int    `json:"step"`
+	Round      int    `json:"round"`
+	RunbookURL string `json:"runbook_url,omitempty"`
+	// AckURL and ResolveURL act on the incident with one click (a page
+	// that asks to confirm); empty when not offered or when no public URL
+	// is configured.
+	AckURL     string `json:"ack_url,omitempty"`
+	ResolveURL string `json:"resolve_url,omitempty"`
 }
 
 // PayloadAlert is the "alert" object of a Payload.
@@ -54,6 +78,17 @@ type PayloadAlert struct {
 	// EndsAt is when the alert resolved; it is nil (JSON null) while the
 	// alert fires.
 	EndsAt *time.Time `json:"ends_at"`
+	// Links are the alert's web pages (its runbook first, then graphs and
+	// the monitoring tool's own page), as every channel shows them: http
+	// and https only. It is an empty array, never null, when there are
+	// none.
+	Links []PayloadLink `json:"links"`
+}
+
+// PayloadLink is one of an alert's links.
+type PayloadLink struct {
+	Href string `json:"href"`
+	Text string `json:"text"`
 }
 
 // NewPayload converts a message into the payload sent for it. Times are
@@ -85,6 +120,22 @@ func NewPayload(msg notify.Message) Payload {
 	if !a.EndsAt.IsZero() {
 		t := normTime(a.EndsAt)
 		p.Alert.EndsAt = &t
+	}
+	var ackURL, resolveURL string
+	if inc := msg.Incident; inc != nil {
+		ackURL, resolveURL = notify.LinkURL(msg.ConsoleURL, inc.AckToken), notify.LinkURL(msg.ConsoleURL, inc.ResolveToken)
+		p.Incident = &PayloadIncident{ID: inc.ID, Number: inc.Number, Title: inc.Title, Service: inc.Service, Urgency: string(inc.Urgency),
+			Status: inc.Status, Since: normTime(inc.Since), Step: inc.Step, Round: inc.Round, RunbookURL: inc.RunbookURL,
+			AckURL: ackURL, ResolveURL: resolveURL}
+	}
+	// The alert's links are its own; an incident's one-click links, which
+	// Compose puts first for people, are the incident's fields.
+	p.Alert.Links = []PayloadLink{}
+	for _, l := range notify.Compose(msg).Links {
+		if l.Href != "" && (l.Href == ackURL || l.Href == resolveURL) {
+			continue
+		}
+		p.Alert.Links = append(p.Alert.Links, PayloadLink{Href: l.Href, Text: l.Text})
 	}
 	return p
 }

@@ -21,7 +21,8 @@
 //	    "details": {"check": "payments-heartbeat"},  // always an object, maybe empty
 //	    "status": "firing",          // "firing" or "resolved"
 //	    "starts_at": "2025-03-01T12:00:00Z",
-//	    "ends_at": null              // RFC 3339 once resolved
+//	    "ends_at": null,             // RFC 3339 once resolved
+//	    "links": [{"href": "https://…", "text": "Runbook"}]  // always an array, maybe empty
 //	  },
 //	  "console_url": "https://…",    // "" when no console URL is configured
 //	  "created_at": "2025-03-01T12:00:01Z"

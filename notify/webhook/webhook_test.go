@@ -408,6 +408,12 @@ func TestPayloadSchema(t *testing.T) {
 	resolved.Alert.Status = "resolved"
 	resolved.Alert.EndsAt = time.Date(2025, 3, 1, 12, 42, 10, 999, time.UTC)
 	bare := notify.Message{ID: "m1", Event: notify.EventTest}
+	linked := message()
+	linked.Alert.Links = []nightjar.Link{{Href: "https://grafana.example.com/d/abc"}, {Href: "https://runbooks.example.com/payments", Text: "Runbook"}, {Href: "javascript:alert(1)", Text: "dropped"}}
+	page := message()
+	page.Event, page.ConsoleURL = notify.EventIncidentPage, "https://nightjar.example.com"
+	page.Incident = &nightjar.IncidentRef{ID: "inc1", Number: 7, Title: "Checkout down", Service: "checkout", Urgency: "page",
+		Status: "triggered", Since: time.Date(2025, 3, 1, 12, 0, 0, 5, time.UTC), Step: 1, Round: 1, AckToken: "a.b", ResolveToken: "c.d"}
 
 	tests := []struct {
 		name string
@@ -416,6 +422,8 @@ func TestPayloadSchema(t *testing.T) {
 		{name: "firing", msg: message()},
 		{name: "resolved", msg: resolved},
 		{name: "bare_test_event", msg: bare},
+		{name: "links", msg: linked},
+		{name: "incident_page", msg: page},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -427,14 +435,23 @@ func TestPayloadSchema(t *testing.T) {
 			if err := json.Unmarshal(body, &doc); err != nil {
 				t.Fatalf("payload is not JSON: %v", err)
 			}
-			assertKeys(t, "payload", doc, "version", "id", "event", "project_id", "alert", "console_url", "created_at")
+			keys := []string{"version", "id", "event", "project_id", "alert", "console_url", "created_at"}
+			if tt.msg.Incident != nil {
+				keys = append(keys, "incident")
+				inc, _ := doc["incident"].(map[string]any)
+				assertKeys(t, "incident", inc, "id", "number", "title", "service", "urgency", "status", "since", "step", "round", "ack_url", "resolve_url")
+			}
+			assertKeys(t, "payload", doc, keys...)
 			alert, ok := doc["alert"].(map[string]any)
 			if !ok {
 				t.Fatalf("alert is %T, want an object", doc["alert"])
 			}
-			assertKeys(t, "alert", alert, "dedup_key", "service", "severity", "summary", "details", "status", "starts_at", "ends_at")
+			assertKeys(t, "alert", alert, "dedup_key", "service", "severity", "summary", "details", "status", "starts_at", "ends_at", "links")
 			if _, ok := alert["details"].(map[string]any); !ok {
 				t.Errorf("details is %T, want an object", alert["details"])
+			}
+			if _, ok := alert["links"].([]any); !ok {
+				t.Errorf("links is %T, want an array", alert["links"])
 			}
 			if v, ok := doc["version"].(float64); !ok || v != 1 {
 				t.Errorf("version = %v, want 1", doc["version"])
