@@ -115,8 +115,10 @@ func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "Failure switch: curl -X POST 'http://%s/failures?percent=30'\n", l.Addr())
 	}
 	toggle := make(chan os.Signal, 1)
-	signal.Notify(toggle, syscall.SIGUSR1)
-	defer signal.Stop(toggle)
+	if len(demoToggleSignals) > 0 { // Notify with none would relay every signal
+		signal.Notify(toggle, demoToggleSignals...)
+		defer signal.Stop(toggle)
+	}
 	on := f.failPercent
 	if on == 0 {
 		on = 50
