@@ -44,6 +44,12 @@ type Alert struct {
 	EndsAt    time.Time         `json:"ends_at,omitzero"`
 	Labels    map[string]string `json:"labels,omitempty"`
 	Links     []Link            `json:"links,omitempty"`
+	// AcknowledgedAt is when a sender last acknowledged the alert while it
+	// fired (PagerDuty's acknowledge event); zero when nobody has. A new
+	// firing after a resolve clears it. The stage records it and tells the
+	// routes that want to know (alerting.Acknowledger), which is where an
+	// incident acknowledges itself.
+	AcknowledgedAt time.Time `json:"acknowledged_at,omitzero"`
 }
 
 // Link is a web page about an alert: a runbook, the graph that fired it,

@@ -3,6 +3,7 @@ package nightjar
 import (
 	"net/mail"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +53,18 @@ type ChannelConfig struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	// Email.
 	To []string `json:"to,omitempty"`
+	// The chat and paging services (see ChannelKinds for which kind takes
+	// which). URL above is also the Slack, Discord and Teams webhook URL
+	// and the ntfy topic URL.
+	BaseURL    string `json:"base_url,omitempty"`
+	Token      string `json:"token,omitempty"`
+	ChatID     string `json:"chat_id,omitempty"`
+	UserKey    string `json:"user_key,omitempty"`
+	RoomID     string `json:"room_id,omitempty"`
+	RoutingKey string `json:"routing_key,omitempty"`
+	APIKey     string `json:"api_key,omitempty"`
+	Region     string `json:"region,omitempty"`
+	Priority   *int   `json:"priority,omitempty"`
 }
 
 // Validate reports the first problem with the channel's fields. The API,
@@ -71,21 +84,21 @@ func (c *Channel) Validate() error {
 	if e := c.Config.validateText(); e != nil {
 		return e
 	}
+	k, ok := LookupChannelKind(c.Kind)
+	if !ok {
+		names := make([]string, len(channelKinds))
+		for i, k := range channelKinds {
+			names[i] = k.Name
+		}
+		return FieldError("kind", "must be one of %s", strings.Join(names, ", "))
+	}
+	if err := c.validateSettings(k); err != nil {
+		return err
+	}
 	switch c.Kind {
 	case ChannelWebhook:
-		if err := ValidateWebhookURL(c.Config.URL); err != nil {
-			return err
-		}
-		if len(c.Config.Secret) > maxWebhookSecret {
-			return FieldError("config.secret", "must be at most %d bytes", maxWebhookSecret)
-		} else if c.Config.Secret == SecretPlaceholder {
-			return FieldError("config.secret", "is the placeholder listings show; send the real secret, or leave the field out to keep the stored one")
-		}
 		return ValidateWebhookHeaders(c.Config.Headers)
 	case ChannelEmail:
-		if len(c.Config.Headers) > 0 {
-			return FieldError("config.headers", "only webhook channels take headers")
-		}
 		if len(c.Config.To) == 0 {
 			return FieldError("config.to", "must list at least one address")
 		} else if len(c.Config.To) > maxRecipients {
@@ -96,8 +109,6 @@ func (c *Channel) Validate() error {
 				return FieldError("config.to", "%q is not an email address", a)
 			}
 		}
-	default:
-		return FieldError("kind", "must be one of webhook, email")
 	}
 	return nil
 }
@@ -122,6 +133,18 @@ type ChannelConfigPatch struct {
 	// Headers replaces all extra headers; an empty map removes them.
 	Headers *map[string]string `json:"headers"`
 	To      *[]string          `json:"to"`
+	// The chat and paging services' settings; for the secret ones (token,
+	// user_key, routing_key, api_key) "" removes the stored value.
+	BaseURL    *string `json:"base_url"`
+	Token      *string `json:"token"`
+	ChatID     *string `json:"chat_id"`
+	UserKey    *string `json:"user_key"`
+	RoomID     *string `json:"room_id"`
+	RoutingKey *string `json:"routing_key"`
+	APIKey     *string `json:"api_key"`
+	Region     *string `json:"region"`
+	// Priority replaces the priority; a pointer to nil removes it.
+	Priority **int `json:"priority"`
 }
 
 // Apply changes c as u says and validates the result. A new channel is
@@ -139,8 +162,10 @@ func (c *Channel) Apply(u ChannelPatch) error {
 	}
 	set(&c.Name, u.Name)
 	cfg := u.Config
-	set(&c.Config.URL, cfg.URL)
-	set(&c.Config.Secret, cfg.Secret)
+	for _, name := range textSettingNames {
+		ts := textSettings[name]
+		set(ts.get(&c.Config), *ts.patch(&cfg))
+	}
 	if cfg.Headers != nil {
 		c.Config.Headers = *cfg.Headers
 		if len(c.Config.Headers) == 0 {
@@ -148,15 +173,38 @@ func (c *Channel) Apply(u ChannelPatch) error {
 		}
 	}
 	set(&c.Config.To, cfg.To)
-	if c.Kind == ChannelWebhook && old.Kind == ChannelWebhook && c.Config.URL != old.Config.URL {
-		if old.Config.Secret != "" && cfg.Secret == nil {
-			return FieldError("config.secret", "must be given again because config.url changed: a stored secret is never sent to a new destination (give \"\" to remove it)")
-		}
-		if len(old.Config.Headers) > 0 && cfg.Headers == nil {
-			return FieldError("config.headers", "must be given again because config.url changed: stored header values are never sent to a new destination (give {} to remove them)")
+	set(&c.Config.Priority, cfg.Priority)
+	if c.Kind == old.Kind {
+		if err := keepSecretsHome(old, c, &cfg); err != nil {
+			return err
 		}
 	}
 	return c.Validate()
+}
+
+// keepSecretsHome refuses to carry the stored credentials of a channel
+// over to a new destination (a changed url, base_url or region): the patch
+// must give each again, or remove it.
+func keepSecretsHome(old Channel, c *Channel, p *ChannelConfigPatch) error {
+	i := slices.IndexFunc(destinationSettings, func(name string) bool {
+		get := textSettings[name].get
+		return *get(&old.Config) != *get(&c.Config)
+	})
+	if i < 0 {
+		return nil
+	}
+	moved := "config." + destinationSettings[i]
+	k, _ := LookupChannelKind(c.Kind)
+	for _, s := range k.Settings {
+		ts, ok := textSettings[s.Name]
+		if s.Secret && ok && *ts.get(&old.Config) != "" && *ts.patch(p) == nil {
+			return FieldError("config."+s.Name, "must be given again because %s changed: a stored secret is never sent to a new destination (give \"\" to remove it)", moved)
+		}
+	}
+	if c.Kind == ChannelWebhook && len(old.Config.Headers) > 0 && p.Headers == nil {
+		return FieldError("config.headers", "must be given again because %s changed: stored header values are never sent to a new destination (give {} to remove them)", moved)
+	}
+	return nil
 }
 
 // WithoutSecrets returns a copy of c fit to show to anyone who may edit
@@ -164,8 +212,13 @@ func (c *Channel) Apply(u ChannelPatch) error {
 // SecretPlaceholder (set, but never shown again); the URL stays, so it can
 // be checked and corrected.
 func (c Channel) WithoutSecrets() Channel {
-	if c.Config.Secret != "" {
-		c.Config.Secret = SecretPlaceholder
+	for _, name := range textSettingNames {
+		if k, _ := LookupChannelKind(c.Kind); !secretSetting(k, name) {
+			continue
+		}
+		if v := textSettings[name].get(&c.Config); *v != "" {
+			*v = SecretPlaceholder
+		}
 	}
 	if len(c.Config.Headers) > 0 {
 		h := make(map[string]string, len(c.Config.Headers))
@@ -185,8 +238,10 @@ func (c Channel) WithoutSecrets() Channel {
 // webhook URLs often carry a credential of their own.
 func (c Channel) Redacted() Channel {
 	c = c.WithoutSecrets()
-	if c.Config.URL != "" {
-		c.Config.URL = RedactURL(c.Config.URL)
+	for _, u := range []*string{&c.Config.URL, &c.Config.BaseURL} {
+		if *u != "" {
+			*u = RedactURL(*u)
+		}
 	}
 	return c
 }
@@ -249,7 +304,11 @@ func plainWord(s string) bool {
 // in the URL (user:pass@) are refused: they would be shown wherever the URL
 // is, while a header or the signing secret is never shown again.
 func ValidateWebhookURL(raw string) error {
-	const field = "config.url"
+	return validateURL("config.url", raw)
+}
+
+// validateURL reports what is wrong with field as the URL of a service.
+func validateURL(field, raw string) error {
 	if len(raw) > maxWebhookURL {
 		return FieldError(field, "must be at most %d bytes", maxWebhookURL)
 	}
@@ -361,13 +420,28 @@ func printable(s string) bool {
 // are a webhook's alone and ValidateWebhookHeaders holds them to stricter
 // rules.
 func (cfg *ChannelConfig) validateText() *Error {
-	switch {
-	case !ValidText(cfg.URL):
-		return TextFieldError("config.url")
-	case !ValidText(cfg.Secret):
-		return TextFieldError("config.secret")
-	case !allValidText(cfg.To):
+	if !allValidText(cfg.To) {
 		return TextFieldError("config.to")
 	}
+	for _, name := range textSettingNames {
+		if !ValidText(*textSettings[name].get(cfg)) {
+			return TextFieldError("config." + name)
+		}
+	}
 	return nil
+}
+
+// secretSetting reports whether name is a secret setting of kind k. Every
+// secret setting is secret whatever the kind, so an unknown kind keeps
+// them hidden too.
+func secretSetting(k ChannelKind, name string) bool {
+	if s, ok := k.Setting(name); ok {
+		return s.Secret
+	}
+	for _, k := range channelKinds {
+		if s, ok := k.Setting(name); ok && s.Secret {
+			return true
+		}
+	}
+	return false
 }

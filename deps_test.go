@@ -13,7 +13,7 @@ import (
 // directly or through another package.
 func TestPurePackagesImportNoInfrastructure(t *testing.T) {
 	const module = "github.com/nightjar-dev/nightjar"
-	pure := []string{".", "./heartbeat", "./schedule", "./metricrule", "./oncall", "./incident", "./alertin", "./slo", "./uptime", "./attribution", "./openslo"}
+	pure := []string{".", "./heartbeat", "./schedule", "./metricrule", "./oncall", "./incident", "./alertin", "./slo", "./uptime", "./attribution", "./openslo", "./aggregate"}
 	// Packages of this module a pure package may use: each other.
 	allowed := map[string]bool{}
 	for _, p := range pure {
@@ -47,7 +47,7 @@ func TestPurePackagesImportNoInfrastructure(t *testing.T) {
 // or through another package.
 func TestAreaPackagesImportNoFrontDoors(t *testing.T) {
 	const module = "github.com/nightjar-dev/nightjar"
-	areas := []string{"./store", "./accounts", "./projects", "./audit", "./outbox", "./channels", "./alerting", "./checks", "./incidents"}
+	areas := []string{"./store", "./accounts", "./projects", "./audit", "./outbox", "./channels", "./alerting", "./checks", "./integrations", "./incidents", "./slos"}
 	above := []string{"/web", "/console", "/engine", "/reconcile", "/cmd"}
 	for _, pkg := range areas {
 		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pkg).CombinedOutput()

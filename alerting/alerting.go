@@ -16,11 +16,14 @@ package alerting
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
@@ -41,6 +44,14 @@ type Change struct {
 	// At is when the change happened: the alert's update time and its
 	// messages' creation time.
 	At time.Time
+	// Resent says the source repeats an alert's state without meaning
+	// anything new by it: Alertmanager sends a whole group again when one
+	// alert joins it and at every repeat interval, and a PagerDuty sender
+	// triggers an open alert again to deduplicate. A firing change for an
+	// alert that fires already is then recorded (its summary, labels and
+	// links may have changed) but routed to nobody. A check's re-alert
+	// ("still down") is a reminder it chose to send, so it is not resent.
+	Resent bool
 }
 
 // Recorded is a change as the stage recorded it, as routes see it.
@@ -77,25 +88,30 @@ func New(db *store.DB, routes ...Route) *Stage {
 // The statements every alert change runs.
 var (
 	qAlertStatus = store.Hot(func(d store.Dialect) string {
-		return `SELECT status FROM alerts WHERE project_id = $1 AND dedup_key = $2` + d.ForUpdate()
+		return `SELECT status, content_hash FROM alerts WHERE project_id = $1 AND dedup_key = $2` + d.ForUpdate()
 	})
 	qInsertAlert = store.Hot(func(store.Dialect) string {
-		return `INSERT INTO alerts (project_id, dedup_key, source, source_id, service, severity, summary, details, status, starts_at, ends_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+		return `INSERT INTO alerts (project_id, dedup_key, source, source_id, service, severity, summary, details, status, starts_at, ends_at, updated_at, labels, links, content_hash)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
 	})
+	// An alert that fires again after it resolved is a new episode, which
+	// nobody has acknowledged yet.
 	qUpdateAlert = store.Hot(func(store.Dialect) string {
 		return `UPDATE alerts SET source = $3, source_id = $4, service = $5, severity = $6, summary = $7,
-			details = $8, status = $9, starts_at = $10, ends_at = $11, updated_at = $12 WHERE project_id = $1 AND dedup_key = $2`
+			details = $8, status = $9, starts_at = $10, ends_at = $11, updated_at = $12, labels = $13, links = $14, content_hash = $15,
+			acknowledged_at = CASE WHEN status = 'firing' THEN acknowledged_at ELSE 0 END
+			WHERE project_id = $1 AND dedup_key = $2`
 	})
 )
 
 // Handle records an alert change and routes it, in the caller's
 // transaction. A resolve of an alert that is not firing is dropped:
-// nothing is recorded and nobody is told.
+// nothing is recorded and nobody is told. A resent firing alert that
+// says exactly what the recorded one says is not written again either.
 func (s *Stage) Handle(ctx context.Context, tx *store.Tx, ch Change) error {
 	a := ch.Alert
-	var was string
-	err := tx.QueryRowStmt(ctx, qAlertStatus, a.ProjectID, a.DedupKey).Scan(&was)
+	var was, oldHash string
+	err := tx.QueryRowStmt(ctx, qAlertStatus, a.ProjectID, a.DedupKey).Scan(&was, &oldHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		was = ""
 	} else if err != nil {
@@ -104,15 +120,37 @@ func (s *Stage) Handle(ctx context.Context, tx *store.Tx, ch Change) error {
 	if a.Status == nightjar.AlertResolved && was != string(nightjar.AlertFiring) {
 		return nil
 	}
+	resent := ch.Resent && was == string(nightjar.AlertFiring) && a.Status == nightjar.AlertFiring
+	details, labels, links := store.JSON(a.Details), store.JSON(a.Labels), store.JSON(a.Links)
+	hash := contentHash(a, details, labels, links)
+	if resent && hash == oldHash {
+		return nil
+	}
 	q := qUpdateAlert
 	if was == "" {
 		q = qInsertAlert
 	}
 	if _, err := tx.ExecStmt(ctx, q, a.ProjectID, a.DedupKey, a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary,
-		store.JSON(a.Details), string(a.Status), store.Millis(a.StartsAt), store.Millis(a.EndsAt), store.Millis(ch.At)); err != nil {
+		details, string(a.Status), store.Millis(a.StartsAt), store.Millis(a.EndsAt), store.Millis(ch.At),
+		labels, links, hash); err != nil {
 		return fmt.Errorf("save alert: %w", err)
 	}
+	if resent {
+		return nil
+	}
 	return s.route(ctx, tx, Recorded{Change: ch, Was: nightjar.AlertStatus(was)})
+}
+
+// contentHash sums what an alert says, as stored: the same alert sent
+// again sums the same.
+func contentHash(a *nightjar.Alert, details, labels, links string) string {
+	h := sha256.New()
+	for _, s := range []string{a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary, details, string(a.Status),
+		strconv.FormatInt(store.Millis(a.StartsAt), 10), strconv.FormatInt(store.Millis(a.EndsAt), 10), labels, links} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // route asks the routes in order and queues what they send.
@@ -154,23 +192,75 @@ func (s *Stage) List(ctx context.Context, projectID string) ([]*nightjar.Alert, 
 	return store.QueryAll(ctx, s.db, "list alerts", `SELECT `+alertColumns+` FROM alerts WHERE project_id = $1 ORDER BY status, starts_at DESC`, scanAlert, projectID)
 }
 
-const alertColumns = `project_id, dedup_key, source, source_id, service, severity, summary, details, status, starts_at, ends_at`
+const alertColumns = `project_id, dedup_key, source, source_id, service, severity, summary, details, status, starts_at, ends_at,
+	labels, links, acknowledged_at`
 
 func scanAlert(row store.Row) (*nightjar.Alert, error) {
 	var a nightjar.Alert
-	var sev, status, details string
-	var starts, ends int64
-	err := row.Scan(&a.ProjectID, &a.DedupKey, &a.Source, &a.SourceID, &a.Service, &sev, &a.Summary, &details, &status, &starts, &ends)
+	var sev, status, details, labels, links string
+	var starts, ends, acked int64
+	err := row.Scan(&a.ProjectID, &a.DedupKey, &a.Source, &a.SourceID, &a.Service, &sev, &a.Summary, &details, &status, &starts, &ends,
+		&labels, &links, &acked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nightjar.Errorf(nightjar.ENOTFOUND, "alert not found")
 	} else if err != nil {
 		return nil, fmt.Errorf("scan alert: %w", err)
 	}
 	a.Severity, a.Status, a.StartsAt, a.EndsAt = nightjar.Severity(sev), nightjar.AlertStatus(status), store.Time(starts), store.Time(ends)
-	if err := json.Unmarshal([]byte(details), &a.Details); err != nil {
-		return nil, fmt.Errorf("decode alert details: %w", err)
+	a.AcknowledgedAt = store.Time(acked)
+	for _, part := range []struct {
+		name, json string
+		into       any
+	}{{"details", details, &a.Details}, {"labels", labels, &a.Labels}, {"links", links, &a.Links}} {
+		if err := json.Unmarshal([]byte(part.json), part.into); err != nil {
+			return nil, fmt.Errorf("decode alert %s: %w", part.name, err)
+		}
 	}
 	return &a, nil
+}
+
+// Get returns one of a project's alerts by its dedup key.
+func (s *Stage) Get(ctx context.Context, projectID, dedupKey string) (*nightjar.Alert, error) {
+	return scanAlert(s.db.QueryRow(ctx, `SELECT `+alertColumns+` FROM alerts WHERE project_id = $1 AND dedup_key = $2`, projectID, dedupKey))
+}
+
+// Acknowledger is a route that wants to hear when a sender acknowledges
+// an alert (a PagerDuty-style acknowledge event): the incident route
+// acknowledges the incident holding the alert, which stops its
+// escalation. The stage tells every route that is one, in order.
+type Acknowledger interface {
+	// Acknowledge runs in the acknowledging transaction with the alert
+	// as it is now, AcknowledgedAt set.
+	Acknowledge(ctx context.Context, tx *store.Tx, a *nightjar.Alert) error
+}
+
+// Acknowledge records, in the caller's transaction, that a sender
+// acknowledged a firing alert, and tells the routes that are
+// Acknowledgers. Only the first acknowledgement of a firing alert counts;
+// one of an alert that is not firing, not there, or acknowledged already
+// changes nothing, as PagerDuty ignores it. It reports whether the alert
+// was acknowledged now.
+func (s *Stage) Acknowledge(ctx context.Context, tx *store.Tx, projectID, dedupKey string, at time.Time) (bool, error) {
+	res, err := tx.Exec(ctx, `UPDATE alerts SET acknowledged_at = $3, updated_at = $3
+		WHERE project_id = $1 AND dedup_key = $2 AND status = 'firing' AND acknowledged_at = 0`, projectID, dedupKey, store.Millis(at))
+	if err != nil {
+		return false, fmt.Errorf("acknowledge alert: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	a, err := scanAlert(tx.QueryRow(ctx, `SELECT `+alertColumns+` FROM alerts WHERE project_id = $1 AND dedup_key = $2`, projectID, dedupKey))
+	if err != nil {
+		return false, err
+	}
+	for _, r := range s.routes {
+		if ack, ok := r.(Acknowledger); ok {
+			if err := ack.Acknowledge(ctx, tx, a); err != nil {
+				return false, fmt.Errorf("acknowledge alert %s: %w", dedupKey, err)
+			}
+		}
+	}
+	return true, nil
 }
 
 // DefaultRoute is today's rule, and the last route of every stage: an

@@ -315,3 +315,101 @@ func TestList(t *testing.T) {
 		}
 	})
 }
+
+// ackRoute records the acknowledgements the stage tells it of, as the
+// incident route acknowledges an incident.
+type ackRoute struct{ acked *[]string }
+
+func (ackRoute) Route(context.Context, *store.Tx, alerting.Recorded) ([]outbox.Message, bool, error) {
+	return nil, false, nil
+}
+
+func (r ackRoute) Acknowledge(_ context.Context, _ *store.Tx, a *nightjar.Alert) error {
+	*r.acked = append(*r.acked, a.DedupKey+" at "+a.AcknowledgedAt.Format(time.TimeOnly))
+	return nil
+}
+
+// A resent firing alert (an external system repeating itself) is recorded
+// with what it says now, labels and links included, but routed to nobody;
+// a check's re-alert is not resent and is routed. An acknowledgement of a
+// firing alert is recorded and told to the Acknowledger routes once; one
+// of an alert not firing changes nothing; a new firing after a resolve
+// starts unacknowledged.
+func TestResentAndAcknowledged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db, "a")
+		var acked []string
+		s := alerting.New(db, ackRoute{acked: &acked})
+		firing, resolved := notify.EventAlertFiring, notify.EventAlertResolved
+		ack := func(key string, at time.Time) bool {
+			t.Helper()
+			var ok bool
+			if err := db.WithTx(ctx, func(tx *store.Tx) error {
+				var err error
+				ok, err = s.Acknowledge(ctx, tx, f.project.ID, key, at)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+
+		a := f.alert("ext", nightjar.AlertFiring)
+		a.Labels = map[string]string{"team": "db"}
+		f.handle(s, alerting.Change{Alert: a, Resent: true})
+		again := f.alert("ext", nightjar.AlertFiring)
+		again.Summary = "ext still firing"
+		again.Labels = map[string]string{"team": "db", "zone": "b"}
+		again.Links = []nightjar.Link{{Href: "https://runbook.example/ext", Text: "Runbook"}}
+		f.handle(s, alerting.Change{Alert: again, Resent: true, At: t0.Add(time.Minute)})
+		f.handle(s, alerting.Change{Alert: f.alert("check", nightjar.AlertFiring)})
+		f.handle(s, alerting.Change{Alert: f.alert("check", nightjar.AlertFiring), At: t0.Add(time.Minute)})
+		same(t, "messages", f.sent(), []string{firing + " a ext", firing + " a check", firing + " a check"})
+		got, err := s.Get(ctx, f.project.ID, "ext")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Summary != "ext still firing" || got.Labels["zone"] != "b" || !slices.Equal(got.Links, again.Links) || !got.AcknowledgedAt.IsZero() {
+			t.Fatalf("resent alert: %+v", got)
+		}
+
+		if ack("nobody", t0) || len(acked) != 0 {
+			t.Fatalf("an unknown alert was acknowledged: %q", acked)
+		}
+		if !ack("ext", t0.Add(2*time.Minute)) || ack("ext", t0.Add(3*time.Minute)) {
+			t.Fatal("the first acknowledgement must count, and only it")
+		}
+		if got, _ := s.Get(ctx, f.project.ID, "ext"); !got.AcknowledgedAt.Equal(t0.Add(2 * time.Minute)) {
+			t.Fatalf("acknowledged at %v", got.AcknowledgedAt)
+		}
+		if want := []string{"ext at 12:02:00"}; !slices.Equal(acked, want) {
+			t.Fatalf("routes told %q, want %q", acked, want)
+		}
+
+		// Still firing and acknowledged, resent unchanged: the alert is not
+		// written again (its last change stays the acknowledgement's), and
+		// the acknowledgement stays.
+		f.handle(s, alerting.Change{Alert: again, Resent: true, At: t0.Add(4 * time.Minute)})
+		if got, _ := s.Get(ctx, f.project.ID, "ext"); got.AcknowledgedAt.IsZero() {
+			t.Fatal("a resend cleared the acknowledgement")
+		}
+		var updated int64
+		if err := db.QueryRow(ctx, `SELECT updated_at FROM alerts WHERE project_id = $1 AND dedup_key = 'ext'`, f.project.ID).Scan(&updated); err != nil {
+			t.Fatal(err)
+		}
+		if !store.Time(updated).Equal(t0.Add(2 * time.Minute)) {
+			t.Fatalf("an unchanged resend was written: updated at %v", store.Time(updated))
+		}
+		f.handle(s, alerting.Change{Alert: f.alert("ext", nightjar.AlertResolved), Resent: true, At: t0.Add(5 * time.Minute)})
+		if ack("ext", t0.Add(6*time.Minute)) {
+			t.Fatal("a resolved alert was acknowledged")
+		}
+		f.handle(s, alerting.Change{Alert: f.alert("ext", nightjar.AlertFiring), Resent: true, At: t0.Add(7 * time.Minute)})
+		if got, _ := s.Get(ctx, f.project.ID, "ext"); !got.AcknowledgedAt.IsZero() || got.Status != nightjar.AlertFiring {
+			t.Fatalf("a new firing kept the old acknowledgement: %+v", got)
+		}
+		same(t, "messages at the end", f.sent(), []string{firing + " a ext", firing + " a check", firing + " a check",
+			resolved + " a ext", firing + " a ext"})
+	})
+}

@@ -1,8 +1,8 @@
 // Package channels is the area of notification channels: the places a
-// project's alerts are delivered to (webhooks, email addresses). It owns
-// the channels table; what a valid channel is stays in the domain
-// (nightjar.Channel.Validate and Apply), so every front door that changes
-// a channel gets the same answer.
+// project's alerts are delivered to (webhooks, email addresses, chat and
+// paging services). It owns the channels table; what a valid channel is
+// stays in the domain (nightjar.Channel.Validate and Apply), so every front
+// door that changes a channel gets the same answer.
 //
 // A channel is a destination of the outbox (outbox.ToChannel): the delivery
 // module asks this area for the channel behind a message, and deleting a

@@ -19,6 +19,8 @@ import (
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/nightjar-dev/nightjar/incident"
 )
 
 // Secret is a string that never prints.
@@ -85,6 +87,20 @@ type ProjectConfig struct {
 	APIKeys  []APIKeyConfig  `yaml:"api_keys"`
 	Channels []ChannelConfig `yaml:"channels"`
 	Checks   []CheckConfig   `yaml:"checks"`
+
+	// Incident response, each object identified by name within the
+	// project (silences by id). References name other objects by name
+	// and people by email address. The specs are the API's, so the same
+	// fields mean the same and are checked by the same code.
+	Services           []incident.ServiceSpec     `yaml:"services"`
+	Teams              []incident.TeamSpec        `yaml:"teams"`
+	EscalationPolicies []incident.PolicySpec      `yaml:"escalation_policies"`
+	Schedules          []incident.ScheduleSpec    `yaml:"schedules"`
+	Silences           []incident.SilenceSpec     `yaml:"silences"`
+	MaintenanceWindows []incident.MaintenanceSpec `yaml:"maintenance_windows"`
+	// Routes, when given, replace the project's routing rules in order;
+	// "routes: []" removes them all, leaving them out leaves them alone.
+	Routes *[]incident.RouteSpec `yaml:"routes"`
 }
 
 // APIKeyConfig declares an API key. Its value comes from an environment
@@ -105,6 +121,12 @@ type ChannelConfig struct {
 	SecretEnv string            `yaml:"secret_env"`
 	Headers   map[string]string `yaml:"headers"`
 	To        []string          `yaml:"to"`
+	// Settings are the other settings of the channel's kind, by their
+	// names in the API (chat_id, room_id, base_url, priority, region, …).
+	// A secret setting is never written in the file: NAME_env names the
+	// environment variable holding it (token_env, routing_key_env), as
+	// secret_env does for a webhook's signing secret.
+	Settings map[string]string `yaml:",inline"`
 }
 
 // CheckConfig declares a check, identified by slug within its project.
@@ -404,6 +426,7 @@ func (c *Config) Validate() error {
 			}
 			slugs[ch.Slug] = true
 		}
+		errs = append(errs, uniqueNames(where, p)...)
 		names := map[string]bool{}
 		for j, ch := range p.Channels {
 			cw := fmt.Sprintf("%s.channels[%d]", where, j)
@@ -416,4 +439,37 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// uniqueNames reports incident response objects declared without a name
+// (a silence without an id), or twice.
+func uniqueNames(where string, p ProjectConfig) []error {
+	var errs []error
+	check := func(list string, keys []string, what string) {
+		seen := map[string]bool{}
+		for i, k := range keys {
+			switch {
+			case k == "":
+				errs = append(errs, fmt.Errorf("%s.%s[%d].%s: must not be empty; it identifies the object", where, list, i, what))
+			case seen[k]:
+				errs = append(errs, fmt.Errorf("%s.%s[%d].%s: %q is declared twice", where, list, i, what, k))
+			}
+			seen[k] = true
+		}
+	}
+	check("services", mapSlice(p.Services, func(v incident.ServiceSpec) string { return v.Name }), "name")
+	check("teams", mapSlice(p.Teams, func(v incident.TeamSpec) string { return v.Name }), "name")
+	check("escalation_policies", mapSlice(p.EscalationPolicies, func(v incident.PolicySpec) string { return v.Name }), "name")
+	check("schedules", mapSlice(p.Schedules, func(v incident.ScheduleSpec) string { return v.Name }), "name")
+	check("silences", mapSlice(p.Silences, func(v incident.SilenceSpec) string { return v.ID }), "id")
+	check("maintenance_windows", mapSlice(p.MaintenanceWindows, func(v incident.MaintenanceSpec) string { return v.Name }), "name")
+	return errs
+}
+
+func mapSlice[T any](in []T, f func(T) string) []string {
+	out := make([]string, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
 }

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
@@ -54,11 +57,61 @@ func (cc CheckConfig) Patch() nightjar.CheckPatch {
 	return p
 }
 
-// Patch is the channel the declaration states, with its signing secret
-// (read from the environment variable SecretEnv names; "" for none).
-func (cc ChannelConfig) Patch(secret string) nightjar.ChannelPatch {
-	return nightjar.ChannelPatch{Kind: &cc.Kind, Name: &cc.Name,
+// Patch is the channel the declaration states, with its secrets read
+// from the environment variables the declaration names (getenv is
+// os.Getenv outside tests). Every setting of the kind is stated: one left
+// out of the file is empty, so taking it out removes it. A named variable
+// that is empty is an error, since it would silently turn signing off or
+// leave a channel without its credential.
+func (cc ChannelConfig) Patch(getenv func(string) string) (nightjar.ChannelPatch, error) {
+	fromEnv := func(key, name string) (string, error) {
+		if name == "" {
+			return "", nil
+		}
+		v := getenv(name)
+		if v == "" {
+			return "", fmt.Errorf("environment variable %s (%s) is empty", name, key)
+		}
+		return v, nil
+	}
+	secret, err := fromEnv("secret_env", cc.SecretEnv)
+	if err != nil {
+		return nightjar.ChannelPatch{}, err
+	}
+	p := nightjar.ChannelPatch{Kind: &cc.Kind, Name: &cc.Name,
 		Config: nightjar.ChannelConfigPatch{URL: &cc.URL, Secret: &secret, Headers: &cc.Headers, To: &cc.To}}
+	k, _ := nightjar.LookupChannelKind(cc.Kind)
+	for _, s := range k.Settings {
+		if s.Name != "url" && s.Name != "secret" && s.Name != "to" {
+			if err := p.Config.SetText(s.Name, ""); err != nil {
+				return p, err
+			}
+		}
+	}
+	keys := make([]string, 0, len(cc.Settings))
+	for key := range cc.Settings {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	for _, key := range keys {
+		v := cc.Settings[key]
+		name, isEnv := strings.CutSuffix(key, "_env")
+		s, ok := k.Setting(name)
+		switch {
+		case !ok || name == "url" || name == "secret" || name == "to":
+			return p, fmt.Errorf("%s is not a setting of %s channels", key, cc.Kind)
+		case isEnv:
+			if v, err = fromEnv(key, v); err != nil {
+				return p, err
+			}
+		case s.Secret:
+			return p, fmt.Errorf("%s is a secret: give %s_env, the environment variable holding it, not the value", key, key)
+		}
+		if err := p.Config.SetText(name, v); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
 }
 
 // Patch is the API key's name and scope as declared; its value is read

@@ -266,7 +266,7 @@ func TestContactMethods(t *testing.T) {
 		if err != nil || len(items) != 1 || items[0].To != (outbox.Destination{Kind: outbox.ToContact, ID: methods[0].ID}) {
 			t.Fatalf("outbox %+v, %v", items, err)
 		}
-		code := regexp.MustCompile(regexp.QuoteMeta(incidents.VerificationPrefix) + `(\S+)`).FindStringSubmatch(items[0].Alert.Summary)
+		code := regexp.MustCompile(regexp.QuoteMeta(incidents.VerificationPrefix) + `([^\s.]+)`).FindStringSubmatch(items[0].Alert.Summary)
 		if code == nil {
 			t.Fatalf("no code in %q", items[0].Alert.Summary)
 		}

@@ -13,6 +13,7 @@ import (
 
 func (c *Console) settingsRoutes() {
 	c.mux.Handle("GET /channels", c.page(nightjar.NeedRead, c.channelsPage))
+	c.mux.Handle("GET /channels/new", c.page(nightjar.NeedWrite, c.newChannelPage))
 	c.mux.Handle("POST /channels/new", c.page(nightjar.NeedWrite, c.createChannel))
 	c.mux.Handle("GET /channels/{id}/edit", c.page(nightjar.NeedWrite, c.editChannelPage))
 	c.mux.Handle("POST /channels/{id}/edit", c.page(nightjar.NeedWrite, c.updateChannel))
@@ -33,7 +34,6 @@ func (c *Console) settingsRoutes() {
 type channelsData struct {
 	Channels      []nightjar.Channel
 	Notifications []delivery
-	Form          map[string]string
 }
 
 // delivery is one message of the project's outbox as the channels page
@@ -46,13 +46,13 @@ type delivery struct {
 }
 
 func (c *Console) channelsPage(w http.ResponseWriter, r *http.Request, v *view) {
-	c.renderChannels(w, r, v, http.StatusOK, map[string]string{"kind": "webhook"})
+	c.renderChannels(w, r, v, http.StatusOK)
 }
 
 // renderChannels lists the project's channels as the viewer may see them:
 // members and up see a webhook's full URL, which they may change anyway;
 // viewers see it with its tokens masked. Nobody sees a secret again.
-func (c *Console) renderChannels(w http.ResponseWriter, r *http.Request, v *view, status int, form map[string]string) {
+func (c *Console) renderChannels(w http.ResponseWriter, r *http.Request, v *view, status int) {
 	chs, err := c.channels.List(r.Context(), v.Project.ID)
 	if err != nil {
 		c.fail(w, r, err)
@@ -80,45 +80,121 @@ func (c *Console) renderChannels(w http.ResponseWriter, r *http.Request, v *view
 			notes[i].Destination = it.To.String()
 		}
 	}
-	v.Title, v.Data = "Channels", channelsData{Channels: shown, Notifications: notes, Form: form}
+	v.Title, v.Data = "Channels", channelsData{Channels: shown, Notifications: notes}
 	c.render(w, r, status, "channels", v)
 }
 
-// channelForm reads the channel form as a patch: an empty secret field
-// keeps the stored secret, unless a box asks to remove it. Stored headers
-// (set through the API or a configuration file) are kept, or removed by
-// their box; the form cannot show or enter them. Whether a kept secret may
-// stay is nightjar.Channel.Apply's decision.
-func channelForm(r *http.Request) (nightjar.ChannelPatch, map[string]string) {
-	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
-	form := map[string]string{"kind": f("kind"), "name": f("name"), "url": f("url"), "to": f("to")}
-	u := nightjar.ChannelPatch{Kind: ptr(form["kind"]), Name: ptr(form["name"])}
-	switch form["kind"] {
-	case nightjar.ChannelWebhook:
-		u.Config.URL = ptr(form["url"])
-		if s := r.PostFormValue("secret"); s != "" {
-			u.Config.Secret = ptr(s)
-		} else if r.PostFormValue("remove_secret") != "" {
-			u.Config.Secret = ptr("")
+// channelFormData is what the channel form shows: every kind's settings,
+// from the domain's descriptions, of which the page shows the chosen
+// kind's; the values entered; and, when editing, which secrets are stored.
+type channelFormData struct {
+	// Channel is the stored channel without its secrets, nil on the
+	// create form.
+	Channel *nightjar.Channel
+	Kinds   []nightjar.ChannelKind
+	// Form holds "kind", "name" and the settings' values, keyed
+	// "<kind>.<setting>"; secrets are never put back in a form.
+	Form map[string]string
+	// Stored says which secrets are set, keyed like Form, so the form can
+	// say "leave empty to keep it".
+	Stored map[string]bool
+}
+
+// newChannelForm returns the form for ch (nil: a new channel) holding
+// form's values.
+func newChannelForm(ch *nightjar.Channel, form map[string]string) channelFormData {
+	d := channelFormData{Kinds: nightjar.ChannelKinds(), Form: form, Stored: map[string]bool{}}
+	if ch != nil {
+		shown := ch.WithoutSecrets()
+		d.Channel = &shown
+		if k, ok := nightjar.LookupChannelKind(ch.Kind); ok {
+			for _, s := range k.Settings {
+				if s.Secret && ch.Config.Text(s.Name) != "" {
+					d.Stored[k.Name+"."+s.Name] = true
+				}
+			}
 		}
-		if r.PostFormValue("remove_headers") != "" {
-			u.Config.Headers = &map[string]string{}
-		}
-	case nightjar.ChannelEmail:
-		u.Config.To = ptr(strings.FieldsFunc(form["to"], func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }))
 	}
-	return u, form
+	return d
+}
+
+// storedForm is the form of a stored channel: its kind, name and
+// settings, without secrets.
+func storedForm(ch *nightjar.Channel) map[string]string {
+	form := map[string]string{"kind": ch.Kind, "name": ch.Name}
+	if k, ok := nightjar.LookupChannelKind(ch.Kind); ok {
+		for _, s := range k.Settings {
+			if !s.Secret {
+				form[k.Name+"."+s.Name] = ch.Config.Text(s.Name)
+			}
+		}
+	}
+	return form
+}
+
+// channelForm reads the channel form as a patch, through the chosen
+// kind's settings as the domain describes them. Each kind's fields are
+// named "<kind>.<setting>", so the form can hold every kind's at once and
+// work without JavaScript; a plain "<setting>" is read when the prefixed
+// one is absent, for forms that hold one kind. An empty secret field keeps
+// the stored secret, unless its box "remove_<setting>" asks to remove it.
+// Stored headers (set through the API or a configuration file) are kept,
+// or removed by their box; the form cannot show or enter them. Whether a
+// kept secret may stay is nightjar.Channel.Apply's decision.
+func channelForm(r *http.Request) (nightjar.ChannelPatch, map[string]string, error) {
+	_ = r.ParseForm()
+	kind := strings.TrimSpace(r.PostFormValue("kind"))
+	value := func(name string) (string, bool) {
+		if v, ok := r.PostForm[kind+"."+name]; ok {
+			return v[0], true
+		}
+		v, ok := r.PostForm[name]
+		if !ok {
+			return "", false
+		}
+		return v[0], true
+	}
+	form := map[string]string{"kind": kind, "name": strings.TrimSpace(r.PostFormValue("name"))}
+	u := nightjar.ChannelPatch{Kind: ptr(kind), Name: ptr(form["name"])}
+	k, _ := nightjar.LookupChannelKind(kind)
+	for _, s := range k.Settings {
+		v, _ := value(s.Name)
+		if s.Secret {
+			if v == "" {
+				if remove, _ := value("remove_" + s.Name); remove != "" {
+					if err := u.Config.SetText(s.Name, ""); err != nil {
+						return u, form, err
+					}
+				}
+				continue
+			}
+		} else {
+			v = strings.TrimSpace(v)
+			form[kind+"."+s.Name] = v
+		}
+		if err := u.Config.SetText(s.Name, v); err != nil {
+			return u, form, err
+		}
+	}
+	if remove, _ := value("remove_headers"); kind == nightjar.ChannelWebhook && remove != "" {
+		u.Config.Headers = &map[string]string{}
+	}
+	return u, form, nil
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func (c *Console) newChannelPage(w http.ResponseWriter, r *http.Request, v *view) {
+	v.Title, v.Data = "Add a channel", newChannelForm(nil, map[string]string{"kind": nightjar.ChannelWebhook})
+	c.render(w, r, http.StatusOK, "channelform", v)
+}
 
 func (c *Console) editChannelPage(w http.ResponseWriter, r *http.Request, v *view) {
 	ch := c.loadChannel(w, r, v)
 	if ch == nil {
 		return
 	}
-	v.Title = "Edit " + ch.Name
-	v.Data = map[string]any{"Channel": ch.WithoutSecrets(), "Form": map[string]string{"kind": ch.Kind, "name": ch.Name, "url": ch.Config.URL, "to": strings.Join(ch.Config.To, ", ")}}
+	v.Title, v.Data = "Edit "+ch.Name, newChannelForm(ch, storedForm(ch))
 	c.render(w, r, http.StatusOK, "channelform", v)
 }
 
@@ -127,11 +203,14 @@ func (c *Console) updateChannel(w http.ResponseWriter, r *http.Request, v *view)
 	if ch == nil {
 		return
 	}
-	u, form := channelForm(r)
-	saved, err := c.channels.Edit(r.Context(), v.Project.ID, ch.ID, func(ch *nightjar.Channel) error { return ch.Apply(u) })
+	u, form, err := channelForm(r)
+	var saved *nightjar.Channel
+	if err == nil {
+		saved, err = c.channels.Edit(r.Context(), v.Project.ID, ch.ID, func(ch *nightjar.Channel) error { return ch.Apply(u) })
+	}
 	if nightjar.ErrorCode(err) == nightjar.EINVALID {
 		v.Title, v.Error = "Edit "+ch.Name, nightjar.ErrorMessage(err)
-		v.Data = map[string]any{"Channel": ch.WithoutSecrets(), "Form": form}
+		v.Data = newChannelForm(ch, form)
 		c.render(w, r, http.StatusBadRequest, "channelform", v)
 		return
 	} else if err != nil {
@@ -144,14 +223,17 @@ func (c *Console) updateChannel(w http.ResponseWriter, r *http.Request, v *view)
 
 func (c *Console) createChannel(w http.ResponseWriter, r *http.Request, v *view) {
 	ch := &nightjar.Channel{ProjectID: v.Project.ID}
-	u, form := channelForm(r)
-	err := ch.Apply(u)
+	u, form, err := channelForm(r)
+	if err == nil {
+		err = ch.Apply(u)
+	}
 	if err == nil {
 		err = c.channels.Create(r.Context(), ch, c.clock.Now())
 	}
 	if nightjar.ErrorCode(err) == nightjar.EINVALID {
-		v.Error = nightjar.ErrorMessage(err)
-		c.renderChannels(w, r, v, http.StatusBadRequest, form)
+		v.Title, v.Error = "Add a channel", nightjar.ErrorMessage(err)
+		v.Data = newChannelForm(nil, form)
+		c.render(w, r, http.StatusBadRequest, "channelform", v)
 		return
 	} else if err != nil {
 		c.fail(w, r, err)
@@ -180,7 +262,7 @@ func (c *Console) testChannel(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	if _, err := c.channels.SendTest(r.Context(), ch, c.clock.Now()); nightjar.ErrorCode(err) == nightjar.ERATELIMIT {
 		v.Error = nightjar.ErrorMessage(err)
-		c.renderChannels(w, r, v, http.StatusTooManyRequests, map[string]string{"kind": "webhook"})
+		c.renderChannels(w, r, v, http.StatusTooManyRequests)
 		return
 	} else if err != nil {
 		c.fail(w, r, err)

@@ -50,6 +50,11 @@ func (r *Runner) Run(ctx context.Context, modules ...Module) {
 	wg.Wait()
 }
 
+// waker is a module that at times has work before its next tick (the
+// outbox, when messages were just committed): the runner steps it when
+// its channel receives, too.
+type waker interface{ Wake() <-chan struct{} }
+
 // waiter is a module whose steps leave work running in the background
 // (the outbox's slow deliveries); the runner waits for it when it stops.
 type waiter interface{ Wait() }
@@ -58,6 +63,10 @@ func (r *Runner) loop(ctx context.Context, m Module) {
 	log := r.Log.With("module", m.Name())
 	t := time.NewTicker(m.Interval())
 	defer t.Stop()
+	var wake <-chan struct{} // nil, which never receives, for most modules
+	if wk, ok := m.(waker); ok {
+		wake = wk.Wake()
+	}
 	for {
 		r.step(ctx, m, log)
 		select {
@@ -67,6 +76,7 @@ func (r *Runner) loop(ctx context.Context, m Module) {
 			}
 			return
 		case <-t.C:
+		case <-wake:
 		}
 	}
 }

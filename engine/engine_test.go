@@ -420,3 +420,35 @@ type moduleFunc func(ctx context.Context, now time.Time) error
 func (f moduleFunc) Name() string                                  { return "test" }
 func (f moduleFunc) Interval() time.Duration                       { return time.Millisecond }
 func (f moduleFunc) Step(ctx context.Context, now time.Time) error { return f(ctx, now) }
+
+// wakingModule has an interval of an hour and a wake channel.
+type wakingModule struct {
+	wake  chan struct{}
+	steps chan struct{}
+}
+
+func (m wakingModule) Name() string                          { return "waking" }
+func (m wakingModule) Interval() time.Duration               { return time.Hour }
+func (m wakingModule) Wake() <-chan struct{}                 { return m.wake }
+func (m wakingModule) Step(context.Context, time.Time) error { m.steps <- struct{}{}; return nil }
+
+// A module with work before its next tick (the outbox, with messages just
+// committed) is stepped when its wake channel receives.
+func TestRunnerStepsWokenModules(t *testing.T) {
+	m := wakingModule{wake: make(chan struct{}, 1), steps: make(chan struct{}, 10)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		(&engine.Runner{Clock: nightjar.SystemClock{}, Log: quiet()}).Run(ctx, m)
+		close(done)
+	}()
+	defer func() { cancel(); <-done }()
+	for i := range 3 {
+		select {
+		case <-m.steps:
+		case <-time.After(guard):
+			t.Fatalf("step %d did not run", i+1)
+		}
+		m.wake <- struct{}{} // the first step runs at start, the others only when woken
+	}
+}

@@ -195,6 +195,10 @@ func (o *Outbox) Name() string { return "outbox" }
 // Interval implements Module.
 func (o *Outbox) Interval() time.Duration { return orDefault(o.Every, time.Second) }
 
+// Wake has the runner step the module as soon as this process commits
+// messages, besides every Interval.
+func (o *Outbox) Wake() <-chan struct{} { return o.Outbox.Queued() }
+
 func (o *Outbox) timeout() time.Duration { return orDefault(o.Timeout, 30*time.Second) }
 
 // Lease is how long a claimed notification is held: Timeout plus a margin.

@@ -338,7 +338,8 @@ func sendCode(t *testing.T, f *fixture, user, method string, at time.Time) strin
 	must(t, err)
 	for _, it := range items {
 		if it.To.ID == method && it.Event == notify.EventContactVerify {
-			return strings.TrimPrefix(it.Alert.Summary, incidents.VerificationPrefix)
+			code, _, _ := strings.Cut(strings.TrimPrefix(it.Alert.Summary, incidents.VerificationPrefix), ".")
+			return code
 		}
 	}
 	t.Fatal("no verification message")

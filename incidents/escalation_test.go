@@ -428,3 +428,29 @@ func TestMaintenanceAndTickets(t *testing.T) {
 		w.want(t, morning.Add(time.Hour), "a ticket is told once")
 	})
 }
+
+// TestSenderAcknowledges: an acknowledge event from the alert's sender
+// acknowledges its incident and stops the escalation.
+func TestSenderAcknowledges(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		p := w.policy(t, "web", 0, step(5*time.Minute, user(w.alice)), step(5*time.Minute, user(w.bob)))
+		w.service(t, "checkout", p, incident.DefaultServiceConfig())
+		w.alert(t, t0, "db", "checkout", nightjar.AlertFiring)
+		w.want(t, t0, "fires", "incident.page → alice")
+		must(t, db.WithTx(ctx, func(tx *store.Tx) error {
+			ok, err := w.stage.Acknowledge(ctx, tx, w.project, "db", t0.Add(2*time.Minute))
+			if err == nil && !ok {
+				t.Error("the alert was not acknowledged")
+			}
+			return err
+		}))
+		if inc := w.only(t); inc.Status != incident.Acknowledged {
+			t.Fatalf("incident = %+v", inc)
+		}
+		w.want(t, t0.Add(2*time.Minute), "the sender acknowledges", "incident.acknowledged → alice")
+		w.step(t, t0.Add(10*time.Minute))
+		w.want(t, t0.Add(10*time.Minute), "after the sender's acknowledgement")
+	})
+}

@@ -2,11 +2,14 @@ package notify
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/nightjar-dev/nightjar"
 )
 
 // maxSubjectRunes keeps subjects readable in mail clients and chat previews;
@@ -70,67 +73,201 @@ func renderSubject(msg Message) string {
 	return truncateRunes(tag+" "+text, maxSubjectRunes)
 }
 
-func renderBody(msg Message) string {
-	a := msg.Alert
-	// Each section ends with a newline; sections are separated by one blank
-	// line and empty ones are left out.
-	var sections []string
+// Fact is one labelled line of a notification: "Service: payments-api".
+type Fact struct {
+	Label string
+	Value string
+}
 
-	var head strings.Builder
+// Content is a message broken into the parts every channel shows, cleaned
+// of control characters: plain-text channels join them into RenderText's
+// body, rich ones (Slack blocks, Discord embeds, Teams cards, HTML) lay the
+// same parts out in their own format. Building it in one place keeps every
+// channel saying the same thing: what is broken, since when, and where to
+// look (the runbook and the alert's other links, the console).
+type Content struct {
+	// Event is the message's event (one of the Event constants).
+	Event string
+	// Subject is the one-line title, as RenderText returns it.
+	Subject string
+	// Headline is "FIRING: <summary>", "RESOLVED: …" or "TEST: …".
+	Headline string
+	// Summary is the alert's summary on one line, never empty.
+	Summary string
+	// Intro is a sentence shown before the headline; only tests have one.
+	Intro string
+	// Facts are the alert's service, severity, status, start, end and
+	// dedup key, those that are set, in that order.
+	Facts []Fact
+	// Details are the alert's details sorted by key; values may span
+	// several lines.
+	Details []Fact
+	// Links are the alert's links whose address is http or https (a
+	// runbook, a graph), runbooks first, with a text to show; others are
+	// left out, since a chat client would make a javascript: or file: link
+	// clickable.
+	Links []nightjar.Link
+	// ConsoleURL links to the alert in the console; it may be empty.
+	ConsoleURL string
+	// Footer names the sender, the project and the notification.
+	Footer []string
+}
+
+// Compose breaks msg into the parts channels show. Like RenderText it
+// depends only on msg, so a retried message renders the same.
+func Compose(msg Message) Content {
+	a := msg.Alert
+	c := Content{Event: msg.Event, Subject: renderSubject(msg), Summary: summaryOf(msg)}
 	if msg.Event == EventTest {
-		head.WriteString("This is a test notification from Nightjar. If you can read it, the channel works.\n\n")
+		c.Intro = "This is a test notification from Nightjar. If you can read it, the channel works."
 	}
 	switch msg.Event {
 	case EventAlertFiring:
-		head.WriteString("FIRING: ")
+		c.Headline = "FIRING: "
 	case EventAlertResolved:
-		head.WriteString("RESOLVED: ")
+		c.Headline = "RESOLVED: "
 	case EventTest:
-		head.WriteString("TEST: ")
+		c.Headline = "TEST: "
 	default:
-		if ev := oneLine(msg.Event); ev != "" {
-			head.WriteString(strings.ToUpper(ev) + ": ")
+		if tag := incidentTags[msg.Event]; tag != "" {
+			c.Headline = tag + ": "
+		} else if ev := oneLine(msg.Event); ev != "" {
+			c.Headline = strings.ToUpper(ev) + ": "
 		}
 	}
-	if tag := incidentTags[msg.Event]; tag != "" {
-		head.Reset()
-		head.WriteString(tag + ": ")
-	}
-	head.WriteString(summaryOf(msg) + "\n")
-	sections = append(sections, head.String())
+	c.Headline += c.Summary
 
-	var facts strings.Builder
-	field(&facts, "Service", oneLine(a.Service))
-	field(&facts, "Severity", oneLine(string(a.Severity)))
-	field(&facts, "Status", oneLine(string(a.Status)))
-	field(&facts, "Started", formatTime(a.StartsAt))
+	add := func(label, value string) {
+		if value != "" {
+			c.Facts = append(c.Facts, Fact{label, value})
+		}
+	}
+	add("Service", oneLine(a.Service))
+	add("Severity", oneLine(string(a.Severity)))
+	add("Status", oneLine(string(a.Status)))
+	add("Started", formatTime(a.StartsAt))
 	if !a.EndsAt.IsZero() {
 		ended := formatTime(a.EndsAt)
 		if !a.StartsAt.IsZero() && a.EndsAt.After(a.StartsAt) {
 			ended += " (after " + a.EndsAt.Sub(a.StartsAt).Round(time.Second).String() + ")"
 		}
-		field(&facts, "Resolved", ended)
+		add("Resolved", ended)
 	}
-	field(&facts, "Dedup key", oneLine(a.DedupKey))
+	add("Dedup key", oneLine(a.DedupKey))
+	var incidentLinks []nightjar.Link
+	if inc := msg.Incident; inc != nil {
+		add("Incident", fmt.Sprintf("#%d %s", inc.Number, oneLine(inc.Title)))
+		add("Urgency", oneLine(string(inc.Urgency)))
+		add("State", oneLine(inc.Status))
+		add("Since", formatTime(inc.Since))
+		if inc.Step > 0 {
+			step := fmt.Sprintf("%d", inc.Step)
+			if inc.Round > 1 {
+				step += fmt.Sprintf(" (round %d)", inc.Round)
+			}
+			add("Step", step)
+		}
+		if rb := oneLine(inc.RunbookURL); WebAddress(rb) {
+			incidentLinks = append(incidentLinks, nightjar.Link{Href: rb, Text: "Runbook"})
+		}
+		for _, l := range []nightjar.Link{{Text: "Acknowledge", Href: LinkURL(msg.ConsoleURL, inc.AckToken)}, {Text: "Resolve", Href: LinkURL(msg.ConsoleURL, inc.ResolveToken)}} {
+			if WebAddress(l.Href) {
+				incidentLinks = append(incidentLinks, l)
+			}
+		}
+	}
+
+	keys := make([]string, 0, len(a.Details))
+	for k := range a.Details {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		c.Details = append(c.Details, Fact{oneLine(k), multiLine(a.Details[k])})
+	}
+
+	for _, l := range a.Links {
+		href := oneLine(l.Href)
+		if !WebAddress(href) {
+			continue
+		}
+		text := oneLine(l.Text)
+		if text == "" {
+			text = href
+		}
+		c.Links = append(c.Links, nightjar.Link{Href: href, Text: text})
+	}
+	c.Links = append(c.Links, incidentLinks...)
+	// The runbook is what a responder wants first; channels that offer a
+	// single link (a push notification's click) take the first one.
+	slices.SortStableFunc(c.Links, func(x, y nightjar.Link) int { return runbookFirst(x) - runbookFirst(y) })
+	if u := oneLine(msg.ConsoleURL); WebAddress(u) {
+		c.ConsoleURL = u
+	}
+
+	sent := "Sent by Nightjar"
+	if p := oneLine(msg.ProjectID); p != "" {
+		sent += " for project " + p
+	}
+	c.Footer = append(c.Footer, sent+".")
+	if id := oneLine(msg.ID); id != "" {
+		line := "Notification " + id
+		if !msg.CreatedAt.IsZero() {
+			line += ", created " + formatTime(msg.CreatedAt)
+		}
+		c.Footer = append(c.Footer, line+".")
+	}
+	return c
+}
+
+// runbookFirst orders runbook links before the others.
+func runbookFirst(l nightjar.Link) int {
+	if strings.Contains(strings.ToLower(l.Text), "runbook") {
+		return 0
+	}
+	return 1
+}
+
+// WebAddress reports whether s is an absolute http or https URL without
+// spaces, quotes or angle brackets, the only links a notification carries.
+func WebAddress(s string) bool {
+	if strings.ContainsAny(s, " <>\"") {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+func renderBody(msg Message) string {
+	c := Compose(msg)
+	// Each section ends with a newline; sections are separated by one blank
+	// line and empty ones are left out.
+	var sections []string
+
+	var head strings.Builder
+	if c.Intro != "" {
+		head.WriteString(c.Intro + "\n\n")
+	}
+	head.WriteString(c.Headline + "\n")
+	sections = append(sections, head.String())
+
+	var facts strings.Builder
+	for _, f := range c.Facts {
+		fmt.Fprintf(&facts, "%-11s%s\n", f.Label+":", f.Value)
+	}
 	sections = append(sections, facts.String())
 
-	if len(a.Details) > 0 {
+	if len(c.Details) > 0 {
 		var d strings.Builder
 		d.WriteString("Details:\n")
-		keys := make([]string, 0, len(a.Details))
 		width := 0
-		for k := range a.Details {
-			keys = append(keys, k)
+		for _, f := range c.Details {
+			width = max(width, utf8.RuneCountInString(f.Label))
 		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			width = max(width, utf8.RuneCountInString(oneLine(k)))
-		}
-		for _, k := range keys {
-			key := oneLine(k)
-			pad := strings.Repeat(" ", width-utf8.RuneCountInString(key))
-			lines := strings.Split(multiLine(a.Details[k]), "\n")
-			fmt.Fprintf(&d, "  %s:%s %s\n", key, pad, lines[0])
+		for _, f := range c.Details {
+			pad := strings.Repeat(" ", width-utf8.RuneCountInString(f.Label))
+			lines := strings.Split(f.Value, "\n")
+			fmt.Fprintf(&d, "  %s:%s %s\n", f.Label, pad, lines[0])
 			for _, l := range lines[1:] {
 				fmt.Fprintf(&d, "  %s  %s\n", strings.Repeat(" ", width), l)
 			}
@@ -138,28 +275,26 @@ func renderBody(msg Message) string {
 		sections = append(sections, d.String())
 	}
 
-	if msg.Incident != nil {
-		sections = append(sections, renderIncident(msg))
-	} else if u := oneLine(msg.ConsoleURL); u != "" {
-		sections = append(sections, "Open in the console: "+u+"\n")
+	if len(c.Links) > 0 {
+		var l strings.Builder
+		l.WriteString("Links:\n")
+		for _, link := range c.Links {
+			if link.Text == link.Href {
+				fmt.Fprintf(&l, "  %s\n", link.Href)
+			} else {
+				fmt.Fprintf(&l, "  %s: %s\n", link.Text, link.Href)
+			}
+		}
+		sections = append(sections, l.String())
+	}
+
+	if c.ConsoleURL != "" {
+		sections = append(sections, "Open in the console: "+c.ConsoleURL+"\n")
 	}
 
 	// "-- " followed by a line break is the conventional signature separator,
 	// which lets mail clients fold the footer away.
-	var foot strings.Builder
-	foot.WriteString("-- \nSent by Nightjar")
-	if p := oneLine(msg.ProjectID); p != "" {
-		foot.WriteString(" for project " + p)
-	}
-	foot.WriteString(".\n")
-	if id := oneLine(msg.ID); id != "" {
-		foot.WriteString("Notification " + id)
-		if !msg.CreatedAt.IsZero() {
-			foot.WriteString(", created " + formatTime(msg.CreatedAt))
-		}
-		foot.WriteString(".\n")
-	}
-	sections = append(sections, foot.String())
+	sections = append(sections, "-- \n"+strings.Join(c.Footer, "\n")+"\n")
 
 	sections = slices.DeleteFunc(sections, func(s string) bool { return s == "" })
 	return strings.Join(sections, "\n")
@@ -171,38 +306,6 @@ var incidentTags = map[string]string{
 	EventIncidentTicket:       "TICKET",
 	EventIncidentAcknowledged: "ACKNOWLEDGED",
 	EventIncidentResolved:     "RESOLVED",
-}
-
-// renderIncident is the section of a message about an incident: which
-// one, how bad, since when, the runbook, and the one-click links, which
-// are the console's URL (ConsoleURL, the server's base URL) and /ack/ and
-// a token.
-func renderIncident(msg Message) string {
-	inc := msg.Incident
-	var b strings.Builder
-	field(&b, "Incident", fmt.Sprintf("#%d %s", inc.Number, oneLine(inc.Title)))
-	field(&b, "Urgency", oneLine(string(inc.Urgency)))
-	field(&b, "State", oneLine(inc.Status))
-	field(&b, "Since", formatTime(inc.Since))
-	if inc.Step > 0 {
-		step := fmt.Sprintf("%d", inc.Step)
-		if inc.Round > 1 {
-			step += fmt.Sprintf(" (round %d)", inc.Round)
-		}
-		field(&b, "Step", step)
-	}
-	field(&b, "Runbook", oneLine(inc.RunbookURL))
-	ack, resolve := LinkURL(msg.ConsoleURL, inc.AckToken), LinkURL(msg.ConsoleURL, inc.ResolveToken)
-	if ack+resolve != "" {
-		b.WriteString("\n")
-		if ack != "" {
-			b.WriteString("Acknowledge: " + ack + "\n")
-		}
-		if resolve != "" {
-			b.WriteString("Resolve:     " + resolve + "\n")
-		}
-	}
-	return b.String()
 }
 
 // LinkURL is the one-click link of a signed token: the server's base URL,
@@ -225,15 +328,6 @@ func summaryOf(msg Message) string {
 		return "Nightjar test notification"
 	}
 	return "(no summary)"
-}
-
-// field writes one aligned "Label: value" line, skipping empty values so
-// optional facts do not leave blank rows.
-func field(b *strings.Builder, label, value string) {
-	if value == "" {
-		return
-	}
-	fmt.Fprintf(b, "%-11s%s\n", label+":", value)
 }
 
 func formatTime(t time.Time) string {

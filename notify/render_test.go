@@ -61,6 +61,16 @@ func TestRenderText(t *testing.T) {
 			m.ConsoleURL = ""
 			return m
 		}},
+		{name: "links", msg: func() notify.Message {
+			m := sample()
+			m.Alert.Links = []nightjar.Link{
+				{Href: "https://grafana.example.com/d/abc"},
+				{Href: "https://runbooks.example.com/payments", Text: "Runbook"},
+				{Href: "javascript:alert(1)", Text: "left out"},
+				{Href: "https://x.example/\r\nInjected: 1", Text: "Line\nbreak"},
+			}
+			return m
+		}},
 		{name: "minimal", msg: func() notify.Message {
 			return notify.Message{Event: notify.EventAlertFiring}
 		}},

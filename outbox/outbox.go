@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
@@ -107,6 +108,25 @@ type Outbox struct {
 // New returns the outbox of db.
 func New(db *store.DB) *Outbox { return &Outbox{db: db} }
 
+// queued holds, per database, the channel that tells this process's
+// delivery that messages were committed.
+var queued sync.Map // *store.DB → chan struct{}
+
+func queuedChan(db *store.DB) chan struct{} {
+	if c, ok := queued.Load(db); ok {
+		return c.(chan struct{})
+	}
+	c, _ := queued.LoadOrStore(db, make(chan struct{}, 1))
+	return c.(chan struct{})
+}
+
+// Queued returns a channel that receives once messages written by this
+// process have been committed since it last received, so delivery can
+// start at once instead of at its next tick: an alert's first
+// notification leaves within milliseconds. Messages written by other
+// processes (replicas) are found at the tick.
+func (o *Outbox) Queued() <-chan struct{} { return queuedChan(o.db) }
+
 // qInsert writes one message. It runs on the hot path: an alert raised by
 // a ping writes its messages in the ping's transaction.
 var qInsert = store.Hot(func(store.Dialect) string {
@@ -139,6 +159,14 @@ func Enqueue(ctx context.Context, tx *store.Tx, now time.Time, msgs ...Message) 
 			return nil, fmt.Errorf("insert outbox message: %w", err)
 		}
 		ids = append(ids, id)
+	}
+	if len(msgs) > 0 {
+		tx.AfterCommit(func() {
+			select {
+			case queuedChan(tx.DB()) <- struct{}{}:
+			default: // a signal is pending already
+			}
+		})
 	}
 	return ids, nil
 }

@@ -428,3 +428,46 @@ func TestPrune(t *testing.T) {
 		}
 	})
 }
+
+// Delivery hears of messages once their transaction commits, so it can
+// send them at once: not before the commit, not for a rollback, and one
+// pending signal stands for any number of commits.
+func TestQueuedSignalsCommittedMessages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := storetest.NewProject(t, db, "P", t0)
+		ob := outbox.New(db)
+		signalled := func() bool {
+			select {
+			case <-ob.Queued():
+				return true
+			default:
+				return false
+			}
+		}
+		if signalled() {
+			t.Fatal("a signal before anything was written")
+		}
+		rollback := errors.New("the change failed")
+		err := db.WithTx(ctx, func(tx *store.Tx) error {
+			if _, err := outbox.Enqueue(ctx, tx, t0, alertTo(p, "ch-1", "check:a")); err != nil {
+				return err
+			}
+			if signalled() {
+				t.Error("a signal before the commit")
+			}
+			return rollback
+		})
+		if !errors.Is(err, rollback) || signalled() {
+			t.Fatalf("after a rollback: %v, or a signal", err)
+		}
+		enqueue(t, db, t0, alertTo(p, "ch-1", "check:a"))
+		enqueue(t, db, t0, alertTo(p, "ch-1", "check:b"))
+		if !signalled() || signalled() {
+			t.Fatal("two commits must leave exactly one signal")
+		}
+		if _, err := ob.Enqueue(ctx, t0); err != nil || signalled() {
+			t.Fatalf("writing no message signalled, or failed: %v", err)
+		}
+	})
+}

@@ -131,6 +131,9 @@ func apply(ctx context.Context, tx *store.Tx, areas Areas, cfg *config.Config, g
 		if err := applyChecks(ctx, tx, areas.Checks, p, pc, now, dryRun, &changes); err != nil {
 			return changes, err
 		}
+		if err := applyIncidents(ctx, tx, p, pc, now, dryRun, &changes); err != nil {
+			return changes, err
+		}
 	}
 	return changes, nil
 }
@@ -167,14 +170,10 @@ func applyChannels(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc co
 	}
 	for _, cc := range pc.Channels {
 		obj := fmt.Sprintf("channel %s/%s", pc.Name, cc.Name)
-		secret := ""
-		if cc.SecretEnv != "" {
-			// Unset, it would silently turn signing off.
-			if secret = getenv(cc.SecretEnv); secret == "" {
-				return fmt.Errorf("%s: environment variable %s (secret_env) is empty", obj, cc.SecretEnv)
-			}
+		patch, err := cc.Patch(getenv)
+		if err != nil {
+			return fmt.Errorf("%s: %w", obj, err)
 		}
-		patch := cc.Patch(secret)
 		want := &nightjar.Channel{ProjectID: p.ID}
 		if err := want.Apply(patch); err != nil {
 			return fmt.Errorf("%s: %w", obj, err)

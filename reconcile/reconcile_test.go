@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/accounts"
 	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/checks/checkstest"
 	"github.com/nightjar-dev/nightjar/config"
+	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/reconcile"
 	"github.com/nightjar-dev/nightjar/store"
@@ -669,6 +671,15 @@ func TestApplyExampleConfig(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
+			}
+		}
+		// The people the example's on-call objects name are members of
+		// its Website project.
+		web := storetest.NewProject(t, db, "Website", t0)
+		as := accounts.New(db, password.New(password.TestCost, 0))
+		for _, email := range []string{"alice@example.com", "bob@example.com"} {
+			if _, err := as.CreateUser(context.Background(), email, "correct horse battery", web.ID, nightjar.RoleMember, t0); err != nil {
+				t.Fatal(err)
 			}
 		}
 		getenv := func(name string) string { return strings.ToLower(name) + "-value" }

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Runs Nightjar's whole test suite against real SQLite and PostgreSQL and
-# real headless Chromium, installing and starting PostgreSQL and installing
-# Chromium first when they are missing. Extra arguments go to
+# real headless Chromium and a real Alertmanager, installing and starting
+# PostgreSQL and installing Chromium and Alertmanager first when they are
+# missing. Extra arguments go to `go test` (e.g. -run TestPing).
+# Runs Nightjar's whole test suite against real SQLite and PostgreSQL, real
+# headless Chromium and a real Prometheus, installing and starting
+# PostgreSQL and installing Chromium and Prometheus first when they are
+# missing. Extra arguments go to
 # `go test` (e.g. -run TestPing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +18,14 @@ fi
 if [ "${NIGHTJAR_TEST_CHROMIUM:-}" != "off" ]; then
   NIGHTJAR_TEST_CHROMIUM="${NIGHTJAR_TEST_CHROMIUM:-$(scripts/ensure-chromium.sh)}"
   export NIGHTJAR_TEST_CHROMIUM
+fi
+if [ "${NIGHTJAR_TEST_ALERTMANAGER:-}" != "off" ]; then
+  NIGHTJAR_TEST_ALERTMANAGER="${NIGHTJAR_TEST_ALERTMANAGER:-$(scripts/ensure-alertmanager.sh)}"
+  export NIGHTJAR_TEST_ALERTMANAGER
+fi
+if [ "${NIGHTJAR_TEST_PROMETHEUS:-}" != "off" ]; then
+  NIGHTJAR_TEST_PROMETHEUS="${NIGHTJAR_TEST_PROMETHEUS:-$(scripts/ensure-prometheus.sh)}"
+  export NIGHTJAR_TEST_PROMETHEUS
 fi
 
 go vet ./...

@@ -3,6 +3,8 @@ package slo
 import (
 	"fmt"
 	"math"
+	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -56,6 +58,30 @@ type Indicator struct {
 	Errors *ErrorRules `json:"errors,omitempty" yaml:"errors,omitempty"`
 	// Threshold is the slowest good request, such as 300ms; latency only.
 	Threshold string `json:"threshold,omitempty" yaml:"threshold,omitempty"`
+	// Prometheus, when set, reads the good and total requests from a
+	// Prometheus server instead of counting spans or events; the selector,
+	// errors and threshold are then empty, because the queries decide.
+	Prometheus *PromQuery `json:"prometheus,omitempty" yaml:"prometheus,omitempty"`
+}
+
+// PromQuery is an indicator measured by a Prometheus server: two PromQL
+// expressions whose values are counters, one of the good requests and one
+// of all of them, such as
+//
+//	good:  http_requests_total{job="checkout",code!~"5.."}
+//	total: http_requests_total{job="checkout"}
+//
+// The per-minute counts are the counters' increases, minute by minute
+// (package promsli reads them). Plain counter selectors are best: counter
+// resets are then told apart per series.
+type PromQuery struct {
+	// URL is the Prometheus server's base URL, such as
+	// http://prometheus:9090; its HTTP API is under /api/v1/.
+	URL string `json:"url" yaml:"url"`
+	// Good is the PromQL expression counting good requests.
+	Good string `json:"good" yaml:"good"`
+	// Total is the PromQL expression counting all requests.
+	Total string `json:"total" yaml:"total"`
 }
 
 // Selector picks requests: spans of one service's operation, or events of
@@ -167,6 +193,8 @@ const (
 	MaxRollingDays     = 92
 	MaxBurnRate        = 100000
 	MaxThreshold       = 10 * time.Minute
+	MaxPromURLLength   = 1000
+	MaxPromQLLength    = 2000
 	maxMinEvents       = 1_000_000_000
 )
 
@@ -234,6 +262,10 @@ func compile(d *Definition) (*Objective, []*nightjar.Error) {
 }
 
 func (c *checker) indicator(o *Objective, in *Indicator, service string) {
+	if in.Prometheus != nil {
+		c.prometheus(o, in)
+		return
+	}
 	switch in.Kind {
 	case KindAvailability:
 		o.errors = errorRules{status: true, httpFrom: 500}
@@ -262,6 +294,41 @@ func (c *checker) indicator(o *Objective, in *Indicator, service string) {
 		c.add("indicator.kind", "must be %s or %s; got %.50q", KindAvailability, KindLatency, in.Kind)
 	}
 	c.selector(o, &in.Selector, service)
+}
+
+// prometheus checks an indicator read from Prometheus. Its kind still says
+// what the good query counts, for people reading the objective, but the
+// span and event fields do not apply.
+func (c *checker) prometheus(o *Objective, in *Indicator) {
+	const f = "indicator.prometheus."
+	o.external = true
+	q := *in.Prometheus // the objective is immutable: keep a copy
+	o.def.Indicator.Prometheus = &q
+	if in.Kind != KindAvailability && in.Kind != KindLatency {
+		c.add("indicator.kind", "must be %s or %s; got %.50q", KindAvailability, KindLatency, in.Kind)
+	}
+	if in.Errors != nil {
+		c.add("indicator.errors", "must be empty when prometheus gives the counts; the good query decides what failed")
+	}
+	if in.Threshold != "" {
+		c.add("indicator.threshold", "must be empty when prometheus gives the counts; the good query decides what was fast enough")
+	}
+	if !reflect.ValueOf(in.Selector).IsZero() {
+		c.add("indicator.selector", "must be empty when prometheus gives the counts; the queries select the requests")
+	}
+	if c.text(f+"url", q.URL, MaxPromURLLength, true) {
+		u, err := url.Parse(q.URL)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "":
+			c.add(f+"url", "must be an absolute http or https URL such as http://prometheus:9090; got %.100q", q.URL)
+		case u.User != nil:
+			c.add(f+"url", "must not contain a user name or password")
+		case u.RawQuery != "" || u.Fragment != "":
+			c.add(f+"url", "must be the server's base URL, without a query or fragment")
+		}
+	}
+	c.text(f+"good", q.Good, MaxPromQLLength, true)
+	c.text(f+"total", q.Total, MaxPromQLLength, true)
 }
 
 func (c *checker) errorRules(r *errorRules, in *ErrorRules) {

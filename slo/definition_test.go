@@ -63,17 +63,7 @@ func TestDefinitionProblemsNameTheirFields(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := availability(99.9, "30d")
 			tc.change(&d)
-			problems := d.Problems()
-			var fields []string
-			for _, p := range problems {
-				fields = append(fields, p.Field)
-				if p.Code != nightjar.EINVALID || !strings.HasPrefix(p.Message, p.Field+": ") {
-					t.Errorf("problem %+v does not name its field", p)
-				}
-			}
-			if strings.Join(fields, ",") != strings.Join(tc.fields, ",") {
-				t.Errorf("fields %q, want %q (%v)", fields, tc.fields, problems)
-			}
+			checkProblems(t, &d, tc.fields)
 			_, err := slo.New(d)
 			if (err == nil) != (len(tc.fields) == 0) || (err == nil) != (d.Validate() == nil) {
 				t.Errorf("New says %v and Validate %v, want them to agree with the problems", err, d.Validate())

@@ -3,6 +3,7 @@ package slo_test
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata" // expectations must not depend on the machine's zoneinfo
@@ -40,6 +41,23 @@ var t0 = time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC)
 func steady(s *slo.Series, from, to time.Time, good, total uint64) {
 	for t := from; t.Before(to); t = t.Add(time.Minute) {
 		s.Add(t, slo.Counts{Good: good, Total: total})
+	}
+}
+
+// checkProblems checks that d's problems are field errors naming the
+// given fields, in order, each message starting with its field.
+func checkProblems(tb testing.TB, d *slo.Definition, fields []string) {
+	tb.Helper()
+	problems := d.Problems()
+	var got []string
+	for _, p := range problems {
+		got = append(got, p.Field)
+		if p.Code != nightjar.EINVALID || !strings.HasPrefix(p.Message, p.Field+": ") {
+			tb.Errorf("problem %+v does not name its field", p)
+		}
+	}
+	if !slices.Equal(got, fields) {
+		tb.Errorf("fields %q, want %q (%v)", got, fields, problems)
 	}
 }
 

@@ -21,6 +21,7 @@ type Objective struct {
 	loc       *time.Location
 	rules     []rule
 	minEvents int64
+	external  bool // counted elsewhere (Prometheus), never from requests
 }
 
 type selector struct {
@@ -70,8 +71,12 @@ type Request struct {
 	Duration time.Duration
 }
 
-// Matches reports whether the objective counts the request.
+// Matches reports whether the objective counts the request. An objective
+// whose indicator reads Prometheus counts none: its counts come from there.
 func (o *Objective) Matches(r *Request) bool {
+	if o.external {
+		return false
+	}
 	s := &o.sel
 	if r.Service != s.service {
 		return false

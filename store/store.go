@@ -221,9 +221,16 @@ func migrationLockID(schema string) int64 {
 // Tx is a write transaction handed to WithTx callers, so an engine module
 // can change state and write its outbox rows in one commit.
 type Tx struct {
-	tx *sql.Tx
-	db *DB
+	tx          *sql.Tx
+	db          *DB
+	afterCommit []func()
 }
+
+// AfterCommit has fn run once the transaction has committed, and never if
+// it rolls back (or is retried: each attempt has its own Tx). It is for
+// telling this process's other goroutines of what the commit made visible,
+// such as outbox messages to send now, which must not happen before.
+func (tx *Tx) AfterCommit(fn func()) { tx.afterCommit = append(tx.afterCommit, fn) }
 
 // stmt returns the transaction's copy of a statement prepared at open
 // time, or nil when query is not one of them.
@@ -322,6 +329,9 @@ func (db *DB) withTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	for _, fn := range tx.afterCommit {
+		fn()
 	}
 	return nil
 }

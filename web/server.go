@@ -21,6 +21,7 @@ import (
 	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/incidents"
+	"github.com/nightjar-dev/nightjar/integrations"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
@@ -56,7 +57,11 @@ type Areas struct {
 	Pings *checks.Recorder
 	// Alerts lists alerts.
 	Alerts *alerting.Stage
-	// Incidents answers the one-click links in incident notifications.
+	// Integrations keeps integration keys and takes in the alerts other
+	// monitoring systems send with them.
+	Integrations *integrations.Service
+	// Incidents holds services, teams, escalation policies, on-call
+	// schedules, routes, silences and maintenance windows, and incidents.
 	Incidents *incidents.Store
 }
 
@@ -70,7 +75,9 @@ type Server struct {
 	checks   *checks.Service
 	pings    *checks.Recorder
 	alerts   *alerting.Stage
-	// incidents is nil where no incident links are served.
+	// integrations takes in Alertmanager's and PagerDuty-style alerts.
+	integrations *integrations.Service
+	// incidents is the incident response area.
 	incidents *incidents.Store
 	clock     nightjar.Clock
 	log       *slog.Logger
@@ -89,7 +96,7 @@ func NewServer(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	s := &Server{db: db, projects: areas.Projects, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox,
-		checks: areas.Checks, pings: areas.Pings, alerts: areas.Alerts, incidents: areas.Incidents, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
+		checks: areas.Checks, pings: areas.Pings, alerts: areas.Alerts, integrations: areas.Integrations, incidents: areas.Incidents, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }
@@ -138,7 +145,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // corsMethods are the methods an API route may allow, in the order the
 // Access-Control-Allow-Methods header lists them.
-var corsMethods = []string{"GET", "POST", "PATCH", "DELETE"}
+var corsMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 // cors lets browsers call the API from any origin, as Healthchecks' API
 // does: every answer says which methods the URL takes, and a preflight

@@ -28,6 +28,13 @@ func (s *Server) v1ListChannels(w http.ResponseWriter, r *http.Request, k *night
 	return nil
 }
 
+// v1ChannelKinds describes every kind of channel and its settings, as the
+// console's form shows them, so a client can build a form of its own.
+func (s *Server) v1ChannelKinds(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
+	writeJSON(w, http.StatusOK, map[string]any{"kinds": nightjar.ChannelKinds()})
+	return nil
+}
+
 // v1ChannelInput is a channel create body: the channel's settings, as a
 // patch of a new channel. A channel as the API shows it may be sent back
 // to make a copy: the fields the server sets are taken and ignored.

@@ -387,6 +387,14 @@ func hcFlipStatus(status string) string {
 	return status
 }
 
+// healthchecksKinds are the kinds of channel Healthchecks names otherwise,
+// as its v3 API lists them; the others have the same name in both.
+var healthchecksKinds = map[string]string{
+	nightjar.ChannelPagerDuty: "pd",
+	nightjar.ChannelPushover:  "po",
+	nightjar.ChannelTeams:     "msteams",
+}
+
 func (s *Server) v3Channels(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	channels, err := s.channels.List(r.Context(), k.ProjectID)
 	if err != nil {
@@ -399,7 +407,11 @@ func (s *Server) v3Channels(w http.ResponseWriter, r *http.Request, k *nightjar.
 	}
 	out := make([]v3Channel, len(channels))
 	for i, ch := range channels {
-		out[i] = v3Channel{ID: ch.ID, Name: ch.Name, Kind: ch.Kind}
+		kind := ch.Kind
+		if hc, ok := healthchecksKinds[kind]; ok {
+			kind = hc
+		}
+		out[i] = v3Channel{ID: ch.ID, Name: ch.Name, Kind: kind}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"channels": out})
 	return nil

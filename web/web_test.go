@@ -20,6 +20,8 @@ import (
 	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/checks/checkstest"
+	"github.com/nightjar-dev/nightjar/incidents"
+	"github.com/nightjar-dev/nightjar/integrations"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/store"
@@ -49,7 +51,8 @@ func newEnv(t testing.TB, db *store.DB, cfg Config) *env {
 	ctx := context.Background()
 	e := &env{t: t, db: db, clock: nightjar.NewFakeClock(t0), channels: channels.New(db), outbox: outbox.New(db), checks: checkstest.New(db)}
 	e.areas = Areas{Projects: projects.New(db), Audit: audit.New(db), Channels: e.channels, Outbox: e.outbox,
-		Checks: e.checks, Alerts: alerting.New(db)}
+		Checks: e.checks, Alerts: alerting.New(db), Incidents: incidents.New(db)}
+	e.areas.Integrations = integrations.New(db, e.areas.Alerts)
 	e.project = &nightjar.Project{Name: "Test"}
 	if err := e.areas.Projects.Create(ctx, e.project, t0); err != nil {
 		t.Fatal(err)

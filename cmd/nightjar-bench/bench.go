@@ -147,27 +147,8 @@ func runBench(ctx context.Context, w io.Writer, o *options) error {
 		}
 	}
 	targets := []*target{bare, sq, pg}
-
-	for round := range o.rounds {
-		fmt.Fprintf(w, "round %d:", round+1)
-		for _, t := range targets {
-			if t.mk == nil || t.err != nil {
-				continue
-			}
-			res, err := runLoad(ctx, o.load, t.mk)
-			if err != nil {
-				return err // interrupted
-			}
-			t.rounds = append(t.rounds, res)
-			fmt.Fprintf(w, "  %s %.0f req/s", t.name, res.RPS())
-			if res.Errors > 0 {
-				fmt.Fprintf(w, " (%d errors)", res.Errors)
-			}
-			if t != bare && len(bare.rounds) > round && bare.rounds[round].RPS() > 0 {
-				fmt.Fprintf(w, " (%.0f%%)", 100*res.RPS()/bare.rounds[round].RPS())
-			}
-		}
-		fmt.Fprintln(w)
+	if err := runRounds(ctx, w, o, targets, 1, "req/s"); err != nil {
+		return err
 	}
 	if bare.pid != 0 {
 		if m, err := readMem(bare.pid); err == nil {
@@ -191,6 +172,12 @@ func runBench(ctx context.Context, w io.Writer, o *options) error {
 
 	fmt.Fprintln(w)
 	printTable(w, o, targets)
+	return failures(targets)
+}
+
+// failures is every target's failed requests and set-up error as one
+// error, or nil when everything worked.
+func failures(targets []*target) error {
 	var failed []string
 	for _, t := range targets {
 		m := t.merged()
@@ -203,6 +190,36 @@ func runBench(ctx context.Context, w io.Writer, o *options) error {
 	}
 	if len(failed) > 0 {
 		return errors.New(strings.Join(failed, "\n"))
+	}
+	return nil
+}
+
+// runRounds runs o.rounds measured phases of every target that is set
+// up, interleaved, so that a busy moment of the machine weighs on all of
+// them, and prints each phase's rate: requests/s times perRequest, in
+// unit, and its share of the first target's (the yardstick's) rate.
+func runRounds(ctx context.Context, w io.Writer, o *options, targets []*target, perRequest float64, unit string) error {
+	base := targets[0]
+	for round := range o.rounds {
+		fmt.Fprintf(w, "round %d:", round+1)
+		for _, t := range targets {
+			if t.mk == nil || t.err != nil {
+				continue
+			}
+			res, err := runLoad(ctx, o.load, t.mk)
+			if err != nil {
+				return err // interrupted
+			}
+			t.rounds = append(t.rounds, res)
+			fmt.Fprintf(w, "  %s %.0f %s", t.name, res.RPS()*perRequest, unit)
+			if res.Errors > 0 {
+				fmt.Fprintf(w, " (%d errors)", res.Errors)
+			}
+			if t != base && len(base.rounds) > round && base.rounds[round].RPS() > 0 {
+				fmt.Fprintf(w, " (%.0f%%)", 100*res.RPS()/base.rounds[round].RPS())
+			}
+		}
+		fmt.Fprintln(w)
 	}
 	return nil
 }
@@ -309,18 +326,10 @@ func startBare(t *target, o *options) (stop func(), err error) {
 // setupNightjar starts nightjar serve (SQLite in dataDir, or PostgreSQL
 // at dsn) and creates the checks the pings go to.
 func setupNightjar(ctx context.Context, o *options, binary, dataDir, dsn, logDir string, t *target) {
-	started := time.Now()
-	p, err := serverproc.Start(serverproc.Options{Binary: binary, DataDir: dataDir, DatabaseURL: dsn, LogDir: logDir, APIKey: "bench-" + serverproc.RandomHex(12)})
-	if err != nil {
-		t.err = err
+	p := startNightjar(binary, dataDir, dsn, logDir, t)
+	if p == nil {
 		return
 	}
-	t.proc = p
-	if _, err := p.WaitReady(started, 60*time.Second); err != nil {
-		t.err = err
-		return
-	}
-	t.api = newAPIClient(p)
 	t0 := time.Now()
 	ids, err := t.api.createChecks(ctx, o.checks, o.schedule, o.tz)
 	if err != nil {
@@ -329,6 +338,26 @@ func setupNightjar(ctx context.Context, o *options, binary, dataDir, dsn, logDir
 	}
 	t.setup = time.Since(t0)
 	t.mk = pingRequests(p.Base, ids)
+}
+
+// startNightjar starts nightjar serve for t (SQLite in dataDir, or
+// PostgreSQL at dsn) with extra environment settings, and waits until it
+// is ready; on failure it returns nil with t.err set.
+func startNightjar(binary, dataDir, dsn, logDir string, t *target, env ...string) *serverproc.Proc {
+	started := time.Now()
+	p, err := serverproc.Start(serverproc.Options{Binary: binary, DataDir: dataDir, DatabaseURL: dsn, LogDir: logDir,
+		APIKey: "bench-" + serverproc.RandomHex(12), Env: env})
+	if err != nil {
+		t.err = err
+		return nil
+	}
+	t.proc = p
+	if _, err := p.WaitReady(started, 60*time.Second); err != nil {
+		t.err = err
+		return nil
+	}
+	t.api = newAPIClient(p)
+	return p
 }
 
 func stopNightjar(t *target) {
@@ -380,20 +409,30 @@ func postgresSchema(ctx context.Context, base string) (string, func() error, err
 	return u.String(), drop, nil
 }
 
-func printTable(w io.Writer, o *options, targets []*target) {
-	bare := targets[0]
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+// splitMeasured returns the targets that have measured rounds, and a note
+// on each of the others saying why it has none.
+func splitMeasured(targets []*target) ([]*target, []string) {
+	var measured []*target
 	var notes []string
-	fmt.Fprintf(tw, "%-18s\trequests\terrors\treq/s\t(min-max)\tp50\tp99\tmax\tvs bare\tserver RSS\t\n", "target")
 	for _, t := range targets {
 		switch {
 		case t.skip != "":
 			notes = append(notes, fmt.Sprintf("%s: %s", t.name, t.skip))
-			continue
 		case len(t.rounds) == 0:
 			notes = append(notes, fmt.Sprintf("%s: failed: %v", t.name, t.err))
-			continue
+		default:
+			measured = append(measured, t)
 		}
+	}
+	return measured, notes
+}
+
+func printTable(w io.Writer, o *options, targets []*target) {
+	bare := targets[0]
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%-18s\trequests\terrors\treq/s\t(min-max)\tp50\tp99\tmax\tvs bare\tserver RSS\t\n", "target")
+	measured, notes := splitMeasured(targets)
+	for _, t := range measured {
 		m := t.merged()
 		rps := t.rps()
 		ratio := "-"

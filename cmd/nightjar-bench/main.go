@@ -1,13 +1,17 @@
 // Command nightjar-bench measures how fast `nightjar serve` takes pings,
 // against a bare net/http server on the same machine as the yardstick, and
 // (with --scale) how Nightjar starts, how much memory it holds and how soon
-// it notices a missed deadline with a million checks in its database.
+// it notices a missed deadline with a million checks in its database, and
+// (with --alerts) how many alerts a second its Alertmanager receiver
+// accepts durably beside a real Alertmanager's own intake, and how soon a
+// new alert's first notification arrives.
 //
 // Usage, from the repository root:
 //
 //	go run ./cmd/nightjar-bench                 # bare, SQLite, PostgreSQL
 //	go run ./cmd/nightjar-bench --postgres off  # without PostgreSQL
 //	go run ./cmd/nightjar-bench --scale         # 1,000,000 checks on SQLite
+//	go run ./cmd/nightjar-bench --alerts        # alert ingest beside a real Alertmanager
 //
 // The bare server runs in a process of its own, as nightjar serve does
 // (--bare-in-process puts it inside this one). Every target is driven by
@@ -59,6 +63,9 @@ type options struct {
 	bareInProcess bool
 	schedule, tz  string
 
+	alertsMode bool
+	alerts     alertOptions
+
 	scale         bool
 	scaleChecks   int
 	scaleProbes   int
@@ -92,6 +99,12 @@ func main() {
 	flag.BoolVar(&o.bareInProcess, "bare-in-process", false, "run the bare server inside the benchmark process instead of a process of its own")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (databases, server logs)")
 	flag.BoolVar(&o.scale, "scale", false, "run the scale measurement (start-up, memory, deadline-to-alert) instead of the ping benchmark")
+	flag.BoolVar(&o.alertsMode, "alerts", false, "run the alert ingest benchmark (Alertmanager receiver against a real Alertmanager, and alert-to-notification latency) instead of the ping benchmark")
+	flag.StringVar(&o.alerts.alertmanager, "alertmanager", "/usr/bin/prometheus-alertmanager", "Alertmanager binary for --alerts")
+	flag.IntVar(&o.alerts.batch, "alert-batch", 20, "alerts per request in --alerts")
+	flag.IntVar(&o.alerts.pool, "alert-pool", 10_000, "distinct alerts the --alerts requests go round")
+	flag.IntVar(&o.alerts.probes, "alert-probes", 200, "new alerts whose first notification --alerts times")
+	flag.DurationVar(&o.alerts.gap, "alert-gap", 20*time.Millisecond, "time between the --alerts probe alerts")
 	flag.IntVar(&o.scaleChecks, "scale-checks", 1_000_000, "checks in the --scale database")
 	flag.IntVar(&o.scaleProbes, "scale-probes", 100, "checks in the --scale database whose deadline falls during the run")
 	flag.DurationVar(&o.scaleLead, "scale-lead", 15*time.Second, "how long after the database is written the first probe deadline falls")
@@ -110,9 +123,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
-	if o.scale {
+	switch {
+	case o.scale:
 		err = runScale(ctx, os.Stdout, &o)
-	} else {
+	case o.alertsMode:
+		err = runAlerts(ctx, os.Stdout, &o)
+	default:
 		err = runBench(ctx, os.Stdout, &o)
 	}
 	if err != nil {
@@ -145,6 +161,14 @@ func (o *options) validate() error {
 		return errors.New("--scale-probes must be between 1 and 10000")
 	case o.scaleLead < time.Second:
 		return errors.New("--scale-lead must be at least 1s")
+	case o.alerts.batch < 1 || o.alerts.batch > 1000:
+		return errors.New("--alert-batch must be between 1 and 1000")
+	case o.alerts.pool < o.alerts.batch || o.alerts.pool > 1_000_000:
+		return errors.New("--alert-pool must be between --alert-batch and 1000000")
+	case o.alerts.probes < 1 || o.alerts.probes > 100_000:
+		return errors.New("--alert-probes must be between 1 and 100000")
+	case o.alerts.gap < 0 || o.alerts.gap > time.Minute:
+		return errors.New("--alert-gap must be between 0 and 1m")
 	}
 	return nil
 }
@@ -159,11 +183,14 @@ func header(w io.Writer, o *options, what string) {
 		if o.load.Requests > 0 {
 			mode = fmt.Sprintf("%d requests after %s warm-up", o.load.Requests, o.load.Warmup)
 		}
-		kind := "period checks"
-		if o.schedule != "" {
-			kind = fmt.Sprintf("cron checks %q in %s", o.schedule, o.tz)
+		what := fmt.Sprintf("POST /ping/<uuid> over %d period checks", o.checks)
+		switch {
+		case o.alertsMode:
+			what = "POST of Alertmanager's alerts (to Alertmanager) or webhook notifications (to Nightjar)"
+		case o.schedule != "":
+			what = fmt.Sprintf("POST /ping/<uuid> over %d cron checks %q in %s", o.checks, o.schedule, o.tz)
 		}
-		fmt.Fprintf(w, "  load        %d keep-alive connections, POST /ping/<uuid> over %d %s, %s, %d rounds per target\n", o.load.Conns, o.checks, kind, mode, o.rounds)
+		fmt.Fprintf(w, "  load        %d keep-alive connections, %s, %s, %d rounds per target\n", o.load.Conns, what, mode, o.rounds)
 	}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		if f := strings.Fields(string(b)); len(f) >= 3 {

@@ -13,6 +13,7 @@ import (
 	"github.com/nightjar-dev/nightjar/console"
 	"github.com/nightjar-dev/nightjar/engine"
 	"github.com/nightjar-dev/nightjar/incidents"
+	"github.com/nightjar-dev/nightjar/integrations"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/projects"
@@ -36,6 +37,9 @@ type app struct {
 	// checks is the heartbeat-check area. A process has one: its cache of
 	// pinged checks is kept for the one SQLite writer.
 	checks *checks.Service
+	// integrations keeps integration keys and takes in the alerts other
+	// monitoring systems send with them.
+	integrations *integrations.Service
 	// incidents is the incident response area: services, policies,
 	// schedules, incidents and their escalation.
 	incidents *incidents.Store
@@ -59,7 +63,8 @@ func newApp(db *store.DB, log *slog.Logger) *app {
 	inc := incidents.New(db)
 	alerts := alerting.New(db, incidents.AlertRoute{Store: inc})
 	return &app{db: db, projects: projects.New(db), accounts: accounts.New(db, passwords), audit: audit.New(db),
-		channels: channels.New(db), outbox: outbox.New(db), alerts: alerts, checks: checks.New(db, alerts, log), incidents: inc}
+		channels: channels.New(db), outbox: outbox.New(db), alerts: alerts, checks: checks.New(db, alerts, log), incidents: inc,
+		integrations: integrations.New(db, alerts)}
 }
 
 // Close closes the database.
@@ -67,7 +72,8 @@ func (a *app) Close() error { return a.db.Close() }
 
 // webAreas are the areas the API uses.
 func (a *app) webAreas() web.Areas {
-	return web.Areas{Projects: a.projects, Audit: a.audit, Channels: a.channels, Outbox: a.outbox, Checks: a.checks, Alerts: a.alerts, Incidents: a.incidents}
+	return web.Areas{Projects: a.projects, Audit: a.audit, Channels: a.channels, Outbox: a.outbox, Checks: a.checks, Alerts: a.alerts,
+		Integrations: a.integrations, Incidents: a.incidents}
 }
 
 // consoleAreas are the areas the console uses.

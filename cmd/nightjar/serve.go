@@ -274,8 +274,8 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 	return nil
 }
 
-// notifiers builds a channel's sender. Webhooks go through the network
-// guard, so a user cannot point one at an internal address unless the
+// notifiers builds a channel's sender. Webhooks and the chat and paging
+// services go through the network guard, so a user cannot point one at an internal address unless the
 // operator allowed private networks.
 func notifiers(cfg *config.Config, policy netguard.Policy) engine.NotifierFor {
 	client := policy.HTTPClient(20 * time.Second)
@@ -288,6 +288,9 @@ func notifiers(cfg *config.Config, policy netguard.Policy) engine.NotifierFor {
 				return nil, errors.New("email channel: no SMTP server configured (smtp.host)")
 			}
 			return newEmailNotifier(cfg, ch)
+		}
+		if build, ok := serviceNotifiers[ch.Kind]; ok {
+			return build(ch, client), nil
 		}
 		return nil, fmt.Errorf("unknown channel kind %q", ch.Kind)
 	}

@@ -79,3 +79,20 @@ function liveRefresh() {
 function init(root) { localTimes(root); copyButtons(root); confirms(root); }
 
 document.addEventListener("DOMContentLoaded", () => { init(document); schedulePreview(); liveRefresh(); });
+
+// Show only the chosen kind's settings on the channel form. Without the
+// script every kind's settings show, and only the chosen kind's are read.
+function channelKinds() {
+  const kinds = document.querySelectorAll("#channel-kinds input[name=kind]");
+  if (!kinds.length) return;
+  const show = () => {
+    for (const fs of document.querySelectorAll("fieldset.channel-kind")) {
+      const chosen = document.getElementById("kind-" + fs.dataset.kind);
+      fs.hidden = !(chosen && chosen.checked);
+    }
+  };
+  for (const k of kinds) k.addEventListener("change", show);
+  show();
+}
+
+document.addEventListener("DOMContentLoaded", channelKinds);

@@ -78,6 +78,17 @@ type PayloadAlert struct {
 	// EndsAt is when the alert resolved; it is nil (JSON null) while the
 	// alert fires.
 	EndsAt *time.Time `json:"ends_at"`
+	// Links are the alert's web pages (its runbook first, then graphs and
+	// the monitoring tool's own page), as every channel shows them: http
+	// and https only. It is an empty array, never null, when there are
+	// none.
+	Links []PayloadLink `json:"links"`
+}
+
+// PayloadLink is one of an alert's links.
+type PayloadLink struct {
+	Href string `json:"href"`
+	Text string `json:"text"`
 }
 
 // NewPayload converts a message into the payload sent for it. Times are
@@ -109,6 +120,14 @@ func NewPayload(msg notify.Message) Payload {
 	if !a.EndsAt.IsZero() {
 		t := normTime(a.EndsAt)
 		p.Alert.EndsAt = &t
+	}
+	// The alert's own links; the incident's (runbook, one-click links)
+	// are in the incident object.
+	alertOnly := msg
+	alertOnly.Incident = nil
+	p.Alert.Links = []PayloadLink{}
+	for _, l := range notify.Compose(alertOnly).Links {
+		p.Alert.Links = append(p.Alert.Links, PayloadLink{Href: l.Href, Text: l.Text})
 	}
 	if inc := msg.Incident; inc != nil {
 		p.Incident = &PayloadIncident{ID: inc.ID, Number: inc.Number, Title: inc.Title, Service: inc.Service, Urgency: string(inc.Urgency),

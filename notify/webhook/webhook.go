@@ -21,7 +21,8 @@
 //	    "details": {"check": "payments-heartbeat"},  // always an object, maybe empty
 //	    "status": "firing",          // "firing" or "resolved"
 //	    "starts_at": "2025-03-01T12:00:00Z",
-//	    "ends_at": null              // RFC 3339 once resolved
+//	    "ends_at": null,             // RFC 3339 once resolved
+//	    "links": [{"href": "https://…", "text": "Runbook"}]  // always an array, maybe empty
 //	  },
 //	  "console_url": "https://…",    // "" when no console URL is configured
 //	  "created_at": "2025-03-01T12:00:01Z"
@@ -43,22 +44,14 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/netguard"
@@ -86,14 +79,6 @@ const (
 	// receiver's clock when Verify is given no tolerance.
 	DefaultTolerance = 5 * time.Minute
 )
-
-// maxResponseBody caps how much of a receiver's response is read: enough to
-// explain a failure, not enough for a hostile receiver to exhaust memory.
-const maxResponseBody = 4 << 10
-
-// maxErrorBody caps the part of the response body quoted in error messages,
-// which end up in the outbox row and the console.
-const maxErrorBody = 512
 
 // Config is one webhook channel's settings as the user entered them.
 type Config struct {
@@ -153,176 +138,26 @@ func (n *Notifier) Notify(ctx context.Context, msg notify.Message) (retry bool, 
 	}
 
 	ts := strconv.FormatInt(n.now().Unix(), 10)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.cfg.URL, bytes.NewReader(body))
-	if err != nil {
-		return false, fmt.Errorf("build webhook request to %s: %w", redact(n.cfg.URL), err)
-	}
+	h := make(http.Header, len(n.cfg.Headers)+4)
 	for name, value := range n.cfg.Headers {
-		req.Header.Set(name, value)
+		h.Set(name, value)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", UserAgent)
+	h.Set("User-Agent", UserAgent)
 	if key := msg.Key(); key != "" {
-		req.Header.Set(HeaderIdempotencyKey, key)
+		h.Set(HeaderIdempotencyKey, key)
 	}
-	req.Header.Set(HeaderTimestamp, ts)
+	h.Set(HeaderTimestamp, ts)
 	if n.cfg.Secret != "" {
-		req.Header.Set(HeaderSignature, "v1="+sign(n.cfg.Secret, ts, body))
+		h.Set(HeaderSignature, "v1="+sign(n.cfg.Secret, ts, body))
 	}
-
-	resp, err := n.client.Do(req)
-	if err != nil {
-		return classifyTransportError(n.cfg.URL, err)
-	}
-	defer resp.Body.Close()
-
-	snippet, truncated := readSnippet(resp.Body)
-	// Drain a little more so the connection can be reused, but never wait
-	// on an endless body.
-	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
-
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return false, nil
-	}
-	statusErr := &StatusError{
-		StatusCode: resp.StatusCode,
-		Body:       snippet,
-		Truncated:  truncated,
-		endpoint:   redact(n.cfg.URL),
-	}
-	retry = retryableStatus(resp.StatusCode)
-	if retry {
-		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), n.now()); ok {
-			return true, &notify.RetryAfterError{After: d, Err: statusErr}
-		}
-	}
-	return retry, statusErr
+	_, retry, err = notify.Send(ctx, n.client, notify.Request{Service: "webhook", URL: n.cfg.URL, Header: h, Body: body}, n.now())
+	return retry, err
 }
 
 // StatusError is returned when the receiver answered with a status other
 // than 2xx. It keeps the start of the response body because receivers
 // usually explain a rejection there.
-type StatusError struct {
-	// StatusCode is the HTTP status the receiver returned.
-	StatusCode int
-	// Body is the start of the response body (at most 4 KiB), cleaned of
-	// control characters.
-	Body string
-	// Truncated reports whether the receiver sent more than Body holds.
-	Truncated bool
-
-	endpoint string
-}
-
-// Error names the endpoint without its path or query (which may hold
-// tokens), the status and the start of the response body.
-func (e *StatusError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "webhook %s returned %d %s", e.endpoint, e.StatusCode, http.StatusText(e.StatusCode))
-	if e.Body != "" {
-		body, cut := e.Body, e.Truncated
-		if len(body) > maxErrorBody {
-			body, cut = truncateUTF8(body, maxErrorBody), true
-		}
-		b.WriteString(": ")
-		b.WriteString(body)
-		if cut {
-			b.WriteString("…")
-		}
-	}
-	return b.String()
-}
-
-func retryableStatus(code int) bool {
-	switch {
-	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code == http.StatusTooManyRequests:
-		return true
-	case code >= 500:
-		return true
-	}
-	return false
-}
-
-func classifyTransportError(rawURL string, err error) (bool, error) {
-	// *url.Error repeats the full URL, which may carry a token in its path
-	// or query; report the endpoint without them instead.
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	endpoint := redact(rawURL)
-	if errors.Is(err, netguard.ErrBlocked) || errors.Is(err, netguard.ErrRedirect) {
-		return false, fmt.Errorf("webhook %s: %w", endpoint, err)
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
-		return true, fmt.Errorf("webhook %s timed out: %w", endpoint, err)
-	}
-	return true, fmt.Errorf("webhook %s: %w", endpoint, err)
-}
-
-// redact reduces a URL to its scheme and host for error messages: paths
-// and query strings of webhook URLs often embed credentials.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "(invalid url)"
-	}
-	return u.Scheme + "://" + u.Host
-}
-
-func readSnippet(r io.Reader) (string, bool) {
-	buf, _ := io.ReadAll(io.LimitReader(r, maxResponseBody+1))
-	truncated := len(buf) > maxResponseBody
-	if truncated {
-		buf = buf[:maxResponseBody]
-	}
-	return cleanText(buf), truncated
-}
-
-// cleanText makes a response body safe to show on one line: invalid UTF-8
-// and control characters become spaces, runs of spaces collapse.
-func cleanText(b []byte) string {
-	s := strings.ToValidUTF8(string(b), " ")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
-}
-
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-// parseRetryAfter reads a Retry-After value, either delay-seconds or an
-// HTTP date, as a delay from now. Delays in the past count as zero.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		// Anything beyond a day is nonsense for a retry; clamp rather
-		// than overflow.
-		return time.Duration(min(secs, 86400)) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
-}
+type StatusError = notify.StatusError
 
 // sign returns the hex signature sent in the v1 scheme.
 func sign(secret, ts string, body []byte) string {

@@ -412,6 +412,8 @@ func TestPayloadSchema(t *testing.T) {
 	page.Event, page.ConsoleURL = notify.EventIncidentPage, "https://nightjar.example.com"
 	page.Incident = &nightjar.IncidentRef{ID: "inc1", Number: 7, Title: "Checkout down", Service: "checkout", Urgency: "page",
 		Status: "triggered", Since: time.Date(2025, 3, 1, 12, 0, 0, 5, time.UTC), Step: 1, Round: 1, AckToken: "a.b", ResolveToken: "c.d"}
+	linked := message()
+	linked.Alert.Links = []nightjar.Link{{Href: "https://grafana.example.com/d/abc"}, {Href: "https://runbooks.example.com/payments", Text: "Runbook"}, {Href: "javascript:alert(1)", Text: "dropped"}}
 
 	tests := []struct {
 		name string
@@ -421,6 +423,7 @@ func TestPayloadSchema(t *testing.T) {
 		{name: "resolved", msg: resolved},
 		{name: "bare_test_event", msg: bare},
 		{name: "incident_page", msg: page},
+		{name: "links", msg: linked},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -443,9 +446,12 @@ func TestPayloadSchema(t *testing.T) {
 			if !ok {
 				t.Fatalf("alert is %T, want an object", doc["alert"])
 			}
-			assertKeys(t, "alert", alert, "dedup_key", "service", "severity", "summary", "details", "status", "starts_at", "ends_at")
+			assertKeys(t, "alert", alert, "dedup_key", "service", "severity", "summary", "details", "status", "starts_at", "ends_at", "links")
 			if _, ok := alert["details"].(map[string]any); !ok {
 				t.Errorf("details is %T, want an object", alert["details"])
+			}
+			if _, ok := alert["links"].([]any); !ok {
+				t.Errorf("links is %T, want an array", alert["links"])
 			}
 			if v, ok := doc["version"].(float64); !ok || v != 1 {
 				t.Errorf("version = %v, want 1", doc["version"])

@@ -1,0 +1,302 @@
+// Package aggregate is where spans and events stop being individual
+// requests: it matches each one to the objectives of its project and
+// service and adds it to that objective's bucket of the minute (good,
+// total, a latency histogram), and follows each objective's users with an
+// uptime.Tracker for meaningful availability. Nothing is stored per
+// request; a flush hands out the buckets as additive counters and starts
+// again, so the database sees one row per objective and minute however many
+// requests there were, and several replicas can flush their own counters
+// into the same rows.
+//
+// It sits between ingest (otlpin's decoders) and the slos storage area, in
+// memory. It is pure: time is passed in, nothing is read from a clock,
+// stored or sent. An Aggregator is safe for concurrent use.
+package aggregate
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nightjar-dev/nightjar/slo"
+	"github.com/nightjar-dev/nightjar/uptime"
+)
+
+// Target is an objective ingest counts requests for.
+type Target struct {
+	// ID is the stored objective's id; ProjectID its project's.
+	ID, ProjectID string
+	Objective     *slo.Objective
+}
+
+// Row is one objective's minute as a flush hands it out: counters to add
+// to what the store holds.
+type Row struct {
+	SLOID, ProjectID string
+	Minute           time.Time
+	Bucket           slo.Bucket
+}
+
+// Limits bound the aggregator's memory. Beyond them ingest is refused
+// (Full), so a flood of spans or an outage of the database makes senders
+// retry rather than Nightjar run out of memory.
+type Limits struct {
+	// Buckets is how many objective-minutes may be open at once: about
+	// 200 bytes each. Zero means 200,000 (some 40 MB).
+	Buckets int64
+	// Users is how many users the trackers may follow: about 24 bytes
+	// each (uptime.Tracker). Zero means 2,000,000.
+	Users int64
+	// MaxAge is how old a request may be and still be counted: older
+	// ones would add to minutes the evaluation has long read. Zero means
+	// one hour. Requests more than a minute in the future are refused too.
+	MaxAge time.Duration
+}
+
+// Aggregator keeps the open buckets of every objective.
+type Aggregator struct {
+	limits Limits
+	// index finds a request's objectives: project, then service.
+	mu      sync.RWMutex
+	index   map[string]map[string][]*entry
+	entries map[string]*entry
+	open    atomic.Int64 // buckets open, across entries
+	users   atomic.Int64 // users followed at the last flush
+	refused atomic.Int64 // requests outside MaxAge
+}
+
+// entry is one objective's open state.
+type entry struct {
+	Target
+	mu      sync.Mutex
+	buckets map[int64]*slo.Bucket // by minute, Unix seconds
+	// last is the bucket most requests go to: the current minute's.
+	lastMinute int64
+	last       *slo.Bucket
+	tracker    *uptime.Tracker
+}
+
+// New returns an aggregator with no objectives.
+func New(l Limits) *Aggregator {
+	if l.Buckets <= 0 {
+		l.Buckets = 200_000
+	}
+	if l.Users <= 0 {
+		l.Users = 2_000_000
+	}
+	if l.MaxAge <= 0 {
+		l.MaxAge = time.Hour
+	}
+	return &Aggregator{limits: l, index: map[string]map[string][]*entry{}, entries: map[string]*entry{}}
+}
+
+// Set replaces the objectives counted. An objective that stays keeps its
+// open buckets and users (its definition may have changed: what was counted
+// under the old one is flushed as it is); one that goes loses them.
+func (a *Aggregator) Set(targets []Target) {
+	entries := make(map[string]*entry, len(targets))
+	index := map[string]map[string][]*entry{}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, t := range targets {
+		e := a.entries[t.ID]
+		if e == nil {
+			tr, _ := uptime.New(uptime.DefaultCutoff)
+			e = &entry{buckets: map[int64]*slo.Bucket{}, tracker: tr}
+		}
+		e.mu.Lock()
+		e.Target = t
+		e.mu.Unlock()
+		entries[t.ID] = e
+		d := t.Objective.Definition()
+		service := d.Indicator.Selector.Service
+		if service == "" {
+			service = d.Service
+		}
+		if index[t.ProjectID] == nil {
+			index[t.ProjectID] = map[string][]*entry{}
+		}
+		index[t.ProjectID][service] = append(index[t.ProjectID][service], e)
+	}
+	for id, e := range a.entries {
+		if entries[id] == nil {
+			e.mu.Lock()
+			a.open.Add(-int64(len(e.buckets)))
+			e.buckets, e.last = nil, nil
+			e.mu.Unlock()
+		}
+	}
+	a.entries, a.index = entries, index
+}
+
+// Full reports whether the aggregator is at a limit, so that ingest
+// should answer "too many requests" until the next flush makes room.
+func (a *Aggregator) Full() bool {
+	return a.open.Load() >= a.limits.Buckets || a.users.Load() >= a.limits.Users
+}
+
+// Observe counts one request of a project for every objective that selects
+// it, made by user (empty when unknown) and answered at at. It reports
+// whether any objective counted it. A request older than MaxAge or from
+// the future, or one that would open a bucket beyond the limit, is
+// refused and counted (Refused).
+func (a *Aggregator) Observe(projectID string, r *slo.Request, user string, at, now time.Time) bool {
+	if at.Before(now.Add(-a.limits.MaxAge)) || at.After(now.Add(time.Minute)) {
+		a.refused.Add(1)
+		return false
+	}
+	a.mu.RLock()
+	es := a.index[projectID][r.Service]
+	a.mu.RUnlock()
+	minute := at.Truncate(time.Minute).Unix()
+	counted := false
+	for _, e := range es {
+		if !e.Objective.Matches(r) {
+			continue
+		}
+		e.mu.Lock()
+		b := e.bucket(a, minute)
+		if b == nil {
+			e.mu.Unlock()
+			a.refused.Add(1)
+			continue
+		}
+		good := e.Objective.Good(r)
+		b.Total++
+		if good {
+			b.Good++
+		}
+		b.Latency.Observe(r.Duration)
+		if user != "" {
+			e.tracker.Observe(user, at, good)
+		}
+		e.mu.Unlock()
+		counted = true
+	}
+	return counted
+}
+
+// bucket returns the open bucket of a minute, opening it if there is room.
+// e.mu is held.
+func (e *entry) bucket(a *Aggregator, minute int64) *slo.Bucket {
+	if e.last != nil && e.lastMinute == minute {
+		return e.last
+	}
+	if e.buckets == nil {
+		return nil // removed by Set meanwhile
+	}
+	b := e.buckets[minute]
+	if b == nil {
+		if a.open.Add(1) > a.limits.Buckets {
+			a.open.Add(-1)
+			return nil
+		}
+		b = &slo.Bucket{}
+		e.buckets[minute] = b
+	}
+	e.last, e.lastMinute = b, minute
+	return b
+}
+
+// Flush hands out every open bucket, with the user-time of the minutes
+// the trackers finished by now, and starts empty. The rows are additive:
+// the store adds them to what it holds. If storing them fails, Restore
+// puts them back for the next flush.
+func (a *Aggregator) Flush(now time.Time) []Row {
+	a.mu.RLock()
+	entries := make([]*entry, 0, len(a.entries))
+	for _, e := range a.entries {
+		entries = append(entries, e)
+	}
+	a.mu.RUnlock()
+	var rows []Row
+	var users int64
+	for _, e := range entries {
+		e.mu.Lock()
+		if e.buckets == nil {
+			e.mu.Unlock()
+			continue
+		}
+		open := e.buckets
+		e.buckets, e.last = make(map[int64]*slo.Bucket, len(open)), nil
+		a.open.Add(-int64(len(open)))
+		minutes := e.tracker.Advance(now)
+		users += int64(e.tracker.Users())
+		e.mu.Unlock()
+		for _, m := range minutes {
+			k := m.Start.Unix()
+			b := open[k]
+			if b == nil {
+				b = &slo.Bucket{}
+				open[k] = b
+			}
+			b.UpMs += m.UpMs
+			b.DownMs += m.DownMs
+		}
+		for k, b := range open {
+			rows = append(rows, Row{SLOID: e.ID, ProjectID: e.ProjectID, Minute: time.Unix(k, 0).UTC(), Bucket: *b})
+		}
+	}
+	a.users.Store(users)
+	return rows
+}
+
+// Restore merges rows a flush handed out back into the open buckets, when
+// they could not be stored. Rows of objectives no longer counted are
+// dropped. Restored buckets may go beyond the bucket limit: they were
+// counted already, and Full then refuses new ingest until they are stored.
+func (a *Aggregator) Restore(rows []Row) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	for _, r := range rows {
+		e := a.entries[r.SLOID]
+		if e == nil {
+			continue
+		}
+		e.mu.Lock()
+		if e.buckets != nil {
+			k := r.Minute.Unix()
+			b := e.buckets[k]
+			if b == nil {
+				b = &slo.Bucket{}
+				e.buckets[k] = b
+				a.open.Add(1)
+			}
+			b.Merge(&r.Bucket)
+		}
+		e.mu.Unlock()
+	}
+}
+
+// BadTimeNow answers, for one objective, how many users made a request in
+// the recent window before now and how many of them are having a bad time
+// (their last request failed). It sees the requests this replica
+// received; ok is false for an objective it does not count.
+func (a *Aggregator) BadTimeNow(sloID string, now time.Time, recent time.Duration) (active, down int, ok bool) {
+	a.mu.RLock()
+	e := a.entries[sloID]
+	a.mu.RUnlock()
+	if e == nil {
+		return 0, 0, false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	active, down = e.tracker.BadTimeNow(now, recent)
+	return active, down, true
+}
+
+// Stats are the aggregator's gauges, for metrics and logs.
+type Stats struct {
+	Objectives int
+	Buckets    int64
+	Users      int64
+	Refused    int64
+}
+
+// Stats returns the current gauges.
+func (a *Aggregator) Stats() Stats {
+	a.mu.RLock()
+	n := len(a.entries)
+	a.mu.RUnlock()
+	return Stats{Objectives: n, Buckets: a.open.Load(), Users: a.users.Load(), Refused: a.refused.Load()}
+}

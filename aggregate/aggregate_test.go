@@ -1,0 +1,184 @@
+package aggregate_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nightjar-dev/nightjar/aggregate"
+	"github.com/nightjar-dev/nightjar/slo"
+)
+
+var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+func objective(t testing.TB, service, kind string, sel slo.Selector) *slo.Objective {
+	t.Helper()
+	d := slo.Definition{Service: service, Name: kind, Objective: 99, Window: slo.Window{Rolling: "30d"},
+		Indicator: slo.Indicator{Kind: kind, Selector: sel}}
+	if kind == slo.KindLatency {
+		d.Indicator.Threshold = "100ms"
+	}
+	o, err := slo.New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func span(service, name string, failed bool, d time.Duration) *slo.Request {
+	return &slo.Request{Service: service, SpanName: name, SpanKind: "SERVER", Failed: failed, Duration: d}
+}
+
+// sums adds up flushed rows per objective.
+func sums(rows []aggregate.Row, into map[string]slo.Counts) {
+	for _, r := range rows {
+		into[r.SLOID] = into[r.SLOID].Add(r.Bucket.Counts)
+	}
+}
+
+func TestObserveAndFlush(t *testing.T) {
+	a := aggregate.New(aggregate.Limits{})
+	a.Set([]aggregate.Target{
+		{ID: "avail", ProjectID: "p1", Objective: objective(t, "shop", slo.KindAvailability, slo.Selector{SpanName: "GET /"})},
+		{ID: "lat", ProjectID: "p1", Objective: objective(t, "shop", slo.KindLatency, slo.Selector{})},
+		{ID: "other", ProjectID: "p2", Objective: objective(t, "shop", slo.KindAvailability, slo.Selector{})},
+	})
+	now := t0.Add(2 * time.Minute)
+	a.Observe("p1", span("shop", "GET /", false, 50*time.Millisecond), "u1", t0, now)
+	a.Observe("p1", span("shop", "GET /", true, 150*time.Millisecond), "u1", t0.Add(10*time.Second), now)
+	a.Observe("p1", span("shop", "POST /", false, 10*time.Millisecond), "", t0.Add(70*time.Second), now)
+	if a.Observe("p1", span("billing", "GET /", false, 0), "", t0, now) {
+		t.Error("a request of another service was counted")
+	}
+	if a.Observe("p1", span("shop", "GET /", false, 0), "", t0.Add(-2*time.Hour), now) {
+		t.Error("a request older than MaxAge was counted")
+	}
+	if a.Observe("p1", span("shop", "GET /", false, 0), "", now.Add(2*time.Minute), now) {
+		t.Error("a request from the future was counted")
+	}
+	rows := a.Flush(now)
+	byKey := map[string]slo.Bucket{}
+	for _, r := range rows {
+		byKey[r.SLOID+"@"+r.Minute.Format("15:04")] = r.Bucket
+	}
+	if b := byKey["avail@10:00"]; b.Total != 2 || b.Good != 1 || b.Latency[3] != 1 || b.Latency[5] != 1 {
+		t.Errorf("avail 10:00 = %+v", b)
+	}
+	if b := byKey["lat@10:00"]; b.Total != 2 || b.Good != 1 {
+		t.Errorf("lat 10:00 = %+v", b)
+	}
+	if b := byKey["lat@10:01"]; b.Total != 1 || b.Good != 1 {
+		t.Errorf("lat 10:01 = %+v", b)
+	}
+	if len(rows) != 3 {
+		t.Errorf("%d rows, want 3: %+v", len(rows), rows)
+	}
+	if st := a.Stats(); st.Buckets != 0 || st.Refused != 2 {
+		t.Errorf("stats after flush = %+v", st)
+	}
+	if rows := a.Flush(now); len(rows) != 0 {
+		t.Errorf("second flush handed out %d rows", len(rows))
+	}
+}
+
+func TestUserTime(t *testing.T) {
+	a := aggregate.New(aggregate.Limits{})
+	a.Set([]aggregate.Target{{ID: "s", ProjectID: "p", Objective: objective(t, "shop", slo.KindAvailability, slo.Selector{})}})
+	// u1 fails at 10:00:00 and succeeds at 10:00:30: 30 s down. u2 is
+	// fine for 20 s.
+	a.Observe("p", span("shop", "x", true, 0), "u1", t0, t0)
+	a.Observe("p", span("shop", "x", false, 0), "u1", t0.Add(30*time.Second), t0)
+	a.Observe("p", span("shop", "x", false, 0), "u2", t0.Add(10*time.Second), t0)
+	a.Observe("p", span("shop", "x", false, 0), "u2", t0.Add(30*time.Second), t0)
+	active, down, ok := a.BadTimeNow("s", t0.Add(40*time.Second), 5*time.Minute)
+	if !ok || active != 2 || down != 0 {
+		t.Errorf("bad time now = %d, %d, %v", active, down, ok)
+	}
+	got := map[string]slo.Counts{}
+	sums(a.Flush(t0.Add(time.Minute)), got)
+	if got["s"].Total != 4 || got["s"].DownMs != 0 {
+		t.Errorf("before the cutoff: %+v (user-time is final only after the cutoff)", got["s"])
+	}
+	got = map[string]slo.Counts{}
+	sums(a.Flush(t0.Add(time.Hour)), got)
+	if got["s"].DownMs != 30000 || got["s"].UpMs != 20000 || got["s"].Total != 0 {
+		t.Errorf("after the cutoff: %+v", got["s"])
+	}
+}
+
+func TestLimitsAndRestore(t *testing.T) {
+	a := aggregate.New(aggregate.Limits{Buckets: 2})
+	a.Set([]aggregate.Target{{ID: "s", ProjectID: "p", Objective: objective(t, "shop", slo.KindAvailability, slo.Selector{})}})
+	now := t0.Add(10 * time.Minute)
+	for i := range 3 {
+		a.Observe("p", span("shop", "x", false, 0), "", t0.Add(time.Duration(i)*time.Minute), now)
+	}
+	if !a.Full() || a.Stats().Refused != 1 {
+		t.Fatalf("full = %v, stats %+v", a.Full(), a.Stats())
+	}
+	rows := a.Flush(now)
+	if a.Full() || len(rows) != 2 {
+		t.Fatalf("after flush: full %v, %d rows", a.Full(), len(rows))
+	}
+	a.Observe("p", span("shop", "x", true, 0), "", t0, now)
+	a.Restore(rows) // the store failed: the rows come back
+	got := map[string]slo.Counts{}
+	sums(a.Flush(now), got)
+	if got["s"].Total != 3 || got["s"].Good != 2 {
+		t.Errorf("after restore = %+v", got["s"])
+	}
+	// An objective removed loses its buckets and counts nothing more.
+	a.Observe("p", span("shop", "x", false, 0), "", t0, now)
+	a.Set(nil)
+	if a.Observe("p", span("shop", "x", false, 0), "", t0, now) || len(a.Flush(now)) != 0 || a.Stats().Buckets != 0 {
+		t.Error("a removed objective still counts")
+	}
+}
+
+// TestConcurrent observes from many goroutines while flushing: every
+// request is in exactly one flush.
+func TestConcurrent(t *testing.T) {
+	a := aggregate.New(aggregate.Limits{})
+	var targets []aggregate.Target
+	for i := range 5 {
+		targets = append(targets, aggregate.Target{ID: fmt.Sprint(i), ProjectID: "p", Objective: objective(t, "shop", slo.KindAvailability, slo.Selector{})})
+	}
+	a.Set(targets)
+	now := t0.Add(30 * time.Minute)
+	const workers, each = 8, 5000
+	var wg sync.WaitGroup
+	got := map[string]slo.Counts{}
+	stop := make(chan struct{})
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		for {
+			select {
+			case <-stop:
+				sums(a.Flush(now), got)
+				return
+			default:
+				sums(a.Flush(now), got)
+			}
+		}
+	}()
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				at := t0.Add(time.Duration(i%1800) * time.Second)
+				a.Observe("p", span("shop", "x", i%10 == 0, 0), fmt.Sprintf("u%d", w), at, now)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-flushed
+	for _, tg := range targets {
+		if c := got[tg.ID]; c.Total != workers*each || c.Good != workers*each*9/10 {
+			t.Errorf("objective %s: %+v, want %d total", tg.ID, c, workers*each)
+		}
+	}
+}

@@ -1,0 +1,209 @@
+package slos
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/alerting"
+	"github.com/nightjar-dev/nightjar/slo"
+	"github.com/nightjar-dev/nightjar/store"
+	"github.com/nightjar-dev/nightjar/uptime"
+)
+
+// EvalDelay is how long after a minute ends its objectives are evaluated:
+// time for every replica's flush of that minute to land (flushes run every
+// 10 seconds by default).
+const EvalDelay = 15 * time.Second
+
+// reloadSpan is how far back each evaluation reads an objective's minutes
+// again: late flushes and user-time (final only after the uptime cutoff)
+// still add to minutes that old. Changes to older minutes are seen once
+// the cache is rebuilt, at the next start.
+const reloadSpan = uptime.DefaultCutoff + time.Hour
+
+// cached is an objective's counters as the last evaluation read them.
+type cached struct {
+	series    *slo.Series
+	retention int
+	loadedTo  time.Time
+	// recent are the counts read of the minutes within reloadSpan, so a
+	// reread adds only what changed.
+	recent map[time.Time]slo.Counts
+}
+
+// seriesFor brings an objective's cached series up to now, reading only
+// the minutes that may have changed since the last read.
+func (s *Service) seriesFor(ctx context.Context, q store.Querier, id string, o *slo.Objective, now time.Time) (*slo.Series, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.series[id]
+	ret := o.Retention()
+	from := now.Truncate(time.Minute).Add(-time.Duration(ret) * time.Minute)
+	if c == nil || c.retention != ret {
+		c = &cached{series: slo.NewSeries(ret), retention: ret, recent: map[time.Time]slo.Counts{}}
+	} else if f := c.loadedTo.Add(-reloadSpan); f.After(from) {
+		from = f
+	}
+	ms, err := minutes(ctx, q, id, from, now.Add(2*time.Minute))
+	if err != nil {
+		delete(s.series, id)
+		return nil, err
+	}
+	keep := now.Add(-reloadSpan)
+	for _, m := range ms {
+		counts := m.Bucket.Counts
+		if m.Start.Before(keep) {
+			if _, seen := c.recent[m.Start]; !seen {
+				c.series.Add(m.Start, counts)
+			} else {
+				c.series.Add(m.Start, counts.Sub(c.recent[m.Start]))
+			}
+			continue
+		}
+		c.series.Add(m.Start, counts.Sub(c.recent[m.Start]))
+		c.recent[m.Start] = counts
+	}
+	for t := range c.recent {
+		if t.Before(keep) {
+			delete(c.recent, t)
+		}
+	}
+	c.loadedTo = now
+	s.series[id] = c
+	return c.series, nil
+}
+
+var qDue = store.Hot(func(d store.Dialect) string {
+	return `SELECT id, project_id, definition, state FROM slos WHERE next_eval_at <= $1 ORDER BY next_eval_at LIMIT $2` + d.SkipLocked()
+})
+
+// ProcessDue evaluates up to limit objectives due by now: each one's
+// counters go to slo.Evaluate, its alert changes to the alert stage, and
+// its new state is saved, all in one transaction. On PostgreSQL objectives
+// another replica is evaluating are skipped, so none is evaluated twice.
+// Each is next due EvalDelay after the next minute ends. It returns how
+// many it evaluated.
+func (s *Service) ProcessDue(ctx context.Context, now time.Time, limit int) (int, error) {
+	n := 0
+	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
+		type due struct {
+			id, projectID string
+			def           slo.Definition
+			state         slo.State
+		}
+		rows, err := store.QueryAll(ctx, tx, "scan due slos", qDue.SQL(tx.Dialect()), func(r store.Row) (due, error) {
+			var d due
+			var def, state string
+			if err := r.Scan(&d.id, &d.projectID, &def, &state); err != nil {
+				return d, fmt.Errorf("scan due slo: %w", err)
+			}
+			if err := json.Unmarshal([]byte(def), &d.def); err != nil {
+				return d, fmt.Errorf("decode slo %s: %w", d.id, err)
+			}
+			if err := json.Unmarshal([]byte(state), &d.state); err != nil {
+				return d, fmt.Errorf("decode slo %s state: %w", d.id, err)
+			}
+			return d, nil
+		}, store.Millis(now), limit)
+		if err != nil {
+			return err
+		}
+		next := now.Truncate(time.Minute).Add(time.Minute + EvalDelay)
+		for _, d := range rows {
+			if err := s.evaluate(ctx, tx, d.id, d.projectID, d.def, &d.state, now); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE slos SET state = $2, next_eval_at = $3 WHERE id = $1`, d.id, store.JSON(d.state), store.Millis(next)); err != nil {
+				return fmt.Errorf("save slo state: %w", err)
+			}
+		}
+		n = len(rows)
+		return nil
+	})
+	return n, err
+}
+
+// evaluate decides one objective and hands its alert changes to the stage.
+func (s *Service) evaluate(ctx context.Context, tx *store.Tx, id, projectID string, def slo.Definition, state *slo.State, now time.Time) error {
+	o, err := slo.New(def)
+	if err != nil {
+		return fmt.Errorf("compile slo %s: %w", id, err)
+	}
+	series, err := s.seriesFor(ctx, tx, id, o, now)
+	if err != nil {
+		return err
+	}
+	d := o.Evaluate(series, now)
+	for _, a := range o.Apply(state, &d) {
+		a.ProjectID = projectID
+		a.Details["slo_id"] = id
+		if err := s.stage.Handle(ctx, tx, alerting.Change{Alert: &a, At: now}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Status is an objective's figures now, for the API and the console.
+type Status struct {
+	// Firing is since when each severity has been firing.
+	Firing   map[nightjar.Severity]time.Time `json:"firing"`
+	Decision slo.Decision                    `json:"-"`
+	// UserTime is the period's up and down user-time.
+	UserTime uptime.UserTime `json:"user_time"`
+	// Windowed is windowed user-uptime over the period, by window size.
+	Windowed []uptime.Point `json:"-"`
+}
+
+// Status evaluates one of a project's objectives at now from everything
+// stored, without changing anything: its budget, burn rates and rules,
+// its firing state, and its user-uptime over the period.
+func (s *Service) Status(ctx context.Context, projectID, id string, now time.Time) (*SLO, *Status, error) {
+	o, err := s.Get(ctx, projectID, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	obj, err := o.Objective()
+	if err != nil {
+		return nil, nil, fmt.Errorf("compile slo %s: %w", id, err)
+	}
+	var state string
+	if err := s.db.QueryRow(ctx, `SELECT state FROM slos WHERE id = $1`, id).Scan(&state); err != nil {
+		return nil, nil, store.ScanError(err, "slo")
+	}
+	var st slo.State
+	if err := json.Unmarshal([]byte(state), &st); err != nil {
+		return nil, nil, fmt.Errorf("decode slo %s state: %w", id, err)
+	}
+	ret := obj.Retention()
+	from := now.Truncate(time.Minute).Add(-time.Duration(ret) * time.Minute)
+	ms, err := minutes(ctx, s.db, id, from, now.Add(2*time.Minute))
+	if err != nil {
+		return nil, nil, err
+	}
+	series := slo.NewSeries(ret)
+	for _, m := range ms {
+		series.Add(m.Start, m.Bucket.Counts)
+	}
+	out := &Status{Firing: st.Firing, Decision: obj.Evaluate(series, now)}
+	if out.Firing == nil {
+		out.Firing = map[nightjar.Severity]time.Time{}
+	}
+	start := out.Decision.Budget.Start.Truncate(time.Minute)
+	end := now.Truncate(time.Minute)
+	if end.After(start) {
+		ut := make([]uptime.UserTime, int(end.Sub(start)/time.Minute))
+		for _, m := range ms {
+			if i := int(m.Start.Sub(start) / time.Minute); i >= 0 && i < len(ut) {
+				ut[i] = uptime.UserTime{UpMs: m.Bucket.UpMs, DownMs: m.Bucket.DownMs}
+				out.UserTime.UpMs += m.Bucket.UpMs
+				out.UserTime.DownMs += m.Bucket.DownMs
+			}
+		}
+		out.Windowed = uptime.Windowed(start, ut, uptime.Sizes(len(ut), 2))
+	}
+	return o, out, nil
+}

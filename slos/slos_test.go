@@ -1,0 +1,224 @@
+package slos_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/aggregate"
+	"github.com/nightjar-dev/nightjar/alerting"
+	"github.com/nightjar-dev/nightjar/slo"
+	"github.com/nightjar-dev/nightjar/slos"
+	"github.com/nightjar-dev/nightjar/store"
+	"github.com/nightjar-dev/nightjar/store/storetest"
+)
+
+var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+func def(service, name string) slo.Definition {
+	return slo.Definition{Service: service, Name: name, Objective: 99, Window: slo.Window{Rolling: "30d"},
+		Indicator: slo.Indicator{Kind: slo.KindAvailability}, Alerting: slo.Alerting{MinEvents: 1}}
+}
+
+func newSLO(t *testing.T, svc *slos.Service, projectID string, d slo.Definition) *slos.SLO {
+	t.Helper()
+	o := &slos.SLO{ProjectID: projectID, Definition: d}
+	if err := svc.Create(context.Background(), o, t0); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func TestLifecycle(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		svc := slos.New(db, alerting.New(db))
+		p, other := storetest.NewProject(t, db, "P", t0), storetest.NewProject(t, db, "Other", t0)
+		a := newSLO(t, svc, p.ID, def("shop", "availability"))
+		newSLO(t, svc, p.ID, def("billing", "availability"))
+		err := svc.Create(ctx, &slos.SLO{ProjectID: p.ID, Definition: def("shop", "availability")}, t0)
+		storetest.WantCode(t, err, nightjar.ECONFLICT)
+		bad := def("shop", "x")
+		bad.Objective = 100
+		err = svc.Create(ctx, &slos.SLO{ProjectID: p.ID, Definition: bad}, t0)
+		if nightjar.ErrorCode(err) != nightjar.EINVALID || nightjar.ErrorField(err) != "objective" {
+			t.Fatalf("invalid objective: %v", err)
+		}
+		got, err := svc.Get(ctx, p.ID, a.ID)
+		if err != nil || got.Definition.Name != "availability" || got.Definition.Alerting.MinEvents != 1 {
+			t.Fatalf("get = %+v, %v", got, err)
+		}
+		_, err = svc.Get(ctx, other.ID, a.ID)
+		storetest.WantCode(t, err, nightjar.ENOTFOUND)
+		list, err := svc.List(ctx, p.ID)
+		if err != nil || len(list) != 2 || list[0].Definition.Service != "billing" {
+			t.Fatalf("list = %v, %v", list, err)
+		}
+		edited, err := svc.Edit(ctx, p.ID, a.ID, t0.Add(time.Hour), func(d *slo.Definition) error { d.Objective = 99.5; return nil })
+		if err != nil || edited.Definition.Objective != 99.5 || !edited.UpdatedAt.Equal(t0.Add(time.Hour)) {
+			t.Fatalf("edit = %+v, %v", edited, err)
+		}
+		_, err = svc.Edit(ctx, p.ID, a.ID, t0, func(d *slo.Definition) error { d.Service = "billing"; return nil })
+		storetest.WantCode(t, err, nightjar.ECONFLICT)
+		_, err = svc.Edit(ctx, p.ID, a.ID, t0, func(d *slo.Definition) error { d.Window.Rolling = "1d"; return nil })
+		storetest.WantCode(t, err, nightjar.EINVALID)
+		storetest.WantCode(t, svc.Delete(ctx, other.ID, a.ID, t0), nightjar.ENOTFOUND)
+		if err := svc.AddMinutes(ctx, []aggregate.Row{{SLOID: a.ID, Minute: t0, Bucket: slo.Bucket{Counts: slo.Counts{Total: 1}}}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Delete(ctx, p.ID, a.ID, t0); err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.Get(ctx, p.ID, a.ID)
+		storetest.WantCode(t, err, nightjar.ENOTFOUND)
+		// A flush of an objective deleted meanwhile is dropped, not an error.
+		if err := svc.AddMinutes(ctx, []aggregate.Row{{SLOID: a.ID, Minute: t0, Bucket: slo.Bucket{Counts: slo.Counts{Total: 1}}}}); err != nil {
+			t.Fatalf("flush of a deleted objective: %v", err)
+		}
+	})
+}
+
+// TestConcurrentFlushers has two replicas (two goroutines on the pool)
+// flush counters for the same minutes at once: the sums are right.
+func TestConcurrentFlushers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		svc := slos.New(db, alerting.New(db))
+		p := storetest.NewProject(t, db, "P", t0)
+		a := newSLO(t, svc, p.ID, def("shop", "a"))
+		b := newSLO(t, svc, p.ID, def("shop", "b"))
+		const flushes = 20
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*flushes)
+		for replica := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range flushes {
+					var rows []aggregate.Row
+					for m := range 5 {
+						bk := slo.Bucket{Counts: slo.Counts{Good: 9, Total: 10, UpMs: 100, DownMs: int64(replica + 1)}}
+						bk.Latency[m] = 10
+						// Replicas flush in opposite orders.
+						id := a.ID
+						if (i+replica)%2 == 1 {
+							id = b.ID
+						}
+						rows = append(rows, aggregate.Row{SLOID: id, Minute: t0.Add(time.Duration(m) * time.Minute), Bucket: bk})
+						rows = append(rows, aggregate.Row{SLOID: map[string]string{a.ID: b.ID, b.ID: a.ID}[id], Minute: t0.Add(time.Duration(4-m) * time.Minute), Bucket: bk})
+					}
+					errs <- svc.AddMinutes(ctx, rows)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, o := range []*slos.SLO{a, b} {
+			ms, err := svc.Minutes(ctx, p.ID, o.ID, t0, t0.Add(time.Hour))
+			if err != nil || len(ms) != 5 {
+				t.Fatalf("minutes = %v, %v", ms, err)
+			}
+			for _, m := range ms {
+				// Each replica's flush adds one row per objective and minute.
+				if m.Bucket.Total != 2*flushes*10 || m.Bucket.Good != 2*flushes*9 || m.Bucket.UpMs != 2*flushes*100 || m.Bucket.DownMs != flushes*3 {
+					t.Errorf("%s %s: %+v", o.Definition.Name, m.Start.Format("15:04"), m.Bucket.Counts)
+				}
+				var lat uint64
+				for _, n := range m.Bucket.Latency {
+					lat += n
+				}
+				if lat != 2*flushes*10 {
+					t.Errorf("%s %s: histogram %v", o.Definition.Name, m.Start.Format("15:04"), m.Bucket.Latency)
+				}
+			}
+		}
+	})
+}
+
+// TestEvaluate burns an objective's budget and sees the page fire through
+// the alert stage, once, with the budget figures, and resolve after the
+// errors stop.
+func TestEvaluate(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		stage := alerting.New(db)
+		svc := slos.New(db, stage)
+		p := storetest.NewProject(t, db, "P", t0)
+		o := newSLO(t, svc, p.ID, def("shop", "availability"))
+		// A day of good traffic, then an hour at 50 % errors.
+		var rows []aggregate.Row
+		start := t0.Add(-24 * time.Hour)
+		for m := start; m.Before(t0.Add(time.Hour)); m = m.Add(time.Minute) {
+			c := slo.Counts{Good: 100, Total: 100}
+			if !m.Before(t0) {
+				c.Good = 50
+			}
+			rows = append(rows, aggregate.Row{SLOID: o.ID, Minute: m, Bucket: slo.Bucket{Counts: c}})
+		}
+		if err := svc.AddMinutes(ctx, rows[:len(rows)-70]); err != nil {
+			t.Fatal(err)
+		}
+		// The first evaluation reads everything, later ones the recent
+		// minutes only: add the rest after it.
+		if n, err := svc.ProcessDue(ctx, t0.Add(-10*time.Minute), 100); err != nil || n != 1 {
+			t.Fatalf("first evaluation: %d, %v", n, err)
+		}
+		if err := svc.AddMinutes(ctx, rows[len(rows)-70:]); err != nil {
+			t.Fatal(err)
+		}
+		now := t0.Add(time.Hour + EvalDelay())
+		if n, err := svc.ProcessDue(ctx, now, 100); err != nil || n != 1 {
+			t.Fatalf("evaluation: %d, %v", n, err)
+		}
+		if n, _ := svc.ProcessDue(ctx, now, 100); n != 0 {
+			t.Errorf("evaluated twice in a minute: %d", n)
+		}
+		alerts, err := stage.List(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page *nightjar.Alert
+		for _, a := range alerts {
+			if a.Severity == nightjar.SeverityPage {
+				page = a
+			}
+		}
+		if page == nil || page.Status != nightjar.AlertFiring || page.Source != "slo" || page.Details["slo_id"] != o.ID || page.Details["budget_remaining"] == "" {
+			t.Fatalf("page alert = %+v (all: %v)", page, alerts)
+		}
+		_, st, err := svc.Status(ctx, p.ID, o.ID, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := st.Firing[nightjar.SeverityPage]; !ok || st.Decision.BurnRate < 49 || st.Decision.Budget.Counts.Total != 25*60*100 {
+			t.Errorf("status = %+v, decision %+v", st, st.Decision)
+		}
+		// Two good hours later the page resolves.
+		rows = nil
+		for m := t0.Add(time.Hour); m.Before(t0.Add(3 * time.Hour)); m = m.Add(time.Minute) {
+			rows = append(rows, aggregate.Row{SLOID: o.ID, Minute: m, Bucket: slo.Bucket{Counts: slo.Counts{Good: 100, Total: 100}}})
+		}
+		if err := svc.AddMinutes(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.ProcessDue(ctx, t0.Add(3*time.Hour+EvalDelay()), 100); err != nil {
+			t.Fatal(err)
+		}
+		alerts, _ = stage.List(ctx, p.ID)
+		for _, a := range alerts {
+			if a.Severity == nightjar.SeverityPage && a.Status != nightjar.AlertResolved {
+				t.Errorf("page after recovery: %+v", a)
+			}
+		}
+	})
+}
+
+// EvalDelay is the delay after a minute at which its objectives are due.
+func EvalDelay() time.Duration { return slos.EvalDelay }
