@@ -131,7 +131,7 @@ func TestAckLinkFromEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	deliver()
-	code := regexp.MustCompile(regexp.QuoteMeta(incidents.VerificationPrefix) + `(\S+)`).FindStringSubmatch(mb.find(incidents.VerificationPrefix))
+	code := regexp.MustCompile(regexp.QuoteMeta(incidents.VerificationPrefix) + `([^\s.]+)`).FindStringSubmatch(mb.find(incidents.VerificationPrefix))
 	if code == nil {
 		t.Fatalf("no verification code received: %q", mb.texts)
 	}

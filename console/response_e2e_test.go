@@ -87,7 +87,7 @@ func TestIncidentResponseInBrowser(t *testing.T) {
 		page.Navigate(srv.URL + path)
 		page.WaitVisible("main")
 		var overflow int
-		page.Eval(`document.documentElement.scrollWidth - window.innerWidth`, &overflow)
+		page.Eval(`document.documentElement.scrollWidth - document.documentElement.clientWidth`, &overflow)
 		if overflow > 0 {
 			t.Errorf("%s is %d px wider than a 375 px screen", path, overflow)
 		}

@@ -143,7 +143,7 @@ func TestResponseConfigPages(t *testing.T) {
 		}
 		// Editing shows the stored steps and one empty row more than the minimum.
 		_, body = owner.get("/policies/" + pols[0].ID)
-		if !strings.Contains(body, `value="10m0s"`) || strings.Count(body, "<fieldset>") != policyFormSteps {
+		if !strings.Contains(body, `value="10m0s"`) || strings.Count(body, "<fieldset>") != policyFormSteps || strings.Count(body, "<legend>Step") != policyFormSteps || !strings.Contains(body, "<summary>More steps</summary>") {
 			t.Fatalf("edit form:\n%s", body)
 		}
 
@@ -170,7 +170,7 @@ func TestResponseConfigPages(t *testing.T) {
 		status, body = owner.post("/services", url.Values{"name": {"api"}})
 		wantField(t, status, body, http.StatusBadRequest, "name", "")
 		// The team is still used by the service.
-		if status, body := owner.post("/teams/"+teams[0].ID+"/delete", nil); status != http.StatusConflict || !strings.Contains(body, `class="error"`) {
+		if status, body := owner.post("/teams/"+teams[0].ID+"/delete", nil); status != http.StatusConflict || !strings.Contains(body, `class="error"`) || !strings.Contains(body, `value="SRE"`) {
 			t.Fatalf("delete a used team: %d", status)
 		}
 
@@ -223,6 +223,15 @@ func TestResponseConfigPages(t *testing.T) {
 		if len(mws) != 1 || mws[0].Window.Zone != "Europe/Berlin" || mws[0].Window.Duration.Hours() != 2 {
 			t.Fatalf("maintenance %+v", mws)
 		}
+		if _, body := owner.get("/maintenance/" + mws[0].ID); !strings.Contains(body, `value="0 2 * * sun"`) || !strings.Contains(body, "Delete window") {
+			t.Fatalf("edit window:\n%s", body)
+		}
+		if status, _ := owner.post("/maintenance/"+mws[0].ID+"/delete", nil); status != http.StatusSeeOther {
+			t.Fatalf("delete window: %d", status)
+		}
+		if mws, _ = e.areas.Incidents.Maintenance().List(ctx, e.a.ID); len(mws) != 0 {
+			t.Fatalf("window not deleted: %+v", mws)
+		}
 
 		// Members may not change any of it.
 		member := e.login("viewer@a.test")
@@ -257,7 +266,7 @@ func TestContactMethods(t *testing.T) {
 		if err != nil || len(items) != 1 || items[0].To != (outbox.Destination{Kind: outbox.ToContact, ID: methods[0].ID}) {
 			t.Fatalf("outbox %+v, %v", items, err)
 		}
-		code := regexp.MustCompile(regexp.QuoteMeta(incidents.VerificationPrefix) + `(\S+)`).FindStringSubmatch(items[0].Alert.Summary)
+		code := regexp.MustCompile(regexp.QuoteMeta(incidents.VerificationPrefix) + `([^\s.]+)`).FindStringSubmatch(items[0].Alert.Summary)
 		if code == nil {
 			t.Fatalf("no code in %q", items[0].Alert.Summary)
 		}

@@ -135,7 +135,7 @@ func (p *objectPages[T]) register(c *Console) {
 		err := p.objects(c.response).Delete(r.Context(), v.Project.ID, p.id(obj))
 		if nightjar.ErrorCode(err) == nightjar.ECONFLICT {
 			v.Error = nightjar.ErrorMessage(err)
-			p.render(c, w, r, v, http.StatusConflict, nil, p.blank(c.clock.Now()))
+			p.render(c, w, r, v, http.StatusConflict, obj, p.toForm(obj))
 			return
 		} else if err != nil {
 			c.fail(w, r, err)
@@ -315,25 +315,36 @@ var teams = &objectPages[incident.Team]{
 // it offers one more than the policy has, up to incident.MaxSteps.
 const policyFormSteps = 4
 
-// PolicySteps numbers the policy form's step rows.
-func (o *responseOptions) PolicySteps(f *form) []int {
-	n := policyFormSteps
+// policyStep is one step row of the policy form.
+type policyStep struct {
+	N, Delay, Targets string
+	Form              *form
+	Options           *responseOptions
+}
+
+// PolicySteps are the policy form's step rows: the steps entered and one
+// empty row to add a step (open), then the other empty rows (more).
+func (o *responseOptions) PolicySteps(f *form, more bool) []policyStep {
+	n, last := policyFormSteps, -1
 	for i := range incident.MaxSteps {
 		if len(f.All(stepInput(i, "targets"))) > 0 {
-			n = max(n, min(i+2, incident.MaxSteps))
+			n, last = max(n, min(i+2, incident.MaxSteps)), i
 		}
 	}
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i
+	open := min(max(last+2, 2), n)
+	from, to := 0, open
+	if more {
+		from, to = open, n
+	}
+	var out []policyStep
+	for i := from; i < to; i++ {
+		out = append(out, policyStep{N: fmt.Sprint(i + 1), Delay: stepInput(i, "delay"), Targets: stepInput(i, "targets"), Form: f, Options: o})
 	}
 	return out
 }
 
-// StepInput names an input of the policy form's step row i, as the domain
+// stepInput names an input of the policy form's step row i, as the domain
 // names the field: "steps[1].delay".
-func (o *responseOptions) StepInput(i int, field string) string { return stepInput(i, field) }
-
 func stepInput(i int, field string) string { return fmt.Sprintf("steps[%d].%s", i, field) }
 
 var policyInputs = func() []string {
