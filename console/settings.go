@@ -516,8 +516,16 @@ func (c *Console) renderInvite(w http.ResponseWriter, r *http.Request, v *view, 
 	token := store.NewSecret(20)
 	c.setCookie(w, r, loginCSRF, token, time.Hour)
 	v.CSRF = token
-	v.Data = map[string]any{"Invitation": inv, "ProjectName": p.Name, "Exists": err == nil}
+	v.Data = &inviteData{Invitation: inv, ProjectName: p.Name, Exists: err == nil}
 	c.render(w, r, status, "invite", v)
+}
+
+// inviteData is the invitation page: who invited whom to which project,
+// and whether the invited address has an account already.
+type inviteData struct {
+	Invitation  *accounts.Invitation
+	ProjectName string
+	Exists      bool
 }
 
 func (c *Console) acceptInvite(w http.ResponseWriter, r *http.Request) {
