@@ -162,8 +162,7 @@ func (c *Channel) Apply(u ChannelPatch) error {
 	}
 	set(&c.Name, u.Name)
 	cfg := u.Config
-	for _, name := range textSettingNames {
-		ts := textSettings[name]
+	for _, ts := range textSettings {
 		set(ts.get(&c.Config), *ts.patch(&cfg))
 	}
 	if cfg.Headers != nil {
@@ -187,8 +186,8 @@ func (c *Channel) Apply(u ChannelPatch) error {
 // must give each again, or remove it.
 func keepSecretsHome(old Channel, c *Channel, p *ChannelConfigPatch) error {
 	i := slices.IndexFunc(destinationSettings, func(name string) bool {
-		get := textSettings[name].get
-		return *get(&old.Config) != *get(&c.Config)
+		ts, _ := lookupTextSetting(name)
+		return *ts.get(&old.Config) != *ts.get(&c.Config)
 	})
 	if i < 0 {
 		return nil
@@ -196,7 +195,7 @@ func keepSecretsHome(old Channel, c *Channel, p *ChannelConfigPatch) error {
 	moved := "config." + destinationSettings[i]
 	k, _ := LookupChannelKind(c.Kind)
 	for _, s := range k.Settings {
-		ts, ok := textSettings[s.Name]
+		ts, ok := lookupTextSetting(s.Name)
 		if s.Secret && ok && *ts.get(&old.Config) != "" && *ts.patch(p) == nil {
 			return FieldError("config."+s.Name, "must be given again because %s changed: a stored secret is never sent to a new destination (give \"\" to remove it)", moved)
 		}
@@ -208,15 +207,16 @@ func keepSecretsHome(old Channel, c *Channel, p *ChannelConfigPatch) error {
 }
 
 // WithoutSecrets returns a copy of c fit to show to anyone who may edit
-// the channel: the signing secret and the header values are replaced by
-// SecretPlaceholder (set, but never shown again); the URL stays, so it can
-// be checked and corrected.
+// the channel: every secret setting (a signing secret, a token, a key) and
+// the header values are replaced by SecretPlaceholder (set, but never
+// shown again); URLs stay, so they can be checked and corrected.
 func (c Channel) WithoutSecrets() Channel {
-	for _, name := range textSettingNames {
-		if k, _ := LookupChannelKind(c.Kind); !secretSetting(k, name) {
+	k, _ := LookupChannelKind(c.Kind)
+	for _, ts := range textSettings {
+		if !secretSetting(k, ts.name) {
 			continue
 		}
-		if v := textSettings[name].get(&c.Config); *v != "" {
+		if v := ts.get(&c.Config); *v != "" {
 			*v = SecretPlaceholder
 		}
 	}
@@ -423,9 +423,9 @@ func (cfg *ChannelConfig) validateText() *Error {
 	if !allValidText(cfg.To) {
 		return TextFieldError("config.to")
 	}
-	for _, name := range textSettingNames {
-		if !ValidText(*textSettings[name].get(cfg)) {
-			return TextFieldError("config." + name)
+	for _, ts := range textSettings {
+		if !ValidText(*ts.get(cfg)) {
+			return TextFieldError("config." + ts.name)
 		}
 	}
 	return nil

@@ -221,32 +221,39 @@ func (c *Channel) BaseURL() string {
 	return k.DefaultBaseURL
 }
 
-// textSetting is how one text setting is read and written in the stored
-// configuration and in a patch.
+// textSetting is how one setting stored as a string is read and written
+// in the stored configuration and in a patch.
 type textSetting struct {
+	name  string
 	get   func(*ChannelConfig) *string
 	patch func(*ChannelConfigPatch) **string
 }
 
-// textSettings are the settings stored as one string, by name. The
-// validation, the redaction and the patches reach them through this table,
-// so a new setting is added in one place.
-var textSettings = map[string]textSetting{
-	"url":         {func(c *ChannelConfig) *string { return &c.URL }, func(p *ChannelConfigPatch) **string { return &p.URL }},
-	"secret":      {func(c *ChannelConfig) *string { return &c.Secret }, func(p *ChannelConfigPatch) **string { return &p.Secret }},
-	"base_url":    {func(c *ChannelConfig) *string { return &c.BaseURL }, func(p *ChannelConfigPatch) **string { return &p.BaseURL }},
-	"token":       {func(c *ChannelConfig) *string { return &c.Token }, func(p *ChannelConfigPatch) **string { return &p.Token }},
-	"chat_id":     {func(c *ChannelConfig) *string { return &c.ChatID }, func(p *ChannelConfigPatch) **string { return &p.ChatID }},
-	"user_key":    {func(c *ChannelConfig) *string { return &c.UserKey }, func(p *ChannelConfigPatch) **string { return &p.UserKey }},
-	"room_id":     {func(c *ChannelConfig) *string { return &c.RoomID }, func(p *ChannelConfigPatch) **string { return &p.RoomID }},
-	"routing_key": {func(c *ChannelConfig) *string { return &c.RoutingKey }, func(p *ChannelConfigPatch) **string { return &p.RoutingKey }},
-	"api_key":     {func(c *ChannelConfig) *string { return &c.APIKey }, func(p *ChannelConfigPatch) **string { return &p.APIKey }},
-	"region":      {func(c *ChannelConfig) *string { return &c.Region }, func(p *ChannelConfigPatch) **string { return &p.Region }},
+// textSettings are the settings stored as one string, in a fixed order so
+// the first problem reported is always the same one. The validation, the
+// redaction and the patches reach them through this table, so a new
+// setting is added in one place.
+var textSettings = []textSetting{
+	{"url", func(c *ChannelConfig) *string { return &c.URL }, func(p *ChannelConfigPatch) **string { return &p.URL }},
+	{"secret", func(c *ChannelConfig) *string { return &c.Secret }, func(p *ChannelConfigPatch) **string { return &p.Secret }},
+	{"base_url", func(c *ChannelConfig) *string { return &c.BaseURL }, func(p *ChannelConfigPatch) **string { return &p.BaseURL }},
+	{"token", func(c *ChannelConfig) *string { return &c.Token }, func(p *ChannelConfigPatch) **string { return &p.Token }},
+	{"chat_id", func(c *ChannelConfig) *string { return &c.ChatID }, func(p *ChannelConfigPatch) **string { return &p.ChatID }},
+	{"user_key", func(c *ChannelConfig) *string { return &c.UserKey }, func(p *ChannelConfigPatch) **string { return &p.UserKey }},
+	{"room_id", func(c *ChannelConfig) *string { return &c.RoomID }, func(p *ChannelConfigPatch) **string { return &p.RoomID }},
+	{"routing_key", func(c *ChannelConfig) *string { return &c.RoutingKey }, func(p *ChannelConfigPatch) **string { return &p.RoutingKey }},
+	{"api_key", func(c *ChannelConfig) *string { return &c.APIKey }, func(p *ChannelConfigPatch) **string { return &p.APIKey }},
+	{"region", func(c *ChannelConfig) *string { return &c.Region }, func(p *ChannelConfigPatch) **string { return &p.Region }},
 }
 
-// textSettingNames are textSettings' keys in a fixed order, so the first
-// problem reported is always the same one.
-var textSettingNames = []string{"url", "secret", "base_url", "token", "chat_id", "user_key", "room_id", "routing_key", "api_key", "region"}
+// lookupTextSetting returns the text setting called name.
+func lookupTextSetting(name string) (textSetting, bool) {
+	i := slices.IndexFunc(textSettings, func(ts textSetting) bool { return ts.name == name })
+	if i < 0 {
+		return textSetting{}, false
+	}
+	return textSettings[i], true
+}
 
 // destinationSettings say where a channel's requests go. When one changes,
 // the stored secrets are not carried over (see Apply).
@@ -266,7 +273,7 @@ func (cfg ChannelConfig) Text(name string) string {
 		}
 		return strconv.Itoa(*cfg.Priority)
 	}
-	if ts, ok := textSettings[name]; ok {
+	if ts, ok := lookupTextSetting(name); ok {
 		return *ts.get(&cfg)
 	}
 	return ""
@@ -294,7 +301,7 @@ func (p *ChannelConfigPatch) SetText(name, value string) error {
 		p.Priority = &n
 		return nil
 	}
-	ts, ok := textSettings[name]
+	ts, ok := lookupTextSetting(name)
 	if !ok {
 		return FieldError(field, "is not a channel setting")
 	}
@@ -313,8 +320,8 @@ const (
 // leftover does not go unnoticed.
 func (c *Channel) validateSettings(k ChannelKind) error {
 	cfg := &c.Config
-	for _, name := range textSettingNames {
-		v := *textSettings[name].get(cfg)
+	for _, ts := range textSettings {
+		name, v := ts.name, *ts.get(cfg)
 		s, ok := k.Setting(name)
 		if !ok {
 			if v != "" {

@@ -149,6 +149,16 @@ type CheckState struct {
 	ConsecutiveFailures int                `json:"consecutive_failures"`
 	LastAlertAt         time.Time          `json:"last_alert_at,omitzero"`
 	LastMetrics         map[string]float64 `json:"last_metrics,omitempty"`
+	// Since is when the check entered its status, and Reason why: the time
+	// and reason of its last recorded status change (its creation, for a
+	// check that never changed). Editing a check's settings moves neither.
+	Since  time.Time `json:"since,omitzero"`
+	Reason string    `json:"reason,omitempty"`
+	// Settled is the status of the last recorded change. It differs from
+	// Status only during a routine run of a check that was up (up → started
+	// → up), so the end of a run is routine exactly when it began from up;
+	// "" (a check saved before this was kept) counts as up.
+	Settled string `json:"-"`
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9_-]{1,100}$`)

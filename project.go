@@ -33,11 +33,14 @@ const (
 	ScopeReadWrite Scope = "read-write"
 	ScopeReadOnly  Scope = "read-only"
 	ScopePingOnly  Scope = "ping-only"
+	// ScopeIngest may only send spans and events (OTLP traces and the
+	// event API): the key an instrumented service or a Collector holds.
+	ScopeIngest Scope = "ingest"
 )
 
 // Valid reports whether s is a known scope.
 func (s Scope) Valid() bool {
-	return s == ScopeReadWrite || s == ScopeReadOnly || s == ScopePingOnly
+	return s == ScopeReadWrite || s == ScopeReadOnly || s == ScopePingOnly || s == ScopeIngest
 }
 
 // APIKey is a project's credential for the API. Only a hash of the secret
@@ -61,7 +64,7 @@ func (k *APIKey) ReadOnly() bool { return k.Scope != ScopeReadWrite }
 // Validate reports the first problem with the key's fields.
 func (k *APIKey) Validate() error {
 	if !k.Scope.Valid() {
-		return FieldError("scope", "must be one of read-write, read-only, ping-only")
+		return FieldError("scope", "must be one of read-write, read-only, ping-only, ingest")
 	} else if e := checkText("name", k.Name, MaxNameLength); e != nil {
 		return e
 	} else if strings.TrimSpace(k.Name) == "" {

@@ -38,8 +38,14 @@ func (l *Log) Record(ctx context.Context, e nightjar.AuditEntry) error {
 
 // List lists a project's latest entries, newest first, at most limit.
 func (l *Log) List(ctx context.Context, projectID string, limit int) ([]*nightjar.AuditEntry, error) {
+	return l.Page(ctx, projectID, limit, 0)
+}
+
+// Page is List after skipping the newest offset entries, for paging
+// through a long log.
+func (l *Log) Page(ctx context.Context, projectID string, limit, offset int) ([]*nightjar.AuditEntry, error) {
 	return store.QueryAll(ctx, l.db, "list audit log", `SELECT project_id, actor, action, target, detail, created_at FROM audit_log
-		WHERE project_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, scanEntry, projectID, limit)
+		WHERE project_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`, scanEntry, projectID, limit, max(offset, 0))
 }
 
 func scanEntry(row store.Row) (*nightjar.AuditEntry, error) {

@@ -44,6 +44,10 @@ func TestRecordAndList(t *testing.T) {
 		if got, err := log.List(ctx, "nope", 10); err != nil || got == nil || len(got) != 0 {
 			t.Fatalf("another project's log = %+v, %v", got, err)
 		}
+		// The next page starts where the first ended, in the same order.
+		if got, err := log.Page(ctx, p.ID, 2, 2); err != nil || len(got) != 1 || got[0].Action != "check.create" {
+			t.Fatalf("Page(2, 2) = %+v, %v", got, err)
+		}
 	})
 }
 

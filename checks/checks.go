@@ -57,19 +57,19 @@ const columns = `id, project_id, name, slug, tags, description, service, kind, t
 	methods, manual_resume, metric_rules, status, n_pings, last_ping, last_start, last_start_rid,
 	last_duration_ms, expected_at, next_deadline, consecutive_failures, last_alert_at, last_metrics,
 	created_at, updated_at, channels, filter_body, start_kw, success_kw, failure_kw,
-	filter_http_body, filter_default_fail, badge_key`
+	filter_http_body, filter_default_fail, badge_key, status_since, status_reason, settled_status`
 
 func scanCheck(row store.Row) (*nightjar.Check, error) {
 	var c nightjar.Check
 	var tags, rules, metrics, channels string
 	var timeout, grace, early, maxRun, minRun, realert int64
-	var lastPing, lastStart, lastDur, expected, deadline, lastAlert, created, updated int64
+	var lastPing, lastStart, lastDur, expected, deadline, lastAlert, created, updated, since int64
 	err := row.Scan(&c.ID, &c.ProjectID, &c.Name, &c.Slug, &tags, &c.Desc, &c.Service, &c.Kind,
 		&timeout, &grace, &c.Schedule, &c.TZ, &early, &maxRun, &minRun, &c.FailureThreshold, &realert,
 		&c.Methods, &c.ManualResume, &rules, &c.State.Status, &c.State.NPings, &lastPing, &lastStart,
 		&c.State.LastStartRID, &lastDur, &expected, &deadline, &c.State.ConsecutiveFailures, &lastAlert,
 		&metrics, &created, &updated, &channels, &c.FilterBody, &c.StartKeywords, &c.SuccessKeywords, &c.FailureKeywords,
-		&c.FilterHTTPBody, &c.FilterDefaultFail, &c.BadgeKey)
+		&c.FilterHTTPBody, &c.FilterDefaultFail, &c.BadgeKey, &since, &c.State.Reason, &c.State.Settled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nightjar.Errorf(nightjar.ENOTFOUND, "check not found")
 	} else if err != nil {
@@ -79,7 +79,7 @@ func scanCheck(row store.Row) (*nightjar.Check, error) {
 	c.MaxRuntime, c.MinRuntime, c.RealertInterval = store.Duration(maxRun), store.Duration(minRun), store.Duration(realert)
 	c.State.LastPing, c.State.LastStart, c.State.LastDuration = store.Time(lastPing), store.Time(lastStart), store.Duration(lastDur)
 	c.State.ExpectedAt, c.State.NextDeadline, c.State.LastAlertAt = store.Time(expected), store.Time(deadline), store.Time(lastAlert)
-	c.CreatedAt, c.UpdatedAt = store.Time(created), store.Time(updated)
+	c.CreatedAt, c.UpdatedAt, c.State.Since = store.Time(created), store.Time(updated), store.Time(since)
 	// Most checks have no tags or rules; skip the decoder for them, as
 	// every ping reads its check.
 	c.Tags, c.MetricRules = []string{}, []string{}
@@ -126,7 +126,7 @@ func checkArgs(c *nightjar.Check) []any {
 		store.DurationMillis(s.LastDuration), store.Millis(s.ExpectedAt), store.Millis(s.NextDeadline), s.ConsecutiveFailures,
 		store.Millis(s.LastAlertAt), metricsText(s.LastMetrics), store.Millis(c.CreatedAt), store.Millis(c.UpdatedAt),
 		channelsText(c.Channels), c.FilterBody, c.StartKeywords, c.SuccessKeywords, c.FailureKeywords,
-		c.FilterHTTPBody, c.FilterDefaultFail, c.BadgeKey}
+		c.FilterHTTPBody, c.FilterDefaultFail, c.BadgeKey, store.Millis(s.Since), s.Reason, s.Settled}
 }
 
 // channelsText stores a check's channel selection: "*" for all.
@@ -178,6 +178,12 @@ func (s *Service) CreateTx(ctx context.Context, tx *store.Tx, c *nightjar.Check,
 	}
 	c.CreatedAt = now.UTC().Truncate(time.Millisecond)
 	c.UpdatedAt = c.CreatedAt
+	if c.State.Since.IsZero() {
+		c.State.Since = c.CreatedAt
+	}
+	if c.State.Settled == "" {
+		c.State.Settled = c.State.Status
+	}
 	if _, err := tx.Exec(ctx, insertCheckSQL, checkArgs(c)...); store.IsUniqueViolation(err) {
 		return nightjar.Errorf(nightjar.ECONFLICT, "a check with id %s exists", c.ID)
 	} else if err != nil {
@@ -200,85 +206,159 @@ func (s *Service) ByBadgeKey(ctx context.Context, key string) (*nightjar.Check, 
 	return scanCheck(s.db.QueryRow(ctx, `SELECT `+columns+` FROM checks WHERE badge_key = $1`, key))
 }
 
-// Filter narrows a list of checks. Empty fields match everything.
+// Filter narrows a list of checks. Empty fields match everything. The
+// database does the filtering, sorting and paging, so a page of a project
+// with thousands of checks reads only that page.
 type Filter struct {
 	Tags   []string // all must be present
 	Slug   string
 	Name   string
 	Status string
+	// Query matches checks whose name, slug or description contains it,
+	// ignoring the case of ASCII letters.
+	Query string
+	// Sort orders the list: SortCreated (the default), SortStatus (what
+	// needs attention first), SortName, SortSince (latest status change
+	// first) or SortLastPing (latest ping first).
+	Sort   string
 	Limit  int
 	Offset int
 }
 
-// List lists a project's checks, oldest first.
+// The orders a Filter can ask for.
+const (
+	SortCreated  = ""
+	SortStatus   = "status"
+	SortName     = "name"
+	SortSince    = "since"
+	SortLastPing = "last_ping"
+)
+
+// statusRank puts what needs attention first: down, late, started, up,
+// new, paused.
+const statusRank = `CASE status WHEN 'down' THEN 0 WHEN 'late' THEN 1 WHEN 'started' THEN 2 WHEN 'up' THEN 3 WHEN 'new' THEN 4 ELSE 5 END`
+
+var sortOrders = map[string]string{
+	SortCreated:  "created_at, id",
+	SortStatus:   statusRank + ", status_since DESC, name, id",
+	SortName:     "LOWER(name), name, id",
+	SortSince:    "status_since DESC, id",
+	SortLastPing: "last_ping DESC, id",
+}
+
+// ValidSort reports whether a Filter may sort by s.
+func ValidSort(s string) bool { _, ok := sortOrders[s]; return ok }
+
+// where renders the filter's conditions after project_id = $1, appending
+// their arguments to args.
+func (f Filter) where(args []any) (string, []any) {
+	var b strings.Builder
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		fmt.Fprintf(&b, " AND "+cond, len(args))
+	}
+	if f.Slug != "" {
+		add("slug = $%d", f.Slug)
+	}
+	if f.Name != "" {
+		add("name = $%d", f.Name)
+	}
+	if f.Status != "" {
+		add("status = $%d", f.Status)
+	}
+	// Tags are stored as a JSON list, so a tag is present when its JSON
+	// string is.
+	for _, t := range f.Tags {
+		add(`tags LIKE $%d ESCAPE '\'`, "%"+likeEscape(store.JSON(t))+"%")
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		add(`LOWER(name || ' ' || slug || ' ' || description) LIKE $%d ESCAPE '\'`, "%"+likeEscape(asciiLower(q))+"%")
+	}
+	return b.String(), args
+}
+
+// likeEscape makes s match itself in a LIKE pattern escaped by a backslash.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
+}
+
+// asciiLower lowercases ASCII letters only, as SQLite's LOWER does, so
+// both databases match the same checks.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
+}
+
+// List lists a project's checks in the filter's order (oldest first by
+// default).
 func (s *Service) List(ctx context.Context, projectID string, f Filter) ([]*nightjar.Check, error) {
 	return list(ctx, s.db, projectID, f)
 }
 
-// ListTx lists a project's checks, oldest first, as the caller's
-// transaction sees them.
+// ListTx lists a project's checks as the caller's transaction sees them.
 func (s *Service) ListTx(ctx context.Context, tx *store.Tx, projectID string, f Filter) ([]*nightjar.Check, error) {
 	return list(ctx, tx, projectID, f)
 }
 
 func list(ctx context.Context, q store.Querier, projectID string, f Filter) ([]*nightjar.Check, error) {
-	query := `SELECT ` + columns + ` FROM checks WHERE project_id = $1`
-	args := []any{projectID}
-	if f.Slug != "" {
-		args = append(args, f.Slug)
-		query += fmt.Sprintf(" AND slug = $%d", len(args))
+	order, ok := sortOrders[f.Sort]
+	if !ok {
+		return nil, nightjar.FieldError("sort", "must be one of name, status, since or last_ping")
 	}
-	if f.Name != "" {
-		args = append(args, f.Name)
-		query += fmt.Sprintf(" AND name = $%d", len(args))
+	cond, args := f.where([]any{projectID})
+	query := `SELECT ` + columns + ` FROM checks WHERE project_id = $1` + cond + ` ORDER BY ` + order
+	if f.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, max(f.Offset, 0))
 	}
-	if f.Status != "" {
-		args = append(args, f.Status)
-		query += fmt.Sprintf(" AND status = $%d", len(args))
+	out, err := store.QueryAll(ctx, q, "list checks", query, scanCheck, args...)
+	if out == nil && err == nil {
+		out = []*nightjar.Check{}
 	}
-	query += " ORDER BY created_at, id"
-	// Tags are matched here rather than in SQL, so with a tag filter the
-	// page is cut here too.
-	if f.Limit > 0 && len(f.Tags) == 0 {
-		query += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, f.Offset)
-	}
-	rows, err := q.Query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list checks: %w", err)
-	}
-	defer rows.Close()
-	out := []*nightjar.Check{}
-	skip := 0
-	if len(f.Tags) > 0 {
-		skip = f.Offset
-	}
-	for rows.Next() {
-		c, err := scanCheck(rows)
-		if err != nil {
-			return nil, err
-		}
-		if !hasTags(c.Tags, f.Tags) {
-			continue
-		}
-		if skip > 0 {
-			skip--
-			continue
-		}
-		out = append(out, c)
-		if len(f.Tags) > 0 && f.Limit > 0 && len(out) == f.Limit {
-			break
-		}
-	}
-	return out, rows.Err()
+	return out, err
 }
 
-func hasTags(have, want []string) bool {
-	for _, w := range want {
-		if !slices.Contains(have, w) {
-			return false
+// Count returns how many of a project's checks the filter matches, its
+// paging aside.
+func (s *Service) Count(ctx context.Context, projectID string, f Filter) (int64, error) {
+	cond, args := f.where([]any{projectID})
+	var n int64
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM checks WHERE project_id = $1`+cond, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count checks: %w", err)
+	}
+	return n, nil
+}
+
+// Tags returns every tag of a project's checks, sorted.
+func (s *Service) Tags(ctx context.Context, projectID string) ([]string, error) {
+	lists, err := store.QueryAll(ctx, s.db, "list tags", `SELECT DISTINCT tags FROM checks WHERE project_id = $1 AND tags <> '[]'`,
+		func(row store.Row) (string, error) {
+			var t string
+			err := row.Scan(&t)
+			return t, err
+		}, projectID)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	out := []string{}
+	for _, l := range lists {
+		var tags []string
+		if err := json.Unmarshal([]byte(l), &tags); err != nil {
+			return nil, fmt.Errorf("decode tags: %w", err)
+		}
+		for _, t := range tags {
+			if !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
 		}
 	}
-	return true
+	slices.Sort(out)
+	return out, nil
 }
 
 // Update changes a check's settings with fn, inside a transaction that

@@ -14,7 +14,8 @@ import (
 var qSaveState = store.Hot(func(store.Dialect) string {
 	return `UPDATE checks SET status = $2, n_pings = $3, last_ping = $4, last_start = $5,
 		last_start_rid = $6, last_duration_ms = $7, expected_at = $8, next_deadline = $9,
-		consecutive_failures = $10, last_alert_at = $11, last_metrics = $12, updated_at = $13 WHERE id = $1`
+		consecutive_failures = $10, last_alert_at = $11, last_metrics = $12, updated_at = $13,
+		status_since = $14, status_reason = $15, settled_status = $16 WHERE id = $1`
 })
 
 // stateArgs are the arguments of qSaveState, and a row of saveStatesSQL.
@@ -22,11 +23,12 @@ func stateArgs(c *nightjar.Check) []any {
 	s := &c.State
 	return []any{c.ID, s.Status, s.NPings, store.Millis(s.LastPing), store.Millis(s.LastStart), s.LastStartRID,
 		store.DurationMillis(s.LastDuration), store.Millis(s.ExpectedAt), store.Millis(s.NextDeadline), s.ConsecutiveFailures,
-		store.Millis(s.LastAlertAt), metricsText(s.LastMetrics), store.Millis(c.UpdatedAt)}
+		store.Millis(s.LastAlertAt), metricsText(s.LastMetrics), store.Millis(c.UpdatedAt),
+		store.Millis(s.Since), s.Reason, s.Settled}
 }
 
 // stateCasts are the types of stateArgs, in order.
-var stateCasts = []string{"TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT", "TEXT", "BIGINT", "BIGINT", "BIGINT", "INTEGER", "BIGINT", "TEXT", "BIGINT"}
+var stateCasts = []string{"TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT", "TEXT", "BIGINT", "BIGINT", "BIGINT", "INTEGER", "BIGINT", "TEXT", "BIGINT", "BIGINT", "TEXT", "TEXT"}
 
 func saveState(ctx context.Context, tx *store.Tx, c *nightjar.Check) error {
 	if _, err := tx.ExecStmt(ctx, qSaveState, stateArgs(c)...); err != nil {
@@ -72,7 +74,8 @@ func saveStatesSQL(checks []*nightjar.Check, first int) (string, []any) {
 	}
 	return `UPDATE checks SET status = v.column2, n_pings = v.column3, last_ping = v.column4, last_start = v.column5,
 		last_start_rid = v.column6, last_duration_ms = v.column7, expected_at = v.column8, next_deadline = v.column9,
-		consecutive_failures = v.column10, last_alert_at = v.column11, last_metrics = v.column12, updated_at = v.column13
+		consecutive_failures = v.column10, last_alert_at = v.column11, last_metrics = v.column12, updated_at = v.column13,
+		status_since = v.column14, status_reason = v.column15, settled_status = v.column16
 		FROM (VALUES ` + tuples(first, len(checks), len(stateCasts), stateCasts) + `) AS v WHERE checks.id = v.column1`, args
 }
 

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/nightjar-dev/nightjar/slo"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/nightjar-dev/nightjar/incident"
@@ -51,6 +52,13 @@ type Config struct {
 	PingBodyLimit int64 `yaml:"ping_body_limit"`
 	// PingRetention is how many pings per check are kept.
 	PingRetention int64 `yaml:"ping_retention"`
+	// IngestFlushInterval is how often, in seconds, the counters of
+	// spans and events are written to the database: a crash loses at
+	// most this long of them.
+	IngestFlushInterval int64 `yaml:"ingest_flush_interval"`
+	// IngestBodyLimit is the largest span export or event batch taken,
+	// in bytes once decompressed.
+	IngestBodyLimit int64 `yaml:"ingest_body_limit"`
 	// TrustedProxies are CIDRs whose X-Forwarded-For header is believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// AllowPrivateNetworks lets webhooks reach private and loopback
@@ -101,6 +109,12 @@ type ProjectConfig struct {
 	// Routes, when given, replace the project's routing rules in order;
 	// "routes: []" removes them all, leaving them out leaves them alone.
 	Routes *[]incident.RouteSpec `yaml:"routes"`
+	// SLOs are the project's service level objectives, each identified
+	// by its service and name.
+	SLOs []slo.Definition `yaml:"slos"`
+	// OpenSLOFiles are OpenSLO v1 files whose SLOs are the project's
+	// too, imported as they are applied.
+	OpenSLOFiles []string `yaml:"openslo_files"`
 }
 
 // APIKeyConfig declares an API key. Its value comes from an environment
@@ -169,14 +183,16 @@ type CheckConfig struct {
 // SQLite in ./nightjar-data, listening on 127.0.0.1:8080.
 func Default() *Config {
 	return &Config{
-		Listen:            "127.0.0.1:8080",
-		DataDir:           "nightjar-data",
-		PingBodyLimit:     100_000,
-		PingRetention:     500,
-		SQLiteSynchronous: "FULL",
-		SMTP:              SMTPConfig{Port: 587, StartTLS: "auto"},
-		LogLevel:          "info",
-		LogFormat:         "text",
+		Listen:              "127.0.0.1:8080",
+		DataDir:             "nightjar-data",
+		PingBodyLimit:       100_000,
+		PingRetention:       500,
+		IngestFlushInterval: 10,
+		IngestBodyLimit:     10 << 20,
+		SQLiteSynchronous:   "FULL",
+		SMTP:                SMTPConfig{Port: 587, StartTLS: "auto"},
+		LogLevel:            "info",
+		LogFormat:           "text",
 	}
 }
 
@@ -284,6 +300,8 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	str("NIGHTJAR_BASE_URL", &c.BaseURL)
 	num("NIGHTJAR_PING_BODY_LIMIT", &c.PingBodyLimit)
 	num("NIGHTJAR_PING_RETENTION", &c.PingRetention)
+	num("NIGHTJAR_INGEST_FLUSH_INTERVAL", &c.IngestFlushInterval)
+	num("NIGHTJAR_INGEST_BODY_LIMIT", &c.IngestBodyLimit)
 	var proxies string
 	str("NIGHTJAR_TRUSTED_PROXIES", &proxies)
 	if proxies != "" {
@@ -359,6 +377,12 @@ func (c *Config) Validate() error {
 	if c.PingRetention < 0 {
 		add("ping_retention: must not be negative")
 	}
+	if c.IngestFlushInterval < 1 || c.IngestFlushInterval > 300 {
+		add("ingest_flush_interval: must be from 1 to 300 seconds")
+	}
+	if c.IngestBodyLimit < 1000 || c.IngestBodyLimit > 100_000_000 {
+		add("ingest_body_limit: must be from 1000 to 100000000 bytes")
+	}
 	if _, err := c.ParsedTrustedProxies(); err != nil {
 		errs = append(errs, err)
 	}
@@ -408,9 +432,9 @@ func (c *Config) Validate() error {
 				add("%s.name: must not be empty", kw)
 			}
 			switch k.Scope {
-			case "read-write", "read-only", "ping-only":
+			case "read-write", "read-only", "ping-only", "ingest":
 			default:
-				add("%s.scope: must be read-write, read-only or ping-only", kw)
+				add("%s.scope: must be read-write, read-only, ping-only or ingest", kw)
 			}
 			if (k.ValueEnv == "") == (k.ValueFile == "") {
 				add("%s: set exactly one of value_env and value_file", kw)
@@ -427,6 +451,18 @@ func (c *Config) Validate() error {
 			slugs[ch.Slug] = true
 		}
 		errs = append(errs, uniqueNames(where, p)...)
+		objectives := map[string]bool{}
+		for j, d := range p.SLOs {
+			sw := fmt.Sprintf("%s.slos[%d]", where, j)
+			for _, e := range d.Problems() {
+				add("%s.%s", sw, e.Message)
+			}
+			if id := d.Service + "/" + d.Name; objectives[id] {
+				add("%s.name: %q of service %q is declared twice", sw, d.Name, d.Service)
+			} else {
+				objectives[id] = true
+			}
+		}
 		names := map[string]bool{}
 		for j, ch := range p.Channels {
 			cw := fmt.Sprintf("%s.channels[%d]", where, j)
@@ -441,16 +477,18 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// uniqueNames reports incident response objects declared without a name
-// (a silence without an id), or twice.
+// uniqueNames reports incident response objects declared twice, and
+// silences declared without an id, which nothing else identifies. A
+// missing name is the object's own rules' to refuse, as in the API.
 func uniqueNames(where string, p ProjectConfig) []error {
 	var errs []error
 	check := func(list string, keys []string, what string) {
 		seen := map[string]bool{}
 		for i, k := range keys {
 			switch {
+			case k == "" && what == "id":
+				errs = append(errs, fmt.Errorf("%s.%s[%d].%s: must not be empty; it identifies the silence", where, list, i, what))
 			case k == "":
-				errs = append(errs, fmt.Errorf("%s.%s[%d].%s: must not be empty; it identifies the object", where, list, i, what))
 			case seen[k]:
 				errs = append(errs, fmt.Errorf("%s.%s[%d].%s: %q is declared twice", where, list, i, what, k))
 			}

@@ -23,6 +23,8 @@ database_url: postgres://nightjar:s3cr3t-db-pw@db.internal/nightjar
 base_url: https://nightjar.example.com
 ping_body_limit: 20000
 ping_retention: 1000
+ingest_flush_interval: 5
+ingest_body_limit: 5000000
 trusted_proxies: [10.0.0.0/8, 192.168.1.1, "::1"]
 allow_private_networks: true
 sqlite_synchronous: NORMAL
@@ -87,6 +89,8 @@ func fullConfig() *config.Config {
 		BaseURL:              "https://nightjar.example.com",
 		PingBodyLimit:        20000,
 		PingRetention:        1000,
+		IngestFlushInterval:  5,
+		IngestBodyLimit:      5000000,
 		TrustedProxies:       []string{"10.0.0.0/8", "192.168.1.1", "::1"},
 		AllowPrivateNetworks: true,
 		SQLiteSynchronous:    "NORMAL",
@@ -426,6 +430,8 @@ func TestValidate(t *testing.T) {
 		{name: "base url", mod: func(c *config.Config) { c.BaseURL = "nightjar.example.com" }, wantErr: []string{"base_url:"}},
 		{name: "body limit", mod: func(c *config.Config) { c.PingBodyLimit = 10_000_001 }, wantErr: []string{"ping_body_limit:"}},
 		{name: "retention", mod: func(c *config.Config) { c.PingRetention = -1 }, wantErr: []string{"ping_retention:"}},
+		{name: "flush interval", mod: func(c *config.Config) { c.IngestFlushInterval = 0 }, wantErr: []string{"ingest_flush_interval:"}},
+		{name: "ingest body limit", mod: func(c *config.Config) { c.IngestBodyLimit = 10 }, wantErr: []string{"ingest_body_limit:"}},
 		{name: "proxy", mod: func(c *config.Config) { c.TrustedProxies = []string{"10.0.0.0/33"} }, wantErr: []string{"trusted_proxies:", "10.0.0.0/33"}},
 		{name: "synchronous", mod: func(c *config.Config) { c.SQLiteSynchronous = "OFF" }, wantErr: []string{"sqlite_synchronous:"}},
 		{name: "starttls", mod: func(c *config.Config) { c.SMTP.StartTLS = "maybe" }, wantErr: []string{"smtp.starttls:"}},

@@ -2,15 +2,15 @@ package config
 
 import (
 	"fmt"
-	"math"
-	"strconv"
 	"time"
+
+	"github.com/nightjar-dev/nightjar"
 
 	"go.yaml.in/yaml/v3"
 )
 
-// Duration is a time.Duration written in YAML as "90s", "1h30m" or a plain
-// number of seconds.
+// Duration is a time.Duration written in YAML as "90s", "1h30m", "2d" or a
+// plain number of seconds: whatever the console's forms take.
 type Duration time.Duration
 
 // UnmarshalYAML implements yaml.Unmarshaler.
@@ -18,16 +18,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
 		return fmt.Errorf("line %d: expected a duration such as 90s or 1h", n.Line)
 	}
-	if secs, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
-		if secs > math.MaxInt64/int64(time.Second) || secs < math.MinInt64/int64(time.Second) {
-			return fmt.Errorf("line %d: %s seconds is out of range", n.Line, n.Value)
-		}
-		*d = Duration(time.Duration(secs) * time.Second)
-		return nil
-	}
-	v, err := time.ParseDuration(n.Value)
+	v, err := nightjar.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration such as 90s or 1h", n.Line, n.Value)
+		return fmt.Errorf("line %d: %w", n.Line, err)
 	}
 	*d = Duration(v)
 	return nil

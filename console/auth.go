@@ -91,7 +91,7 @@ func (c *Console) sessionView(ctx context.Context, s *accounts.Session) (*view, 
 	if err != nil {
 		return nil, err
 	}
-	v := &view{User: u, Projects: ms, CSRF: s.CSRFToken, Data: map[string]any{}}
+	v := &view{User: u, Projects: ms, CSRF: s.CSRFToken}
 	v.session = s
 	var m *nightjar.Membership
 	for _, candidate := range ms {
@@ -154,6 +154,13 @@ type loginData struct {
 }
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
+	// Someone logged in already goes where the login would have sent them.
+	if cookie, err := r.Cookie(sessionCookie); err == nil {
+		if _, err := c.accounts.SessionByToken(r.Context(), cookie.Value, c.clock.Now()); err == nil {
+			http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+			return
+		}
+	}
 	token := store.NewSecret(20)
 	c.setCookie(w, r, loginCSRF, token, time.Hour)
 	c.render(w, r, http.StatusOK, "login", &view{Title: "Log in", CSRF: token, Data: loginData{Next: safeNext(r.URL.Query().Get("next"))}})

@@ -18,6 +18,10 @@ import (
 // loginAs posts the login form as c and returns the status.
 func (c *client) loginAs(email, password string) int {
 	c.e.t.Helper()
+	// Logged in already, the login page sends the browser on; as a person
+	// switching accounts would, forget the session first.
+	u, _ := url.Parse(c.e.srv.URL)
+	c.http.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1}})
 	c.get("/login")
 	status, _ := c.post("/login", url.Values{"email": {email}, "password": {password}, "next": {"/"}})
 	return status

@@ -3,51 +3,151 @@ package console
 import (
 	"fmt"
 	"html/template"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
 )
 
-// durationChart draws the durations of a check's recent runs as an SVG bar
-// chart, oldest on the left; failed runs are red. It returns "" when no
-// run has a duration.
+// chartPoint is one bar of a chart.
+type chartPoint struct {
+	At    time.Time
+	N     int64
+	Value float64
+	Fail  bool
+}
+
+// barChart draws points (oldest first) as an SVG bar chart with a y axis
+// at zero, half and the largest value (written by format) and the first
+// and last times under the x axis; failed runs are red. Its labels stay
+// readable when a phone shrinks it to fit.
+func barChart(id, title string, points []chartPoint, format func(float64) string) template.HTML {
+	if len(points) > 60 {
+		points = points[len(points)-60:]
+	}
+	top := 0.0
+	for _, p := range points {
+		top = max(top, p.Value)
+	}
+	if top <= 0 {
+		top = 1
+	}
+	const w, h, left, bottom, gap = 420, 130, 64, 22, 2
+	plot := float64(w - left)
+	bw := plot/float64(len(points)) - gap
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" id="%s" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-title"><title id="%s-title">%s</title>`,
+		id, w, h+bottom, id, id, template.HTMLEscapeString(title))
+	for _, f := range []float64{0, 0.5, 1} {
+		y := float64(h) - f*float64(h-8)
+		fmt.Fprintf(&b, `<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/><text class="axis" x="%d" y="%.1f" text-anchor="end">%s</text>`,
+			left, w, y, y, left-6, y+4, template.HTMLEscapeString(format(f*top)))
+	}
+	for i, p := range points {
+		bh := float64(h-8) * p.Value / top
+		if bh < 1 {
+			bh = 1
+		}
+		class := "bar-ok"
+		if p.Fail {
+			class = "bar-fail"
+		}
+		fmt.Fprintf(&b, `<rect class="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>#%d %s: %s</title></rect>`,
+			class, float64(left)+float64(i)*(bw+gap)+gap, float64(h)-bh, max(bw, 1), bh, p.N, exact(p.At), template.HTMLEscapeString(format(p.Value)))
+	}
+	first, last := points[0].At.UTC(), points[len(points)-1].At.UTC()
+	fmt.Fprintf(&b, `<text class="axis" x="%d" y="%d">%s</text><text class="axis" x="%d" y="%d" text-anchor="end">%s</text></svg>`,
+		left, h+bottom-4, first.Format("Jan 2 15:04"), w, h+bottom-4, last.Format("Jan 2 15:04 UTC"))
+	return template.HTML(b.String())
+}
+
+// durationChart draws the durations of a check's recent runs, oldest on
+// the left; failed runs are red. It returns "" when no run has a
+// duration.
 func durationChart(pings []*nightjar.Ping) template.HTML {
-	var runs []*nightjar.Ping
+	var runs []chartPoint
+	var longest time.Duration
 	for i := len(pings) - 1; i >= 0; i-- {
 		if p := pings[i]; p.Duration > 0 && (p.Kind == nightjar.PingSuccess || p.Kind == nightjar.PingFail) {
-			runs = append(runs, p)
+			runs = append(runs, chartPoint{At: p.CreatedAt, N: p.N, Value: float64(p.Duration), Fail: p.Kind == nightjar.PingFail})
+			longest = maxDur(longest, p.Duration)
 		}
 	}
 	if len(runs) == 0 {
 		return ""
 	}
-	if len(runs) > 60 {
-		runs = runs[len(runs)-60:]
-	}
-	var max time.Duration
-	for _, p := range runs {
-		max = maxDur(max, p.Duration)
-	}
-	const w, h, gap = 600, 120, 2
-	bw := float64(w)/float64(len(runs)) - gap
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="dur-title"><title id="dur-title">Durations of the last %d runs; longest %s</title>`,
-		w, h+14, len(runs), humanDuration(max))
-	for i, p := range runs {
-		bh := float64(h) * float64(p.Duration) / float64(max)
-		if bh < 1 {
-			bh = 1
+	return barChart("durations", fmt.Sprintf("Durations of the last %d runs; longest %s", len(runs), humanDuration(longest)), runs,
+		func(v float64) string { return humanDuration(time.Duration(v).Round(time.Millisecond)) })
+}
+
+// metricChart is one metric's chart on a check's page.
+type metricChart struct {
+	Name  string
+	Chart template.HTML
+}
+
+// metricCharts draws one chart per metric the check's pings carried
+// (sent as ?m=name:value), oldest on the left, in the order of the names.
+func metricCharts(pings []*nightjar.Ping) []metricChart {
+	series := map[string][]chartPoint{}
+	for i := len(pings) - 1; i >= 0; i-- {
+		p := pings[i]
+		for name, v := range p.Metrics {
+			series[name] = append(series[name], chartPoint{At: p.CreatedAt, N: p.N, Value: v, Fail: p.Kind == nightjar.PingFail})
 		}
-		class := "bar-ok"
-		if p.Kind == nightjar.PingFail {
-			class = "bar-fail"
-		}
-		fmt.Fprintf(&b, `<rect class="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>#%d %s: %s</title></rect>`,
-			class, float64(i)*(bw+gap), float64(h)-bh, bw, bh, p.N, p.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), humanDuration(p.Duration))
 	}
-	fmt.Fprintf(&b, `<text x="0" y="%d" class="axis">max %s</text></svg>`, h+12, humanDuration(max))
-	return template.HTML(b.String())
+	names := make([]string, 0, len(series))
+	for name := range series {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var out []metricChart
+	for i, name := range names {
+		pts := series[name]
+		out = append(out, metricChart{Name: name, Chart: barChart(fmt.Sprintf("metric-%d", i),
+			fmt.Sprintf("%s in the last %d pings that sent it", name, len(pts)), pts, func(v float64) string { return metricValue(name, v) })})
+	}
+	return out
+}
+
+// metricValue writes a metric's value short, with a unit when its name
+// says one: bytes in kB, MB, GB; seconds and milliseconds as durations;
+// other numbers with k, M or G.
+func metricValue(name string, v float64) string {
+	lower := strings.ToLower(name)
+	switch {
+	case strings.Contains(lower, "bytes") || lower == "size":
+		n := siValue(v, 1000)
+		if strings.Contains(n, " ") {
+			return n + "B"
+		}
+		return n + " B"
+	case strings.HasSuffix(lower, "_ms") || strings.HasSuffix(lower, "millis"):
+		return humanDuration(time.Duration(v * float64(time.Millisecond)))
+	case strings.HasSuffix(lower, "seconds") || strings.HasSuffix(lower, "_s"):
+		return humanDuration(time.Duration(v * float64(time.Second)))
+	}
+	return siValue(v, 1000)
+}
+
+// siValue writes v with three significant digits and a k, M, G or T
+// suffix.
+func siValue(v float64, base float64) string {
+	suffix := ""
+	for _, s := range []string{"k", "M", "G", "T"} {
+		if v < base && v > -base {
+			break
+		}
+		v /= base
+		suffix = s
+	}
+	n := strconv.FormatFloat(v, 'g', 3, 64)
+	if suffix == "" {
+		return n
+	}
+	return n + " " + suffix
 }
 
 func maxDur(a, b time.Duration) time.Duration {
@@ -126,6 +226,21 @@ func earlier(a, b time.Time) time.Time {
 	return b
 }
 
+// uptimeSummary says how much of the time a check was up, honestly for a
+// check watched for less than the whole span: "up 97.50% of the 40 min it
+// has been watched" rather than a figure for 90 days it was not.
+func uptimeSummary(observed, down time.Duration, days int) string {
+	if observed <= 0 {
+		return "No data yet: the check has not been watched while it was running."
+	}
+	pct := strconv.FormatFloat(100*(1-float64(down)/float64(observed)), 'f', 2, 64)
+	pct = strings.TrimSuffix(pct, ".00")
+	if observed < time.Duration(days-1)*24*time.Hour {
+		return fmt.Sprintf("Up %s%% of the %s it has been watched; the bar fills as the days pass.", pct, humanDuration(observed))
+	}
+	return fmt.Sprintf("Up %s%% of the last %d days.", pct, days)
+}
+
 // uptimeBar draws uptimeDays as a row of day cells with the overall
 // uptime; each cell's title says the day's figure.
 func uptimeBar(days []dayStatus) template.HTML {
@@ -137,10 +252,7 @@ func uptimeBar(days []dayStatus) template.HTML {
 		observed += d.Observed
 		down += d.Down
 	}
-	summary := "no data yet"
-	if observed > 0 {
-		summary = fmt.Sprintf("%.3f%% up in the last %d days (monitored for %s of them)", 100*(1-float64(down)/float64(observed)), len(days), humanDuration(observed))
-	}
+	summary := uptimeSummary(observed, down, len(days))
 	fmt.Fprintf(&b, `<svg class="uptime" viewBox="0 0 %d %d" role="img" aria-labelledby="up-title"><title id="up-title">Uptime: %s</title>`, w, h, summary)
 	for i, d := range days {
 		class, label := "day-none", "no data"

@@ -38,7 +38,7 @@ func TestUptimeDays(t *testing.T) {
 		}
 	}
 	svg := string(uptimeBar(days))
-	for _, want := range []string{"2026-03-06: no data", "2026-03-07: 100.00% up", "2026-03-08: 75.00% up", `class="day-down"`, "83.333% up in the last 5 days (monitored for 3 days of them)"} {
+	for _, want := range []string{"2026-03-06: no data", "2026-03-07: 100.00% up", "2026-03-08: 75.00% up", `class="day-down"`, "Up 83.33% of the 3 days it has been watched"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("uptime bar lacks %q", want)
 		}
@@ -60,7 +60,8 @@ func TestDurationChart(t *testing.T) {
 		{N: 1, Kind: nightjar.PingLog, CreatedAt: at},
 	}
 	svg := string(durationChart(pings))
-	if strings.Count(svg, "<rect") != 2 || !strings.Contains(svg, `class="bar-fail"`) || !strings.Contains(svg, "longest 1 min") {
+	if strings.Count(svg, "<rect") != 2 || !strings.Contains(svg, `class="bar-fail"`) || !strings.Contains(svg, "longest 1 min") ||
+		!strings.Contains(svg, `text-anchor="end">1 min</text>`) || !strings.Contains(svg, `text-anchor="end">30 s</text>`) || !strings.Contains(svg, "Mar 1 02:00 UTC") {
 		t.Fatalf("chart: %s", svg)
 	}
 	if strings.Index(svg, "#2 ") > strings.Index(svg, "#4 ") {
@@ -68,5 +69,47 @@ func TestDurationChart(t *testing.T) {
 	}
 	if durationChart(pings[1:2]) != "" {
 		t.Fatal("a chart without runs")
+	}
+}
+
+// A check watched for minutes says so, instead of a figure for 90 days.
+func TestUptimeSummaryOfAYoungCheck(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		observed, down time.Duration
+		want           string
+	}{
+		{0, 0, "No data yet"},
+		{40 * time.Minute, 39 * time.Minute, "Up 2.50% of the 40 min it has been watched"},
+		{90 * 24 * time.Hour, 0, "Up 100% of the last 90 days."},
+		{90 * 24 * time.Hour, 9 * 24 * time.Hour, "Up 90% of the last 90 days."},
+	} {
+		if got := uptimeSummary(c.observed, c.down, 90); !strings.Contains(got, c.want) {
+			t.Errorf("%s watched, %s down: %q, want %q", c.observed, c.down, got, c.want)
+		}
+	}
+}
+
+// Each metric the pings sent gets a chart with its unit on the axis.
+func TestMetricCharts(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
+	pings := []*nightjar.Ping{ // newest first
+		{N: 3, Kind: nightjar.PingSuccess, CreatedAt: at.Add(2 * time.Hour), Metrics: map[string]float64{"bytes": 2.5e6, "rows": 1200}},
+		{N: 2, Kind: nightjar.PingFail, CreatedAt: at.Add(time.Hour), Metrics: map[string]float64{"bytes": 1e6}},
+		{N: 1, Kind: nightjar.PingSuccess, CreatedAt: at},
+	}
+	charts := metricCharts(pings)
+	if len(charts) != 2 || charts[0].Name != "bytes" || charts[1].Name != "rows" {
+		t.Fatalf("charts: %+v", charts)
+	}
+	svg := string(charts[0].Chart)
+	for _, want := range []string{">2.5 MB</text>", ">1.25 MB</text>", ">0 B</text>", `class="bar-fail"`, "Mar 1 03:00", "Mar 1 04:00 UTC"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("bytes chart lacks %q:\n%s", want, svg)
+		}
+	}
+	if strings.Count(svg, "<rect") != 2 || !strings.Contains(string(charts[1].Chart), ">1.2 k</text>") {
+		t.Errorf("rows chart: %s", charts[1].Chart)
 	}
 }

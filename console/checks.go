@@ -5,8 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"slices"
-	"sort"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +17,7 @@ import (
 
 func (c *Console) checkRoutes() {
 	c.mux.Handle("GET /checks", c.page(nightjar.NeedRead, c.checksPage))
+	c.mux.Handle("GET /checks/rows", c.page(nightjar.NeedRead, c.checkRows))
 	c.mux.Handle("POST /checks/bulk", c.page(nightjar.NeedWrite, c.bulk))
 	c.mux.Handle("GET /checks/new", c.page(nightjar.NeedWrite, c.newCheckPage))
 	c.mux.Handle("POST /checks/new", c.page(nightjar.NeedWrite, c.createCheck))
@@ -30,19 +30,96 @@ func (c *Console) checkRoutes() {
 	c.mux.Handle("GET /checks/{id}/pings/{n}", c.page(nightjar.NeedRead, c.pingBody))
 }
 
-// statusOrder puts what needs attention first.
-var statusOrder = map[string]int{nightjar.StatusDown: 0, nightjar.StatusLate: 1, nightjar.StatusStarted: 2, nightjar.StatusUp: 3, nightjar.StatusNew: 4, nightjar.StatusPaused: 5}
+// statuses are the statuses in the order that needs attention first.
+var statuses = []string{nightjar.StatusDown, nightjar.StatusLate, nightjar.StatusStarted, nightjar.StatusUp, nightjar.StatusNew, nightjar.StatusPaused}
+
+// checkRow is a check as the lists show it: its status with the reason
+// beside it, and its ping URL.
+type checkRow struct {
+	*nightjar.Check
+	Reason  template.HTML
+	PingURL string
+	// Overdue is whether the next expected ping is in the past.
+	Overdue bool
+}
+
+// row makes the list view of ch at now.
+func (c *Console) row(ch *nightjar.Check, now time.Time) checkRow {
+	s := &ch.State
+	r := checkRow{Check: ch, PingURL: c.cfg.BaseURL + "/ping/" + ch.ID,
+		Overdue: !s.ExpectedAt.IsZero() && s.ExpectedAt.Before(now) && ch.State.Status != nightjar.StatusPaused}
+	r.Reason = stateReason(ch, now)
+	return r
+}
+
+// stateReason says in words why a check is in its status: the failure
+// that made it down, how long a late one has been silent, how long a run
+// has been going and when it must finish.
+func stateReason(ch *nightjar.Check, now time.Time) template.HTML {
+	s := &ch.State
+	lastPing := template.HTML("it has never pinged")
+	if !s.LastPing.IsZero() {
+		lastPing = "no ping since " + relTime(now, s.LastPing)
+	}
+	switch s.Status {
+	case nightjar.StatusDown:
+		if strings.HasPrefix(s.Reason, "no ping since") {
+			return lastPing + "; the grace period of " + template.HTML(nightjar.HumanDuration(ch.Grace)) + " ran out"
+		}
+		return prose(now, s.Reason)
+	case nightjar.StatusLate:
+		return lastPing + "; one was expected " + relTime(now, s.ExpectedAt)
+	case nightjar.StatusStarted:
+		out := "running for " + template.HTML(roughDuration(now.Sub(s.LastStart)))
+		if !s.NextDeadline.IsZero() {
+			out += ", must finish by " + clockTime(s.NextDeadline)
+		}
+		return out
+	case nightjar.StatusNew:
+		return "waiting for its first ping"
+	case nightjar.StatusPaused:
+		return "paused " + relTime(now, s.Since)
+	}
+	return ""
+}
+
+// clockTime is a time of day ("03:30 UTC") for a deadline in the next
+// hours; the script shows it in the viewer's zone.
+func clockTime(t time.Time) template.HTML {
+	return template.HTML(fmt.Sprintf(`<time datetime="%s" title="%s" data-clock>%s</time>`,
+		t.UTC().Format(time.RFC3339), exact(t), t.UTC().Format("15:04 UTC")))
+}
+
+// attentionLimit is how many checks of one status the overview lists.
+const attentionLimit = 50
+
+// attention is one status's checks on the overview: the first few, and
+// how many there are in all.
+type attention struct {
+	Status string
+	Count  int64
+	Rows   []checkRow
+}
 
 type overviewData struct {
 	Counts   map[string]int64
 	Total    int64
-	Trouble  []*nightjar.Check
+	Trouble  []attention
 	Flips    []*checks.ProjectFlip
 	PingKey  string
 	Statuses []string
 
 	// Response is the open incidents and who is on call, shown first.
 	Response *responseSummary
+}
+
+// Troubled is how many checks need attention.
+func (d overviewData) Troubled() int64 {
+	var n int64
+	for _, a := range d.Trouble {
+		n += a.Count
+	}
+	return n
 }
 
 func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *view) {
@@ -52,7 +129,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *view) {
 		c.fail(w, r, err)
 		return
 	}
-	d := overviewData{Counts: counts, PingKey: v.Project.PingKey, Statuses: []string{"down", "late", "started", "up", "new", "paused"}}
+	d := overviewData{Counts: counts, PingKey: v.Project.PingKey, Statuses: statuses}
 	if d.Response, err = c.responseSummary(r, v); err != nil {
 		c.fail(w, r, err)
 		return
@@ -60,68 +137,28 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *view) {
 	for _, n := range counts {
 		d.Total += n
 	}
-	for _, st := range []string{nightjar.StatusDown, nightjar.StatusLate} {
-		found, err := c.checks.List(ctx, v.Project.ID, checks.Filter{Status: st, Limit: 100})
+	now := c.clock.Now()
+	for _, st := range []string{nightjar.StatusDown, nightjar.StatusLate, nightjar.StatusStarted} {
+		if counts[st] == 0 {
+			continue
+		}
+		found, err := c.checks.List(ctx, v.Project.ID, checks.Filter{Status: st, Sort: checks.SortSince, Limit: attentionLimit})
 		if err != nil {
 			c.fail(w, r, err)
 			return
 		}
-		d.Trouble = append(d.Trouble, found...)
+		a := attention{Status: st, Count: counts[st]}
+		for _, ch := range found {
+			a.Rows = append(a.Rows, c.row(ch, now))
+		}
+		d.Trouble = append(d.Trouble, a)
 	}
-	sort.SliceStable(d.Trouble, func(i, j int) bool { return d.Trouble[i].UpdatedAt.After(d.Trouble[j].UpdatedAt) })
 	if d.Flips, err = c.checks.RecentFlips(ctx, v.Project.ID, 15); err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	v.Title, v.Data = "Overview", d
 	c.render(w, r, http.StatusOK, "overview", v)
-}
-
-type checksData struct {
-	Checks []*nightjar.Check
-	Status string
-	Tag    string
-	Query  string
-	Tags   []string
-}
-
-func (c *Console) checksPage(w http.ResponseWriter, r *http.Request, v *view) {
-	q := r.URL.Query()
-	d := checksData{Status: q.Get("status"), Tag: q.Get("tag"), Query: strings.TrimSpace(q.Get("q"))}
-	if _, ok := statusOrder[d.Status]; !ok {
-		d.Status = ""
-	}
-	all, err := c.checks.List(r.Context(), v.Project.ID, checks.Filter{})
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	tags := map[string]bool{}
-	needle := strings.ToLower(d.Query)
-	for _, ch := range all {
-		for _, t := range ch.Tags {
-			tags[t] = true
-		}
-		if d.Status != "" && ch.State.Status != d.Status {
-			continue
-		}
-		if d.Tag != "" && !slices.Contains(ch.Tags, d.Tag) {
-			continue
-		}
-		if needle != "" && !strings.Contains(strings.ToLower(ch.Name+" "+ch.Slug+" "+ch.Desc), needle) {
-			continue
-		}
-		d.Checks = append(d.Checks, ch)
-	}
-	for t := range tags {
-		d.Tags = append(d.Tags, t)
-	}
-	sort.Strings(d.Tags)
-	sort.SliceStable(d.Checks, func(i, j int) bool {
-		return statusOrder[d.Checks[i].State.Status] < statusOrder[d.Checks[j].State.Status]
-	})
-	v.Title, v.Data = "Checks", d
-	c.render(w, r, http.StatusOK, "checks", v)
 }
 
 // loadCheck finds a check of the view's project, answering 404 (and
@@ -140,6 +177,7 @@ func (c *Console) loadCheck(w http.ResponseWriter, r *http.Request, v *view) *ni
 
 type checkData struct {
 	Check       *nightjar.Check
+	Row         checkRow
 	PingURL     string
 	SlugURL     string
 	RunLine     string
@@ -148,7 +186,35 @@ type checkData struct {
 	Flips       []*nightjar.Flip
 	Description string
 	Durations   template.HTML
+	Metrics     []metricChart
 	Uptime      template.HTML
+}
+
+// cronSteps are the intervals a crontab line can keep exactly, with the
+// line for each, largest first.
+var cronSteps = []struct {
+	every time.Duration
+	line  string
+}{
+	{7 * 24 * time.Hour, "0 3 * * 1"}, {24 * time.Hour, "0 3 * * *"}, {12 * time.Hour, "0 */12 * * *"},
+	{8 * time.Hour, "0 */8 * * *"}, {6 * time.Hour, "0 */6 * * *"}, {4 * time.Hour, "0 */4 * * *"},
+	{3 * time.Hour, "0 */3 * * *"}, {2 * time.Hour, "0 */2 * * *"}, {time.Hour, "0 * * * *"},
+	{30 * time.Minute, "*/30 * * * *"}, {20 * time.Minute, "*/20 * * * *"}, {15 * time.Minute, "*/15 * * * *"},
+	{10 * time.Minute, "*/10 * * * *"}, {5 * time.Minute, "*/5 * * * *"}, {4 * time.Minute, "*/4 * * * *"},
+	{3 * time.Minute, "*/3 * * * *"}, {2 * time.Minute, "*/2 * * * *"},
+}
+
+// cronFor suggests the crontab schedule for a period check: the longest
+// interval cron keeps exactly that is no longer than the period, so the
+// job pings at least as often as the check expects (every 5 minutes for a
+// 5-minute period, hourly for 90 minutes).
+func cronFor(period time.Duration) string {
+	for _, s := range cronSteps {
+		if s.every <= period {
+			return s.line
+		}
+	}
+	return "* * * * *"
 }
 
 func (c *Console) checkPage(w http.ResponseWriter, r *http.Request, v *view) {
@@ -160,10 +226,11 @@ func (c *Console) checkPage(w http.ResponseWriter, r *http.Request, v *view) {
 	if ch.Slug != "" {
 		d.SlugURL = c.cfg.BaseURL + "/ping/" + v.Project.PingKey + "/" + ch.Slug
 	}
-	when := "0 3 * * *"
+	when := cronFor(ch.Timeout)
 	if ch.Kind == nightjar.KindCron {
 		when = ch.Schedule
 	}
+	d.Row = c.row(ch, c.clock.Now())
 	if ch.Kind != nightjar.KindSimple {
 		d.Description, _ = schedule.Describe(ch.Schedule)
 	}
@@ -182,9 +249,17 @@ func (c *Console) checkPage(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	d.Flips = flips[:min(len(flips), 50)]
 	d.Durations = durationChart(d.Pings)
+	d.Metrics = metricCharts(d.Pings)
 	d.Uptime = uptimeBar(uptimeDays(ch.CreatedAt, flips, ch.State.Status, now, 90))
 	v.Title, v.Data = ch.Name, d
 	c.render(w, r, http.StatusOK, "check", v)
+}
+
+// pingBodyData is the page of one ping's full body.
+type pingBodyData struct {
+	Check *nightjar.Check
+	Ping  *nightjar.Ping
+	Body  string
 }
 
 func (c *Console) pingBody(w http.ResponseWriter, r *http.Request, v *view) {
@@ -205,7 +280,7 @@ func (c *Console) pingBody(w http.ResponseWriter, r *http.Request, v *view) {
 		c.fail(w, r, err)
 		return
 	}
-	v.Title, v.Data = fmt.Sprintf("%s · ping #%d", ch.Name, n), map[string]any{"Check": ch, "Ping": p, "Body": string(p.Body)}
+	v.Title, v.Data = fmt.Sprintf("%s · ping #%d", ch.Name, n), pingBodyData{Check: ch, Ping: p, Body: string(p.Body)}
 	c.render(w, r, http.StatusOK, "pingbody", v)
 }
 
@@ -226,7 +301,7 @@ type checkForm struct {
 }
 
 func formFromCheck(ch *nightjar.Check) checkForm {
-	s := func(d time.Duration) string { return strconv.FormatInt(int64(d.Seconds()), 10) }
+	s := nightjar.FormatDuration
 	return checkForm{Name: ch.Name, Slug: ch.Slug, Tags: strings.Join(ch.Tags, " "), Desc: ch.Desc, Service: ch.Service,
 		Kind: ch.Kind, Timeout: s(ch.Timeout), Grace: s(ch.Grace), Schedule: ch.Schedule, TZ: ch.TZ,
 		EarlyTolerance: s(ch.EarlyTolerance), MaxRuntime: s(ch.MaxRuntime), MinRuntime: s(ch.MinRuntime),
@@ -250,20 +325,21 @@ func readForm(r *http.Request) checkForm {
 		StartKw: f("start_kw"), SuccessKw: f("success_kw"), FailureKw: f("failure_kw")}
 }
 
-// patch translates the form into a check patch: numbers of seconds into
-// durations (a field error when one does not parse), the kind radio,
-// space-separated tags, one metric rule a line, and the channel boxes.
-// The form states every setting, so the patch sets every one.
+// patch translates the form into a check patch: durations as people
+// write them ("90s", "15m", "2d") into durations (a field error when one
+// does not parse), the kind radio, space-separated tags, one metric rule a
+// line, and the channel boxes. The form states every setting, so the patch
+// sets every one.
 func (f checkForm) patch() (*nightjar.CheckPatch, error) {
-	num := func(field, s string) (int64, error) {
+	dur := func(field, s string) (time.Duration, error) {
 		if s == "" {
 			return 0, nil
 		}
-		n, err := strconv.ParseInt(s, 10, 64)
+		d, err := nightjar.ParseDuration(s)
 		if err != nil {
-			return 0, nightjar.FieldError(field, "must be a whole number of seconds")
+			return 0, nightjar.FieldError(field, "must be a duration such as 90s, 15m, 1h or 2d")
 		}
-		return n, nil
+		return d, nil
 	}
 	p := &nightjar.CheckPatch{Name: &f.Name, Slug: &f.Slug, Desc: &f.Desc, Service: &f.Service,
 		Tags: ptr(strings.Fields(f.Tags)), Schedule: &f.Schedule, Kind: &f.Kind, TZ: &f.TZ,
@@ -279,17 +355,21 @@ func (f checkForm) patch() (*nightjar.CheckPatch, error) {
 		{"max_runtime", f.MaxRuntime, &p.MaxRuntime}, {"min_runtime", f.MinRuntime, &p.MinRuntime},
 		{"realert_interval", f.RealertAfter, &p.RealertInterval},
 	} {
-		n, err := num(d.field, d.value)
+		n, err := dur(d.field, d.value)
 		if err != nil {
 			return nil, err
 		}
-		*d.dst = ptr(nightjar.Seconds(n))
+		*d.dst = ptr(n)
 	}
-	ft, err := num("failure_threshold", f.FailureThreshold)
-	if err != nil {
-		return nil, err
+	ft := 0
+	if f.FailureThreshold != "" {
+		n, err := strconv.Atoi(f.FailureThreshold)
+		if err != nil {
+			return nil, nightjar.FieldError("failure_threshold", "must be a whole number")
+		}
+		ft = n
 	}
-	p.FailureThreshold = ptr(int(ft))
+	p.FailureThreshold = ptr(ft)
 	if f.PostOnly {
 		p.Methods = ptr("POST")
 	}
@@ -324,6 +404,67 @@ func (f *checkForm) preview(now time.Time) {
 	}
 }
 
+// checkFormData is the page of the check form: the fields as typed, the
+// check being edited (nil for a new one), and the field a server-side
+// error is about.
+type checkFormData struct {
+	Form     checkForm
+	Check    *nightjar.Check
+	Zones    []string
+	Channels []*nightjar.Channel
+	// Field is the field a server-side error is about, and Message that
+	// error in the user's words.
+	Field, Message string
+}
+
+// fieldError is what the form shows beside one field.
+type fieldError struct{ Field, Message string }
+
+// For is the error to show beside field, if the error is about it.
+func (d checkFormData) For(field string) fieldError {
+	if field != d.Field {
+		return fieldError{Field: field}
+	}
+	return fieldError{Field: field, Message: d.Message}
+}
+
+// Advanced is whether the Advanced part opens: when the error is in it.
+func (d checkFormData) Advanced() bool {
+	switch d.Field {
+	case "", "name", "tags", "service", "desc", "kind", "timeout", "schedule", "tz", "grace", "channels":
+		return false
+	}
+	return true
+}
+
+// fieldLabels are the form's names for the fields the domain's errors
+// name.
+var fieldLabels = map[string]string{
+	"name": "The name", "slug": "The slug", "tags": "Tags", "service": "The service", "desc": "The description",
+	"kind": "The kind", "timeout": "The period", "schedule": "The schedule", "tz": "The time zone", "grace": "The grace period",
+	"early_tolerance": "The early tolerance", "max_runtime": "The max runtime", "min_runtime": "The min runtime",
+	"failure_threshold": "The number of failures", "realert_interval": "The repeat interval", "metric_rules": "A metric rule",
+	"methods": "The methods", "channels": "The channels", "failure_kw": "Failure keywords", "success_kw": "Success keywords",
+	"start_kw": "Start keywords",
+}
+
+var secondsRE = regexp.MustCompile(`(\d+) seconds`)
+
+// userWords turns a domain error about a field ("grace: must be between 60
+// and 31536000 seconds") into the form's words ("The grace period must be
+// between 1 min and 365 days").
+func userWords(field, msg string) string {
+	msg = strings.TrimPrefix(msg, field+": ")
+	msg = secondsRE.ReplaceAllStringFunc(msg, func(m string) string {
+		n, _ := strconv.ParseInt(strings.TrimSuffix(m, " seconds"), 10, 64)
+		return nightjar.HumanDuration(time.Duration(n) * time.Second)
+	})
+	if label, ok := fieldLabels[field]; ok {
+		return label + " " + msg
+	}
+	return msg
+}
+
 func (c *Console) renderForm(w http.ResponseWriter, r *http.Request, v *view, status int, f checkForm, ch *nightjar.Check, err error) {
 	f.preview(c.clock.Now())
 	channels, cerr := c.channels.List(r.Context(), v.Project.ID)
@@ -331,10 +472,13 @@ func (c *Console) renderForm(w http.ResponseWriter, r *http.Request, v *view, st
 		c.fail(w, r, cerr)
 		return
 	}
-	data := map[string]any{"Form": f, "Check": ch, "Zones": commonZones, "Channels": channels}
+	data := checkFormData{Form: f, Check: ch, Zones: commonZones, Channels: channels}
 	if err != nil {
 		v.Error = nightjar.ErrorMessage(err)
-		data["Field"] = nightjar.ErrorField(err)
+		if field := nightjar.ErrorField(err); fieldLabels[field] != "" {
+			data.Field, data.Message = field, userWords(field, v.Error)
+			v.Error = "Please correct the field marked below."
+		}
 	}
 	v.Data = data
 	c.render(w, r, status, "checkform", v)

@@ -28,6 +28,7 @@ import (
 	"github.com/nightjar-dev/nightjar/incidents"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
+	"github.com/nightjar-dev/nightjar/requestid"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -134,18 +135,25 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'")
-	c.mux.ServeHTTP(w, r)
+	// Behind the API server the request has its id already; served alone
+	// (as in tests) it gets one here, so an error page can always name it.
+	ctx, id := requestid.Ensure(r.Context())
+	if h.Get("X-Request-Id") == "" {
+		h.Set("X-Request-Id", id)
+	}
+	c.mux.ServeHTTP(w, r.WithContext(ctx))
 }
 
 // Paths returns the URL patterns the console owns, for the server to
 // mount.
 func Paths() []string {
-	return append([]string{"/{$}", "/login", "/logout", "/account", "/checks", "/checks/", "/channels", "/channels/", "/settings", "/settings/", "/project", "/static/", "/invite/"}, responsePaths...)
+	return append([]string{"/", "/login", "/logout", "/account", "/checks", "/checks/", "/channels", "/channels/", "/settings", "/settings/", "/project", "/static/", "/invite/"}, responsePaths...)
 }
 
 func (c *Console) routes() {
 	static, _ := fs.Sub(staticFS, "static")
 	c.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
+	c.mux.HandleFunc("/", c.unknownPath)
 	c.mux.HandleFunc("GET /login", c.loginPage)
 	c.mux.HandleFunc("POST /login", c.login)
 	c.mux.Handle("POST /logout", c.page(nightjar.NeedRead, c.logout))
@@ -178,7 +186,11 @@ type view struct {
 	Path     string
 	BaseURL  string
 	Data     any
-	session  *accounts.Session
+	// Now is when the page is made, for relative times; Down is how
+	// many of the project's checks are down, for the tab's title.
+	Now     time.Time
+	Down    int64
+	session *accounts.Session
 }
 
 // CanWrite lets templates hide controls that change checks and channels.
@@ -197,6 +209,15 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 		v.Path = r.URL.Path
 	}
 	v.BaseURL = c.cfg.BaseURL
+	v.Now = c.clock.Now()
+	if v.Project != nil && v.User != nil {
+		down, err := c.checks.Count(r.Context(), v.Project.ID, checks.Filter{Status: nightjar.StatusDown})
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		v.Down = down
+	}
 	var b strings.Builder
 	if err := t.ExecuteTemplate(&b, "layout.html", v); err != nil {
 		c.fail(w, r, fmt.Errorf("render %s: %w", name, err))
@@ -208,10 +229,40 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	_, _ = w.Write([]byte(b.String()))
 }
 
-// fail answers an unexpected error with a plain page, logging it once.
+// errorPage is the page of an unexpected error: a generic message and the
+// request id under which the error was logged.
+type errorPage struct {
+	RequestID string
+}
+
+// fail answers an unexpected error with a generic page naming the request
+// id, and logs the error once under the same id.
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
-	c.log.Error("console request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	http.Error(w, "Something went wrong on our side. It has been logged.", http.StatusInternalServerError)
+	id := requestid.From(r.Context())
+	c.log.Error("console request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+	var b strings.Builder
+	if t, ok := c.pages["error"]; !ok || t.ExecuteTemplate(&b, "layout.html", &view{Title: "Something went wrong", Data: errorPage{RequestID: id}}) != nil {
+		http.Error(w, "Something went wrong on our side. It has been logged with request id "+id+".", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// unknownPath answers a path the console does not have with the styled
+// not-found page, with the navigation when someone is logged in.
+func (c *Console) unknownPath(w http.ResponseWriter, r *http.Request) {
+	v := &view{}
+	if cookie, err := r.Cookie(sessionCookie); err == nil {
+		if s, err := c.accounts.SessionByToken(r.Context(), cookie.Value, c.clock.Now()); err == nil {
+			if sv, err := c.sessionView(r.Context(), s); err == nil {
+				v = sv
+			}
+		}
+	}
+	c.notFound(w, r, v)
 }
 
 // notFound answers as if the thing did not exist; it is also the answer

@@ -343,7 +343,7 @@ func TestCreateEditCheck(t *testing.T) {
 		}
 		form.Set("schedule", "0 4 * * *")
 		form.Set("grace", "abc")
-		if status, body = m.post("/checks/"+id+"/edit", form); status != http.StatusBadRequest || !strings.Contains(body, "grace: must be a whole number") {
+		if status, body = m.post("/checks/"+id+"/edit", form); status != http.StatusBadRequest || !strings.Contains(body, "must be a duration such as 90s, 15m, 1h or 2d") {
 			t.Fatalf("bad grace: %d", status)
 		}
 		form.Set("grace", "900")

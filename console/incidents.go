@@ -58,19 +58,6 @@ func (c *Console) incidentsPage(w http.ResponseWriter, r *http.Request, v *view)
 	c.render(w, r, http.StatusOK, "incidents", v)
 }
 
-// ago says how long before now t was, as people say it, to the minute:
-// "just now", "3 min ago", "2 h 5 min ago".
-func ago(now, t time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case t.IsZero():
-		return ""
-	case d < time.Minute:
-		return "just now"
-	}
-	return humanDuration(d.Truncate(time.Minute)) + " ago"
-}
-
 // timelineRow is a timeline entry as the incident page shows it: who did
 // it by name, and ids in the text replaced by names.
 type timelineRow struct {

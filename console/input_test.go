@@ -31,13 +31,17 @@ func wantFormError(t *testing.T, what string, status int, body, field string) {
 }
 
 // wantCheckFormError posts form to the new-check page and to check id's
-// edit page, and fails unless both show an error about field.
+// edit page, and fails unless both show an error beside field, which is
+// marked invalid.
 func (c *client) wantCheckFormError(t *testing.T, id string, form url.Values, what, field string) {
 	t.Helper()
 	for _, path := range []string{"/checks/new", "/checks/" + id + "/edit"} {
 		c.get(path)
 		status, body := c.post(path, form)
-		wantFormError(t, path+" "+what, status, body, field)
+		if status != http.StatusBadRequest || !strings.Contains(body, `<p class="field-error" id="`+field+`-error">`) ||
+			!strings.Contains(body, `aria-describedby="`+field+`-error"`) && field != "channels" {
+			t.Errorf("%s %s: %d, want a 400 with an error beside %s", path, what, status, field)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -289,10 +290,17 @@ type settingsData struct {
 	Members     []*nightjar.Membership
 	Invitations []*accounts.Invitation
 	Keys        []*nightjar.APIKey
-	Audit       []*nightjar.AuditEntry
-	NewKey      string
-	InviteLink  string
-	Roles       []nightjar.Role
+	Audit       []auditRow
+	// AuditPage is the page of the audit log shown, from 1; OlderAudit
+	// whether there are older entries.
+	AuditPage  int
+	OlderAudit bool
+	NewKey     string
+	InviteLink string
+	Roles      []nightjar.Role
+	// Owners is how many owners the project has: the only one is not
+	// offered to remove themselves.
+	Owners int
 }
 
 func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, v *view, status int, d settingsData) {
@@ -310,13 +318,73 @@ func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, v *view
 		c.fail(w, r, err)
 		return
 	}
-	if d.Audit, err = c.auditLog.List(ctx, v.Project.ID, 50); err != nil {
+	d.AuditPage, _ = strconv.Atoi(r.URL.Query().Get("audit"))
+	d.AuditPage = max(d.AuditPage, 1)
+	entries, err := c.auditLog.Page(ctx, v.Project.ID, auditPageSize+1, (d.AuditPage-1)*auditPageSize)
+	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
+	d.OlderAudit = len(entries) > auditPageSize
+	for _, e := range entries[:min(len(entries), auditPageSize)] {
+		d.Audit = append(d.Audit, auditRow{AuditEntry: e, What: auditAction(e.Action)})
+	}
 	d.Roles = []nightjar.Role{nightjar.RoleViewer, nightjar.RoleMember, nightjar.RoleAdmin, nightjar.RoleOwner}
+	for _, m := range d.Members {
+		if m.Role == nightjar.RoleOwner {
+			d.Owners++
+		}
+	}
 	v.Title, v.Data = "Settings", d
 	c.render(w, r, status, "settings", v)
+}
+
+// auditPageSize is how many audit entries one page of settings shows.
+const auditPageSize = 50
+
+// auditRow is an audit entry as the settings page shows it.
+type auditRow struct {
+	*nightjar.AuditEntry
+	// What is the action in words.
+	What string
+}
+
+// auditVerbs name the API's actions by their last path segment, for
+// routes that end in one.
+var auditVerbs = map[string]string{"pause": "pause", "resume": "resume", "test": "test", "revoke": "revoke", "ack": "acknowledge"}
+
+// auditAction says what an audit entry's action did: the console records
+// "check.update" already; an API call recorded as its route, such as
+// "POST /api/v3/checks/{$}", becomes "check.create (API v3)".
+func auditAction(action string) string {
+	method, pattern, ok := strings.Cut(action, " ")
+	if !ok || !strings.HasPrefix(pattern, "/api/") {
+		return action
+	}
+	parts := strings.Split(strings.Trim(strings.TrimPrefix(pattern, "/api/"), "/"), "/")
+	version := parts[0]
+	var object, verb string
+	for i, p := range parts[1:] {
+		switch {
+		case strings.HasPrefix(p, "{"):
+		case i > 0 && auditVerbs[p] != "":
+			verb = auditVerbs[p]
+		default:
+			object = strings.TrimSuffix(p, "s")
+		}
+	}
+	if verb == "" {
+		id := strings.HasPrefix(parts[len(parts)-1], "{") && parts[len(parts)-1] != "{$}"
+		switch {
+		case method == http.MethodDelete:
+			verb = "delete"
+		case method == http.MethodPost && !id:
+			verb = "create"
+		default:
+			verb = "update"
+		}
+	}
+	return object + "." + verb + " (API " + version + ")"
 }
 
 func (c *Console) settingsPage(w http.ResponseWriter, r *http.Request, v *view) {

@@ -219,10 +219,10 @@ func Tick(c *nightjar.Check, now time.Time) Outcome {
 			setStatus(c, &out, nightjar.StatusLate, now, fmt.Sprintf("expected a ping at %s", fmtTime(s.ExpectedAt)))
 			s.NextDeadline = downAt
 		default:
-			goDown(c, &out, now, fmt.Sprintf("no ping since %s; one was expected at %s and the grace period of %s ran out", fmtTime(s.LastPing), fmtTime(s.ExpectedAt), c.Grace))
+			goDown(c, &out, now, fmt.Sprintf("no ping since %s; one was expected at %s and the grace period of %s ran out", fmtTime(s.LastPing), fmtTime(s.ExpectedAt), nightjar.HumanDuration(c.Grace)))
 		}
 	case nightjar.StatusStarted:
-		goDown(c, &out, now, fmt.Sprintf("the run started at %s did not finish within %s", fmtTime(s.LastStart), runLimit(c)))
+		goDown(c, &out, now, fmt.Sprintf("the run started at %s did not finish within %s", fmtTime(s.LastStart), nightjar.HumanDuration(runLimit(c))))
 	case nightjar.StatusDown:
 		if c.RealertInterval > 0 {
 			// LastAlertAt stays when the alert started, so every repeat
@@ -329,7 +329,9 @@ func goDown(c *nightjar.Check, out *Outcome, at time.Time, reason string) {
 }
 
 // setStatus changes the status and records a flip, except for the routine
-// up↔started moves every run makes.
+// moves every run of a check that is up makes: up → started, and back to
+// up. A run that began from any other status (new, late, …) ends with a
+// recorded change to up, so a check's history shows when it came up.
 func setStatus(c *nightjar.Check, out *Outcome, to string, at time.Time, reason string) {
 	from := c.State.Status
 	if from == to {
@@ -339,10 +341,12 @@ func setStatus(c *nightjar.Check, out *Outcome, to string, at time.Time, reason 
 	if from == nightjar.StatusDown && to != nightjar.StatusPaused {
 		out.Alert = alertFor(c, nightjar.AlertResolved, at, reason)
 	}
+	settled := c.State.Settled
 	routine := (from == nightjar.StatusUp && to == nightjar.StatusStarted) ||
-		(from == nightjar.StatusStarted && to == nightjar.StatusUp)
+		(from == nightjar.StatusStarted && to == nightjar.StatusUp && (settled == nightjar.StatusUp || settled == ""))
 	if !routine {
 		out.Flip = &nightjar.Flip{CheckID: c.ID, CreatedAt: at, From: from, To: to, Reason: reason}
+		c.State.Since, c.State.Reason, c.State.Settled = at, reason, to
 	}
 }
 

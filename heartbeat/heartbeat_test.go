@@ -150,13 +150,13 @@ type step struct {
 func runSteps(t *testing.T, c *nightjar.Check, steps []step) {
 	t.Helper()
 	for i, st := range steps {
-		prev := c.State.Status
+		prev, settled := c.State.Status, c.State.Settled
 		out := st.do(t, c, st.at)
 		where := fmt.Sprintf("step %d (%s at +%s)", i+1, st.name, st.at.Sub(base))
 		if got := c.State.Status; got != st.want.status {
 			t.Fatalf("%s: status = %q, want %q (outcome %+v)", where, got, st.want.status, out)
 		}
-		checkFlip(t, where, c, out, prev, st.at, st.want.flip)
+		checkFlip(t, where, c, out, prev, settled, st.at, st.want.flip)
 		checkAlert(t, where, c, out, prev, st.at, st.want.alert)
 		if got := c.State.NextDeadline; !got.Equal(st.want.deadline) {
 			t.Errorf("%s: next deadline = %s, want %s", where, show(got), show(st.want.deadline))
@@ -171,13 +171,14 @@ func runSteps(t *testing.T, c *nightjar.Check, steps []step) {
 }
 
 // checkFlip checks the recorded flip against want ("from->to" or "") and
-// that every status change other than the routine up<->started one is
-// recorded, with the right from, to, check and time.
-func checkFlip(t *testing.T, where string, c *nightjar.Check, out heartbeat.Outcome, prev string, now time.Time, want string) {
+// that every status change other than a routine run of an up check (up →
+// started, and back to up) is recorded, with the right from, to, check and
+// time, and that the check's Since and Reason follow the recorded change.
+func checkFlip(t *testing.T, where string, c *nightjar.Check, out heartbeat.Outcome, prev, settled string, now time.Time, want string) {
 	t.Helper()
 	cur := c.State.Status
 	routine := (prev == nightjar.StatusUp && cur == nightjar.StatusStarted) ||
-		(prev == nightjar.StatusStarted && cur == nightjar.StatusUp)
+		(prev == nightjar.StatusStarted && cur == nightjar.StatusUp && (settled == nightjar.StatusUp || settled == ""))
 	f := out.Flip
 	switch {
 	case f == nil && prev != cur && !routine:
@@ -195,6 +196,9 @@ func checkFlip(t *testing.T, where string, c *nightjar.Check, out heartbeat.Outc
 	}
 	if got := f.From + "->" + f.To; got != want {
 		t.Errorf("%s: flip %s, want %q", where, got, want)
+	}
+	if !c.State.Since.Equal(f.CreatedAt) || c.State.Reason != f.Reason || c.State.Settled != f.To {
+		t.Errorf("%s: since %s, reason %q, settled %q after flip %+v", where, show(c.State.Since), c.State.Reason, c.State.Settled, *f)
 	}
 	if f.CheckID != c.ID || !f.CreatedAt.Equal(now) || f.Reason == "" {
 		t.Errorf("%s: flip = %+v, want check %s at %s with a reason", where, *f, c.ID, show(now))
@@ -356,7 +360,7 @@ func TestTransitions(t *testing.T) {
 				{"expected time", at(h), tick, want{status: late, flip: "up->late", deadline: at(h + 10*m)}},
 				{"tick within grace", at(h + 5*m), tick, want{status: late, deadline: at(h + 10*m)}},
 				{"grace ran out", at(h + 10*m), tick, want{status: down, flip: "late->down", alert: firing,
-					more: reason("grace period of 10m0s ran out")}},
+					more: reason("grace period of 10 min ran out")}},
 				{"tick while down", at(2 * h), tick, want{status: down}},
 				{"ping while down", at(2*h + 5*m), success, want{status: up, flip: "down->up", alert: resolved,
 					deadline: at(3*h + 5*m), more: all(expected(at(3*h+5*m)), failures(0))}},
@@ -408,7 +412,7 @@ func TestTransitions(t *testing.T) {
 				{"success", at(h + 5*m), success, want{status: up, deadline: at(2*h + 5*m), more: duration(10 * m)}},
 				{"start", at(2 * h), start, want{status: started, deadline: at(2*h + 30*m)}},
 				{"run limit", at(2*h + 30*m), tick, want{status: down, flip: "started->down", alert: firing,
-					more: reason("did not finish within 30m0s")}},
+					more: reason("did not finish within 30 min")}},
 				{"start while down", at(3 * h), start, want{status: down}},
 				{"success ends the outage", at(3*h + 20*m), success, want{status: up, flip: "down->up", alert: resolved,
 					deadline: at(4*h + 20*m), more: duration(20 * m)}},
@@ -434,7 +438,7 @@ func TestTransitions(t *testing.T) {
 				{"expected time", at(h), tick, want{status: late, flip: "up->late", deadline: at(h + 10*m)}},
 				{"start", at(h + 2*m), start, want{status: started, flip: "late->started", deadline: at(3*h + 2*m)}},
 				{"grace would have run out", at(h + 10*m), tick, want{status: started, deadline: at(3*h + 2*m)}},
-				{"success", at(2 * h), success, want{status: up, deadline: at(3 * h), more: duration(58 * m)}},
+				{"success", at(2 * h), success, want{status: up, flip: "started->up", deadline: at(3 * h), more: duration(58 * m)}},
 			},
 		},
 		{
@@ -444,7 +448,21 @@ func TestTransitions(t *testing.T) {
 				{"start", at(0), start, want{status: started, flip: "new->started", deadline: at(30 * m)}},
 				{"start again", at(20 * m), start, want{status: started, deadline: at(50 * m)}},
 				{"old limit", at(30 * m), tick, want{status: started, deadline: at(50 * m)}},
-				{"success", at(45 * m), success, want{status: up, deadline: at(h + 45*m), more: duration(25 * m)}},
+				{"success", at(45 * m), success, want{status: up, flip: "started->up", deadline: at(h + 45*m), more: duration(25 * m)}},
+			},
+		},
+		{
+			// Five jobs, each reporting its start and its success: the
+			// history says the check came up, then stays quiet.
+			name:  "runs of a new check",
+			check: simpleCheck,
+			steps: []step{
+				{"start 1", at(0), start, want{status: started, flip: "new->started", deadline: at(10 * m)}},
+				{"success 1", at(m), success, want{status: up, flip: "started->up", deadline: at(h + m), more: duration(m)}},
+				{"start 2", at(h), start, want{status: started, deadline: at(h + 10*m)}},
+				{"success 2", at(h + m), success, want{status: up, deadline: at(2*h + m)}},
+				{"start 3", at(2 * h), start, want{status: started, deadline: at(2*h + 10*m)}},
+				{"success 3", at(2*h + m), success, want{status: up, deadline: at(3*h + m)}},
 			},
 		},
 		{
@@ -638,7 +656,7 @@ func TestTransitions(t *testing.T) {
 			steps: []step{
 				{"start", at(0), start, want{status: started, flip: "new->started", deadline: at(30 * m)}},
 				{"recover after downtime", at(2 * h), recoverGap(true), want{status: started, deadline: at(2*h + 30*m)}},
-				{"success", at(2*h + 20*m), success, want{status: up, deadline: at(3*h + 20*m),
+				{"success", at(2*h + 20*m), success, want{status: up, flip: "started->up", deadline: at(3*h + 20*m),
 					more: duration(2*h + 20*m)}},
 			},
 		},

@@ -452,3 +452,46 @@ func (sp *ScheduleSpec) Resolved(resolve Resolver) (string, oncall.Definition, e
 	}
 	return sp.Name, d, d.Validate()
 }
+
+// ContactMethodSpec is one of a person's contact methods on the wire.
+// Verified is shown, never taken: only the code sent to the method
+// verifies it.
+type ContactMethodSpec struct {
+	ID       string      `json:"id,omitempty" yaml:"id,omitempty"`
+	Kind     ContactKind `json:"kind" yaml:"kind"`
+	Name     string      `json:"name,omitempty" yaml:"name,omitempty"`
+	Value    string      `json:"value" yaml:"value"`
+	Verified bool        `json:"verified" yaml:"-"`
+}
+
+// ContactMethod builds and validates user's contact method the spec
+// states.
+func (sp *ContactMethodSpec) ContactMethod(user string) (*ContactMethod, error) {
+	m := &ContactMethod{ID: sp.ID, UserID: user, Kind: sp.Kind, Name: sp.Name, Value: sp.Value}
+	return m, m.Validate()
+}
+
+// ContactMethodSpecOf is how a contact method is shown.
+func ContactMethodSpecOf(m *ContactMethod) ContactMethodSpec {
+	return ContactMethodSpec{ID: m.ID, Kind: m.Kind, Name: m.Name, Value: m.Value, Verified: m.Verified}
+}
+
+// NotificationRuleSpec is one of a person's notification rules on the
+// wire: which of their contact methods (by id) hears of a page, and how
+// long after it.
+type NotificationRuleSpec struct {
+	ID     string   `json:"id,omitempty" yaml:"id,omitempty"`
+	Method string   `json:"method" yaml:"method"`
+	Delay  Duration `json:"delay" yaml:"delay"`
+}
+
+// NotificationRule builds and validates user's rule the spec states.
+func (sp *NotificationRuleSpec) NotificationRule(user string) (*NotificationRule, error) {
+	r := &NotificationRule{ID: sp.ID, UserID: user, Method: sp.Method, Delay: time.Duration(sp.Delay)}
+	return r, r.Validate()
+}
+
+// NotificationRuleSpecOf is how a notification rule is shown.
+func NotificationRuleSpecOf(r *NotificationRule) NotificationRuleSpec {
+	return NotificationRuleSpec{ID: r.ID, Method: r.Method, Delay: Duration(r.Delay)}
+}

@@ -109,8 +109,8 @@ func (s *Store) ContactMethods(ctx context.Context, userID string) ([]*incident.
 }
 
 // VerificationPrefix starts the summary of a verification message; the
-// code follows it, then a full stop.
-const VerificationPrefix = "Your Nightjar verification code is "
+// code follows it.
+const VerificationPrefix = "Nightjar verification code: "
 
 // SendVerificationCode gives a person's contact method a new verification
 // code, valid for VerificationTTL, and queues it to the method through
@@ -136,7 +136,7 @@ func (s *Store) SendVerificationCode(ctx context.Context, projectID, userID, id 
 			return fmt.Errorf("set verification code: %w", err)
 		}
 		a := nightjar.Alert{ProjectID: projectID, DedupKey: "verify:" + id, Source: "contact", Severity: nightjar.SeverityInfo,
-			Summary: VerificationPrefix + code + ". Enter it on your contact methods page to start receiving pages here.", Status: nightjar.AlertFiring, StartsAt: now,
+			Summary: VerificationPrefix + code, Status: nightjar.AlertFiring, StartsAt: now,
 			Details: map[string]string{"expires": now.Add(VerificationTTL).UTC().Format(time.RFC3339)}}
 		_, err = outbox.Enqueue(ctx, tx, now, outbox.Message{ProjectID: projectID, To: outbox.Destination{Kind: outbox.ToContact, ID: id},
 			Event: notify.EventContactVerify, Alert: a})

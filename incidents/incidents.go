@@ -99,6 +99,10 @@ func (s *Store) IncidentByNumber(ctx context.Context, projectID string, number i
 type IncidentFilter struct {
 	// Open lists only incidents that are not resolved.
 	Open bool
+	// Status and Service, when set, list only incidents with that status
+	// or of that service.
+	Status  incident.Status
+	Service string
 	// Limit is how many to list at most; zero is 100.
 	Limit int
 }
@@ -109,11 +113,20 @@ func (s *Store) Incidents(ctx context.Context, projectID string, f IncidentFilte
 		f.Limit = 100
 	}
 	where := ""
+	args := []any{projectID, f.Limit}
 	if f.Open {
 		where = ` AND status <> 'resolved'`
 	}
+	if f.Status != "" {
+		args = append(args, string(f.Status))
+		where += fmt.Sprintf(` AND status = $%d`, len(args))
+	}
+	if f.Service != "" {
+		args = append(args, f.Service)
+		where += fmt.Sprintf(` AND service = $%d`, len(args))
+	}
 	incs, err := store.QueryAll(ctx, s.read(), "list incidents", `SELECT `+incidentColumns+` FROM incidents WHERE project_id = $1`+where+`
-		ORDER BY CASE WHEN status = 'resolved' THEN 1 ELSE 0 END, number DESC LIMIT $2`, scanIncident, projectID, f.Limit)
+		ORDER BY CASE WHEN status = 'resolved' THEN 1 ELSE 0 END, number DESC LIMIT $2`, scanIncident, args...)
 	if err != nil {
 		return nil, err
 	}

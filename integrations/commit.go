@@ -17,8 +17,9 @@ import (
 //
 // A writer goroutine runs only while there is work; nothing has to be
 // stopped. On PostgreSQL several writers run at once, one per shard of
-// integration keys, so two transactions never wait on one alert row (a
-// key's alerts all go through one shard); SQLite has one writer.
+// projects, so two transactions never wait on one alert row (alerts are
+// one per project and dedup key, and a project's all go through one
+// shard, whichever key brought them); SQLite has one writer.
 type groupCommit struct {
 	db     *store.DB
 	shards []*commitShard

@@ -122,7 +122,7 @@ const touchEvery = time.Minute
 // with other requests' (group commit); fn's changes commit all together or
 // not at all.
 func (s *Service) ingest(ctx context.Context, k *nightjar.IntegrationKey, now time.Time, fn func(tx *store.Tx) error) error {
-	return s.commit.do(ctx, k.ID, func(tx *store.Tx) error {
+	return s.commit.do(ctx, k.ProjectID, func(tx *store.Tx) error {
 		if err := fn(tx); err != nil {
 			return err
 		}

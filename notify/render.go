@@ -102,8 +102,9 @@ type Content struct {
 	// Details are the alert's details sorted by key; values may span
 	// several lines.
 	Details []Fact
-	// Links are the alert's links whose address is http or https (a
-	// runbook, a graph), runbooks first, with a text to show; others are
+	// Links are an incident's one-click Acknowledge and Resolve links,
+	// then the alert's links whose address is http or https (a runbook, a
+	// graph), runbooks first, with a text to show; others are
 	// left out, since a chat client would make a javascript: or file: link
 	// clickable.
 	Links []nightjar.Link
@@ -129,11 +130,12 @@ func Compose(msg Message) Content {
 	case EventTest:
 		c.Headline = "TEST: "
 	default:
-		if tag := incidentTags[msg.Event]; tag != "" {
-			c.Headline = tag + ": "
-		} else if ev := oneLine(msg.Event); ev != "" {
+		if ev := oneLine(msg.Event); ev != "" {
 			c.Headline = strings.ToUpper(ev) + ": "
 		}
+	}
+	if tag := incidentTags[msg.Event]; tag != "" {
+		c.Headline = tag + ": "
 	}
 	c.Headline += c.Summary
 
@@ -154,9 +156,9 @@ func Compose(msg Message) Content {
 		add("Resolved", ended)
 	}
 	add("Dedup key", oneLine(a.DedupKey))
-	var incidentLinks []nightjar.Link
+	var actions []nightjar.Link
 	if inc := msg.Incident; inc != nil {
-		add("Incident", fmt.Sprintf("#%d %s", inc.Number, oneLine(inc.Title)))
+		add("Incident", oneLine(fmt.Sprintf("#%d %s", inc.Number, inc.Title)))
 		add("Urgency", oneLine(string(inc.Urgency)))
 		add("State", oneLine(inc.Status))
 		add("Since", formatTime(inc.Since))
@@ -167,12 +169,15 @@ func Compose(msg Message) Content {
 			}
 			add("Step", step)
 		}
-		if rb := oneLine(inc.RunbookURL); WebAddress(rb) {
-			incidentLinks = append(incidentLinks, nightjar.Link{Href: rb, Text: "Runbook"})
+		if u := oneLine(inc.RunbookURL); WebAddress(u) && !slices.ContainsFunc(a.Links, func(l nightjar.Link) bool { return l.Href == u }) {
+			a.Links = append(slices.Clip(a.Links), nightjar.Link{Href: u, Text: "Runbook"})
 		}
-		for _, l := range []nightjar.Link{{Text: "Acknowledge", Href: LinkURL(msg.ConsoleURL, inc.AckToken)}, {Text: "Resolve", Href: LinkURL(msg.ConsoleURL, inc.ResolveToken)}} {
+		// The one-click links come first: they are what a paged person
+		// wants from the message.
+		for _, l := range []nightjar.Link{{Href: LinkURL(msg.ConsoleURL, inc.AckToken), Text: "Acknowledge"},
+			{Href: LinkURL(msg.ConsoleURL, inc.ResolveToken), Text: "Resolve"}} {
 			if WebAddress(l.Href) {
-				incidentLinks = append(incidentLinks, l)
+				actions = append(actions, l)
 			}
 		}
 	}
@@ -197,10 +202,10 @@ func Compose(msg Message) Content {
 		}
 		c.Links = append(c.Links, nightjar.Link{Href: href, Text: text})
 	}
-	c.Links = append(c.Links, incidentLinks...)
 	// The runbook is what a responder wants first; channels that offer a
 	// single link (a push notification's click) take the first one.
 	slices.SortStableFunc(c.Links, func(x, y nightjar.Link) int { return runbookFirst(x) - runbookFirst(y) })
+	c.Links = append(actions, c.Links...)
 	if u := oneLine(msg.ConsoleURL); WebAddress(u) {
 		c.ConsoleURL = u
 	}

@@ -11,6 +11,7 @@ package otlpin
 
 import (
 	"compress/gzip"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/attribution"
 	"github.com/nightjar-dev/nightjar/slo"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -310,4 +312,18 @@ func (v *Visitor) fill(s *Span, service, userAttr string, sp ptrace.Span) {
 	if s.SpanKind != "CLIENT" {
 		s.Peer = ""
 	}
+}
+
+// Attribution is the span as adaptive paging's sampler takes it.
+func (s *Span) Attribution() attribution.Span {
+	out := attribution.Span{TraceID: hex.EncodeToString(s.TraceID[:]), SpanID: hex.EncodeToString(s.SpanID[:]),
+		Service: s.Service, Name: s.SpanName, Kind: s.SpanKind, Error: s.Failed || s.HTTPStatus >= 500,
+		Start: s.At.Add(-s.Duration), End: s.At}
+	if s.ParentID != [8]byte{} {
+		out.ParentID = hex.EncodeToString(s.ParentID[:])
+	}
+	if s.SpanKind == "CLIENT" {
+		out.PeerService = s.Peer
+	}
+	return out
 }

@@ -23,7 +23,8 @@
 //   - a series seen for the first time contributes from its second value
 //     on, because what it counted before is not known (Prometheus's
 //     increase() does the same); after a gap, its increase across the gap
-//     counts in the minute in which it is seen again.
+//     counts in the last minute of the gap, the one that ends where the
+//     series is seen again.
 //
 // The increases of every series of an expression are added up and rounded
 // to whole requests; a minute's good count is capped at its total.

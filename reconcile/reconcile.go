@@ -21,7 +21,10 @@ import (
 	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
 	"github.com/nightjar-dev/nightjar/config"
+	"github.com/nightjar-dev/nightjar/openslo"
 	"github.com/nightjar-dev/nightjar/projects"
+	"github.com/nightjar-dev/nightjar/slo"
+	"github.com/nightjar-dev/nightjar/slos"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -132,6 +135,9 @@ func apply(ctx context.Context, tx *store.Tx, areas Areas, cfg *config.Config, g
 			return changes, err
 		}
 		if err := applyIncidents(ctx, tx, p, pc, now, dryRun, &changes); err != nil {
+			return changes, err
+		}
+		if err := applySLOs(ctx, tx, p, pc, now, dryRun, &changes); err != nil {
 			return changes, err
 		}
 	}
@@ -334,6 +340,69 @@ func applyChecks(ctx context.Context, tx *store.Tx, cs *checks.Service, p *night
 			if _, err := cs.UpdateTx(ctx, tx, p.ID, want.ID, now, func(c *nightjar.Check) error {
 				return patch.Apply(c, chans, now)
 			}); err != nil {
+				return fmt.Errorf("%s: %w", obj, err)
+			}
+		}
+	}
+	return nil
+}
+
+// applySLOs creates the declared objectives that do not exist yet and
+// changes those whose definition differs, each identified by service and
+// name. The objectives of the OpenSLO files named are declared too.
+// Objectives the configuration does not mention are left alone.
+func applySLOs(ctx context.Context, tx *store.Tx, p *nightjar.Project, pc config.ProjectConfig, now time.Time, dryRun bool, changes *[]Change) error {
+	declared := append([]slo.Definition(nil), pc.SLOs...)
+	for _, f := range pc.OpenSLOFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("openslo file %s: %w", f, err)
+		}
+		res, err := openslo.Import(b)
+		if err != nil {
+			return fmt.Errorf("openslo file %s: %w", f, err)
+		}
+		declared = append(declared, res.SLOs...)
+	}
+	var existing []*slos.SLO
+	if p.ID != "" {
+		var err error
+		if existing, err = slos.ListTx(ctx, tx, p.ID); err != nil {
+			return err
+		}
+	}
+	byName := map[string]*slos.SLO{}
+	for _, o := range existing {
+		byName[o.Definition.Service+"/"+o.Definition.Name] = o
+	}
+	seen := map[string]bool{}
+	for _, d := range declared {
+		id := d.Service + "/" + d.Name
+		obj := fmt.Sprintf("slo %s/%s", pc.Name, id)
+		if err := d.Validate(); err != nil {
+			return fmt.Errorf("%s: %w", obj, err)
+		}
+		if seen[id] {
+			return fmt.Errorf("%s: declared twice", obj)
+		}
+		seen[id] = true
+		o := byName[id]
+		if o == nil {
+			*changes = append(*changes, Change{Op: "+", Object: obj})
+			if !dryRun {
+				if err := slos.CreateTx(ctx, tx, &slos.SLO{ProjectID: p.ID, Definition: d}, now); err != nil {
+					return fmt.Errorf("%s: %w", obj, err)
+				}
+			}
+			continue
+		}
+		if store.JSON(o.Definition) == store.JSON(d) {
+			continue
+		}
+		*changes = append(*changes, Change{Op: "~", Object: obj, Detail: "definition " + store.JSON(o.Definition) + " → " + store.JSON(d)})
+		if !dryRun {
+			o.Definition = d
+			if err := slos.UpdateTx(ctx, tx, o, now); err != nil {
 				return fmt.Errorf("%s: %w", obj, err)
 			}
 		}

@@ -18,11 +18,14 @@ import (
 // 10 seconds by default).
 const EvalDelay = 15 * time.Second
 
-// reloadSpan is how far back each evaluation reads an objective's minutes
-// again: late flushes and user-time (final only after the uptime cutoff)
-// still add to minutes that old. Changes to older minutes are seen once
-// the cache is rebuilt, at the next start.
+// reloadSpan is how far back each evaluation looks for minutes that
+// changed since the last: late flushes and user-time (final only after the
+// uptime cutoff) still add to minutes that old.
 const reloadSpan = uptime.DefaultCutoff + time.Hour
+
+// flushSkew is how much earlier than the last read a flush may be stamped
+// and still commit after it: replicas' clocks and slow commits.
+const flushSkew = 2 * time.Minute
 
 // cached is an objective's counters as the last evaluation read them.
 type cached struct {
@@ -34,33 +37,33 @@ type cached struct {
 	recent map[time.Time]slo.Counts
 }
 
-// seriesFor brings an objective's cached series up to now, reading only
-// the minutes that may have changed since the last read.
+// seriesFor brings an objective's cached series up to now. The first read
+// (and one after a pause longer than half the reload span, as when another
+// replica evaluated the objective meanwhile) reads every minute the
+// objective keeps; later ones only the recent minutes flushed since the
+// last read. A flush that commits more than flushSkew after it was stamped
+// and after a read is missed until the series is read whole again.
 func (s *Service) seriesFor(ctx context.Context, q store.Querier, id string, o *slo.Objective, now time.Time) (*slo.Series, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.series[id]
 	ret := o.Retention()
-	from := now.Truncate(time.Minute).Add(-time.Duration(ret) * time.Minute)
-	if c == nil || c.retention != ret {
+	keep := now.Truncate(time.Minute).Add(-reloadSpan)
+	from, since := now.Truncate(time.Minute).Add(-time.Duration(ret)*time.Minute), time.Time{}
+	if c == nil || c.retention != ret || now.Sub(c.loadedTo) > reloadSpan/2 || now.Before(c.loadedTo) {
 		c = &cached{series: slo.NewSeries(ret), retention: ret, recent: map[time.Time]slo.Counts{}}
-	} else if f := c.loadedTo.Add(-reloadSpan); f.After(from) {
-		from = f
+	} else {
+		from, since = keep, c.loadedTo.Add(-flushSkew)
 	}
-	ms, err := minutes(ctx, q, id, from, now.Add(2*time.Minute))
+	ms, err := minutes(ctx, q, id, from, now.Add(2*time.Minute), since)
 	if err != nil {
 		delete(s.series, id)
 		return nil, err
 	}
-	keep := now.Add(-reloadSpan)
 	for _, m := range ms {
 		counts := m.Bucket.Counts
-		if m.Start.Before(keep) {
-			if _, seen := c.recent[m.Start]; !seen {
-				c.series.Add(m.Start, counts)
-			} else {
-				c.series.Add(m.Start, counts.Sub(c.recent[m.Start]))
-			}
+		if m.Start.Before(keep) { // a whole read's older minutes
+			c.series.Add(m.Start, counts)
 			continue
 		}
 		c.series.Add(m.Start, counts.Sub(c.recent[m.Start]))
@@ -140,6 +143,11 @@ func (s *Service) evaluate(ctx context.Context, tx *store.Tx, id, projectID stri
 	for _, a := range o.Apply(state, &d) {
 		a.ProjectID = projectID
 		a.Details["slo_id"] = id
+		if a.Status == nightjar.AlertFiring && s.Evidence != nil {
+			for k, v := range s.Evidence(projectID, def, now.Add(-time.Hour), now) {
+				a.Details[k] = v
+			}
+		}
 		if err := s.stage.Handle(ctx, tx, alerting.Change{Alert: &a, At: now}); err != nil {
 			return err
 		}
@@ -180,7 +188,7 @@ func (s *Service) Status(ctx context.Context, projectID, id string, now time.Tim
 	}
 	ret := obj.Retention()
 	from := now.Truncate(time.Minute).Add(-time.Duration(ret) * time.Minute)
-	ms, err := minutes(ctx, s.db, id, from, now.Add(2*time.Minute))
+	ms, err := minutes(ctx, s.db, id, from, now.Add(2*time.Minute), time.Time{})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -53,6 +53,10 @@ type Service struct {
 	// minute's evaluation reads only the recent minutes (see series.go).
 	mu     sync.Mutex
 	series map[string]*cached
+	// Evidence, when set, is asked for details to add to a firing alert
+	// of an objective: adaptive paging's vote over the failing traces of
+	// [from, to). Nil details add nothing.
+	Evidence func(projectID string, d slo.Definition, from, to time.Time) map[string]string
 }
 
 // New returns the objectives area of db, handing alerts to stage.
@@ -199,6 +203,9 @@ func (s *Service) DeleteTx(ctx context.Context, tx *store.Tx, projectID, id stri
 	if _, err := tx.Exec(ctx, `DELETE FROM slos WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("delete slo: %w", err)
 	}
+	s.mu.Lock()
+	delete(s.series, id)
+	s.mu.Unlock()
 	return nil
 }
 
@@ -219,15 +226,16 @@ var qAddMinute = store.Hot(func(store.Dialect) string {
 	for _, c := range append([]string{"good", "total", "up_ms", "down_ms"}, strings.Split(latencyColumns, ", ")...) {
 		set = append(set, c+" = slo_minutes."+c+" + excluded."+c)
 	}
-	return `INSERT INTO slo_minutes (slo_id, minute, good, total, up_ms, down_ms, ` + latencyColumns + `)
-		SELECT ` + store.Placeholders(1, 6+len(slo.Histogram{})) + ` WHERE EXISTS (SELECT 1 FROM slos WHERE id = $1)
-		ON CONFLICT (slo_id, minute) DO UPDATE SET ` + strings.Join(set, ", ")
+	n := 6 + len(slo.Histogram{})
+	return `INSERT INTO slo_minutes (slo_id, minute, good, total, up_ms, down_ms, ` + latencyColumns + `, updated_at)
+		SELECT ` + store.Placeholders(1, n+1) + ` WHERE EXISTS (SELECT 1 FROM slos WHERE id = $1)
+		ON CONFLICT (slo_id, minute) DO UPDATE SET ` + strings.Join(set, ", ") + `, updated_at = excluded.updated_at`
 })
 
-// AddMinutes adds flushed rows to the stored counters in one transaction.
-// Rows are written in a fixed order, so two replicas flushing the same
-// minutes at once wait for each other rather than deadlock.
-func (s *Service) AddMinutes(ctx context.Context, rows []aggregate.Row) error {
+// AddMinutes adds rows flushed at now to the stored counters in one
+// transaction. Rows are written in a fixed order, so two replicas flushing
+// the same minutes at once wait for each other rather than deadlock.
+func (s *Service) AddMinutes(ctx context.Context, rows []aggregate.Row, now time.Time) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -239,7 +247,8 @@ func (s *Service) AddMinutes(ctx context.Context, rows []aggregate.Row) error {
 		return sorted[i].Minute.Before(sorted[j].Minute)
 	})
 	return s.db.WithTx(ctx, func(tx *store.Tx) error {
-		args := make([]any, 6+len(slo.Histogram{}))
+		args := make([]any, 7+len(slo.Histogram{}))
+		args[len(args)-1] = store.Millis(now)
 		for _, r := range sorted {
 			b := &r.Bucket
 			args[0], args[1], args[2], args[3], args[4], args[5] = r.SLOID, store.Millis(r.Minute), int64(b.Good), int64(b.Total), b.UpMs, b.DownMs
@@ -279,12 +288,17 @@ func scanMinute(row store.Row) (Minute, error) {
 	return m, nil
 }
 
-// minutes reads an objective's minutes that start in [from, to), oldest
-// first.
-func minutes(ctx context.Context, q store.Querier, sloID string, from, to time.Time) ([]Minute, error) {
-	return store.QueryAll(ctx, q, "read slo minutes", `SELECT minute, good, total, up_ms, down_ms, `+latencyColumns+`
-		FROM slo_minutes WHERE slo_id = $1 AND minute >= $2 AND minute < $3 ORDER BY minute`, scanMinute, sloID, from.UnixMilli(), to.UnixMilli())
+// minutes reads an objective's minutes that start in [from, to) and were
+// added to at or after since (the zero time for all), oldest first.
+func minutes(ctx context.Context, q store.Querier, sloID string, from, to, since time.Time) ([]Minute, error) {
+	return store.QueryAll(ctx, q, "read slo minutes", qMinutes.SQL(q.Dialect()), scanMinute, sloID, from.UnixMilli(), to.UnixMilli(), store.Millis(since))
 }
+
+// qMinutes reads minutes; every evaluation runs it, in its transaction.
+var qMinutes = store.Hot(func(store.Dialect) string {
+	return `SELECT minute, good, total, up_ms, down_ms, ` + latencyColumns + `
+		FROM slo_minutes WHERE slo_id = $1 AND minute >= $2 AND minute < $3 AND updated_at >= $4 ORDER BY minute`
+})
 
 // Minutes returns one of a project's objectives' stored minutes that start
 // in [from, to), oldest first.
@@ -292,7 +306,7 @@ func (s *Service) Minutes(ctx context.Context, projectID, id string, from, to ti
 	if _, err := s.Get(ctx, projectID, id); err != nil {
 		return nil, err
 	}
-	return minutes(ctx, s.db, id, from, to)
+	return minutes(ctx, s.db, id, from, to, time.Time{})
 }
 
 // Prune deletes minutes older than any objective reads (slo.MaxRollingDays

@@ -65,7 +65,7 @@ func TestLifecycle(t *testing.T) {
 		_, err = svc.Edit(ctx, p.ID, a.ID, t0, func(d *slo.Definition) error { d.Window.Rolling = "1d"; return nil })
 		storetest.WantCode(t, err, nightjar.EINVALID)
 		storetest.WantCode(t, svc.Delete(ctx, other.ID, a.ID, t0), nightjar.ENOTFOUND)
-		if err := svc.AddMinutes(ctx, []aggregate.Row{{SLOID: a.ID, Minute: t0, Bucket: slo.Bucket{Counts: slo.Counts{Total: 1}}}}); err != nil {
+		if err := svc.AddMinutes(ctx, []aggregate.Row{{SLOID: a.ID, Minute: t0, Bucket: slo.Bucket{Counts: slo.Counts{Total: 1}}}}, t0); err != nil {
 			t.Fatal(err)
 		}
 		if err := svc.Delete(ctx, p.ID, a.ID, t0); err != nil {
@@ -74,7 +74,7 @@ func TestLifecycle(t *testing.T) {
 		_, err = svc.Get(ctx, p.ID, a.ID)
 		storetest.WantCode(t, err, nightjar.ENOTFOUND)
 		// A flush of an objective deleted meanwhile is dropped, not an error.
-		if err := svc.AddMinutes(ctx, []aggregate.Row{{SLOID: a.ID, Minute: t0, Bucket: slo.Bucket{Counts: slo.Counts{Total: 1}}}}); err != nil {
+		if err := svc.AddMinutes(ctx, []aggregate.Row{{SLOID: a.ID, Minute: t0, Bucket: slo.Bucket{Counts: slo.Counts{Total: 1}}}}, t0); err != nil {
 			t.Fatalf("flush of a deleted objective: %v", err)
 		}
 	})
@@ -109,7 +109,7 @@ func TestConcurrentFlushers(t *testing.T) {
 						rows = append(rows, aggregate.Row{SLOID: id, Minute: t0.Add(time.Duration(m) * time.Minute), Bucket: bk})
 						rows = append(rows, aggregate.Row{SLOID: map[string]string{a.ID: b.ID, b.ID: a.ID}[id], Minute: t0.Add(time.Duration(4-m) * time.Minute), Bucket: bk})
 					}
-					errs <- svc.AddMinutes(ctx, rows)
+					errs <- svc.AddMinutes(ctx, rows, t0)
 				}
 			}()
 		}
@@ -144,7 +144,9 @@ func TestConcurrentFlushers(t *testing.T) {
 
 // TestEvaluate burns an objective's budget and sees the page fire through
 // the alert stage, once, with the budget figures, and resolve after the
-// errors stop.
+// errors stop. Minutes are flushed as ingest flushes them, one a minute
+// plus user-time for minutes half an hour old, and the evaluation's cached
+// counts stay equal to what is stored.
 func TestEvaluate(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -152,70 +154,68 @@ func TestEvaluate(t *testing.T) {
 		svc := slos.New(db, stage)
 		p := storetest.NewProject(t, db, "P", t0)
 		o := newSLO(t, svc, p.ID, def("shop", "availability"))
-		// A day of good traffic, then an hour at 50 % errors.
+		// A day of good traffic, read whole by the first evaluation.
 		var rows []aggregate.Row
 		start := t0.Add(-24 * time.Hour)
-		for m := start; m.Before(t0.Add(time.Hour)); m = m.Add(time.Minute) {
-			c := slo.Counts{Good: 100, Total: 100}
-			if !m.Before(t0) {
-				c.Good = 50
-			}
-			rows = append(rows, aggregate.Row{SLOID: o.ID, Minute: m, Bucket: slo.Bucket{Counts: c}})
-		}
-		if err := svc.AddMinutes(ctx, rows[:len(rows)-70]); err != nil {
-			t.Fatal(err)
-		}
-		// The first evaluation reads everything, later ones the recent
-		// minutes only: add the rest after it.
-		if n, err := svc.ProcessDue(ctx, t0.Add(-10*time.Minute), 100); err != nil || n != 1 {
-			t.Fatalf("first evaluation: %d, %v", n, err)
-		}
-		if err := svc.AddMinutes(ctx, rows[len(rows)-70:]); err != nil {
-			t.Fatal(err)
-		}
-		now := t0.Add(time.Hour + EvalDelay())
-		if n, err := svc.ProcessDue(ctx, now, 100); err != nil || n != 1 {
-			t.Fatalf("evaluation: %d, %v", n, err)
-		}
-		if n, _ := svc.ProcessDue(ctx, now, 100); n != 0 {
-			t.Errorf("evaluated twice in a minute: %d", n)
-		}
-		alerts, err := stage.List(ctx, p.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var page *nightjar.Alert
-		for _, a := range alerts {
-			if a.Severity == nightjar.SeverityPage {
-				page = a
-			}
-		}
-		if page == nil || page.Status != nightjar.AlertFiring || page.Source != "slo" || page.Details["slo_id"] != o.ID || page.Details["budget_remaining"] == "" {
-			t.Fatalf("page alert = %+v (all: %v)", page, alerts)
-		}
-		_, st, err := svc.Status(ctx, p.ID, o.ID, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, ok := st.Firing[nightjar.SeverityPage]; !ok || st.Decision.BurnRate < 49 || st.Decision.Budget.Counts.Total != 25*60*100 {
-			t.Errorf("status = %+v, decision %+v", st, st.Decision)
-		}
-		// Two good hours later the page resolves.
-		rows = nil
-		for m := t0.Add(time.Hour); m.Before(t0.Add(3 * time.Hour)); m = m.Add(time.Minute) {
+		for m := start; m.Before(t0); m = m.Add(time.Minute) {
 			rows = append(rows, aggregate.Row{SLOID: o.ID, Minute: m, Bucket: slo.Bucket{Counts: slo.Counts{Good: 100, Total: 100}}})
 		}
-		if err := svc.AddMinutes(ctx, rows); err != nil {
+		if err := svc.AddMinutes(ctx, rows, t0); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.ProcessDue(ctx, t0.Add(3*time.Hour+EvalDelay()), 100); err != nil {
-			t.Fatal(err)
+		if n, err := svc.ProcessDue(ctx, t0.Add(slos.EvalDelay), 100); err != nil || n != 1 {
+			t.Fatalf("first evaluation: %d, %v", n, err)
 		}
-		alerts, _ = stage.List(ctx, p.ID)
-		for _, a := range alerts {
-			if a.Severity == nightjar.SeverityPage && a.Status != nightjar.AlertResolved {
-				t.Errorf("page after recovery: %+v", a)
+		want := slo.Counts{Good: 24 * 60 * 100, Total: 24 * 60 * 100}
+		// Then minute by minute: an hour at 50 % errors and two good
+		// hours, each minute's user-time arriving half an hour late.
+		var page *nightjar.Alert
+		for m := t0; m.Before(t0.Add(3 * time.Hour)); m = m.Add(time.Minute) {
+			c := slo.Counts{Good: 100, Total: 100}
+			if m.Before(t0.Add(time.Hour)) {
+				c.Good = 50
 			}
+			late := slo.Counts{UpMs: 1000, DownMs: 10}
+			flushed := []aggregate.Row{{SLOID: o.ID, Minute: m, Bucket: slo.Bucket{Counts: c}},
+				{SLOID: o.ID, Minute: m.Add(-30 * time.Minute), Bucket: slo.Bucket{Counts: late}}}
+			want = want.Add(c).Add(late)
+			if err := svc.AddMinutes(ctx, flushed, m.Add(time.Minute+5*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			now := m.Add(time.Minute + slos.EvalDelay)
+			if n, err := svc.ProcessDue(ctx, now, 100); err != nil || n != 1 {
+				t.Fatalf("evaluation at %s: %d, %v", now.Format("15:04:05"), n, err)
+			}
+			if n, _ := svc.ProcessDue(ctx, now, 100); n != 0 {
+				t.Fatalf("evaluated twice in a minute: %d", n)
+			}
+			if got := svc.CachedSum(o.ID, start, now); got != want {
+				t.Fatalf("at %s the cached counts are %+v, stored %+v", now.Format("15:04"), got, want)
+			}
+			alerts, err := stage.List(ctx, p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range alerts {
+				if a.Severity == nightjar.SeverityPage {
+					page = a
+				}
+			}
+			if m.Equal(t0.Add(59 * time.Minute)) {
+				if page == nil || page.Status != nightjar.AlertFiring || page.Source != "slo" || page.Details["slo_id"] != o.ID || page.Details["budget_remaining"] == "" {
+					t.Fatalf("page alert after an hour of errors = %+v", page)
+				}
+				_, st, err := svc.Status(ctx, p.ID, o.ID, now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, ok := st.Firing[nightjar.SeverityPage]; !ok || st.Decision.BurnRate < 49 || st.Decision.Budget.Counts.Total != 25*60*100 {
+					t.Errorf("status = %+v, decision %+v", st, st.Decision)
+				}
+			}
+		}
+		if page == nil || page.Status != nightjar.AlertResolved {
+			t.Errorf("page after two good hours: %+v", page)
 		}
 	})
 }

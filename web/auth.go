@@ -10,8 +10,41 @@ import (
 // authenticate finds the API key of a request: the X-Api-Key header, or
 // bodyKey (the api_key field of a JSON body, as Healthchecks accepts). A
 // key must allow what the request does: reads need read-only or better,
-// writes need read-write; ping-only keys open no API at all.
+// writes need read-write; ping-only and ingest keys open no API at all.
 func (s *Server) authenticate(r *http.Request, bodyKey string, write bool) (*nightjar.APIKey, error) {
+	k, err := s.keyOf(r, bodyKey)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case k.Scope == nightjar.ScopePingOnly:
+		return nil, nightjar.Errorf(nightjar.EFORBIDDEN, "this api key may only send pings")
+	case k.Scope == nightjar.ScopeIngest:
+		return nil, nightjar.Errorf(nightjar.EFORBIDDEN, "this api key may only send spans and events")
+	case write && k.Scope != nightjar.ScopeReadWrite:
+		return nil, nightjar.Errorf(nightjar.EFORBIDDEN, "this api key is read-only")
+	}
+	s.touchKey(r, k)
+	return k, nil
+}
+
+// authenticateIngest finds the API key of a span or event export: an
+// ingest key, or a read-write one, in the X-Api-Key header or as a bearer
+// token (which OpenTelemetry exporters send with their headers setting).
+func (s *Server) authenticateIngest(r *http.Request) (*nightjar.APIKey, error) {
+	k, err := s.keyOf(r, "")
+	if err != nil {
+		return nil, err
+	}
+	if k.Scope != nightjar.ScopeIngest && k.Scope != nightjar.ScopeReadWrite {
+		return nil, nightjar.Errorf(nightjar.EFORBIDDEN, "this api key may not send spans or events; use an ingest or read-write key")
+	}
+	s.touchKey(r, k)
+	return k, nil
+}
+
+// keyOf looks up the key a request carries, of any scope.
+func (s *Server) keyOf(r *http.Request, bodyKey string) (*nightjar.APIKey, error) {
 	secret := strings.TrimSpace(r.Header.Get("X-Api-Key"))
 	if secret == "" {
 		if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
@@ -30,16 +63,14 @@ func (s *Server) authenticate(r *http.Request, bodyKey string, write bool) (*nig
 	} else if err != nil {
 		return nil, err
 	}
-	switch {
-	case k.Scope == nightjar.ScopePingOnly:
-		return nil, nightjar.Errorf(nightjar.EFORBIDDEN, "this api key may only send pings")
-	case write && k.Scope != nightjar.ScopeReadWrite:
-		return nil, nightjar.Errorf(nightjar.EFORBIDDEN, "this api key is read-only")
-	}
+	return k, nil
+}
+
+// touchKey records that a key was used; a failure is logged, not shown.
+func (s *Server) touchKey(r *http.Request, k *nightjar.APIKey) {
 	if err := s.projects.TouchKey(r.Context(), k, s.clock.Now()); err != nil {
 		s.log.Warn("record api key use", "key_id", k.ID, "err", err)
 	}
-	return k, nil
 }
 
 // apiHandler is an API handler that runs with an authenticated key and

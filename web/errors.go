@@ -33,8 +33,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSONError(w, status, msg, nightjar.ErrorField(err))
 }
 
-// errorAnswer is the status and the user-safe message for err, logging an
-// internal error with the request id that the message then names.
+// errorAnswer is the status and message that answer err, logging an
+// internal error once, with the request id, which the message then names.
 func (s *Server) errorAnswer(r *http.Request, err error) (int, string) {
 	code := nightjar.ErrorCode(err)
 	status, ok := statusByCode[code]

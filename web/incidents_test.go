@@ -7,6 +7,8 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/accounts"
+	"github.com/nightjar-dev/nightjar/alerting"
+	"github.com/nightjar-dev/nightjar/incidents"
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
@@ -235,6 +237,256 @@ func TestV1IncidentBadInput(t *testing.T) {
 			if f, _ := r.json(t)["field"].(string); f != tc.field {
 				t.Errorf("%s %v: field %q (%s), want %q", tc.path, tc.body, f, r.body, tc.field)
 			}
+		}
+	})
+}
+
+// fire hands an alert change to an alert stage that routes into
+// incidents, as serve wires it.
+func (e *env) fire(key, service string, status nightjar.AlertStatus) {
+	e.t.Helper()
+	stage := alerting.New(e.db, incidents.AlertRoute{Store: e.areas.Incidents})
+	a := &nightjar.Alert{ProjectID: e.project.ID, DedupKey: key, Source: "test", Service: service, Severity: nightjar.SeverityPage,
+		Summary: key + " is down", Status: status, StartsAt: e.clock.Now()}
+	if err := e.db.WithTx(context.Background(), func(tx *store.Tx) error {
+		return stage.Handle(context.Background(), tx, alerting.Change{Alert: a, At: e.clock.Now()})
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// An incident opened by an alert is listed, read with its alerts and
+// timeline, and acted on over the API; the timeline records who did what.
+func TestV1Incidents(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		alice := e.addUser("alice@example.com", e.project.ID)
+		e.addUser("bob@example.com", e.project.ID)
+		e.mustDo(201, "POST", "/api/v1/escalation-policies", map[string]any{"name": "default", "steps": []any{
+			map[string]any{"delay": "5m", "targets": []any{map[string]any{"kind": "user", "id": alice}}},
+			map[string]any{"delay": "5m", "targets": []any{map[string]any{"kind": "user", "id": "bob@example.com"}}}}})
+		e.mustDo(201, "POST", "/api/v1/teams", map[string]any{"name": "web", "members": []string{alice}, "policy": "default"})
+		e.mustDo(201, "POST", "/api/v1/services", map[string]any{"name": "checkout", "team": "web"})
+		e.fire("db-down", "checkout", nightjar.AlertFiring)
+
+		list := e.mustDo(200, "GET", "/api/v1/incidents?status=triggered&service=checkout", nil)["incidents"].([]any)
+		if len(list) != 1 {
+			t.Fatalf("incidents %v", list)
+		}
+		inc := list[0].(map[string]any)
+		id := inc["id"].(string)
+		if inc["number"] != 1.0 || inc["status"] != "triggered" || inc["urgency"] != "page" || len(inc["alerts"].([]any)) != 1 {
+			t.Errorf("incident %v", inc)
+		}
+		for q, n := range map[string]int{"status=resolved": 0, "service=search": 0, "status=open": 1, "": 1} {
+			if got := e.mustDo(200, "GET", "/api/v1/incidents?"+q, nil)["incidents"].([]any); len(got) != n {
+				t.Errorf("incidents?%s: %d, want %d", q, len(got), n)
+			}
+		}
+
+		got := e.mustDo(200, "GET", "/api/v1/incidents/1", nil)
+		if got["id"] != id || len(got["timeline"].([]any)) == 0 {
+			t.Errorf("incident by number %v", got)
+		}
+		ack := e.mustDo(200, "POST", "/api/v1/incidents/"+id+"/acknowledge", map[string]any{"user": "alice@example.com"})
+		if ack["status"] != "acknowledged" || ack["assignee"] != alice {
+			t.Errorf("acknowledged %v", ack)
+		}
+		if r := e.do("POST", "/api/v1/incidents/"+id+"/acknowledge", e.rw, nil); r.status != 409 {
+			t.Errorf("second acknowledgement: %d %s", r.status, r.body)
+		}
+		re := e.mustDo(200, "POST", "/api/v1/incidents/"+id+"/reassign", map[string]any{"assignee": "bob@example.com"})
+		cm := e.mustDo(200, "POST", "/api/v1/incidents/"+id+"/commander", map[string]any{"commander": alice})
+		if re["assignee"] == alice || cm["commander"] != alice {
+			t.Errorf("reassigned %v, commander %v", re["assignee"], cm["commander"])
+		}
+		e.mustDo(200, "POST", "/api/v1/incidents/"+id+"/notes", map[string]any{"text": "restarting the primary", "user": alice})
+		esc := e.mustDo(200, "POST", "/api/v1/incidents/"+id+"/escalate", nil)
+		if esc["status"] != "triggered" {
+			t.Errorf("escalated %v", esc)
+		}
+		res := e.mustDo(200, "POST", "/api/v1/incidents/"+id+"/resolve", nil)
+		if res["status"] != "resolved" || res["resolved_at"] == nil {
+			t.Errorf("resolved %v", res)
+		}
+
+		tl := e.mustDo(200, "GET", "/api/v1/incidents/"+id, nil)["timeline"].([]any)
+		kinds := map[string]string{}
+		for _, en := range tl {
+			en := en.(map[string]any)
+			kinds[en["kind"].(string)] = en["actor"].(string)
+		}
+		for kind, actor := range map[string]string{"acknowledged": alice, "note": alice, "escalated": "api key read-write", "resolved": "api key read-write", "triggered": ""} {
+			if a, ok := kinds[kind]; !ok || a != actor {
+				t.Errorf("timeline %s by %q (present %v), want %q; timeline %v", kind, a, ok, actor, kinds)
+			}
+		}
+
+		pm := e.mustDo(200, "GET", "/api/v1/incidents/"+id+"/postmortem", nil)
+		if pm["saved"] != false || !strings.Contains(pm["text"].(string), "db-down") {
+			t.Errorf("postmortem draft %v", pm)
+		}
+		e.mustDo(200, "PUT", "/api/v1/incidents/"+id+"/postmortem", map[string]any{"text": "# What happened\n\nThe disk filled.", "user": alice})
+		r := e.do("GET", "/api/v1/incidents/"+id+"/postmortem?format=md", e.ro, nil)
+		if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/markdown") || string(r.body) != "# What happened\n\nThe disk filled." {
+			t.Errorf("postmortem export: %d %s %q", r.status, r.header.Get("Content-Type"), r.body)
+		}
+
+		for _, tc := range []struct {
+			method, path, key string
+			body              any
+			status            int
+			field             string
+		}{
+			{"POST", "/api/v1/incidents/" + id + "/resolve", e.ro, nil, 403, ""},
+			{"POST", "/api/v1/incidents/" + id + "/notes", e.rw, map[string]any{}, 400, "text"},
+			{"POST", "/api/v1/incidents/" + id + "/notes", e.rw, map[string]any{"text": "x", "user": "eve@example.com"}, 400, "user"},
+			{"POST", "/api/v1/incidents/" + id + "/reassign", e.rw, map[string]any{}, 400, "assignee"},
+			{"POST", "/api/v1/incidents/" + id + "/reassign", e.rw, map[string]any{"assignee": "nobody"}, 400, "assignee"},
+			{"GET", "/api/v1/incidents?status=sleeping", e.rw, nil, 400, "status"},
+			{"GET", "/api/v1/incidents/" + id + "/postmortem?tz=Mars/Base", e.rw, nil, 400, "tz"},
+			{"GET", "/api/v1/incidents/" + id + "/postmortem?format=pdf", e.rw, nil, 400, "format"},
+			{"GET", "/api/v1/incidents/99", e.rw, nil, 404, ""},
+			{"GET", "/api/v1/incidents/nope", e.rw, nil, 404, ""},
+		} {
+			r := e.do(tc.method, tc.path, tc.key, tc.body)
+			if r.status != tc.status {
+				t.Errorf("%s %s: %d %s, want %d", tc.method, tc.path, r.status, r.body, tc.status)
+			} else if f, _ := r.json(t)["field"].(string); f != tc.field {
+				t.Errorf("%s %s: field %q, want %q", tc.method, tc.path, f, tc.field)
+			}
+		}
+	})
+}
+
+// A member's contact methods and notification rules over the API: a new
+// method is unverified until the code the outbox carries to it comes
+// back; people of other projects are not found; read-only keys see
+// nothing, since the values are personal.
+func TestV1ContactMethods(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		alice := e.addUser("alice@example.com", e.project.ID)
+		other := storetest.NewProject(t, db, "Other", t0)
+		e.addUser("eve@example.com", other.ID)
+		base := "/api/v1/users/alice@example.com"
+
+		m := e.mustDo(201, "POST", base+"/contact-methods", map[string]any{"kind": "webhook", "name": "phone", "value": "https://push.example/alice"})
+		id := m["id"].(string)
+		if m["verified"] != false {
+			t.Errorf("a new method is verified: %v", m)
+		}
+		e.mustDo(202, "POST", base+"/contact-methods/"+id+"/send-code", nil)
+		if r := e.do("POST", base+"/contact-methods/"+id+"/send-code", e.rw, nil); r.status != 429 {
+			t.Errorf("a second code within a minute: %d %s", r.status, r.body)
+		}
+		items, err := e.outbox.ByProject(context.Background(), e.project.ID, 10)
+		if err != nil || len(items) != 1 || items[0].To.ID != id {
+			t.Fatalf("outbox %+v %v", items, err)
+		}
+		code := strings.TrimPrefix(items[0].Alert.Summary, incidents.VerificationPrefix)
+		if r := e.do("POST", base+"/contact-methods/"+id+"/verify", e.rw, map[string]any{"code": code + "x"}); r.status != 400 || r.json(t)["field"] != "code" {
+			t.Errorf("a wrong code: %d %s", r.status, r.body)
+		}
+		if v := e.mustDo(200, "POST", "/api/v1/users/"+alice+"/contact-methods/"+id+"/verify", map[string]any{"code": code}); v["verified"] != true {
+			t.Errorf("verified %v", v)
+		}
+		// A new value needs verifying again.
+		m = e.mustDo(200, "PUT", base+"/contact-methods/"+id, map[string]any{"kind": "webhook", "name": "phone", "value": "https://push.example/alice2"})
+		if m["verified"] != false {
+			t.Errorf("a changed value stays verified: %v", m)
+		}
+
+		rule := e.mustDo(201, "POST", base+"/notification-rules", map[string]any{"method": id, "delay": "2m"})
+		if rule["delay"] != 120.0 {
+			t.Errorf("rule %v", rule)
+		}
+		if got := e.mustDo(200, "GET", base+"/notification-rules", nil)["notification_rules"].([]any); len(got) != 1 {
+			t.Errorf("rules %v", got)
+		}
+		if got := e.mustDo(200, "GET", base+"/contact-methods", nil)["contact_methods"].([]any); len(got) != 1 {
+			t.Errorf("methods %v", got)
+		}
+
+		for _, tc := range []struct {
+			method, path, key string
+			body              any
+			status            int
+			field             string
+		}{
+			{"GET", base + "/contact-methods", e.ro, nil, 403, ""},
+			{"POST", base + "/contact-methods", e.ro, map[string]any{"kind": "email", "value": "a@example.com"}, 403, ""},
+			{"GET", "/api/v1/users/eve@example.com/contact-methods", e.rw, nil, 404, ""},
+			{"POST", "/api/v1/users/eve@example.com/contact-methods", e.rw, map[string]any{"kind": "email", "value": "a@example.com"}, 404, ""},
+			{"POST", base + "/contact-methods", e.rw, map[string]any{"kind": "pigeon", "value": "x"}, 400, "kind"},
+			{"POST", base + "/contact-methods", e.rw, map[string]any{"kind": "email", "value": "not an address"}, 400, "value"},
+			{"POST", base + "/contact-methods", e.rw, map[string]any{"kind": "ntfy", "value": "ftp://x"}, 400, "value"},
+			{"POST", base + "/notification-rules", e.rw, map[string]any{"method": "nope", "delay": 0}, 400, "method"},
+			{"POST", base + "/notification-rules", e.rw, map[string]any{"method": id, "delay": "48h"}, 400, "delay"},
+			{"DELETE", base + "/contact-methods/nope", e.rw, nil, 404, ""},
+		} {
+			r := e.do(tc.method, tc.path, tc.key, tc.body)
+			if r.status != tc.status {
+				t.Errorf("%s %s: %d %s, want %d", tc.method, tc.path, r.status, r.body, tc.status)
+			} else if f, _ := r.json(t)["field"].(string); f != tc.field {
+				t.Errorf("%s %s: field %q, want %q", tc.method, tc.path, f, tc.field)
+			}
+		}
+		// Verified is shown, and taken back as a copy's field, but only a
+		// code verifies.
+		if m := e.mustDo(201, "POST", base+"/contact-methods", map[string]any{"kind": "email", "value": "a@example.com", "verified": true}); m["verified"] != false {
+			t.Errorf("a method claimed verified is: %v", m)
+		}
+		e.mustDo(204, "DELETE", base+"/contact-methods/"+id, nil)
+		if got := e.mustDo(200, "GET", base+"/notification-rules", nil)["notification_rules"].([]any); len(got) != 0 {
+			t.Errorf("rules outlive their method: %v", got)
+		}
+	})
+}
+
+// Calendar feeds: a schedule's and a member's shifts at a secret URL
+// that needs no key; a new URL stops the old one.
+func TestCalendarFeeds(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		e.addUser("alice@example.com", e.project.ID)
+		e.addUser("bob@example.com", e.project.ID)
+		a := e.mustDo(201, "POST", "/api/v1/schedules", map[string]any{"name": "primary", "time_zone": "UTC",
+			"layers": []any{map[string]any{"shift": "weekly", "start": "2026-01-05T09:00", "participants": []string{"alice@example.com", "bob@example.com"}}}})
+		e.mustDo(201, "POST", "/api/v1/schedules", map[string]any{"name": "secondary", "time_zone": "UTC",
+			"layers": []any{map[string]any{"shift": "daily", "start": "2026-01-05T09:00", "participants": []string{"bob@example.com"}}}})
+		feed := func(url string) resp {
+			return e.do("GET", strings.TrimPrefix(url, "http://nightjar.test"), "", nil)
+		}
+		if r := e.do("POST", "/api/v1/schedules/"+a["id"].(string)+"/calendar-feed", e.ro, nil); r.status != 403 {
+			t.Errorf("a read-only key made a feed: %d", r.status)
+		}
+		old := e.mustDo(201, "POST", "/api/v1/schedules/"+a["id"].(string)+"/calendar-feed", nil)["url"].(string)
+		url := e.mustDo(201, "POST", "/api/v1/schedules/"+a["id"].(string)+"/calendar-feed", nil)["url"].(string)
+		if r := feed(old); r.status != 404 {
+			t.Errorf("the old feed URL: %d", r.status)
+		}
+		r := feed(url)
+		body := string(r.body)
+		if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/calendar") ||
+			!strings.Contains(body, "SUMMARY:On call: alice@example.com (primary)") || !strings.Contains(body, "SUMMARY:On call: bob@example.com (primary)") {
+			t.Errorf("schedule feed: %d %s\n%s", r.status, r.header.Get("Content-Type"), body)
+		}
+
+		url = e.mustDo(201, "POST", "/api/v1/users/bob@example.com/calendar-feed", nil)["url"].(string)
+		r = feed(url)
+		body = string(r.body)
+		if r.status != 200 || strings.Contains(body, "alice@example.com") || !strings.Contains(body, "(primary)") || !strings.Contains(body, "(secondary)") ||
+			!strings.Contains(body, "X-WR-CALNAME:On call: bob@example.com") || strings.Count(body, "BEGIN:VCALENDAR") != 1 || !strings.HasSuffix(body, "END:VCALENDAR\r\n") {
+			t.Errorf("user feed: %d\n%s", r.status, body)
+		}
+		for _, bad := range []string{"/calendar/nope", "/calendar/user.a.b.c.ics", url[len("http://nightjar.test"):len(url)-6] + "x.ics"} {
+			if r := e.do("GET", bad, "", nil); r.status != 404 {
+				t.Errorf("%s: %d", bad, r.status)
+			}
+		}
+		if r := e.do("POST", "/api/v1/users/eve@example.com/calendar-feed", e.rw, nil); r.status != 404 {
+			t.Errorf("a feed for a stranger: %d", r.status)
 		}
 	})
 }

@@ -7,8 +7,6 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/aggregate"
 	"github.com/nightjar-dev/nightjar/alerting"
 	"github.com/nightjar-dev/nightjar/audit"
 	"github.com/nightjar-dev/nightjar/channels"
@@ -24,6 +23,8 @@ import (
 	"github.com/nightjar-dev/nightjar/integrations"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
+	"github.com/nightjar-dev/nightjar/requestid"
+	"github.com/nightjar-dev/nightjar/slos"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/telemetry"
 )
@@ -41,6 +42,11 @@ type Config struct {
 	// a plain index page instead.
 	Console      http.Handler
 	ConsolePaths []string
+	// IngestBodyLimit is the largest span or event body taken, once
+	// decompressed: 10 MiB unless set. IngestRetryAfter is what a 429
+	// asks exporters to wait: the flush interval.
+	IngestBodyLimit  int64
+	IngestRetryAfter time.Duration
 }
 
 // Areas are the parts of Nightjar's state the handlers use beyond the
@@ -61,8 +67,16 @@ type Areas struct {
 	// monitoring systems send with them.
 	Integrations *integrations.Service
 	// Incidents holds services, teams, escalation policies, on-call
-	// schedules, routes, silences and maintenance windows, and incidents.
+	// schedules, routes, silences and maintenance windows, and incidents,
+	// and answers the one-click links in incident notifications.
 	Incidents *incidents.Store
+	// SLOs stores service level objectives; Ingest counts spans and
+	// events for them.
+	SLOs   *slos.Service
+	Ingest *aggregate.Aggregator
+	// Traces, when set, keeps a sample of failing traces for adaptive
+	// paging's evidence, fed with every span.
+	Traces *aggregate.Traces
 }
 
 // Server holds the HTTP handlers' dependencies.
@@ -79,11 +93,17 @@ type Server struct {
 	integrations *integrations.Service
 	// incidents is the incident response area.
 	incidents *incidents.Store
+	slos      *slos.Service
+	ingest    *aggregate.Aggregator
+	traces    *aggregate.Traces
 	clock     nightjar.Clock
 	log       *slog.Logger
 	cfg       Config
 	metrics   *telemetry.Metrics
 	mux       *http.ServeMux
+	// RefreshIngest, when set, makes ingest count by the objectives as
+	// stored, after the API changed one.
+	RefreshIngest func(ctx context.Context) error
 	// Ready reports whether the engine has finished start-up work; nil
 	// means always ready.
 	Ready func() bool
@@ -94,9 +114,18 @@ func NewServer(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger
 	if cfg.PingBodyLimit <= 0 {
 		cfg.PingBodyLimit = 100_000
 	}
+	if cfg.IngestBodyLimit <= 0 {
+		cfg.IngestBodyLimit = 10 << 20
+	}
+	if cfg.IngestRetryAfter <= 0 {
+		cfg.IngestRetryAfter = 10 * time.Second
+	}
+	if areas.Ingest == nil {
+		areas.Ingest = aggregate.New(aggregate.Limits{})
+	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	s := &Server{db: db, projects: areas.Projects, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox,
-		checks: areas.Checks, pings: areas.Pings, alerts: areas.Alerts, integrations: areas.Integrations, incidents: areas.Incidents, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
+		checks: areas.Checks, pings: areas.Pings, alerts: areas.Alerts, integrations: areas.Integrations, incidents: areas.Incidents, slos: areas.SLOs, ingest: areas.Ingest, traces: areas.Traces, clock: clock, log: log, cfg: cfg, metrics: m, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }
@@ -109,10 +138,16 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /readyz", s.handleReady)
 	s.mux.Handle("GET /metrics", s.metrics.Handler())
 	s.mux.HandleFunc("GET /api/openapi.json", s.handleOpenAPI)
+	s.mux.HandleFunc("POST /v1/traces", s.handleTraces)
 	s.routesV3()
 	s.routesV1()
 	s.routesBadges()
 	s.routesAck()
+	// An API path that names nothing answers in JSON, even when the
+	// console serves every other unknown path with its page.
+	s.mux.HandleFunc(apiNotFound, func(w http.ResponseWriter, r *http.Request) {
+		writeJSONError(w, http.StatusNotFound, "no such API path", "")
+	})
 	if s.cfg.Console == nil {
 		s.mux.HandleFunc("GET /{$}", s.handleIndex)
 		return
@@ -125,10 +160,9 @@ func (s *Server) routes() {
 // ServeHTTP gives every request an id, recovers from panics with a 500
 // that carries the id, and logs the request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := newRequestID()
+	id := requestid.New()
 	w.Header().Set("X-Request-Id", id)
-	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
-	r = r.WithContext(ctx)
+	r = r.WithContext(requestid.With(r.Context(), id))
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("panic in handler", "request_id", id, "method", r.Method, "path", r.URL.Path, "panic", v)
@@ -143,6 +177,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
+// apiNotFound is the pattern of API paths that name nothing.
+const apiNotFound = "/api/"
+
 // corsMethods are the methods an API route may allow, in the order the
 // Access-Control-Allow-Methods header lists them.
 var corsMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
@@ -156,7 +193,7 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	for _, m := range corsMethods {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, pattern := s.mux.Handler(probe); pattern != "" {
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != apiNotFound {
 			allowed = append(allowed, m)
 		}
 	}
@@ -175,18 +212,8 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-type requestIDKey struct{}
-
-func newRequestID() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
+// requestID is the id ServeHTTP gave the request.
+func requestID(ctx context.Context) string { return requestid.From(ctx) }
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

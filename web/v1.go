@@ -38,6 +38,13 @@ func (s *Server) routesV1() {
 	s.mux.HandleFunc("DELETE /api/v1/integration-keys/{id}", s.change(s.v1RevokeIntegrationKey))
 	s.mux.HandleFunc("POST /api/v1/integrations/{key}/alertmanager", s.v1AlertmanagerWebhook)
 	s.mux.HandleFunc("POST /api/v1/events/v2/enqueue", s.v1EnqueueEvent)
+	s.mux.HandleFunc("POST /api/v1/events", s.handleEvents)
+	s.mux.HandleFunc("GET /api/v1/slos", s.read(s.v1ListSLOs))
+	s.mux.HandleFunc("POST /api/v1/slos", s.change(s.v1CreateSLO))
+	s.mux.HandleFunc("GET /api/v1/slos/{id}", s.read(s.v1GetSLO))
+	s.mux.HandleFunc("PATCH /api/v1/slos/{id}", s.change(s.v1UpdateSLO))
+	s.mux.HandleFunc("DELETE /api/v1/slos/{id}", s.change(s.v1DeleteSLO))
+	s.mux.HandleFunc("GET /api/v1/slos/{id}/status", s.read(s.v1SLOStatus))
 	s.routesV1Incidents()
 }
 
@@ -85,6 +92,29 @@ func (s *Server) routesV1Incidents() {
 	s.mux.HandleFunc("GET /api/v1/maintenance-windows/{id}", s.read(maintenanceKind.get(s)))
 	s.mux.HandleFunc("PUT /api/v1/maintenance-windows/{id}", s.change(maintenanceKind.replace(s)))
 	s.mux.HandleFunc("DELETE /api/v1/maintenance-windows/{id}", s.change(maintenanceKind.remove(s)))
+	s.mux.HandleFunc("GET /api/v1/incidents", s.read(s.v1ListIncidents))
+	s.mux.HandleFunc("GET /api/v1/incidents/{id}", s.read(s.v1GetIncident))
+	s.mux.HandleFunc("POST /api/v1/incidents/{id}/acknowledge", s.change(s.v1AcknowledgeIncident()))
+	s.mux.HandleFunc("POST /api/v1/incidents/{id}/resolve", s.change(s.v1ResolveIncident()))
+	s.mux.HandleFunc("POST /api/v1/incidents/{id}/escalate", s.change(s.v1EscalateIncident()))
+	s.mux.HandleFunc("POST /api/v1/incidents/{id}/reassign", s.change(s.v1ReassignIncident()))
+	s.mux.HandleFunc("POST /api/v1/incidents/{id}/commander", s.change(s.v1SetIncidentCommander()))
+	s.mux.HandleFunc("POST /api/v1/incidents/{id}/notes", s.change(s.v1AddIncidentNote()))
+	s.mux.HandleFunc("GET /api/v1/incidents/{id}/postmortem", s.read(s.v1Postmortem))
+	s.mux.HandleFunc("PUT /api/v1/incidents/{id}/postmortem", s.change(s.v1SavePostmortem()))
+	s.mux.HandleFunc("GET /api/v1/users/{user}/contact-methods", s.readRW(s.v1ContactMethods))
+	s.mux.HandleFunc("POST /api/v1/users/{user}/contact-methods", s.change(s.v1CreateContactMethod))
+	s.mux.HandleFunc("PUT /api/v1/users/{user}/contact-methods/{id}", s.change(s.v1UpdateContactMethod))
+	s.mux.HandleFunc("DELETE /api/v1/users/{user}/contact-methods/{id}", s.change(s.v1DeleteContactMethod))
+	s.mux.HandleFunc("POST /api/v1/users/{user}/contact-methods/{id}/send-code", s.change(s.v1SendCode))
+	s.mux.HandleFunc("POST /api/v1/users/{user}/contact-methods/{id}/verify", s.change(s.v1VerifyContactMethod))
+	s.mux.HandleFunc("GET /api/v1/users/{user}/notification-rules", s.readRW(s.v1NotificationRules))
+	s.mux.HandleFunc("POST /api/v1/users/{user}/notification-rules", s.change(s.v1CreateNotificationRule))
+	s.mux.HandleFunc("DELETE /api/v1/users/{user}/notification-rules/{id}", s.change(s.v1DeleteNotificationRule))
+	s.mux.HandleFunc("POST /api/v1/schedules/{id}/calendar-feed", s.change(s.v1ScheduleCalendar))
+	s.mux.HandleFunc("POST /api/v1/users/{user}/calendar-feed", s.change(s.v1UserCalendar))
+	// The feeds themselves, outside the API: calendar programs send no key.
+	s.mux.HandleFunc("GET /calendar/{token}", s.handleCalendar)
 }
 
 // timePtr is t for JSON, or nil (null) for the zero time.

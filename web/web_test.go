@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/aggregate"
 	"github.com/nightjar-dev/nightjar/alerting"
 	"github.com/nightjar-dev/nightjar/audit"
 	"github.com/nightjar-dev/nightjar/channels"
@@ -24,6 +25,7 @@ import (
 	"github.com/nightjar-dev/nightjar/integrations"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
+	"github.com/nightjar-dev/nightjar/slos"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 	"github.com/nightjar-dev/nightjar/telemetry"
@@ -51,8 +53,9 @@ func newEnv(t testing.TB, db *store.DB, cfg Config) *env {
 	ctx := context.Background()
 	e := &env{t: t, db: db, clock: nightjar.NewFakeClock(t0), channels: channels.New(db), outbox: outbox.New(db), checks: checkstest.New(db)}
 	e.areas = Areas{Projects: projects.New(db), Audit: audit.New(db), Channels: e.channels, Outbox: e.outbox,
-		Checks: e.checks, Alerts: alerting.New(db), Incidents: incidents.New(db)}
+		Checks: e.checks, Alerts: alerting.New(db), Incidents: incidents.New(db), Ingest: aggregate.New(aggregate.Limits{})}
 	e.areas.Integrations = integrations.New(db, e.areas.Alerts)
+	e.areas.SLOs = slos.New(db, e.areas.Alerts)
 	e.project = &nightjar.Project{Name: "Test"}
 	if err := e.areas.Projects.Create(ctx, e.project, t0); err != nil {
 		t.Fatal(err)

@@ -5,7 +5,9 @@ import (
 	"log/slog"
 
 	"github.com/nightjar-dev/nightjar/accounts"
+	"github.com/nightjar-dev/nightjar/aggregate"
 	"github.com/nightjar-dev/nightjar/alerting"
+	"github.com/nightjar-dev/nightjar/attribution"
 	"github.com/nightjar-dev/nightjar/audit"
 	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
@@ -18,6 +20,7 @@ import (
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/reconcile"
+	"github.com/nightjar-dev/nightjar/slos"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/web"
 )
@@ -43,6 +46,12 @@ type app struct {
 	// incidents is the incident response area: services, policies,
 	// schedules, incidents and their escalation.
 	incidents *incidents.Store
+	// slos stores service level objectives; ingest counts spans and
+	// events for them in memory until the flush module stores them.
+	slos   *slos.Service
+	ingest *aggregate.Aggregator
+	// traces is the sample of failing traces adaptive paging votes over.
+	traces *aggregate.Traces
 }
 
 // passwords hashes user passwords for every command that opens the
@@ -62,9 +71,12 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, e
 func newApp(db *store.DB, log *slog.Logger) *app {
 	inc := incidents.New(db)
 	alerts := alerting.New(db, incidents.AlertRoute{Store: inc})
-	return &app{db: db, projects: projects.New(db), accounts: accounts.New(db, passwords), audit: audit.New(db),
+	traces, _ := aggregate.NewTraces(attribution.SamplerConfig{})
+	a := &app{db: db, projects: projects.New(db), accounts: accounts.New(db, passwords), audit: audit.New(db),
 		channels: channels.New(db), outbox: outbox.New(db), alerts: alerts, checks: checks.New(db, alerts, log), incidents: inc,
-		integrations: integrations.New(db, alerts)}
+		integrations: integrations.New(db, alerts), slos: slos.New(db, alerts), ingest: aggregate.New(aggregate.Limits{}), traces: traces}
+	a.slos.Evidence = engine.TraceEvidence(traces)
+	return a
 }
 
 // Close closes the database.
@@ -73,7 +85,7 @@ func (a *app) Close() error { return a.db.Close() }
 // webAreas are the areas the API uses.
 func (a *app) webAreas() web.Areas {
 	return web.Areas{Projects: a.projects, Audit: a.audit, Channels: a.channels, Outbox: a.outbox, Checks: a.checks, Alerts: a.alerts,
-		Integrations: a.integrations, Incidents: a.incidents}
+		Integrations: a.integrations, Incidents: a.incidents, SLOs: a.slos, Ingest: a.ingest, Traces: a.traces}
 }
 
 // consoleAreas are the areas the console uses.
@@ -85,7 +97,7 @@ func (a *app) consoleAreas() console.Areas {
 // retention is the engine module that prunes what Nightjar no longer
 // needs: sent notifications, and each area's own expired records.
 func (a *app) retention() *engine.Retention {
-	return &engine.Retention{Outbox: a.outbox, Areas: []engine.Pruner{a.accounts, a.incidents}}
+	return &engine.Retention{Outbox: a.outbox, Areas: []engine.Pruner{a.accounts, a.incidents, a.slos}}
 }
 
 // reconcileAreas are the areas apply writes.

@@ -382,6 +382,8 @@ var (
 	textareaTag = regexp.MustCompile(`(?s)<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>`)
 	attribute   = regexp.MustCompile(`([a-z_-]+)(?:="([^"]*)")?`)
 	formError   = regexp.MustCompile(`(?s)<p class="error" role="alert">(.*?)</p>`)
+	// fieldError is an error shown beside the field it is about.
+	fieldError = regexp.MustCompile(`(?s)<p class="field-error" id="([a-z_]+)-error">(.*?)</p>`)
 )
 
 // form loads a page and returns what its form would send unchanged: the
@@ -426,7 +428,8 @@ func (f *frontDoors) form(path string) url.Values {
 	return form
 }
 
-// post sends a form and returns the status and the page's error, if any.
+// post sends a form and returns the status and the page's error, if any:
+// an error beside a field as "field: message".
 func (f *frontDoors) post(path string, form url.Values) (int, string) {
 	f.t.Helper()
 	res, err := f.console.PostForm(f.s.base+path, form)
@@ -436,7 +439,9 @@ func (f *frontDoors) post(path string, form url.Values) (int, string) {
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	msg := ""
-	if m := formError.FindStringSubmatch(string(b)); m != nil {
+	if m := fieldError.FindStringSubmatch(string(b)); m != nil {
+		msg = m[1] + ": " + html.UnescapeString(m[2]) // the page's error, as "field: message"
+	} else if m := formError.FindStringSubmatch(string(b)); m != nil {
 		msg = html.UnescapeString(m[1])
 	}
 	return res.StatusCode, msg

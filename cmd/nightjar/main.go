@@ -46,6 +46,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCmd(), newApplyCmd(), newScheduleCmd(), newRunCmd(), newPingCmd(), newUserCmd(), newVersionCmd())
+	root.AddCommand(newDemoCmd())
 	return root
 }
 

@@ -194,12 +194,18 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 	if err != nil {
 		return err
 	}
+	flushEvery := time.Duration(cfg.IngestFlushInterval) * time.Second
+	if err := engine.LoadTargets(ctx, a.slos, a.ingest); err != nil {
+		return err
+	}
 	areas := a.webAreas()
 	areas.Pings = recorder
 	srv := web.NewServer(db, areas, clock, log.With("component", "web"), web.Config{
 		BaseURL: baseURL, PingBodyLimit: cfg.PingBodyLimit, TrustedProxies: proxies,
 		Console: cons, ConsolePaths: console.Paths(),
+		IngestBodyLimit: cfg.IngestBodyLimit, IngestRetryAfter: flushEvery,
 	}, metrics)
+	srv.RefreshIngest = func(ctx context.Context) error { return engine.LoadTargets(ctx, a.slos, a.ingest) }
 	// accepting is whether the listener takes requests: /readyz says
 	// not ready until it does and again once shutdown begins.
 	var accepting atomic.Bool
@@ -222,6 +228,8 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 		runner.Run(engCtx,
 			&engine.Deadlines{Checks: a.checks},
 			&engine.Alive{Checks: a.checks},
+			&engine.IngestFlush{Ingest: a.ingest, Traces: a.traces, SLOs: a.slos, Clock: clock, Log: log.With("component", "ingest"), Every: flushEvery},
+			&engine.SLOEvaluation{SLOs: a.slos},
 			a.retention(),
 			&engine.Escalation{Incidents: a.incidents},
 			&engine.Outbox{Outbox: a.outbox, Destinations: map[string]engine.Destinations{

@@ -3,12 +3,50 @@
 // and refreshes status while the page is open.
 "use strict";
 
+// How far a time is from now, in words, as the server writes it.
+function ago(d) {
+  const s = Math.round((Date.now() - d.getTime()) / 1000), a = Math.abs(s);
+  if (a < 1) return "just now";
+  let t;
+  if (a < 60) t = a + " s";
+  else if (a < 3600) t = Math.floor(a / 60) + " min";
+  else if (a < 172800) { const h = Math.floor(a / 3600), m = Math.floor(a % 3600 / 60); t = h + " h" + (m ? " " + m + " min" : ""); }
+  else t = Math.floor(a / 86400) + " days";
+  return s < 0 ? "in " + t : t + " ago";
+}
+
+// Times: relative ones kept current, with the exact local time on hover;
+// deadlines as a local time of day; others as a local date and time.
 function localTimes(root) {
   for (const el of root.querySelectorAll("time[datetime]")) {
     const d = new Date(el.getAttribute("datetime"));
     if (isNaN(d)) continue;
-    el.textContent = d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    const exact = d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+    if (el.hasAttribute("data-rel")) {
+      el.textContent = ago(d);
+      el.title = exact;
+    } else if (el.hasAttribute("data-clock")) {
+      el.textContent = d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+      el.title = exact;
+    } else {
+      el.textContent = el.hasAttribute("data-seconds") ? exact : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    }
   }
+}
+
+// A time in a check's zone names the zone only when it is not the viewer's.
+function zones(root) {
+  let mine = "";
+  try { mine = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+  for (const el of root.querySelectorAll("[data-tz]")) {
+    if (el.dataset.tz === mine) el.textContent = el.textContent.replace(", " + mine + ")", ")");
+  }
+}
+
+function copied(b) {
+  const label = b.textContent;
+  b.textContent = "Copied";
+  setTimeout(() => { b.textContent = label; }, 1500);
 }
 
 function copyButtons(root) {
@@ -17,8 +55,12 @@ function copyButtons(root) {
       const input = document.getElementById(b.dataset.copy);
       input.select();
       try { await navigator.clipboard.writeText(input.value); } catch (e) { document.execCommand("copy"); }
-      b.textContent = "Copied";
-      setTimeout(() => { b.textContent = "Copy"; }, 1500);
+      copied(b);
+    });
+  }
+  for (const b of root.querySelectorAll("button[data-copy-text]")) {
+    b.addEventListener("click", async () => {
+      try { await navigator.clipboard.writeText(b.dataset.copyText); copied(b); } catch (e) { prompt("Ping URL", b.dataset.copyText); }
     });
   }
 }
@@ -59,26 +101,77 @@ function schedulePreview() {
   }
 }
 
-// Refresh the page's content every 20 s while nobody is typing in it.
+// Keep the tab's title saying how many checks are down.
+function setDown(n) {
+  document.title = document.title.replace(/^\(\d+ down\) /, "");
+  if (n > 0) document.title = "(" + n + " down) " + document.title;
+}
+
+// The checks list refreshes only what changed: every 20 s it asks for the
+// page's rows with the versions it has; the server answers 304 when
+// nothing changed, else the row order and the HTML of changed rows only.
+function liveRows() {
+  const body = document.getElementById("rows");
+  if (!body) return;
+  let etag = "";
+  const refresh = async () => {
+    if (document.hidden || body.querySelector("input[type=checkbox]:checked")) { localTimes(body); return; }
+    const have = [...body.children].map(tr => tr.id.slice(4) + ":" + tr.dataset.v).join(",");
+    const q = new URLSearchParams(location.search);
+    q.set("have", have);
+    try {
+      const res = await fetch("/checks/rows?" + q, { headers: etag ? { "If-None-Match": etag } : {} });
+      if (res.status === 304 || !res.ok || res.redirected) { localTimes(body); return; }
+      etag = res.headers.get("ETag") || "";
+      const up = await res.json();
+      setDown(up.down);
+      const total = document.getElementById("total");
+      if (total) total.textContent = up.total;
+      const old = new Map([...body.children].map(tr => [tr.id.slice(4), tr]));
+      let prev = null;
+      for (const r of up.rows) {
+        let tr = old.get(r.id);
+        if (r.html) {
+          const t = document.createElement("tbody");
+          t.innerHTML = r.html;
+          const fresh = t.firstElementChild;
+          if (tr) tr.replaceWith(fresh);
+          tr = fresh;
+          init(tr);
+        }
+        old.delete(r.id);
+        if (!tr) continue;
+        const want = prev ? prev.nextElementSibling : body.firstElementChild;
+        if (want !== tr) body.insertBefore(tr, want);
+        prev = tr;
+      }
+      for (const tr of old.values()) tr.remove();
+      localTimes(body);
+    } catch (e) { /* try again next time */ }
+  };
+  setInterval(refresh, 20000);
+  window.nightjarRefreshRows = refresh; // lets a test refresh now
+}
+
+// A check's page reloads its content every 20 s while nobody is typing.
 function liveRefresh() {
-  if (!document.querySelector("[data-live], #status")) return;
+  if (!document.querySelector("#status")) return;
   setInterval(async () => {
     const active = document.activeElement;
     if (document.hidden || (active && active.closest("form") && active.type !== "submit")) return;
-    if (document.querySelector("input[type=checkbox]:checked")) return;
     try {
       const res = await fetch(location.href, { headers: { "Accept": "text/html" } });
       if (!res.ok || res.redirected) return;
       const doc = new DOMParser().parseFromString(await res.text(), "text/html");
       const next = doc.getElementById("main"), main = document.getElementById("main");
-      if (next && main) { main.replaceWith(next); init(next); }
+      if (next && main) { main.replaceWith(next); init(next); document.title = doc.title; }
     } catch (e) { /* try again next time */ }
   }, 20000);
 }
 
-function init(root) { localTimes(root); copyButtons(root); confirms(root); }
+function init(root) { localTimes(root); zones(root); copyButtons(root); confirms(root); }
 
-document.addEventListener("DOMContentLoaded", () => { init(document); schedulePreview(); liveRefresh(); });
+document.addEventListener("DOMContentLoaded", () => { init(document); schedulePreview(); liveRows(); liveRefresh(); });
 
 // Show only the chosen kind's settings on the channel form. Without the
 // script every kind's settings show, and only the chosen kind's are read.

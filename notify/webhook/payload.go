@@ -121,18 +121,21 @@ func NewPayload(msg notify.Message) Payload {
 		t := normTime(a.EndsAt)
 		p.Alert.EndsAt = &t
 	}
-	// The alert's own links; the incident's (runbook, one-click links)
-	// are in the incident object.
-	alertOnly := msg
-	alertOnly.Incident = nil
-	p.Alert.Links = []PayloadLink{}
-	for _, l := range notify.Compose(alertOnly).Links {
-		p.Alert.Links = append(p.Alert.Links, PayloadLink{Href: l.Href, Text: l.Text})
-	}
+	var ackURL, resolveURL string
 	if inc := msg.Incident; inc != nil {
+		ackURL, resolveURL = notify.LinkURL(msg.ConsoleURL, inc.AckToken), notify.LinkURL(msg.ConsoleURL, inc.ResolveToken)
 		p.Incident = &PayloadIncident{ID: inc.ID, Number: inc.Number, Title: inc.Title, Service: inc.Service, Urgency: string(inc.Urgency),
 			Status: inc.Status, Since: normTime(inc.Since), Step: inc.Step, Round: inc.Round, RunbookURL: inc.RunbookURL,
-			AckURL: notify.LinkURL(msg.ConsoleURL, inc.AckToken), ResolveURL: notify.LinkURL(msg.ConsoleURL, inc.ResolveToken)}
+			AckURL: ackURL, ResolveURL: resolveURL}
+	}
+	// The alert's links are its own; an incident's one-click links, which
+	// Compose puts first for people, are the incident's fields.
+	p.Alert.Links = []PayloadLink{}
+	for _, l := range notify.Compose(msg).Links {
+		if l.Href != "" && (l.Href == ackURL || l.Href == resolveURL) {
+			continue
+		}
+		p.Alert.Links = append(p.Alert.Links, PayloadLink{Href: l.Href, Text: l.Text})
 	}
 	return p
 }

@@ -408,12 +408,12 @@ func TestPayloadSchema(t *testing.T) {
 	resolved.Alert.Status = "resolved"
 	resolved.Alert.EndsAt = time.Date(2025, 3, 1, 12, 42, 10, 999, time.UTC)
 	bare := notify.Message{ID: "m1", Event: notify.EventTest}
+	linked := message()
+	linked.Alert.Links = []nightjar.Link{{Href: "https://grafana.example.com/d/abc"}, {Href: "https://runbooks.example.com/payments", Text: "Runbook"}, {Href: "javascript:alert(1)", Text: "dropped"}}
 	page := message()
 	page.Event, page.ConsoleURL = notify.EventIncidentPage, "https://nightjar.example.com"
 	page.Incident = &nightjar.IncidentRef{ID: "inc1", Number: 7, Title: "Checkout down", Service: "checkout", Urgency: "page",
 		Status: "triggered", Since: time.Date(2025, 3, 1, 12, 0, 0, 5, time.UTC), Step: 1, Round: 1, AckToken: "a.b", ResolveToken: "c.d"}
-	linked := message()
-	linked.Alert.Links = []nightjar.Link{{Href: "https://grafana.example.com/d/abc"}, {Href: "https://runbooks.example.com/payments", Text: "Runbook"}, {Href: "javascript:alert(1)", Text: "dropped"}}
 
 	tests := []struct {
 		name string
@@ -422,8 +422,8 @@ func TestPayloadSchema(t *testing.T) {
 		{name: "firing", msg: message()},
 		{name: "resolved", msg: resolved},
 		{name: "bare_test_event", msg: bare},
-		{name: "incident_page", msg: page},
 		{name: "links", msg: linked},
+		{name: "incident_page", msg: page},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

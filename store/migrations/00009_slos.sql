@@ -23,6 +23,8 @@ CREATE INDEX slos_due ON slos (next_eval_at);
 -- so the sums stay right however many replicas ingest. minute is the
 -- minute's start in Unix milliseconds; l0 … l11 are the latency
 -- histogram's buckets (slo.LatencyBounds and one for slower requests).
+-- updated_at is when a flush last added to the row, so that each minute's
+-- evaluation rereads only the rows that changed.
 CREATE TABLE slo_minutes (
     slo_id  TEXT NOT NULL REFERENCES slos(id) ON DELETE CASCADE,
     minute  BIGINT NOT NULL,
@@ -33,6 +35,7 @@ CREATE TABLE slo_minutes (
     l0 BIGINT NOT NULL, l1 BIGINT NOT NULL, l2 BIGINT NOT NULL, l3 BIGINT NOT NULL,
     l4 BIGINT NOT NULL, l5 BIGINT NOT NULL, l6 BIGINT NOT NULL, l7 BIGINT NOT NULL,
     l8 BIGINT NOT NULL, l9 BIGINT NOT NULL, l10 BIGINT NOT NULL, l11 BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
     PRIMARY KEY (slo_id, minute)
 );
 CREATE INDEX slo_minutes_minute ON slo_minutes (minute);

@@ -1,0 +1,184 @@
+package web
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/slo"
+	"github.com/nightjar-dev/nightjar/slos"
+)
+
+// Service level objectives over the API. An objective is sent as
+// slo.Definition's JSON, the same shape the configuration file's slos take,
+// and answered with its id and times beside it; PATCH sends the fields to
+// change (nested objects merge, lists replace). Every definition is judged
+// by slo.Definition.Validate, so the API, apply and the console agree.
+
+// sloJSON is an objective as the API shows it.
+type sloJSON struct {
+	ID string `json:"id"`
+	slo.Definition
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func toSLOJSON(o *slos.SLO) sloJSON {
+	return sloJSON{ID: o.ID, Definition: o.Definition, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+}
+
+func (s *Server) v1ListSLOs(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
+	list, err := s.slos.List(r.Context(), k.ProjectID)
+	if err != nil {
+		return err
+	}
+	out := make([]sloJSON, len(list))
+	for i, o := range list {
+		out[i] = toSLOJSON(o)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"slos": out})
+	return nil
+}
+
+func (s *Server) v1GetSLO(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
+	o, err := s.slos.Get(r.Context(), k.ProjectID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toSLOJSON(o))
+	return nil
+}
+
+func (s *Server) v1CreateSLO(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) (string, error) {
+	var d slo.Definition
+	if err := decodeJSON(r, &d); err != nil {
+		return "", err
+	}
+	o := &slos.SLO{ProjectID: k.ProjectID, Definition: d}
+	if err := s.slos.Create(r.Context(), o, s.clock.Now()); err != nil {
+		return "", err
+	}
+	s.refreshIngest(r)
+	writeJSON(w, http.StatusCreated, toSLOJSON(o))
+	return o.Name(), nil
+}
+
+// v1UpdateSLO merges the body's fields into the stored definition, in the
+// transaction that saves it.
+func (s *Server) v1UpdateSLO(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) (string, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 1<<20))
+	if err != nil {
+		return "", nightjar.Errorf(nightjar.EINVALID, "request body is larger than 1 MiB or could not be read")
+	}
+	o, err := s.slos.Edit(r.Context(), k.ProjectID, r.PathValue("id"), s.clock.Now(), func(d *slo.Definition) error {
+		again := r.Clone(r.Context())
+		again.Body = io.NopCloser(bytes.NewReader(body))
+		return decodeJSON(again, d)
+	})
+	if err != nil {
+		return "", err
+	}
+	s.refreshIngest(r)
+	writeJSON(w, http.StatusOK, toSLOJSON(o))
+	return o.Name(), nil
+}
+
+func (s *Server) v1DeleteSLO(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) (string, error) {
+	o, err := s.slos.Get(r.Context(), k.ProjectID, r.PathValue("id"))
+	if err != nil {
+		return "", err
+	}
+	if err := s.slos.Delete(r.Context(), k.ProjectID, o.ID, s.clock.Now()); err != nil {
+		return "", err
+	}
+	s.refreshIngest(r)
+	w.WriteHeader(http.StatusNoContent)
+	return o.Name(), nil
+}
+
+// refreshIngest makes ingest count by the objectives as they are now,
+// rather than at the next flush. A failure is logged: the flush retries.
+func (s *Server) refreshIngest(r *http.Request) {
+	if s.RefreshIngest == nil {
+		return
+	}
+	if err := s.RefreshIngest(r.Context()); err != nil {
+		s.log.Warn("refresh ingest objectives", "request_id", requestID(r.Context()), "err", err)
+	}
+}
+
+// sloStatusJSON is an objective's figures now.
+type sloStatusJSON struct {
+	SLO         sloJSON                         `json:"slo"`
+	At          time.Time                       `json:"at"`
+	WindowStart time.Time                       `json:"window_start"`
+	WindowEnd   time.Time                       `json:"window_end"`
+	Requests    uint64                          `json:"requests"`
+	Bad         uint64                          `json:"bad_requests"`
+	Consumed    float64                         `json:"budget_consumed"`
+	Remaining   float64                         `json:"budget_remaining"`
+	BurnRate    float64                         `json:"burn_rate"`
+	Exhaustion  *float64                        `json:"time_to_exhaustion_seconds"`
+	Rules       []ruleJSON                      `json:"rules"`
+	Firing      map[nightjar.Severity]time.Time `json:"firing"`
+	UserUptime  *float64                        `json:"user_uptime"`
+	Windowed    []windowedJSON                  `json:"windowed_user_uptime"`
+	// UsersActive and UsersDown are the customers who made a request in
+	// the last five minutes and those of them whose last request failed,
+	// as this server counted them.
+	UsersActive int `json:"users_active"`
+	UsersDown   int `json:"users_down"`
+}
+
+type ruleJSON struct {
+	Severity    nightjar.Severity `json:"severity"`
+	LongWindow  string            `json:"long_window"`
+	ShortWindow string            `json:"short_window"`
+	Threshold   float64           `json:"threshold"`
+	LongBurn    float64           `json:"long_burn_rate"`
+	ShortBurn   float64           `json:"short_burn_rate"`
+	Firing      bool              `json:"firing"`
+	Held        string            `json:"held,omitempty"`
+}
+
+type windowedJSON struct {
+	WindowMinutes int       `json:"window_minutes"`
+	Min           float64   `json:"min"`
+	At            time.Time `json:"at"`
+}
+
+// badTimeRecent is how recent a request makes a customer active.
+const badTimeRecent = 5 * time.Minute
+
+func (s *Server) v1SLOStatus(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
+	now := s.clock.Now()
+	o, st, err := s.slos.Status(r.Context(), k.ProjectID, r.PathValue("id"), now)
+	if err != nil {
+		return err
+	}
+	d := &st.Decision
+	out := sloStatusJSON{SLO: toSLOJSON(o), At: d.At, WindowStart: d.Budget.Start, WindowEnd: d.Budget.End,
+		Requests: d.Budget.Counts.Total, Bad: d.Budget.Counts.Bad(), Consumed: d.Budget.Consumed, Remaining: d.Budget.Remaining,
+		BurnRate: d.BurnRate, Rules: []ruleJSON{}, Firing: st.Firing, Windowed: []windowedJSON{}}
+	if d.Exhausts {
+		secs := d.TimeToExhaustion.Seconds()
+		out.Exhaustion = &secs
+	}
+	for _, rs := range d.Rules {
+		out.Rules = append(out.Rules, ruleJSON{Severity: rs.Severity, LongWindow: rs.LongWindow.String(), ShortWindow: rs.ShortWindow.String(),
+			Threshold: rs.Threshold, LongBurn: rs.LongBurn, ShortBurn: rs.ShortBurn, Firing: rs.Firing, Held: rs.Held})
+	}
+	if ratio, ok := st.UserTime.Ratio(); ok {
+		out.UserUptime = &ratio
+	}
+	for _, p := range st.Windowed {
+		if p.OK {
+			out.Windowed = append(out.Windowed, windowedJSON{WindowMinutes: int(p.Window / time.Minute), Min: p.Min, At: p.At})
+		}
+	}
+	out.UsersActive, out.UsersDown, _ = s.ingest.BadTimeNow(o.ID, now, badTimeRecent)
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
