@@ -143,17 +143,3 @@ func TestIncidentPages(t *testing.T) {
 		}
 	})
 }
-
-func TestAgo(t *testing.T) {
-	for _, c := range []struct {
-		d    time.Duration
-		want string
-	}{{0, "just now"}, {59 * time.Second, "just now"}, {3*time.Minute + 14*time.Second, "3 min ago"}, {2*time.Hour + 5*time.Minute + 9*time.Second, "2 h 5 min ago"}, {72 * time.Hour, "3 days ago"}} {
-		if got := ago(t0.Add(c.d), t0); got != c.want {
-			t.Errorf("ago(%v) = %q, want %q", c.d, got, c.want)
-		}
-	}
-	if got := ago(t0, time.Time{}); got != "" {
-		t.Errorf("ago(zero) = %q", got)
-	}
-}
