@@ -117,7 +117,9 @@ func (c *Console) renderIncident(w http.ResponseWriter, r *http.Request, v *view
 		Commander: opts.Name(inc.Commander), People: opts.people, Form: f}
 	for _, e := range tl {
 		row := timelineRow{TimelineEntry: e, Ago: ago(now, e.At), Text: names.Replace(e.Text)}
-		if e.Actor != "" {
+		if id, ok := strings.CutPrefix(e.Actor, incidents.SenderActorPrefix); ok {
+			row.Who = "integration " + id
+		} else if e.Actor != "" {
 			row.Who = opts.Name(e.Actor)
 		}
 		// Who an entry reached, unless its text says so already.
