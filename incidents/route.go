@@ -51,6 +51,10 @@ func (r AlertRoute) Route(ctx context.Context, tx *store.Tx, rec alerting.Record
 // before the project used incidents), which the default route tells the
 // channels that heard it fire.
 func (s *Store) handleAlert(ctx context.Context, tx *store.Tx, a *nightjar.Alert, now time.Time) (bool, error) {
+	a, evidence, err := pagedAs(ctx, tx, a)
+	if err != nil {
+		return false, err
+	}
 	cfg, fallback := incident.DefaultServiceConfig(), ""
 	// Lock the service's row, so that two alerts of one service arriving
 	// together on PostgreSQL take turns and the second sees the incident
@@ -82,6 +86,9 @@ func (s *Store) handleAlert(ctx context.Context, tx *store.Tx, a *nightjar.Alert
 	inc := out.Incident
 	if inc == nil {
 		return a.Status == nightjar.AlertFiring, nil
+	}
+	if evidence != "" {
+		out.Entries = append(out.Entries, originEntry(a, evidence, now))
 	}
 	if sup, err := s.suppressed(ctx, tx, a, now); err != nil {
 		return false, err
