@@ -51,6 +51,9 @@ func (r AlertRoute) Route(ctx context.Context, tx *store.Tx, rec alerting.Record
 // before the project used incidents), which the default route tells the
 // channels that heard it fire.
 func (s *Store) handleAlert(ctx context.Context, tx *store.Tx, a *nightjar.Alert, now time.Time) (bool, error) {
+	// Messages carry the alert as its source sent it; the incident
+	// pages it as its origin's (see pagedAs).
+	about := a
 	a, evidence, err := pagedAs(ctx, tx, a)
 	if err != nil {
 		return false, err
@@ -98,10 +101,10 @@ func (s *Store) handleAlert(ctx context.Context, tx *store.Tx, a *nightjar.Alert
 		inc.Escalation.Since, inc.Escalation.Next = sup.Until, sup.Until
 		out.Entries = append(out.Entries, incident.Entry{At: now, Kind: EntrySuppressed, DedupKey: a.DedupKey, Text: describe(sup)})
 	}
-	if err := s.apply(ctx, tx, out, a, now); err != nil {
+	if err := s.apply(ctx, tx, out, about, now); err != nil {
 		return false, err
 	}
-	return true, s.tick(ctx, tx, inc, a, now)
+	return true, s.tick(ctx, tx, inc, about, now)
 }
 
 // suppressed decides whether a silence or maintenance window of the
