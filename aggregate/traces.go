@@ -82,10 +82,10 @@ func (t *Traces) Decide(projectID string, op attribution.Operation, from, to tim
 // to their failing span.
 func Evidence(d attribution.Decision) map[string]string {
 	out := map[string]string{
-		"origin_service":    d.Service,
-		"origin_attributed": strconv.FormatBool(d.Attributed),
-		"origin_reason":     d.Reason,
-		"origin_traces":     strconv.Itoa(d.Traces),
+		attribution.DetailService:    d.Service,
+		attribution.DetailAttributed: strconv.FormatBool(d.Attributed),
+		attribution.DetailReason:     d.Reason,
+		attribution.DetailTraces:     strconv.Itoa(d.Traces),
 	}
 	var shares, examples []string
 	for _, sh := range d.Shares {
@@ -96,7 +96,7 @@ func Evidence(d attribution.Decision) map[string]string {
 			}
 		}
 	}
-	out["origin_shares"] = strings.Join(shares, ", ")
-	out["origin_examples"] = strings.Join(examples, "; ")
+	out[attribution.DetailShares] = strings.Join(shares, ", ")
+	out[attribution.DetailExamples] = strings.Join(examples, "; ")
 	return out
 }

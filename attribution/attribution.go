@@ -277,3 +277,17 @@ func Decide(edge string, traces [][]Span, cfg Config) Decision {
 	}
 	return d
 }
+
+// The alert details that carry a decision as evidence (see
+// aggregate.Evidence), for whoever routes the alert to read back.
+const (
+	// DetailService is the service to page: the origin, or the edge.
+	DetailService = "origin_service"
+	// DetailAttributed is "true" when the origin won the vote clearly
+	// (Decision.Attributed), "false" when the edge is paged by default.
+	DetailAttributed = "origin_attributed"
+	DetailReason     = "origin_reason"
+	DetailTraces     = "origin_traces"
+	DetailShares     = "origin_shares"
+	DetailExamples   = "origin_examples"
+)

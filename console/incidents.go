@@ -75,8 +75,11 @@ type incidentData struct {
 	Assignee  string
 	Commander string
 	Timeline  []timelineRow
-	People    *people
-	Form      *form
+	// Origin is the latest evidence of where the failures start (adaptive
+	// paging), a line each: the decision, the shares, example traces.
+	Origin []string
+	People *people
+	Form   *form
 }
 
 // loadIncident finds the incident the path numbers.
@@ -117,7 +120,12 @@ func (c *Console) renderIncident(w http.ResponseWriter, r *http.Request, v *view
 		Commander: opts.Name(inc.Commander), People: opts.people, Form: f}
 	for _, e := range tl {
 		row := timelineRow{TimelineEntry: e, Ago: ago(now, e.At), Text: names.Replace(e.Text)}
-		if e.Actor != "" {
+		if e.Kind == incidents.EntryOrigin {
+			d.Origin = strings.Split(e.Text, "\n")
+		}
+		if id, ok := strings.CutPrefix(e.Actor, incidents.SenderActorPrefix); ok {
+			row.Who = "integration " + id
+		} else if e.Actor != "" {
 			row.Who = opts.Name(e.Actor)
 		}
 		// Who an entry reached, unless its text says so already.

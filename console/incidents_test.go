@@ -143,3 +143,33 @@ func TestIncidentPages(t *testing.T) {
 		}
 	})
 }
+
+// TestIncidentPageShowsOrigin: an SLO alert of the edge service "web"
+// whose failures clearly originate in "api" opens an api incident, and its
+// page shows where the failures start: the decision, the shares and the
+// example traces.
+func TestIncidentPageShowsOrigin(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		pagingSetup(t, db, e.areas.Incidents, e.a.ID, e.userID("member@a.test"))
+		stage := alerting.New(db, incidents.AlertRoute{Store: e.areas.Incidents})
+		a := &nightjar.Alert{ProjectID: e.a.ID, DedupKey: "slo:checkout", Source: "slo", Service: "web", Severity: nightjar.SeverityPage,
+			Summary: "checkout burns its error budget", Status: nightjar.AlertFiring, StartsAt: t0, Details: map[string]string{
+				"origin_service": "api", "origin_attributed": "true", "origin_reason": "9 of 10 failing traces (90%) originate in api",
+				"origin_shares": "api 90%, web 10%", "origin_examples": "0af7651916cd43dd8448eb211c80319c: web → api"}}
+		if err := db.WithTx(ctx, func(tx *store.Tx) error { return stage.Handle(ctx, tx, alerting.Change{Alert: a, At: t0}) }); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Set(t0)
+		_, body := e.login("owner@a.test").get("/incidents/1")
+		for _, want := range []string{`<h2 id="origin">Where the failures start</h2>`,
+			"<li>Paged as api&#39;s, where the failures originate, rather than as web&#39;s, the service at the edge (9 of 10 failing traces (90%) originate in api)</li>",
+			"<li>Shares of the failing traces: api 90%, web 10%</li>", "<li>Example traces: 0af7651916cd43dd8448eb211c80319c: web → api</li>", " · api · "} {
+			if !strings.Contains(body, want) {
+				t.Fatalf("incident page lacks %q:\n%s", want, body)
+			}
+		}
+	})
+}

@@ -142,8 +142,7 @@ func findForAlert(ctx context.Context, tx *store.Tx, a *nightjar.Alert) ([]*inci
 	if err != nil {
 		return nil, err
 	}
-	holder, err := store.QueryAll(ctx, tx, "find incident of alert", `SELECT `+incidentColumns+` FROM incidents WHERE id = (
-		SELECT incident_id FROM incident_alerts WHERE project_id = $1 AND dedup_key = $2 ORDER BY fired_at DESC LIMIT 1)`+lock, scanIncident, a.ProjectID, a.DedupKey)
+	holder, err := alertHolder(ctx, tx, a)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +152,14 @@ func findForAlert(ctx context.Context, tx *store.Tx, a *nightjar.Alert) ([]*inci
 		}
 	}
 	return found, loadAlerts(ctx, tx, found...)
+}
+
+// alertHolder returns the newest incident holding the alert, locked, if
+// there is one.
+func alertHolder(ctx context.Context, tx *store.Tx, a *nightjar.Alert) ([]*incident.Incident, error) {
+	return store.QueryAll(ctx, tx, "find incident of alert", `SELECT `+incidentColumns+` FROM incidents WHERE id = (
+		SELECT incident_id FROM incident_alerts WHERE project_id = $1 AND dedup_key = $2 ORDER BY fired_at DESC LIMIT 1)`+tx.Dialect().ForUpdate(),
+		scanIncident, a.ProjectID, a.DedupKey)
 }
 
 func containsIncident(incs []*incident.Incident, id string) bool {

@@ -51,6 +51,13 @@ func (r AlertRoute) Route(ctx context.Context, tx *store.Tx, rec alerting.Record
 // before the project used incidents), which the default route tells the
 // channels that heard it fire.
 func (s *Store) handleAlert(ctx context.Context, tx *store.Tx, a *nightjar.Alert, now time.Time) (bool, error) {
+	// Messages carry the alert as its source sent it; the incident
+	// pages it as its origin's (see pagedAs).
+	about := a
+	a, evidence, err := pagedAs(ctx, tx, a)
+	if err != nil {
+		return false, err
+	}
 	cfg, fallback := incident.DefaultServiceConfig(), ""
 	// Lock the service's row, so that two alerts of one service arriving
 	// together on PostgreSQL take turns and the second sees the incident
@@ -83,6 +90,9 @@ func (s *Store) handleAlert(ctx context.Context, tx *store.Tx, a *nightjar.Alert
 	if inc == nil {
 		return a.Status == nightjar.AlertFiring, nil
 	}
+	if evidence != "" {
+		out.Entries = append(out.Entries, originEntry(a, evidence, now))
+	}
 	if sup, err := s.suppressed(ctx, tx, a, now); err != nil {
 		return false, err
 	} else if sup != nil && !inc.Escalation.Next.IsZero() && !inc.Escalation.Next.After(now) && inc.Escalation.Fired == 0 {
@@ -91,10 +101,10 @@ func (s *Store) handleAlert(ctx context.Context, tx *store.Tx, a *nightjar.Alert
 		inc.Escalation.Since, inc.Escalation.Next = sup.Until, sup.Until
 		out.Entries = append(out.Entries, incident.Entry{At: now, Kind: EntrySuppressed, DedupKey: a.DedupKey, Text: describe(sup)})
 	}
-	if err := s.apply(ctx, tx, out, a, now); err != nil {
+	if err := s.apply(ctx, tx, out, about, now); err != nil {
 		return false, err
 	}
-	return true, s.tick(ctx, tx, inc, a, now)
+	return true, s.tick(ctx, tx, inc, about, now)
 }
 
 // suppressed decides whether a silence or maintenance window of the

@@ -235,11 +235,20 @@ func (tap *webhookTap) count(status string) int {
 }
 
 // A real Alertmanager sends a Prometheus-style alert to Nightjar's
-// receiver: firing records one alert and notifies the project's channel
-// once; Alertmanager's repeat of the firing notification records nothing
-// new and notifies nobody; resolved resolves it and notifies once more.
+// receiver: firing records one alert and notifies once; Alertmanager's
+// repeat of the firing notification records nothing new and notifies
+// nobody; resolved resolves it and notifies once more. In a project
+// without incident configuration the project's channel hears of the
+// alert; in one with a service, its team and the team's escalation
+// policy, firing opens one incident (the repeat opens no second), whose
+// policy pages the channel, and resolved resolves the incident.
 func TestRealAlertmanager(t *testing.T) {
 	bin := findAlertmanager(t)
+	t.Run("channels", func(t *testing.T) { testRealAlertmanager(t, bin, false) })
+	t.Run("incidents", func(t *testing.T) { testRealAlertmanager(t, bin, true) })
+}
+
+func testRealAlertmanager(t *testing.T, bin string, withIncidents bool) {
 	ctx := context.Background()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
@@ -251,6 +260,23 @@ func TestRealAlertmanager(t *testing.T) {
 	t.Cleanup(hookSrv.Close)
 	ch := s.api(t, "POST", "/api/v1/channels", map[string]any{"kind": "webhook", "name": "team", "config": map[string]any{"url": hookSrv.URL}})
 	projectID := ch["project_id"].(string)
+	// The events the channel hears: of the alert, or of its incident.
+	fired, resolved := "alert.firing", "alert.resolved"
+	if withIncidents {
+		fired, resolved = "incident.page", "incident.resolved"
+		pol := s.api(t, "POST", "/api/v1/escalation-policies", map[string]any{"name": "storage on-call",
+			"steps": []map[string]any{{"delay": "10m", "targets": []map[string]any{{"kind": "channel", "id": ch["id"]}}}}})
+		team := s.api(t, "POST", "/api/v1/teams", map[string]any{"name": "storage", "members": []string{}, "policy": pol["id"]})
+		s.api(t, "POST", "/api/v1/services", map[string]any{"name": "storage", "team": team["id"]})
+	}
+	incidents := func() []map[string]any {
+		var got struct{ Incidents []map[string]any }
+		b, _ := json.Marshal(s.api(t, "GET", "/api/v1/incidents", nil))
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		return got.Incidents
+	}
 	key := s.api(t, "POST", "/api/v1/integration-keys", map[string]any{"name": "alertmanager", "service": "storage"})["key"].(string)
 	tap, tapSrv := newWebhookTap(t, s.base)
 	am := startAlertmanager(t, bin, tapSrv.URL+"/api/v1/integrations/"+key+"/alertmanager", 2*time.Second)
@@ -305,8 +331,19 @@ func TestRealAlertmanager(t *testing.T) {
 		a.Summary != "Disk full on db-1" || a.Labels["instance"] != "db-1:9100" || len(a.Links) < 2 || a.Links[0].Href != "https://runbooks.example/disk-full" {
 		t.Fatalf("alert in Nightjar: %+v", a)
 	}
-	firing := "alert.firing " + key0
+	firing := fired + " " + key0
 	eventually(t, "the channel hears of it", func() bool { return len(hook.received()) == 1 })
+	wantIncident := func(status string) {
+		t.Helper()
+		incs := incidents()
+		switch {
+		case !withIncidents && len(incs) != 0:
+			t.Fatalf("incidents without incident configuration: %v", incs)
+		case withIncidents && (len(incs) != 1 || incs[0]["status"] != status || incs[0]["service"] != "storage"):
+			t.Fatalf("incidents = %v, want one of storage, %s", incs, status)
+		}
+	}
+	wantIncident("triggered")
 
 	// Prometheus re-sends firing alerts; Alertmanager repeats the
 	// notification after repeat_interval. Nightjar takes each and queues
@@ -319,6 +356,7 @@ func TestRealAlertmanager(t *testing.T) {
 	if got := queued(); len(got) != 1 || got[0] != firing {
 		t.Fatalf("queued after the repeat: %q", got)
 	}
+	wantIncident("triggered")
 
 	alert["endsAt"] = time.Now().UTC().Format(time.RFC3339Nano)
 	am.post(t, []map[string]any{alert})
@@ -327,13 +365,14 @@ func TestRealAlertmanager(t *testing.T) {
 		return len(got) == 1 && got[0].Status == nightjar.AlertResolved
 	})
 	eventually(t, "the channel hears of the resolve", func() bool { return len(hook.received()) == 2 })
-	want := []string{firing, "alert.resolved " + key0}
+	want := []string{firing, resolved + " " + key0}
 	if got := hook.received(); got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("the channel received %q, want %q", got, want)
 	}
 	if got := queued(); len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("queued at the end: %q", got)
 	}
+	wantIncident("resolved")
 	if tap.count("firing") < 2 || tap.count("resolved") < 1 {
 		t.Fatalf("alertmanager's accepted notifications: %v", tap.accepted)
 	}
