@@ -129,33 +129,3 @@ func deref[T any](list []*T) []T {
 	}
 	return out
 }
-
-// Acknowledge implements alerting.Acknowledger: when the sender of an
-// alert acknowledges it (a PagerDuty-style acknowledge event), the
-// triggered incident holding it is acknowledged, which stops its
-// escalation, in the acknowledging transaction. An incident acknowledged
-// or resolved already is left as it is.
-func (r AlertRoute) Acknowledge(ctx context.Context, tx *store.Tx, a *nightjar.Alert) error {
-	found, err := findForAlert(ctx, tx, a)
-	if err != nil {
-		return err
-	}
-	for _, inc := range found {
-		if inc.Alert(a.DedupKey) == nil || inc.Status != incident.Triggered {
-			continue
-		}
-		now := a.AcknowledgedAt
-		out, err := incident.Acknowledge(inc, "", now)
-		if err != nil {
-			return err
-		}
-		out.Incident = inc
-		out.Entries = append(out.Entries, incident.Entry{At: now, Kind: incident.EntryAcknowledged, DedupKey: a.DedupKey,
-			Text: "The sender of alert " + a.DedupKey + " acknowledged it"})
-		if err := cancelPages(ctx, tx, inc, now); err != nil {
-			return err
-		}
-		return r.Store.InTx(tx).apply(ctx, tx, out, nil, now)
-	}
-	return nil
-}
