@@ -31,7 +31,8 @@ var checkColumns = []string{"id", "project_id", "name", "slug", "tags", "descrip
 	"timeout_ms", "grace_ms", "schedule", "tz", "early_tolerance_ms", "max_runtime_ms", "min_runtime_ms",
 	"failure_threshold", "realert_ms", "methods", "manual_resume", "metric_rules", "status", "n_pings",
 	"last_ping", "last_start", "last_start_rid", "last_duration_ms", "expected_at", "next_deadline",
-	"consecutive_failures", "last_alert_at", "last_metrics", "created_at", "updated_at"}
+	"consecutive_failures", "last_alert_at", "last_metrics", "created_at", "updated_at",
+	"status_since", "status_reason", "settled_status"}
 
 // defaultedColumns are columns of the checks table the bulk load leaves to
 // their defaults (per-check channels and keyword filters: all off; no
@@ -56,7 +57,8 @@ func (c *scaleCheck) args(projectID string) []any {
 		c.timeout.Milliseconds(), c.grace.Milliseconds(), "", "UTC", nightjar.DefaultEarlyTolerance.Milliseconds(), int64(0), int64(0),
 		1, int64(0), "", false, "[]", nightjar.StatusUp, int64(1),
 		c.lastPing.UnixMilli(), int64(0), "", int64(0), c.expect.UnixMilli(), c.expect.UnixMilli(),
-		0, int64(0), "", c.created.UnixMilli(), c.lastPing.UnixMilli()}
+		0, int64(0), "", c.created.UnixMilli(), c.lastPing.UnixMilli(),
+		c.lastPing.UnixMilli(), "", nightjar.StatusUp}
 }
 
 // probe is a check whose deadline falls during the run.
