@@ -16,6 +16,8 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/accounts"
+	"github.com/nightjar-dev/nightjar/aggregate"
+	"github.com/nightjar-dev/nightjar/alerting"
 	"github.com/nightjar-dev/nightjar/audit"
 	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
@@ -24,6 +26,7 @@ import (
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/projects"
+	"github.com/nightjar-dev/nightjar/slos"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -48,7 +51,8 @@ const pw = "a long enough passphrase"
 // it caused through Accounts.Passwords().
 func areasOf(db *store.DB) Areas {
 	return Areas{Projects: projects.New(db), Accounts: accounts.New(db, password.New(password.TestCost, 0)), Audit: audit.New(db),
-		Channels: channels.New(db), Outbox: outbox.New(db), Checks: checksOf(db), Incidents: incidents.New(db)}
+		Channels: channels.New(db), Outbox: outbox.New(db), Checks: checksOf(db), Incidents: incidents.New(db),
+		SLOs: slos.New(db, alerting.New(db)), BadTime: aggregate.New(aggregate.Limits{})}
 }
 
 // checksOf is the checks area of db, with its alert stage.
