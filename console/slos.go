@@ -30,6 +30,9 @@ type BadTime interface {
 func (c *Console) sloRoutes() {
 	c.mux.Handle("GET /slos", c.page(nightjar.NeedRead, c.slosPage))
 	c.mux.Handle("GET /slos/{id}", c.page(nightjar.NeedRead, c.sloPage))
+	if c.slos != nil {
+		c.sloFormRoutes()
+	}
 }
 
 // SLO states as the list shows them.

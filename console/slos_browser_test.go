@@ -50,6 +50,13 @@ func TestSLOPagesInBrowser(t *testing.T) {
 		}
 	}
 
+	// The form puts the domain's problem beside its field.
+	page.Navigate(srv.URL + "/slos/" + o.ID + "/edit")
+	page.Fill("#objective", "100")
+	page.Submit("form.sloform")
+	page.WaitText("#objective-error", "The target must be")
+	page.Screenshot("sloform-error-1280-light")
+
 	for _, scheme := range []string{"light", "dark"} {
 		page.Do(colorScheme(scheme))
 		for _, width := range []int{1280, 375} {
@@ -58,7 +65,7 @@ func TestSLOPagesInBrowser(t *testing.T) {
 			} else {
 				page.Do(chromedp.EmulateViewport(1280, 900))
 			}
-			for name, path := range map[string]string{"slos": "/slos", "slo": "/slos/" + o.ID, "overview": "/"} {
+			for name, path := range map[string]string{"slos": "/slos", "slo": "/slos/" + o.ID, "overview": "/", "sloform": "/slos/" + o.ID + "/edit"} {
 				page.Navigate(srv.URL + path)
 				page.WaitVisible("main")
 				var overflow int
