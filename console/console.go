@@ -8,6 +8,7 @@
 package console
 
 import (
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -71,6 +72,10 @@ type Areas struct {
 	// console has no SLO pages' data and the overview no bad-time block.
 	SLOs    *slos.Service
 	BadTime BadTime
+	// RefreshIngest, when set, makes ingest count by the objectives as
+	// they are now, after the console created or changed one, rather
+	// than at the next flush.
+	RefreshIngest func(ctx context.Context) error
 }
 
 // Console serves the pages.
@@ -85,6 +90,7 @@ type Console struct {
 	response *incidents.Store
 	slos     *slos.Service
 	badTime  BadTime
+	refresh  func(ctx context.Context) error
 	clock    nightjar.Clock
 	log      *slog.Logger
 	cfg      Config
@@ -104,7 +110,7 @@ func New(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger, cfg 
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	c := &Console{db: db, projects: areas.Projects, accounts: areas.Accounts, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox,
-		checks: areas.Checks, response: areas.Incidents, slos: areas.SLOs, badTime: areas.BadTime, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
+		checks: areas.Checks, response: areas.Incidents, slos: areas.SLOs, badTime: areas.BadTime, refresh: areas.RefreshIngest, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
 		guard: newGuard(), clients: clientip.Resolver{Trusted: cfg.TrustedProxies}}
 	if err := c.parseTemplates(); err != nil {
 		return nil, err

@@ -67,8 +67,21 @@ func newEnv(t testing.TB, db *store.DB) *env {
 // http://nightjar.test.
 func newEnvWith(t testing.TB, db *store.DB, cfg Config) *env {
 	t.Helper()
+	return newEnvFrom(t, db, cfg, areasOf(db))
+}
+
+// newEnvWithAreas is newEnv with the console's areas changed by change.
+func newEnvWithAreas(t testing.TB, db *store.DB, change func(*Areas)) *env {
+	t.Helper()
+	areas := areasOf(db)
+	change(&areas)
+	return newEnvFrom(t, db, Config{}, areas)
+}
+
+func newEnvFrom(t testing.TB, db *store.DB, cfg Config, areas Areas) *env {
+	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, db: db, areas: areasOf(db), clock: nightjar.NewFakeClock(t0)}
+	e := &env{t: t, db: db, areas: areas, clock: nightjar.NewFakeClock(t0)}
 	e.a, e.b = &nightjar.Project{Name: "Alpha"}, &nightjar.Project{Name: "Beta"}
 	for _, p := range []*nightjar.Project{e.a, e.b} {
 		if err := e.areas.Projects.Create(ctx, p, t0); err != nil {

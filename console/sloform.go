@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/requestid"
 	"github.com/nightjar-dev/nightjar/slo"
 	"github.com/nightjar-dev/nightjar/slos"
 )
@@ -153,6 +154,7 @@ func (c *Console) createSLO(w http.ResponseWriter, r *http.Request, v *view) {
 		return
 	}
 	c.audit(r, v, "slo.create", o.Name(), "")
+	c.refreshIngest(r)
 	http.Redirect(w, r, "/slos/"+o.ID, http.StatusSeeOther)
 }
 
@@ -203,5 +205,17 @@ func (c *Console) updateSLO(w http.ResponseWriter, r *http.Request, v *view) {
 		return
 	}
 	c.audit(r, v, "slo.update", saved.Name(), "")
+	c.refreshIngest(r)
 	http.Redirect(w, r, "/slos/"+o.ID, http.StatusSeeOther)
+}
+
+// refreshIngest makes ingest count by the objectives as they are now. A
+// failure is logged: the next flush loads them again.
+func (c *Console) refreshIngest(r *http.Request) {
+	if c.refresh == nil {
+		return
+	}
+	if err := c.refresh(r.Context()); err != nil {
+		c.log.Warn("refresh ingest objectives", "request_id", requestid.From(r.Context()), "err", err)
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nightjar-dev/nightjar/aggregate"
+	"github.com/nightjar-dev/nightjar/engine"
 	"github.com/nightjar-dev/nightjar/slo"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
@@ -18,7 +20,11 @@ import (
 func TestSLOForm(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newEnvWithAreas(t, db, func(a *Areas) {
+			a.RefreshIngest = func(ctx context.Context) error {
+				return engine.LoadTargets(ctx, a.SLOs, a.BadTime.(*aggregate.Aggregator))
+			}
+		})
 		ctx := context.Background()
 		if code, _ := e.login("viewer@a.test").get("/slos/new"); code != http.StatusForbidden {
 			t.Errorf("a viewer opens the SLO form: %d", code)
@@ -56,6 +62,12 @@ func TestSLOForm(t *testing.T) {
 		o, err := e.areas.SLOs.Get(ctx, e.a.ID, id)
 		if err != nil || o.Definition.Objective != 99.5 || o.Definition.Indicator.Threshold != "300ms" || o.Definition.Window.Rolling != "28d" {
 			t.Fatalf("stored %+v, %v", o, err)
+		}
+		// Ingest counts the new objective's requests at once.
+		agg := e.areas.BadTime.(*aggregate.Aggregator)
+		now := e.clock.Now()
+		if !agg.Observe(e.a.ID, &slo.Request{Service: "shop", SpanKind: "SERVER"}, "u1", now, now) {
+			t.Error("ingest does not count the new SLO's requests")
 		}
 		if code, body := m.post("/slos/new", form); code != http.StatusConflict || !strings.Contains(body, `id="name-error"`) {
 			t.Errorf("a second SLO of that name = %d", code)
