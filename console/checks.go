@@ -111,6 +111,9 @@ type overviewData struct {
 
 	// Response is the open incidents and who is on call, shown first.
 	Response *responseSummary
+	// BadTime is the customers having a bad time now, per SLO; nil when
+	// the project has no SLOs.
+	BadTime *badTimeBlock
 }
 
 // Troubled is how many checks need attention.
@@ -131,6 +134,10 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	d := overviewData{Counts: counts, PingKey: v.Project.PingKey, Statuses: statuses}
 	if d.Response, err = c.responseSummary(r, v); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if d.BadTime, err = c.badTimeNow(ctx, v.Project.ID); err != nil {
 		c.fail(w, r, err)
 		return
 	}
@@ -165,11 +172,8 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *view) {
 // returning nil) otherwise — also for checks of other projects.
 func (c *Console) loadCheck(w http.ResponseWriter, r *http.Request, v *view) *nightjar.Check {
 	ch, err := c.checks.Get(r.Context(), v.Project.ID, r.PathValue("id"))
-	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
-		c.notFound(w, r, v)
-		return nil
-	} else if err != nil {
-		c.fail(w, r, err)
+	if err != nil {
+		c.lookupFailed(w, r, v, err)
 		return nil
 	}
 	return ch
@@ -273,11 +277,8 @@ func (c *Console) pingBody(w http.ResponseWriter, r *http.Request, v *view) {
 		return
 	}
 	p, err := c.checks.PingWithBody(r.Context(), ch.ID, n)
-	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
-		c.notFound(w, r, v)
-		return
-	} else if err != nil {
-		c.fail(w, r, err)
+	if err != nil {
+		c.lookupFailed(w, r, v, err)
 		return
 	}
 	v.Title, v.Data = fmt.Sprintf("%s · ping #%d", ch.Name, n), pingBodyData{Check: ch, Ping: p, Body: string(p.Body)}

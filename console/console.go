@@ -8,6 +8,7 @@
 package console
 
 import (
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -29,6 +30,7 @@ import (
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
 	"github.com/nightjar-dev/nightjar/requestid"
+	"github.com/nightjar-dev/nightjar/slos"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -64,6 +66,16 @@ type Areas struct {
 
 	// Incidents holds incidents and the incident response configuration.
 	Incidents *incidents.Store
+
+	// SLOs holds service level objectives and their figures; BadTime
+	// counts their customers having a bad time now. Without SLOs the
+	// console has no SLO pages' data and the overview no bad-time block.
+	SLOs    *slos.Service
+	BadTime BadTime
+	// RefreshIngest, when set, makes ingest count by the objectives as
+	// they are now, after the console created or changed one, rather
+	// than at the next flush.
+	RefreshIngest func(ctx context.Context) error
 }
 
 // Console serves the pages.
@@ -76,6 +88,9 @@ type Console struct {
 	outbox   *outbox.Outbox
 	checks   *checks.Service
 	response *incidents.Store
+	slos     *slos.Service
+	badTime  BadTime
+	refresh  func(ctx context.Context) error
 	clock    nightjar.Clock
 	log      *slog.Logger
 	cfg      Config
@@ -95,7 +110,7 @@ func New(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger, cfg 
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	c := &Console{db: db, projects: areas.Projects, accounts: areas.Accounts, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox,
-		checks: areas.Checks, response: areas.Incidents, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
+		checks: areas.Checks, response: areas.Incidents, slos: areas.SLOs, badTime: areas.BadTime, refresh: areas.RefreshIngest, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
 		guard: newGuard(), clients: clientip.Resolver{Trusted: cfg.TrustedProxies}}
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
@@ -147,7 +162,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Paths returns the URL patterns the console owns, for the server to
 // mount.
 func Paths() []string {
-	return append([]string{"/", "/login", "/logout", "/account", "/checks", "/checks/", "/channels", "/channels/", "/settings", "/settings/", "/project", "/static/", "/invite/"}, responsePaths...)
+	return append([]string{"/", "/login", "/logout", "/account", "/checks", "/checks/", "/channels", "/channels/", "/settings", "/settings/", "/project", "/static/", "/invite/", "/slos", "/slos/"}, responsePaths...)
 }
 
 func (c *Console) routes() {
@@ -164,6 +179,7 @@ func (c *Console) routes() {
 	c.checkRoutes()
 	c.settingsRoutes()
 	c.responseRoutes()
+	c.sloRoutes()
 }
 
 func cacheForever(h http.Handler) http.Handler {
@@ -263,6 +279,17 @@ func (c *Console) unknownPath(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.notFound(w, r, v)
+}
+
+// lookupFailed answers the error of looking up the thing a page is about:
+// not found for a thing that does not exist (or is another project's), the
+// error page otherwise.
+func (c *Console) lookupFailed(w http.ResponseWriter, r *http.Request, v *view, err error) {
+	if nightjar.ErrorCode(err) == nightjar.ENOTFOUND {
+		c.notFound(w, r, v)
+		return
+	}
+	c.fail(w, r, err)
 }
 
 // notFound answers as if the thing did not exist; it is also the answer

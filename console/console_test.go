@@ -16,6 +16,8 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/accounts"
+	"github.com/nightjar-dev/nightjar/aggregate"
+	"github.com/nightjar-dev/nightjar/alerting"
 	"github.com/nightjar-dev/nightjar/audit"
 	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
@@ -24,6 +26,7 @@ import (
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/password"
 	"github.com/nightjar-dev/nightjar/projects"
+	"github.com/nightjar-dev/nightjar/slos"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -48,7 +51,8 @@ const pw = "a long enough passphrase"
 // it caused through Accounts.Passwords().
 func areasOf(db *store.DB) Areas {
 	return Areas{Projects: projects.New(db), Accounts: accounts.New(db, password.New(password.TestCost, 0)), Audit: audit.New(db),
-		Channels: channels.New(db), Outbox: outbox.New(db), Checks: checksOf(db), Incidents: incidents.New(db)}
+		Channels: channels.New(db), Outbox: outbox.New(db), Checks: checksOf(db), Incidents: incidents.New(db),
+		SLOs: slos.New(db, alerting.New(db)), BadTime: aggregate.New(aggregate.Limits{})}
 }
 
 // checksOf is the checks area of db, with its alert stage.
@@ -63,8 +67,21 @@ func newEnv(t testing.TB, db *store.DB) *env {
 // http://nightjar.test.
 func newEnvWith(t testing.TB, db *store.DB, cfg Config) *env {
 	t.Helper()
+	return newEnvFrom(t, db, cfg, areasOf(db))
+}
+
+// newEnvWithAreas is newEnv with the console's areas changed by change.
+func newEnvWithAreas(t testing.TB, db *store.DB, change func(*Areas)) *env {
+	t.Helper()
+	areas := areasOf(db)
+	change(&areas)
+	return newEnvFrom(t, db, Config{}, areas)
+}
+
+func newEnvFrom(t testing.TB, db *store.DB, cfg Config, areas Areas) *env {
+	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, db: db, areas: areasOf(db), clock: nightjar.NewFakeClock(t0)}
+	e := &env{t: t, db: db, areas: areas, clock: nightjar.NewFakeClock(t0)}
 	e.a, e.b = &nightjar.Project{Name: "Alpha"}, &nightjar.Project{Name: "Beta"}
 	for _, p := range []*nightjar.Project{e.a, e.b} {
 		if err := e.areas.Projects.Create(ctx, p, t0); err != nil {

@@ -24,10 +24,16 @@ import (
 // on a real database, as serve does.
 func startStack(t *testing.T, db *store.DB) *httptest.Server {
 	t.Helper()
+	return startStackWith(t, db, areasOf(db))
+}
+
+// startStackWith is startStack with the console's areas given, so a test
+// can feed the ones it seeds (such as ingest's bad-time counts).
+func startStackWith(t *testing.T, db *store.DB, areas Areas) *httptest.Server {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
-	areas := areasOf(db)
 	cons, err := New(db, areas, nightjar.SystemClock{}, log, Config{BaseURL: base})
 	if err != nil {
 		t.Fatal(err)

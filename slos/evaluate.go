@@ -164,7 +164,17 @@ type Status struct {
 	UserTime uptime.UserTime `json:"user_time"`
 	// Windowed is windowed user-uptime over the period, by window size.
 	Windowed []uptime.Point `json:"-"`
+	// Objective is the compiled definition and Series the counts Decision
+	// was made from, so a page can ask the objective about earlier
+	// instants (a budget burn-down) without reading the minutes again.
+	Objective *slo.Objective `json:"-"`
+	Series    *slo.Series    `json:"-"`
 }
+
+// BadTimeRecent is how recent a request makes a customer active when
+// counting the customers having a bad time now, for the API and the
+// console alike.
+const BadTimeRecent = 5 * time.Minute
 
 // Status evaluates one of a project's objectives at now from everything
 // stored, without changing anything: its budget, burn rates and rules,
@@ -196,7 +206,7 @@ func (s *Service) Status(ctx context.Context, projectID, id string, now time.Tim
 	for _, m := range ms {
 		series.Add(m.Start, m.Bucket.Counts)
 	}
-	out := &Status{Firing: st.Firing, Decision: obj.Evaluate(series, now)}
+	out := &Status{Firing: st.Firing, Decision: obj.Evaluate(series, now), Objective: obj, Series: series}
 	if out.Firing == nil {
 		out.Firing = map[nightjar.Severity]time.Time{}
 	}

@@ -149,9 +149,6 @@ type windowedJSON struct {
 	At            time.Time `json:"at"`
 }
 
-// badTimeRecent is how recent a request makes a customer active.
-const badTimeRecent = 5 * time.Minute
-
 func (s *Server) v1SLOStatus(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
 	now := s.clock.Now()
 	o, st, err := s.slos.Status(r.Context(), k.ProjectID, r.PathValue("id"), now)
@@ -178,7 +175,7 @@ func (s *Server) v1SLOStatus(w http.ResponseWriter, r *http.Request, k *nightjar
 			out.Windowed = append(out.Windowed, windowedJSON{WindowMinutes: int(p.Window / time.Minute), Min: p.Min, At: p.At})
 		}
 	}
-	out.UsersActive, out.UsersDown, _ = s.ingest.BadTimeNow(o.ID, now, badTimeRecent)
+	out.UsersActive, out.UsersDown, _ = s.ingest.BadTimeNow(o.ID, now, slos.BadTimeRecent)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -91,7 +91,8 @@ func (a *app) webAreas() web.Areas {
 // consoleAreas are the areas the console uses.
 func (a *app) consoleAreas() console.Areas {
 	return console.Areas{Projects: a.projects, Accounts: a.accounts, Audit: a.audit, Channels: a.channels, Outbox: a.outbox,
-		Checks: a.checks, Incidents: a.incidents}
+		Checks: a.checks, Incidents: a.incidents, SLOs: a.slos, BadTime: a.ingest,
+		RefreshIngest: func(ctx context.Context) error { return engine.LoadTargets(ctx, a.slos, a.ingest) }}
 }
 
 // retention is the engine module that prunes what Nightjar no longer

@@ -153,9 +153,10 @@ function liveRows() {
   window.nightjarRefreshRows = refresh; // lets a test refresh now
 }
 
-// A check's page reloads its content every 20 s while nobody is typing.
+// A check's page, and a page with live figures (SLOs, customers having a
+// bad time), reloads its content every 20 s while nobody is typing.
 function liveRefresh() {
-  if (!document.querySelector("#status")) return;
+  if (!document.querySelector("#status, [data-live-page]")) return;
   setInterval(async () => {
     const active = document.activeElement;
     if (document.hidden || (active && active.closest("form") && active.type !== "submit")) return;

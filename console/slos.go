@@ -1,0 +1,371 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/slo"
+	"github.com/nightjar-dev/nightjar/slos"
+)
+
+// The SLO pages: the list of a project's objectives with their budget,
+// burn and state, and one objective's page with its charts, its rules and
+// the customers having a bad time now. Every figure comes from the slos
+// area's Status, the same one the API answers GET /api/v1/slos/{id}/status
+// with, so the console and the API cannot disagree.
+
+// BadTime counts, for one objective, the customers who made a request
+// recently and how many of them are in a down segment now; ok is false
+// when this server has counted none of its requests.
+type BadTime interface {
+	BadTimeNow(sloID string, now time.Time, recent time.Duration) (active, down int, ok bool)
+}
+
+func (c *Console) sloRoutes() {
+	c.mux.Handle("GET /slos", c.page(nightjar.NeedRead, c.slosPage))
+	c.mux.Handle("GET /slos/{id}", c.page(nightjar.NeedRead, c.sloPage))
+	if c.slos != nil {
+		c.sloFormRoutes()
+	}
+}
+
+// SLO states as the list shows them.
+const (
+	sloOK      = "ok"
+	sloBurning = "burning"
+	sloNoData  = "no data"
+)
+
+// badTime is how many customers are having a bad time now.
+type badTime struct {
+	Known        bool
+	Active, Down int
+}
+
+// sloRow is an objective as the list shows it.
+type sloRow struct {
+	ID, Service, Name string
+	Objective         string
+	Window            string
+	Remaining         string
+	// Spent is set once the budget is used up.
+	Spent bool
+	// Burns are the page rules' burn rates, long and short window.
+	Burns   []burnPair
+	State   string
+	BadTime badTime
+}
+
+// burnPair is one rule's burn rates over its two windows.
+type burnPair struct {
+	Long, Short string
+	Threshold   string
+	Over        bool
+}
+
+type slosData struct {
+	Rows []sloRow
+}
+
+func (c *Console) slosPage(w http.ResponseWriter, r *http.Request, v *view) {
+	var list []*slos.SLO
+	var err error
+	if c.slos != nil {
+		list, err = c.slos.List(r.Context(), v.Project.ID)
+	}
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	now := c.clock.Now()
+	var d slosData
+	for _, o := range list {
+		_, st, err := c.slos.Status(r.Context(), v.Project.ID, o.ID, now)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		d.Rows = append(d.Rows, c.sloRow(o, st, now))
+	}
+	v.Title, v.Data = "SLOs", d
+	c.render(w, r, http.StatusOK, "slos", v)
+}
+
+// sloRow sums an objective's status up for the list and the page's head.
+func (c *Console) sloRow(o *slos.SLO, st *slos.Status, now time.Time) sloRow {
+	dec := &st.Decision
+	row := sloRow{ID: o.ID, Service: o.Definition.Service, Name: o.Definition.Name,
+		Objective: pctTrim(o.Definition.Objective/100, 3), Window: windowText(o.Definition.Window),
+		Remaining: pct(dec.Budget.Remaining, 1), Spent: dec.Budget.Remaining <= 0, State: sloOK, BadTime: c.badTimeOf(o.ID, now)}
+	for _, rs := range dec.Rules {
+		if rs.Severity == nightjar.SeverityPage {
+			row.Burns = append(row.Burns, burnOf(rs))
+		}
+	}
+	switch {
+	case dec.Budget.Counts.Total == 0:
+		row.State, row.Remaining = sloNoData, "—"
+	case dec.Firing(nightjar.SeverityPage) || dec.Firing(nightjar.SeverityTicket) || len(st.Firing) > 0:
+		row.State = sloBurning
+	}
+	return row
+}
+
+func (c *Console) badTimeOf(id string, now time.Time) badTime {
+	if c.badTime == nil {
+		return badTime{}
+	}
+	active, down, ok := c.badTime.BadTimeNow(id, now, slos.BadTimeRecent)
+	return badTime{Known: ok, Active: active, Down: down}
+}
+
+func burnOf(rs slo.RuleStatus) burnPair {
+	return burnPair{Long: nightjar.HumanDuration(rs.LongWindow) + " " + times(rs.LongBurn),
+		Short:     nightjar.HumanDuration(rs.ShortWindow) + " " + times(rs.ShortBurn),
+		Threshold: times(rs.Threshold), Over: rs.LongBurn > rs.Threshold && rs.ShortBurn > rs.Threshold}
+}
+
+// windowText says an objective's window in words: "30 days, rolling",
+// "calendar month (Europe/Berlin)".
+func windowText(w slo.Window) string {
+	if w.Calendar != "" {
+		s := "calendar " + w.Calendar
+		if w.TimeZone != "" && w.TimeZone != "UTC" {
+			s += " (" + w.TimeZone + ")"
+		}
+		return s
+	}
+	n, unit := w.Rolling[:len(w.Rolling)-1], w.Rolling[len(w.Rolling)-1:]
+	word := map[string]string{"d": "days", "w": "weeks"}[unit]
+	if word == "" {
+		return w.Rolling + ", rolling"
+	}
+	return n + " " + word + ", rolling"
+}
+
+// pct writes a share as a per cent with up to digits decimals: 0.999 →
+// "99.9%".
+func pct(f float64, digits int) string {
+	return strconv.FormatFloat(f*100, 'f', digits, 64) + "%"
+}
+
+// pctTrim is pct without trailing zeros: 0.995 → "99.5%", 1 → "100%".
+func pctTrim(f float64, digits int) string {
+	return strconv.FormatFloat(math.Round(f*100*math.Pow10(digits))/math.Pow10(digits), 'f', -1, 64) + "%"
+}
+
+// times writes a burn rate: "14.4×".
+func times(f float64) string {
+	return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) + "×"
+}
+
+// ruleRow is one alert rule on an objective's page.
+type ruleRow struct {
+	Severity    nightjar.Severity
+	Windows     string
+	Burn        burnPair
+	Firing      bool
+	FiringSince time.Time
+	Held        string
+}
+
+// heldText says in words why a rule over its threshold does not fire.
+var heldText = map[string]string{
+	"min_events":   "held: too few requests in the long window",
+	"budget_share": "held: too small a share of the budget",
+}
+
+type sloData struct {
+	Row         sloRow
+	Def         slo.Definition
+	WindowStart time.Time
+	WindowEnd   time.Time
+	Requests    uint64
+	Bad         uint64
+	Consumed    string
+	BurnRate    string
+	// Exhaustion says how long the budget lasts at the current burn.
+	Exhaustion string
+	UserUptime string
+	Rules      []ruleRow
+	BurnDown   template.HTML
+	Traffic    template.HTML
+	Windowed   template.HTML
+}
+
+func (c *Console) sloPage(w http.ResponseWriter, r *http.Request, v *view) {
+	if c.slos == nil {
+		c.notFound(w, r, v)
+		return
+	}
+	now := c.clock.Now()
+	o, st, err := c.slos.Status(r.Context(), v.Project.ID, r.PathValue("id"), now)
+	if err != nil {
+		c.lookupFailed(w, r, v, err)
+		return
+	}
+	dec := &st.Decision
+	d := sloData{Row: c.sloRow(o, st, now), Def: o.Definition, WindowStart: dec.Budget.Start, WindowEnd: dec.Budget.End,
+		Requests: dec.Budget.Counts.Total, Bad: dec.Budget.Counts.Bad(), Consumed: pct(dec.Budget.Consumed, 1), BurnRate: times(dec.BurnRate),
+		Exhaustion: "not being spent", UserUptime: "no user-time yet"}
+	if dec.Exhausts {
+		d.Exhaustion = "in " + roughDuration(dec.TimeToExhaustion)
+		if dec.TimeToExhaustion <= 0 {
+			d.Exhaustion = "spent"
+		}
+	}
+	if ratio, ok := st.UserTime.Ratio(); ok {
+		d.UserUptime = pctTrim(ratio, 3)
+	}
+	for _, rs := range dec.Rules {
+		rr := ruleRow{Severity: rs.Severity, Windows: nightjar.HumanDuration(rs.LongWindow) + " and " + nightjar.HumanDuration(rs.ShortWindow),
+			Burn: burnOf(rs), Firing: rs.Firing, Held: heldText[rs.Held]}
+		if rs.Firing {
+			rr.FiringSince = st.Firing[rs.Severity]
+		}
+		d.Rules = append(d.Rules, rr)
+	}
+	d.BurnDown, d.Traffic, d.Windowed = sloCharts(st)
+	v.Title, v.Data = o.Definition.Service+" · "+o.Definition.Name, d
+	c.render(w, r, http.StatusOK, "slo", v)
+}
+
+// badTimeBlock is the overview's "customers having a bad time now": one
+// line per objective, by service.
+type badTimeBlock struct {
+	Rows []badTimeLine
+}
+
+type badTimeLine struct {
+	ID, Service, Name string
+	BadTime           badTime
+}
+
+// badTimeNow lists the project's objectives with their customers having a
+// bad time; nil when the project has none.
+func (c *Console) badTimeNow(ctx context.Context, projectID string) (*badTimeBlock, error) {
+	if c.slos == nil {
+		return nil, nil
+	}
+	list, err := c.slos.List(ctx, projectID)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	now := c.clock.Now()
+	b := &badTimeBlock{}
+	for _, o := range list {
+		b.Rows = append(b.Rows, badTimeLine{ID: o.ID, Service: o.Definition.Service, Name: o.Definition.Name, BadTime: c.badTimeOf(o.ID, now)})
+	}
+	return b, nil
+}
+
+// shortDuration writes a window size for an axis: "1 min", "6 h", "7 d".
+func shortDuration(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d d", d/(24*time.Hour))
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%d h", d/time.Hour)
+	}
+	return fmt.Sprintf("%d min", d/time.Minute)
+}
+
+// chartPoints is how many points a time chart of an objective has.
+const chartPoints = 60
+
+// sloCharts draws an objective's page's charts from its status: the
+// budget remaining as it stood at each time of the window, the good and
+// all requests over the window, and the windowed user-uptime curve.
+func sloCharts(st *slos.Status) (burnDown, traffic, windowed template.HTML) {
+	dec := &st.Decision
+	from, to := dec.Budget.Start, dec.At
+	if first := st.Series.Start(); !first.IsZero() && first.After(from) {
+		from = first
+	}
+	if !to.After(from) {
+		return "", "", windowedChart(st)
+	}
+	step := ((to.Sub(from) + chartPoints*time.Minute - 1) / chartPoints).Truncate(time.Minute)
+	step = max(step, time.Minute)
+	var xs []float64
+	remaining := lineSeries{Name: "Error budget remaining", Class: "line-budget"}
+	good := lineSeries{Name: "Good requests", Class: "line-good"}
+	total := lineSeries{Name: "All requests", Class: "line-total"}
+	lowest, busiest := 0.0, 0.0
+	for t := from; t.Before(to); t = t.Add(step) {
+		end := t.Add(step)
+		if end.After(to) {
+			end = to
+		}
+		xs = append(xs, float64(end.Unix()))
+		b := st.Objective.Budget(st.Series, end)
+		if b.Counts.Total == 0 {
+			remaining.Y = append(remaining.Y, math.NaN())
+		} else {
+			remaining.Y = append(remaining.Y, 100*b.Remaining)
+			lowest = min(lowest, 100*b.Remaining)
+		}
+		c := st.Series.Sum(t, end)
+		good.Y, total.Y = append(good.Y, float64(c.Good)), append(total.Y, float64(c.Total))
+		busiest = max(busiest, float64(c.Total))
+	}
+	span := to.Sub(from)
+	timeLabel := func(x float64) string {
+		t := time.Unix(int64(x), 0).UTC()
+		if span <= 36*time.Hour {
+			return t.Format("15:04")
+		}
+		return t.Format("Jan 2")
+	}
+	ticks := []float64{xs[0], xs[0] + (xs[len(xs)-1]-xs[0])/2, xs[len(xs)-1]}
+	burnDown = lineChart("burn-down", "Error budget remaining over the window", xs, []lineSeries{remaining}, lineAxes{
+		YMin: math.Floor(lowest/50) * 50, YMax: 100, YUnit: "% of error budget left",
+		YLabel: func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) + "%" },
+		XLabel: timeLabel, XTicks: ticks, XUnit: "time (UTC)"})
+	traffic = lineChart("traffic", "Good and all requests over the window", xs, []lineSeries{total, good}, lineAxes{
+		YMin: 0, YMax: max(busiest, 1), YUnit: "requests per " + nightjar.HumanDuration(step),
+		YLabel: func(v float64) string { return siValue(math.Round(v), 1000) },
+		XLabel: timeLabel, XTicks: ticks, XUnit: "time (UTC)"})
+	return burnDown, traffic, windowedChart(st)
+}
+
+// windowedChart draws windowed user-uptime: for each window size, on a
+// log axis, the lowest user-uptime of any window of that size.
+func windowedChart(st *slos.Status) template.HTML {
+	var xs []float64
+	curve := lineSeries{Name: "Lowest user-uptime of any window of the size", Class: "line-uptime"}
+	lowest := 100.0
+	for _, p := range st.Windowed {
+		if !p.OK {
+			continue
+		}
+		xs = append(xs, math.Log10(p.Window.Minutes()))
+		curve.Y = append(curve.Y, 100*p.Min)
+		lowest = min(lowest, 100*p.Min)
+	}
+	if len(xs) == 0 {
+		return ""
+	}
+	var ticks []float64
+	for _, d := range []time.Duration{time.Minute, time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour} {
+		if x := math.Log10(d.Minutes()); x >= xs[0] && x <= xs[len(xs)-1] {
+			ticks = append(ticks, x)
+		}
+	}
+	yMin := math.Floor(lowest)
+	if yMin == 100 {
+		yMin = 99
+	}
+	return lineChart("windowed", "Windowed user-uptime: the lowest user-uptime of any window of each size", xs, []lineSeries{curve}, lineAxes{
+		YMin: yMin, YMax: 100, YUnit: "lowest user-uptime",
+		YLabel: func(v float64) string { return pctTrim(v/100, 2) },
+		XLabel: func(x float64) string {
+			return shortDuration(time.Duration(math.Round(math.Pow(10, x))) * time.Minute)
+		}, XTicks: ticks, XUnit: "window size (log scale)"})
+}
