@@ -208,6 +208,7 @@ func (s *Service) DeleteTx(ctx context.Context, tx *store.Tx, projectID, id stri
 	}
 	s.mu.Lock()
 	delete(s.series, id)
+	delete(s.sourceErr, id)
 	s.mu.Unlock()
 	return nil
 }
