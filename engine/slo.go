@@ -89,6 +89,11 @@ func LoadTargets(ctx context.Context, s *slos.Service, a *aggregate.Aggregator) 
 type SLOEvaluation struct {
 	SLOs  *slos.Service
 	Every time.Duration
+	// Prometheus, when set, reads the counts of objectives whose indicator
+	// is Prometheus before they are evaluated; a failed read is logged
+	// with the objective's id and its evaluation waits.
+	Prometheus slos.Fetcher
+	Log        *slog.Logger
 }
 
 // Name implements Module.
@@ -99,6 +104,17 @@ func (e *SLOEvaluation) Interval() time.Duration { return orDefault(e.Every, 5*t
 
 // Step evaluates every due objective in batches.
 func (e *SLOEvaluation) Step(ctx context.Context, now time.Time) error {
+	if e.Prometheus != nil {
+		failed, err := e.SLOs.FetchPrometheus(ctx, e.Prometheus, now)
+		if err != nil {
+			return err
+		}
+		for id, ferr := range failed {
+			if e.Log != nil {
+				e.Log.Warn("prometheus fetch failed; slo evaluation waits", "slo_id", id, "err", ferr)
+			}
+		}
+	}
 	for {
 		n, err := e.SLOs.ProcessDue(ctx, now, 200)
 		if err != nil {

@@ -116,6 +116,13 @@ func (s *Service) ProcessDue(ctx context.Context, now time.Time, limit int) (int
 		}
 		next := now.Truncate(time.Minute).Add(time.Minute + EvalDelay)
 		for _, d := range rows {
+			if d.def.Indicator.Prometheus != nil && s.sourceError(d.id) != nil {
+				// Its counts are not known: wait for the next fetch.
+				if _, err := tx.Exec(ctx, `UPDATE slos SET next_eval_at = $2 WHERE id = $1`, d.id, store.Millis(next)); err != nil {
+					return fmt.Errorf("save slo state: %w", err)
+				}
+				continue
+			}
 			if err := s.evaluate(ctx, tx, d.id, d.projectID, d.def, &d.state, now); err != nil {
 				return err
 			}
@@ -169,6 +176,9 @@ type Status struct {
 	// instants (a budget burn-down) without reading the minutes again.
 	Objective *slo.Objective `json:"-"`
 	Series    *slo.Series    `json:"-"`
+	// SourceError is why this server's last read of a Prometheus
+	// objective's counts failed; evaluation waits until a read succeeds.
+	SourceError string `json:"source_error,omitempty"`
 }
 
 // BadTimeRecent is how recent a request makes a customer active when
@@ -207,6 +217,9 @@ func (s *Service) Status(ctx context.Context, projectID, id string, now time.Tim
 		series.Add(m.Start, m.Bucket.Counts)
 	}
 	out := &Status{Firing: st.Firing, Decision: obj.Evaluate(series, now), Objective: obj, Series: series}
+	if err := s.sourceError(id); err != nil && o.Definition.Indicator.Prometheus != nil {
+		out.SourceError = err.Error()
+	}
 	if out.Firing == nil {
 		out.Firing = map[nightjar.Severity]time.Time{}
 	}

@@ -53,6 +53,9 @@ type Service struct {
 	// minute's evaluation reads only the recent minutes (see series.go).
 	mu     sync.Mutex
 	series map[string]*cached
+	// sourceErr is the error of each objective's last failed Prometheus
+	// fetch (see FetchPrometheus).
+	sourceErr map[string]error
 	// Evidence, when set, is asked for details to add to a firing alert
 	// of an objective: adaptive paging's vote over the failing traces of
 	// [from, to). Nil details add nothing.
@@ -61,7 +64,7 @@ type Service struct {
 
 // New returns the objectives area of db, handing alerts to stage.
 func New(db *store.DB, stage *alerting.Stage) *Service {
-	return &Service{db: db, stage: stage, series: map[string]*cached{}}
+	return &Service{db: db, stage: stage, series: map[string]*cached{}, sourceErr: map[string]error{}}
 }
 
 const (
@@ -205,6 +208,7 @@ func (s *Service) DeleteTx(ctx context.Context, tx *store.Tx, projectID, id stri
 	}
 	s.mu.Lock()
 	delete(s.series, id)
+	delete(s.sourceErr, id)
 	s.mu.Unlock()
 	return nil
 }

@@ -130,6 +130,9 @@ type sloStatusJSON struct {
 	// as this server counted them.
 	UsersActive int `json:"users_active"`
 	UsersDown   int `json:"users_down"`
+	// SourceError is why this server's last read of a Prometheus
+	// objective's counts failed; its evaluation waits for a good read.
+	SourceError string `json:"source_error,omitempty"`
 }
 
 type ruleJSON struct {
@@ -175,6 +178,7 @@ func (s *Server) v1SLOStatus(w http.ResponseWriter, r *http.Request, k *nightjar
 			out.Windowed = append(out.Windowed, windowedJSON{WindowMinutes: int(p.Window / time.Minute), Min: p.Min, At: p.At})
 		}
 	}
+	out.SourceError = st.SourceError
 	out.UsersActive, out.UsersDown, _ = s.ingest.BadTimeNow(o.ID, now, slos.BadTimeRecent)
 	writeJSON(w, http.StatusOK, out)
 	return nil

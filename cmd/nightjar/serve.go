@@ -23,6 +23,7 @@ import (
 	"github.com/nightjar-dev/nightjar/netguard"
 	"github.com/nightjar-dev/nightjar/notify"
 	"github.com/nightjar-dev/nightjar/outbox"
+	"github.com/nightjar-dev/nightjar/promsli"
 
 	"github.com/nightjar-dev/nightjar/notify/webhook"
 	"github.com/nightjar-dev/nightjar/reconcile"
@@ -229,7 +230,7 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 			&engine.Deadlines{Checks: a.checks},
 			&engine.Alive{Checks: a.checks},
 			&engine.IngestFlush{Ingest: a.ingest, Traces: a.traces, SLOs: a.slos, Clock: clock, Log: log.With("component", "ingest"), Every: flushEvery},
-			&engine.SLOEvaluation{SLOs: a.slos},
+			&engine.SLOEvaluation{SLOs: a.slos, Prometheus: promsli.New(policy, 0), Log: log.With("component", "slo")},
 			a.retention(),
 			&engine.Escalation{Incidents: a.incidents},
 			&engine.Outbox{Outbox: a.outbox, Destinations: map[string]engine.Destinations{
