@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/nightjar-dev/nightjar/slo"
 	"go.yaml.in/yaml/v3"
@@ -59,6 +60,10 @@ type Config struct {
 	// IngestBodyLimit is the largest span export or event batch taken,
 	// in bytes once decompressed.
 	IngestBodyLimit int64 `yaml:"ingest_body_limit"`
+	// IngestUserAttribute is the span attribute that names the customer
+	// behind a request, for meaningful availability: OpenTelemetry's
+	// enduser.id unless set.
+	IngestUserAttribute string `yaml:"ingest_user_attribute"`
 	// TrustedProxies are CIDRs whose X-Forwarded-For header is believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// AllowPrivateNetworks lets webhooks reach private and loopback
@@ -189,6 +194,7 @@ func Default() *Config {
 		PingRetention:       500,
 		IngestFlushInterval: 10,
 		IngestBodyLimit:     10 << 20,
+		IngestUserAttribute: "enduser.id",
 		SQLiteSynchronous:   "FULL",
 		SMTP:                SMTPConfig{Port: 587, StartTLS: "auto"},
 		LogLevel:            "info",
@@ -302,6 +308,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	num("NIGHTJAR_PING_RETENTION", &c.PingRetention)
 	num("NIGHTJAR_INGEST_FLUSH_INTERVAL", &c.IngestFlushInterval)
 	num("NIGHTJAR_INGEST_BODY_LIMIT", &c.IngestBodyLimit)
+	str("NIGHTJAR_INGEST_USER_ATTRIBUTE", &c.IngestUserAttribute)
 	var proxies string
 	str("NIGHTJAR_TRUSTED_PROXIES", &proxies)
 	if proxies != "" {
@@ -379,6 +386,9 @@ func (c *Config) Validate() error {
 	}
 	if c.IngestFlushInterval < 1 || c.IngestFlushInterval > 300 {
 		add("ingest_flush_interval: must be from 1 to 300 seconds")
+	}
+	if a := strings.TrimSpace(c.IngestUserAttribute); a == "" || len(a) > 255 || a != c.IngestUserAttribute || !utf8.ValidString(a) {
+		add("ingest_user_attribute: must be an attribute name of 1 to 255 bytes without surrounding spaces")
 	}
 	if c.IngestBodyLimit < 1000 || c.IngestBodyLimit > 100_000_000 {
 		add("ingest_body_limit: must be from 1000 to 100000000 bytes")

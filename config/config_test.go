@@ -25,6 +25,7 @@ ping_body_limit: 20000
 ping_retention: 1000
 ingest_flush_interval: 5
 ingest_body_limit: 5000000
+ingest_user_attribute: app.customer_id
 trusted_proxies: [10.0.0.0/8, 192.168.1.1, "::1"]
 allow_private_networks: true
 sqlite_synchronous: NORMAL
@@ -91,6 +92,7 @@ func fullConfig() *config.Config {
 		PingRetention:        1000,
 		IngestFlushInterval:  5,
 		IngestBodyLimit:      5000000,
+		IngestUserAttribute:  "app.customer_id",
 		TrustedProxies:       []string{"10.0.0.0/8", "192.168.1.1", "::1"},
 		AllowPrivateNetworks: true,
 		SQLiteSynchronous:    "NORMAL",
@@ -432,6 +434,7 @@ func TestValidate(t *testing.T) {
 		{name: "retention", mod: func(c *config.Config) { c.PingRetention = -1 }, wantErr: []string{"ping_retention:"}},
 		{name: "flush interval", mod: func(c *config.Config) { c.IngestFlushInterval = 0 }, wantErr: []string{"ingest_flush_interval:"}},
 		{name: "ingest body limit", mod: func(c *config.Config) { c.IngestBodyLimit = 10 }, wantErr: []string{"ingest_body_limit:"}},
+		{name: "ingest user attribute", mod: func(c *config.Config) { c.IngestUserAttribute = " " }, wantErr: []string{"ingest_user_attribute:"}},
 		{name: "proxy", mod: func(c *config.Config) { c.TrustedProxies = []string{"10.0.0.0/33"} }, wantErr: []string{"trusted_proxies:", "10.0.0.0/33"}},
 		{name: "synchronous", mod: func(c *config.Config) { c.SQLiteSynchronous = "OFF" }, wantErr: []string{"sqlite_synchronous:"}},
 		{name: "starttls", mod: func(c *config.Config) { c.SMTP.StartTLS = "maybe" }, wantErr: []string{"smtp.starttls:"}},

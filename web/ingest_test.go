@@ -332,3 +332,38 @@ func TestSLOAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestTracesUserAttribute counts customers by the configured attribute
+// rather than enduser.id when the server names another one.
+func TestTracesUserAttribute(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{IngestUserAttribute: "app.customer_id"})
+		ingest := e.ingestKey()
+		r := e.do("POST", "/api/v1/slos", e.rw, map[string]any{"service": "shop", "name": "availability", "objective": 99,
+			"window": map[string]any{"rolling": "30d"}, "indicator": map[string]any{"kind": "availability", "selector": map[string]any{"span_name": "GET /"}}})
+		if r.status != 201 {
+			t.Fatalf("create slo: %d %s", r.status, r.body)
+		}
+		id := r.json(t)["id"].(string)
+		e.loadTargets()
+		req := traces(10, 0, e.clock.Now().Add(-time.Second), false)
+		// enduser.id names 3 users; the configured attribute names 5.
+		spans := req.Traces().ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+		for i := range spans.Len() {
+			spans.At(i).Attributes().PutStr("app.customer_id", fmt.Sprintf("c%d", i%5))
+		}
+		pb, _ := req.MarshalProto()
+		if r := e.do("POST", "/v1/traces", "", pb, "Content-Type", "application/x-protobuf", "X-Api-Key", ingest); r.status != 200 {
+			t.Fatalf("traces: %d %s", r.status, r.body)
+		}
+		e.flush()
+		e.clock.Advance(2 * time.Minute)
+		r = e.do("GET", "/api/v1/slos/"+id+"/status", e.ro, nil)
+		if r.status != 200 {
+			t.Fatalf("status: %d %s", r.status, r.body)
+		}
+		if st := r.json(t); st["requests"].(float64) != 10 || st["users_active"].(float64) != 5 {
+			t.Errorf("status = %s", r.body)
+		}
+	})
+}

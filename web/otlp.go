@@ -46,7 +46,7 @@ func (s *Server) handleTraces(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.clock.Now()
-	var v otlpin.Visitor
+	v := otlpin.Visitor{UserAttribute: s.cfg.IngestUserAttribute}
 	res := v.Visit(td, func(sp *otlpin.Span) {
 		s.ingest.Observe(k.ProjectID, &sp.Request, sp.User, sp.At, now)
 		if s.traces != nil {

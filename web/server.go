@@ -47,6 +47,9 @@ type Config struct {
 	// asks exporters to wait: the flush interval.
 	IngestBodyLimit  int64
 	IngestRetryAfter time.Duration
+	// IngestUserAttribute is the span attribute naming the customer
+	// behind a request; enduser.id when empty.
+	IngestUserAttribute string
 }
 
 // Areas are the parts of Nightjar's state the handlers use beyond the

@@ -204,7 +204,7 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 	srv := web.NewServer(db, areas, clock, log.With("component", "web"), web.Config{
 		BaseURL: baseURL, PingBodyLimit: cfg.PingBodyLimit, TrustedProxies: proxies,
 		Console: cons, ConsolePaths: console.Paths(),
-		IngestBodyLimit: cfg.IngestBodyLimit, IngestRetryAfter: flushEvery,
+		IngestBodyLimit: cfg.IngestBodyLimit, IngestRetryAfter: flushEvery, IngestUserAttribute: cfg.IngestUserAttribute,
 	}, metrics)
 	srv.RefreshIngest = func(ctx context.Context) error { return engine.LoadTargets(ctx, a.slos, a.ingest) }
 	// accepting is whether the listener takes requests: /readyz says
