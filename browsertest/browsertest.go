@@ -51,6 +51,8 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
+
+	"github.com/nightjar-dev/nightjar/peerbin"
 )
 
 // Environment variables that the harness reads.
@@ -235,24 +237,8 @@ func runBounded(ctx context.Context, cancel context.CancelFunc, limit time.Durat
 // when there is none.
 func findChromium(t testing.TB) string {
 	t.Helper()
-	path := os.Getenv(EnvChromium)
-	if path == "off" {
-		t.Skipf("browser tests disabled (%s=off)", EnvChromium)
-	}
-	explicit := path != ""
-	if !explicit {
-		path = DefaultChromium
-	}
-	if err := checkExecutable(path); err != nil {
-		switch {
-		case explicit:
-			t.Fatalf("browsertest: %s=%s: %v", EnvChromium, path, err)
-		case os.Getenv("CI") != "":
-			t.Fatalf("browsertest: Chromium is required in CI: %v (scripts/ensure-chromium.sh installs it)", err)
-		default:
-			t.Skipf("Chromium not installed: %v (scripts/ensure-chromium.sh installs it)", err)
-		}
-	}
+	path := peerbin.Find(t, peerbin.Peer{Name: "Chromium", Env: EnvChromium, Default: DefaultChromium,
+		Installer: "scripts/ensure-chromium.sh", Check: checkExecutable})
 	return realBinary(path)
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/nightjar-dev/nightjar/peerbin"
 	"github.com/nightjar-dev/nightjar/promsli"
 	"github.com/nightjar-dev/nightjar/slo"
 )
@@ -32,21 +33,8 @@ const EnvPrometheus = "NIGHTJAR_TEST_PROMETHEUS"
 // is none, except in CI (CI set), where it fails it.
 func prometheusBinary(t *testing.T) string {
 	t.Helper()
-	path := os.Getenv(EnvPrometheus)
-	if path == "off" {
-		t.Skipf("Prometheus tests disabled (%s=off)", EnvPrometheus)
-	}
-	if path == "" {
-		path = "prometheus"
-	}
-	found, err := exec.LookPath(path)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Prometheus is required in CI: %v (scripts/ensure-prometheus.sh installs it)", err)
-		}
-		t.Skipf("Prometheus not installed: %v (scripts/ensure-prometheus.sh installs it)", err)
-	}
-	return found
+	return peerbin.Find(t, peerbin.Peer{Name: "Prometheus", Env: EnvPrometheus, Default: "prometheus",
+		Installer: "scripts/ensure-prometheus.sh"})
 }
 
 // freeAddr returns a loopback address with a port nothing listens on.

@@ -22,6 +22,7 @@ import (
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/config"
 	"github.com/nightjar-dev/nightjar/outbox"
+	"github.com/nightjar-dev/nightjar/peerbin"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -34,25 +35,8 @@ const EnvAlertmanager = "NIGHTJAR_TEST_ALERTMANAGER"
 // there is none, except in CI (CI set), where it fails it.
 func findAlertmanager(t testing.TB) string {
 	t.Helper()
-	path := os.Getenv(EnvAlertmanager)
-	if path == "off" {
-		t.Skipf("Alertmanager tests disabled (%s=off)", EnvAlertmanager)
-	}
-	explicit := path != ""
-	if !explicit {
-		path = "/usr/bin/prometheus-alertmanager"
-	}
-	if _, err := exec.LookPath(path); err != nil {
-		switch {
-		case explicit:
-			t.Fatalf("%s=%s: %v", EnvAlertmanager, path, err)
-		case os.Getenv("CI") != "":
-			t.Fatalf("Alertmanager is required in CI: %v (scripts/ensure-alertmanager.sh installs it)", err)
-		default:
-			t.Skipf("Alertmanager not installed: %v (scripts/ensure-alertmanager.sh installs it)", err)
-		}
-	}
-	return path
+	return peerbin.Find(t, peerbin.Peer{Name: "Alertmanager", Env: EnvAlertmanager, Default: "/usr/bin/prometheus-alertmanager",
+		Installer: "scripts/ensure-alertmanager.sh"})
 }
 
 // freePort returns a loopback port nobody listens on now.
