@@ -28,7 +28,7 @@ func TestScaleColumnsMatchTheSchema(t *testing.T) {
 	if err := sameColumns(ctx, raw); err != nil {
 		t.Fatal(err)
 	}
-	if len(insertCheck) == 0 || len((&scaleCheck{}).args("p")) != len(checkColumns) {
+	if len((&scaleCheck{}).args("p")) != len(checkColumns) {
 		t.Fatalf("scaleCheck.args gives %d values for %d columns", len((&scaleCheck{}).args("p")), len(checkColumns))
 	}
 }
