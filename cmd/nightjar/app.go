@@ -92,7 +92,7 @@ func (a *app) webAreas() web.Areas {
 func (a *app) consoleAreas() console.Areas {
 	return console.Areas{Projects: a.projects, Accounts: a.accounts, Audit: a.audit, Channels: a.channels, Outbox: a.outbox,
 		Checks: a.checks, Incidents: a.incidents, SLOs: a.slos, BadTime: a.ingest,
-		RefreshIngest: func(ctx context.Context) error { return engine.LoadTargets(ctx, a.slos, a.ingest) }}
+		RefreshIngest: a.refreshIngest}
 }
 
 // retention is the engine module that prunes what Nightjar no longer
@@ -104,4 +104,10 @@ func (a *app) retention() *engine.Retention {
 // reconcileAreas are the areas apply writes.
 func (a *app) reconcileAreas() reconcile.Areas {
 	return reconcile.Areas{Projects: a.projects, Checks: a.checks}
+}
+
+// refreshIngest makes ingest count by the objectives as stored, at start
+// and after the API or the console changed one.
+func (a *app) refreshIngest(ctx context.Context) error {
+	return engine.LoadTargets(ctx, a.slos, a.ingest)
 }

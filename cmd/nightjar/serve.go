@@ -196,7 +196,7 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 		return err
 	}
 	flushEvery := time.Duration(cfg.IngestFlushInterval) * time.Second
-	if err := engine.LoadTargets(ctx, a.slos, a.ingest); err != nil {
+	if err := a.refreshIngest(ctx); err != nil {
 		return err
 	}
 	areas := a.webAreas()
@@ -206,7 +206,7 @@ func serve(ctx context.Context, cfg *config.Config, opts serveOptions) error {
 		Console: cons, ConsolePaths: console.Paths(),
 		IngestBodyLimit: cfg.IngestBodyLimit, IngestRetryAfter: flushEvery, IngestUserAttribute: cfg.IngestUserAttribute,
 	}, metrics)
-	srv.RefreshIngest = func(ctx context.Context) error { return engine.LoadTargets(ctx, a.slos, a.ingest) }
+	srv.RefreshIngest = a.refreshIngest
 	// accepting is whether the listener takes requests: /readyz says
 	// not ready until it does and again once shutdown begins.
 	var accepting atomic.Bool
