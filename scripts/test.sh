@@ -1,13 +1,9 @@
 #!/usr/bin/env bash
-# Runs Nightjar's whole test suite against real SQLite and PostgreSQL and
-# real headless Chromium and a real Alertmanager, installing and starting
-# PostgreSQL and installing Chromium and Alertmanager first when they are
-# missing. Extra arguments go to `go test` (e.g. -run TestPing).
 # Runs Nightjar's whole test suite against real SQLite and PostgreSQL, real
-# headless Chromium and a real Prometheus, installing and starting
-# PostgreSQL and installing Chromium and Prometheus first when they are
-# missing. Extra arguments go to
-# `go test` (e.g. -run TestPing).
+# headless Chromium, a real Alertmanager and a real Prometheus, installing
+# and starting PostgreSQL and installing Chromium, Alertmanager and
+# Prometheus first when they are missing. Extra arguments go to `go test`
+# (e.g. -run TestPing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
