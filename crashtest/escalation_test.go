@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/nightjar-dev/nightjar/notify"
 	"github.com/nightjar-dev/nightjar/notify/webhook"
 	"github.com/nightjar-dev/nightjar/serverproc"
+	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
 
@@ -35,66 +37,79 @@ const (
 	// it moves the incidents' escalation back by one delay at a time
 	// (see advanceEscalation), so real time never makes a step due.
 	escStepDelay = 10 * time.Minute
-	// escKillFiring is the firing (from 0, across rounds) during which one
-	// replica is killed: step 3 of round 1, after steps 1 and 2 have paged
-	// and before round 2.
-	escKillFiring = 2
 	// escWait bounds every wait for a condition; a loaded machine meets
-	// each in a second or two.
+	// each in a second or two, or in the 5–10 s of a retry.
 	escWait = 60 * time.Second
+	// escPerDestination is how many attempts one destination may have in
+	// flight across replicas: the delivery module's default.
+	escPerDestination = 2
+)
+
+// What happens while each firing (from 0, across rounds) comes due.
+const (
+	// Firing 0 pages when the incidents open, through both replicas.
+	// Firing 1 pages with both replicas running.
+	// escKillInStep: a replica dies inside an escalation step, after
+	// steps 1 and 2 have paged and half the incidents' step 3.
+	escKillInStep = 2
+	// escReceiverDown: the receiver refuses everything with 503 for a
+	// while, then takes the retries.
+	escReceiverDown = 3
+	// escKillAfterSend: a replica dies after sending pages and before
+	// recording that they were sent.
+	escKillAfterSend = 4
+	// Firing 5 pages with the survivor and the restarted replica.
 )
 
 // TestKilledReplicaPagesOnce runs two `nightjar serve` processes on one
 // PostgreSQL database, opens incidents through the Events API on both,
-// and kills one replica with SIGKILL in the middle of an escalation step:
-// while it holds an incident whose page it has decided on and written,
-// but not committed. The survivor carries on, the killed replica is
-// started again, and the escalation runs to its end.
+// and lets their escalation policy page a webhook receiver step by step,
+// round after round, while one replica is killed with SIGKILL twice (and
+// started again each time) and the receiver is down for a while.
 //
-// It asserts from what the webhook receiver got, strictly: every page
-// (incident, step, round) arrived, and exactly once, counted by raw
-// deliveries, by Idempotency-Key header and by what the payload says.
-// A receiver would not need to drop anything here. That holds because
-// the kill falls inside an escalation transaction, which the database
-// rolls back, and at a moment when the killed replica has no delivery in
-// flight (the outbox is drained before the step). A replica killed after
-// a webhook was sent but before it recorded the result would leave the
-// message leased for 2 minutes and then sent again with the same
-// Idempotency-Key: at least once, with a key to drop the repeat. That
-// case is not made here.
+// It asserts from what the receiver got: every page (incident, step,
+// round) arrived, and each exactly once, counted by raw deliveries, by
+// Idempotency-Key header and by what the payload says; the receiver drops
+// nothing. The one exception is the kill after sending
+// (escKillAfterSend): a page whose webhook was sent by a replica that died
+// before it recorded the answer is sent again, with the same
+// Idempotency-Key, by the survivor once its lease runs out. That is the
+// outbox's contract, at least once with a key to drop the repeat, and the
+// test asserts exactly that: those pages arrive twice with one key, and
+// no other page does.
+//
+// The kill inside an escalation step (escKillInStep) is strict: the
+// killed replica had decided on a page and written it, uncommitted, and
+// the database rolls that back; the survivor pages the step once.
 //
 // Steps are at least a minute apart, so the test moves time for the
 // escalation rather than waiting: between steps it moves every open
 // incident's escalation start and next look back by one step delay, in
-// the database, as an hour passing would. The replicas' escalation
+// the database, as that delay passing would. The replicas' escalation
 // modules then find the next step due, on their own, at their next tick.
-//
-// To kill the replica mid-step, the test holds the outbox table locked
-// while that step comes due: both replicas' escalation modules claim an
-// incident each and stop at writing its page. The test kills one
-// replica there and lets go of the lock.
+// The same goes for the 2-minute lease of the pages a killed replica was
+// sending: the test ends those leases, as 2 minutes would.
 func TestKilledReplicaPagesOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills real servers; skipped with -short")
 	}
 	dsn := storetest.PostgresURL(t) // skips when no PostgreSQL is configured
 	bin := buildNightjar(t)
-	ctx := context.Background()
 	raw, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { raw.Close() })
-	rcv := newPageReceiver(t)
+	r := &escRun{t: t, bin: bin, dsn: dsn, raw: raw, rcv: newPageReceiver(t),
+		apiKey: "killtest-" + serverproc.RandomHex(12), logDir: t.TempDir()}
 	started := time.Now()
 
 	// The configuration: a service whose team's policy pages one webhook
 	// channel per step, and never groups alerts, so each is an incident.
-	dir := t.TempDir()
 	var y strings.Builder
 	y.WriteString("projects:\n  - name: Default\n    channels:\n")
 	for s := 1; s <= escSteps; s++ {
-		fmt.Fprintf(&y, "      - {name: step-%d, kind: webhook, url: %q}\n", s, fmt.Sprintf("%s/step-%d", rcv.srv.URL, s))
+		fmt.Fprintf(&y, "      - {name: step-%d, kind: webhook, url: %q}\n", s, fmt.Sprintf("%s/step-%d", r.rcv.srv.URL, s))
 	}
 	fmt.Fprintf(&y, "    escalation_policies:\n      - name: relay\n        repeat: %d\n        steps:\n", escRepeat)
 	for s := 1; s <= escSteps; s++ {
@@ -102,7 +117,7 @@ func TestKilledReplicaPagesOnce(t *testing.T) {
 	}
 	y.WriteString("    teams:\n      - {name: ops, members: [], policy: relay}\n")
 	y.WriteString("    services:\n      - {name: checkout, team: ops, group_window: 0}\n")
-	file := filepath.Join(dir, "nightjar.yaml")
+	file := filepath.Join(t.TempDir(), "nightjar.yaml")
 	if err := os.WriteFile(file, []byte(y.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -112,15 +127,9 @@ func TestKilledReplicaPagesOnce(t *testing.T) {
 		t.Fatalf("nightjar apply: %v\n%s", err, out)
 	}
 
-	// Two replicas, each with its own name in pg_stat_activity.
-	apiKey := "killtest-" + serverproc.RandomHex(12)
-	logDir := t.TempDir()
-	replica := func(name string) *serverproc.Proc {
-		return startServer(t, bin, backend{databaseURL: dsn + "&application_name=" + name}, apiKey, logDir,
-			"NIGHTJAR_ALLOW_PRIVATE_NETWORKS=true")
-	}
-	survivor, victim := replica("nightjar-survivor"), replica("nightjar-victim")
-	api := &client{t: t, base: survivor.Base, key: apiKey, http: newHTTPClient(4)}
+	survivor := r.start("nightjar-survivor")
+	r.victim = r.start("nightjar-victim")
+	api := &client{t: t, base: survivor.Base, key: r.apiKey, http: newHTTPClient(4)}
 	var ik struct {
 		Key string `json:"key"`
 	}
@@ -128,67 +137,177 @@ func TestKilledReplicaPagesOnce(t *testing.T) {
 
 	// Incidents open through both replicas; each pages step 1 at once.
 	for i := range escIncidents {
-		api.base = []string{survivor.Base, victim.Base}[i%2]
+		api.base = []string{survivor.Base, r.victim.Base}[i%2]
 		api.mustDo(http.MethodPost, "/api/v1/events/v2/enqueue", map[string]any{
 			"routing_key": ik.Key, "event_action": "trigger", "dedup_key": fmt.Sprintf("db-%02d", i),
 			"payload": map[string]any{"summary": fmt.Sprintf("db-%02d is down", i), "source": fmt.Sprintf("db-%02d", i), "severity": "critical"},
 		}, nil)
 	}
-	api.base = survivor.Base
-	waitFiring(t, raw, rcv, 0)
+	r.waitFiring(0)
 
-	var killedIn string
-	var pagesAtKill int
 	for n := 1; n < escFirings; n++ {
-		if n != escKillFiring {
+		switch n {
+		case escKillInStep:
+			r.killInStep(n)
+		case escReceiverDown:
+			r.receiverDown(n)
+		case escKillAfterSend:
+			r.killAfterSend(n, survivor)
+		default:
 			advanceEscalation(t, raw, 0, escIncidents)
-			waitFiring(t, raw, rcv, n)
-			continue
 		}
-		// Half the incidents page this step while both replicas run…
-		advanceEscalation(t, raw, 0, escIncidents/2)
-		waitCount(t, "the first half of the step's pages", func() (int, int) {
-			return rcv.pageCount(func(p page) bool { return p.firing() == n }), escIncidents / 2
-		})
-		// …and the other half comes due while the outbox is locked: each
-		// replica's escalation stops at writing a page, inside its
-		// transaction, and the victim is killed there.
-		lock, err := raw.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := lock.Exec(`LOCK TABLE outbox IN EXCLUSIVE MODE`); err != nil {
-			t.Fatal(err)
-		}
-		advanceEscalation(t, raw, escIncidents/2, escIncidents)
-		deadline := time.Now().Add(escWait)
-		for killedIn == "" {
-			err := raw.QueryRow(`SELECT query FROM pg_stat_activity WHERE application_name = 'nightjar-victim'
-				AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO outbox%' LIMIT 1`).Scan(&killedIn)
-			if err != nil && err != sql.ErrNoRows {
-				t.Fatal(err)
-			}
-			if killedIn == "" && time.Now().After(deadline) {
-				_ = lock.Rollback()
-				t.Fatalf("the victim's escalation never stopped at writing a page; its log:\n%s", victim.LogTail(20))
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		pagesAtKill = rcv.pageCount(func(page) bool { return true })
-		if err := victim.Kill(10 * time.Second); err != nil {
-			t.Fatal(err)
-		}
-		if err := lock.Rollback(); err != nil {
-			t.Fatal(err)
-		}
-		waitFiring(t, raw, rcv, n)
-		// The killed replica comes back and shares the rest.
-		victim = replica("nightjar-victim")
+		r.waitFiring(n)
 	}
+	r.check(time.Since(started))
+}
 
-	// Strict: each page once, by every count.
-	got := rcv.deliveries()
+// escRun is the state of one TestKilledReplicaPagesOnce.
+type escRun struct {
+	t      *testing.T
+	bin    string
+	dsn    string
+	raw    *sql.DB // the test's own connections to the database
+	rcv    *pageReceiver
+	apiKey string
+	logDir string
+	// victim is the replica that is killed, and started again.
+	victim *serverproc.Proc
+	// killedIn is the statement the victim was in when killed inside a
+	// step; pagesAtKill how many pages had arrived then.
+	killedIn    string
+	pagesAtKill int
+	// resent are the keys of the pages whose sending was cut by the
+	// second kill, which the survivor sends again.
+	resent map[string]bool
+}
+
+// start starts a replica named name in pg_stat_activity.
+func (r *escRun) start(name string) *serverproc.Proc {
+	return startServer(r.t, r.bin, backend{databaseURL: r.dsn + "&application_name=" + name}, r.apiKey, r.logDir,
+		"NIGHTJAR_ALLOW_PRIVATE_NETWORKS=true")
+}
+
+// killInStep kills the victim inside firing n: half the incidents page
+// with both replicas running; the other half comes due while the test
+// holds the outbox table locked, so each replica's escalation stops at
+// writing a page, inside its transaction. The victim is killed there,
+// the lock let go, and the victim started again.
+func (r *escRun) killInStep(n int) {
+	t := r.t
+	advanceEscalation(t, r.raw, 0, escIncidents/2)
+	waitCount(t, "the first half of the step's pages", func() (int, int) {
+		return r.rcv.pageCount(func(p page) bool { return p.firing() == n }), escIncidents / 2
+	})
+	lock, err := r.raw.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback()
+	if _, err := lock.Exec(`LOCK TABLE outbox IN EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	advanceEscalation(t, r.raw, escIncidents/2, escIncidents)
+	waitCount(t, "the victim's escalation stopped at writing a page", func() (int, int) {
+		err := r.raw.QueryRow(`SELECT query FROM pg_stat_activity WHERE application_name = 'nightjar-victim'
+			AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO outbox%' LIMIT 1`).Scan(&r.killedIn)
+		if err != nil && err != sql.ErrNoRows {
+			t.Fatal(err)
+		}
+		return min(len(r.killedIn), 1), 1
+	})
+	r.pagesAtKill = r.rcv.pageCount(func(page) bool { return true })
+	if err := r.victim.Kill(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := lock.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFiring(n)
+	r.victim = r.start("nightjar-victim")
+}
+
+// receiverDown has the receiver answer 503 until every page of firing n
+// has been refused once, then take them.
+func (r *escRun) receiverDown(n int) {
+	r.rcv.setDown(true)
+	advanceEscalation(r.t, r.raw, 0, escIncidents)
+	waitCount(r.t, "pages refused while the receiver is down", func() (int, int) {
+		return r.rcv.refusedCount(), escIncidents
+	})
+	r.rcv.setDown(false)
+}
+
+// killAfterSend kills the victim while the receiver holds the pages it
+// sent, unanswered: the survivor is paused (SIGSTOP), so that the victim
+// alone pages firing n and starts sending; once every message it claimed
+// has reached the receiver, it is killed. The survivor goes on, sends the
+// rest, and, once the cut messages' leases end, those again.
+func (r *escRun) killAfterSend(n int, survivor *serverproc.Proc) {
+	t := r.t
+	if err := syscall.Kill(survivor.Pid(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	paused := true
+	defer func() {
+		if paused {
+			_ = syscall.Kill(survivor.Pid(), syscall.SIGCONT)
+		}
+	}()
+	r.rcv.setHold(true)
+	advanceEscalation(t, r.raw, 0, escIncidents)
+	// Every incident has paged, and the victim has claimed as many of
+	// the step's messages as one destination may have in flight, all of
+	// them held at the receiver: it can claim no more, so every message
+	// it holds a lease on is one whose sending the kill cuts.
+	waitCount(t, "pages held at the receiver", func() (int, int) {
+		var fired, leased int
+		if err := r.raw.QueryRow(`SELECT (SELECT COUNT(*) FROM incidents WHERE esc_fired > $1),
+			(SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND leased_until > $2)`, n, time.Now().UnixMilli()).Scan(&fired, &leased); err != nil {
+			t.Fatal(err)
+		}
+		held := r.rcv.heldCount()
+		if fired < escIncidents || held != leased {
+			return 0, escPerDestination
+		}
+		return held, escPerDestination
+	})
+	if err := r.victim.Kill(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// The receiver sees the victim's connections go.
+	var cut []string
+	waitCount(t, "held requests cut by the kill", func() (int, int) {
+		cut = r.rcv.cutKeys()
+		return len(cut), r.rcv.heldCount() + len(cut)
+	})
+	r.rcv.setHold(false)
+	if err := syscall.Kill(survivor.Pid(), syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	paused = false
+	// The cut messages' leases end now, as they would 2 minutes on.
+	res, err := r.raw.Exec(`UPDATE outbox SET leased_until = $1 WHERE status = 'pending' AND leased_until > $1
+		AND idempotency_key IN (`+store.Placeholders(2, len(cut))+`)`, append([]any{time.Now().UnixMilli()}, anys(cut)...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := res.RowsAffected(); err != nil || int(m) != len(cut) {
+		t.Fatalf("ended the leases of %d messages (%v), want the %d cut ones", m, err, len(cut))
+	}
+	r.resent = map[string]bool{}
+	for _, k := range cut {
+		r.resent[k] = true
+	}
+	r.waitFiring(n)
+	r.victim = r.start("nightjar-victim")
+}
+
+// check asserts what the receiver got, and what the outbox says.
+func (r *escRun) check(took time.Duration) {
+	t := r.t
+	got := r.rcv.deliveries()
 	byPage, byKey := map[page]int{}, map[string]int{}
+	keyOf := map[page]string{}
 	other := 0
 	for _, d := range got {
 		if d.payload.Event != notify.EventIncidentPage {
@@ -202,51 +321,65 @@ func TestKilledReplicaPagesOnce(t *testing.T) {
 		}
 		byPage[p]++
 		byKey[d.key]++
+		if k, ok := keyOf[p]; ok && k != d.key {
+			t.Errorf("%s came with two keys: %q and %q", p, k, d.key)
+		}
+		keyOf[p] = d.key
 	}
-	var missing, twice []string
+	var missing, wrong []string
 	for num := int64(1); num <= escIncidents; num++ {
 		for f := range escFirings {
 			p := page{number: num, step: f%escSteps + 1, round: f/escSteps + 1}
+			want := 1
+			if r.resent[keyOf[p]] {
+				want = 2
+			}
 			switch n := byPage[p]; {
 			case n == 0:
 				missing = append(missing, p.String())
-			case n > 1:
-				twice = append(twice, fmt.Sprintf("%s ×%d", p, n))
+			case n != want:
+				wrong = append(wrong, fmt.Sprintf("%s ×%d (want %d)", p, n, want))
 			}
 			delete(byPage, p)
 		}
 	}
 	for p, n := range byPage {
-		twice = append(twice, fmt.Sprintf("unexpected %s ×%d", p, n))
-	}
-	repeatedKeys := 0
-	for _, n := range byKey {
-		if n > 1 {
-			repeatedKeys++
-		}
+		wrong = append(wrong, fmt.Sprintf("unexpected %s ×%d", p, n))
 	}
 	sort.Strings(missing)
-	sort.Strings(twice)
+	sort.Strings(wrong)
 	if len(missing) > 0 {
 		t.Errorf("%d pages never arrived: %v", len(missing), missing)
 	}
-	if len(twice) > 0 {
-		t.Errorf("pages that arrived more than once, or were not expected: %v", twice)
+	if len(wrong) > 0 {
+		t.Errorf("pages that arrived too often, or were not expected: %v", wrong)
 	}
 	want := escIncidents * escFirings
-	if len(byKey) != want || repeatedKeys > 0 {
-		t.Errorf("%d idempotency keys among the pages, %d of them on more than one delivery; want %d keys, each once", len(byKey), repeatedKeys, want)
+	repeated := 0
+	for k, n := range byKey {
+		if n > 1 && !r.resent[k] {
+			repeated++
+		}
+	}
+	if len(byKey) != want || repeated > 0 {
+		t.Errorf("%d idempotency keys among the pages, %d of them (not cut by the kill) on more than one delivery; want %d keys, each once",
+			len(byKey), repeated, want)
+	}
+	if len(r.resent) == 0 {
+		t.Error("no page was cut by the kill after sending; that part proves nothing")
 	}
 	var outboxPages, notSent int
-	if err := raw.QueryRow(`SELECT COUNT(*), COUNT(*) FILTER (WHERE status <> 'sent') FROM outbox WHERE event = $1`,
+	if err := r.raw.QueryRow(`SELECT COUNT(*), COUNT(*) FILTER (WHERE status <> 'sent') FROM outbox WHERE event = $1`,
 		notify.EventIncidentPage).Scan(&outboxPages, &notSent); err != nil {
 		t.Fatal(err)
 	}
 	if outboxPages != want || notSent != 0 {
 		t.Errorf("the outbox holds %d pages, %d of them not sent; want %d, all sent", outboxPages, notSent, want)
 	}
-	t.Logf("killed the victim in %q with %d pages delivered; %d raw deliveries (%d pages, %d other), %d distinct keys, %d outbox pages; took %s",
-		killedIn, pagesAtKill, len(got), len(got)-other, other, len(byKey), outboxPages, time.Since(started).Round(time.Millisecond))
+	t.Logf("first kill in %q with %d pages delivered; %d refused while down; second kill cut %d sends, sent again; "+
+		"%d raw deliveries (%d pages, %d other), %d distinct keys, %d outbox pages; took %s",
+		firstWords(r.killedIn, 3), r.pagesAtKill, r.rcv.refusedCount(), len(r.resent),
+		len(got), len(got)-other, other, len(byKey), outboxPages, took.Round(time.Millisecond))
 }
 
 // advanceEscalation moves the escalation of the open incidents numbered
@@ -265,7 +398,8 @@ func advanceEscalation(t *testing.T, raw *sql.DB, from, upTo int) {
 // waitFiring waits until firing n (from 0, across rounds) has paged every
 // incident: each incident's escalation has moved past it, the outbox holds
 // no message still to deliver, and the receiver has every page up to it.
-func waitFiring(t *testing.T, raw *sql.DB, rcv *pageReceiver, n int) {
+func (r *escRun) waitFiring(n int) {
+	t, raw, rcv := r.t, r.raw, r.rcv
 	t.Helper()
 	waitCount(t, fmt.Sprintf("firing %d", n), func() (int, int) {
 		var fired, pending, failed int
@@ -339,15 +473,22 @@ func (d delivery) page() (page, error) {
 }
 
 // pageReceiver is the webhook endpoint behind the policy's channels: it
-// records every request, raw, and answers 200.
+// records every request and answers 200, unless it is down (503, and the
+// request is counted as refused, not recorded) or holding (the request is
+// recorded and left unanswered until the hold ends or its sender goes).
 type pageReceiver struct {
-	srv *httptest.Server
-	mu  sync.Mutex
-	got []delivery
+	srv     *httptest.Server
+	mu      sync.Mutex
+	got     []delivery
+	down    bool
+	refused map[string]int // Idempotency-Key → requests refused
+	hold    chan struct{}  // closed when the hold ends; nil when not holding
+	held    int            // requests waiting for the hold to end
+	cut     []string       // keys of held requests whose sender went
 }
 
 func newPageReceiver(t *testing.T) *pageReceiver {
-	r := &pageReceiver{}
+	r := &pageReceiver{refused: map[string]int{}}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 		d := delivery{path: req.URL.Path, key: req.Header.Get("Idempotency-Key")}
@@ -359,11 +500,73 @@ func newPageReceiver(t *testing.T) *pageReceiver {
 			d.payload.Event = "unreadable: " + err.Error()
 		}
 		r.mu.Lock()
+		if r.down {
+			r.refused[d.key]++
+			r.mu.Unlock()
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
 		r.got = append(r.got, d)
+		hold := r.hold
+		if hold != nil {
+			r.held++
+		}
+		r.mu.Unlock()
+		if hold == nil {
+			return
+		}
+		select {
+		case <-hold:
+			r.mu.Lock()
+		case <-req.Context().Done():
+			r.mu.Lock()
+			r.cut = append(r.cut, d.key)
+		}
+		r.held--
 		r.mu.Unlock()
 	}))
 	t.Cleanup(r.srv.Close)
+	t.Cleanup(func() { r.setHold(false) }) // runs before Close
 	return r
+}
+
+func (r *pageReceiver) setDown(down bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.down = down
+}
+
+// setHold starts holding requests, or ends the hold and lets the held
+// ones be answered.
+func (r *pageReceiver) setHold(on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case on && r.hold == nil:
+		r.hold = make(chan struct{})
+	case !on && r.hold != nil:
+		close(r.hold)
+		r.hold = nil
+	}
+}
+
+// refusedCount is how many distinct messages were refused while down.
+func (r *pageReceiver) refusedCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.refused)
+}
+
+func (r *pageReceiver) heldCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.held
+}
+
+func (r *pageReceiver) cutKeys() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.cut...)
 }
 
 func (r *pageReceiver) deliveries() []delivery {
@@ -384,4 +587,18 @@ func (r *pageReceiver) pageCount(keep func(page) bool) int {
 		}
 	}
 	return len(seen)
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// firstWords returns the first n words of s, for a log line.
+func firstWords(s string, n int) string {
+	f := strings.Fields(s)
+	return strings.Join(f[:min(n, len(f))], " ")
 }
