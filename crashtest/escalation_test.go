@@ -70,7 +70,8 @@ const (
 // It asserts from what the receiver got: every page (incident, step,
 // round) arrived, and each exactly once, counted by raw deliveries, by
 // Idempotency-Key header and by what the payload says; the receiver drops
-// nothing. The one exception is the kill after sending
+// nothing. (What it refused with 503 while down was not delivered, and is
+// counted apart.) The one exception is the kill after sending
 // (escKillAfterSend): a page whose webhook was sent by a replica that died
 // before it recorded the answer is sent again, with the same
 // Idempotency-Key, by the survivor once its lease runs out. That is the
