@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,7 +130,7 @@ func TestKilledReplicaPagesOnce(t *testing.T) {
 	}
 
 	survivor := r.start("nightjar-survivor")
-	r.victim = r.start("nightjar-victim")
+	r.victim = r.start(victimName)
 	api := &client{t: t, base: survivor.Base, key: r.apiKey, http: newHTTPClient(4)}
 	var ik struct {
 		Key string `json:"key"`
@@ -182,10 +183,28 @@ type escRun struct {
 	resent map[string]bool
 }
 
+// victimName is the killed replica's name in pg_stat_activity.
+const victimName = "nightjar-victim"
+
 // start starts a replica named name in pg_stat_activity.
 func (r *escRun) start(name string) *serverproc.Proc {
-	return startServer(r.t, r.bin, backend{databaseURL: r.dsn + "&application_name=" + name}, r.apiKey, r.logDir,
-		"NIGHTJAR_ALLOW_PRIVATE_NETWORKS=true")
+	u, err := url.Parse(r.dsn)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", name)
+	u.RawQuery = q.Encode()
+	return startServer(r.t, r.bin, backend{databaseURL: u.String()}, r.apiKey, r.logDir, "NIGHTJAR_ALLOW_PRIVATE_NETWORKS=true")
+}
+
+// pending counts the messages not yet delivered.
+func (r *escRun) pending() int {
+	var n int
+	if err := r.raw.QueryRow(`SELECT COUNT(*) FROM outbox WHERE status = 'pending'`).Scan(&n); err != nil {
+		r.t.Fatal(err)
+	}
+	return n
 }
 
 // killInStep kills the victim inside firing n: half the incidents page
@@ -196,7 +215,12 @@ func (r *escRun) start(name string) *serverproc.Proc {
 func (r *escRun) killInStep(n int) {
 	t := r.t
 	advanceEscalation(t, r.raw, 0, escIncidents/2)
+	// Delivered, and recorded as sent: the victim has nothing in flight
+	// to be cut by the kill.
 	waitCount(t, "the first half of the step's pages", func() (int, int) {
+		if r.pending() > 0 {
+			return 0, escIncidents / 2
+		}
 		return r.rcv.pageCount(func(p page) bool { return p.firing() == n }), escIncidents / 2
 	})
 	lock, err := r.raw.BeginTx(context.Background(), nil)
@@ -209,8 +233,8 @@ func (r *escRun) killInStep(n int) {
 	}
 	advanceEscalation(t, r.raw, escIncidents/2, escIncidents)
 	waitCount(t, "the victim's escalation stopped at writing a page", func() (int, int) {
-		err := r.raw.QueryRow(`SELECT query FROM pg_stat_activity WHERE application_name = 'nightjar-victim'
-			AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO outbox%' LIMIT 1`).Scan(&r.killedIn)
+		err := r.raw.QueryRow(`SELECT query FROM pg_stat_activity WHERE application_name = $1
+			AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO outbox%' LIMIT 1`, victimName).Scan(&r.killedIn)
 		if err != nil && err != sql.ErrNoRows {
 			t.Fatal(err)
 		}
@@ -224,7 +248,7 @@ func (r *escRun) killInStep(n int) {
 		t.Fatal(err)
 	}
 	r.waitFiring(n)
-	r.victim = r.start("nightjar-victim")
+	r.victim = r.start(victimName)
 }
 
 // receiverDown has the receiver answer 503 until every page of firing n
@@ -300,7 +324,7 @@ func (r *escRun) killAfterSend(n int, survivor *serverproc.Proc) {
 		r.resent[k] = true
 	}
 	r.waitFiring(n)
-	r.victim = r.start("nightjar-victim")
+	r.victim = r.start(victimName)
 }
 
 // check asserts what the receiver got, and what the outbox says.
