@@ -183,12 +183,13 @@ func runCrash(t *testing.T, bin string, be backend) {
 	}
 }
 
-// startServer starts nightjar serve, keeping every ping, and waits until
-// it is ready. It is killed when the test ends.
-func startServer(t *testing.T, bin string, be backend, apiKey, logDir string) *serverproc.Proc {
+// startServer starts nightjar serve, keeping every ping, with the extra
+// NAME=value settings, and waits until it is ready. It is killed when the
+// test ends.
+func startServer(t *testing.T, bin string, be backend, apiKey, logDir string, env ...string) *serverproc.Proc {
 	t.Helper()
 	p, err := serverproc.Start(serverproc.Options{Binary: bin, DataDir: be.dataDir, DatabaseURL: be.databaseURL,
-		LogDir: logDir, APIKey: apiKey, Env: []string{"NIGHTJAR_PING_RETENTION=0"}})
+		LogDir: logDir, APIKey: apiKey, Env: append([]string{"NIGHTJAR_PING_RETENTION=0"}, env...)})
 	if err != nil {
 		t.Fatal(err)
 	}

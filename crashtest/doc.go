@@ -8,6 +8,12 @@
 // and looks for every acknowledged ping. It runs in `go test ./...` and
 // is skipped under -short.
 //
+// With PostgreSQL it runs two `nightjar serve` replicas on one database
+// and kills one of them while their escalation policy pages a webhook
+// receiver, and checks that every page arrives, and once (see
+// TestKilledReplicaPagesOnce for what "once" means after a kill that cuts
+// a send).
+//
 // It also kills `nightjar apply -f` in the middle of a large file and
 // checks that the database is as it was before: a configuration is
 // applied whole or not at all.
