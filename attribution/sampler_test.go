@@ -1,6 +1,8 @@
 package attribution_test
 
 import (
+	"bytes"
+	"encoding/hex"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -12,10 +14,33 @@ import (
 
 var checkout = attribution.Operation{Service: "edge", Name: "GET /checkout"}
 
-func ids(traces []attribution.Trace) []string {
+// record turns a test span, whose ids are short strings, into what the
+// sampler takes: the strings' bytes are the binary ids.
+func record(sp attribution.Span) *attribution.Record {
+	r := &attribution.Record{Service: sp.Service, Name: sp.Name, Kind: sp.Kind, Error: sp.Error,
+		PeerService: sp.PeerService, ServerAddress: sp.ServerAddress, Start: sp.Start, End: sp.End}
+	copy(r.TraceID[:], sp.TraceID)
+	copy(r.SpanID[:], sp.SpanID)
+	copy(r.ParentID[:], sp.ParentID)
+	return r
+}
+
+// short reads an id the sampler handed out, hex-encoded, back as the
+// test's string.
+func short(t *testing.T, id string) string {
+	t.Helper()
+	b, err := hex.DecodeString(id)
+	if err != nil {
+		t.Fatalf("id %q is not hex: %v", id, err)
+	}
+	return string(bytes.TrimRight(b, "\x00"))
+}
+
+func ids(t *testing.T, traces []attribution.Trace) []string {
+	t.Helper()
 	var out []string
-	for _, t := range traces {
-		out = append(out, t.ID)
+	for _, tr := range traces {
+		out = append(out, short(t, tr.ID))
 	}
 	return out
 }
@@ -45,7 +70,7 @@ func TestSamplerAssemblesTracesFromShuffledBatches(t *testing.T) {
 			now = now.Add(3 * time.Second)
 			s.Advance(now)
 		}
-		s.Add(sp, now)
+		s.Add(record(sp), now)
 	}
 	if s.Pending() != 3 {
 		t.Fatalf("%d pending, want 3 still being assembled", s.Pending())
@@ -57,7 +82,7 @@ func TestSamplerAssemblesTracesFromShuffledBatches(t *testing.T) {
 	s.Advance(now.Add(time.Minute))
 	got := s.Traces(checkout)
 	if s.Pending() != 0 || len(got) != 2 || len(got[0].Spans) != 6 || len(got[1].Spans) != 6 {
-		t.Fatalf("kept %v with %d pending, want the two failing traces whole", ids(got), s.Pending())
+		t.Fatalf("kept %v with %d pending, want the two failing traces whole", ids(t, got), s.Pending())
 	}
 	d := attribution.Decide("edge", attribution.Spans(got), attribution.Config{MinTraces: 1})
 	if len(d.Shares) != 2 {
@@ -70,7 +95,7 @@ func TestSamplerBounds(t *testing.T) {
 	now := t0
 	add := func(spans []attribution.Span) {
 		for _, sp := range spans {
-			s.Add(sp, now)
+			s.Add(record(sp), now)
 		}
 		now = now.Add(2 * time.Second)
 		s.Advance(now)
@@ -79,8 +104,8 @@ func TestSamplerBounds(t *testing.T) {
 		add(request(id, "edge"))
 	}
 	got := s.Traces(checkout)
-	if !slices.Equal(ids(got), []string{"4", "3", "2"}) || !got[0].Truncated || len(got[0].Spans) != 4 {
-		t.Errorf("kept %v (truncated %v), want the newest three, cut to four spans", ids(got), got[0].Truncated)
+	if !slices.Equal(ids(t, got), []string{"4", "3", "2"}) || !got[0].Truncated || len(got[0].Spans) != 4 {
+		t.Errorf("kept %v (truncated %v), want the newest three, cut to four spans", ids(t, got), got[0].Truncated)
 	}
 	st := s.Stats()
 	if st.Evicted != 1 || st.DroppedSpans != 8 {
@@ -90,7 +115,7 @@ func TestSamplerBounds(t *testing.T) {
 	// Three traces at once with room for two: the quietest is judged
 	// early.
 	for _, id := range []string{"x", "y", "z"} {
-		s.Add(request(id, "edge")[0], now)
+		s.Add(record(request(id, "edge")[0]), now)
 		now = now.Add(100 * time.Millisecond)
 	}
 	if s.Pending() != 2 || s.Stats().Early != 1 {
@@ -100,7 +125,7 @@ func TestSamplerBounds(t *testing.T) {
 	// A span that comes after its trace was judged starts a fragment
 	// without a root, which is counted and dropped.
 	late := request("4", "db")[5]
-	s.Add(late, now)
+	s.Add(record(late), now)
 	s.Advance(now.Add(time.Minute))
 	if s.Stats().Orphaned != 1 {
 		t.Errorf("stats %+v, want the late fragment orphaned", s.Stats())
@@ -125,7 +150,7 @@ func TestSamplerBounds(t *testing.T) {
 	now = now.Add(time.Minute)
 	add(other2)
 	if len(s.Traces(checkout)) != 0 || len(s.Traces(attribution.Operation{Service: "admin", Name: "GET /other"})) != 1 {
-		t.Errorf("operations after the third: checkout %v", ids(s.Traces(checkout)))
+		t.Errorf("operations after the third: checkout %v", ids(t, s.Traces(checkout)))
 	}
 
 	for _, bad := range []attribution.SamplerConfig{{Quiet: time.Millisecond}, {MaxPending: -1}, {PerOperation: 2_000_000}} {

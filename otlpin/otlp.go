@@ -11,7 +11,6 @@ package otlpin
 
 import (
 	"compress/gzip"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -315,13 +314,10 @@ func (v *Visitor) fill(s *Span, service, userAttr string, sp ptrace.Span) {
 }
 
 // Attribution is the span as adaptive paging's sampler takes it.
-func (s *Span) Attribution() attribution.Span {
-	out := attribution.Span{TraceID: hex.EncodeToString(s.TraceID[:]), SpanID: hex.EncodeToString(s.SpanID[:]),
+func (s *Span) Attribution() attribution.Record {
+	out := attribution.Record{TraceID: s.TraceID, SpanID: s.SpanID, ParentID: s.ParentID,
 		Service: s.Service, Name: s.SpanName, Kind: s.SpanKind, Error: s.Failed || s.HTTPStatus >= 500,
 		Start: s.At.Add(-s.Duration), End: s.At}
-	if s.ParentID != [8]byte{} {
-		out.ParentID = hex.EncodeToString(s.ParentID[:])
-	}
 	if s.SpanKind == "CLIENT" {
 		out.PeerService = s.Peer
 	}
