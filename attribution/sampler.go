@@ -190,6 +190,7 @@ func NewSampler(cfg SamplerConfig) (*Sampler, error) {
 // beyond the call but copies of names it has not seen, so the sampler
 // never holds on to the request r was decoded from.
 func (s *Sampler) Add(r *Record, now time.Time) {
+	at := now.UnixNano()
 	i, ok := s.index[r.TraceID]
 	if !ok {
 		if s.pending >= s.cfg.MaxPending {
@@ -197,11 +198,13 @@ func (s *Sampler) Add(r *Record, now time.Time) {
 			s.complete(s.head, now)
 		}
 		i = s.push(r.TraceID)
-	} else {
+	} else if s.traces[i].last != at {
+		// A trace whose last span came at now is among the last
+		// already: the list stays in order of last span.
 		s.toBack(i)
 	}
 	p := &s.traces[i]
-	p.last = now.UnixNano()
+	p.last = at
 	if len(p.spans) >= s.cfg.MaxSpans {
 		p.truncated = true
 		s.stats.DroppedSpans++
@@ -212,7 +215,7 @@ func (s *Sampler) Add(r *Record, now time.Time) {
 	}
 	p.spans = append(p.spans, record{span: r.SpanID, parent: r.ParentID,
 		start: r.Start.UnixNano(), end: r.End.UnixNano(),
-		service: s.names.id(r.Service), name: s.names.id(r.Name),
+		service: s.names.service(r.Service), name: s.names.id(r.Name),
 		peer: s.names.id(r.PeerService), address: s.names.id(r.ServerAddress),
 		kind: kindOf(r.Kind), err: r.Error})
 	p.failed = p.failed || r.Error
@@ -400,6 +403,10 @@ type names struct {
 	ids   map[string]uint32
 	list  []string
 	limit int
+	// lastService and lastServiceID are the last service numbered:
+	// spans come grouped by their resource, so mostly the same.
+	lastService   string
+	lastServiceID uint32
 }
 
 func newNames() names {
@@ -422,6 +429,15 @@ func (n *names) id(v string) uint32 {
 	n.list = append(n.list, v)
 	n.ids[v] = i
 	return i
+}
+
+// service is id for a span's service.
+func (n *names) service(v string) uint32 {
+	if n.lastServiceID == 0 || v != n.lastService {
+		n.lastServiceID = n.id(v)
+		n.lastService = n.list[n.lastServiceID]
+	}
+	return n.lastServiceID
 }
 
 func (n *names) str(i uint32) string { return n.list[i] }
