@@ -3,6 +3,7 @@ package attribution_test
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -156,6 +157,66 @@ func TestSamplerBounds(t *testing.T) {
 	for _, bad := range []attribution.SamplerConfig{{Quiet: time.Millisecond}, {MaxPending: -1}, {PerOperation: 2_000_000}} {
 		if _, err := attribution.NewSampler(bad); nightjar.ErrorCode(err) != nightjar.EINVALID || nightjar.ErrorField(err) == "" {
 			t.Errorf("NewSampler(%+v) = %v, want a field error", bad, err)
+		}
+	}
+}
+
+// benchRecords are 30,000 spans of 10,000 three-span traces, every 50th
+// failing, as exports bring them: by service.
+func benchRecords() []attribution.Record {
+	var out []attribution.Record
+	for si, svc := range []string{"frontend", "orders", "payments"} {
+		for i := range 10000 {
+			r := attribution.Record{TraceID: [16]byte{byte(i), byte(i >> 8), 2: 1, 15: 9}, SpanID: [8]byte{byte(i), byte(i >> 8), byte(si), 1},
+				Service: svc, Name: fmt.Sprintf("GET /api/%s/%d", svc, i%5), Kind: attribution.KindServer, Error: i%50 == 49,
+				Start: t0.Add(time.Duration(i) * time.Millisecond), End: t0.Add(time.Duration(i+5) * time.Millisecond)}
+			if si > 0 {
+				r.ParentID = [8]byte{byte(i), byte(i >> 8), byte(si - 1), 1}
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Once the sampler has judged as many traces as it assembles at once, it
+// takes spans without allocating: records go into buffers judged traces
+// left behind, and names are numbered once.
+func TestSamplerAddDoesNotAllocate(t *testing.T) {
+	s := newSampler(t, attribution.SamplerConfig{MaxPending: 10000})
+	recs := benchRecords()
+	now := t0
+	feed := func() {
+		for i := range recs {
+			s.Add(&recs[i], now)
+		}
+		now = now.Add(time.Minute)
+		s.Advance(now)
+	}
+	feed()
+	// Only healthy traces this time, so none is kept (keeping one
+	// allocates its Spans).
+	for i := range recs {
+		recs[i].Error = false
+	}
+	if n := testing.AllocsPerRun(3, feed); n > 0 {
+		t.Errorf("%.0f allocations for %d spans, want none", n, len(recs))
+	}
+	if s.Pending() != 0 || len(s.Traces(attribution.Operation{Service: "frontend", Name: "GET /api/frontend/4"})) != 50 {
+		t.Errorf("%d pending, %d kept", s.Pending(), len(s.Traces(attribution.Operation{Service: "frontend", Name: "GET /api/frontend/4"})))
+	}
+}
+
+// BenchmarkSamplerAdd measures feeding the sampler alone, per span.
+func BenchmarkSamplerAdd(b *testing.B) {
+	s, _ := attribution.NewSampler(attribution.SamplerConfig{})
+	recs := benchRecords()
+	now := t0
+	for i := 0; b.Loop(); i++ {
+		s.Add(&recs[i%len(recs)], now)
+		if i%len(recs) == len(recs)-1 {
+			now = now.Add(time.Minute)
+			s.Advance(now)
 		}
 	}
 }

@@ -196,7 +196,7 @@ func (v *Visitor) Visit(td ptrace.Traces, fn func(*Span)) Result {
 		userAttr = DefaultUserAttribute
 	}
 	if v.span.Attributes == nil {
-		v.span.Attributes = make(map[string]string, 16)
+		v.span.Attributes = make(map[string]string)
 	}
 	s := &v.span
 	rss := td.ResourceSpans()
