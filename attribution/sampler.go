@@ -113,7 +113,7 @@ type Sampler struct {
 	// index finds a pending trace in traces, which are linked oldest
 	// last span first from head to tail; judged ones are linked from
 	// free for reuse.
-	index            map[[16]byte]int32
+	index            traceIndex
 	traces           []pendingTrace
 	head, tail, free int32
 	pending          int
@@ -127,6 +127,7 @@ const none = -1
 
 type pendingTrace struct {
 	id         [16]byte
+	hash       uint32 // of id, in index
 	spans      []record
 	last       int64 // Unix nanoseconds
 	prev, next int32
@@ -183,7 +184,7 @@ func NewSampler(cfg SamplerConfig) (*Sampler, error) {
 	cfg.MaxSpans = cmp.Or(cfg.MaxSpans, 500)
 	cfg.PerOperation = cmp.Or(cfg.PerOperation, 50)
 	cfg.MaxOperations = cmp.Or(cfg.MaxOperations, 1000)
-	return &Sampler{cfg: cfg, index: map[[16]byte]int32{}, head: none, tail: none, free: none,
+	return &Sampler{cfg: cfg, index: newTraceIndex(), head: none, tail: none, free: none,
 		names: newNames(), ops: map[Operation]*kept{}}, nil
 }
 
@@ -192,13 +193,14 @@ func NewSampler(cfg SamplerConfig) (*Sampler, error) {
 // never holds on to the request r was decoded from.
 func (s *Sampler) Add(r *Record, now time.Time) {
 	at := now.UnixNano()
-	i, ok := s.index[r.TraceID]
-	if !ok {
+	h := s.index.hash(&r.TraceID)
+	i := s.index.find(h, &r.TraceID, s.traces)
+	if i == none {
 		if s.pending >= s.cfg.MaxPending {
 			s.stats.Early++
 			s.complete(s.head, now)
 		}
-		i = s.push(r.TraceID)
+		i = s.push(h, r.TraceID)
 	} else if s.traces[i].last != at {
 		// A trace whose last span came at now is among the last
 		// already: the list stays in order of last span.
@@ -224,7 +226,7 @@ func (s *Sampler) Add(r *Record, now time.Time) {
 
 // push starts a pending trace at the tail, in a judged one's place when
 // there is one.
-func (s *Sampler) push(id [16]byte) int32 {
+func (s *Sampler) push(h uint32, id [16]byte) int32 {
 	i := s.free
 	if i == none {
 		i = int32(len(s.traces))
@@ -233,14 +235,14 @@ func (s *Sampler) push(id [16]byte) int32 {
 		s.free = s.traces[i].next
 	}
 	p := &s.traces[i]
-	*p = pendingTrace{id: id, spans: p.spans[:0], prev: s.tail, next: none}
+	*p = pendingTrace{id: id, hash: h, spans: p.spans[:0], prev: s.tail, next: none}
 	if s.tail != none {
 		s.traces[s.tail].next = i
 	} else {
 		s.head = i
 	}
 	s.tail = i
-	s.index[id] = i
+	s.index.insert(h, i)
 	s.pending++
 	return i
 }
@@ -286,7 +288,7 @@ func (s *Sampler) Advance(now time.Time) {
 func (s *Sampler) complete(i int32, now time.Time) {
 	s.unlink(i)
 	p := &s.traces[i]
-	delete(s.index, p.id)
+	s.index.remove(p.hash, i)
 	s.pending--
 	if p.failed {
 		s.keep(p, now)
