@@ -16,7 +16,7 @@ func TestSamplerNamesStayBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2024, 4, 1, 12, 0, 0, 0, time.UTC)
-	const traces = 20_000
+	const traces = 10_000
 	most := 0
 	for i := range traces {
 		id := [16]byte{byte(i), byte(i >> 8), 15: 1}
