@@ -166,8 +166,9 @@ func kindOf(k string) uint8 {
 }
 
 // keepBuffer is the capacity up to which a judged trace's span buffer is
-// kept for the next trace in its place.
-const keepBuffer = 64
+// kept for the next trace in its place (so at most 16 × 56 bytes a place
+// stay held when traces are few again); larger ones are let go.
+const keepBuffer = 16
 
 type kept struct {
 	traces []Trace // oldest first
