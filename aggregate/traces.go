@@ -34,7 +34,7 @@ func NewTraces(cfg attribution.SamplerConfig) (*Traces, error) {
 }
 
 // Add takes one span of a project that arrived at now.
-func (t *Traces) Add(projectID string, sp attribution.Span, now time.Time) {
+func (t *Traces) Add(projectID string, sp attribution.Record, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.projects[projectID]
@@ -45,7 +45,7 @@ func (t *Traces) Add(projectID string, sp attribution.Span, now time.Time) {
 		s, _ = attribution.NewSampler(t.cfg)
 		t.projects[projectID] = s
 	}
-	s.Add(sp, now)
+	s.Add(&sp, now)
 }
 
 // Advance completes the traces that have been quiet long enough.

@@ -1,7 +1,6 @@
 package aggregate_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,13 +11,13 @@ import (
 
 // chain is one trace through frontend → api → db (a peer without spans);
 // failing makes the database call fail, and every span above it.
-func chain(id int, failing bool, at time.Time) []attribution.Span {
-	tid := fmt.Sprintf("%032x", id)
-	return []attribution.Span{
-		{TraceID: tid, SpanID: "01", Service: "frontend", Name: "GET /", Kind: "SERVER", Error: failing, Start: at, End: at.Add(30 * time.Millisecond)},
-		{TraceID: tid, SpanID: "02", ParentID: "01", Service: "frontend", Name: "call api", Kind: "CLIENT", Error: failing, PeerService: "api", Start: at, End: at.Add(25 * time.Millisecond)},
-		{TraceID: tid, SpanID: "03", ParentID: "02", Service: "api", Name: "GET /items", Kind: "SERVER", Error: failing, Start: at, End: at.Add(20 * time.Millisecond)},
-		{TraceID: tid, SpanID: "04", ParentID: "03", Service: "api", Name: "SELECT", Kind: "CLIENT", Error: failing, PeerService: "db", Start: at, End: at.Add(10 * time.Millisecond)},
+func chain(id int, failing bool, at time.Time) []attribution.Record {
+	tid := [16]byte{14: byte(id >> 8), 15: byte(id)}
+	return []attribution.Record{
+		{TraceID: tid, SpanID: [8]byte{7: 1}, Service: "frontend", Name: "GET /", Kind: "SERVER", Error: failing, Start: at, End: at.Add(30 * time.Millisecond)},
+		{TraceID: tid, SpanID: [8]byte{7: 2}, ParentID: [8]byte{7: 1}, Service: "frontend", Name: "call api", Kind: "CLIENT", Error: failing, PeerService: "api", Start: at, End: at.Add(25 * time.Millisecond)},
+		{TraceID: tid, SpanID: [8]byte{7: 3}, ParentID: [8]byte{7: 2}, Service: "api", Name: "GET /items", Kind: "SERVER", Error: failing, Start: at, End: at.Add(20 * time.Millisecond)},
+		{TraceID: tid, SpanID: [8]byte{7: 4}, ParentID: [8]byte{7: 3}, Service: "api", Name: "SELECT", Kind: "CLIENT", Error: failing, PeerService: "db", Start: at, End: at.Add(10 * time.Millisecond)},
 	}
 }
 

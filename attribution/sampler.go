@@ -1,8 +1,9 @@
 package attribution
 
 import (
+	"bytes"
 	"cmp"
-	"container/list"
+	"encoding/hex"
 	"strings"
 	"time"
 
@@ -77,26 +78,97 @@ type SamplerStats struct {
 	Evicted int64
 }
 
+// Record is one span as a Sampler takes it: the ids binary, as OTLP
+// carries them, so that feeding the sample converts nothing. Kept traces
+// hand them out hex-encoded, as Span.
+type Record struct {
+	TraceID  [16]byte
+	SpanID   [8]byte
+	ParentID [8]byte // zero for a root span
+	Service  string
+	Name     string
+	// Kind is SERVER, CLIENT, INTERNAL, PRODUCER or CONSUMER.
+	Kind                       string
+	Error                      bool
+	PeerService, ServerAddress string
+	Start, End                 time.Time
+}
+
 // Sampler keeps a bounded, recent, tail-based sample of traces that
 // contain a failure, per edge operation, fed span by span. Spans of a trace
 // may come in any order and in several batches; a trace is complete once
 // no span of it has come for the quiet period. It holds at most
 // MaxPending × MaxSpans spans being assembled and MaxOperations ×
 // PerOperation × MaxSpans kept. It is not safe for concurrent use.
+//
+// Every span must be held until its trace is judged, since a failure may
+// come in a later batch than the spans above it. So a span being
+// assembled is held as a small fixed-size record without pointers (ids,
+// times, kind, and its names as numbers in a table of the distinct names
+// seen, 56 bytes), which costs neither an allocation per span nor the
+// garbage collector's time; only the traces kept are turned back into
+// Spans.
 type Sampler struct {
-	cfg     SamplerConfig
-	pending map[string]*list.Element // of *pendingTrace, oldest last span first
-	order   *list.List
-	ops     map[Operation]*kept
-	stats   SamplerStats
+	cfg SamplerConfig
+	// index finds a pending trace in traces, which are linked oldest
+	// last span first from head to tail; judged ones are linked from
+	// free for reuse.
+	index            traceIndex
+	traces           []pendingTrace
+	head, tail, free int32
+	pending          int
+	names            names
+	ops              map[Operation]*kept
+	stats            SamplerStats
 }
 
+// none ends the lists of pending traces.
+const none = -1
+
 type pendingTrace struct {
-	id        string
-	spans     []Span
-	last      time.Time
-	truncated bool
+	id         [16]byte
+	hash       uint32 // of id, in index
+	spans      []record
+	last       int64 // Unix nanoseconds
+	prev, next int32
+	failed     bool
+	truncated  bool
 }
+
+// record is a span being assembled. Names are numbers in the sampler's
+// table, zero for none.
+type record struct {
+	span, parent                 [8]byte
+	start, end                   int64 // Unix nanoseconds
+	service, name, peer, address uint32
+	kind                         uint8
+	err                          bool
+}
+
+// kindNames are the span kinds by record.kind; 0 is an empty or unknown
+// kind.
+var kindNames = [...]string{"", KindServer, KindClient, KindInternal, KindProducer, KindConsumer}
+
+func kindOf(k string) uint8 {
+	switch k {
+	case KindServer:
+		return 1
+	case KindClient:
+		return 2
+	case KindInternal:
+		return 3
+	case KindProducer:
+		return 4
+	case KindConsumer:
+		return 5
+	}
+	return 0
+}
+
+// keepBuffer is the capacity up to which a judged trace's span buffer is
+// kept for the next trace in its place (so at most 16 × 56 bytes a place
+// stay held when traces are few again); larger ones are let go.
+const keepBuffer = 16
 
 type kept struct {
 	traces []Trace // oldest first
@@ -113,70 +185,138 @@ func NewSampler(cfg SamplerConfig) (*Sampler, error) {
 	cfg.MaxSpans = cmp.Or(cfg.MaxSpans, 500)
 	cfg.PerOperation = cmp.Or(cfg.PerOperation, 50)
 	cfg.MaxOperations = cmp.Or(cfg.MaxOperations, 1000)
-	return &Sampler{cfg: cfg, pending: map[string]*list.Element{}, order: list.New(), ops: map[Operation]*kept{}}, nil
+	return &Sampler{cfg: cfg, index: newTraceIndex(), head: none, tail: none, free: none,
+		names: newNames(), ops: map[Operation]*kept{}}, nil
 }
 
-// Add takes one span that arrived at now. Its strings are copied, so the
-// sampler never holds on to the request it was decoded from.
-func (s *Sampler) Add(sp Span, now time.Time) {
-	e, ok := s.pending[sp.TraceID]
-	if !ok {
-		if s.order.Len() >= s.cfg.MaxPending {
+// Add takes one span that arrived at now. It keeps none of r's strings
+// beyond the call but copies of names it has not seen, so the sampler
+// never holds on to the request r was decoded from.
+func (s *Sampler) Add(r *Record, now time.Time) {
+	at := now.UnixNano()
+	h := s.index.hash(&r.TraceID)
+	i := s.index.find(h, &r.TraceID, s.traces)
+	if i == none {
+		if s.pending >= s.cfg.MaxPending {
 			s.stats.Early++
-			s.complete(s.order.Front(), now)
+			s.complete(s.head, now)
 		}
-		id := strings.Clone(sp.TraceID)
-		e = s.order.PushBack(&pendingTrace{id: id})
-		s.pending[id] = e
+		i = s.push(h, r.TraceID)
+	} else if s.traces[i].last != at {
+		// A trace whose last span came at now is among the last
+		// already: the list stays in order of last span.
+		s.toBack(i)
 	}
-	p := e.Value.(*pendingTrace)
-	p.last = now
-	s.order.MoveToBack(e)
+	p := &s.traces[i]
+	p.last = at
 	if len(p.spans) >= s.cfg.MaxSpans {
 		p.truncated = true
 		s.stats.DroppedSpans++
 		return
 	}
-	sp.TraceID = p.id
-	for _, f := range []*string{&sp.SpanID, &sp.ParentID, &sp.Service, &sp.Name, &sp.Kind, &sp.PeerService, &sp.ServerAddress} {
-		*f = strings.Clone(*f)
+	if s.names.full() {
+		s.compactNames()
 	}
-	p.spans = append(p.spans, sp)
+	p.spans = append(p.spans, record{span: r.SpanID, parent: r.ParentID,
+		start: r.Start.UnixNano(), end: r.End.UnixNano(),
+		service: s.names.service(r.Service), name: s.names.id(r.Name),
+		peer: s.names.id(r.PeerService), address: s.names.id(r.ServerAddress),
+		kind: kindOf(r.Kind), err: r.Error})
+	p.failed = p.failed || r.Error
+}
+
+// push starts a pending trace at the tail, in a judged one's place when
+// there is one.
+func (s *Sampler) push(h uint32, id [16]byte) int32 {
+	i := s.free
+	if i == none {
+		i = int32(len(s.traces))
+		s.traces = append(s.traces, pendingTrace{})
+	} else {
+		s.free = s.traces[i].next
+	}
+	p := &s.traces[i]
+	*p = pendingTrace{id: id, hash: h, spans: p.spans[:0], prev: s.tail, next: none}
+	if s.tail != none {
+		s.traces[s.tail].next = i
+	} else {
+		s.head = i
+	}
+	s.tail = i
+	s.index.insert(h, i)
+	s.pending++
+	return i
+}
+
+// unlink takes a pending trace out of the list.
+func (s *Sampler) unlink(i int32) {
+	p := &s.traces[i]
+	if p.prev != none {
+		s.traces[p.prev].next = p.next
+	} else {
+		s.head = p.next
+	}
+	if p.next != none {
+		s.traces[p.next].prev = p.prev
+	} else {
+		s.tail = p.prev
+	}
+}
+
+// toBack moves a pending trace to the tail: it has the newest span.
+func (s *Sampler) toBack(i int32) {
+	if s.tail == i {
+		return
+	}
+	s.unlink(i)
+	p := &s.traces[i]
+	p.prev, p.next = s.tail, none
+	s.traces[s.tail].next = i
+	s.tail = i
 }
 
 // Advance completes every trace that has been quiet for the quiet period
 // by now.
 func (s *Sampler) Advance(now time.Time) {
-	for e := s.order.Front(); e != nil; e = s.order.Front() {
-		if now.Sub(e.Value.(*pendingTrace).last) < s.cfg.Quiet {
-			return
-		}
-		s.complete(e, now)
+	cut := now.Add(-s.cfg.Quiet).UnixNano()
+	for s.head != none && s.traces[s.head].last <= cut {
+		s.complete(s.head, now)
 	}
 }
 
 // complete judges a pending trace: kept when a span failed and it has a
-// root, dropped otherwise.
-func (s *Sampler) complete(e *list.Element, now time.Time) {
-	p := s.order.Remove(e).(*pendingTrace)
-	delete(s.pending, p.id)
-	failed := false
-	var root *Span
-	for i := range p.spans {
-		sp := &p.spans[i]
-		failed = failed || sp.Error
-		if sp.ParentID == "" && (root == nil || earlier(sp, root)) {
-			root = sp
+// root, dropped otherwise. Its place goes to the free list.
+func (s *Sampler) complete(i int32, now time.Time) {
+	s.unlink(i)
+	p := &s.traces[i]
+	s.index.remove(p.hash, i)
+	s.pending--
+	if p.failed {
+		s.keep(p, now)
+	}
+	if cap(p.spans) > keepBuffer {
+		p.spans = nil
+	}
+	p.next = s.free
+	s.free = i
+}
+
+// keep turns a failing trace's records into Spans and keeps it under its
+// operation, when it has a root.
+func (s *Sampler) keep(p *pendingTrace, now time.Time) {
+	root := -1
+	for j := range p.spans {
+		r := &p.spans[j]
+		if r.parent == [8]byte{} && (root < 0 || r.start < p.spans[root].start ||
+			(r.start == p.spans[root].start && bytes.Compare(r.span[:], p.spans[root].span[:]) < 0)) {
+			root = j
 		}
 	}
-	switch {
-	case !failed:
-		return
-	case root == nil:
+	if root < 0 {
 		s.stats.Orphaned++
 		return
 	}
-	op := Operation{Service: root.Service, Name: root.Name}
+	op := Operation{Service: s.names.str(p.spans[root].service), Name: s.names.str(p.spans[root].name)}
 	k := s.ops[op]
 	if k == nil {
 		if len(s.ops) >= s.cfg.MaxOperations {
@@ -189,7 +329,19 @@ func (s *Sampler) complete(e *list.Element, now time.Time) {
 		k.traces = k.traces[1:]
 		s.stats.Evicted++
 	}
-	k.traces = append(k.traces, Trace{ID: p.id, Spans: p.spans, Completed: now, Truncated: p.truncated})
+	id := hex.EncodeToString(p.id[:])
+	spans := make([]Span, len(p.spans))
+	for j := range p.spans {
+		r := &p.spans[j]
+		spans[j] = Span{TraceID: id, SpanID: hex.EncodeToString(r.span[:]),
+			Service: s.names.str(r.service), Name: s.names.str(r.name), Kind: kindNames[r.kind], Error: r.err,
+			PeerService: s.names.str(r.peer), ServerAddress: s.names.str(r.address),
+			Start: time.Unix(0, r.start).UTC(), End: time.Unix(0, r.end).UTC()}
+		if r.parent != [8]byte{} {
+			spans[j].ParentID = hex.EncodeToString(r.parent[:])
+		}
+	}
+	k.traces = append(k.traces, Trace{ID: id, Spans: spans, Completed: now, Truncated: p.truncated})
 	k.newest = now
 }
 
@@ -219,6 +371,81 @@ func (s *Sampler) Traces(op Operation) []Trace {
 	return out
 }
 
+// compactNames drops the names no pending span uses any more, so the
+// table holds at most about twice the names in use.
+func (s *Sampler) compactNames() {
+	fresh := newNames()
+	remap := make([]uint32, len(s.names.list))
+	move := func(n *uint32) {
+		if *n == 0 {
+			return
+		}
+		if remap[*n] == 0 {
+			remap[*n] = fresh.id(s.names.list[*n])
+		}
+		*n = remap[*n]
+	}
+	for i := s.head; i != none; i = s.traces[i].next {
+		for j := range s.traces[i].spans {
+			r := &s.traces[i].spans[j]
+			move(&r.service)
+			move(&r.name)
+			move(&r.peer)
+			move(&r.address)
+		}
+	}
+	fresh.limit = max(minNames, 2*len(fresh.list))
+	s.names = fresh
+}
+
+// minNames is how many names the table holds before it is first
+// compacted.
+const minNames = 4096
+
+// names numbers the distinct strings of pending spans; 0 is "".
+type names struct {
+	ids   map[string]uint32
+	list  []string
+	limit int
+	// lastService and lastServiceID are the last service numbered:
+	// spans come grouped by their resource, so mostly the same.
+	lastService   string
+	lastServiceID uint32
+}
+
+func newNames() names {
+	return names{ids: map[string]uint32{}, list: []string{""}, limit: minNames}
+}
+
+// full reports whether the table should be compacted before a span's
+// names (up to four new ones) are added.
+func (n *names) full() bool { return len(n.list)+4 > n.limit }
+
+func (n *names) id(v string) uint32 {
+	if v == "" {
+		return 0
+	}
+	if i, ok := n.ids[v]; ok {
+		return i
+	}
+	v = strings.Clone(v)
+	i := uint32(len(n.list))
+	n.list = append(n.list, v)
+	n.ids[v] = i
+	return i
+}
+
+// service is id for a span's service.
+func (n *names) service(v string) uint32 {
+	if n.lastServiceID == 0 || v != n.lastService {
+		n.lastServiceID = n.id(v)
+		n.lastService = n.list[n.lastServiceID]
+	}
+	return n.lastServiceID
+}
+
+func (n *names) str(i uint32) string { return n.list[i] }
+
 // Spans returns the spans of traces, the form Decide takes.
 func Spans(traces []Trace) [][]Span {
 	out := make([][]Span, len(traces))
@@ -229,7 +456,7 @@ func Spans(traces []Trace) [][]Span {
 }
 
 // Pending returns how many traces are being assembled.
-func (s *Sampler) Pending() int { return s.order.Len() }
+func (s *Sampler) Pending() int { return s.pending }
 
 // Stats returns what the sampler let go so far.
 func (s *Sampler) Stats() SamplerStats { return s.stats }

@@ -11,7 +11,6 @@ package otlpin
 
 import (
 	"compress/gzip"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -197,7 +196,7 @@ func (v *Visitor) Visit(td ptrace.Traces, fn func(*Span)) Result {
 		userAttr = DefaultUserAttribute
 	}
 	if v.span.Attributes == nil {
-		v.span.Attributes = make(map[string]string, 16)
+		v.span.Attributes = make(map[string]string)
 	}
 	s := &v.span
 	rss := td.ResourceSpans()
@@ -207,12 +206,13 @@ func (v *Visitor) Visit(td ptrace.Traces, fn func(*Span)) Result {
 		if sv, ok := rs.Resource().Attributes().Get(attrService); ok && sv.Type() == pcommon.ValueTypeStr {
 			service = sv.Str()
 		}
+		bad := checkService(service)
 		sss := rs.ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
 				sp := spans.At(k)
-				if problem := check(service, sp); problem != "" {
+				if problem := check(bad, sp); problem != "" {
 					if res.Rejected == 0 {
 						res.Problem = fmt.Sprintf("resource_spans[%d].scope_spans[%d].spans[%d]%s", i, j, k, problem)
 					}
@@ -228,13 +228,24 @@ func (v *Visitor) Visit(td ptrace.Traces, fn func(*Span)) Result {
 	return res
 }
 
-// check returns what is wrong with a span, as ".field: problem", or "".
-func check(service string, sp ptrace.Span) string {
+// checkService returns what is wrong with a resource's service.name, as
+// check reports it, or "".
+func checkService(service string) string {
 	switch {
 	case service == "":
 		return ": the resource has no service.name attribute"
 	case !nightjar.ValidText(service):
 		return ": service.name must be valid UTF-8"
+	}
+	return ""
+}
+
+// check returns what is wrong with a span, as ".field: problem", or "";
+// bad is what is wrong with its resource's service.name (checkService).
+func check(bad string, sp ptrace.Span) string {
+	switch {
+	case bad != "":
+		return bad
 	case sp.TraceID().IsEmpty():
 		return ".trace_id: must not be empty"
 	case sp.SpanID().IsEmpty():
@@ -315,13 +326,10 @@ func (v *Visitor) fill(s *Span, service, userAttr string, sp ptrace.Span) {
 }
 
 // Attribution is the span as adaptive paging's sampler takes it.
-func (s *Span) Attribution() attribution.Span {
-	out := attribution.Span{TraceID: hex.EncodeToString(s.TraceID[:]), SpanID: hex.EncodeToString(s.SpanID[:]),
+func (s *Span) Attribution() attribution.Record {
+	out := attribution.Record{TraceID: s.TraceID, SpanID: s.SpanID, ParentID: s.ParentID,
 		Service: s.Service, Name: s.SpanName, Kind: s.SpanKind, Error: s.Failed || s.HTTPStatus >= 500,
 		Start: s.At.Add(-s.Duration), End: s.At}
-	if s.ParentID != [8]byte{} {
-		out.ParentID = hex.EncodeToString(s.ParentID[:])
-	}
 	if s.SpanKind == "CLIENT" {
 		out.PeerService = s.Peer
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/attribution"
 	"github.com/nightjar-dev/nightjar/otlpin"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -237,5 +238,59 @@ func TestParseContentType(t *testing.T) {
 		if got := map[bool]int{false: -1, true: int(enc)}[ok]; got != want {
 			t.Errorf("%q: %d, want %d", ct, got, want)
 		}
+	}
+}
+
+// The failing-trace sample gets a span's ids and times as the export
+// carried them, and hands kept traces out with the ids hex-encoded as
+// tracing tools show them, so that evidence names traces one can look up.
+func TestAttributionKeepsTheExportsIds(t *testing.T) {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "shop")
+	spans := rs.ScopeSpans().AppendEmpty().Spans()
+	tid := pcommon.TraceID{0xab, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0xff}
+	root, call := spans.AppendEmpty(), spans.AppendEmpty()
+	for _, sp := range []ptrace.Span{root, call} {
+		sp.SetTraceID(tid)
+		sp.SetStartTimestamp(pcommon.NewTimestampFromTime(t0))
+		sp.SetEndTimestamp(pcommon.NewTimestampFromTime(t0.Add(20 * time.Millisecond)))
+		sp.Status().SetCode(ptrace.StatusCodeError)
+	}
+	root.SetSpanID(pcommon.SpanID{0xc0, 0xff, 0xee, 0, 0, 0, 0, 1})
+	root.SetName("GET /cart")
+	root.SetKind(ptrace.SpanKindServer)
+	call.SetSpanID(pcommon.SpanID{0xc0, 0xff, 0xee, 0, 0, 0, 0, 2})
+	call.SetParentSpanID(root.SpanID())
+	call.SetName("SELECT cart")
+	call.SetKind(ptrace.SpanKindClient)
+	call.SetStartTimestamp(pcommon.NewTimestampFromTime(t0.Add(5 * time.Millisecond)))
+	call.Attributes().PutStr("server.address", "db.internal")
+	body, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded, err := otlpin.DecodeTraces(body, otlpin.Protobuf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := attribution.NewSampler(attribution.SamplerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v otlpin.Visitor
+	v.Visit(decoded, func(sp *otlpin.Span) { s.Add(new(sp.Attribution()), t0) })
+	s.Advance(t0.Add(time.Hour))
+	kept := s.Traces(attribution.Operation{Service: "shop", Name: "GET /cart"})
+	if len(kept) != 1 || kept[0].ID != "ab0102030405060708090a0b0c0d0eff" || len(kept[0].Spans) != 2 {
+		t.Fatalf("kept %+v", kept)
+	}
+	got := kept[0].Spans[1]
+	if got.SpanID != "c0ffee0000000002" || got.ParentID != "c0ffee0000000001" || kept[0].Spans[0].ParentID != "" ||
+		!got.Start.Equal(t0.Add(5*time.Millisecond)) || !got.End.Equal(t0.Add(20*time.Millisecond)) || got.Kind != "CLIENT" {
+		t.Errorf("client span %+v", got)
+	}
+	if o, ok := attribution.FindOrigin(kept[0].Spans); !ok || o.Service != "db.internal" || !o.Peer || o.SpanID != "c0ffee0000000002" {
+		t.Errorf("origin %+v, %v", o, ok)
 	}
 }
