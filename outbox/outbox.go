@@ -30,8 +30,8 @@ const (
 	// the channel's id.
 	ToChannel = "channel"
 	// ToContact is one of a person's contact methods, for pages to the
-	// people on call. Nothing delivers to it yet: the delivery module
-	// gives up on a message whose kind it has no notifier for.
+	// people on call. Its messages that fall due together may be sent as
+	// one (see Bundling).
 	ToContact = "contact"
 )
 
