@@ -3,7 +3,9 @@ package outbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -202,6 +204,63 @@ func TestBundleCountsOnceAgainstLimits(t *testing.T) {
 		next, err := ob.Claim(ctx, t0.Add(time.Second), limits)
 		if err != nil || len(next) != 1 || next[0].To.ID != "alice-phone" {
 			t.Fatalf("while the bundle is in flight: %+v %v", next, err)
+		}
+	})
+}
+
+// Workers claiming at once with bundling never take a message twice,
+// neither alone nor in two bundles, and together take every message.
+func TestConcurrentBundleClaims(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := storetest.NewProject(t, db, "P", t0)
+		ob := outbox.New(db)
+		var msgs []outbox.Message
+		for d := 0; d < 4; d++ {
+			for i := 0; i < 6; i++ {
+				msgs = append(msgs, pageTo(p, fmt.Sprintf("phone-%d", d), fmt.Sprintf("k%d", i), time.Duration(i)*time.Second))
+			}
+		}
+		ids := enqueue(t, db, t0, msgs...)
+		limits := outbox.Claim{Limit: 2, Lease: time.Hour, PerDestination: 2, PerProject: 10,
+			Bundle: outbox.Bundling{Kinds: []string{outbox.ToContact}, Events: []string{notify.EventIncidentPage}, Window: 3 * time.Second, Max: 10}}
+		var mu sync.Mutex
+		seen := map[string]int{}
+		claim := func(at time.Time) error {
+			items, err := ob.Claim(ctx, at, limits)
+			mu.Lock()
+			defer mu.Unlock()
+			for _, it := range items {
+				for _, id := range members(it) {
+					seen[id]++
+				}
+			}
+			return err
+		}
+		var wg sync.WaitGroup
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 5; i++ {
+					if err := claim(t0); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		// Whatever is left falls due by t0+5s.
+		for i := 0; i < 10; i++ {
+			if err := claim(t0.Add(5 * time.Second)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, id := range ids {
+			if seen[id] != 1 {
+				t.Fatalf("message %s claimed %d times; all: %v", id, seen[id], seen)
+			}
 		}
 	})
 }
