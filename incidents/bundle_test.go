@@ -193,3 +193,43 @@ func TestBundledPages(t *testing.T) {
 		}
 	})
 }
+
+// TestStormOverSeconds: five incidents open a second apart and page bob,
+// as the alerts of a storm arrive. The first page reaches his webhook at
+// once, alone and as it always was; the four that follow within seconds
+// wait out the bundling window after it and arrive as one message.
+func TestStormOverSeconds(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		rcv := newReceiver(t)
+		w.method(t, w.bob, rcv.srv.URL+"/bob")
+		p := w.policy(t, "bob", 0, step(time.Hour, user(w.bob)))
+		for i := 1; i <= 5; i++ {
+			w.service(t, fmt.Sprintf("svc%d", i), p, incident.DefaultServiceConfig())
+		}
+		client := netguard.Policy{AllowPrivate: true}.HTTPClient(10 * time.Second)
+		clk := nightjar.NewFakeClock(t0)
+		deliver := stepper(t, delivery(w, clk, func(ch *nightjar.Channel) (notify.Notifier, error) {
+			return webhook.New(webhook.Config{URL: ch.Config.URL}, client), nil
+		}), clk)
+
+		for i := 1; i <= 5; i++ {
+			at := t0.Add(time.Duration(i-1) * time.Second)
+			w.alert(t, at, fmt.Sprintf("db%d", i), fmt.Sprintf("svc%d", i), nightjar.AlertFiring)
+			deliver(at)
+			if got := pagesIn(rcv.payloads()); len(got) != 1 {
+				t.Fatalf("at %s: %d pages, want the first alone", at.Sub(t0), len(got))
+			}
+		}
+		deliver(t0.Add(5 * time.Second))
+		pages := pagesIn(rcv.payloads())
+		if len(pages) != 2 || pages[0].Bundle != nil || pages[0].Incident.Number != 1 || len(pages[1].Bundle) != 4 {
+			t.Fatalf("pages: %+v", pages)
+		}
+		for i, item := range pages[1].Bundle {
+			if item.Incident.Number != int64(i+2) {
+				t.Fatalf("bundle item %d is incident #%d", i, item.Incident.Number)
+			}
+		}
+	})
+}

@@ -229,10 +229,15 @@ func TestConcurrentBundleClaims(t *testing.T) {
 		claim := func(at time.Time) error {
 			items, err := ob.Claim(ctx, at, limits)
 			mu.Lock()
-			defer mu.Unlock()
 			for _, it := range items {
 				for _, id := range members(it) {
 					seen[id]++
+				}
+			}
+			mu.Unlock()
+			for _, it := range items {
+				if err := ob.Finish(ctx, it, at, nil, time.Time{}); err != nil {
+					return err
 				}
 			}
 			return err
@@ -251,9 +256,9 @@ func TestConcurrentBundleClaims(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		// Whatever is left falls due by t0+5s.
+		// Whatever is left is due, and no longer held back, by t0+10s.
 		for i := 0; i < 10; i++ {
-			if err := claim(t0.Add(5 * time.Second)); err != nil {
+			if err := claim(t0.Add(10 * time.Second)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -261,6 +266,52 @@ func TestConcurrentBundleClaims(t *testing.T) {
 			if seen[id] != 1 {
 				t.Fatalf("message %s claimed %d times; all: %v", id, seen[id], seen)
 			}
+		}
+	})
+}
+
+// The first page of a storm goes at once; what falls due for the same
+// contact method while it is in flight, or less than the window after it
+// was sent, waits for the window to pass and then goes as one bundle.
+// A verification code is not held back, and another method's page is not.
+func TestBundleWaitsForTheWindowAfterASend(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := storetest.NewProject(t, db, "P", t0)
+		ob := outbox.New(db)
+		limits := outbox.Claim{Limit: 10, Lease: time.Minute, PerDestination: 2, PerProject: 10, Bundle: pages}
+		claim := func(at time.Time) []*outbox.Item {
+			t.Helper()
+			items, err := ob.Claim(ctx, at, limits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return items
+		}
+		first := enqueue(t, db, t0, pageTo(p, "bob-phone", "a", 0))[0]
+		items := claim(t0)
+		if len(items) != 1 || items[0].ID != first || items[0].Bundle != "" {
+			t.Fatalf("the first page: %+v", items)
+		}
+		// While it is in flight, more come: held back, but for the
+		// verification code and alice's page.
+		second := enqueue(t, db, t0.Add(time.Second), pageTo(p, "bob-phone", "b", 0))[0]
+		verify := pageTo(p, "bob-phone", "", 0)
+		verify.Event = notify.EventContactVerify
+		others := enqueue(t, db, t0.Add(time.Second), verify, pageTo(p, "alice-phone", "a", 0))
+		if got := claim(t0.Add(time.Second)); len(got) != 2 || slices.ContainsFunc(got, func(it *outbox.Item) bool { return it.ID == second }) {
+			t.Fatalf("claimed while bob's first page is in flight: %+v, want only %v", got, others)
+		}
+		if err := ob.Finish(ctx, items[0], t0.Add(2*time.Second), nil, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		third := enqueue(t, db, t0.Add(3*time.Second), pageTo(p, "bob-phone", "c", 0))[0]
+		if got := claim(t0.Add(6 * time.Second)); len(got) != 0 {
+			t.Fatalf("claimed within the window after bob's first page was sent: %+v", got)
+		}
+		got := claim(t0.Add(7 * time.Second))
+		if len(got) != 1 || !slices.Equal(members(got[0]), slices.Sorted(slices.Values([]string{second, third}))) {
+			t.Fatalf("after the window: %+v, want one bundle of %s and %s", got, second, third)
 		}
 	})
 }

@@ -53,6 +53,12 @@ type Claim struct {
 // alone is retried alone, and one that is due alone is sent exactly as
 // without bundling. A bundle counts as one attempt in flight against
 // PerDestination and PerProject.
+//
+// Alerts of a storm seldom commit at the same instant, so a destination
+// that has such a message in flight, or was sent one less than Window
+// ago, has its next ones held back until Window has passed since: the
+// storm's first page goes at once, and what follows within seconds goes
+// as one bundle after it, never more than Window late.
 type Bundling struct {
 	// Kinds are the destination kinds whose messages are bundled.
 	Kinds []string
@@ -70,6 +76,33 @@ type Bundling struct {
 // destination of kind starts a bundle.
 func (b Bundling) bundles(kind, event string) bool {
 	return b.Max >= 2 && slices.Contains(b.Kinds, kind) && slices.Contains(b.Events, event)
+}
+
+// held is the condition, on the due messages m, that holds back a
+// never-attempted message that would start a bundle while its destination
+// has such a message in flight, or was sent one less than Window ago, so
+// that what falls due meanwhile goes out together after it: the first
+// page of a storm goes at once, the rest as one message a few seconds
+// later. Its placeholders start at $first.
+func (b Bundling) held(first int, now time.Time) (string, []any) {
+	if b.Max < 2 || len(b.Kinds) == 0 || len(b.Events) == 0 {
+		return "", nil
+	}
+	kinds := store.Placeholders(first, len(b.Kinds))
+	events := store.Placeholders(first+len(b.Kinds), len(b.Events))
+	at := first + len(b.Kinds) + len(b.Events)
+	var args []any
+	for _, k := range b.Kinds {
+		args = append(args, k)
+	}
+	for _, e := range b.Events {
+		args = append(args, e)
+	}
+	args = append(args, store.Millis(now), store.Millis(now.Add(-b.Window)), Sent)
+	return fmt.Sprintf(` AND NOT (m.attempts = 0 AND m.destination_kind IN (%s) AND m.event IN (%s) AND EXISTS (
+		SELECT 1 FROM outbox r WHERE r.destination_kind = m.destination_kind AND r.destination_id = m.destination_id
+			AND r.event IN (%s) AND (r.status = $1 AND r.leased_until > $%d OR r.status = $%d AND r.sent_at > $%d)))`,
+		kinds, events, events, at, at+2, at+1), args
 }
 
 // BundleName is the name, and idempotency key, of the bundle of the
@@ -99,13 +132,14 @@ func (o *Outbox) Claim(ctx context.Context, now time.Time, c Claim) ([]*Item, er
 		// for, ranked so that every destination's first comes before any
 		// second.
 		type candidate struct{ id, project string }
+		held, heldArgs := c.Bundle.held(5, now)
 		cands, err := store.QueryAll(ctx, tx, "find due outbox messages", `WITH busy AS (
 				SELECT destination_kind, destination_id, COUNT(DISTINCT `+attemptOf+`) AS n FROM outbox
 				WHERE status = $1 AND leased_until > $2 GROUP BY destination_kind, destination_id
 			), due AS (
 				SELECT id, project_id, destination_kind, destination_id, next_attempt_at,
 					ROW_NUMBER() OVER (PARTITION BY destination_kind, destination_id ORDER BY next_attempt_at, id) AS turn
-				FROM outbox WHERE status = $1 AND next_attempt_at <= $2 AND leased_until <= $2
+				FROM outbox m WHERE status = $1 AND next_attempt_at <= $2 AND leased_until <= $2`+held+`
 			)
 			SELECT due.id, due.project_id FROM due LEFT JOIN busy
 				ON busy.destination_kind = due.destination_kind AND busy.destination_id = due.destination_id
@@ -114,7 +148,7 @@ func (o *Outbox) Claim(ctx context.Context, now time.Time, c Claim) ([]*Item, er
 			func(row store.Row) (candidate, error) {
 				var c candidate
 				return c, row.Scan(&c.id, &c.project)
-			}, Pending, store.Millis(now), c.PerDestination, c.Limit*c.PerProject) // room for skipping busy projects' messages
+			}, append([]any{Pending, store.Millis(now), c.PerDestination, c.Limit * c.PerProject}, heldArgs...)...) // room for skipping busy projects' messages
 		if err != nil || len(cands) == 0 {
 			return err
 		}
