@@ -167,9 +167,10 @@ type Outbox struct {
 	// they free up, before it returns and leaves slow attempts running in
 	// the background; zero is 1 s.
 	Pace time.Duration
-	// BundleWindow is how soon after a message to a person's contact
-	// method falls due another one about an incident may fall due and
-	// still go out with it, as one message; zero is DefaultBundleWindow.
+	// BundleWindow is how soon after a message about an incident to a
+	// person's contact method falls due another may fall due and still
+	// go out with it, as one message, and how long after one was sent the
+	// next ones wait to go together; zero is DefaultBundleWindow.
 	BundleWindow time.Duration
 	// BundleMax is the most notifications one bundled message lists;
 	// zero is DefaultBundleMax, and 1 sends every message alone.

@@ -299,8 +299,14 @@ func TestBundleWaitsForTheWindowAfterASend(t *testing.T) {
 		verify := pageTo(p, "bob-phone", "", 0)
 		verify.Event = notify.EventContactVerify
 		others := enqueue(t, db, t0.Add(time.Second), verify, pageTo(p, "alice-phone", "a", 0))
-		if got := claim(t0.Add(time.Second)); len(got) != 2 || slices.ContainsFunc(got, func(it *outbox.Item) bool { return it.ID == second }) {
+		got := claim(t0.Add(time.Second))
+		if len(got) != 2 || slices.ContainsFunc(got, func(it *outbox.Item) bool { return it.ID == second }) {
 			t.Fatalf("claimed while bob's first page is in flight: %+v, want only %v", got, others)
+		}
+		for _, it := range got {
+			if err := ob.Finish(ctx, it, t0.Add(time.Second), nil, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if err := ob.Finish(ctx, items[0], t0.Add(2*time.Second), nil, time.Time{}); err != nil {
 			t.Fatal(err)
@@ -309,9 +315,18 @@ func TestBundleWaitsForTheWindowAfterASend(t *testing.T) {
 		if got := claim(t0.Add(6 * time.Second)); len(got) != 0 {
 			t.Fatalf("claimed within the window after bob's first page was sent: %+v", got)
 		}
-		got := claim(t0.Add(7 * time.Second))
+		got = claim(t0.Add(7 * time.Second))
 		if len(got) != 1 || !slices.Equal(members(got[0]), slices.Sorted(slices.Values([]string{second, third}))) {
 			t.Fatalf("after the window: %+v, want one bundle of %s and %s", got, second, third)
+		}
+		// A slow attempt holds the next page back only for the window
+		// after it was claimed.
+		fourth := enqueue(t, db, t0.Add(8*time.Second), pageTo(p, "bob-phone", "d", 0))[0]
+		if got := claim(t0.Add(11 * time.Second)); len(got) != 0 {
+			t.Fatalf("claimed within the window after the bundle was claimed: %+v", got)
+		}
+		if got := claim(t0.Add(12 * time.Second)); len(got) != 1 || got[0].ID != fourth || len(got[0].Bundled) != 0 {
+			t.Fatalf("with the bundle's attempt still running, after the window: %+v, want %s alone", got, fourth)
 		}
 	})
 }

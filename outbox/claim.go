@@ -55,10 +55,10 @@ type Claim struct {
 // PerDestination and PerProject.
 //
 // Alerts of a storm seldom commit at the same instant, so a destination
-// that has such a message in flight, or was sent one less than Window
-// ago, has its next ones held back until Window has passed since: the
-// storm's first page goes at once, and what follows within seconds goes
-// as one bundle after it, never more than Window late.
+// that was sent such a message, or had one claimed, less than Window ago
+// has its next ones held back until Window has passed since: the storm's
+// first page goes at once, and what follows within seconds goes as one
+// bundle after it, held back no longer than Window.
 type Bundling struct {
 	// Kinds are the destination kinds whose messages are bundled.
 	Kinds []string
@@ -80,11 +80,11 @@ func (b Bundling) bundles(kind, event string) bool {
 
 // held is the condition, on the due messages m, that holds back a
 // never-attempted message that would start a bundle while its destination
-// has such a message in flight, or was sent one less than Window ago, so
-// that what falls due meanwhile goes out together after it: the first
-// page of a storm goes at once, the rest as one message a few seconds
-// later. Its placeholders start at $first.
-func (b Bundling) held(first int, now time.Time) (string, []any) {
+// had such a message claimed (its lease, of length lease, still holding)
+// or sent less than Window ago, so that what falls due meanwhile goes out
+// together after it: the first page of a storm goes at once, the rest as
+// one message a few seconds later. Its placeholders start at $first.
+func (b Bundling) held(first int, now time.Time, lease time.Duration) (string, []any) {
 	if b.Max < 2 || len(b.Kinds) == 0 || len(b.Events) == 0 {
 		return "", nil
 	}
@@ -98,7 +98,8 @@ func (b Bundling) held(first int, now time.Time) (string, []any) {
 	for _, e := range b.Events {
 		args = append(args, e)
 	}
-	args = append(args, store.Millis(now), store.Millis(now.Add(-b.Window)), Sent)
+	// A lease that ends after now+lease-Window began less than Window ago.
+	args = append(args, store.Millis(now.Add(max(lease-b.Window, 0))), store.Millis(now.Add(-b.Window)), Sent)
 	return fmt.Sprintf(` AND NOT (m.attempts = 0 AND m.destination_kind IN (%s) AND m.event IN (%s) AND EXISTS (
 		SELECT 1 FROM outbox r WHERE r.destination_kind = m.destination_kind AND r.destination_id = m.destination_id
 			AND r.event IN (%s) AND (r.status = $1 AND r.leased_until > $%d OR r.status = $%d AND r.sent_at > $%d)))`,
@@ -132,7 +133,7 @@ func (o *Outbox) Claim(ctx context.Context, now time.Time, c Claim) ([]*Item, er
 		// for, ranked so that every destination's first comes before any
 		// second.
 		type candidate struct{ id, project string }
-		held, heldArgs := c.Bundle.held(5, now)
+		held, heldArgs := c.Bundle.held(5, now, c.Lease)
 		cands, err := store.QueryAll(ctx, tx, "find due outbox messages", `WITH busy AS (
 				SELECT destination_kind, destination_id, COUNT(DISTINCT `+attemptOf+`) AS n FROM outbox
 				WHERE status = $1 AND leased_until > $2 GROUP BY destination_kind, destination_id
