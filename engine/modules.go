@@ -455,9 +455,17 @@ func (o *Outbox) message(it *outbox.Item) notify.Message {
 	if len(it.Bundled) == 0 {
 		return one(it)
 	}
+	// Messages that share an idempotency key are one notification
+	// written twice (a person's two rules for one method and delay); the
+	// bundle lists it once.
 	members := []notify.Message{one(it)}
 	for _, b := range it.Bundled {
-		members = append(members, one(b))
+		if !slices.ContainsFunc(members, func(m notify.Message) bool { return m.IdempotencyKey == b.IdempotencyKey }) {
+			members = append(members, one(b))
+		}
+	}
+	if len(members) == 1 {
+		return members[0]
 	}
 	slices.SortStableFunc(members, func(a, b notify.Message) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {

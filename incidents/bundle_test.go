@@ -233,3 +233,39 @@ func TestStormOverSeconds(t *testing.T) {
 		}
 	})
 }
+
+// TestTwoRulesOneMethodPageOnce: bob has two notification rules for the
+// same method and delay, so his page is written twice under one key; the
+// two fall due together and go as one request, his single page as it
+// always looked, not a bundle listing the incident twice.
+func TestTwoRulesOneMethodPageOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		rcv := newReceiver(t)
+		m := w.method(t, w.bob, rcv.srv.URL+"/bob")
+		for i := 0; i < 2; i++ {
+			must(t, w.s.CreateNotificationRule(ctx, &incident.NotificationRule{UserID: w.bob, Method: m}, t0))
+		}
+		w.service(t, "checkout", w.policy(t, "bob", 0, step(time.Hour, user(w.bob))), incident.DefaultServiceConfig())
+		client := netguard.Policy{AllowPrivate: true}.HTTPClient(10 * time.Second)
+		clk := nightjar.NewFakeClock(t0)
+		deliver := stepper(t, delivery(w, clk, func(ch *nightjar.Channel) (notify.Notifier, error) {
+			return webhook.New(webhook.Config{URL: ch.Config.URL}, client), nil
+		}), clk)
+		w.alert(t, t0, "db", "checkout", nightjar.AlertFiring)
+		deliver(t0)
+		deliver(t0.Add(time.Minute))
+		pages := pagesIn(rcv.payloads())
+		if len(pages) != 1 || pages[0].Bundle != nil || pages[0].Incident == nil || !strings.HasPrefix(pages[0].ID, "incident/") {
+			t.Fatalf("pages: %+v", pages)
+		}
+		items, err := w.ob.ByProject(ctx, w.project, 100)
+		must(t, err)
+		for _, it := range items {
+			if it.To.ID == m && it.Event == notify.EventIncidentPage && it.Status != outbox.Sent {
+				t.Fatalf("page %+v", it)
+			}
+		}
+	})
+}
