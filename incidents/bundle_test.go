@@ -11,7 +11,6 @@ import (
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/incident"
 	"github.com/nightjar-dev/nightjar/incidents"
-	"github.com/nightjar-dev/nightjar/netguard"
 	"github.com/nightjar-dev/nightjar/notify"
 	"github.com/nightjar-dev/nightjar/notify/email/emailtest"
 	"github.com/nightjar-dev/nightjar/notify/webhook"
@@ -58,12 +57,12 @@ func TestBundledPages(t *testing.T) {
 		}
 		w.service(t, "billing", toAlice, incident.DefaultServiceConfig())
 
-		client := netguard.Policy{AllowPrivate: true}.HTTPClient(10 * time.Second)
+		hooks := webhooks()
 		notifiers := func(ch *nightjar.Channel) (notify.Notifier, error) {
 			if ch.Kind == nightjar.ChannelEmail {
 				return mb.Notifier(ch.Config.To...), nil
 			}
-			return webhook.New(webhook.Config{URL: ch.Config.URL}, client), nil
+			return hooks(ch)
 		}
 		clk := nightjar.NewFakeClock(t0)
 		ob := delivery(w, clk, notifiers)
@@ -207,11 +206,8 @@ func TestStormOverSeconds(t *testing.T) {
 		for i := 1; i <= 5; i++ {
 			w.service(t, fmt.Sprintf("svc%d", i), p, incident.DefaultServiceConfig())
 		}
-		client := netguard.Policy{AllowPrivate: true}.HTTPClient(10 * time.Second)
 		clk := nightjar.NewFakeClock(t0)
-		deliver := stepper(t, delivery(w, clk, func(ch *nightjar.Channel) (notify.Notifier, error) {
-			return webhook.New(webhook.Config{URL: ch.Config.URL}, client), nil
-		}), clk)
+		deliver := stepper(t, delivery(w, clk, webhooks()), clk)
 
 		for i := 1; i <= 5; i++ {
 			at := t0.Add(time.Duration(i-1) * time.Second)
@@ -248,11 +244,8 @@ func TestTwoRulesOneMethodPageOnce(t *testing.T) {
 			must(t, w.s.CreateNotificationRule(ctx, &incident.NotificationRule{UserID: w.bob, Method: m}, t0))
 		}
 		w.service(t, "checkout", w.policy(t, "bob", 0, step(time.Hour, user(w.bob))), incident.DefaultServiceConfig())
-		client := netguard.Policy{AllowPrivate: true}.HTTPClient(10 * time.Second)
 		clk := nightjar.NewFakeClock(t0)
-		deliver := stepper(t, delivery(w, clk, func(ch *nightjar.Channel) (notify.Notifier, error) {
-			return webhook.New(webhook.Config{URL: ch.Config.URL}, client), nil
-		}), clk)
+		deliver := stepper(t, delivery(w, clk, webhooks()), clk)
 		w.alert(t, t0, "db", "checkout", nightjar.AlertFiring)
 		deliver(t0)
 		deliver(t0.Add(time.Minute))

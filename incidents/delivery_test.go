@@ -78,6 +78,15 @@ func delivery(w *world, clk nightjar.Clock, notifiers engine.NotifierFor) *engin
 		}}
 }
 
+// webhooks sends to every destination as a webhook to its URL, which may
+// be a receiver on the loopback address.
+func webhooks() engine.NotifierFor {
+	client := netguard.Policy{AllowPrivate: true}.HTTPClient(10 * time.Second)
+	return func(ch *nightjar.Channel) (notify.Notifier, error) {
+		return webhook.New(webhook.Config{URL: ch.Config.URL}, client), nil
+	}
+}
+
 // stepper returns a function that sets clk to a time, steps ob then and
 // waits for its attempts.
 func stepper(t *testing.T, ob *engine.Outbox, clk *nightjar.FakeClock) func(time.Time) {
@@ -103,12 +112,8 @@ func TestPageDelivery(t *testing.T) {
 		p := w.policy(t, "web", 0, step(5*time.Minute, user(w.bob)))
 		w.service(t, "checkout", p, incident.DefaultServiceConfig())
 
-		client := netguard.Policy{AllowPrivate: true}.HTTPClient(10 * time.Second)
-		notifiers := func(ch *nightjar.Channel) (notify.Notifier, error) {
-			return webhook.New(webhook.Config{URL: ch.Config.URL}, client), nil
-		}
 		clk := nightjar.NewFakeClock(t0)
-		deliver := stepper(t, delivery(w, clk, notifiers), clk)
+		deliver := stepper(t, delivery(w, clk, webhooks()), clk)
 
 		rcv.setDown(true)
 		w.alert(t, t0, "db", "checkout", nightjar.AlertFiring)
