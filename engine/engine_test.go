@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/channels"
 	"github.com/nightjar-dev/nightjar/checks"
@@ -22,7 +20,7 @@ import (
 	"github.com/nightjar-dev/nightjar/engine"
 	"github.com/nightjar-dev/nightjar/netguard"
 	"github.com/nightjar-dev/nightjar/notify"
-	"github.com/nightjar-dev/nightjar/notify/email"
+	"github.com/nightjar-dev/nightjar/notify/email/emailtest"
 	"github.com/nightjar-dev/nightjar/notify/webhook"
 	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/projects"
@@ -79,59 +77,17 @@ func (r *receiver) count() int {
 	return len(r.got)
 }
 
-// mailbox is a real SMTP server keeping what it receives.
-type mailbox struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (m *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{m: m}, nil }
-
-type mailSession struct{ m *mailbox }
-
-func (s *mailSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *mailSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (s *mailSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.m.mu.Lock()
-	s.m.msgs = append(s.m.msgs, string(b))
-	s.m.mu.Unlock()
-	return nil
-}
-func (s *mailSession) Reset()        {}
-func (s *mailSession) Logout() error { return nil }
-
-func startSMTP(t *testing.T) (*mailbox, string) {
-	mb := &mailbox{}
-	srv := smtp.NewServer(mb)
-	srv.Domain = "localhost"
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return mb, ln.Addr().String()
-}
-
-func notifiers(smtpAddr string) engine.NotifierFor {
+// notifiers sends webhooks, and email through mb (none when nil).
+func notifiers(mb *emailtest.Mailbox) engine.NotifierFor {
 	// Long enough that only the outbox's own timeout, on the test's clock,
 	// ends an attempt to a receiver that never answers.
 	client := netguard.Policy{AllowPrivate: true}.HTTPClient(10 * time.Minute)
 	return func(ch *nightjar.Channel) (notify.Notifier, error) {
-		switch ch.Kind {
-		case nightjar.ChannelWebhook:
+		switch {
+		case ch.Kind == nightjar.ChannelWebhook:
 			return webhook.New(webhook.Config{URL: ch.Config.URL, Secret: ch.Config.Secret, Headers: ch.Config.Headers}, client), nil
-		case nightjar.ChannelEmail:
-			host, port, _ := net.SplitHostPort(smtpAddr)
-			var p int
-			for _, c := range port {
-				p = p*10 + int(c-'0')
-			}
-			return email.New(email.Config{Host: host, Port: p, From: "nightjar@example.com", To: ch.Config.To, StartTLS: email.StartTLSNever}), nil
+		case ch.Kind == nightjar.ChannelEmail && mb != nil:
+			return mb.Notifier(ch.Config.To...), nil
 		}
 		return nil, errors.New("unknown kind")
 	}
@@ -209,7 +165,7 @@ func TestDeadlineToWebhookWithRetry(t *testing.T) {
 		_, made := setup(t, db, rcv.srv.URL, "s3cret", 1)
 		dl := &engine.Deadlines{Checks: checksOf(db)}
 		clk := nightjar.NewFakeClock(t0)
-		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers("")), Log: quiet(), Rand: func() float64 { return 0 }, Clock: clk}
+		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers(nil)), Log: quiet(), Rand: func() float64 { return 0 }, Clock: clk}
 
 		for _, at := range []time.Time{t0.Add(time.Hour), t0.Add(time.Hour + time.Minute)} {
 			if err := dl.Step(ctx, at); err != nil {
@@ -246,7 +202,7 @@ func TestDeadlineToWebhookWithRetry(t *testing.T) {
 func TestEmailChannel(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		mb, addr := startSMTP(t)
+		mb := emailtest.Start(t)
 		p, _ := setup(t, db, "", "", 0)
 		ch := &nightjar.Channel{ProjectID: p.ID, Kind: nightjar.ChannelEmail, Name: "ops", Config: nightjar.ChannelConfig{To: []string{"ops@example.com"}}}
 		if err := channels.New(db).Create(ctx, ch, t0); err != nil {
@@ -257,16 +213,14 @@ func TestEmailChannel(t *testing.T) {
 			t.Fatal(err)
 		}
 		clk := nightjar.NewFakeClock(t0)
-		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers(addr)), Log: quiet(), Clock: clk}
+		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers(mb)), Log: quiet(), Clock: clk}
 		stepAndWait(t, ob, clk, t0)
 		it, _ := outbox.New(db).Entry(ctx, p.ID, id)
 		if it.Status != outbox.Sent {
 			t.Fatalf("email status %s: %s", it.Status, it.LastError)
 		}
-		mb.mu.Lock()
-		defer mb.mu.Unlock()
-		if len(mb.msgs) != 1 || !strings.Contains(mb.msgs[0], "To: <ops@example.com>") || !strings.Contains(mb.msgs[0], "Test notification") {
-			t.Fatalf("received: %q", mb.msgs)
+		if got := mb.Messages(); len(got) != 1 || !strings.Contains(got[0].Raw, "To: <ops@example.com>") || !strings.Contains(got[0].Raw, "Test notification") {
+			t.Fatalf("received: %+v", got)
 		}
 	})
 }
@@ -306,7 +260,7 @@ func TestTwoReplicasNoDoubles(t *testing.T) {
 			for _, db := range replicas {
 				dl := &engine.Deadlines{Checks: checksOf(db)}
 				clk := nightjar.NewFakeClock(t0)
-				ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers("")), Log: quiet(), Clock: clk}
+				ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers(nil)), Log: quiet(), Clock: clk}
 				wg.Add(1)
 				go func() {
 					defer wg.Done()

@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -165,6 +167,14 @@ type Outbox struct {
 	// they free up, before it returns and leaves slow attempts running in
 	// the background; zero is 1 s.
 	Pace time.Duration
+	// BundleWindow is how soon after a message about an incident to a
+	// person's contact method falls due another may fall due and still
+	// go out with it, as one message, and how long after one was sent the
+	// next ones wait to go together; zero is DefaultBundleWindow.
+	BundleWindow time.Duration
+	// BundleMax is the most notifications one bundled message lists;
+	// zero is DefaultBundleMax, and 1 sends every message alone.
+	BundleMax int
 
 	mu       sync.Mutex
 	idle     *sync.Cond
@@ -179,6 +189,27 @@ type attempt struct {
 	cancel   context.CancelCauseFunc
 	done     chan struct{}
 }
+
+// Bundling of the messages to people's contact methods (see
+// outbox.Bundling): pages, and news of incidents acknowledged or
+// resolved, that fall due for one contact method within a few seconds go
+// out as one message that lists them, as GoAlert and PagerDuty bundle, so
+// that an alert storm that opens forty incidents reaches a phone once.
+// Channels' messages are never bundled: a channel is a room many people
+// read, where each incident's message stands on its own (a chat thread, a
+// PagerDuty or Opsgenie alert keyed by the alert), and verification codes
+// always go alone.
+const (
+	// DefaultBundleWindow is Outbox.BundleWindow's default.
+	DefaultBundleWindow = 5 * time.Second
+	// DefaultBundleMax is Outbox.BundleMax's default: enough for a storm,
+	// few enough that the message stays readable on a phone.
+	DefaultBundleMax = 20
+)
+
+// bundledEvents are the events of messages to contact methods that are
+// bundled.
+var bundledEvents = []string{notify.EventIncidentPage, notify.EventIncidentTicket, notify.EventIncidentAcknowledged, notify.EventIncidentResolved}
 
 // leaseMargin is how much longer than an attempt's timeout its row stays
 // leased: room to record the result, and for the clocks of replicas to
@@ -308,7 +339,9 @@ func (o *Outbox) fill(ctx context.Context, now time.Time) error {
 		return nil
 	}
 	items, err := o.Outbox.Claim(ctx, now, outbox.Claim{Limit: free, Lease: o.Lease(),
-		PerDestination: orDefault(o.PerDestination, 2), PerProject: orDefault(o.PerProject, 8)})
+		PerDestination: orDefault(o.PerDestination, 2), PerProject: orDefault(o.PerProject, 8),
+		Bundle: outbox.Bundling{Kinds: []string{outbox.ToContact}, Events: bundledEvents,
+			Window: orDefault(o.BundleWindow, DefaultBundleWindow), Max: orDefault(o.BundleMax, DefaultBundleMax)}})
 	if err != nil {
 		return err
 	}
@@ -369,8 +402,8 @@ func (o *Outbox) deliver(ctx context.Context, it *outbox.Item, to target) {
 			retryAt = end.Add(notify.RetryDelay(it.Attempts, err, o.Rand))
 		}
 		if o.Log != nil {
-			o.Log.Warn("notification not delivered", "outbox_id", it.ID, "destination", it.To.String(),
-				"kind", kind, "attempt", it.Attempts, "result", result, "err", err)
+			o.Log.Warn("notification not delivered", "outbox_id", it.ID, "bundle", it.Bundle, "bundled", len(it.Bundled),
+				"destination", it.To.String(), "kind", kind, "attempt", it.Attempts, "result", result, "err", err)
 		}
 	}
 	if o.Metrics != nil {
@@ -407,11 +440,51 @@ func (o *Outbox) target(ctx context.Context, it *outbox.Item) target {
 	return target{notifier: n, kind: kind, retry: retry, err: err}
 }
 
+// message is what a claimed item says: its message, or, for the first of
+// a bundle, one message that stands for the bundle's, named by the
+// bundle, its members ordered by when they were written and then by
+// incident number, so it reads "#12, #13, #14" and renders the same on
+// every retry.
 func (o *Outbox) message(it *outbox.Item) notify.Message {
-	return notify.Message{
-		ID: it.ID, IdempotencyKey: it.IdempotencyKey, ProjectID: it.ProjectID, Event: it.Event, CreatedAt: it.CreatedAt,
-		ConsoleURL: o.ConsoleURL, Alert: it.Alert, Incident: it.Incident,
+	one := func(it *outbox.Item) notify.Message {
+		return notify.Message{
+			ID: it.ID, IdempotencyKey: it.IdempotencyKey, ProjectID: it.ProjectID, Event: it.Event, CreatedAt: it.CreatedAt,
+			ConsoleURL: o.ConsoleURL, Alert: it.Alert, Incident: it.Incident,
+		}
 	}
+	if len(it.Bundled) == 0 {
+		return one(it)
+	}
+	// Messages that share an idempotency key are one notification
+	// written twice (a person's two rules for one method and delay); the
+	// bundle lists it once.
+	members := []notify.Message{one(it)}
+	for _, b := range it.Bundled {
+		if !slices.ContainsFunc(members, func(m notify.Message) bool { return m.IdempotencyKey == b.IdempotencyKey }) {
+			members = append(members, one(b))
+		}
+	}
+	if len(members) == 1 {
+		return members[0]
+	}
+	slices.SortStableFunc(members, func(a, b notify.Message) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(incidentNumber(a), incidentNumber(b))
+	})
+	first := members[0]
+	return notify.Message{ID: it.Bundle, IdempotencyKey: it.Bundle, ProjectID: it.ProjectID, Event: it.Event, CreatedAt: first.CreatedAt,
+		ConsoleURL: o.ConsoleURL, Alert: first.Alert, Incident: first.Incident, Bundle: members}
+}
+
+// incidentNumber is the number of the incident a message is about, 0 for
+// none.
+func incidentNumber(m notify.Message) int64 {
+	if m.Incident == nil {
+		return 0
+	}
+	return m.Incident.Number
 }
 
 // Pruner is an area of Nightjar's state that deletes the records it no

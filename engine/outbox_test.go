@@ -113,7 +113,7 @@ func TestSlowReceiverDoesNotHoldBackOthers(t *testing.T) {
 		_, quick := setupAt(t, db, healthy.srv.URL, "k", 1, t0.Add(5*time.Second))
 		dl := &engine.Deadlines{Checks: checksOf(db)}
 		clk := nightjar.NewFakeClock(t0)
-		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers("")), Log: quiet(), Clock: clk, Rand: func() float64 { return 0 },
+		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers(nil)), Log: quiet(), Clock: clk, Rand: func() float64 { return 0 },
 			Pace: time.Millisecond}
 		t.Cleanup(func() { hole.open(); ob.Wait() })
 
@@ -234,7 +234,7 @@ func TestOutboxLeaseOutlastsAttempt(t *testing.T) {
 			var replicas []replica
 			for _, db := range sharedDBs(t, dialect, 2) {
 				clk := nightjar.NewFakeClock(t0)
-				ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, watch.wrap(notifiers(""))), Log: quiet(), Clock: clk,
+				ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, watch.wrap(notifiers(nil))), Log: quiet(), Clock: clk,
 					Pace: time.Millisecond, Workers: 3, PerDestination: 4}
 				t.Cleanup(func() { hole.open(); ob.Wait() })
 				replicas = append(replicas, replica{db, ob, clk})
@@ -319,7 +319,7 @@ func TestOutboxSendsTheMessagesIdempotencyKey(t *testing.T) {
 		msg.IdempotencyKey = "alert:check:x:firing:1"
 		id := enqueueAt(t, db, t0, msg)[0]
 		clk := nightjar.NewFakeClock(t0)
-		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers("")), Log: quiet(), Clock: clk, Rand: func() float64 { return 0 }}
+		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers(nil)), Log: quiet(), Clock: clk, Rand: func() float64 { return 0 }}
 		stepAndWait(t, ob, clk, t0)
 		stepAndWait(t, ob, clk, t0.Add(notify.BackoffBase))
 		if rcv.count() != 1 {
@@ -344,7 +344,7 @@ func TestOutboxGivesUpOnDestinationsItCannotReach(t *testing.T) {
 		ids := enqueueAt(t, db, t0, firingTo(p, outbox.Destination{Kind: outbox.ToContact, ID: "person-1"}),
 			firingTo(p, outbox.Destination{Kind: outbox.ToChannel, ID: "no-such-channel"}))
 		clk := nightjar.NewFakeClock(t0)
-		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers("")), Log: quiet(), Clock: clk}
+		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers(nil)), Log: quiet(), Clock: clk}
 		stepAndWait(t, ob, clk, t0)
 		for i, want := range []string{`no delivery to destinations of kind "contact"`, "channel not found"} {
 			it, err := outbox.New(db).Entry(ctx, p.ID, ids[i])

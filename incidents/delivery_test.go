@@ -68,6 +68,36 @@ func (r *receiver) payloads() []webhook.Payload {
 	return append([]webhook.Payload(nil), r.got...)
 }
 
+// delivery is the outbox module as serve wires it, on clk, with links to
+// https://nightjar.example.com, sending through notifiers.
+func delivery(w *world, clk nightjar.Clock, notifiers engine.NotifierFor) *engine.Outbox {
+	return &engine.Outbox{Outbox: outbox.New(w.db), Clock: clk, Rand: func() float64 { return 0 }, ConsoleURL: "https://nightjar.example.com",
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Destinations: map[string]engine.Destinations{
+			outbox.ToChannel: engine.ChannelDestinations{Channels: channels.New(w.db), Notifiers: notifiers},
+			outbox.ToContact: engine.ContactDestinations{Incidents: w.s, Notifiers: notifiers},
+		}}
+}
+
+// webhooks sends to every destination as a webhook to its URL, which may
+// be a receiver on the loopback address.
+func webhooks() engine.NotifierFor {
+	client := netguard.Policy{AllowPrivate: true}.HTTPClient(10 * time.Second)
+	return func(ch *nightjar.Channel) (notify.Notifier, error) {
+		return webhook.New(webhook.Config{URL: ch.Config.URL}, client), nil
+	}
+}
+
+// stepper returns a function that sets clk to a time, steps ob then and
+// waits for its attempts.
+func stepper(t *testing.T, ob *engine.Outbox, clk *nightjar.FakeClock) func(time.Time) {
+	return func(at time.Time) {
+		t.Helper()
+		clk.Set(at)
+		must(t, ob.Step(context.Background(), at))
+		ob.Wait()
+	}
+}
+
 // TestPageDelivery: a page reaches a person's webhook contact method
 // through the outbox, with the incident and its ack link; while the
 // receiver is down it is retried, and once back it gets the page exactly
@@ -82,22 +112,8 @@ func TestPageDelivery(t *testing.T) {
 		p := w.policy(t, "web", 0, step(5*time.Minute, user(w.bob)))
 		w.service(t, "checkout", p, incident.DefaultServiceConfig())
 
-		client := netguard.Policy{AllowPrivate: true}.HTTPClient(10 * time.Second)
-		notifiers := func(ch *nightjar.Channel) (notify.Notifier, error) {
-			return webhook.New(webhook.Config{URL: ch.Config.URL}, client), nil
-		}
 		clk := nightjar.NewFakeClock(t0)
-		ob := &engine.Outbox{Outbox: outbox.New(db), Clock: clk, Rand: func() float64 { return 0 }, ConsoleURL: "https://nightjar.example.com",
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Destinations: map[string]engine.Destinations{
-				outbox.ToChannel: engine.ChannelDestinations{Channels: channels.New(db), Notifiers: notifiers},
-				outbox.ToContact: engine.ContactDestinations{Incidents: w.s, Notifiers: notifiers},
-			}}
-		deliver := func(at time.Time) {
-			t.Helper()
-			clk.Set(at)
-			must(t, ob.Step(ctx, at))
-			ob.Wait()
-		}
+		deliver := stepper(t, delivery(w, clk, webhooks()), clk)
 
 		rcv.setDown(true)
 		w.alert(t, t0, "db", "checkout", nightjar.AlertFiring)

@@ -238,6 +238,10 @@ type Delivery struct {
 	Attempts  int
 	LastError string
 	SentAt    time.Time
+	// Bundled is how many notifications went out in one message with
+	// this one, itself included, when it was bundled with others for the
+	// same contact method (see outbox.Bundling); 0 when it went alone.
+	Bundled int
 }
 
 // TimelineEntry is one stored entry of an incident's timeline.
@@ -258,14 +262,15 @@ func (s *Store) Timeline(ctx context.Context, projectID, incidentID string) ([]T
 
 func timeline(ctx context.Context, q store.Querier, incidentID string) ([]TimelineEntry, error) {
 	return store.QueryAll(ctx, q, "list timeline", `SELECT t.id, t.at, t.kind, t.actor, t.text, t.dedup_key, t.users, t.channels,
-			COALESCE(o.status, ''), COALESCE(o.attempts, 0), COALESCE(o.last_error, ''), COALESCE(o.sent_at, 0)
+			COALESCE(o.status, ''), COALESCE(o.attempts, 0), COALESCE(o.last_error, ''), COALESCE(o.sent_at, 0),
+			CASE WHEN o.bundle <> '' THEN (SELECT COUNT(*) FROM outbox b WHERE b.bundle = o.bundle) ELSE 0 END
 		FROM incident_timeline t LEFT JOIN outbox o ON t.outbox_id <> '' AND o.id = t.outbox_id
 		WHERE t.incident_id = $1 ORDER BY t.at, t.id`, func(row store.Row) (TimelineEntry, error) {
 		var e TimelineEntry
 		var at, sent int64
 		var kind, users, channels string
 		var d Delivery
-		if err := row.Scan(&e.ID, &at, &kind, &e.Actor, &e.Text, &e.DedupKey, &users, &channels, &d.Status, &d.Attempts, &d.LastError, &sent); err != nil {
+		if err := row.Scan(&e.ID, &at, &kind, &e.Actor, &e.Text, &e.DedupKey, &users, &channels, &d.Status, &d.Attempts, &d.LastError, &sent, &d.Bundled); err != nil {
 			return e, err
 		}
 		e.At, e.Kind = store.Time(at), incident.EntryKind(kind)

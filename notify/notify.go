@@ -70,6 +70,15 @@ type Message struct {
 	// CreatedAt is when the outbox row was written, that is when the state
 	// change happened, not when this attempt runs.
 	CreatedAt time.Time
+	// Bundle, when not empty, makes this message stand for its messages
+	// (two or more, oldest first), which fell due together for one
+	// person's contact method and go out as one: an alert storm's forty
+	// pages as one page that lists them. The bundle's ID and
+	// IdempotencyKey are its own and the same on every retry; its Event
+	// is its messages' (they share one); its Alert, Incident and
+	// CreatedAt are its first message's, for channels that show only one.
+	// Each message keeps its own incident and one-click links.
+	Bundle []Message
 }
 
 // Key is the message's idempotency key: IdempotencyKey, or the message id

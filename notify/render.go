@@ -32,17 +32,13 @@ func RenderText(msg Message) (subject, body string) {
 }
 
 func renderSubject(msg Message) string {
+	if len(msg.Bundle) > 0 {
+		return bundleSubject(msg)
+	}
 	a := msg.Alert
 	var tag string
 	if inc := msg.Incident; inc != nil {
-		summary := oneLine(inc.Title)
-		if summary == "" {
-			summary = summaryOf(msg)
-		}
-		if svc := oneLine(inc.Service); svc != "" {
-			summary = svc + ": " + summary
-		}
-		return truncateRunes(fmt.Sprintf("[%s #%d] %s", incidentTags[msg.Event], inc.Number, summary), maxSubjectRunes)
+		return truncateRunes(fmt.Sprintf("[%s #%d] %s", incidentTags[msg.Event], inc.Number, incidentSummary(msg)), maxSubjectRunes)
 	}
 	switch msg.Event {
 	case EventAlertFiring:
@@ -117,6 +113,9 @@ type Content struct {
 // Compose breaks msg into the parts channels show. Like RenderText it
 // depends only on msg, so a retried message renders the same.
 func Compose(msg Message) Content {
+	if len(msg.Bundle) > 0 {
+		return composeBundle(msg)
+	}
 	a := msg.Alert
 	c := Content{Event: msg.Event, Subject: renderSubject(msg), Summary: summaryOf(msg)}
 	if msg.Event == EventTest {
@@ -210,19 +209,40 @@ func Compose(msg Message) Content {
 		c.ConsoleURL = u
 	}
 
+	c.Footer = footer(msg, "Notification "+oneLine(msg.ID))
+	return c
+}
+
+// footer names the sender, the project and the notification (what, then
+// its id), with when it was created.
+func footer(msg Message, what string) []string {
 	sent := "Sent by Nightjar"
 	if p := oneLine(msg.ProjectID); p != "" {
 		sent += " for project " + p
 	}
-	c.Footer = append(c.Footer, sent+".")
-	if id := oneLine(msg.ID); id != "" {
-		line := "Notification " + id
+	lines := []string{sent + "."}
+	if oneLine(msg.ID) != "" {
+		line := what
 		if !msg.CreatedAt.IsZero() {
 			line += ", created " + formatTime(msg.CreatedAt)
 		}
-		c.Footer = append(c.Footer, line+".")
+		lines = append(lines, line+".")
 	}
-	return c
+	return lines
+}
+
+// incidentSummary is what a message about an incident is about, on one
+// line: "payments-api: Heartbeat missed", the incident's service and
+// title (the alert's summary when it has none).
+func incidentSummary(msg Message) string {
+	summary := oneLine(msg.Incident.Title)
+	if summary == "" {
+		summary = summaryOf(msg)
+	}
+	if svc := oneLine(msg.Incident.Service); svc != "" {
+		summary = svc + ": " + summary
+	}
+	return summary
 }
 
 // runbookFirst orders runbook links before the others.

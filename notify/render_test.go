@@ -10,6 +10,7 @@ import (
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/goldentest"
 	"github.com/nightjar-dev/nightjar/notify"
+	"github.com/nightjar-dev/nightjar/notify/notifytest"
 )
 
 var (
@@ -102,6 +103,7 @@ func TestRenderText(t *testing.T) {
 			m.Incident = &nightjar.IncidentRef{ID: "inc1", Number: 12, Title: "Payments\r\nBcc: x", Urgency: "page", Status: "resolved", Since: start}
 			return m
 		}},
+		{name: "bundle", msg: notifytest.Bundle},
 		{name: "long_summary", msg: func() notify.Message {
 			m := sample()
 			m.Alert.Summary = strings.Repeat("very long summary ", 20)

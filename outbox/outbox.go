@@ -30,8 +30,8 @@ const (
 	// the channel's id.
 	ToChannel = "channel"
 	// ToContact is one of a person's contact methods, for pages to the
-	// people on call. Nothing delivers to it yet: the delivery module
-	// gives up on a message whose kind it has no notifier for.
+	// people on call. Its messages that fall due together may be sent as
+	// one (see Bundling).
 	ToContact = "contact"
 )
 
@@ -90,6 +90,15 @@ type Item struct {
 	LastError     string
 	CreatedAt     time.Time
 	SentAt        time.Time
+	// Bundle names the bundle the message is sent in, with other messages
+	// to the same destination, as one message; "" while it is sent alone.
+	// It is also the bundle's idempotency key (see Bundling).
+	Bundle string
+	// Bundled holds, on a message that Claim returned as the first of a
+	// bundle, the bundle's other messages, oldest first. They are sent
+	// with it, as one message, and Finish records the result for all of
+	// them.
+	Bundled []*Item
 }
 
 // payload is the stored form of what a message says: a JSON document with
@@ -258,14 +267,14 @@ func Cancel(ctx context.Context, tx *store.Tx, projectID, keyPrefix string, now 
 }
 
 const itemColumns = `id, project_id, destination_kind, destination_id, idempotency_key, event, payload,
-	status, attempts, next_attempt_at, last_error, created_at, sent_at`
+	status, attempts, next_attempt_at, last_error, created_at, sent_at, bundle`
 
 func scanItem(row store.Row) (*Item, error) {
 	var it Item
 	var doc string
 	var next, created, sent int64
 	err := row.Scan(&it.ID, &it.ProjectID, &it.To.Kind, &it.To.ID, &it.IdempotencyKey, &it.Event, &doc,
-		&it.Status, &it.Attempts, &next, &it.LastError, &created, &sent)
+		&it.Status, &it.Attempts, &next, &it.LastError, &created, &sent, &it.Bundle)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nightjar.Errorf(nightjar.ENOTFOUND, "notification not found")
 	} else if err != nil {

@@ -73,6 +73,9 @@ type v1Delivery struct {
 	Attempts  int        `json:"attempts"`
 	LastError string     `json:"last_error,omitempty"`
 	SentAt    *time.Time `json:"sent_at"`
+	// Bundled is how many notifications went out in one message with
+	// this one, itself included; absent when it went alone.
+	Bundled int `json:"bundled,omitempty"`
 }
 
 func (s *Server) toV1Incident(inc *incident.Incident) v1Incident {
@@ -154,7 +157,7 @@ func (s *Server) v1GetIncident(w http.ResponseWriter, r *http.Request, k *nightj
 	for _, e := range tl {
 		te := v1TimelineEntry{ID: e.ID, At: e.At, Kind: string(e.Kind), Actor: e.Actor, Text: e.Text, DedupKey: e.DedupKey, Users: e.Users, Channels: e.Channels}
 		if d := e.Delivery; d != nil {
-			te.Delivery = &v1Delivery{Status: d.Status, Attempts: d.Attempts, LastError: d.LastError, SentAt: timePtr(d.SentAt)}
+			te.Delivery = &v1Delivery{Status: d.Status, Attempts: d.Attempts, LastError: d.LastError, SentAt: timePtr(d.SentAt), Bundled: d.Bundled}
 		}
 		out.Timeline = append(out.Timeline, te)
 	}

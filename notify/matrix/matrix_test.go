@@ -2,6 +2,7 @@ package matrix_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func TestDelivers(t *testing.T) {
 	for _, m := range notifytest.Messages() {
 		t.Run(m.Name, func(t *testing.T) {
 			req := notifytest.Deliver(t, build, notifytest.Respond(200, sent), m.Msg)
-			want := "/_matrix/client/v3/rooms/%21OGEhHVWSdvArJzumhm:matrix.example.org/send/m.room.message/" + m.Msg.Key()
+			want := "/_matrix/client/v3/rooms/%21OGEhHVWSdvArJzumhm:matrix.example.org/send/m.room.message/" + url.PathEscape(m.Msg.Key())
 			if req.Method != http.MethodPut || req.Path != want && req.Path != strings.Replace(want, "%21", "!", 1) || req.Header.Get("Authorization") != "Bearer "+token {
 				t.Errorf("request %s %s, want PUT %s with the access token", req.Method, req.Path, want)
 			}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -146,6 +147,36 @@ func Test() notify.Message {
 	}
 }
 
+// Bundle is three pages for one person that fell due together, sent as
+// one message: each incident with its own acknowledge link, and a title
+// holding the characters each format must escape.
+func Bundle() notify.Message {
+	var members []notify.Message
+	for i, title := range []string{"Heartbeat missed <b>&</b> *payments* @channel", "Checkout errors over budget", "Database down"} {
+		m := Firing()
+		m.ID = fmt.Sprintf("0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4b%02d", i)
+		m.IdempotencyKey = fmt.Sprintf("incident/inc%d/page/1/u/bob/phone/0s", i+12)
+		m.Event = notify.EventIncidentPage
+		m.Alert.Summary = title
+		m.Incident = &nightjar.IncidentRef{ID: fmt.Sprintf("inc%d", i+12), Number: int64(i + 12), Title: title, Service: "payments-api",
+			Urgency: nightjar.SeverityPage, Status: "triggered", Since: start, Step: 1, Round: 1,
+			AckToken: fmt.Sprintf("ack-token-%d", i+12), ResolveToken: fmt.Sprintf("resolve-token-%d", i+12)}
+		m.ConsoleURL = "https://nightjar.example.com"
+		members = append(members, m)
+	}
+	return notify.Message{
+		ID:             "bundle/5d1c0e7a9b3f4e2d8c6a1b0f9e8d7c6b",
+		IdempotencyKey: "bundle/5d1c0e7a9b3f4e2d8c6a1b0f9e8d7c6b",
+		ProjectID:      "proj_checkout",
+		Event:          notify.EventIncidentPage,
+		Alert:          members[0].Alert,
+		Incident:       members[0].Incident,
+		ConsoleURL:     "https://nightjar.example.com",
+		CreatedAt:      members[0].CreatedAt,
+		Bundle:         members,
+	}
+}
+
 // Named is a message with the name of its golden file.
 type Named struct {
 	Name string
@@ -154,7 +185,7 @@ type Named struct {
 
 // Messages are the messages every channel renders into golden files.
 func Messages() []Named {
-	return []Named{{"firing", Firing()}, {"resolved", Resolved()}, {"test", Test()}}
+	return []Named{{"firing", Firing()}, {"resolved", Resolved()}, {"test", Test()}, {"bundle", Bundle()}}
 }
 
 // Indent pretty-prints a JSON body for a golden file, so a diff shows the

@@ -74,7 +74,15 @@ func NewPayload(msg notify.Message) Payload {
 		head = "_" + esc(c.Intro) + "_\n" + head
 	}
 	p.Blocks = append(p.Blocks, section(head))
-	if len(c.Facts) > 0 {
+	if len(msg.Bundle) > 0 {
+		// A bundle lists its notifications, one a line: more than a
+		// section's fields hold.
+		var l strings.Builder
+		for _, f := range c.Facts {
+			l.WriteString("• *" + esc(f.Label) + "* " + esc(f.Value) + "\n")
+		}
+		p.Blocks = append(p.Blocks, section(strings.TrimSuffix(l.String(), "\n")))
+	} else if len(c.Facts) > 0 {
 		b := Block{Type: "section"}
 		for i, f := range c.Facts {
 			if i == maxFields {

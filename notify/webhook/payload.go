@@ -35,6 +35,22 @@ type Payload struct {
 	// Incident is present when the notification is about an incident
 	// (events "incident.*").
 	Incident *PayloadIncident `json:"incident,omitempty"`
+	// Bundle is present when the message stands for several
+	// notifications that fell due together for one person's contact
+	// method (notify.Message.Bundle): each of them, oldest first, with
+	// its own incident and one-click links. Alert, Incident and CreatedAt
+	// are then the first's, for receivers that read only one, and ID is
+	// the bundle's own idempotency key.
+	Bundle []PayloadItem `json:"bundle,omitempty"`
+}
+
+// PayloadItem is one notification of a Payload's bundle.
+type PayloadItem struct {
+	// ID is the notification's own idempotency key.
+	ID        string           `json:"id"`
+	Alert     PayloadAlert     `json:"alert"`
+	Incident  *PayloadIncident `json:"incident,omitempty"`
+	CreatedAt time.Time        `json:"created_at"`
 }
 
 // PayloadIncident is the "incident" object of a Payload.
@@ -95,6 +111,23 @@ type PayloadLink struct {
 // turned into UTC with whole seconds so the encoding is the same however
 // the message was built, and details are never null.
 func NewPayload(msg notify.Message) Payload {
+	if len(msg.Bundle) == 0 {
+		return newPayload(msg)
+	}
+	first := msg.Bundle[0]
+	first.ConsoleURL = msg.ConsoleURL
+	p := newPayload(first)
+	p.ID, p.Event, p.ProjectID = msg.Key(), msg.Event, msg.ProjectID
+	for _, m := range msg.Bundle {
+		m.ConsoleURL = msg.ConsoleURL
+		item := newPayload(m)
+		p.Bundle = append(p.Bundle, PayloadItem{ID: item.ID, Alert: item.Alert, Incident: item.Incident, CreatedAt: item.CreatedAt})
+	}
+	return p
+}
+
+// newPayload is the payload of a single message.
+func newPayload(msg notify.Message) Payload {
 	a := msg.Alert
 	details := a.Details
 	if details == nil {

@@ -32,6 +32,18 @@
 // the alert fires. A test event may carry an empty alert, whose strings are
 // empty and whose zero "starts_at" reads 0001-01-01T00:00:00Z.
 //
+// # Bundles
+//
+// When several notifications fall due together for one person's contact
+// method (an alert storm that opens many incidents), they arrive as one
+// request whose "bundle" array lists each of them, oldest first, as
+// {"id", "alert", "incident", "created_at"}, each incident with its own
+// "ack_url". The request's "id" (and Idempotency-Key) is the bundle's own,
+// the same on every retry; its "event" is the notifications' (they share
+// one), and its "alert", "incident" and "created_at" are the first's, so
+// a receiver that knows nothing of bundles still sees a page. A single
+// notification carries no "bundle".
+//
 // # Headers and signature
 //
 // Every request carries Content-Type: application/json, User-Agent:

@@ -21,6 +21,7 @@ import (
 	"github.com/nightjar-dev/nightjar/goldentest"
 	"github.com/nightjar-dev/nightjar/netguard"
 	"github.com/nightjar-dev/nightjar/notify"
+	"github.com/nightjar-dev/nightjar/notify/notifytest"
 	"github.com/nightjar-dev/nightjar/notify/webhook"
 )
 
@@ -424,6 +425,7 @@ func TestPayloadSchema(t *testing.T) {
 		{name: "bare_test_event", msg: bare},
 		{name: "links", msg: linked},
 		{name: "incident_page", msg: page},
+		{name: "bundle", msg: notifytest.Bundle()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -440,6 +442,24 @@ func TestPayloadSchema(t *testing.T) {
 				keys = append(keys, "incident")
 				inc, _ := doc["incident"].(map[string]any)
 				assertKeys(t, "incident", inc, "id", "number", "title", "service", "urgency", "status", "since", "step", "round", "ack_url", "resolve_url")
+			}
+			if len(tt.msg.Bundle) > 0 {
+				keys = append(keys, "bundle")
+				items, _ := doc["bundle"].([]any)
+				if len(items) != len(tt.msg.Bundle) {
+					t.Fatalf("bundle has %d items, want %d", len(items), len(tt.msg.Bundle))
+				}
+				for i, it := range items {
+					item, _ := it.(map[string]any)
+					assertKeys(t, "bundle item", item, "id", "alert", "incident", "created_at")
+					inc, _ := item["incident"].(map[string]any)
+					if want := "https://nightjar.example.com/ack/" + tt.msg.Bundle[i].Incident.AckToken; inc["ack_url"] != want || item["id"] != tt.msg.Bundle[i].Key() {
+						t.Errorf("bundle item %d: id %v, ack_url %v, want %s, %s", i, item["id"], inc["ack_url"], tt.msg.Bundle[i].Key(), want)
+					}
+				}
+				if doc["id"] != tt.msg.Key() {
+					t.Errorf("bundle's id = %v, want its own key %s", doc["id"], tt.msg.Key())
+				}
 			}
 			assertKeys(t, "payload", doc, keys...)
 			alert, ok := doc["alert"].(map[string]any)
