@@ -143,17 +143,22 @@ func Truncate(s string, n int) string {
 }
 
 // SeverityRank places a message on a three-step scale for services with a
-// priority: 2 for a firing page, 1 for a firing ticket, 0 for the rest
-// (info alerts, resolutions and tests).
+// priority: 2 for a firing page or an incident's page, 1 for a firing
+// ticket or an incident's ticket, 0 for the rest (info alerts,
+// acknowledgements, resolutions and tests).
 func SeverityRank(msg Message) int {
-	if msg.Event != EventAlertFiring {
-		return 0
-	}
-	switch msg.Alert.Severity {
-	case nightjar.SeverityPage:
+	switch msg.Event {
+	case EventIncidentPage:
 		return 2
-	case nightjar.SeverityTicket:
+	case EventIncidentTicket:
 		return 1
+	case EventAlertFiring:
+		switch msg.Alert.Severity {
+		case nightjar.SeverityPage:
+			return 2
+		case nightjar.SeverityTicket:
+			return 1
+		}
 	}
 	return 0
 }

@@ -112,3 +112,31 @@ func TestAlertEvent(t *testing.T) {
 		}
 	}
 }
+
+// An incident's page is as urgent as a firing page wherever a service has
+// priorities (ntfy, Gotify, Pushover, Opsgenie, chat colours), whatever the
+// severity of the alert it carries; its ticket ranks as a ticket.
+func TestSeverityRank(t *testing.T) {
+	msg := func(event string, sev nightjar.Severity) notify.Message {
+		return notify.Message{Event: event, Alert: nightjar.Alert{Severity: sev}}
+	}
+	for _, c := range []struct {
+		msg  notify.Message
+		want int
+	}{
+		{msg(notify.EventAlertFiring, nightjar.SeverityPage), 2},
+		{msg(notify.EventAlertFiring, nightjar.SeverityTicket), 1},
+		{msg(notify.EventAlertFiring, nightjar.SeverityInfo), 0},
+		{msg(notify.EventIncidentPage, nightjar.SeverityInfo), 2},
+		{msg(notify.EventIncidentPage, nightjar.SeverityPage), 2},
+		{msg(notify.EventIncidentTicket, nightjar.SeverityPage), 1},
+		{msg(notify.EventIncidentAcknowledged, nightjar.SeverityPage), 0},
+		{msg(notify.EventIncidentResolved, nightjar.SeverityPage), 0},
+		{msg(notify.EventAlertResolved, nightjar.SeverityPage), 0},
+		{msg(notify.EventTest, nightjar.SeverityPage), 0},
+	} {
+		if got := notify.SeverityRank(c.msg); got != c.want {
+			t.Errorf("SeverityRank(%s, %s) = %d, want %d", c.msg.Event, c.msg.Alert.Severity, got, c.want)
+		}
+	}
+}

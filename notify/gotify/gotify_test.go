@@ -35,7 +35,7 @@ type wire struct {
 }
 
 func TestDelivers(t *testing.T) {
-	wantPriority := map[string]int{"firing": 8, "resolved": 2, "test": 2, "bundle": 2}
+	wantPriority := map[string]int{"firing": 8, "resolved": 2, "test": 2, "bundle": 8}
 	for _, m := range notifytest.Messages() {
 		t.Run(m.Name, func(t *testing.T) {
 			req := notifytest.Deliver(t, build, notifytest.Respond(200, `{"id":25,"appid":5,"message":"…","title":"…","priority":8,"date":"2025-03-01T12:00:01Z"}`), m.Msg)

@@ -37,7 +37,7 @@ type wire struct {
 const published = `{"id":"sPs71M8A2T","time":1740830401,"event":"message","topic":"alerts-payments","message":"…"}`
 
 func TestDelivers(t *testing.T) {
-	wantPriority := map[string]int{"firing": 5, "resolved": 3, "test": 3, "bundle": 3}
+	wantPriority := map[string]int{"firing": 5, "resolved": 3, "test": 3, "bundle": 5}
 	for _, m := range notifytest.Messages() {
 		t.Run(m.Name, func(t *testing.T) {
 			req := notifytest.Deliver(t, buildWith(nil), notifytest.Respond(200, published), m.Msg)

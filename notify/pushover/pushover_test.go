@@ -81,7 +81,7 @@ func golden(t *testing.T, name string, req notifytest.Request) {
 const accepted = `{"status":1,"request":"647d2300-702c-4b38-8b2f-d56326ae460b"}`
 
 func TestDelivers(t *testing.T) {
-	wantPriority := map[string]int{"firing": 1, "resolved": 0, "test": 0}
+	wantPriority := map[string]int{"firing": 1, "resolved": 0, "test": 0, "bundle": 1}
 	for _, m := range notifytest.Messages() {
 		t.Run(m.Name, func(t *testing.T) {
 			req := notifytest.Deliver(t, buildWith(nil), notifytest.Respond(200, accepted), m.Msg)
