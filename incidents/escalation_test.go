@@ -252,6 +252,70 @@ func TestSilenceHoldsPagingBack(t *testing.T) {
 	})
 }
 
+// TestSilenceExtendedWhileHeld: a page held back by a silence is looked at
+// again when the silence would have ended. A silence of 10 minutes holds
+// the page; at 5 minutes it is extended to 30 (or another silence covers
+// the alert until then); at 10 minutes nothing is sent, and at 30 the
+// alert, still firing, pages once.
+func TestSilenceExtendedWhileHeld(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		// cover makes the alert covered until 30m, at 5m.
+		cover func(t *testing.T, w *world, first *incident.Silence, ms incident.Matchers)
+	}{
+		{"extended", func(t *testing.T, w *world, first *incident.Silence, _ incident.Matchers) {
+			first.EndsAt = t0.Add(30 * time.Minute)
+			must(t, w.s.Silences().Update(context.Background(), w.project, first))
+		}},
+		{"another silence", func(t *testing.T, w *world, _ *incident.Silence, ms incident.Matchers) {
+			must(t, w.s.Silences().Create(context.Background(), w.project, &incident.Silence{Matchers: ms, StartsAt: t0.Add(5 * time.Minute),
+				EndsAt: t0.Add(30 * time.Minute), CreatedBy: w.alice, Comment: "still deploying"}, t0.Add(5*time.Minute)))
+		}},
+		{"maintenance", func(t *testing.T, w *world, _ *incident.Silence, _ incident.Matchers) {
+			must(t, w.s.Maintenance().Create(context.Background(), w.project, &incident.Maintenance{Name: "upgrade",
+				Window: incident.Window{Start: t0.Add(5 * time.Minute), End: t0.Add(30 * time.Minute)}}, t0.Add(5*time.Minute)))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				w := newWorld(t, db)
+				p := w.policy(t, "web", 0, step(5*time.Minute, user(w.alice)))
+				w.service(t, "checkout", p, incident.DefaultServiceConfig())
+				ms, err := incident.ParseMatchers(`team="web"`)
+				must(t, err)
+				sil := &incident.Silence{Matchers: ms, StartsAt: t0, EndsAt: t0.Add(10 * time.Minute), CreatedBy: w.bob, Comment: "deploying"}
+				must(t, w.s.Silences().Create(ctx, w.project, sil, t0))
+				w.alert(t, t0, "db", "checkout", nightjar.AlertFiring)
+				w.want(t, t0, "the silenced alert fires")
+
+				c.cover(t, w, sil, ms)
+				for _, at := range []time.Duration{5 * time.Minute, 10 * time.Minute, 20 * time.Minute, 30*time.Minute - time.Second} {
+					w.step(t, t0.Add(at))
+					w.want(t, t0.Add(at), "still covered")
+				}
+				w.step(t, t0.Add(30*time.Minute))
+				w.want(t, t0.Add(30*time.Minute), "covered no more", "incident.page → alice")
+				w.step(t, t0.Add(30*time.Minute))
+				w.step(t, t0.Add(31*time.Minute))
+				w.want(t, t0.Add(31*time.Minute), "after the page")
+
+				tl, err := w.s.Timeline(ctx, w.project, w.only(t).ID)
+				must(t, err)
+				var held []string
+				for _, e := range tl {
+					if e.Kind == incidents.EntrySuppressed {
+						held = append(held, e.At.Sub(t0).String()+" "+e.Text)
+					}
+				}
+				if len(held) != 2 || !strings.HasPrefix(held[1], "10m0s Paging held back until "+t0.Add(30*time.Minute).UTC().Format(time.RFC3339)) {
+					t.Fatalf("suppressed entries = %q, want one at 0s and one at 10m until 30m", held)
+				}
+			})
+		})
+	}
+}
+
 // TestNotificationRulesAndAckCancel: a person's rules delay their second
 // method; an acknowledgement before then cancels the held-back page.
 func TestNotificationRulesAndAckCancel(t *testing.T) {

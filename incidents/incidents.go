@@ -346,7 +346,7 @@ func (s *Store) EscalateDue(ctx context.Context, now time.Time, limit int) (int,
 			if err := loadAlerts(ctx, tx, inc); err != nil {
 				return err
 			}
-			return s.InTx(tx).tick(ctx, tx, inc, nil, now)
+			return s.InTx(tx).due(ctx, tx, inc, now)
 		})
 		if err != nil {
 			return n, fmt.Errorf("escalate incident %s: %w", id, err)
