@@ -316,6 +316,50 @@ func TestSilenceExtendedWhileHeld(t *testing.T) {
 	}
 }
 
+// TestLaterStepCarriesFiringAlert: a page sent on the escalation's timer
+// carries the incident's alert still firing as its source sent it, with
+// its labels and links (the runbook, the graph), not an alert made up from
+// the incident.
+func TestLaterStepCarriesFiringAlert(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		p := w.policy(t, "web", 0, step(5*time.Minute, user(w.alice)), step(5*time.Minute, user(w.bob)))
+		w.service(t, "checkout", p, incident.ServiceConfig{GroupWindow: 10 * time.Minute, AutoResolve: true})
+		w.alert(t, t0, "api", "checkout", nightjar.AlertFiring)
+		w.want(t, t0, "the first alert fires", "incident.page → alice")
+		links := []nightjar.Link{{Href: "https://runbooks.example.com/db-full", Text: "runbook"},
+			{Href: "https://prometheus.example.com/graph?g0.expr=disk", Text: "source"}}
+		db1 := &nightjar.Alert{ProjectID: w.project, DedupKey: "db", Source: "alertmanager", Service: "checkout", Severity: nightjar.SeverityPage,
+			Summary: "disk almost full", Status: nightjar.AlertFiring, StartsAt: t0.Add(30 * time.Second),
+			Labels: map[string]string{"team": "web", "instance": "db-1"}, Links: links}
+		must(t, db.WithTx(ctx, func(tx *store.Tx) error {
+			return w.stage.Handle(ctx, tx, alerting.Change{Alert: db1, At: t0.Add(time.Minute)})
+		}))
+		w.alert(t, t0.Add(2*time.Minute), "api", "checkout", nightjar.AlertResolved)
+		w.want(t, t0.Add(2*time.Minute), "one alert joins, the other resolves")
+
+		w.step(t, t0.Add(5*time.Minute))
+		w.want(t, t0.Add(5*time.Minute), "step 2", "incident.page → bob")
+		items, err := w.ob.ByProject(ctx, w.project, 100)
+		must(t, err)
+		var page *outbox.Item
+		for _, it := range items {
+			if it.Event == notify.EventIncidentPage && w.names[it.To.ID] == "bob" {
+				page = it
+			}
+		}
+		if page == nil || page.Incident == nil || page.Incident.Step != 2 {
+			t.Fatalf("no step 2 page to bob: %+v", page)
+		}
+		a := page.Alert
+		if a.DedupKey != "db" || a.Summary != "disk almost full" || a.Source != "alertmanager" || a.Status != nightjar.AlertFiring ||
+			!a.StartsAt.Equal(t0.Add(30*time.Second)) || a.Labels["instance"] != "db-1" || !slices.Equal(a.Links, links) {
+			t.Fatalf("step 2 page carries %+v, want the firing alert db with its labels and links", a)
+		}
+	})
+}
+
 // TestNotificationRulesAndAckCancel: a person's rules delay their second
 // method; an acknowledgement before then cancels the held-back page.
 func TestNotificationRulesAndAckCancel(t *testing.T) {
