@@ -217,11 +217,21 @@ func (s *Store) send(ctx context.Context, tx *store.Tx, inc *incident.Incident, 
 	return nil
 }
 
-// cancelPages deletes the incident's pages that are still held back by
-// notification rules: once someone acknowledges, nobody else is woken.
+// cancelPages cancels the incident's pages that are still held back by
+// notification rules, and says so in their timeline entries: once someone
+// acknowledges, nobody else is woken.
 func cancelPages(ctx context.Context, tx *store.Tx, inc *incident.Incident, now time.Time) error {
-	_, err := outbox.Cancel(ctx, tx, inc.ProjectID, "incident/"+inc.ID+"/page/", now)
-	return err
+	const reason = "held back by a notification rule, and not sent once the incident was acknowledged or resolved"
+	ids, err := outbox.Cancel(ctx, tx, inc.ProjectID, "incident/"+inc.ID+"/page/", reason, now)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := recordDelivery(ctx, tx, id, outbox.Result{Status: outbox.Cancelled, LastError: reason}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // onCall loads the schedules a policy pages, compiled, as the OnCall that

@@ -2,7 +2,7 @@ package outbox
 
 import (
 	"context"
-	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -132,34 +132,44 @@ func inFlightByProject(ctx context.Context, tx *store.Tx, now time.Time) (map[st
 }
 
 // Finish records the result of the attempt a sender made at a claimed
-// message: sent, to be retried at retryAt, or (retryAt zero) given up, and
-// ends the lease. The attempt count fences the write: if the lease ran out
-// and another sender took the message meanwhile, nothing is written and
-// the error (ECONFLICT) says so.
+// message: sent, to be retried at retryAt, given up (retryAt zero), or
+// cancelled (deliveryErr is ErrCancelled), and ends the lease, telling the
+// outbox's recorders in the same transaction. The attempt count fences the
+// write: if the lease ran out and another sender took the message
+// meanwhile, nothing is written and the error (ECONFLICT) says so.
 func (o *Outbox) Finish(ctx context.Context, it *Item, now time.Time, deliveryErr error, retryAt time.Time) error {
-	var res sql.Result
-	var err error
-	const fence = ` WHERE id = $1 AND attempts = $2 AND status = '` + Pending + `'`
+	r := Result{Status: Pending, Attempts: it.Attempts}
+	next := it.NextAttemptAt
 	switch {
 	case deliveryErr == nil:
-		res, err = o.db.Exec(ctx, `UPDATE outbox SET status = $3, sent_at = $4, last_error = '', leased_until = 0`+fence,
-			it.ID, it.Attempts, Sent, store.Millis(now))
+		r.Status, r.SentAt = Sent, now
+	case errors.Is(deliveryErr, ErrCancelled):
+		r.Status, r.LastError = Cancelled, deliveryError(deliveryErr)
 	case retryAt.IsZero():
-		res, err = o.db.Exec(ctx, `UPDATE outbox SET status = $3, last_error = $4, leased_until = 0`+fence,
-			it.ID, it.Attempts, Failed, deliveryError(deliveryErr))
+		r.Status, r.LastError = Failed, deliveryError(deliveryErr)
 	default:
-		res, err = o.db.Exec(ctx, `UPDATE outbox SET next_attempt_at = $3, last_error = $4, leased_until = 0`+fence,
-			it.ID, it.Attempts, store.Millis(retryAt), deliveryError(deliveryErr))
+		r.LastError, next = deliveryError(deliveryErr), retryAt
 	}
-	if err != nil {
-		return fmt.Errorf("finish outbox message %s: %w", it.ID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("finish outbox message %s: %w", it.ID, err)
-	} else if n == 0 {
-		return nightjar.Errorf(nightjar.ECONFLICT, "notification %s: attempt %d was not recorded: its lease ran out and another sender took it, or it was deleted", it.ID, it.Attempts)
-	}
-	return nil
+	err := o.db.WithTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE outbox SET status = $3, sent_at = $4, last_error = $5, next_attempt_at = $6, leased_until = 0
+			WHERE id = $1 AND attempts = $2 AND status = '`+Pending+`'`,
+			it.ID, it.Attempts, r.Status, store.Millis(r.SentAt), r.LastError, store.Millis(next))
+		if err != nil {
+			return fmt.Errorf("finish outbox message %s: %w", it.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("finish outbox message %s: %w", it.ID, err)
+		} else if n == 0 {
+			return nightjar.Errorf(nightjar.ECONFLICT, "notification %s: attempt %d was not recorded: its lease ran out and another sender took it, or it was deleted", it.ID, it.Attempts)
+		}
+		for _, rec := range o.recorders {
+			if err := rec.RecordDelivery(ctx, tx, it.ID, r); err != nil {
+				return fmt.Errorf("record result of outbox message %s: %w", it.ID, err)
+			}
+		}
+		return nil
+	})
+	return err
 }
 
 // deliveryError is the stored form of a failed delivery's error. It may
