@@ -394,3 +394,22 @@ func TestUnverifiedMethodNotSent(t *testing.T) {
 		})
 	}
 }
+
+// TestDeletedChannelNotificationNotSent: a notification to a channel
+// deleted before it went out shows in the timeline as cancelled, not as
+// pending for ever.
+func TestDeletedChannelNotificationNotSent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		p := w.policy(t, "web", 0, step(5*time.Minute, incident.Target{Kind: incident.TargetChannel, ID: w.channel}))
+		w.service(t, "checkout", p, incident.DefaultServiceConfig())
+		w.alert(t, t0, "db", "checkout", nightjar.AlertFiring)
+		w.want(t, t0, "the alert fires", "incident.page → #ops")
+		must(t, channels.New(db).Delete(ctx, w.project, w.channel))
+		ns := w.notifications(t, w.only(t).ID)
+		if len(ns) != 1 || ns[0].Delivery == nil || ns[0].Delivery.Status != outbox.Cancelled || !strings.Contains(ns[0].Delivery.LastError, "deleted") {
+			t.Fatalf("notifications = %+v, want the page cancelled with its channel", ns)
+		}
+	})
+}

@@ -283,18 +283,27 @@ func (s *Store) Timeline(ctx context.Context, projectID, incidentID string) ([]T
 	return timeline(ctx, s.read(), incidentID)
 }
 
+// timeline reads an incident's entries. A notification still pending
+// whose message the outbox no longer has (the outbox prunes only messages
+// that are done) went with its destination, a deleted channel, and was
+// never sent.
 func timeline(ctx context.Context, q store.Querier, incidentID string) ([]TimelineEntry, error) {
-	return store.QueryAll(ctx, q, "list timeline", `SELECT id, at, kind, actor, text, dedup_key, users, channels,
-			delivery_status, delivery_attempts, delivery_error, delivery_sent_at
-		FROM incident_timeline WHERE incident_id = $1 ORDER BY at, id`, func(row store.Row) (TimelineEntry, error) {
+	return store.QueryAll(ctx, q, "list timeline", `SELECT t.id, t.at, t.kind, t.actor, t.text, t.dedup_key, t.users, t.channels,
+			t.delivery_status, t.delivery_attempts, t.delivery_error, t.delivery_sent_at, CASE WHEN o.id IS NULL THEN 1 ELSE 0 END
+		FROM incident_timeline t LEFT JOIN outbox o ON t.delivery_status = '`+outbox.Pending+`' AND o.id = t.outbox_id
+		WHERE t.incident_id = $1 ORDER BY t.at, t.id`, func(row store.Row) (TimelineEntry, error) {
 		var e TimelineEntry
 		var at, sent int64
 		var kind, users, channels string
 		var d Delivery
-		if err := row.Scan(&e.ID, &at, &kind, &e.Actor, &e.Text, &e.DedupKey, &users, &channels, &d.Status, &d.Attempts, &d.LastError, &sent); err != nil {
+		var gone bool
+		if err := row.Scan(&e.ID, &at, &kind, &e.Actor, &e.Text, &e.DedupKey, &users, &channels, &d.Status, &d.Attempts, &d.LastError, &sent, &gone); err != nil {
 			return e, err
 		}
 		e.At, e.Kind = store.Time(at), incident.EntryKind(kind)
+		if d.Status == outbox.Pending && gone {
+			d.Status, d.LastError = outbox.Cancelled, "not sent: the message was deleted with its destination"
+		}
 		if d.Status != "" {
 			d.SentAt = store.Time(sent)
 			e.Delivery = &d
