@@ -139,7 +139,7 @@ func inFlightByProject(ctx context.Context, tx *store.Tx, now time.Time) (map[st
 // meanwhile, nothing is written and the error (ECONFLICT) says so.
 func (o *Outbox) Finish(ctx context.Context, it *Item, now time.Time, deliveryErr error, retryAt time.Time) error {
 	r := Result{Status: Pending, Attempts: it.Attempts}
-	next := it.NextAttemptAt
+	var next time.Time // when to try again; zero keeps the row's
 	switch {
 	case deliveryErr == nil:
 		r.Status, r.SentAt = Sent, now
@@ -151,9 +151,9 @@ func (o *Outbox) Finish(ctx context.Context, it *Item, now time.Time, deliveryEr
 		r.LastError, next = deliveryError(deliveryErr), retryAt
 	}
 	err := o.db.WithTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE outbox SET status = $3, sent_at = $4, last_error = $5, next_attempt_at = $6, leased_until = 0
-			WHERE id = $1 AND attempts = $2 AND status = '`+Pending+`'`,
-			it.ID, it.Attempts, r.Status, store.Millis(r.SentAt), r.LastError, store.Millis(next))
+		res, err := tx.Exec(ctx, `UPDATE outbox SET status = $3, sent_at = $4, last_error = $5,
+			next_attempt_at = CASE WHEN $7 THEN $6 ELSE next_attempt_at END, leased_until = 0 WHERE id = $1 AND attempts = $2 AND status = '`+Pending+`'`,
+			it.ID, it.Attempts, r.Status, store.Millis(r.SentAt), r.LastError, store.Millis(next), !next.IsZero())
 		if err != nil {
 			return fmt.Errorf("finish outbox message %s: %w", it.ID, err)
 		}
