@@ -224,6 +224,37 @@ func (s *Stage) Get(ctx context.Context, projectID, dedupKey string) (*nightjar.
 	return scanAlert(s.db.QueryRow(ctx, `SELECT `+alertColumns+` FROM alerts WHERE project_id = $1 AND dedup_key = $2`, projectID, dedupKey))
 }
 
+// Alerts returns a project's alerts with the given dedup keys, in the order
+// of keys, leaving out keys that name no alert. It reads through q, so a
+// later stage (incidents) can carry, in its own transaction, the alerts as
+// their sources last sent them: their labels, details and links.
+func Alerts(ctx context.Context, q store.Querier, projectID string, keys ...string) ([]*nightjar.Alert, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	args := []any{projectID}
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	found, err := store.QueryAll(ctx, q, "read alerts", `SELECT `+alertColumns+` FROM alerts WHERE project_id = $1 AND dedup_key IN (`+
+		store.Placeholders(2, len(keys))+`)`, scanAlert, args...)
+	if err != nil {
+		return nil, err
+	}
+	byKey := make(map[string]*nightjar.Alert, len(found))
+	for _, a := range found {
+		byKey[a.DedupKey] = a
+	}
+	out := make([]*nightjar.Alert, 0, len(found))
+	for _, k := range keys {
+		if a := byKey[k]; a != nil {
+			out = append(out, a)
+			delete(byKey, k)
+		}
+	}
+	return out, nil
+}
+
 // Acknowledger is a route that wants to hear when a sender acknowledges
 // an alert (a PagerDuty-style acknowledge event): the incident route
 // acknowledges the incident holding the alert, which stops its

@@ -62,19 +62,39 @@ var contactChannels = map[incident.ContactKind]string{
 	incident.ContactNtfy:         "ntfy",
 }
 
-// Notifier implements Destinations. A method deleted since the message
-// was written is not retried.
-func (c ContactDestinations) Notifier(ctx context.Context, projectID, id string) (notify.Notifier, string, bool, error) {
-	m, err := c.Incidents.ContactMethodByID(ctx, id)
-	if err != nil {
-		return nil, outbox.ToContact, nightjar.ErrorCode(err) != nightjar.ENOTFOUND, fmt.Errorf("load contact method %s: %w", id, err)
+// Notifier implements Destinations. A message to a method deleted since it
+// was written, or that is not verified (its address changed since, which
+// takes its verification away), is cancelled with the reason: nothing is
+// sent to an address its owner has not shown is theirs, and the message's
+// result says why. Only a verification code goes to a method that is not
+// verified.
+func (c ContactDestinations) Notifier(ctx context.Context, it *outbox.Item) (notify.Notifier, string, bool, error) {
+	m, err := c.Incidents.ContactMethodByID(ctx, it.To.ID)
+	switch {
+	case nightjar.ErrorCode(err) == nightjar.ENOTFOUND:
+		return nil, outbox.ToContact, false, fmt.Errorf("%w: the contact method was deleted after the message was queued", outbox.ErrCancelled)
+	case err != nil:
+		return nil, outbox.ToContact, true, fmt.Errorf("load contact method %s: %w", it.To.ID, err)
 	}
-	ch := &nightjar.Channel{ID: m.ID, ProjectID: projectID, Kind: contactChannels[m.Kind], Name: m.Name}
+	kind := "contact-" + string(m.Kind)
+	if !m.Verified && it.Event != notify.EventContactVerify {
+		return nil, kind, false, fmt.Errorf("%w: the contact method %q is not verified (its address changed after the message was queued, or it was never verified)",
+			outbox.ErrCancelled, orName(m))
+	}
+	ch := &nightjar.Channel{ID: m.ID, ProjectID: it.ProjectID, Kind: contactChannels[m.Kind], Name: m.Name}
 	if m.Kind == incident.ContactEmail {
 		ch.Config.To = []string{m.Value}
 	} else {
 		ch.Config.URL = m.Value
 	}
 	n, err := c.Notifiers(ch)
-	return n, "contact-" + string(m.Kind), false, err
+	return n, kind, false, err
+}
+
+// orName names a contact method for people: its name, or its kind.
+func orName(m *incident.ContactMethod) string {
+	if m.Name != "" {
+		return m.Name
+	}
+	return string(m.Kind)
 }

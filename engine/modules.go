@@ -93,8 +93,10 @@ type Destinations interface {
 	// the kind its deliveries are counted under in metrics and logs (a
 	// channel's kind: webhook, email). When it cannot, retry says whether
 	// a later attempt may succeed (the database did not answer) or the
-	// message is to be given up (the destination is gone or cannot work).
-	Notifier(ctx context.Context, projectID, id string) (n notify.Notifier, kind string, retry bool, err error)
+	// message is to be given up (the destination is gone or cannot work),
+	// or, for an error that is outbox.ErrCancelled, cancelled (the
+	// destination no longer takes it).
+	Notifier(ctx context.Context, it *outbox.Item) (n notify.Notifier, kind string, retry bool, err error)
 }
 
 // ChannelDestinations delivers to channels (outbox.ToChannel): it reads
@@ -107,10 +109,10 @@ type ChannelDestinations struct {
 // Notifier implements Destinations. A channel deleted since the message
 // was written, or one whose sender cannot be built (an email channel with
 // no SMTP server configured), is not retried.
-func (c ChannelDestinations) Notifier(ctx context.Context, projectID, id string) (notify.Notifier, string, bool, error) {
-	ch, err := c.Channels.Get(ctx, projectID, id)
+func (c ChannelDestinations) Notifier(ctx context.Context, it *outbox.Item) (notify.Notifier, string, bool, error) {
+	ch, err := c.Channels.Get(ctx, it.ProjectID, it.To.ID)
 	if err != nil {
-		return nil, outbox.ToChannel, nightjar.ErrorCode(err) != nightjar.ENOTFOUND, fmt.Errorf("load channel %s: %w", id, err)
+		return nil, outbox.ToChannel, nightjar.ErrorCode(err) != nightjar.ENOTFOUND, fmt.Errorf("load channel %s: %w", it.To.ID, err)
 	}
 	n, err := c.Notifiers(ch)
 	return n, ch.Kind, false, err
@@ -395,7 +397,15 @@ func (o *Outbox) deliver(ctx context.Context, it *outbox.Item, to target) {
 	end := o.clock().Now()
 	result := "sent"
 	var retryAt time.Time
-	if err != nil {
+	switch {
+	case errors.Is(err, outbox.ErrCancelled):
+		// Not a failure: nothing was attempted, on purpose, and the
+		// message's result says why.
+		result = "cancelled"
+		if o.Log != nil {
+			o.Log.Info("notification cancelled", "outbox_id", it.ID, "destination", it.To.String(), "kind", kind, "reason", err)
+		}
+	case err != nil:
 		result = "failed"
 		if retry && it.Attempts < max {
 			result = "retry"
@@ -433,7 +443,7 @@ func (o *Outbox) target(ctx context.Context, it *outbox.Item) target {
 	if !ok {
 		return target{kind: it.To.Kind, err: fmt.Errorf("no delivery to destinations of kind %q", it.To.Kind)}
 	}
-	n, kind, retry, err := d.Notifier(ctx, it.ProjectID, it.To.ID)
+	n, kind, retry, err := d.Notifier(ctx, it)
 	if err == nil && n == nil {
 		err = fmt.Errorf("no sender for %s", it.To)
 	}

@@ -78,19 +78,17 @@ func (s *Store) UpdateContactMethod(ctx context.Context, m *incident.ContactMeth
 	})
 }
 
-// DeleteContactMethod removes a person's contact method, its rules and
-// every message to it, in one transaction: nothing is sent to a method
-// once it is gone.
+// DeleteContactMethod removes a person's contact method and its rules, in
+// one transaction. Nothing is sent to a method once it is gone: a message
+// to it still queued is cancelled when its time comes, and its result (and
+// the incident's timeline) says why.
 func (s *Store) DeleteContactMethod(ctx context.Context, userID, id string) error {
 	return s.write(ctx, func(tx *store.Tx) error {
 		res, err := tx.Exec(ctx, `DELETE FROM contact_methods WHERE id = $1 AND user_id = $2`, id, userID)
 		if err != nil {
 			return fmt.Errorf("delete contact method: %w", err)
 		}
-		if err := store.MustAffect(res, "contact method"); err != nil {
-			return err
-		}
-		return outbox.DeleteTo(ctx, tx, outbox.Destination{Kind: outbox.ToContact, ID: id})
+		return store.MustAffect(res, "contact method")
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/alerting"
 	"github.com/nightjar-dev/nightjar/incident"
 	"github.com/nightjar-dev/nightjar/notify"
 	"github.com/nightjar-dev/nightjar/oncall"
@@ -46,7 +47,10 @@ func (s *Store) apply(ctx context.Context, tx *store.Tx, out incident.Outcome, a
 		return nil
 	}
 	if about == nil {
-		about = incidentAlert(inc)
+		var err error
+		if about, err = incidentAlert(ctx, tx, inc); err != nil {
+			return err
+		}
 	}
 	for _, n := range out.Notices {
 		if err := s.send(ctx, tx, inc, n, about, now); err != nil {
@@ -57,20 +61,36 @@ func (s *Store) apply(ctx context.Context, tx *store.Tx, out incident.Outcome, a
 }
 
 // incidentAlert is the alert an incident's messages carry when no alert
-// change caused them: its first alert still firing, or its first.
-func incidentAlert(inc *incident.Incident) *nightjar.Alert {
+// change caused them (a later step paged on its timer, an acknowledgement):
+// its first alert still firing, or its first, as its source last sent it,
+// with the labels, details and links (a runbook, the graph that fired it)
+// a responder opens first. Once the incident is over the alert says so.
+// An incident whose alert has no record carries one made from the
+// incident.
+func incidentAlert(ctx context.Context, tx *store.Tx, inc *incident.Incident) (*nightjar.Alert, error) {
+	var ref *incident.AlertRef
+	for i := range inc.Alerts {
+		if r := &inc.Alerts[i]; ref == nil || (r.Firing && !ref.Firing) {
+			ref = r
+		}
+	}
 	a := &nightjar.Alert{ProjectID: inc.ProjectID, Service: inc.Service, Severity: inc.Urgency, Summary: inc.Title,
 		Status: nightjar.AlertFiring, StartsAt: inc.CreatedAt, Source: "incident", DedupKey: "incident:" + inc.ID}
-	for i := len(inc.Alerts) - 1; i >= 0; i-- {
-		r := inc.Alerts[i]
-		if r.Firing || i == 0 {
-			a.DedupKey, a.Summary, a.StartsAt = r.DedupKey, r.Summary, r.FiredAt
+	if ref != nil {
+		found, err := alerting.Alerts(ctx, tx, inc.ProjectID, ref.DedupKey)
+		if err != nil {
+			return nil, err
+		}
+		if len(found) == 1 {
+			a = found[0]
+		} else {
+			a.DedupKey, a.Summary, a.StartsAt = ref.DedupKey, ref.Summary, ref.FiredAt
 		}
 	}
 	if !inc.Open() {
 		a.Status, a.EndsAt = nightjar.AlertResolved, inc.ResolvedAt
 	}
-	return a
+	return a, nil
 }
 
 // target is one contact method to use for a person, and when.
@@ -197,11 +217,21 @@ func (s *Store) send(ctx context.Context, tx *store.Tx, inc *incident.Incident, 
 	return nil
 }
 
-// cancelPages deletes the incident's pages that are still held back by
-// notification rules: once someone acknowledges, nobody else is woken.
+// cancelPages cancels the incident's pages that are still held back by
+// notification rules, and says so in their timeline entries: once someone
+// acknowledges, nobody else is woken.
 func cancelPages(ctx context.Context, tx *store.Tx, inc *incident.Incident, now time.Time) error {
-	_, err := outbox.Cancel(ctx, tx, inc.ProjectID, "incident/"+inc.ID+"/page/", now)
-	return err
+	const reason = "held back by a notification rule, and not sent once the incident was acknowledged or resolved"
+	ids, err := outbox.Cancel(ctx, tx, inc.ProjectID, "incident/"+inc.ID+"/page/", reason, now)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := recordDelivery(ctx, tx, id, outbox.Result{Status: outbox.Cancelled, LastError: reason}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // onCall loads the schedules a policy pages, compiled, as the OnCall that

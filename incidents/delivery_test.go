@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -68,10 +69,30 @@ func (r *receiver) payloads() []webhook.Payload {
 	return append([]webhook.Payload(nil), r.got...)
 }
 
+// pagesThrough gives person a verified webhook contact method at the
+// receiver, and the service checkout a one-step policy paging them; it
+// returns the method's id.
+func (w *world) pagesThrough(t *testing.T, person string, rcv *receiver) string {
+	t.Helper()
+	m := w.method(t, person, rcv.srv.URL+"/"+person)
+	p := w.policy(t, "web", 0, step(5*time.Minute, user(person)))
+	w.service(t, "checkout", p, incident.DefaultServiceConfig())
+	return m
+}
+
+// deliverer returns a function that runs the outbox module as serve wires
+// it (webhook senders for channels and contact methods, the incidents area
+// recording results) at a time, and waits for its attempts.
+func (w *world) deliverer(t *testing.T) func(at time.Time) {
+	clk := nightjar.NewFakeClock(t0)
+	return stepper(t, delivery(w, clk, webhooks()), clk)
+}
+
 // delivery is the outbox module as serve wires it, on clk, with links to
-// https://nightjar.example.com, sending through notifiers.
+// https://nightjar.example.com, sending through notifiers, the incidents
+// area recording results.
 func delivery(w *world, clk nightjar.Clock, notifiers engine.NotifierFor) *engine.Outbox {
-	return &engine.Outbox{Outbox: outbox.New(w.db), Clock: clk, Rand: func() float64 { return 0 }, ConsoleURL: "https://nightjar.example.com",
+	return &engine.Outbox{Outbox: outbox.New(w.db, w.s), Clock: clk, Rand: func() float64 { return 0 }, ConsoleURL: "https://nightjar.example.com",
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Destinations: map[string]engine.Destinations{
 			outbox.ToChannel: engine.ChannelDestinations{Channels: channels.New(w.db), Notifiers: notifiers},
 			outbox.ToContact: engine.ContactDestinations{Incidents: w.s, Notifiers: notifiers},
@@ -107,13 +128,9 @@ func TestPageDelivery(t *testing.T) {
 		ctx := context.Background()
 		rcv := newReceiver(t)
 		w := newWorld(t, db)
-		m := w.method(t, w.bob, rcv.srv.URL+"/bob")
+		m := w.pagesThrough(t, w.bob, rcv)
 		w.names[m] = "bob-hook"
-		p := w.policy(t, "web", 0, step(5*time.Minute, user(w.bob)))
-		w.service(t, "checkout", p, incident.DefaultServiceConfig())
-
-		clk := nightjar.NewFakeClock(t0)
-		deliver := stepper(t, delivery(w, clk, webhooks()), clk)
+		deliver := w.deliverer(t)
 
 		rcv.setDown(true)
 		w.alert(t, t0, "db", "checkout", nightjar.AlertFiring)
@@ -256,4 +273,160 @@ func TestConcurrentAlertsGroup(t *testing.T) {
 	if inc := w.only(t); len(inc.Alerts) != 10 {
 		t.Fatalf("incident has %d alerts, want 10", len(inc.Alerts))
 	}
+}
+
+// notifications returns the incident's notification entries, oldest first.
+func (w *world) notifications(t *testing.T, id string) []incidents.TimelineEntry {
+	t.Helper()
+	tl, err := w.s.Timeline(context.Background(), w.project, id)
+	must(t, err)
+	var out []incidents.TimelineEntry
+	for _, e := range tl {
+		if e.Kind == incidents.EntryNotification {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// TestDeliveryResultOutlivesPrune: the timeline and the postmortem of an
+// incident keep how its notifications fared after the outbox has pruned
+// the messages.
+func TestDeliveryResultOutlivesPrune(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		rcv := newReceiver(t)
+		w := newWorld(t, db)
+		dave := addMember(t, w.fixture, "dave@example.com")
+		w.pagesThrough(t, dave, rcv)
+		deliver := w.deliverer(t)
+
+		rcv.setDown(true)
+		w.alert(t, t0, "db", "checkout", nightjar.AlertFiring)
+		deliver(t0)
+		rcv.setDown(false)
+		deliver(t0.Add(time.Minute))
+		w.alert(t, t0.Add(2*time.Minute), "db", "checkout", nightjar.AlertResolved)
+		deliver(t0.Add(2 * time.Minute))
+		inc := w.only(t)
+
+		ob := outbox.New(db)
+		items, err := ob.ByProject(ctx, w.project, 100)
+		must(t, err)
+		must(t, (&engine.Retention{Outbox: ob}).Step(ctx, t0.Add(31*24*time.Hour)))
+		for _, it := range items {
+			if _, err := ob.Entry(ctx, w.project, it.ID); it.Status != outbox.Pending && nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
+				t.Fatalf("message %s (%s) was not pruned: %v", it.ID, it.Status, err)
+			}
+		}
+
+		var got []string
+		for _, e := range w.notifications(t, inc.ID) {
+			d := e.Delivery
+			if d == nil {
+				t.Fatalf("notification %q lost its delivery result", e.Text)
+			}
+			got = append(got, fmt.Sprintf("%s %s %d %s", e.Text, d.Status, d.Attempts, d.SentAt.Sub(t0)))
+		}
+		want := []string{
+			fmt.Sprintf("page to %s by webhook sent 2 1m0s", dave),
+			fmt.Sprintf("resolved to %s by webhook sent 1 2m0s", dave),
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("notifications after the prune = %q, want %q", got, want)
+		}
+		pm, err := w.s.Postmortem(ctx, w.project, inc.ID, time.UTC, t0.Add(31*24*time.Hour))
+		must(t, err)
+		if !strings.Contains(pm.Text, "page to "+dave+" by webhook: sent after 2 attempts |") {
+			t.Fatalf("postmortem draft does not say how the page fared:\n%s", pm.Text)
+		}
+	})
+}
+
+// TestUnverifiedMethodNotSent: a page queued to a contact method whose
+// address changes (which takes its verification away), or that is
+// deleted, before the page goes out is not sent: it ends cancelled with
+// the reason, and the incident's timeline says so. A verification code
+// still reaches the changed method.
+func TestUnverifiedMethodNotSent(t *testing.T) {
+	for _, c := range []struct {
+		name, reason string
+		change       func(t *testing.T, w *world, user, method string)
+	}{
+		{"address changed", "is not verified", func(t *testing.T, w *world, user, method string) {
+			m, err := w.s.ContactMethod(context.Background(), user, method)
+			must(t, err)
+			m.Value += "-new"
+			must(t, w.s.UpdateContactMethod(context.Background(), m))
+		}},
+		{"deleted", "was deleted", func(t *testing.T, w *world, user, method string) {
+			must(t, w.s.DeleteContactMethod(context.Background(), user, method))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				rcv := newReceiver(t)
+				w := newWorld(t, db)
+				dave := addMember(t, w.fixture, "dave@example.com")
+				m := w.pagesThrough(t, dave, rcv)
+				deliver := w.deliverer(t)
+				deliver(t0) // the verification code
+				before := len(rcv.payloads())
+
+				w.alert(t, t0.Add(time.Minute), "db", "checkout", nightjar.AlertFiring)
+				c.change(t, w, dave, m)
+				deliver(t0.Add(time.Minute))
+				deliver(t0.Add(2 * time.Minute))
+				if got := rcv.payloads()[before:]; len(got) != 0 {
+					t.Fatalf("sent to a method that is no longer verified: %+v", got)
+				}
+				items, err := w.ob.ByProject(ctx, w.project, 100)
+				must(t, err)
+				var page *outbox.Item
+				for _, it := range items {
+					if it.Event == notify.EventIncidentPage && it.To.ID == m {
+						page = it
+					}
+				}
+				if page == nil || page.Status != outbox.Cancelled || !strings.Contains(page.LastError, c.reason) {
+					t.Fatalf("page = %+v, want cancelled because the method %s", page, c.reason)
+				}
+				ns := w.notifications(t, w.only(t).ID)
+				if len(ns) != 1 || ns[0].Delivery == nil || ns[0].Delivery.Status != outbox.Cancelled ||
+					!strings.Contains(ns[0].Delivery.LastError, c.reason) || ns[0].Delivery.Attempts != 1 {
+					t.Fatalf("timeline notifications = %+v, want the page cancelled because the method %s", ns, c.reason)
+				}
+				if c.name != "address changed" {
+					return
+				}
+				// The new address gets its verification code.
+				code := sendCode(t, w.fixture, dave, m, t0.Add(3*time.Minute))
+				deliver(t0.Add(3 * time.Minute))
+				got := rcv.payloads()[before:]
+				if len(got) != 1 || got[0].Event != notify.EventContactVerify || !strings.HasSuffix(got[0].Alert.Summary, code) {
+					t.Fatalf("after asking for a code, the method got %+v", got)
+				}
+			})
+		})
+	}
+}
+
+// TestDeletedChannelNotificationNotSent: a notification to a channel
+// deleted before it went out shows in the timeline as cancelled, not as
+// pending for ever.
+func TestDeletedChannelNotificationNotSent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		p := w.policy(t, "web", 0, step(5*time.Minute, incident.Target{Kind: incident.TargetChannel, ID: w.channel}))
+		w.service(t, "checkout", p, incident.DefaultServiceConfig())
+		w.alert(t, t0, "db", "checkout", nightjar.AlertFiring)
+		w.want(t, t0, "the alert fires", "incident.page → #ops")
+		must(t, channels.New(db).Delete(ctx, w.project, w.channel))
+		ns := w.notifications(t, w.only(t).ID)
+		if len(ns) != 1 || ns[0].Delivery == nil || ns[0].Delivery.Status != outbox.Cancelled || !strings.Contains(ns[0].Delivery.LastError, "deleted") {
+			t.Fatalf("notifications = %+v, want the page cancelled with its channel", ns)
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/incident"
+	"github.com/nightjar-dev/nightjar/outbox"
 	"github.com/nightjar-dev/nightjar/store"
 )
 
@@ -218,21 +219,47 @@ func orEmpty(s []string) []string {
 }
 
 // addEntry writes one timeline entry; outboxID names the message of a
-// notification entry.
+// notification entry, whose delivery starts pending.
 func addEntry(ctx context.Context, tx *store.Tx, incidentID string, e incident.Entry, outboxID string) error {
-	_, err := tx.Exec(ctx, `INSERT INTO incident_timeline (incident_id, at, kind, actor, text, dedup_key, users, channels, outbox_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, incidentID, store.Millis(e.At), string(e.Kind), e.Actor, nightjar.CleanText(e.Text, MaxNoteLength),
-		e.DedupKey, store.JSON(orEmpty(e.Users)), store.JSON(orEmpty(e.Channels)), outboxID)
+	status := ""
+	if outboxID != "" {
+		status = outbox.Pending
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO incident_timeline (incident_id, at, kind, actor, text, dedup_key, users, channels, outbox_id,
+			delivery_status, delivery_attempts, delivery_error, delivery_sent_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, '', 0)`, incidentID, store.Millis(e.At), string(e.Kind), e.Actor, nightjar.CleanText(e.Text, MaxNoteLength),
+		e.DedupKey, store.JSON(orEmpty(e.Users)), store.JSON(orEmpty(e.Channels)), outboxID, status)
 	if err != nil {
 		return fmt.Errorf("insert timeline entry: %w", err)
 	}
 	return nil
 }
 
-// Delivery is how a notification entry's message fared, as the outbox
-// recorded it: pending, sent or failed, after how many attempts, with the
-// last error. It is nil for other entries and for messages the outbox has
-// since pruned.
+// RecordDelivery implements outbox.Recorder: the timeline entry of a
+// notification keeps how its message fared, written with each result the
+// outbox records, so the timeline and the postmortem still show it once
+// the outbox has pruned the message. A message no entry names (a
+// channel's alert) changes nothing.
+func (s *Store) RecordDelivery(ctx context.Context, tx *store.Tx, outboxID string, r outbox.Result) error {
+	return recordDelivery(ctx, tx, outboxID, r)
+}
+
+func recordDelivery(ctx context.Context, tx *store.Tx, outboxID string, r outbox.Result) error {
+	if _, err := tx.ExecStmt(ctx, qRecordDelivery, outboxID, r.Status, r.Attempts, r.LastError, store.Millis(r.SentAt), r.Bundled); err != nil {
+		return fmt.Errorf("record delivery in timeline: %w", err)
+	}
+	return nil
+}
+
+// qRecordDelivery runs for every attempt the outbox records.
+var qRecordDelivery = store.Hot(func(store.Dialect) string {
+	return `UPDATE incident_timeline SET delivery_status = $2, delivery_attempts = $3, delivery_error = $4, delivery_sent_at = $5, delivery_bundled = $6
+		WHERE outbox_id = $1 AND outbox_id <> ''`
+})
+
+// Delivery is how a notification entry's message fared: pending, sent,
+// failed or cancelled, after how many attempts, with the last error (for
+// a cancelled message, why it was not sent). It is nil for other entries.
 type Delivery struct {
 	Status    string
 	Attempts  int
@@ -260,20 +287,27 @@ func (s *Store) Timeline(ctx context.Context, projectID, incidentID string) ([]T
 	return timeline(ctx, s.read(), incidentID)
 }
 
+// timeline reads an incident's entries. A notification still pending
+// whose message the outbox no longer has (the outbox prunes only messages
+// that are done) went with its destination, a deleted channel, and was
+// never sent.
 func timeline(ctx context.Context, q store.Querier, incidentID string) ([]TimelineEntry, error) {
 	return store.QueryAll(ctx, q, "list timeline", `SELECT t.id, t.at, t.kind, t.actor, t.text, t.dedup_key, t.users, t.channels,
-			COALESCE(o.status, ''), COALESCE(o.attempts, 0), COALESCE(o.last_error, ''), COALESCE(o.sent_at, 0),
-			CASE WHEN o.bundle <> '' THEN (SELECT COUNT(*) FROM outbox b WHERE b.bundle = o.bundle) ELSE 0 END
-		FROM incident_timeline t LEFT JOIN outbox o ON t.outbox_id <> '' AND o.id = t.outbox_id
+			t.delivery_status, t.delivery_attempts, t.delivery_error, t.delivery_sent_at, t.delivery_bundled, CASE WHEN o.id IS NULL THEN 1 ELSE 0 END
+		FROM incident_timeline t LEFT JOIN outbox o ON t.delivery_status = '`+outbox.Pending+`' AND o.id = t.outbox_id
 		WHERE t.incident_id = $1 ORDER BY t.at, t.id`, func(row store.Row) (TimelineEntry, error) {
 		var e TimelineEntry
 		var at, sent int64
 		var kind, users, channels string
 		var d Delivery
-		if err := row.Scan(&e.ID, &at, &kind, &e.Actor, &e.Text, &e.DedupKey, &users, &channels, &d.Status, &d.Attempts, &d.LastError, &sent, &d.Bundled); err != nil {
+		var gone bool
+		if err := row.Scan(&e.ID, &at, &kind, &e.Actor, &e.Text, &e.DedupKey, &users, &channels, &d.Status, &d.Attempts, &d.LastError, &sent, &d.Bundled, &gone); err != nil {
 			return e, err
 		}
 		e.At, e.Kind = store.Time(at), incident.EntryKind(kind)
+		if d.Status == outbox.Pending && gone {
+			d.Status, d.LastError = outbox.Cancelled, "not sent: the message was deleted with its destination"
+		}
 		if d.Status != "" {
 			d.SentAt = store.Time(sent)
 			e.Delivery = &d
@@ -285,13 +319,31 @@ func timeline(ctx context.Context, q store.Querier, incidentID string) ([]Timeli
 	}, incidentID)
 }
 
-// entries returns the plain entries of a timeline, for the postmortem.
+// entries returns the plain entries of a timeline, for the postmortem: a
+// notification's text says how it fared.
 func entries(tl []TimelineEntry) []incident.Entry {
 	out := make([]incident.Entry, len(tl))
 	for i, e := range tl {
 		out[i] = e.Entry
+		if d := e.Delivery; d != nil {
+			out[i].Text += ": " + d.String()
+		}
 	}
 	return out
+}
+
+// String says how a notification fared, for people: "sent", "sent after 3
+// attempts", "failed after 12 attempts (503 Service Unavailable)",
+// "cancelled (not sent: …)", "pending".
+func (d *Delivery) String() string {
+	s := d.Status
+	if d.Attempts > 1 {
+		s += fmt.Sprintf(" after %d attempts", d.Attempts)
+	}
+	if d.LastError != "" {
+		s += " (" + d.LastError + ")"
+	}
+	return s
 }
 
 // who names an actor in timeline text.
@@ -351,7 +403,7 @@ func (s *Store) EscalateDue(ctx context.Context, now time.Time, limit int) (int,
 			if err := loadAlerts(ctx, tx, inc); err != nil {
 				return err
 			}
-			return s.InTx(tx).tick(ctx, tx, inc, nil, now)
+			return s.InTx(tx).due(ctx, tx, inc, now)
 		})
 		if err != nil {
 			return n, fmt.Errorf("escalate incident %s: %w", id, err)

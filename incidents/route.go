@@ -93,13 +93,10 @@ func (s *Store) handleAlert(ctx context.Context, tx *store.Tx, a *nightjar.Alert
 	if evidence != "" {
 		out.Entries = append(out.Entries, originEntry(a, evidence, now))
 	}
-	if sup, err := s.suppressed(ctx, tx, a, now); err != nil {
+	if sup, key, err := suppressed(ctx, tx, a.ProjectID, now, a); err != nil {
 		return false, err
-	} else if sup != nil && !inc.Escalation.Next.IsZero() && !inc.Escalation.Next.After(now) && inc.Escalation.Fired == 0 {
-		// Held back, not lost: the escalation starts when the
-		// suppression ends, unless the incident is over by then.
-		inc.Escalation.Since, inc.Escalation.Next = sup.Until, sup.Until
-		out.Entries = append(out.Entries, incident.Entry{At: now, Kind: EntrySuppressed, DedupKey: a.DedupKey, Text: describe(sup)})
+	} else if e, held := holdBack(inc, sup, key, now); held {
+		out.Entries = append(out.Entries, e)
 	}
 	if err := s.apply(ctx, tx, out, about, now); err != nil {
 		return false, err
@@ -107,19 +104,89 @@ func (s *Store) handleAlert(ctx context.Context, tx *store.Tx, a *nightjar.Alert
 	return true, s.tick(ctx, tx, inc, about, now)
 }
 
-// suppressed decides whether a silence or maintenance window of the
-// project holds the alert back now.
-func (s *Store) suppressed(ctx context.Context, tx *store.Tx, a *nightjar.Alert, now time.Time) (*incident.Suppression, error) {
+// suppressed decides whether the project's silences and maintenance
+// windows hold back paging for alerts now: only when each of them is
+// held back, and then until the first of those holds ends (when one alert
+// is free, somebody hears of it). It returns that hold and its alert's
+// key; nil when nothing holds back, or no alert is given.
+func suppressed(ctx context.Context, tx *store.Tx, projectID string, now time.Time, alerts ...*nightjar.Alert) (*incident.Suppression, string, error) {
+	if len(alerts) == 0 {
+		return nil, "", nil
+	}
 	sils, err := store.QueryAll(ctx, tx, "list active silences", silences.selectSQL()+` WHERE project_id = $1 AND ends_at > $2 AND starts_at <= $2`,
-		silences.scan, a.ProjectID, store.Millis(now))
+		silences.scan, projectID, store.Millis(now))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	mws, err := maintenance.list(ctx, tx, a.ProjectID)
+	mws, err := maintenance.list(ctx, tx, projectID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return incident.Suppressed(a, now, deref(sils), deref(mws)), nil
+	var first *incident.Suppression
+	key := ""
+	for _, a := range alerts {
+		sup := incident.Suppressed(a, now, deref(sils), deref(mws))
+		if sup == nil {
+			return nil, "", nil
+		}
+		if first == nil || sup.Until.Before(first.Until) {
+			first, key = sup, a.DedupKey
+		}
+	}
+	return first, key, nil
+}
+
+// holdBack moves an incident's first page to when sup ends, and returns
+// the timeline entry saying so, when sup holds it back: the escalation is
+// due at now and has paged nobody yet. Held back, not lost: the escalation
+// starts when the suppression ends, unless the incident is over by then,
+// and is looked at again then (see Store.due).
+func holdBack(inc *incident.Incident, sup *incident.Suppression, key string, now time.Time) (incident.Entry, bool) {
+	e := &inc.Escalation
+	if sup == nil || e.Next.IsZero() || e.Next.After(now) || e.Fired != 0 {
+		return incident.Entry{}, false
+	}
+	e.Since, e.Next = sup.Until, sup.Until
+	return incident.Entry{At: now, Kind: EntrySuppressed, DedupKey: key, Text: describe(sup)}, true
+}
+
+// firingAlerts returns the incident's firing alerts as their sources last
+// sent them, oldest in the incident first.
+func firingAlerts(ctx context.Context, tx *store.Tx, inc *incident.Incident) ([]*nightjar.Alert, error) {
+	var keys []string
+	for _, r := range inc.Alerts {
+		if r.Firing {
+			keys = append(keys, r.DedupKey)
+		}
+	}
+	return alerting.Alerts(ctx, tx, inc.ProjectID, keys...)
+}
+
+// due runs the escalation of an incident the escalation module found due.
+// A first page held back by a silence or a maintenance window is looked at
+// again before it goes: when the silence was extended, or another silence
+// or window now covers every alert of the incident still firing, it is
+// held back again, until the first of those ends.
+func (s *Store) due(ctx context.Context, tx *store.Tx, inc *incident.Incident, now time.Time) error {
+	if inc.Escalation.Fired == 0 && inc.Status == incident.Triggered && inc.Urgency != nightjar.SeverityInfo {
+		firing, err := firingAlerts(ctx, tx, inc)
+		if err != nil {
+			return err
+		}
+		for i, a := range firing {
+			if firing[i], _, err = pagedAs(ctx, tx, a); err != nil {
+				return err
+			}
+		}
+		sup, key, err := suppressed(ctx, tx, inc.ProjectID, now, firing...)
+		if err != nil {
+			return err
+		}
+		if e, held := holdBack(inc, sup, key, now); held {
+			return s.apply(ctx, tx, incident.Outcome{Incident: inc, Entries: []incident.Entry{e}}, nil, now)
+		}
+	}
+	return s.tick(ctx, tx, inc, nil, now)
 }
 
 func deref[T any](list []*T) []T {

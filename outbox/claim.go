@@ -3,8 +3,8 @@ package outbox
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -336,49 +336,51 @@ func inFlightByProject(ctx context.Context, tx *store.Tx, now time.Time) (map[st
 
 // Finish records the result of the attempt a sender made at a claimed
 // message, and at every message in its Bundled: sent, to be retried at
-// retryAt, or (retryAt zero) given up, and ends the lease. The attempt
-// count fences the write: if the lease ran out and another sender took the
-// message meanwhile, nothing is written and the error (ECONFLICT) says so.
-// A bundle's result is written for all its messages or for none.
+// retryAt, given up (retryAt zero), or cancelled (deliveryErr is
+// ErrCancelled), and ends the lease, telling the outbox's recorders in the
+// same transaction. The attempt count fences the write: if the lease ran
+// out and another sender took the message meanwhile, nothing is written
+// and the error (ECONFLICT) says so. A bundle's result is written for all
+// its messages or for none.
 func (o *Outbox) Finish(ctx context.Context, it *Item, now time.Time, deliveryErr error, retryAt time.Time) error {
-	if len(it.Bundled) == 0 {
-		return finish(ctx, o.db, it, now, deliveryErr, retryAt)
+	r := Result{Status: Pending}
+	var next time.Time // when to try again; zero keeps the row's
+	switch {
+	case deliveryErr == nil:
+		r.Status, r.SentAt = Sent, now
+	case errors.Is(deliveryErr, ErrCancelled):
+		r.Status, r.LastError = Cancelled, deliveryError(deliveryErr)
+	case retryAt.IsZero():
+		r.Status, r.LastError = Failed, deliveryError(deliveryErr)
+	default:
+		r.LastError, next = deliveryError(deliveryErr), retryAt
+	}
+	members := append([]*Item{it}, it.Bundled...)
+	if len(members) > 1 {
+		r.Bundled = len(members)
 	}
 	return o.db.WithTx(ctx, func(tx *store.Tx) error {
-		for _, m := range append([]*Item{it}, it.Bundled...) {
-			if err := finish(ctx, tx, m, now, deliveryErr, retryAt); err != nil {
-				return err
+		for _, m := range members {
+			r.Attempts = m.Attempts
+			res, err := tx.Exec(ctx, `UPDATE outbox SET status = $3, sent_at = $4, last_error = $5,
+				next_attempt_at = CASE WHEN $7 THEN $6 ELSE next_attempt_at END, leased_until = 0 WHERE id = $1 AND attempts = $2 AND status = '`+Pending+`'`,
+				m.ID, m.Attempts, r.Status, store.Millis(r.SentAt), r.LastError, store.Millis(next), !next.IsZero())
+			if err != nil {
+				return fmt.Errorf("finish outbox message %s: %w", m.ID, err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return fmt.Errorf("finish outbox message %s: %w", m.ID, err)
+			} else if n == 0 {
+				return nightjar.Errorf(nightjar.ECONFLICT, "notification %s: attempt %d was not recorded: its lease ran out and another sender took it, or it was deleted", m.ID, m.Attempts)
+			}
+			for _, rec := range o.recorders {
+				if err := rec.RecordDelivery(ctx, tx, m.ID, r); err != nil {
+					return fmt.Errorf("record result of outbox message %s: %w", m.ID, err)
+				}
 			}
 		}
 		return nil
 	})
-}
-
-// finish records the result of an attempt at one message; see Finish.
-func finish(ctx context.Context, q store.Conn, it *Item, now time.Time, deliveryErr error, retryAt time.Time) error {
-	var res sql.Result
-	var err error
-	const fence = ` WHERE id = $1 AND attempts = $2 AND status = '` + Pending + `'`
-	switch {
-	case deliveryErr == nil:
-		res, err = q.Exec(ctx, `UPDATE outbox SET status = $3, sent_at = $4, last_error = '', leased_until = 0`+fence,
-			it.ID, it.Attempts, Sent, store.Millis(now))
-	case retryAt.IsZero():
-		res, err = q.Exec(ctx, `UPDATE outbox SET status = $3, last_error = $4, leased_until = 0`+fence,
-			it.ID, it.Attempts, Failed, deliveryError(deliveryErr))
-	default:
-		res, err = q.Exec(ctx, `UPDATE outbox SET next_attempt_at = $3, last_error = $4, leased_until = 0`+fence,
-			it.ID, it.Attempts, store.Millis(retryAt), deliveryError(deliveryErr))
-	}
-	if err != nil {
-		return fmt.Errorf("finish outbox message %s: %w", it.ID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("finish outbox message %s: %w", it.ID, err)
-	} else if n == 0 {
-		return nightjar.Errorf(nightjar.ECONFLICT, "notification %s: attempt %d was not recorded: its lease ran out and another sender took it, or it was deleted", it.ID, it.Attempts)
-	}
-	return nil
 }
 
 // deliveryError is the stored form of a failed delivery's error. It may

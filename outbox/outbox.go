@@ -77,7 +77,41 @@ const (
 	// Failed messages were given up on: a permanent error, or out of
 	// attempts.
 	Failed = "failed"
+	// Cancelled messages were not sent and never will be, by decision
+	// rather than failure: their destination stopped taking them (a
+	// person's contact method deleted, or no longer verified, since the
+	// message was written), or they stopped being needed (a page held back
+	// by a notification rule, once someone acknowledged). LastError says
+	// why.
+	Cancelled = "cancelled"
 )
+
+// ErrCancelled marks the error of a delivery that was not attempted
+// because the message is no longer to be sent (see Cancelled): Finish
+// records such a message as cancelled, with the error as the reason,
+// rather than as failed.
+var ErrCancelled = errors.New("not sent")
+
+// Result is how a message fared, as its row says after an attempt or a
+// cancellation: its status, attempts so far, last error, and when it was
+// sent (zero unless it was).
+type Result struct {
+	Status    string
+	Attempts  int
+	LastError string
+	SentAt    time.Time
+	// Bundled is how many messages went out in one bundle with this one,
+	// itself included; 0 when it went alone.
+	Bundled int
+}
+
+// Recorder is another area that keeps what became of messages in its own
+// records, which outlive the outbox's: an incident's timeline keeps each
+// notification's delivery result. Finish tells it every result in the
+// transaction that records it, so the two never disagree.
+type Recorder interface {
+	RecordDelivery(ctx context.Context, tx *store.Tx, id string, r Result) error
+}
 
 // Item is one message with its delivery state.
 type Item struct {
@@ -111,11 +145,13 @@ type payload struct {
 
 // Outbox reads and delivers the messages written with Enqueue.
 type Outbox struct {
-	db *store.DB
+	db        *store.DB
+	recorders []Recorder
 }
 
-// New returns the outbox of db.
-func New(db *store.DB) *Outbox { return &Outbox{db: db} }
+// New returns the outbox of db, which tells recorders the result of every
+// attempt.
+func New(db *store.DB, recorders ...Recorder) *Outbox { return &Outbox{db: db, recorders: recorders} }
 
 // queued holds, per database, the channel that tells this process's
 // delivery that messages were committed.
@@ -251,19 +287,18 @@ func DeleteTo(ctx context.Context, tx *store.Tx, to Destination) error {
 	return nil
 }
 
-// Cancel deletes a project's messages whose idempotency key starts with
+// Cancel cancels a project's messages whose idempotency key starts with
 // keyPrefix and that are held back until after now (see
-// Message.NotBefore), never attempted, in the caller's transaction, and
-// reports how many went: pages held back by a person's notification rules
-// are not sent once the incident is acknowledged. Messages due already
-// are delivered, and attempted ones stay, so their results are kept.
-func Cancel(ctx context.Context, tx *store.Tx, projectID, keyPrefix string, now time.Time) (int64, error) {
-	res, err := tx.Exec(ctx, `DELETE FROM outbox WHERE project_id = $1 AND status = $2 AND attempts = 0 AND leased_until = 0
-		AND next_attempt_at > $5 AND substr(idempotency_key, 1, $3) = $4`, projectID, Pending, len(keyPrefix), keyPrefix, store.Millis(now))
-	if err != nil {
-		return 0, fmt.Errorf("cancel messages %s: %w", keyPrefix, err)
-	}
-	return res.RowsAffected()
+// Message.NotBefore), never attempted, in the caller's transaction, with
+// reason as their last error, and returns their ids: pages held back by a
+// person's notification rules are not sent once the incident is
+// acknowledged. Messages due already are delivered, and attempted ones go
+// on, so their results are kept.
+func Cancel(ctx context.Context, tx *store.Tx, projectID, keyPrefix, reason string, now time.Time) ([]string, error) {
+	return store.QueryAll(ctx, tx, "cancel messages "+keyPrefix, `UPDATE outbox SET status = $6, last_error = $7
+		WHERE project_id = $1 AND status = $2 AND attempts = 0 AND leased_until = 0
+		AND next_attempt_at > $5 AND substr(idempotency_key, 1, $3) = $4 RETURNING id`,
+		store.ScanString, projectID, Pending, len(keyPrefix), keyPrefix, store.Millis(now), Cancelled, nightjar.CleanText(reason, 1000))
 }
 
 const itemColumns = `id, project_id, destination_kind, destination_id, idempotency_key, event, payload,

@@ -471,3 +471,58 @@ func TestQueuedSignalsCommittedMessages(t *testing.T) {
 		}
 	})
 }
+
+// recorder keeps the results it is told, and refuses while failing.
+type recorder struct {
+	got     []string
+	failing bool
+}
+
+func (r *recorder) RecordDelivery(ctx context.Context, tx *store.Tx, id string, res outbox.Result) error {
+	if r.failing {
+		return errors.New("recorder is down")
+	}
+	r.got = append(r.got, fmt.Sprintf("%s %s %d %q", id, res.Status, res.Attempts, res.LastError))
+	return nil
+}
+
+// Finish tells the outbox's recorders each result in its own transaction:
+// a result a recorder could not keep is not recorded in the outbox either,
+// and the attempt can be finished again. A delivery error that is
+// ErrCancelled ends the message cancelled, with the error as the reason.
+func TestFinishTellsRecorders(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := storetest.NewProject(t, db, "P", t0)
+		ids := enqueue(t, db, t0, alertTo(p, "a", "check:a"), alertTo(p, "b", "check:b"))
+		rec := &recorder{}
+		ob := outbox.New(db, rec)
+		items, err := ob.Claim(ctx, t0, outbox.Claim{Limit: 5, Lease: time.Minute, PerDestination: 1, PerProject: 5})
+		if err != nil || len(items) != 2 {
+			t.Fatalf("claim: %+v %v", items, err)
+		}
+		byID := map[string]*outbox.Item{items[0].ID: items[0], items[1].ID: items[1]}
+
+		rec.failing = true
+		if err := ob.Finish(ctx, byID[ids[0]], t0, nil, time.Time{}); err == nil {
+			t.Fatal("finish succeeded while its recorder failed")
+		}
+		if it, err := ob.Entry(ctx, p.ID, ids[0]); err != nil || it.Status != outbox.Pending {
+			t.Fatalf("after a failed record: %+v %v", it, err)
+		}
+		rec.failing = false
+		if err := ob.Finish(ctx, byID[ids[0]], t0, nil, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := ob.Finish(ctx, byID[ids[1]], t0, fmt.Errorf("%w: the destination is gone", outbox.ErrCancelled), time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{ids[0] + ` sent 1 ""`, ids[1] + ` cancelled 1 "not sent: the destination is gone"`}
+		if !reflect.DeepEqual(rec.got, want) {
+			t.Fatalf("recorded %q, want %q", rec.got, want)
+		}
+		if it, err := ob.Entry(ctx, p.ID, ids[1]); err != nil || it.Status != outbox.Cancelled || it.LastError != "not sent: the destination is gone" {
+			t.Fatalf("cancelled message: %+v %v", it, err)
+		}
+	})
+}

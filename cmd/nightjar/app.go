@@ -73,7 +73,7 @@ func newApp(db *store.DB, log *slog.Logger) *app {
 	alerts := alerting.New(db, incidents.AlertRoute{Store: inc})
 	traces, _ := aggregate.NewTraces(attribution.SamplerConfig{})
 	a := &app{db: db, projects: projects.New(db), accounts: accounts.New(db, passwords), audit: audit.New(db),
-		channels: channels.New(db), outbox: outbox.New(db), alerts: alerts, checks: checks.New(db, alerts, log), incidents: inc,
+		channels: channels.New(db), outbox: outbox.New(db, inc), alerts: alerts, checks: checks.New(db, alerts, log), incidents: inc,
 		integrations: integrations.New(db, alerts), slos: slos.New(db, alerts), ingest: aggregate.New(aggregate.Limits{}), traces: traces}
 	a.slos.Evidence = engine.TraceEvidence(traces)
 	return a
