@@ -90,6 +90,13 @@ var (
 	qAlertStatus = store.Hot(func(d store.Dialect) string {
 		return `SELECT status, content_hash FROM alerts WHERE project_id = $1 AND dedup_key = $2` + d.ForUpdate()
 	})
+	// The rows of many of a project's alerts, whose keys $2 holds as a
+	// JSON array, in one query; on PostgreSQL locked in key order, so two
+	// transactions locking some of the same rows cannot deadlock.
+	qAlertStatuses = store.Hot(func(d store.Dialect) string {
+		return `SELECT dedup_key, status, content_hash FROM alerts
+			WHERE project_id = $1 AND ` + d.InJSONArray("dedup_key", "$2") + ` ORDER BY dedup_key` + d.ForUpdate()
+	})
 	qInsertAlert = store.Hot(func(store.Dialect) string {
 		return `INSERT INTO alerts (project_id, dedup_key, source, source_id, service, severity, summary, details, status, starts_at, ends_at, updated_at, labels, links, content_hash)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
@@ -104,27 +111,99 @@ var (
 	})
 )
 
+// row is what the stage reads of an alert's row before changing it: its
+// status ("" when there is no row) and the hash of what it says.
+type row struct {
+	status, hash string
+}
+
 // Handle records an alert change and routes it, in the caller's
 // transaction. A resolve of an alert that is not firing is dropped:
 // nothing is recorded and nobody is told. A resent firing alert that
 // says exactly what the recorded one says is not written again either.
 func (s *Stage) Handle(ctx context.Context, tx *store.Tx, ch Change) error {
 	a := ch.Alert
-	var was, oldHash string
-	err := tx.QueryRowStmt(ctx, qAlertStatus, a.ProjectID, a.DedupKey).Scan(&was, &oldHash)
-	if errors.Is(err, sql.ErrNoRows) {
-		was = ""
-	} else if err != nil {
+	var r row
+	err := tx.QueryRowStmt(ctx, qAlertStatus, a.ProjectID, a.DedupKey).Scan(&r.status, &r.hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("load alert: %w", err)
 	}
+	_, err = s.apply(ctx, tx, ch, r)
+	return err
+}
+
+// maxKeys bounds the alerts HandleAll reads with one query.
+const maxKeys = 500
+
+// HandleAll does what Handle does for each change in turn, but reads the
+// rows of all their alerts first, with one query per project (and per
+// maxKeys alerts) instead of one per change. Changes of one alert later
+// in the list see what the earlier ones recorded.
+func (s *Stage) HandleAll(ctx context.Context, tx *store.Tx, chs []Change) error {
+	if len(chs) == 1 {
+		return s.Handle(ctx, tx, chs[0])
+	}
+	type key struct{ project, dedup string }
+	rows := make(map[key]row, len(chs))
+	keys := map[string][]string{}
+	for _, ch := range chs {
+		k := key{ch.Alert.ProjectID, ch.Alert.DedupKey}
+		if _, ok := rows[k]; !ok {
+			rows[k] = row{}
+			keys[k.project] = append(keys[k.project], k.dedup)
+		}
+	}
+	for project, dedup := range keys {
+		slices.Sort(dedup)
+		for len(dedup) > 0 {
+			n := min(len(dedup), maxKeys)
+			list, err := json.Marshal(dedup[:n])
+			if err != nil {
+				return fmt.Errorf("load alerts: %w", err)
+			}
+			found, err := tx.QueryStmt(ctx, qAlertStatuses, project, string(list))
+			if err != nil {
+				return fmt.Errorf("load alerts: %w", err)
+			}
+			for found.Next() {
+				var k string
+				var r row
+				if err := found.Scan(&k, &r.status, &r.hash); err != nil {
+					found.Close()
+					return fmt.Errorf("load alerts: %w", err)
+				}
+				rows[key{project, k}] = r
+			}
+			if err := errors.Join(found.Err(), found.Close()); err != nil {
+				return fmt.Errorf("load alerts: %w", err)
+			}
+			dedup = dedup[n:]
+		}
+	}
+	for _, ch := range chs {
+		k := key{ch.Alert.ProjectID, ch.Alert.DedupKey}
+		r, err := s.apply(ctx, tx, ch, rows[k])
+		if err != nil {
+			return err
+		}
+		rows[k] = r
+	}
+	return nil
+}
+
+// apply records and routes a change of the alert whose row was r, and
+// returns the row as it is afterwards.
+func (s *Stage) apply(ctx context.Context, tx *store.Tx, ch Change, r row) (row, error) {
+	a := ch.Alert
+	was := r.status
 	if a.Status == nightjar.AlertResolved && was != string(nightjar.AlertFiring) {
-		return nil
+		return r, nil
 	}
 	resent := ch.Resent && was == string(nightjar.AlertFiring) && a.Status == nightjar.AlertFiring
 	details, labels, links := store.JSON(a.Details), store.JSON(a.Labels), store.JSON(a.Links)
 	hash := contentHash(a, details, labels, links)
-	if resent && hash == oldHash {
-		return nil
+	if resent && hash == r.hash {
+		return r, nil
 	}
 	q := qUpdateAlert
 	if was == "" {
@@ -133,12 +212,13 @@ func (s *Stage) Handle(ctx context.Context, tx *store.Tx, ch Change) error {
 	if _, err := tx.ExecStmt(ctx, q, a.ProjectID, a.DedupKey, a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary,
 		details, string(a.Status), store.Millis(a.StartsAt), store.Millis(a.EndsAt), store.Millis(ch.At),
 		labels, links, hash); err != nil {
-		return fmt.Errorf("save alert: %w", err)
+		return r, fmt.Errorf("save alert: %w", err)
 	}
+	now := row{status: string(a.Status), hash: hash}
 	if resent {
-		return nil
+		return now, nil
 	}
-	return s.route(ctx, tx, Recorded{Change: ch, Was: nightjar.AlertStatus(was)})
+	return now, s.route(ctx, tx, Recorded{Change: ch, Was: nightjar.AlertStatus(was)})
 }
 
 // contentHash sums what an alert says, as stored: the same alert sent

@@ -151,13 +151,12 @@ func (s *Service) Alertmanager(ctx context.Context, secret string, body []byte, 
 	if err != nil {
 		return nil, err
 	}
+	changes := make([]alerting.Change, len(b.Alerts))
+	for i := range b.Alerts {
+		changes[i] = alerting.Change{Alert: &b.Alerts[i], At: now, Resent: true}
+	}
 	err = s.ingest(ctx, k, now, func(tx *store.Tx) error {
-		for i := range b.Alerts {
-			if err := s.alerts.Handle(ctx, tx, alerting.Change{Alert: &b.Alerts[i], At: now, Resent: true}); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.alerts.HandleAll(ctx, tx, changes)
 	})
 	if err != nil {
 		return nil, err
