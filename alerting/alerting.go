@@ -59,6 +59,39 @@ type Recorded struct {
 	Change
 	// Was is the alert's status before the change; "" for a new alert.
 	Was nightjar.AlertStatus
+	// Batch is shared by the changes handed over together (HandleAll),
+	// for routes to read what they read for every change once; nil for a
+	// change handed over alone.
+	Batch *Batch
+}
+
+// Batch keeps, for the changes of one HandleAll call, what routes read
+// once for all of them, such as a project's channels. It holds only reads
+// of what handling alert changes never writes, and lives no longer than
+// the call, so it cannot go stale.
+type Batch struct {
+	reads map[string]any
+}
+
+// Remember returns what load returns, loading it once per batch and key:
+// later calls with the same key get the first result. With a nil batch
+// it just loads.
+func Remember[T any](b *Batch, key string, load func() (T, error)) (T, error) {
+	if b == nil {
+		return load()
+	}
+	if v, ok := b.reads[key]; ok {
+		return v.(T), nil
+	}
+	v, err := load()
+	if err != nil {
+		return v, err
+	}
+	if b.reads == nil {
+		b.reads = map[string]any{}
+	}
+	b.reads[key] = v
+	return v, nil
 }
 
 // Route is one rule of who hears about an alert change. The stage asks its
@@ -98,8 +131,7 @@ var (
 			WHERE project_id = $1 AND ` + d.InJSONArray("dedup_key", "$2") + ` ORDER BY dedup_key` + d.ForUpdate()
 	})
 	qInsertAlert = store.Hot(func(store.Dialect) string {
-		return `INSERT INTO alerts (project_id, dedup_key, source, source_id, service, severity, summary, details, status, starts_at, ends_at, updated_at, labels, links, content_hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
+		return insertAlertsPrefix + `($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
 	})
 	// An alert that fires again after it resolved is a new episode, which
 	// nobody has acknowledged yet.
@@ -110,6 +142,9 @@ var (
 			WHERE project_id = $1 AND dedup_key = $2`
 	})
 )
+
+const insertAlertsPrefix = `INSERT INTO alerts (project_id, dedup_key, source, source_id, service, severity, summary, details, status,
+	starts_at, ends_at, updated_at, labels, links, content_hash) VALUES `
 
 // row is what the stage reads of an alert's row before changing it: its
 // status ("" when there is no row) and the hash of what it says.
@@ -128,8 +163,17 @@ func (s *Stage) Handle(ctx context.Context, tx *store.Tx, ch Change) error {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("load alert: %w", err)
 	}
-	_, err = s.apply(ctx, tx, ch, r)
-	return err
+	d := decide(ch, r)
+	if !d.write {
+		return nil
+	}
+	if err := d.save(ctx, tx); err != nil {
+		return err
+	}
+	if !d.tell {
+		return nil
+	}
+	return s.route(ctx, tx, Recorded{Change: ch, Was: nightjar.AlertStatus(d.was)})
 }
 
 // maxKeys bounds the alerts HandleAll reads with one query.
@@ -180,45 +224,123 @@ func (s *Stage) HandleAll(ctx context.Context, tx *store.Tx, chs []Change) error
 			dedup = dedup[n:]
 		}
 	}
+	// Decide each change in turn, then write the rows, then route: routes
+	// never read the alerts table, so they see what they saw when each
+	// change was written and routed before the next. New alerts are
+	// inserted first, which keeps each alert's writes in order: its
+	// insert is its first.
+	var inserts, updates []*decision
+	var tell []Recorded
+	batch := &Batch{}
 	for _, ch := range chs {
 		k := key{ch.Alert.ProjectID, ch.Alert.DedupKey}
-		r, err := s.apply(ctx, tx, ch, rows[k])
-		if err != nil {
+		d := decide(ch, rows[k])
+		rows[k] = d.now
+		switch {
+		case !d.write:
+			continue
+		case d.was == "":
+			inserts = append(inserts, &d)
+		default:
+			updates = append(updates, &d)
+		}
+		if d.tell {
+			tell = append(tell, Recorded{Change: ch, Was: nightjar.AlertStatus(d.was), Batch: batch})
+		}
+	}
+	if err := insertAlerts(ctx, tx, inserts); err != nil {
+		return err
+	}
+	for _, d := range updates {
+		if err := d.save(ctx, tx); err != nil {
 			return err
 		}
-		rows[k] = r
+	}
+	for _, r := range tell {
+		if err := s.route(ctx, tx, r); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// apply records and routes a change of the alert whose row was r, and
-// returns the row as it is afterwards.
-func (s *Stage) apply(ctx context.Context, tx *store.Tx, ch Change, r row) (row, error) {
+// decision is what the stage does with one change, given the row its
+// alert had.
+type decision struct {
+	// was is the alert's status before the change; now its row after.
+	was string
+	now row
+	// write says the row is written with args (the columns of
+	// qInsertAlert and qUpdateAlert), tell that the change is routed.
+	write, tell bool
+	args        []any
+}
+
+// decide decides a change of the alert whose row was r: a resolve of an
+// alert that is not firing is dropped, a resent firing alert that says
+// what it said is not written again, and a resent one is told nobody.
+func decide(ch Change, r row) decision {
 	a := ch.Alert
-	was := r.status
-	if a.Status == nightjar.AlertResolved && was != string(nightjar.AlertFiring) {
-		return r, nil
+	d := decision{was: r.status, now: r}
+	if a.Status == nightjar.AlertResolved && d.was != string(nightjar.AlertFiring) {
+		return d
 	}
-	resent := ch.Resent && was == string(nightjar.AlertFiring) && a.Status == nightjar.AlertFiring
+	resent := ch.Resent && d.was == string(nightjar.AlertFiring) && a.Status == nightjar.AlertFiring
 	details, labels, links := store.JSON(a.Details), store.JSON(a.Labels), store.JSON(a.Links)
 	hash := contentHash(a, details, labels, links)
 	if resent && hash == r.hash {
-		return r, nil
+		return d
 	}
+	d.now = row{status: string(a.Status), hash: hash}
+	d.write, d.tell = true, !resent
+	d.args = []any{a.ProjectID, a.DedupKey, a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary,
+		details, string(a.Status), store.Millis(a.StartsAt), store.Millis(a.EndsAt), store.Millis(ch.At),
+		labels, links, hash}
+	return d
+}
+
+// save writes a decided change's row.
+func (d *decision) save(ctx context.Context, tx *store.Tx) error {
 	q := qUpdateAlert
-	if was == "" {
+	if d.was == "" {
 		q = qInsertAlert
 	}
-	if _, err := tx.ExecStmt(ctx, q, a.ProjectID, a.DedupKey, a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary,
-		details, string(a.Status), store.Millis(a.StartsAt), store.Millis(a.EndsAt), store.Millis(ch.At),
-		labels, links, hash); err != nil {
-		return r, fmt.Errorf("save alert: %w", err)
+	if _, err := tx.ExecStmt(ctx, q, d.args...); err != nil {
+		return fmt.Errorf("save alert: %w", err)
 	}
-	now := row{status: string(a.Status), hash: hash}
-	if resent {
-		return now, nil
+	return nil
+}
+
+// alertWidth is the number of columns of an alert row written.
+const alertWidth = 15
+
+// maxInsertRows bounds the rows of one multi-row insert, well under
+// PostgreSQL's limit of parameters.
+const maxInsertRows = 200
+
+// insertAlerts inserts new alerts' rows: where the dialect writes batches
+// with one statement, in as few statements as fit; else one by one.
+func insertAlerts(ctx context.Context, tx *store.Tx, ds []*decision) error {
+	if !tx.Dialect().MultiRow() || len(ds) == 1 {
+		for _, d := range ds {
+			if err := d.save(ctx, tx); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	return now, s.route(ctx, tx, Recorded{Change: ch, Was: nightjar.AlertStatus(was)})
+	for len(ds) > 0 {
+		n := min(len(ds), maxInsertRows)
+		args := make([]any, 0, n*alertWidth)
+		for _, d := range ds[:n] {
+			args = append(args, d.args...)
+		}
+		if _, err := tx.Exec(ctx, insertAlertsPrefix+store.Tuples(1, n, alertWidth, nil), args...); err != nil {
+			return fmt.Errorf("save alerts: %w", err)
+		}
+		ds = ds[n:]
+	}
+	return nil
 }
 
 // contentHash sums what an alert says, as stored: the same alert sent
@@ -351,7 +473,7 @@ type DefaultRoute struct{}
 // Route implements Route.
 func (DefaultRoute) Route(ctx context.Context, tx *store.Tx, r Recorded) ([]outbox.Message, bool, error) {
 	a := r.Alert
-	ids, err := channels.IDsTx(ctx, tx, a.ProjectID)
+	ids, err := Remember(r.Batch, "channels "+a.ProjectID, func() ([]string, error) { return channels.IDsTx(ctx, tx, a.ProjectID) })
 	if err != nil {
 		return nil, false, err
 	}
