@@ -31,11 +31,12 @@ type object struct {
 
 // node is one JSON value of a payload. The whole body is read into nodes
 // in one pass that also checks it is valid JSON, so no part of it is
-// scanned twice: raw is the value's bytes within the body, members an
-// object's members (the last of members with one name, as encoding/json
-// keeps), items an array's values.
+// scanned twice: raw is the value's JSON, members an object's members (the
+// last of members with one name, as encoding/json keeps), items an array's
+// values. raw, and the strings read from it, share one copy of the body,
+// so reading a string without escapes copies nothing.
 type node struct {
-	raw     json.RawMessage
+	raw     string
 	members []member
 	items   []node
 	// badName says a member name is not valid UTF-8.
@@ -59,7 +60,7 @@ var parsers = sync.Pool{New: func() any { return new(parser) }}
 // slice of exactly its own at its end.
 type parser struct {
 	d       jsontext.Decoder
-	b       []byte
+	body    string // the body's one copy
 	members []member
 	items   []node
 }
@@ -92,13 +93,13 @@ func readBody(b []byte) (*object, error) {
 func parseBody(b []byte) (*node, error) {
 	p := parsers.Get().(*parser)
 	defer func() {
-		p.b = nil
+		p.body = ""
 		parsers.Put(p)
 	}()
-	p.b = b
+	p.body = string(b)
 	p.d.Reset(bytes.NewBuffer(b), jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
-	var n node
-	if err := p.value(&n); err != nil {
+	n, err := p.value()
+	if err != nil {
 		clear(p.members)
 		clear(p.items)
 		p.members, p.items = p.members[:0], p.items[:0]
@@ -110,26 +111,26 @@ func parseBody(b []byte) (*node, error) {
 	return &n, nil
 }
 
-// value reads the next value into n.
-func (p *parser) value(n *node) error {
+// value reads the next value.
+func (p *parser) value() (n node, err error) {
 	d := &p.d
 	switch d.PeekKind() {
 	case '{':
 		if _, err := d.ReadToken(); err != nil {
-			return err
+			return n, err
 		}
 		start, base := d.InputOffset()-1, len(p.members)
 		var byName map[string]int
 		for d.PeekKind() != '}' {
-			raw, err := d.ReadValue()
+			v, err := d.ReadValue()
 			if err != nil {
-				return err
+				return n, err
 			}
-			name, ok := memberName(raw)
+			name, ok := memberName(p.view(len(v)))
 			n.badName = n.badName || !ok
 			var m member
-			if err := p.value(&m.value); err != nil {
-				return err
+			if m.value, err = p.value(); err != nil {
+				return n, err
 			}
 			// A later member of the same name replaces an earlier one.
 			own := p.members[base:]
@@ -163,54 +164,59 @@ func (p *parser) value(n *node) error {
 			}
 		}
 		if _, err := d.ReadToken(); err != nil {
-			return err
+			return n, err
 		}
-		n.raw = p.b[start:d.InputOffset()]
+		n.raw = p.body[start:d.InputOffset()]
 		n.members = slices.Clone(p.members[base:])
 		clear(p.members[base:])
 		p.members = p.members[:base]
 	case '[':
 		if _, err := d.ReadToken(); err != nil {
-			return err
+			return n, err
 		}
 		start, base := d.InputOffset()-1, len(p.items)
 		for d.PeekKind() != ']' {
-			var item node
-			if err := p.value(&item); err != nil {
-				return err
+			item, err := p.value()
+			if err != nil {
+				return n, err
 			}
 			p.items = append(p.items, item)
 		}
 		if _, err := d.ReadToken(); err != nil {
-			return err
+			return n, err
 		}
-		n.raw = p.b[start:d.InputOffset()]
+		n.raw = p.body[start:d.InputOffset()]
 		n.items = slices.Clone(p.items[base:])
 		clear(p.items[base:])
 		p.items = p.items[:base]
 	default:
 		v, err := d.ReadValue()
 		if err != nil {
-			return err
+			return n, err
 		}
-		end := d.InputOffset()
-		n.raw = p.b[end-int64(len(v)) : end]
+		n.raw = p.view(len(v))
 	}
-	return nil
+	return n, nil
+}
+
+// view returns the last size bytes read, from the body's copy.
+func (p *parser) view(size int) string {
+	end := p.d.InputOffset()
+	return p.body[end-int64(size) : end]
 }
 
 // memberName decodes a member name as encoding/json does (invalid UTF-8
 // and lone surrogates become U+FFFD), and says whether its bytes were
 // valid UTF-8.
-func memberName(raw []byte) (string, bool) {
-	ok := utf8.Valid(raw)
-	if ok && len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw[1 : len(raw)-1]), true
+func memberName(raw string) (string, bool) {
+	ok := utf8.ValidString(raw)
+	if ok && len(raw) >= 2 && strings.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1], true
 	}
 	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
 		// Not reached: raw is a name the parser checked.
-		return string(raw), false
+		return raw, false
 	}
 	return s, ok
 }
@@ -226,7 +232,7 @@ func (o *object) decode(path string, n *node) {
 		// Values are checked as they are read, so when a value is not
 		// valid UTF-8 either, its reader names the problem.
 		for i := range n.members {
-			if !utf8.Valid(n.members[i].value.raw) {
+			if !utf8.ValidString(n.members[i].value.raw) {
 				return
 			}
 		}
@@ -254,7 +260,7 @@ func (o *object) get(field string) *node {
 	}
 	for i := range o.node.members {
 		if m := &o.node.members[i]; m.name == field {
-			if string(m.value.raw) == "null" {
+			if m.value.raw == "null" {
 				return nil
 			}
 			return &m.value
@@ -266,24 +272,24 @@ func (o *object) get(field string) *node {
 // raw returns a field's JSON, or nil when it is absent or null.
 func (o *object) raw(field string) json.RawMessage {
 	if n := o.get(field); n != nil {
-		return n.raw
+		return json.RawMessage(n.raw)
 	}
 	return nil
 }
 
 // text decodes a JSON string as valid text, or fails naming the field
 // path+field (put together only then).
-func (o *object) text(path, field string, v json.RawMessage) (string, bool) {
+func (o *object) text(path, field string, v string) (string, bool) {
 	var s string
-	if !utf8.Valid(v) {
+	if !utf8.ValidString(v) {
 		o.fail(path+field, "must be valid UTF-8 text without NUL bytes")
 		return "", false
 	}
-	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && bytes.IndexByte(v, '\\') < 0 {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && strings.IndexByte(v, '\\') < 0 {
 		// A string without escapes, in a body already checked to be
 		// valid JSON, is its bytes between the quotes; most are.
-		s = string(v[1 : len(v)-1])
-	} else if err := json.Unmarshal(v, &s); err != nil {
+		s = v[1 : len(v)-1]
+	} else if err := json.Unmarshal([]byte(v), &s); err != nil {
 		o.fail(path+field, "expected a string")
 		return "", false
 	}
@@ -296,14 +302,14 @@ func (o *object) text(path, field string, v json.RawMessage) (string, bool) {
 
 // str reads a string field of at most max characters (0: any length).
 func (o *object) str(field string, required bool, max int) string {
-	v := o.raw(field)
+	v := o.get(field)
 	if v == nil {
 		if required {
 			o.fail(o.name(field), "is required")
 		}
 		return ""
 	}
-	s, ok := o.text(o.path, field, v)
+	s, ok := o.text(o.path, field, v.raw)
 	switch {
 	case !ok:
 		return ""
@@ -396,14 +402,14 @@ func (o *object) obj(field string) *object {
 
 // count reads a non-negative whole number.
 func (o *object) count(field string) int64 {
-	v := o.raw(field)
+	v := o.get(field)
 	if v == nil {
 		return 0
 	}
-	n, err := strconv.ParseInt(string(v), 10, 64)
+	n, err := strconv.ParseInt(v.raw, 10, 64)
 	if err != nil {
 		// Not plain digits: what encoding/json makes of it.
-		err = json.Unmarshal(v, &n)
+		err = json.Unmarshal([]byte(v.raw), &n)
 	}
 	if err != nil || n < 0 {
 		o.fail(o.name(field), "expected a whole number of at least 0")

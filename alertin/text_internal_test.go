@@ -21,7 +21,7 @@ func FuzzText(f *testing.F) {
 			t.Fatalf("%q: %v", raw, err)
 		}
 		var o object
-		got, ok := o.text("", "f", raw)
+		got, ok := o.text("", "f", string(raw))
 		if ok && got != want {
 			t.Fatalf("%q read as %q, want %q", raw, got, want)
 		}
@@ -55,7 +55,7 @@ func FuzzParseBody(f *testing.F) {
 			t.Fatalf("%q: %d members, want %d", b, len(n.members), len(want))
 		}
 		for _, m := range n.members {
-			if w, ok := want[m.name]; !ok || string(w) != string(m.value.raw) {
+			if w, ok := want[m.name]; !ok || string(w) != m.value.raw {
 				t.Fatalf("%q: member %q is %q, want %q", b, m.name, m.value.raw, w)
 			}
 		}
