@@ -18,10 +18,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -286,11 +288,11 @@ func decide(ch Change, r row) decision {
 		return d
 	}
 	resent := ch.Resent && d.was == string(nightjar.AlertFiring) && a.Status == nightjar.AlertFiring
-	details, labels, links := store.JSON(a.Details), store.JSON(a.Labels), store.JSON(a.Links)
-	hash := contentHash(a, details, labels, links)
+	hash := contentHash(a)
 	if resent && hash == r.hash {
 		return d
 	}
+	details, labels, links := store.JSON(a.Details), store.JSON(a.Labels), store.JSON(a.Links)
 	d.now = row{status: string(a.Status), hash: hash}
 	d.write, d.tell = true, !resent
 	d.args = []any{a.ProjectID, a.DedupKey, a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary,
@@ -344,13 +346,35 @@ func insertAlerts(ctx context.Context, tx *store.Tx, ds []*decision) error {
 }
 
 // contentHash sums what an alert says, as stored: the same alert sent
-// again sums the same.
-func contentHash(a *nightjar.Alert, details, labels, links string) string {
+// again sums the same. It reads the alert's fields, not their stored
+// JSON, so a resend that says nothing new costs no encoding; each text is
+// summed with its length, so no two alerts' texts run together alike.
+func contentHash(a *nightjar.Alert) string {
 	h := sha256.New()
-	for _, s := range []string{a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary, details, string(a.Status),
-		strconv.FormatInt(store.Millis(a.StartsAt), 10), strconv.FormatInt(store.Millis(a.EndsAt), 10), labels, links} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
+	var buf []byte
+	put := func(s string) {
+		buf = binary.AppendUvarint(buf[:0], uint64(len(s)))
+		buf = append(buf, s...)
+		h.Write(buf)
+	}
+	putMap := func(m map[string]string) {
+		put(strconv.Itoa(len(m)))
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			put(k)
+			put(m[k])
+		}
+	}
+	for _, s := range []string{a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary, string(a.Status),
+		strconv.FormatInt(store.Millis(a.StartsAt), 10), strconv.FormatInt(store.Millis(a.EndsAt), 10)} {
+		put(s)
+	}
+	putMap(a.Details)
+	putMap(a.Labels)
+	put(strconv.Itoa(len(a.Links)))
+	for _, l := range a.Links {
+		put(l.Href)
+		put(l.Text)
+		put(l.Image)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
