@@ -199,7 +199,10 @@ func (s *Stage) HandleAll(ctx context.Context, tx *store.Tx, chs []Change) error
 			keys[k.project] = append(keys[k.project], k.dedup)
 		}
 	}
-	for project, dedup := range keys {
+	// Projects, and keys within each, in order: on PostgreSQL the rows are
+	// locked in that order.
+	for _, project := range slices.Sorted(maps.Keys(keys)) {
+		dedup := keys[project]
 		slices.Sort(dedup)
 		for len(dedup) > 0 {
 			n := min(len(dedup), maxKeys)
