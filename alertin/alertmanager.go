@@ -91,15 +91,18 @@ func DecodeAlertmanager(body []byte, to Target) (*AlertmanagerBatch, error) {
 	}
 	o.strMap("commonLabels")
 	o.strMap("commonAnnotations")
-	if o.raw("alerts") == nil {
+	if o.get("alerts") == nil {
 		o.fail("alerts", "is required")
 	}
 	items := o.list("alerts")
 	if o.err != nil {
 		return nil, o.err
 	}
+	// Alerts of one group mostly link to the same pages: each address is
+	// checked once.
+	web := webURLs{}
 	for _, item := range items {
-		a := decodeAMAlert(item, b, to)
+		a := decodeAMAlert(item, b, to, web)
 		if item.err != nil {
 			return nil, item.err
 		}
@@ -109,7 +112,7 @@ func DecodeAlertmanager(body []byte, to Target) (*AlertmanagerBatch, error) {
 }
 
 // decodeAMAlert reads one alert of an Alertmanager payload.
-func decodeAMAlert(o *object, b *AlertmanagerBatch, to Target) nightjar.Alert {
+func decodeAMAlert(o *object, b *AlertmanagerBatch, to Target, web webURLs) nightjar.Alert {
 	status := o.oneOf("status", true, "firing", "resolved")
 	labels := o.strMap("labels")
 	if o.err == nil && len(labels) == 0 {
@@ -149,11 +152,11 @@ func decodeAMAlert(o *object, b *AlertmanagerBatch, to Target) nightjar.Alert {
 	if status == "resolved" {
 		a.Status, a.EndsAt = nightjar.AlertResolved, endsAt
 	}
-	if u := annotations["runbook_url"]; isWebURL(u) {
+	if u := annotations["runbook_url"]; web.is(u) {
 		a.Links = append(a.Links, nightjar.Link{Href: u, Text: "Runbook"})
 	}
 	switch {
-	case isWebURL(generator):
+	case web.is(generator):
 		a.Links = append(a.Links, nightjar.Link{Href: generator, Text: "Alert source"})
 	case generator != "":
 		if a.Details == nil {
@@ -161,10 +164,22 @@ func decodeAMAlert(o *object, b *AlertmanagerBatch, to Target) nightjar.Alert {
 		}
 		a.Details["generatorURL"] = generator
 	}
-	if isWebURL(b.ExternalURL) {
+	if web.is(b.ExternalURL) {
 		a.Links = append(a.Links, nightjar.Link{Href: b.ExternalURL, Text: "Alertmanager"})
 	}
 	return a
+}
+
+// webURLs remembers which addresses isWebURL took.
+type webURLs map[string]bool
+
+func (w webURLs) is(u string) bool {
+	ok, seen := w[u]
+	if !seen {
+		ok = isWebURL(u)
+		w[u] = ok
+	}
+	return ok
 }
 
 func toLabelSet(labels map[string]string) model.LabelSet {

@@ -225,3 +225,26 @@ func TestAlertmanagerErrors(t *testing.T) {
 		wantField(t, tt.name, err, tt.field, tt.text)
 	}
 }
+
+// BenchmarkDecodeAlertmanager decodes a notification of 20 alerts, as the
+// Alertmanager receiver does for each request.
+func BenchmarkDecodeAlertmanager(b *testing.B) {
+	var alerts []string
+	for i := range 20 {
+		alerts = append(alerts, fmt.Sprintf(`{"status": "firing", "labels": {"alertname": "DiskFull", "instance": "host-%d:9100", "job": "node", "severity": "warning"},
+			"annotations": {"summary": "Disk full on host-%d", "runbook_url": "https://runbooks.example/disk"},
+			"startsAt": "2026-03-01T11:58:00Z", "endsAt": "0001-01-01T00:00:00Z",
+			"generatorURL": "http://prometheus.example:9090/graph?g0.expr=x", "fingerprint": "%016x"}`, i, i, i))
+	}
+	body := []byte(`{"version": "4", "status": "firing", "receiver": "nightjar", "groupKey": "{}:{}", "truncatedAlerts": 0,
+		"groupLabels": {}, "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://alertmanager.example:9093",
+		"alerts": [` + strings.Join(alerts, ",") + `]}`)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := alertin.DecodeAlertmanager(body, target); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*20)/b.Elapsed().Seconds(), "alerts/s")
+}

@@ -170,7 +170,7 @@ func (o *object) details(field string) map[string]string {
 // value's compact JSON.
 func (o *object) detail(field string, v json.RawMessage) string {
 	if len(v) > 0 && v[0] == '"' {
-		s, _ := o.text(field, v)
+		s, _ := o.text("", field, string(v))
 		return s
 	}
 	var b bytes.Buffer

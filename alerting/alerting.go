@@ -18,10 +18,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -59,6 +61,39 @@ type Recorded struct {
 	Change
 	// Was is the alert's status before the change; "" for a new alert.
 	Was nightjar.AlertStatus
+	// Batch is shared by the changes handed over together (HandleAll),
+	// for routes to read what they read for every change once; nil for a
+	// change handed over alone.
+	Batch *Batch
+}
+
+// Batch keeps, for the changes of one HandleAll call, what routes read
+// once for all of them, such as a project's channels. It holds only reads
+// of what handling alert changes never writes, and lives no longer than
+// the call, so it cannot go stale.
+type Batch struct {
+	reads map[string]any
+}
+
+// Remember returns what load returns, loading it once per batch and key:
+// later calls with the same key get the first result. With a nil batch
+// it just loads.
+func Remember[T any](b *Batch, key string, load func() (T, error)) (T, error) {
+	if b == nil {
+		return load()
+	}
+	if v, ok := b.reads[key]; ok {
+		return v.(T), nil
+	}
+	v, err := load()
+	if err != nil {
+		return v, err
+	}
+	if b.reads == nil {
+		b.reads = map[string]any{}
+	}
+	b.reads[key] = v
+	return v, nil
 }
 
 // Route is one rule of who hears about an alert change. The stage asks its
@@ -90,9 +125,15 @@ var (
 	qAlertStatus = store.Hot(func(d store.Dialect) string {
 		return `SELECT status, content_hash FROM alerts WHERE project_id = $1 AND dedup_key = $2` + d.ForUpdate()
 	})
+	// The rows of many of a project's alerts, whose keys $2 holds as a
+	// JSON array, in one query; on PostgreSQL locked in key order, so two
+	// transactions locking some of the same rows cannot deadlock.
+	qAlertStatuses = store.Hot(func(d store.Dialect) string {
+		return `SELECT dedup_key, status, content_hash FROM alerts
+			WHERE project_id = $1 AND ` + d.InJSONArray("dedup_key", "$2") + ` ORDER BY dedup_key` + d.ForUpdate()
+	})
 	qInsertAlert = store.Hot(func(store.Dialect) string {
-		return `INSERT INTO alerts (project_id, dedup_key, source, source_id, service, severity, summary, details, status, starts_at, ends_at, updated_at, labels, links, content_hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
+		return insertAlertsPrefix + `($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
 	})
 	// An alert that fires again after it resolved is a new episode, which
 	// nobody has acknowledged yet.
@@ -104,51 +145,239 @@ var (
 	})
 )
 
+const insertAlertsPrefix = `INSERT INTO alerts (project_id, dedup_key, source, source_id, service, severity, summary, details, status,
+	starts_at, ends_at, updated_at, labels, links, content_hash) VALUES `
+
+// row is what the stage reads of an alert's row before changing it: its
+// status ("" when there is no row) and the hash of what it says.
+type row struct {
+	status, hash string
+}
+
 // Handle records an alert change and routes it, in the caller's
 // transaction. A resolve of an alert that is not firing is dropped:
 // nothing is recorded and nobody is told. A resent firing alert that
 // says exactly what the recorded one says is not written again either.
 func (s *Stage) Handle(ctx context.Context, tx *store.Tx, ch Change) error {
 	a := ch.Alert
-	var was, oldHash string
-	err := tx.QueryRowStmt(ctx, qAlertStatus, a.ProjectID, a.DedupKey).Scan(&was, &oldHash)
-	if errors.Is(err, sql.ErrNoRows) {
-		was = ""
-	} else if err != nil {
+	var r row
+	err := tx.QueryRowStmt(ctx, qAlertStatus, a.ProjectID, a.DedupKey).Scan(&r.status, &r.hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("load alert: %w", err)
 	}
-	if a.Status == nightjar.AlertResolved && was != string(nightjar.AlertFiring) {
+	d := decide(ch, r)
+	if !d.write {
 		return nil
 	}
-	resent := ch.Resent && was == string(nightjar.AlertFiring) && a.Status == nightjar.AlertFiring
+	if err := d.save(ctx, tx); err != nil {
+		return err
+	}
+	if !d.tell {
+		return nil
+	}
+	return s.route(ctx, tx, Recorded{Change: ch, Was: nightjar.AlertStatus(d.was)})
+}
+
+// maxKeys bounds the alerts HandleAll reads with one query.
+const maxKeys = 500
+
+// HandleAll does what Handle does for each change in turn, but reads the
+// rows of all their alerts first, with one query per project (and per
+// maxKeys alerts) instead of one per change. Changes of one alert later
+// in the list see what the earlier ones recorded.
+func (s *Stage) HandleAll(ctx context.Context, tx *store.Tx, chs []Change) error {
+	if len(chs) == 1 {
+		return s.Handle(ctx, tx, chs[0])
+	}
+	type key struct{ project, dedup string }
+	rows := make(map[key]row, len(chs))
+	keys := map[string][]string{}
+	for _, ch := range chs {
+		k := key{ch.Alert.ProjectID, ch.Alert.DedupKey}
+		if _, ok := rows[k]; !ok {
+			rows[k] = row{}
+			keys[k.project] = append(keys[k.project], k.dedup)
+		}
+	}
+	// Projects, and keys within each, in order: on PostgreSQL the rows are
+	// locked in that order.
+	for _, project := range slices.Sorted(maps.Keys(keys)) {
+		dedup := keys[project]
+		slices.Sort(dedup)
+		for len(dedup) > 0 {
+			n := min(len(dedup), maxKeys)
+			list, err := json.Marshal(dedup[:n])
+			if err != nil {
+				return fmt.Errorf("load alerts: %w", err)
+			}
+			found, err := tx.QueryStmt(ctx, qAlertStatuses, project, string(list))
+			if err != nil {
+				return fmt.Errorf("load alerts: %w", err)
+			}
+			for found.Next() {
+				var k string
+				var r row
+				if err := found.Scan(&k, &r.status, &r.hash); err != nil {
+					found.Close()
+					return fmt.Errorf("load alerts: %w", err)
+				}
+				rows[key{project, k}] = r
+			}
+			if err := errors.Join(found.Err(), found.Close()); err != nil {
+				return fmt.Errorf("load alerts: %w", err)
+			}
+			dedup = dedup[n:]
+		}
+	}
+	// Decide each change in turn, then write the rows, then route: routes
+	// never read the alerts table, so they see what they saw when each
+	// change was written and routed before the next. New alerts are
+	// inserted first, which keeps each alert's writes in order: its
+	// insert is its first.
+	var inserts, updates []*decision
+	var tell []Recorded
+	batch := &Batch{}
+	for _, ch := range chs {
+		k := key{ch.Alert.ProjectID, ch.Alert.DedupKey}
+		d := decide(ch, rows[k])
+		rows[k] = d.now
+		switch {
+		case !d.write:
+			continue
+		case d.was == "":
+			inserts = append(inserts, &d)
+		default:
+			updates = append(updates, &d)
+		}
+		if d.tell {
+			tell = append(tell, Recorded{Change: ch, Was: nightjar.AlertStatus(d.was), Batch: batch})
+		}
+	}
+	if err := insertAlerts(ctx, tx, inserts); err != nil {
+		return err
+	}
+	for _, d := range updates {
+		if err := d.save(ctx, tx); err != nil {
+			return err
+		}
+	}
+	for _, r := range tell {
+		if err := s.route(ctx, tx, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decision is what the stage does with one change, given the row its
+// alert had.
+type decision struct {
+	// was is the alert's status before the change; now its row after.
+	was string
+	now row
+	// write says the row is written with args (the columns of
+	// qInsertAlert and qUpdateAlert), tell that the change is routed.
+	write, tell bool
+	args        []any
+}
+
+// decide decides a change of the alert whose row was r: a resolve of an
+// alert that is not firing is dropped, a resent firing alert that says
+// what it said is not written again, and a resent one is told nobody.
+func decide(ch Change, r row) decision {
+	a := ch.Alert
+	d := decision{was: r.status, now: r}
+	if a.Status == nightjar.AlertResolved && d.was != string(nightjar.AlertFiring) {
+		return d
+	}
+	resent := ch.Resent && d.was == string(nightjar.AlertFiring) && a.Status == nightjar.AlertFiring
+	hash := contentHash(a)
+	if resent && hash == r.hash {
+		return d
+	}
 	details, labels, links := store.JSON(a.Details), store.JSON(a.Labels), store.JSON(a.Links)
-	hash := contentHash(a, details, labels, links)
-	if resent && hash == oldHash {
-		return nil
-	}
+	d.now = row{status: string(a.Status), hash: hash}
+	d.write, d.tell = true, !resent
+	d.args = []any{a.ProjectID, a.DedupKey, a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary,
+		details, string(a.Status), store.Millis(a.StartsAt), store.Millis(a.EndsAt), store.Millis(ch.At),
+		labels, links, hash}
+	return d
+}
+
+// save writes a decided change's row.
+func (d *decision) save(ctx context.Context, tx *store.Tx) error {
 	q := qUpdateAlert
-	if was == "" {
+	if d.was == "" {
 		q = qInsertAlert
 	}
-	if _, err := tx.ExecStmt(ctx, q, a.ProjectID, a.DedupKey, a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary,
-		details, string(a.Status), store.Millis(a.StartsAt), store.Millis(a.EndsAt), store.Millis(ch.At),
-		labels, links, hash); err != nil {
+	if _, err := tx.ExecStmt(ctx, q, d.args...); err != nil {
 		return fmt.Errorf("save alert: %w", err)
 	}
-	if resent {
+	return nil
+}
+
+// alertWidth is the number of columns of an alert row written.
+const alertWidth = 15
+
+// maxInsertRows bounds the rows of one multi-row insert, well under
+// PostgreSQL's limit of parameters.
+const maxInsertRows = 200
+
+// insertAlerts inserts new alerts' rows: where the dialect writes batches
+// with one statement, in as few statements as fit; else one by one.
+func insertAlerts(ctx context.Context, tx *store.Tx, ds []*decision) error {
+	if !tx.Dialect().MultiRow() || len(ds) == 1 {
+		for _, d := range ds {
+			if err := d.save(ctx, tx); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
-	return s.route(ctx, tx, Recorded{Change: ch, Was: nightjar.AlertStatus(was)})
+	for len(ds) > 0 {
+		n := min(len(ds), maxInsertRows)
+		args := make([]any, 0, n*alertWidth)
+		for _, d := range ds[:n] {
+			args = append(args, d.args...)
+		}
+		if _, err := tx.Exec(ctx, insertAlertsPrefix+store.Tuples(1, n, alertWidth, nil), args...); err != nil {
+			return fmt.Errorf("save alerts: %w", err)
+		}
+		ds = ds[n:]
+	}
+	return nil
 }
 
 // contentHash sums what an alert says, as stored: the same alert sent
-// again sums the same.
-func contentHash(a *nightjar.Alert, details, labels, links string) string {
+// again sums the same. It reads the alert's fields, not their stored
+// JSON, so a resend that says nothing new costs no encoding; each text is
+// summed with its length, so no two alerts' texts run together alike.
+func contentHash(a *nightjar.Alert) string {
 	h := sha256.New()
-	for _, s := range []string{a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary, details, string(a.Status),
-		strconv.FormatInt(store.Millis(a.StartsAt), 10), strconv.FormatInt(store.Millis(a.EndsAt), 10), labels, links} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
+	var buf []byte
+	put := func(s string) {
+		buf = binary.AppendUvarint(buf[:0], uint64(len(s)))
+		buf = append(buf, s...)
+		h.Write(buf)
+	}
+	putMap := func(m map[string]string) {
+		put(strconv.Itoa(len(m)))
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			put(k)
+			put(m[k])
+		}
+	}
+	for _, s := range []string{a.Source, a.SourceID, a.Service, string(a.Severity), a.Summary, string(a.Status),
+		strconv.FormatInt(store.Millis(a.StartsAt), 10), strconv.FormatInt(store.Millis(a.EndsAt), 10)} {
+		put(s)
+	}
+	putMap(a.Details)
+	putMap(a.Labels)
+	put(strconv.Itoa(len(a.Links)))
+	for _, l := range a.Links {
+		put(l.Href)
+		put(l.Text)
+		put(l.Image)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
@@ -302,7 +531,7 @@ type DefaultRoute struct{}
 // Route implements Route.
 func (DefaultRoute) Route(ctx context.Context, tx *store.Tx, r Recorded) ([]outbox.Message, bool, error) {
 	a := r.Alert
-	ids, err := channels.IDsTx(ctx, tx, a.ProjectID)
+	ids, err := Remember(r.Batch, "channels "+a.ProjectID, func() ([]string, error) { return channels.IDsTx(ctx, tx, a.ProjectID) })
 	if err != nil {
 		return nil, false, err
 	}

@@ -30,8 +30,14 @@ type fixture struct {
 
 func newFixture(t *testing.T, db *store.DB, names ...string) *fixture {
 	t.Helper()
+	return newProjectFixture(t, db, "P", names...)
+}
+
+// newProjectFixture is newFixture with a project of the name given.
+func newProjectFixture(t *testing.T, db *store.DB, project string, names ...string) *fixture {
+	t.Helper()
 	ctx := context.Background()
-	f := &fixture{t: t, db: db, project: storetest.NewProject(t, db, "P", t0)}
+	f := &fixture{t: t, db: db, project: storetest.NewProject(t, db, project, t0)}
 	for i, name := range names {
 		ch := &nightjar.Channel{ProjectID: f.project.ID, Kind: nightjar.ChannelWebhook, Name: name,
 			Config: nightjar.ChannelConfig{URL: "https://" + name + ".example/hook"}}
@@ -411,5 +417,78 @@ func TestResentAndAcknowledged(t *testing.T) {
 		}
 		same(t, "messages at the end", f.sent(), []string{firing + " a ext", firing + " a check", firing + " a check",
 			resolved + " a ext", firing + " a ext"})
+	})
+}
+
+// HandleAll, which reads all its alerts' rows with one query, records and
+// tells exactly what Handle does for each change in turn, also when one
+// alert changes several times in the list.
+func TestHandleAllIsHandleInTurn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := alerting.New(db)
+		firing, resolved := nightjar.AlertFiring, nightjar.AlertResolved
+		// What each project's alerts have been before: "old" fires, "gone"
+		// fired and resolved.
+		before := []struct {
+			key    string
+			status nightjar.AlertStatus
+		}{{"old", firing}, {"gone", firing}, {"gone", resolved}}
+		steps := []struct {
+			key     string
+			status  nightjar.AlertStatus
+			summary string
+			resent  bool
+		}{
+			{"new", firing, "", true},
+			{"stray", resolved, "", true},    // not firing: dropped
+			{"old", firing, "", true},        // says nothing new
+			{"old", firing, "changed", true}, // recorded, told nobody
+			{"old", resolved, "", true},      // resolves
+			{"new", firing, "", true},        // fires already, in this very list
+			{"gone", firing, "", true},       // fires again: a new episode
+			{"new", resolved, "", false},     // resolves what this list fired
+			{"new", firing, "again", false},  // and fires it again
+			{"stray", resolved, "", false},   // still not firing
+			{"old", firing, "back", true},    // fires again after its resolve above
+		}
+		changes := func(f *fixture) []alerting.Change {
+			var out []alerting.Change
+			for _, st := range steps {
+				a := f.alert(st.key, st.status)
+				if st.summary != "" {
+					a.Summary = st.summary
+				}
+				out = append(out, alerting.Change{Alert: a, At: t0.Add(time.Minute), Resent: st.resent})
+			}
+			return out
+		}
+		state := func(f *fixture) []string {
+			var out []string
+			for _, a := range f.alerts(s) {
+				out = append(out, fmt.Sprintf("%s %s %q", a.DedupKey, a.Status, a.Summary))
+			}
+			slices.Sort(out)
+			return out
+		}
+
+		one, all := newProjectFixture(t, db, "one", "a"), newProjectFixture(t, db, "all", "a")
+		for _, f := range []*fixture{one, all} {
+			for _, b := range before {
+				f.handle(s, alerting.Change{Alert: f.alert(b.key, b.status)})
+			}
+		}
+		for _, ch := range changes(one) {
+			one.handle(s, ch)
+		}
+		if err := db.WithTx(context.Background(), func(tx *store.Tx) error {
+			return s.HandleAll(context.Background(), tx, changes(all))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		same(t, "alerts recorded by HandleAll", state(all), state(one))
+		same(t, "messages queued by HandleAll", all.sent(), one.sent())
+		if len(one.sent()) < 6 {
+			t.Fatalf("the steps told too little to compare: %q", one.sent())
+		}
 	})
 }

@@ -131,7 +131,7 @@ var (
 	// qInsertPing inserts one ping: the prepared statement a dialect
 	// without multi-row batches uses per row.
 	qInsertPing = store.Hot(func(store.Dialect) string {
-		return insertPingsPrefix + tuples(1, 1, pingWidth, nil)
+		return insertPingsPrefix + store.Tuples(1, 1, pingWidth, nil)
 	})
 )
 
@@ -343,7 +343,7 @@ const pingWidth = 14
 func writePingsAndStates(ctx context.Context, tx *store.Tx, rows []any, checks []*nightjar.Check) error {
 	if n := len(rows) / pingWidth; tx.Dialect().MultiRow() && n > 0 && n <= maxBatchRows && len(checks) > 0 && len(checks) <= maxBatchRows {
 		update, sargs := saveStatesSQL(checks, len(rows)+1)
-		q := `WITH inserted AS (` + insertPingsPrefix + tuples(1, n, pingWidth, nil) + `) ` + update
+		q := `WITH inserted AS (` + insertPingsPrefix + store.Tuples(1, n, pingWidth, nil) + `) ` + update
 		if _, err := tx.Exec(ctx, q, append(rows, sargs...)...); err != nil {
 			return fmt.Errorf("record pings: %w", err)
 		}
@@ -369,7 +369,7 @@ func insertPings(ctx context.Context, tx *store.Tx, args []any) error {
 	}
 	for len(args) > 0 {
 		n := min(len(args)/pingWidth, maxBatchRows)
-		if _, err := tx.Exec(ctx, insertPingsPrefix+tuples(1, n, pingWidth, nil), args[:n*pingWidth]...); err != nil {
+		if _, err := tx.Exec(ctx, insertPingsPrefix+store.Tuples(1, n, pingWidth, nil), args[:n*pingWidth]...); err != nil {
 			return err
 		}
 		args = args[n*pingWidth:]

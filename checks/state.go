@@ -3,7 +3,6 @@ package checks
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/store"
@@ -76,33 +75,5 @@ func saveStatesSQL(checks []*nightjar.Check, first int) (string, []any) {
 		last_start_rid = v.column6, last_duration_ms = v.column7, expected_at = v.column8, next_deadline = v.column9,
 		consecutive_failures = v.column10, last_alert_at = v.column11, last_metrics = v.column12, updated_at = v.column13,
 		status_since = v.column14, status_reason = v.column15, settled_status = v.column16
-		FROM (VALUES ` + tuples(first, len(checks), len(stateCasts), stateCasts) + `) AS v WHERE checks.id = v.column1`, args
-}
-
-// tuples renders n tuples of width placeholders numbered from first, each
-// wrapped in a CAST to the type in casts when casts is given (PostgreSQL
-// cannot infer the types of parameters in a VALUES list that is not an
-// INSERT's).
-func tuples(first, n, width int, casts []string) string {
-	var b strings.Builder
-	p := first
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for j := 0; j < width; j++ {
-			if j > 0 {
-				b.WriteString(", ")
-			}
-			if casts != nil {
-				fmt.Fprintf(&b, "CAST($%d AS %s)", p, casts[j])
-			} else {
-				fmt.Fprintf(&b, "$%d", p)
-			}
-			p++
-		}
-		b.WriteByte(')')
-	}
-	return b.String()
+		FROM (VALUES ` + store.Tuples(first, len(checks), len(stateCasts), stateCasts) + `) AS v WHERE checks.id = v.column1`, args
 }

@@ -35,12 +35,18 @@ var qConfigured = store.Hot(func(store.Dialect) string {
 // Route implements alerting.Route.
 func (r AlertRoute) Route(ctx context.Context, tx *store.Tx, rec alerting.Recorded) ([]outbox.Message, bool, error) {
 	a := rec.Alert
-	var one int
-	err := tx.QueryRowStmt(ctx, qConfigured, a.ProjectID).Scan(&one)
-	if nightjar.ErrorCode(store.ScanError(err, "configuration")) == nightjar.ENOTFOUND {
-		return nil, false, nil
-	} else if err != nil {
-		return nil, false, fmt.Errorf("find incident configuration: %w", err)
+	configured, err := alerting.Remember(rec.Batch, "incidents configured "+a.ProjectID, func() (bool, error) {
+		var one int
+		err := tx.QueryRowStmt(ctx, qConfigured, a.ProjectID).Scan(&one)
+		if nightjar.ErrorCode(store.ScanError(err, "configuration")) == nightjar.ENOTFOUND {
+			return false, nil
+		} else if err != nil {
+			return false, fmt.Errorf("find incident configuration: %w", err)
+		}
+		return true, nil
+	})
+	if err != nil || !configured {
+		return nil, false, err
 	}
 	settled, err := r.Store.InTx(tx).handleAlert(ctx, tx, a, rec.At)
 	return nil, settled, err

@@ -27,10 +27,10 @@ func benchBatch(first, n int) []byte {
 		"alerts": [` + strings.Join(alerts, ",") + `]}`)
 }
 
-// benchService is the integrations area on a new SQLite database, and the
-// secret of a key of its one project.
-func benchService(b *testing.B) (*Service, string) {
-	db := storetest.Open(b, "sqlite")
+// benchService is the integrations area on a new database of the dialect
+// given, and the secret of a key of its one project.
+func benchService(b *testing.B, dialect string) (*Service, string) {
+	db := storetest.Open(b, dialect)
 	p := storetest.NewProject(b, db, "P", t0)
 	s := New(db, alerting.New(db))
 	secret, err := s.Create(context.Background(), &nightjar.IntegrationKey{ProjectID: p.ID, Name: "bench", Service: "svc"}, t0)
@@ -42,13 +42,17 @@ func benchService(b *testing.B) (*Service, string) {
 
 // BenchmarkAlertmanager measures one request's worth of work (a
 // notification of 20 alerts, decoded, handed to the stage and committed)
-// on SQLite, one request at a time, for alerts that fire already (what
-// Alertmanager resends most) and for new ones.
+// on each database, one request at a time, for alerts that fire already
+// (what Alertmanager resends most) and for new ones.
 func BenchmarkAlertmanager(b *testing.B) {
-	for _, resend := range []bool{true, false} {
-		b.Run(fmt.Sprintf("resend=%v", resend), func(b *testing.B) {
+	for _, bench := range []struct {
+		dialect string
+		resend  bool
+	}{{"sqlite", true}, {"sqlite", false}, {"postgres", true}, {"postgres", false}} {
+		resend := bench.resend
+		b.Run(fmt.Sprintf("%s/resend=%v", bench.dialect, resend), func(b *testing.B) {
 			ctx := context.Background()
-			s, secret := benchService(b)
+			s, secret := benchService(b, bench.dialect)
 			const perBatch = 20
 			bodies := make([][]byte, 50)
 			for i := range bodies {
@@ -77,10 +81,10 @@ func BenchmarkAlertmanager(b *testing.B) {
 }
 
 // BenchmarkAlertmanagerConcurrent is BenchmarkAlertmanager's resends from
-// 64 senders at once, whose requests share commits.
+// 64 senders at once, whose requests share commits, on SQLite.
 func BenchmarkAlertmanagerConcurrent(b *testing.B) {
 	ctx := context.Background()
-	s, secret := benchService(b)
+	s, secret := benchService(b, "sqlite")
 	const perBatch = 20
 	bodies := make([][]byte, 500)
 	for i := range bodies {

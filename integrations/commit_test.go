@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nightjar-dev/nightjar"
+	"github.com/nightjar-dev/nightjar/alerting"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
@@ -57,7 +59,7 @@ func TestGroupCommit(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		p := storetest.NewProject(t, db, "P", t0)
-		g := newGroupCommit(db)
+		g := newGroupCommit(db, alerting.New(db))
 		g.shards = g.shards[:1] // every job in one shard, to see them share
 		s := g.shards[0]
 		var ran sync.Map
@@ -119,7 +121,7 @@ func TestGroupCommitShares(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		p := storetest.NewProject(t, db, "P", t0)
-		g := newGroupCommit(db)
+		g := newGroupCommit(db, alerting.New(db))
 		g.shards = g.shards[:1]
 		s := g.shards[0]
 		var ran sync.Map
@@ -161,4 +163,61 @@ func TestGroupCommitShares(t *testing.T) {
 			t.Fatalf("a cancelled wait: %v", err)
 		}
 	})
+}
+
+// stageCalls records what a group commit hands the alert stage.
+type stageCalls struct {
+	mu    sync.Mutex
+	calls [][]string
+}
+
+func (s *stageCalls) HandleAll(_ context.Context, _ *store.Tx, chs []alerting.Change) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var keys []string
+	for _, ch := range chs {
+		keys = append(keys, ch.Alert.DedupKey)
+	}
+	s.calls = append(s.calls, keys)
+	return nil
+}
+
+// The alert changes of the requests sharing a transaction go to the stage
+// in one call, in the order the requests came, so it reads their alerts'
+// rows once.
+func TestGroupCommitHandsChangesTogether(t *testing.T) {
+	db := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	st := &stageCalls{}
+	g := newGroupCommit(db, st)
+	s := g.shards[0]
+	started, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- g.do(ctx, "k", func(*store.Tx) error { close(started); <-release; return nil })
+	}()
+	<-started
+	changes := func(keys ...string) []alerting.Change {
+		var out []alerting.Change
+		for _, k := range keys {
+			out = append(out, alerting.Change{Alert: &nightjar.Alert{DedupKey: k}})
+		}
+		return out
+	}
+	errs := make(chan error, 3)
+	for i, keys := range [][]string{{"a", "b"}, {}, {"c"}} {
+		go func() { errs <- g.doAlerts(ctx, "k", changes(keys...), nil) }()
+		s.awaitPending(i + 1)
+	}
+	close(release)
+	for _, c := range []chan error{first, errs, errs, errs} {
+		if err := <-c; err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if fmt.Sprint(st.calls) != "[[a b c]]" {
+		t.Fatalf("the stage was called with %v, want one call with [a b c]", st.calls)
+	}
 }

@@ -31,7 +31,7 @@ type Service struct {
 
 // New returns the integrations area of db, handing alerts to the stage.
 func New(db *store.DB, alerts *alerting.Stage) *Service {
-	return &Service{db: db, alerts: alerts, commit: newGroupCommit(db)}
+	return &Service{db: db, alerts: alerts, commit: newGroupCommit(db, alerts)}
 }
 
 // secretBytes is how much randomness a key holds: 160 bits, which base32
@@ -117,14 +117,17 @@ func target(k *nightjar.IntegrationKey) alertin.Target {
 // sender does not add a write to every batch.
 const touchEvery = time.Minute
 
-// ingest runs fn's alert changes in one transaction with the key's last
-// use, and returns once they are committed. The transaction may be shared
-// with other requests' (group commit); fn's changes commit all together or
-// not at all.
-func (s *Service) ingest(ctx context.Context, k *nightjar.IntegrationKey, now time.Time, fn func(tx *store.Tx) error) error {
-	return s.commit.do(ctx, k.ProjectID, func(tx *store.Tx) error {
-		if err := fn(tx); err != nil {
-			return err
+// ingest hands changes to the alert stage and runs fn (either may be
+// empty) in one transaction with the key's last use, and returns once
+// they are committed. The transaction may be shared with other requests'
+// (group commit); what one request brings commits all together or not at
+// all.
+func (s *Service) ingest(ctx context.Context, k *nightjar.IntegrationKey, now time.Time, changes []alerting.Change, fn func(tx *store.Tx) error) error {
+	return s.commit.doAlerts(ctx, k.ProjectID, changes, func(tx *store.Tx) error {
+		if fn != nil {
+			if err := fn(tx); err != nil {
+				return err
+			}
 		}
 		if now.Sub(k.LastUsedAt) < touchEvery {
 			return nil
@@ -151,14 +154,11 @@ func (s *Service) Alertmanager(ctx context.Context, secret string, body []byte, 
 	if err != nil {
 		return nil, err
 	}
-	err = s.ingest(ctx, k, now, func(tx *store.Tx) error {
-		for i := range b.Alerts {
-			if err := s.alerts.Handle(ctx, tx, alerting.Change{Alert: &b.Alerts[i], At: now, Resent: true}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	changes := make([]alerting.Change, len(b.Alerts))
+	for i := range b.Alerts {
+		changes[i] = alerting.Change{Alert: &b.Alerts[i], At: now, Resent: true}
+	}
+	err = s.ingest(ctx, k, now, changes, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +184,7 @@ func (s *Service) PagerDuty(ctx context.Context, body []byte, now time.Time) (*a
 		return nil, err
 	}
 	to := target(k)
-	err = s.ingest(ctx, k, now, func(tx *store.Tx) error {
+	err = s.ingest(ctx, k, now, nil, func(tx *store.Tx) error {
 		switch e.Action {
 		case alertin.PagerDutyAcknowledge:
 			_, err := s.alerts.Acknowledge(ctx, tx, to.ProjectID, e.AlertKey(to), now)

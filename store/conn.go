@@ -176,3 +176,31 @@ func Placeholders(first, n int) string {
 	}
 	return b.String()
 }
+
+// Tuples renders n tuples of width placeholders numbered from first, each
+// wrapped in a CAST to the type in casts when casts is given (PostgreSQL
+// cannot infer the types of parameters in a VALUES list that is not an
+// INSERT's).
+func Tuples(first, n, width int, casts []string) string {
+	var b strings.Builder
+	p := first
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j := 0; j < width; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			if casts != nil {
+				fmt.Fprintf(&b, "CAST($%d AS %s)", p, casts[j])
+			} else {
+				fmt.Fprintf(&b, "$%d", p)
+			}
+			p++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
