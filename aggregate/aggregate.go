@@ -14,6 +14,7 @@
 package aggregate
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,10 @@ type Limits struct {
 	// ones would add to minutes the evaluation has long read. Zero means
 	// one hour. Requests more than a minute in the future are refused too.
 	MaxAge time.Duration
+	// Cutoff is the longest gap between two requests of one user that
+	// still counts as up or down time (uptime.New). Zero means
+	// uptime.DefaultCutoff.
+	Cutoff time.Duration
 }
 
 // Aggregator keeps the open buckets of every objective.
@@ -87,6 +92,12 @@ func New(l Limits) *Aggregator {
 	if l.MaxAge <= 0 {
 		l.MaxAge = time.Hour
 	}
+	if l.Cutoff == 0 {
+		l.Cutoff = uptime.DefaultCutoff
+	}
+	if _, err := uptime.New(l.Cutoff); err != nil {
+		panic(fmt.Sprintf("aggregate: %v", err))
+	}
 	return &Aggregator{limits: l, index: map[string]map[string][]*entry{}, entries: map[string]*entry{}}
 }
 
@@ -101,7 +112,7 @@ func (a *Aggregator) Set(targets []Target) {
 	for _, t := range targets {
 		e := a.entries[t.ID]
 		if e == nil {
-			tr, _ := uptime.New(uptime.DefaultCutoff)
+			tr, _ := uptime.New(a.limits.Cutoff)
 			e = &entry{buckets: map[int64]*slo.Bucket{}, tracker: tr}
 		}
 		e.mu.Lock()

@@ -107,6 +107,26 @@ func TestUserTime(t *testing.T) {
 	}
 }
 
+// A gap longer than the configured cutoff is inactive: neither up nor
+// down. The same gap under the default cutoff of half an hour is up.
+func TestUserTimeCutoff(t *testing.T) {
+	for _, tc := range []struct {
+		cutoff time.Duration
+		upMs   int64
+	}{{0, 600_000 + 60_000}, {5 * time.Minute, 60_000}} {
+		a := aggregate.New(aggregate.Limits{Cutoff: tc.cutoff})
+		a.Set([]aggregate.Target{{ID: "s", ProjectID: "p", Objective: objective(t, "shop", slo.KindAvailability, slo.Selector{})}})
+		for _, at := range []time.Duration{0, 10 * time.Minute, 11 * time.Minute} {
+			a.Observe("p", span("shop", "x", false, 0), "u1", t0.Add(at), t0.Add(at))
+		}
+		got := map[string]slo.Counts{}
+		sums(a.Flush(t0.Add(time.Hour)), got)
+		if got["s"].UpMs != tc.upMs || got["s"].DownMs != 0 {
+			t.Errorf("cutoff %s: %+v, want %d ms up", tc.cutoff, got["s"], tc.upMs)
+		}
+	}
+}
+
 func TestLimitsAndRestore(t *testing.T) {
 	a := aggregate.New(aggregate.Limits{Buckets: 2})
 	a.Set([]aggregate.Target{{ID: "s", ProjectID: "p", Objective: objective(t, "shop", slo.KindAvailability, slo.Selector{})}})

@@ -16,10 +16,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/nightjar-dev/nightjar/slo"
+	"github.com/nightjar-dev/nightjar/uptime"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/nightjar-dev/nightjar/incident"
@@ -64,6 +66,10 @@ type Config struct {
 	// behind a request, for meaningful availability: OpenTelemetry's
 	// enduser.id unless set.
 	IngestUserAttribute string `yaml:"ingest_user_attribute"`
+	// IngestUserCutoff is, in seconds, the longest gap between two
+	// requests of one customer that still counts as time spent using
+	// the service; a longer gap is inactive, neither up nor down.
+	IngestUserCutoff int64 `yaml:"ingest_user_cutoff"`
 	// TrustedProxies are CIDRs whose X-Forwarded-For header is believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// AllowPrivateNetworks lets webhooks reach private and loopback
@@ -195,6 +201,7 @@ func Default() *Config {
 		IngestFlushInterval: 10,
 		IngestBodyLimit:     10 << 20,
 		IngestUserAttribute: "enduser.id",
+		IngestUserCutoff:    int64(uptime.DefaultCutoff / time.Second),
 		SQLiteSynchronous:   "FULL",
 		SMTP:                SMTPConfig{Port: 587, StartTLS: "auto"},
 		LogLevel:            "info",
@@ -309,6 +316,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	num("NIGHTJAR_INGEST_FLUSH_INTERVAL", &c.IngestFlushInterval)
 	num("NIGHTJAR_INGEST_BODY_LIMIT", &c.IngestBodyLimit)
 	str("NIGHTJAR_INGEST_USER_ATTRIBUTE", &c.IngestUserAttribute)
+	num("NIGHTJAR_INGEST_USER_CUTOFF", &c.IngestUserCutoff)
 	var proxies string
 	str("NIGHTJAR_TRUSTED_PROXIES", &proxies)
 	if proxies != "" {
@@ -389,6 +397,9 @@ func (c *Config) Validate() error {
 	}
 	if a := strings.TrimSpace(c.IngestUserAttribute); a == "" || len(a) > 255 || a != c.IngestUserAttribute || !utf8.ValidString(a) {
 		add("ingest_user_attribute: must be an attribute name of 1 to 255 bytes without surrounding spaces")
+	}
+	if c.IngestUserCutoff < int64(uptime.MinCutoff/time.Second) || c.IngestUserCutoff > int64(uptime.MaxCutoff/time.Second) {
+		add("ingest_user_cutoff: must be from %d to %d seconds", int64(uptime.MinCutoff/time.Second), int64(uptime.MaxCutoff/time.Second))
 	}
 	if c.IngestBodyLimit < 1000 || c.IngestBodyLimit > 100_000_000 {
 		add("ingest_body_limit: must be from 1000 to 100000000 bytes")

@@ -26,6 +26,7 @@ ping_retention: 1000
 ingest_flush_interval: 5
 ingest_body_limit: 5000000
 ingest_user_attribute: app.customer_id
+ingest_user_cutoff: 900
 trusted_proxies: [10.0.0.0/8, 192.168.1.1, "::1"]
 allow_private_networks: true
 sqlite_synchronous: NORMAL
@@ -93,6 +94,7 @@ func fullConfig() *config.Config {
 		IngestFlushInterval:  5,
 		IngestBodyLimit:      5000000,
 		IngestUserAttribute:  "app.customer_id",
+		IngestUserCutoff:     900,
 		TrustedProxies:       []string{"10.0.0.0/8", "192.168.1.1", "::1"},
 		AllowPrivateNetworks: true,
 		SQLiteSynchronous:    "NORMAL",
@@ -300,9 +302,10 @@ func TestApplyEnv(t *testing.T) {
 			"NIGHTJAR_LOG_LEVEL":              "error",
 			"NIGHTJAR_LOG_FORMAT":             "json",
 			"NIGHTJAR_BOOTSTRAP_API_KEY":      "0123456789abcdef",
+			"NIGHTJAR_INGEST_USER_CUTOFF":     "3600",
 		}, want: func(c *config.Config) {
 			c.Listen, c.DataDir, c.DatabaseURL, c.BaseURL = "0.0.0.0:1234", "/data", "postgres://u:pw@h/db", "https://nj.example.com"
-			c.PingBodyLimit, c.PingRetention = 4096, 10
+			c.PingBodyLimit, c.PingRetention, c.IngestUserCutoff = 4096, 10, 3600
 			c.TrustedProxies = []string{"10.0.0.0/8", "127.0.0.1", "::1"}
 			c.AllowPrivateNetworks, c.SQLiteSynchronous = true, "NORMAL"
 			c.SMTP = config.SMTPConfig{Host: "mail.example.com", Port: 2525, Username: "bob", Password: "hunter2",
@@ -435,6 +438,8 @@ func TestValidate(t *testing.T) {
 		{name: "flush interval", mod: func(c *config.Config) { c.IngestFlushInterval = 0 }, wantErr: []string{"ingest_flush_interval:"}},
 		{name: "ingest body limit", mod: func(c *config.Config) { c.IngestBodyLimit = 10 }, wantErr: []string{"ingest_body_limit:"}},
 		{name: "ingest user attribute", mod: func(c *config.Config) { c.IngestUserAttribute = " " }, wantErr: []string{"ingest_user_attribute:"}},
+		{name: "user cutoff too short", mod: func(c *config.Config) { c.IngestUserCutoff = 59 }, wantErr: []string{"ingest_user_cutoff:", "60 to 86400"}},
+		{name: "user cutoff too long", mod: func(c *config.Config) { c.IngestUserCutoff = 86401 }, wantErr: []string{"ingest_user_cutoff:"}},
 		{name: "proxy", mod: func(c *config.Config) { c.TrustedProxies = []string{"10.0.0.0/33"} }, wantErr: []string{"trusted_proxies:", "10.0.0.0/33"}},
 		{name: "synchronous", mod: func(c *config.Config) { c.SQLiteSynchronous = "OFF" }, wantErr: []string{"sqlite_synchronous:"}},
 		{name: "starttls", mod: func(c *config.Config) { c.SMTP.StartTLS = "maybe" }, wantErr: []string{"smtp.starttls:"}},

@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/incident"
@@ -334,6 +336,54 @@ func FuzzServiceForm(f *testing.F) {
 			if field := nightjar.ErrorField(err); field != "labels" && !strings.HasPrefix(field, "labels.") && field != "group_window" {
 				t.Fatalf("validate %v names %q", err, field)
 			}
+		}
+	})
+}
+
+// A policy's working hours are entered, shown and changed in the console:
+// a bad zone is named beside its input, an edit keeps what it does not
+// change, and emptying the rows makes tickets told at any time.
+func TestPolicyWorkingHours(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		owner := e.login("owner@a.test")
+		form := url.Values{"name": {"Tickets"}, "repeat": {"0"}, "steps[0].delay": {"5m"}, "steps[0].targets": {"user:" + e.userID("member@a.test")},
+			"working_hours[0].schedule": {"0 9 * * 1-5"}, "working_hours[0].zone": {"Mars/Olympus"}, "working_hours[0].duration": {"8h"}}
+		status, body := owner.post("/policies", form)
+		wantField(t, status, body, http.StatusBadRequest, "working_hours[0].zone", "must be an IANA time zone")
+		if !strings.Contains(body, `value="0 9 * * 1-5"`) {
+			t.Fatalf("the refused form lost the schedule:\n%s", body)
+		}
+		form.Set("working_hours[0].zone", "Europe/Berlin")
+		form.Set("working_hours[1].schedule", "0 10 * * 6")
+		form.Set("working_hours[1].duration", "4h")
+		if status, body := owner.post("/policies", form); status != http.StatusSeeOther {
+			t.Fatalf("create policy: %d %s", status, errorText(body))
+		}
+		pols, err := e.areas.Incidents.Policies().List(ctx, e.a.ID)
+		want := []incident.Window{{Schedule: "0 9 * * 1-5", Zone: "Europe/Berlin", Duration: 8 * time.Hour}, {Schedule: "0 10 * * 6", Zone: "UTC", Duration: 4 * time.Hour}}
+		if err != nil || len(pols) != 1 || !reflect.DeepEqual(pols[0].WorkingHours, want) {
+			t.Fatalf("policies %+v, %v", pols, err)
+		}
+		if _, body = owner.get("/policies"); !strings.Contains(body, "<code>0 9 * * 1-5</code> for 8 h in Europe/Berlin") {
+			t.Fatalf("working hours not listed:\n%s", body)
+		}
+		_, body = owner.get("/policies/" + pols[0].ID)
+		if !strings.Contains(body, `name="working_hours[0].zone" value="Europe/Berlin"`) || !strings.Contains(body, `name="working_hours[2].schedule" value=""`) ||
+			strings.Contains(body, `name="working_hours[3].schedule"`) {
+			t.Fatalf("edit form does not show the two windows and one empty row:\n%s", body)
+		}
+		form.Del("working_hours[0].schedule")
+		form.Del("working_hours[0].duration")
+		form.Del("working_hours[1].schedule")
+		form.Del("working_hours[1].duration")
+		if status, body := owner.post("/policies/"+pols[0].ID, form); status != http.StatusSeeOther {
+			t.Fatalf("edit policy: %d %s", status, errorText(body))
+		}
+		if p, err := e.areas.Incidents.Policies().Get(ctx, e.a.ID, pols[0].ID); err != nil || len(p.WorkingHours) != 0 || len(p.Steps) != 1 {
+			t.Fatalf("after emptying the rows: %+v, %v", p, err)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"slices"
@@ -347,13 +348,43 @@ func (o *responseOptions) PolicySteps(f *form, more bool) []policyStep {
 // names the field: "steps[1].delay".
 func stepInput(i int, field string) string { return fmt.Sprintf("steps[%d].%s", i, field) }
 
+// hoursInput names an input of the policy form's working-hours row i:
+// "working_hours[0].zone".
+func hoursInput(i int, field string) string { return fmt.Sprintf("working_hours[%d].%s", i, field) }
+
 var policyInputs = func() []string {
-	in := []string{"name", "repeat", "steps"}
+	in := []string{"name", "repeat", "steps", "working_hours"}
 	for i := range incident.MaxSteps {
 		in = append(in, stepInput(i, "delay"), stepInput(i, "targets"))
 	}
+	for i := range incident.MaxWorkingHours {
+		in = append(in, hoursInput(i, "schedule"), hoursInput(i, "zone"), hoursInput(i, "duration"))
+	}
 	return in
 }()
+
+// hoursRow is one working-hours row of the policy form.
+type hoursRow struct {
+	N, Schedule, Zone, Duration string
+	Form                        *form
+}
+
+// PolicyHours are the policy form's working-hours rows: those entered and
+// one empty row to add another, up to incident.MaxWorkingHours.
+func (o *responseOptions) PolicyHours(f *form) []hoursRow {
+	n := 0
+	for i := range incident.MaxWorkingHours {
+		if f.V(hoursInput(i, "schedule")) != "" || f.V(hoursInput(i, "duration")) != "" {
+			n = i + 1
+		}
+	}
+	var out []hoursRow
+	for i := range min(n+1, incident.MaxWorkingHours) {
+		out = append(out, hoursRow{N: fmt.Sprint(i + 1), Schedule: hoursInput(i, "schedule"), Zone: hoursInput(i, "zone"),
+			Duration: hoursInput(i, "duration"), Form: f})
+	}
+	return out
+}
 
 var policies = &objectPages[incident.Policy]{
 	path: "policies", title: "Escalation policies",
@@ -379,6 +410,11 @@ var policies = &objectPages[incident.Policy]{
 			}
 			f.set(stepInput(i, "targets"), ts...)
 		}
+		for i, w := range p.WorkingHours {
+			f.set(hoursInput(i, "schedule"), w.Schedule)
+			f.set(hoursInput(i, "zone"), w.Zone)
+			f.set(hoursInput(i, "duration"), w.Duration.String())
+		}
 		return f
 	},
 	fromForm: func(f *form, p *incident.Policy, _ *view, _ time.Time) error {
@@ -402,6 +438,19 @@ var policies = &objectPages[incident.Policy]{
 				step.Targets = append(step.Targets, incident.Target{Kind: incident.TargetKind(kind), ID: id})
 			}
 			p.Steps = append(p.Steps, step)
+		}
+		p.WorkingHours = nil
+		for i := range incident.MaxWorkingHours {
+			sched, dur := f.V(hoursInput(i, "schedule")), f.V(hoursInput(i, "duration"))
+			if sched == "" && dur == "" {
+				continue // an empty row adds no window
+			}
+			w := incident.Window{Schedule: sched, Zone: cmp.Or(f.V(hoursInput(i, "zone")), "UTC")}
+			var err error
+			if w.Duration, err = parseDelay(hoursInput(i, "duration"), dur); err != nil {
+				return err
+			}
+			p.WorkingHours = append(p.WorkingHours, w)
 		}
 		return nil
 	},

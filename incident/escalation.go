@@ -69,7 +69,7 @@ const (
 	MaxRepeat       = 9
 	MinStepDelay    = time.Minute
 	MaxStepDelay    = 24 * time.Hour
-	maxWorkingHours = 14
+	MaxWorkingHours = 14
 )
 
 // Validate returns a field error naming the first problem of the policy.
@@ -84,8 +84,8 @@ func (p *Policy) Validate() error {
 		return nightjar.FieldError("steps", "must have at most %d steps", MaxSteps)
 	case p.Repeat < 0 || p.Repeat > MaxRepeat:
 		return nightjar.FieldError("repeat", "must be between 0 and %d", MaxRepeat)
-	case len(p.WorkingHours) > maxWorkingHours:
-		return nightjar.FieldError("working_hours", "must have at most %d windows", maxWorkingHours)
+	case len(p.WorkingHours) > MaxWorkingHours:
+		return nightjar.FieldError("working_hours", "must have at most %d windows", MaxWorkingHours)
 	}
 	for i, s := range p.Steps {
 		field := fmt.Sprintf("steps[%d]", i)

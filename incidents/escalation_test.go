@@ -360,6 +360,36 @@ func TestLaterStepCarriesFiringAlert(t *testing.T) {
 	})
 }
 
+// TestServiceConfigDecides: each service's own grouping window and
+// auto-resolve apply to its alerts. "shop" groups for ten minutes and
+// resolves with its alerts; "ledger" never groups and waits for a person.
+func TestServiceConfigDecides(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		p := w.policy(t, "web", 0, step(5*time.Minute, user(w.alice)))
+		w.service(t, "shop", p, incident.ServiceConfig{GroupWindow: 10 * time.Minute, AutoResolve: true})
+		w.service(t, "ledger", p, incident.ServiceConfig{})
+		for _, svc := range []string{"shop", "ledger"} {
+			w.alert(t, t0, svc+"-a", svc, nightjar.AlertFiring)
+			w.alert(t, t0.Add(time.Minute), svc+"-b", svc, nightjar.AlertFiring)
+			w.alert(t, t0.Add(2*time.Minute), svc+"-a", svc, nightjar.AlertResolved)
+			w.alert(t, t0.Add(2*time.Minute), svc+"-b", svc, nightjar.AlertResolved)
+		}
+		for svc, want := range map[string][]incident.Status{"shop": {incident.Resolved}, "ledger": {incident.Triggered, incident.Triggered}} {
+			incs, err := w.s.Incidents(ctx, w.project, incidents.IncidentFilter{Service: svc})
+			must(t, err)
+			var got []incident.Status
+			for _, inc := range incs {
+				got = append(got, inc.Status)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: incidents %v, want %v", svc, got, want)
+			}
+		}
+	})
+}
+
 // TestNotificationRulesAndAckCancel: a person's rules delay their second
 // method; an acknowledgement before then cancels the held-back page.
 func TestNotificationRulesAndAckCancel(t *testing.T) {

@@ -21,7 +21,13 @@ const EvalDelay = 15 * time.Second
 // reloadSpan is how far back each evaluation looks for minutes that
 // changed since the last: late flushes and user-time (final only after the
 // uptime cutoff) still add to minutes that old.
-const reloadSpan = uptime.DefaultCutoff + time.Hour
+func (s *Service) reloadSpan() time.Duration {
+	cutoff := s.UserCutoff
+	if cutoff <= 0 {
+		cutoff = uptime.DefaultCutoff
+	}
+	return cutoff + time.Hour
+}
 
 // flushSkew is how much earlier than the last read a flush may be stamped
 // and still commit after it: replicas' clocks and slow commits.
@@ -48,6 +54,7 @@ func (s *Service) seriesFor(ctx context.Context, q store.Querier, id string, o *
 	defer s.mu.Unlock()
 	c := s.series[id]
 	ret := o.Retention()
+	reloadSpan := s.reloadSpan()
 	keep := now.Truncate(time.Minute).Add(-reloadSpan)
 	from, since := now.Truncate(time.Minute).Add(-time.Duration(ret)*time.Minute), time.Time{}
 	if c == nil || c.retention != ret || now.Sub(c.loadedTo) > reloadSpan/2 || now.Before(c.loadedTo) {

@@ -60,6 +60,10 @@ type Service struct {
 	// of an objective: adaptive paging's vote over the failing traces of
 	// [from, to). Nil details add nothing.
 	Evidence func(projectID string, d slo.Definition, from, to time.Time) map[string]string
+	// UserCutoff is the ingest's uptime cutoff (aggregate.Limits.Cutoff):
+	// user-time is flushed that long after its minute, so evaluations
+	// reread minutes that old. Zero means uptime.DefaultCutoff.
+	UserCutoff time.Duration
 }
 
 // New returns the objectives area of db, handing alerts to stage.

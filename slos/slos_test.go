@@ -222,3 +222,39 @@ func TestEvaluate(t *testing.T) {
 
 // EvalDelay is the delay after a minute at which its objectives are due.
 func EvalDelay() time.Duration { return slos.EvalDelay }
+
+// With a long uptime cutoff user-time is flushed hours after its minute:
+// every evaluation still adds it, though it is older than the hour and a
+// half the default cutoff would reread.
+func TestEvaluateAddsUserTimeOfALongCutoff(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		svc := slos.New(db, alerting.New(db))
+		svc.UserCutoff = 4 * time.Hour
+		p := storetest.NewProject(t, db, "P", t0)
+		o := newSLO(t, svc, p.ID, def("shop", "availability"))
+		first := []aggregate.Row{{SLOID: o.ID, Minute: t0.Add(-time.Minute), Bucket: slo.Bucket{Counts: slo.Counts{Good: 1, Total: 1}}}}
+		if err := svc.AddMinutes(ctx, first, t0); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := svc.ProcessDue(ctx, t0.Add(slos.EvalDelay), 100); err != nil || n != 1 {
+			t.Fatalf("first evaluation: %d, %v", n, err)
+		}
+		want := slo.Counts{Good: 1, Total: 1}
+		for m := t0; m.Before(t0.Add(20 * time.Minute)); m = m.Add(time.Minute) {
+			late := slo.Counts{UpMs: 60_000, DownMs: 5}
+			rows := []aggregate.Row{{SLOID: o.ID, Minute: m.Add(-4 * time.Hour), Bucket: slo.Bucket{Counts: late}}}
+			want = want.Add(late)
+			if err := svc.AddMinutes(ctx, rows, m.Add(time.Minute+5*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			now := m.Add(time.Minute + slos.EvalDelay)
+			if n, err := svc.ProcessDue(ctx, now, 100); err != nil || n != 1 {
+				t.Fatalf("evaluation at %s: %d, %v", now.Format("15:04:05"), n, err)
+			}
+			if got := svc.CachedSum(o.ID, t0.Add(-5*time.Hour), now); got != want {
+				t.Fatalf("at %s the cached counts are %+v, stored %+v", now.Format("15:04"), got, want)
+			}
+		}
+	})
+}

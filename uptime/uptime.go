@@ -56,6 +56,12 @@ import (
 // as time spent using the service.
 const DefaultCutoff = 30 * time.Minute
 
+// MinCutoff and MaxCutoff bound the cutoffs a Tracker takes.
+const (
+	MinCutoff = time.Minute
+	MaxCutoff = 24 * time.Hour
+)
+
 // UserTime is up and down user-time in milliseconds.
 type UserTime struct {
 	UpMs   int64 `json:"up_ms"`
@@ -102,7 +108,7 @@ func New(cutoff time.Duration) (*Tracker, error) {
 	if cutoff == 0 {
 		cutoff = DefaultCutoff
 	}
-	if cutoff < time.Minute || cutoff > 24*time.Hour || cutoff%time.Second != 0 {
+	if cutoff < MinCutoff || cutoff > MaxCutoff || cutoff%time.Second != 0 {
 		return nil, nightjar.FieldError("cutoff", "must be whole seconds from 1m to 24h; got %s", cutoff)
 	}
 	return &Tracker{cutoff: cutoff.Milliseconds(), seed: maphash.MakeSeed(), users: map[uint64]uint64{},

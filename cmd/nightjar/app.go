@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/nightjar-dev/nightjar/accounts"
 	"github.com/nightjar-dev/nightjar/aggregate"
@@ -64,18 +65,21 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, e
 	if err != nil {
 		return nil, err
 	}
-	return newApp(db, log), nil
+	return newApp(db, log, time.Duration(cfg.IngestUserCutoff)*time.Second), nil
 }
 
-// newApp builds the areas on an open database; log may be nil.
-func newApp(db *store.DB, log *slog.Logger) *app {
+// newApp builds the areas on an open database; log may be nil. userCutoff
+// is the uptime cutoff of ingest (config's ingest_user_cutoff), zero for
+// the default.
+func newApp(db *store.DB, log *slog.Logger, userCutoff time.Duration) *app {
 	inc := incidents.New(db)
 	alerts := alerting.New(db, incidents.AlertRoute{Store: inc})
 	traces, _ := aggregate.NewTraces(attribution.SamplerConfig{})
 	a := &app{db: db, projects: projects.New(db), accounts: accounts.New(db, passwords), audit: audit.New(db),
 		channels: channels.New(db), outbox: outbox.New(db, inc), alerts: alerts, checks: checks.New(db, alerts, log), incidents: inc,
-		integrations: integrations.New(db, alerts), slos: slos.New(db, alerts), ingest: aggregate.New(aggregate.Limits{}), traces: traces}
+		integrations: integrations.New(db, alerts), slos: slos.New(db, alerts), ingest: aggregate.New(aggregate.Limits{Cutoff: userCutoff}), traces: traces}
 	a.slos.Evidence = engine.TraceEvidence(traces)
+	a.slos.UserCutoff = userCutoff
 	return a
 }
 

@@ -15,7 +15,7 @@ import (
 func TestRetentionPrunesAccounts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		a := newApp(db, nil)
+		a := newApp(db, nil, 0)
 		t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 		p := storetest.NewProject(t, db, "P", t0)
 		u, err := a.accounts.CreateUser(ctx, "old@example.com", "a long passphrase", p.ID, nightjar.RoleViewer, t0)

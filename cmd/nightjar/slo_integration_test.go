@@ -178,7 +178,7 @@ func runShop(t *testing.T, db *store.DB, configure func(a *app, projectID, recei
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
-	a := newApp(db, log)
+	a := newApp(db, log, 0)
 	clock := nightjar.NewFakeClock(time.Now().UTC().Truncate(time.Minute))
 	p := storetest.NewProject(t, db, "Shop", clock.Now())
 	key, err := a.projects.CreateKey(ctx, &nightjar.APIKey{ProjectID: p.ID, Name: "otel", Scope: nightjar.ScopeIngest}, "", clock.Now())
