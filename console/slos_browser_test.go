@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -27,6 +28,9 @@ func TestSLOPagesInBrowser(t *testing.T) {
 	o := seedSLO(t, areas.SLOs, p.ID, "checkout-availability", now)
 	seedSLO(t, areas.SLOs, p.ID, "search-availability", now.Add(-3*time.Hour))
 	observeUsers(t, areas.BadTime.(*aggregate.Aggregator), o, now)
+	if _, err := areas.SLOs.ProcessDue(context.Background(), now, 100); err != nil {
+		t.Fatal(err)
+	}
 	srv := startStackWith(t, db, areas)
 
 	page := b.NewPage(t)

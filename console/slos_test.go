@@ -105,6 +105,13 @@ func TestSLOPages(t *testing.T) {
 			t.Fatal("the seeded burn does not fire the page rule")
 		}
 
+		// The list shows what the evaluation stored: nothing before it.
+		if _, body := viewer.get("/slos"); !strings.Contains(between(t, body, `<tr id="slo-`+o.ID+`">`, `</tr>`), "no data") {
+			t.Error("the list shows figures for an objective not evaluated yet")
+		}
+		if _, err := svc.ProcessDue(ctx, now, 100); err != nil {
+			t.Fatal(err)
+		}
 		code, body := viewer.get("/slos")
 		if code != http.StatusOK {
 			t.Fatalf("GET /slos = %d", code)

@@ -123,10 +123,12 @@ func (s *Service) ProcessDue(ctx context.Context, now time.Time, limit int) (int
 				}
 				continue
 			}
-			if err := s.evaluate(ctx, tx, d.id, d.projectID, d.def, &d.state, now); err != nil {
+			dec, err := s.evaluate(ctx, tx, d.id, d.projectID, d.def, &d.state, now)
+			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE slos SET state = $2, next_eval_at = $3 WHERE id = $1`, d.id, store.JSON(d.state), store.Millis(next)); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE slos SET state = $2, decision = $3, next_eval_at = $4 WHERE id = $1`,
+				d.id, store.JSON(d.state), store.JSON(dec), store.Millis(next)); err != nil {
 				return fmt.Errorf("save slo state: %w", err)
 			}
 		}
@@ -136,15 +138,16 @@ func (s *Service) ProcessDue(ctx context.Context, now time.Time, limit int) (int
 	return n, err
 }
 
-// evaluate decides one objective and hands its alert changes to the stage.
-func (s *Service) evaluate(ctx context.Context, tx *store.Tx, id, projectID string, def slo.Definition, state *slo.State, now time.Time) error {
+// evaluate decides one objective, hands its alert changes to the stage
+// and returns the decision.
+func (s *Service) evaluate(ctx context.Context, tx *store.Tx, id, projectID string, def slo.Definition, state *slo.State, now time.Time) (*slo.Decision, error) {
 	o, err := slo.New(def)
 	if err != nil {
-		return fmt.Errorf("compile slo %s: %w", id, err)
+		return nil, fmt.Errorf("compile slo %s: %w", id, err)
 	}
 	series, err := s.seriesFor(ctx, tx, id, o, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	d := o.Evaluate(series, now)
 	for _, a := range o.Apply(state, &d) {
@@ -156,10 +159,10 @@ func (s *Service) evaluate(ctx context.Context, tx *store.Tx, id, projectID stri
 			}
 		}
 		if err := s.stage.Handle(ctx, tx, alerting.Change{Alert: &a, At: now}); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return &d, nil
 }
 
 // Status is an objective's figures now, for the API and the console.

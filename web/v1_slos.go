@@ -29,16 +29,47 @@ func toSLOJSON(o *slos.SLO) sloJSON {
 	return sloJSON{ID: o.ID, Definition: o.Definition, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 }
 
+// sloListedJSON is an objective in the list, with what its last
+// evaluation decided.
+type sloListedJSON struct {
+	sloJSON
+	Evaluation *sloEvaluationJSON `json:"evaluation"`
+}
+
+// sloEvaluationJSON is an objective's last evaluation in brief; the
+// status endpoint has the whole of it, now.
+type sloEvaluationJSON struct {
+	At        time.Time                       `json:"at"`
+	Requests  uint64                          `json:"requests"`
+	Bad       uint64                          `json:"bad_requests"`
+	Remaining float64                         `json:"budget_remaining"`
+	BurnRate  float64                         `json:"burn_rate"`
+	Firing    map[nightjar.Severity]time.Time `json:"firing"`
+}
+
+// v1ListSLOs lists a page of the project's objectives with their last
+// evaluations, read in one query however many there are.
 func (s *Server) v1ListSLOs(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	list, err := s.slos.List(r.Context(), k.ProjectID)
+	limit, offset, err := pageParams(r)
 	if err != nil {
 		return err
 	}
-	out := make([]sloJSON, len(list))
-	for i, o := range list {
-		out[i] = toSLOJSON(o)
+	list, err := s.slos.ListEvaluated(r.Context(), k.ProjectID, limit+1, offset)
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"slos": out})
+	body := map[string]any{}
+	list = nextPage(list, limit, offset, body)
+	out := make([]sloListedJSON, len(list))
+	for i, e := range list {
+		out[i] = sloListedJSON{sloJSON: toSLOJSON(e.SLO)}
+		if d := e.Decision; d != nil {
+			out[i].Evaluation = &sloEvaluationJSON{At: d.At, Requests: d.Budget.Counts.Total, Bad: d.Budget.Counts.Bad(),
+				Remaining: d.Budget.Remaining, BurnRate: d.BurnRate, Firing: e.Firing}
+		}
+	}
+	body["slos"] = out
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
 
