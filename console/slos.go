@@ -62,6 +62,10 @@ type sloRow struct {
 	Burns   []burnPair
 	State   string
 	BadTime badTime
+	// SourceError is why the last read of its counts from Prometheus
+	// failed, and SourceErrorAt when; empty after a good read.
+	SourceError   string
+	SourceErrorAt time.Time
 }
 
 // burnPair is one rule's burn rates over its two windows.
@@ -91,7 +95,7 @@ func (c *Console) slosPage(w http.ResponseWriter, r *http.Request, v *view) {
 	now := c.clock.Now()
 	var d slosData
 	for _, e := range list {
-		st := &slos.Status{Firing: e.Firing}
+		st := &slos.Status{Firing: e.Firing, SourceError: e.SourceError, SourceErrorAt: e.SourceErrorAt}
 		if e.Decision != nil {
 			st.Decision = *e.Decision
 		}
@@ -106,7 +110,8 @@ func (c *Console) sloRow(o *slos.SLO, st *slos.Status, now time.Time) sloRow {
 	dec := &st.Decision
 	row := sloRow{ID: o.ID, Service: o.Definition.Service, Name: o.Definition.Name,
 		Objective: pctTrim(o.Definition.Objective/100, 3), Window: windowText(o.Definition.Window),
-		Remaining: pct(dec.Budget.Remaining, 1), Spent: dec.Budget.Remaining <= 0, State: sloOK, BadTime: c.badTimeOf(o.ID, now)}
+		Remaining: pct(dec.Budget.Remaining, 1), Spent: dec.Budget.Remaining <= 0, State: sloOK, BadTime: c.badTimeOf(o.ID, now),
+		SourceError: st.SourceError, SourceErrorAt: st.SourceErrorAt}
 	for _, rs := range dec.Rules {
 		if rs.Severity == nightjar.SeverityPage {
 			row.Burns = append(row.Burns, burnOf(rs))

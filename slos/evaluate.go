@@ -80,7 +80,7 @@ func (s *Service) seriesFor(ctx context.Context, q store.Querier, id string, o *
 }
 
 var qDue = store.Hot(func(d store.Dialect) string {
-	return `SELECT id, project_id, definition, state FROM slos WHERE next_eval_at <= $1 ORDER BY next_eval_at LIMIT $2` + d.SkipLocked()
+	return `SELECT id, project_id, definition, state, source_error FROM slos WHERE next_eval_at <= $1 ORDER BY next_eval_at LIMIT $2` + d.SkipLocked()
 })
 
 // ProcessDue evaluates up to limit objectives due by now: each one's
@@ -96,11 +96,12 @@ func (s *Service) ProcessDue(ctx context.Context, now time.Time, limit int) (int
 			id, projectID string
 			def           slo.Definition
 			state         slo.State
+			sourceError   string
 		}
 		rows, err := store.QueryAll(ctx, tx, "scan due slos", qDue.SQL(tx.Dialect()), func(r store.Row) (due, error) {
 			var d due
 			var def, state string
-			if err := r.Scan(&d.id, &d.projectID, &def, &state); err != nil {
+			if err := r.Scan(&d.id, &d.projectID, &def, &state, &d.sourceError); err != nil {
 				return d, fmt.Errorf("scan due slo: %w", err)
 			}
 			if err := json.Unmarshal([]byte(def), &d.def); err != nil {
@@ -116,7 +117,7 @@ func (s *Service) ProcessDue(ctx context.Context, now time.Time, limit int) (int
 		}
 		next := now.Truncate(time.Minute).Add(time.Minute + EvalDelay)
 		for _, d := range rows {
-			if d.def.Indicator.Prometheus != nil && s.sourceError(d.id) != nil {
+			if d.def.Indicator.Prometheus != nil && d.sourceError != "" {
 				// Its counts are not known: wait for the next fetch.
 				if _, err := tx.Exec(ctx, `UPDATE slos SET next_eval_at = $2 WHERE id = $1`, d.id, store.Millis(next)); err != nil {
 					return fmt.Errorf("save slo state: %w", err)
@@ -179,9 +180,11 @@ type Status struct {
 	// instants (a budget burn-down) without reading the minutes again.
 	Objective *slo.Objective `json:"-"`
 	Series    *slo.Series    `json:"-"`
-	// SourceError is why this server's last read of a Prometheus
-	// objective's counts failed; evaluation waits until a read succeeds.
-	SourceError string `json:"source_error,omitempty"`
+	// SourceError is why the last read of a Prometheus objective's
+	// counts failed, by whichever replica made it, and SourceErrorAt
+	// when; evaluation waits until a read succeeds.
+	SourceError   string    `json:"source_error,omitempty"`
+	SourceErrorAt time.Time `json:"-"`
 }
 
 // BadTimeRecent is how recent a request makes a customer active when
@@ -201,8 +204,9 @@ func (s *Service) Status(ctx context.Context, projectID, id string, now time.Tim
 	if err != nil {
 		return nil, nil, fmt.Errorf("compile slo %s: %w", id, err)
 	}
-	var state string
-	if err := s.db.QueryRow(ctx, `SELECT state FROM slos WHERE id = $1`, id).Scan(&state); err != nil {
+	var state, sourceErr string
+	var errAt int64
+	if err := s.db.QueryRow(ctx, `SELECT state, source_error, source_error_at FROM slos WHERE id = $1`, id).Scan(&state, &sourceErr, &errAt); err != nil {
 		return nil, nil, store.ScanError(err, "slo")
 	}
 	var st slo.State
@@ -219,10 +223,8 @@ func (s *Service) Status(ctx context.Context, projectID, id string, now time.Tim
 	for _, m := range ms {
 		series.Add(m.Start, m.Bucket.Counts)
 	}
-	out := &Status{Firing: st.Firing, Decision: obj.Evaluate(series, now), Objective: obj, Series: series}
-	if err := s.sourceError(id); err != nil && o.Definition.Indicator.Prometheus != nil {
-		out.SourceError = err.Error()
-	}
+	out := &Status{Firing: st.Firing, Decision: obj.Evaluate(series, now), Objective: obj, Series: series,
+		SourceError: sourceErr, SourceErrorAt: sourceErrorAt(sourceErr, errAt)}
 	if out.Firing == nil {
 		out.Firing = map[nightjar.Severity]time.Time{}
 	}

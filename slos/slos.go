@@ -53,9 +53,6 @@ type Service struct {
 	// minute's evaluation reads only the recent minutes (see series.go).
 	mu     sync.Mutex
 	series map[string]*cached
-	// sourceErr is the error of each objective's last failed Prometheus
-	// fetch (see FetchPrometheus).
-	sourceErr map[string]error
 	// Evidence, when set, is asked for details to add to a firing alert
 	// of an objective: adaptive paging's vote over the failing traces of
 	// [from, to). Nil details add nothing.
@@ -64,7 +61,7 @@ type Service struct {
 
 // New returns the objectives area of db, handing alerts to stage.
 func New(db *store.DB, stage *alerting.Stage) *Service {
-	return &Service{db: db, stage: stage, series: map[string]*cached{}, sourceErr: map[string]error{}}
+	return &Service{db: db, stage: stage, series: map[string]*cached{}}
 }
 
 const (
@@ -145,6 +142,11 @@ type Evaluated struct {
 	// Decision is the last evaluation's: nil before the first one and
 	// after the definition changed, until the next.
 	Decision *slo.Decision
+	// SourceError is why the last read of a Prometheus objective's
+	// counts failed, by whichever replica made it, and SourceErrorAt
+	// when; empty and zero after a good read.
+	SourceError   string
+	SourceErrorAt time.Time
 }
 
 // ListEvaluated returns up to limit of a project's objectives by service
@@ -154,7 +156,7 @@ type Evaluated struct {
 // figures are as old as the last evaluation (a minute and EvalDelay at
 // most while the evaluation module runs).
 func (s *Service) ListEvaluated(ctx context.Context, projectID string, limit, offset int) ([]*Evaluated, error) {
-	q := `SELECT ` + columns + `, state, decision FROM slos WHERE project_id = $1 ORDER BY service, name, id`
+	q := `SELECT ` + columns + `, state, decision, source_error, source_error_at FROM slos WHERE project_id = $1 ORDER BY service, name, id`
 	args := []any{projectID}
 	if limit > 0 {
 		q += ` LIMIT $2 OFFSET $3`
@@ -163,12 +165,13 @@ func (s *Service) ListEvaluated(ctx context.Context, projectID string, limit, of
 	return store.QueryAll(ctx, s.db, "list evaluated slos", q, func(r store.Row) (*Evaluated, error) {
 		var e Evaluated
 		var def, state, dec string
-		var created, updated int64
+		var created, updated, errAt int64
 		o := &SLO{}
-		if err := r.Scan(&o.ID, &o.ProjectID, &def, &created, &updated, &state, &dec); err != nil {
+		if err := r.Scan(&o.ID, &o.ProjectID, &def, &created, &updated, &state, &dec, &e.SourceError, &errAt); err != nil {
 			return nil, fmt.Errorf("scan slo: %w", err)
 		}
 		o.CreatedAt, o.UpdatedAt = store.Time(created), store.Time(updated)
+		e.SourceErrorAt = sourceErrorAt(e.SourceError, errAt)
 		if err := json.Unmarshal([]byte(def), &o.Definition); err != nil {
 			return nil, fmt.Errorf("decode slo %s: %w", o.ID, err)
 		}
@@ -221,13 +224,18 @@ func (s *Service) Edit(ctx context.Context, projectID, id string, now time.Time,
 
 // UpdateTx replaces an objective's definition with one stated in full.
 // The last evaluation's decision, made for the old definition, is dropped
-// until the next evaluation.
+// until the next evaluation, and so is a source error once the objective
+// no longer reads Prometheus.
 func UpdateTx(ctx context.Context, tx *store.Tx, o *SLO, now time.Time) error {
 	if err := o.Definition.Validate(); err != nil {
 		return err
 	}
 	o.UpdatedAt = now.UTC().Truncate(time.Millisecond)
-	res, err := tx.Exec(ctx, `UPDATE slos SET service = $3, name = $4, definition = $5, updated_at = $6, decision = '' WHERE id = $1 AND project_id = $2`,
+	q := `UPDATE slos SET service = $3, name = $4, definition = $5, updated_at = $6, decision = ''`
+	if o.Definition.Indicator.Prometheus == nil {
+		q += `, source_error = '', source_error_at = 0`
+	}
+	res, err := tx.Exec(ctx, q+` WHERE id = $1 AND project_id = $2`,
 		o.ID, o.ProjectID, o.Definition.Service, o.Definition.Name, store.JSON(o.Definition), store.Millis(o.UpdatedAt))
 	if store.IsUniqueViolation(err) {
 		return nightjar.Errorf(nightjar.ECONFLICT, "slo %s of service %s exists", o.Definition.Name, o.Definition.Service)
@@ -264,7 +272,6 @@ func (s *Service) DeleteTx(ctx context.Context, tx *store.Tx, projectID, id stri
 	}
 	s.mu.Lock()
 	delete(s.series, id)
-	delete(s.sourceErr, id)
 	s.mu.Unlock()
 	return nil
 }

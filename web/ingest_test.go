@@ -13,6 +13,9 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/aggregate"
+	"github.com/nightjar-dev/nightjar/promsli"
+	"github.com/nightjar-dev/nightjar/slo"
+	"github.com/nightjar-dev/nightjar/slos"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 	"github.com/nightjar-dev/nightjar/telemetry"
@@ -376,6 +379,40 @@ func TestSLOListPages(t *testing.T) {
 			ev, _ := o.(map[string]any)["evaluation"].(map[string]any)
 			if ev == nil || ev["budget_remaining"] != 1.0 || ev["requests"] != 0.0 || ev["at"] != e.clock.Now().Truncate(time.Minute).Format(time.RFC3339) {
 				t.Errorf("%v: evaluation = %v", o.(map[string]any)["name"], ev)
+			}
+		}
+	})
+}
+
+// failingProm is a Prometheus that cannot be read.
+type failingProm struct{}
+
+func (failingProm) Fetch(context.Context, slo.PromQuery, time.Time, time.Time) (*promsli.Minutes, error) {
+	return nil, fmt.Errorf("%w: prometheus.test answered 503", promsli.ErrUnavailable)
+}
+
+// A failed Prometheus read made by another replica (another Service on
+// the database) is in the objective's status and in the list, with when.
+func TestSLOSourceErrorFromAnotherReplica(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		r := e.do("POST", "/api/v1/slos", e.rw, map[string]any{"service": "shop", "name": "prom", "objective": 99,
+			"window": map[string]any{"rolling": "30d"}, "indicator": map[string]any{"kind": "availability",
+				"prometheus": map[string]any{"url": "http://prometheus.test:9090", "good": "good", "total": "total"}}})
+		if r.status != 201 {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		id := r.json(t)["id"].(string)
+		at := e.clock.Now()
+		if _, err := slos.New(db, nil).FetchPrometheus(context.Background(), failingProm{}, at); err != nil {
+			t.Fatal(err)
+		}
+		st := e.do("GET", "/api/v1/slos/"+id+"/status", e.ro, nil).json(t)
+		listed := e.do("GET", "/api/v1/slos", e.ro, nil).json(t)["slos"].([]any)[0].(map[string]any)
+		for name, got := range map[string]map[string]any{"status": st, "list": listed} {
+			msg, _ := got["source_error"].(string)
+			if !strings.Contains(msg, "prometheus.test answered 503") || got["source_error_at"] != at.Format(time.RFC3339) {
+				t.Errorf("%s: source_error %q at %v", name, got["source_error"], got["source_error_at"])
 			}
 		}
 	})
