@@ -183,7 +183,7 @@ func TestConsolePassInBrowser(t *testing.T) {
 	for _, scheme := range []string{"light", "dark"} {
 		page.Do(colorScheme(scheme))
 		page.Do(chromedp.EmulateViewport(1280, 900))
-		for _, path := range []string{"/", "/checks/" + down.ID} {
+		for _, path := range []string{"/", "/checks/" + down.ID, "/channels"} {
 			page.Navigate(srv.URL + path)
 			page.WaitVisible("main")
 			page.Screenshot("1280-" + scheme + shotName(path))

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -333,12 +334,16 @@ func sloCharts(st *slos.Status) (burnDown, traffic, windowed template.HTML) {
 		return t.Format("Jan 2")
 	}
 	ticks := []float64{xs[0], xs[0] + (xs[len(xs)-1]-xs[0])/2, xs[len(xs)-1]}
+	// No budget is more than 100% left: the axis stops there, below the
+	// tick that may follow.
+	budgetTicks := slices.DeleteFunc(niceTicks(lowest, 100, 6), func(v float64) bool { return v > 100 })
 	burnDown = lineChart("burn-down", "Error budget remaining over the window", xs, []lineSeries{remaining}, lineAxes{
-		YMin: math.Floor(lowest/50) * 50, YMax: 100, YUnit: "% of error budget left",
+		YMin: budgetTicks[0], YMax: 100, YTicks: budgetTicks, YUnit: "% of error budget left",
 		YLabel: func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) + "%" },
 		XLabel: timeLabel, XTicks: ticks, XUnit: "time (UTC)"})
+	trafficTicks := niceTicks(0, max(busiest, 1), 5)
 	traffic = lineChart("traffic", "Good and all requests over the window", xs, []lineSeries{total, good}, lineAxes{
-		YMin: 0, YMax: max(busiest, 1), YUnit: "requests per " + nightjar.HumanDuration(step),
+		YMin: 0, YMax: trafficTicks[len(trafficTicks)-1], YTicks: trafficTicks, YUnit: "requests per " + nightjar.HumanDuration(step),
 		YLabel: func(v float64) string { return siValue(math.Round(v), 1000) },
 		XLabel: timeLabel, XTicks: ticks, XUnit: "time (UTC)"})
 	return burnDown, traffic, windowedChart(st)
@@ -367,12 +372,9 @@ func windowedChart(st *slos.Status) template.HTML {
 			ticks = append(ticks, x)
 		}
 	}
-	yMin := math.Floor(lowest)
-	if yMin == 100 {
-		yMin = 99
-	}
+	yTicks := slices.DeleteFunc(niceTicks(min(lowest, 99), 100, 5), func(v float64) bool { return v > 100 })
 	return lineChart("windowed", "Windowed user-uptime: the lowest user-uptime of any window of each size", xs, []lineSeries{curve}, lineAxes{
-		YMin: yMin, YMax: 100, YUnit: "lowest user-uptime",
+		YMin: yTicks[0], YMax: 100, YTicks: yTicks, YUnit: "lowest user-uptime",
 		YLabel: func(v float64) string { return pctTrim(v/100, 2) },
 		XLabel: func(x float64) string {
 			return shortDuration(time.Duration(math.Round(math.Pow(10, x))) * time.Minute)

@@ -85,6 +85,14 @@ func TestSLOPagesInBrowser(t *testing.T) {
 					if smallest < 8 {
 						t.Errorf("chart labels %.1f px high at %d px", smallest, width)
 					}
+					// The rules table's cells get room enough that
+					// "held: too small a share of the budget" is not
+					// squeezed to a word a line.
+					var narrowest float64
+					page.Eval(`Math.min(...[...document.querySelectorAll("table.rules td")].filter(td => td.getClientRects().length).map(td => td.getBoundingClientRect().width))`, &narrowest)
+					if width == 375 && narrowest < 200 {
+						t.Errorf("a cell of the rules table is %.0f px wide at 375 px", narrowest)
+					}
 				}
 				page.Screenshot(name + "-" + strconv.Itoa(width) + "-" + scheme)
 			}

@@ -142,7 +142,17 @@ func TestSLOPages(t *testing.T) {
 				t.Errorf("the SLO's page lacks %q", want)
 			}
 		}
-		rules := between(t, body, `<table class="dense rules">`, `</table>`)
+		// The budget's axis steps by a round 200% from below the lowest
+		// -733% up to 0%, and stops at 100%.
+		burnDown := between(t, body, `id="burn-down"`, `</svg>`)
+		var labels []string
+		for _, m := range regexp.MustCompile(`<text class="axis" x="58"[^>]*>([^<]*)</text>`).FindAllStringSubmatch(burnDown, -1) {
+			labels = append(labels, m[1])
+		}
+		if got := strings.Join(labels, " "); got != "-800% -600% -400% -200% 0%" {
+			t.Errorf("the budget chart's y axis reads %q, want -800%% -600%% -400%% -200%% 0%%", got)
+		}
+		rules := between(t, body, `<table class="dense rules stack-narrow">`, `</table>`)
 		if n := strings.Count(rules, "<strong class=\"bad\">firing</strong>"); n != countFiring(st) {
 			t.Errorf("the rules table shows %d firing rules, the area %d", n, countFiring(st))
 		}
