@@ -129,7 +129,7 @@ func (s *Service) ProcessDue(ctx context.Context, now time.Time, limit int) (int
 				return err
 			}
 			if _, err := tx.Exec(ctx, `UPDATE slos SET state = $2, decision = $3, next_eval_at = $4 WHERE id = $1`,
-				d.id, store.JSON(d.state), store.JSON(dec), store.Millis(next)); err != nil {
+				d.id, store.JSON(d.state), store.JSON(listedOf(dec)), store.Millis(next)); err != nil {
 				return fmt.Errorf("save slo state: %w", err)
 			}
 		}
@@ -164,6 +164,51 @@ func (s *Service) evaluate(ctx context.Context, tx *store.Tx, id, projectID stri
 		}
 	}
 	return &d, nil
+}
+
+// listed is what ProcessDue stores of each decision for the lists: the
+// figures they show, without the window bounds and the counts behind each
+// rule. It is a third of the whole decision's JSON, which each minute's
+// write of every objective would otherwise carry.
+type listed struct {
+	At        time.Time    `json:"at"`
+	Good      uint64       `json:"good"`
+	Total     uint64       `json:"total"`
+	Remaining float64      `json:"remaining"`
+	BurnRate  float64      `json:"burn_rate"`
+	Rules     []listedRule `json:"rules"`
+}
+
+type listedRule struct {
+	Severity  nightjar.Severity `json:"severity"`
+	Long      time.Duration     `json:"long"`
+	Short     time.Duration     `json:"short"`
+	Threshold float64           `json:"threshold"`
+	LongBurn  float64           `json:"long_burn"`
+	ShortBurn float64           `json:"short_burn"`
+	Firing    bool              `json:"firing,omitempty"`
+	Held      string            `json:"held,omitempty"`
+}
+
+func listedOf(d *slo.Decision) listed {
+	l := listed{At: d.At, Good: d.Budget.Counts.Good, Total: d.Budget.Counts.Total, Remaining: d.Budget.Remaining, BurnRate: d.BurnRate,
+		Rules: make([]listedRule, len(d.Rules))}
+	for i, r := range d.Rules {
+		l.Rules[i] = listedRule{Severity: r.Severity, Long: r.LongWindow, Short: r.ShortWindow, Threshold: r.Threshold,
+			LongBurn: r.LongBurn, ShortBurn: r.ShortBurn, Firing: r.Firing, Held: r.Held}
+	}
+	return l
+}
+
+// decision is the stored part of a decision as one, the rest zero.
+func (l *listed) decision() *slo.Decision {
+	d := &slo.Decision{At: l.At, BurnRate: l.BurnRate, Rules: make([]slo.RuleStatus, len(l.Rules)),
+		Budget: slo.Budget{Counts: slo.Counts{Good: l.Good, Total: l.Total}, Remaining: l.Remaining}}
+	for i, r := range l.Rules {
+		d.Rules[i] = slo.RuleStatus{Severity: r.Severity, LongWindow: r.Long, ShortWindow: r.Short, Threshold: r.Threshold,
+			LongBurn: r.LongBurn, ShortBurn: r.ShortBurn, Firing: r.Firing, Held: r.Held}
+	}
+	return d
 }
 
 // Status is an objective's figures now, for the API and the console.

@@ -139,8 +139,11 @@ type Evaluated struct {
 	*SLO
 	// Firing is since when each severity has been firing.
 	Firing map[nightjar.Severity]time.Time
-	// Decision is the last evaluation's: nil before the first one and
-	// after the definition changed, until the next.
+	// Decision is the last evaluation's figures that a list shows: the
+	// time, the budget's counts and remaining share, the burn
+	// rate and each rule's windows, burn rates, threshold and verdict;
+	// the rest is zero (Status has it all). It is nil before the first
+	// evaluation and after the definition changed, until the next.
 	Decision *slo.Decision
 	// SourceError is why the last read of a Prometheus objective's
 	// counts failed, by whichever replica made it, and SourceErrorAt
@@ -184,10 +187,11 @@ func (s *Service) ListEvaluated(ctx context.Context, projectID string, limit, of
 			e.Firing = map[nightjar.Severity]time.Time{}
 		}
 		if dec != "" {
-			e.Decision = &slo.Decision{}
-			if err := json.Unmarshal([]byte(dec), e.Decision); err != nil {
+			var l listed
+			if err := json.Unmarshal([]byte(dec), &l); err != nil {
 				return nil, fmt.Errorf("decode slo %s decision: %w", o.ID, err)
 			}
+			e.Decision = l.decision()
 		}
 		return &e, nil
 	}, args...)
