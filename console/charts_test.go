@@ -1,6 +1,8 @@
 package console
 
 import (
+	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +113,49 @@ func TestMetricCharts(t *testing.T) {
 	}
 	if strings.Count(svg, "<rect") != 2 || !strings.Contains(string(charts[1].Chart), ">1.2 k</text>") {
 		t.Errorf("rows chart: %s", charts[1].Chart)
+	}
+}
+
+// An axis's ticks are evenly spaced multiples of 1, 2 or 5 times a power
+// of ten that cover the data, as few as fit: never -750, -325, 100.
+func TestNiceTicks(t *testing.T) {
+	for _, c := range []struct {
+		lo, hi float64
+		most   int
+		want   []float64
+	}{
+		{0, 100, 6, []float64{0, 20, 40, 60, 80, 100}},
+		{0, 100, 3, []float64{0, 50, 100}},
+		{-733.3, 100, 6, []float64{-800, -600, -400, -200, 0, 200}},
+		{-40, 100, 6, []float64{-50, 0, 50, 100}},
+		{0, 137, 5, []float64{0, 50, 100, 150}},
+		{0, 1, 5, []float64{0, 0.5, 1}},
+		{97.3, 100, 5, []float64{97, 98, 99, 100}},
+		{99, 100, 5, []float64{99, 99.5, 100}},
+		{0, 0.7, 5, []float64{0, 0.2, 0.4, 0.6, 0.8}},
+		{0, 12345, 5, []float64{0, 5000, 10000, 15000}},
+		{5, 5, 5, []float64{5, 5.5, 6}},
+	} {
+		got := niceTicks(c.lo, c.hi, c.most)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("niceTicks(%v, %v, %d) = %v, want %v", c.lo, c.hi, c.most, got, c.want)
+		}
+		// Whatever the case, the ticks cover the data in at most most
+		// even steps of 1, 2 or 5 × 10^k.
+		if len(got) < 2 || len(got) > c.most || got[0] > c.lo || got[len(got)-1] < c.hi {
+			t.Errorf("niceTicks(%v, %v, %d) = %v: does not cover the data in at most %d ticks", c.lo, c.hi, c.most, got, c.most)
+			continue
+		}
+		step := got[1] - got[0]
+		mant := step / math.Pow(10, math.Floor(math.Log10(step)+1e-9))
+		if math.Abs(mant-1) > 1e-9 && math.Abs(mant-2) > 1e-9 && math.Abs(mant-5) > 1e-9 {
+			t.Errorf("niceTicks(%v, %v, %d) = %v: step %v is not 1, 2 or 5 × 10^k", c.lo, c.hi, c.most, got, step)
+		}
+		for i := 1; i < len(got); i++ {
+			if d := got[i] - got[i-1]; math.Abs(d-step) > step*1e-9 {
+				t.Errorf("niceTicks(%v, %v, %d) = %v: uneven steps", c.lo, c.hi, c.most, got)
+				break
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -183,7 +184,7 @@ func TestConsolePassInBrowser(t *testing.T) {
 	for _, scheme := range []string{"light", "dark"} {
 		page.Do(colorScheme(scheme))
 		page.Do(chromedp.EmulateViewport(1280, 900))
-		for _, path := range []string{"/", "/checks/" + down.ID} {
+		for _, path := range []string{"/", "/checks/" + down.ID, "/channels"} {
 			page.Navigate(srv.URL + path)
 			page.WaitVisible("main")
 			page.Screenshot("1280-" + scheme + shotName(path))
@@ -210,6 +211,22 @@ func TestConsolePassInBrowser(t *testing.T) {
 				}
 			}
 			page.Screenshot("375-" + scheme + shotName(path))
+		}
+	}
+
+	// NIGHTJAR_TEST_OVERVIEW_PNG names a file to write the README's
+	// picture of the console to (docs/overview.png): the overview at
+	// 1280 × 600 px (tall enough for no scroll bar) in the light theme.
+	if out := os.Getenv("NIGHTJAR_TEST_OVERVIEW_PNG"); out != "" {
+		page.Do(colorScheme("light"), chromedp.EmulateViewport(1280, 600))
+		page.Navigate(srv.URL + "/")
+		page.WaitText(".attention", "running for 4 min")
+		png, err := os.ReadFile(page.Screenshot("readme-overview"))
+		if err == nil {
+			err = os.WriteFile(out, png, 0o644)
+		}
+		if err != nil {
+			t.Errorf("write the README's overview: %v", err)
 		}
 	}
 }

@@ -147,7 +147,7 @@ func TestChecksListAt2000(t *testing.T) {
 			if overflow > 0 {
 				t.Errorf("%s is %d px wider than a 375 px screen (%s)", path, overflow, scheme)
 			}
-			page.Screenshot("375-" + scheme + strings.ReplaceAll(path, "/", "-"))
+			page.Screenshot("checks-2000-375-" + scheme + shotName(path))
 		}
 	}
 }

@@ -180,10 +180,16 @@ func TestDeliveriesNameTheirDestination(t *testing.T) {
 		}
 		_, body := e.login("viewer@a.test").get("/channels")
 		deliveries := body[strings.Index(body, `id="deliveries"`):]
-		for _, want := range []string{"<td>ops-team</td>", "<td>contact:person-7</td>"} {
+		// When each was created, relative like the checks list's times,
+		// with the exact time on hover.
+		created := string(relTime(e.clock.Now(), t0))
+		for _, want := range []string{"<td>ops-team</td>", "<td>contact:person-7</td>", "<td>" + created + "</td>"} {
 			if !strings.Contains(deliveries, want) {
 				t.Errorf("deliveries list lacks %s:\n%s", want, deliveries)
 			}
+		}
+		if !strings.Contains(created, `title="`+exact(t0)+`"`) || strings.Contains(created, ">"+exact(t0)+"<") {
+			t.Errorf("a delivery's time is %s; want words, with the exact time on hover", created)
 		}
 	})
 }

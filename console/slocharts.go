@@ -20,6 +20,9 @@ type lineAxes struct {
 	// YMin and YMax bound the y axis; YUnit names what it counts.
 	YMin, YMax float64
 	YUnit      string
+	// YTicks are the y values labelled beside the axis, from niceTicks;
+	// without them the axis is labelled at its bounds and middle.
+	YTicks []float64
 	// YLabel writes a y value; XLabel an x value.
 	YLabel, XLabel func(float64) string
 	// XTicks are the x values labelled under the axis; XUnit names what
@@ -29,8 +32,8 @@ type lineAxes struct {
 }
 
 // lineChart draws series over the x values xs (ascending) as an SVG line
-// chart with a y axis at its bounds and middle, labelled x ticks and the
-// units of both axes. Like barChart its labels stay readable when a phone
+// chart with a y axis labelled at its ticks (or its bounds and middle),
+// labelled x ticks and the units of both axes. Like barChart its labels stay readable when a phone
 // shrinks it to fit.
 func lineChart(id, title string, xs []float64, series []lineSeries, ax lineAxes) template.HTML {
 	const w, h, left, right, top, bottom = 420, 150, 64, 12, 8, 40
@@ -51,8 +54,11 @@ func lineChart(id, title string, xs []float64, series []lineSeries, ax lineAxes)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart line-chart" id="%s" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-title"><title id="%s-title">%s</title>`,
 		id, w, h+bottom, id, id, template.HTMLEscapeString(title))
-	for _, f := range []float64{0, 0.5, 1} {
-		v := ax.YMin + f*(ax.YMax-ax.YMin)
+	yTicks := ax.YTicks
+	if len(yTicks) == 0 {
+		yTicks = []float64{ax.YMin, (ax.YMin + ax.YMax) / 2, ax.YMax}
+	}
+	for _, v := range yTicks {
 		y := py(v)
 		fmt.Fprintf(&b, `<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/><text class="axis" x="%d" y="%.1f" text-anchor="end">%s</text>`,
 			left, w-right, y, y, left-6, y+4, template.HTMLEscapeString(ax.YLabel(v)))
@@ -92,4 +98,52 @@ func lineChart(id, title string, xs []float64, series []lineSeries, ax lineAxes)
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// niceTicks returns the ticks of an axis over [lo, hi]: the multiples of
+// one step, from the one at or below lo to the one at or above hi, at most
+// most of them. The step is the smallest that fits of 1, 2 or 5 times a
+// power of ten, so an axis reads 0, 50, 100 or -800, -600 … 200 rather
+// than -750, -325, 100.
+func niceTicks(lo, hi float64, most int) []float64 {
+	if math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return nil
+	}
+	if hi < lo {
+		lo, hi = hi, lo
+	}
+	if hi == lo {
+		hi = lo + 1
+	}
+	most = max(most, 2)
+	// The step is at least the span over the gaps there may be; start
+	// from the power of ten below that and go up through 1, 2, 5.
+	pow := math.Pow(10, math.Floor(math.Log10((hi-lo)/float64(most-1))))
+	for {
+		for _, m := range []float64{1, 2, 5} {
+			step := m * pow
+			first, last := math.Floor(lo/step+1e-9), math.Ceil(hi/step-1e-9)
+			if int(last-first)+1 > most {
+				continue
+			}
+			ticks := make([]float64, 0, int(last-first)+1)
+			for k := first; k <= last; k++ {
+				// k×step, rounded to the step's decimals so 0.1 steps
+				// do not drift to 0.30000000000000004.
+				ticks = append(ticks, roundTo(k*step, step))
+			}
+			return ticks
+		}
+		pow *= 10
+	}
+}
+
+// roundTo rounds v to the decimals of step (a power of ten times 1, 2 or
+// 5).
+func roundTo(v, step float64) float64 {
+	if step >= 1 {
+		return math.Round(v)
+	}
+	scale := math.Pow(10, math.Ceil(-math.Log10(step)))
+	return math.Round(v*scale) / scale
 }

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -16,9 +17,11 @@ import (
 
 // The SLO pages: the list of a project's objectives with their budget,
 // burn and state, and one objective's page with its charts, its rules and
-// the customers having a bad time now. Every figure comes from the slos
-// area's Status, the same one the API answers GET /api/v1/slos/{id}/status
-// with, so the console and the API cannot disagree.
+// the customers having a bad time now. An objective's page takes its
+// figures from the slos area's Status, the same one the API answers GET
+// /api/v1/slos/{id}/status with, so the console and the API cannot
+// disagree; the list takes them from the evaluation that decides the
+// alerts, as it last stored them.
 
 // BadTime counts, for one objective, the customers who made a request
 // recently and how many of them are in a down segment now; ok is false
@@ -60,6 +63,10 @@ type sloRow struct {
 	Burns   []burnPair
 	State   string
 	BadTime badTime
+	// SourceError is why the last read of its counts from Prometheus
+	// failed, and SourceErrorAt when; empty after a good read.
+	SourceError   string
+	SourceErrorAt time.Time
 }
 
 // burnPair is one rule's burn rates over its two windows.
@@ -73,11 +80,14 @@ type slosData struct {
 	Rows []sloRow
 }
 
+// slosPage lists the objectives with what their last evaluation decided,
+// read in one query: rereading every objective's minutes made the list
+// slow with hundreds of them. An objective's own page evaluates it now.
 func (c *Console) slosPage(w http.ResponseWriter, r *http.Request, v *view) {
-	var list []*slos.SLO
+	var list []*slos.Evaluated
 	var err error
 	if c.slos != nil {
-		list, err = c.slos.List(r.Context(), v.Project.ID)
+		list, err = c.slos.ListEvaluated(r.Context(), v.Project.ID, 0, 0)
 	}
 	if err != nil {
 		c.fail(w, r, err)
@@ -85,13 +95,12 @@ func (c *Console) slosPage(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	now := c.clock.Now()
 	var d slosData
-	for _, o := range list {
-		_, st, err := c.slos.Status(r.Context(), v.Project.ID, o.ID, now)
-		if err != nil {
-			c.fail(w, r, err)
-			return
+	for _, e := range list {
+		st := &slos.Status{Firing: e.Firing, SourceError: e.SourceError, SourceErrorAt: e.SourceErrorAt}
+		if e.Decision != nil {
+			st.Decision = *e.Decision
 		}
-		d.Rows = append(d.Rows, c.sloRow(o, st, now))
+		d.Rows = append(d.Rows, c.sloRow(e.SLO, st, now))
 	}
 	v.Title, v.Data = "SLOs", d
 	c.render(w, r, http.StatusOK, "slos", v)
@@ -102,7 +111,8 @@ func (c *Console) sloRow(o *slos.SLO, st *slos.Status, now time.Time) sloRow {
 	dec := &st.Decision
 	row := sloRow{ID: o.ID, Service: o.Definition.Service, Name: o.Definition.Name,
 		Objective: pctTrim(o.Definition.Objective/100, 3), Window: windowText(o.Definition.Window),
-		Remaining: pct(dec.Budget.Remaining, 1), Spent: dec.Budget.Remaining <= 0, State: sloOK, BadTime: c.badTimeOf(o.ID, now)}
+		Remaining: pct(dec.Budget.Remaining, 1), Spent: dec.Budget.Remaining <= 0, State: sloOK, BadTime: c.badTimeOf(o.ID, now),
+		SourceError: st.SourceError, SourceErrorAt: st.SourceErrorAt}
 	for _, rs := range dec.Rules {
 		if rs.Severity == nightjar.SeverityPage {
 			row.Burns = append(row.Burns, burnOf(rs))
@@ -324,12 +334,16 @@ func sloCharts(st *slos.Status) (burnDown, traffic, windowed template.HTML) {
 		return t.Format("Jan 2")
 	}
 	ticks := []float64{xs[0], xs[0] + (xs[len(xs)-1]-xs[0])/2, xs[len(xs)-1]}
+	// No budget is more than 100% left: the axis stops there, below the
+	// tick that may follow.
+	budgetTicks := slices.DeleteFunc(niceTicks(lowest, 100, 6), func(v float64) bool { return v > 100 })
 	burnDown = lineChart("burn-down", "Error budget remaining over the window", xs, []lineSeries{remaining}, lineAxes{
-		YMin: math.Floor(lowest/50) * 50, YMax: 100, YUnit: "% of error budget left",
+		YMin: budgetTicks[0], YMax: 100, YTicks: budgetTicks, YUnit: "% of error budget left",
 		YLabel: func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) + "%" },
 		XLabel: timeLabel, XTicks: ticks, XUnit: "time (UTC)"})
+	trafficTicks := niceTicks(0, max(busiest, 1), 5)
 	traffic = lineChart("traffic", "Good and all requests over the window", xs, []lineSeries{total, good}, lineAxes{
-		YMin: 0, YMax: max(busiest, 1), YUnit: "requests per " + nightjar.HumanDuration(step),
+		YMin: 0, YMax: trafficTicks[len(trafficTicks)-1], YTicks: trafficTicks, YUnit: "requests per " + nightjar.HumanDuration(step),
 		YLabel: func(v float64) string { return siValue(math.Round(v), 1000) },
 		XLabel: timeLabel, XTicks: ticks, XUnit: "time (UTC)"})
 	return burnDown, traffic, windowedChart(st)
@@ -358,12 +372,9 @@ func windowedChart(st *slos.Status) template.HTML {
 			ticks = append(ticks, x)
 		}
 	}
-	yMin := math.Floor(lowest)
-	if yMin == 100 {
-		yMin = 99
-	}
+	yTicks := slices.DeleteFunc(niceTicks(min(lowest, 99), 100, 5), func(v float64) bool { return v > 100 })
 	return lineChart("windowed", "Windowed user-uptime: the lowest user-uptime of any window of each size", xs, []lineSeries{curve}, lineAxes{
-		YMin: yMin, YMax: 100, YUnit: "lowest user-uptime",
+		YMin: yTicks[0], YMax: 100, YTicks: yTicks, YUnit: "lowest user-uptime",
 		YLabel: func(v float64) string { return pctTrim(v/100, 2) },
 		XLabel: func(x float64) string {
 			return shortDuration(time.Duration(math.Round(math.Pow(10, x))) * time.Minute)

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -27,6 +28,9 @@ func TestSLOPagesInBrowser(t *testing.T) {
 	o := seedSLO(t, areas.SLOs, p.ID, "checkout-availability", now)
 	seedSLO(t, areas.SLOs, p.ID, "search-availability", now.Add(-3*time.Hour))
 	observeUsers(t, areas.BadTime.(*aggregate.Aggregator), o, now)
+	if _, err := areas.SLOs.ProcessDue(context.Background(), now, 100); err != nil {
+		t.Fatal(err)
+	}
 	srv := startStackWith(t, db, areas)
 
 	page := b.NewPage(t)
@@ -80,6 +84,14 @@ func TestSLOPagesInBrowser(t *testing.T) {
 					page.Eval(`Math.min(...[...document.querySelectorAll("svg.chart text.axis")].map(t => t.getBoundingClientRect().height))`, &smallest)
 					if smallest < 8 {
 						t.Errorf("chart labels %.1f px high at %d px", smallest, width)
+					}
+					// The rules table's cells get room enough that
+					// "held: too small a share of the budget" is not
+					// squeezed to a word a line.
+					var narrowest float64
+					page.Eval(`Math.min(...[...document.querySelectorAll("table.rules td")].filter(td => td.getClientRects().length).map(td => td.getBoundingClientRect().width))`, &narrowest)
+					if width == 375 && narrowest < 200 {
+						t.Errorf("a cell of the rules table is %.0f px wide at 375 px", narrowest)
 					}
 				}
 				page.Screenshot(name + "-" + strconv.Itoa(width) + "-" + scheme)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nightjar-dev/nightjar/aggregate"
+	"github.com/nightjar-dev/nightjar/promsli"
 	"github.com/nightjar-dev/nightjar/slo"
 	"github.com/nightjar-dev/nightjar/slos"
 	"github.com/nightjar-dev/nightjar/store"
@@ -105,6 +106,13 @@ func TestSLOPages(t *testing.T) {
 			t.Fatal("the seeded burn does not fire the page rule")
 		}
 
+		// The list shows what the evaluation stored: nothing before it.
+		if _, body := viewer.get("/slos"); !strings.Contains(between(t, body, `<tr id="slo-`+o.ID+`">`, `</tr>`), "no data") {
+			t.Error("the list shows figures for an objective not evaluated yet")
+		}
+		if _, err := svc.ProcessDue(ctx, now, 100); err != nil {
+			t.Fatal(err)
+		}
 		code, body := viewer.get("/slos")
 		if code != http.StatusOK {
 			t.Fatalf("GET /slos = %d", code)
@@ -134,7 +142,17 @@ func TestSLOPages(t *testing.T) {
 				t.Errorf("the SLO's page lacks %q", want)
 			}
 		}
-		rules := between(t, body, `<table class="dense rules">`, `</table>`)
+		// The budget's axis steps by a round 200% from below the lowest
+		// -733% up to 0%, and stops at 100%.
+		burnDown := between(t, body, `id="burn-down"`, `</svg>`)
+		var labels []string
+		for _, m := range regexp.MustCompile(`<text class="axis" x="58"[^>]*>([^<]*)</text>`).FindAllStringSubmatch(burnDown, -1) {
+			labels = append(labels, m[1])
+		}
+		if got := strings.Join(labels, " "); got != "-800% -600% -400% -200% 0%" {
+			t.Errorf("the budget chart's y axis reads %q, want -800%% -600%% -400%% -200%% 0%%", got)
+		}
+		rules := between(t, body, `<table class="dense rules stack-narrow">`, `</table>`)
 		if n := strings.Count(rules, "<strong class=\"bad\">firing</strong>"); n != countFiring(st) {
 			t.Errorf("the rules table shows %d firing rules, the area %d", n, countFiring(st))
 		}
@@ -185,4 +203,58 @@ func between(t testing.TB, s, start, end string) string {
 		t.Fatalf("no %q after %q", end, start)
 	}
 	return s[i : i+j]
+}
+
+// failingProm is a Prometheus that cannot be read.
+type failingProm struct{}
+
+func (failingProm) Fetch(context.Context, slo.PromQuery, time.Time, time.Time) (*promsli.Minutes, error) {
+	return nil, fmt.Errorf("%w: prometheus.test answered 503", promsli.ErrUnavailable)
+}
+
+// A failed Prometheus read, stored by whichever replica made it (here
+// another Service on the database), shows on the list and the SLO's page,
+// with when it happened; a good read takes it away.
+func TestSLOSourceErrorShown(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		now := e.clock.Now()
+		d := slo.Definition{Service: "shop", Name: "prom", Objective: 99, Window: slo.Window{Rolling: "30d"},
+			Indicator: slo.Indicator{Kind: slo.KindAvailability, Prometheus: &slo.PromQuery{URL: "http://prometheus.test:9090", Good: "good", Total: "total"}}}
+		o := &slos.SLO{ProjectID: e.a.ID, Definition: d}
+		if err := e.areas.SLOs.Create(ctx, o, now); err != nil {
+			t.Fatal(err)
+		}
+		replica := slos.New(db, nil)
+		if _, err := replica.FetchPrometheus(ctx, failingProm{}, now.Add(-3*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		viewer := e.login("viewer@a.test")
+		_, body := viewer.get("/slos")
+		row := between(t, body, `<tr id="slo-`+o.ID+`">`, `</tr>`)
+		if !strings.Contains(row, "Prometheus read failed") || !strings.Contains(row, "3 min ago") || !strings.Contains(row, "prometheus.test answered 503") {
+			t.Errorf("the list's row does not show the source error:\n%s", row)
+		}
+		_, body = viewer.get("/slos/" + o.ID)
+		notice := between(t, body, `id="source-error"`, `</p>`)
+		if !strings.Contains(notice, "3 min ago") || !strings.Contains(notice, "prometheus.test answered 503") {
+			t.Errorf("the SLO's page does not show the source error:\n%s", notice)
+		}
+
+		if _, err := replica.FetchPrometheus(ctx, okProm{}, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, body := viewer.get("/slos/" + o.ID); strings.Contains(body, `id="source-error"`) {
+			t.Error("the SLO's page still shows the error after a good read")
+		}
+	})
+}
+
+// okProm is a Prometheus that answers with no minutes.
+type okProm struct{}
+
+func (okProm) Fetch(_ context.Context, _ slo.PromQuery, from, _ time.Time) (*promsli.Minutes, error) {
+	return &promsli.Minutes{Start: from}, nil
 }

@@ -87,7 +87,7 @@ func (s *Service) seriesFor(ctx context.Context, q store.Querier, id string, o *
 }
 
 var qDue = store.Hot(func(d store.Dialect) string {
-	return `SELECT id, project_id, definition, state FROM slos WHERE next_eval_at <= $1 ORDER BY next_eval_at LIMIT $2` + d.SkipLocked()
+	return `SELECT id, project_id, definition, state, source_error FROM slos WHERE next_eval_at <= $1 ORDER BY next_eval_at LIMIT $2` + d.SkipLocked()
 })
 
 // ProcessDue evaluates up to limit objectives due by now: each one's
@@ -103,11 +103,12 @@ func (s *Service) ProcessDue(ctx context.Context, now time.Time, limit int) (int
 			id, projectID string
 			def           slo.Definition
 			state         slo.State
+			sourceError   string
 		}
 		rows, err := store.QueryAll(ctx, tx, "scan due slos", qDue.SQL(tx.Dialect()), func(r store.Row) (due, error) {
 			var d due
 			var def, state string
-			if err := r.Scan(&d.id, &d.projectID, &def, &state); err != nil {
+			if err := r.Scan(&d.id, &d.projectID, &def, &state, &d.sourceError); err != nil {
 				return d, fmt.Errorf("scan due slo: %w", err)
 			}
 			if err := json.Unmarshal([]byte(def), &d.def); err != nil {
@@ -123,17 +124,19 @@ func (s *Service) ProcessDue(ctx context.Context, now time.Time, limit int) (int
 		}
 		next := now.Truncate(time.Minute).Add(time.Minute + EvalDelay)
 		for _, d := range rows {
-			if d.def.Indicator.Prometheus != nil && s.sourceError(d.id) != nil {
+			if d.def.Indicator.Prometheus != nil && d.sourceError != "" {
 				// Its counts are not known: wait for the next fetch.
 				if _, err := tx.Exec(ctx, `UPDATE slos SET next_eval_at = $2 WHERE id = $1`, d.id, store.Millis(next)); err != nil {
 					return fmt.Errorf("save slo state: %w", err)
 				}
 				continue
 			}
-			if err := s.evaluate(ctx, tx, d.id, d.projectID, d.def, &d.state, now); err != nil {
+			dec, err := s.evaluate(ctx, tx, d.id, d.projectID, d.def, &d.state, now)
+			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE slos SET state = $2, next_eval_at = $3 WHERE id = $1`, d.id, store.JSON(d.state), store.Millis(next)); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE slos SET state = $2, decision = $3, next_eval_at = $4 WHERE id = $1`,
+				d.id, store.JSON(d.state), store.JSON(listedOf(dec)), store.Millis(next)); err != nil {
 				return fmt.Errorf("save slo state: %w", err)
 			}
 		}
@@ -143,15 +146,16 @@ func (s *Service) ProcessDue(ctx context.Context, now time.Time, limit int) (int
 	return n, err
 }
 
-// evaluate decides one objective and hands its alert changes to the stage.
-func (s *Service) evaluate(ctx context.Context, tx *store.Tx, id, projectID string, def slo.Definition, state *slo.State, now time.Time) error {
+// evaluate decides one objective, hands its alert changes to the stage
+// and returns the decision.
+func (s *Service) evaluate(ctx context.Context, tx *store.Tx, id, projectID string, def slo.Definition, state *slo.State, now time.Time) (*slo.Decision, error) {
 	o, err := slo.New(def)
 	if err != nil {
-		return fmt.Errorf("compile slo %s: %w", id, err)
+		return nil, fmt.Errorf("compile slo %s: %w", id, err)
 	}
 	series, err := s.seriesFor(ctx, tx, id, o, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	d := o.Evaluate(series, now)
 	for _, a := range o.Apply(state, &d) {
@@ -163,10 +167,55 @@ func (s *Service) evaluate(ctx context.Context, tx *store.Tx, id, projectID stri
 			}
 		}
 		if err := s.stage.Handle(ctx, tx, alerting.Change{Alert: &a, At: now}); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return &d, nil
+}
+
+// listed is what ProcessDue stores of each decision for the lists: the
+// figures they show, without the window bounds and the counts behind each
+// rule. It is a third of the whole decision's JSON, which each minute's
+// write of every objective would otherwise carry.
+type listed struct {
+	At        time.Time    `json:"at"`
+	Good      uint64       `json:"good"`
+	Total     uint64       `json:"total"`
+	Remaining float64      `json:"remaining"`
+	BurnRate  float64      `json:"burn_rate"`
+	Rules     []listedRule `json:"rules"`
+}
+
+type listedRule struct {
+	Severity  nightjar.Severity `json:"severity"`
+	Long      time.Duration     `json:"long"`
+	Short     time.Duration     `json:"short"`
+	Threshold float64           `json:"threshold"`
+	LongBurn  float64           `json:"long_burn"`
+	ShortBurn float64           `json:"short_burn"`
+	Firing    bool              `json:"firing,omitempty"`
+	Held      string            `json:"held,omitempty"`
+}
+
+func listedOf(d *slo.Decision) listed {
+	l := listed{At: d.At, Good: d.Budget.Counts.Good, Total: d.Budget.Counts.Total, Remaining: d.Budget.Remaining, BurnRate: d.BurnRate,
+		Rules: make([]listedRule, len(d.Rules))}
+	for i, r := range d.Rules {
+		l.Rules[i] = listedRule{Severity: r.Severity, Long: r.LongWindow, Short: r.ShortWindow, Threshold: r.Threshold,
+			LongBurn: r.LongBurn, ShortBurn: r.ShortBurn, Firing: r.Firing, Held: r.Held}
+	}
+	return l
+}
+
+// decision is the stored part of a decision as one, the rest zero.
+func (l *listed) decision() *slo.Decision {
+	d := &slo.Decision{At: l.At, BurnRate: l.BurnRate, Rules: make([]slo.RuleStatus, len(l.Rules)),
+		Budget: slo.Budget{Counts: slo.Counts{Good: l.Good, Total: l.Total}, Remaining: l.Remaining}}
+	for i, r := range l.Rules {
+		d.Rules[i] = slo.RuleStatus{Severity: r.Severity, LongWindow: r.Long, ShortWindow: r.Short, Threshold: r.Threshold,
+			LongBurn: r.LongBurn, ShortBurn: r.ShortBurn, Firing: r.Firing, Held: r.Held}
+	}
+	return d
 }
 
 // Status is an objective's figures now, for the API and the console.
@@ -183,9 +232,11 @@ type Status struct {
 	// instants (a budget burn-down) without reading the minutes again.
 	Objective *slo.Objective `json:"-"`
 	Series    *slo.Series    `json:"-"`
-	// SourceError is why this server's last read of a Prometheus
-	// objective's counts failed; evaluation waits until a read succeeds.
-	SourceError string `json:"source_error,omitempty"`
+	// SourceError is why the last read of a Prometheus objective's
+	// counts failed, by whichever replica made it, and SourceErrorAt
+	// when; evaluation waits until a read succeeds.
+	SourceError   string    `json:"source_error,omitempty"`
+	SourceErrorAt time.Time `json:"-"`
 }
 
 // BadTimeRecent is how recent a request makes a customer active when
@@ -205,8 +256,9 @@ func (s *Service) Status(ctx context.Context, projectID, id string, now time.Tim
 	if err != nil {
 		return nil, nil, fmt.Errorf("compile slo %s: %w", id, err)
 	}
-	var state string
-	if err := s.db.QueryRow(ctx, `SELECT state FROM slos WHERE id = $1`, id).Scan(&state); err != nil {
+	var state, sourceErr string
+	var errAt int64
+	if err := s.db.QueryRow(ctx, `SELECT state, source_error, source_error_at FROM slos WHERE id = $1`, id).Scan(&state, &sourceErr, &errAt); err != nil {
 		return nil, nil, store.ScanError(err, "slo")
 	}
 	var st slo.State
@@ -223,10 +275,8 @@ func (s *Service) Status(ctx context.Context, projectID, id string, now time.Tim
 	for _, m := range ms {
 		series.Add(m.Start, m.Bucket.Counts)
 	}
-	out := &Status{Firing: st.Firing, Decision: obj.Evaluate(series, now), Objective: obj, Series: series}
-	if err := s.sourceError(id); err != nil && o.Definition.Indicator.Prometheus != nil {
-		out.SourceError = err.Error()
-	}
+	out := &Status{Firing: st.Firing, Decision: obj.Evaluate(series, now), Objective: obj, Series: series,
+		SourceError: sourceErr, SourceErrorAt: sourceErrorAt(sourceErr, errAt)}
 	if out.Firing == nil {
 		out.Firing = map[nightjar.Severity]time.Time{}
 	}

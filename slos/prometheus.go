@@ -45,10 +45,11 @@ var qDueProm = store.Hot(func(store.Dialect) string {
 // is Prometheus and stores them, outside any evaluation's transaction: the
 // minutes that ended at least PromLag before now, from promRefetch before
 // the latest stored minute (the objective's whole retention the first
-// time). It returns the objectives whose fetch failed, by id; until a
-// later fetch of one succeeds, ProcessDue leaves its state alone (neither
-// firing nor resolving on minutes it does not know) and Status reports the
-// error. The failures are kept in this process's memory only.
+// time). It returns the objectives whose fetch failed, by id, and stores
+// each failure beside its objective (a good fetch clears it): until a later
+// fetch of one succeeds, ProcessDue on any replica leaves its state alone
+// (neither firing nor resolving on minutes it does not know), and Status
+// and ListEvaluated report the error.
 func (s *Service) FetchPrometheus(ctx context.Context, f Fetcher, now time.Time) (map[string]error, error) {
 	type due struct {
 		id   string
@@ -88,16 +89,14 @@ func (s *Service) FetchPrometheus(ctx context.Context, f Fetcher, now time.Time)
 		if err == nil {
 			err = s.setMinutes(ctx, d.id, got, now)
 		}
-		s.mu.Lock()
-		if err != nil {
-			s.sourceErr[d.id] = err
-			failed[d.id] = err
-		} else {
-			delete(s.sourceErr, d.id)
-		}
-		s.mu.Unlock()
 		if ctx.Err() != nil {
 			return failed, ctx.Err()
+		}
+		if err != nil {
+			failed[d.id] = err
+		}
+		if err := s.setSourceError(ctx, d.id, err, now); err != nil {
+			return failed, err
 		}
 	}
 	return failed, nil
@@ -127,10 +126,26 @@ func (s *Service) setMinutes(ctx context.Context, id string, m *promsli.Minutes,
 	})
 }
 
-// sourceError is the error of the objective's last failed Prometheus
-// fetch in this process, or nil.
-func (s *Service) sourceError(id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sourceErr[id]
+// setSourceError stores why a fetch of an objective's counts failed, and
+// when, or clears what was stored when fetchErr is nil.
+func (s *Service) setSourceError(ctx context.Context, id string, fetchErr error, now time.Time) error {
+	var err error
+	if fetchErr != nil {
+		_, err = s.db.Exec(ctx, `UPDATE slos SET source_error = $2, source_error_at = $3 WHERE id = $1`, id, fetchErr.Error(), store.Millis(now))
+	} else {
+		_, err = s.db.Exec(ctx, `UPDATE slos SET source_error = '', source_error_at = 0 WHERE id = $1 AND source_error <> ''`, id)
+	}
+	if err != nil {
+		return fmt.Errorf("save slo %s source error: %w", id, err)
+	}
+	return nil
+}
+
+// sourceErrorAt is when a stored source error happened: the zero time
+// when there is none.
+func sourceErrorAt(msg string, at int64) time.Time {
+	if msg == "" {
+		return time.Time{}
+	}
+	return store.Time(at)
 }

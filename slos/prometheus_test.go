@@ -80,6 +80,20 @@ func (f *fakeProm) set(down bool, good map[int]float64) {
 	}
 }
 
+// promObjective serves a fakeProm until the test ends and stores, in a
+// new project, an objective that reads it.
+func promObjective(t *testing.T, db *store.DB, svc *slos.Service) (*fakeProm, *promsli.Client, *nightjar.Project, *slos.SLO) {
+	t.Helper()
+	prom := &fakeProm{good: map[int]float64{}}
+	srv := httptest.NewServer(prom)
+	t.Cleanup(srv.Close)
+	client := promsli.New(netguard.Policy{AllowPrivate: true}, 5*time.Second)
+	p := storetest.NewProject(t, db, "P", t0)
+	d := def("shop", "availability")
+	d.Indicator.Prometheus = &slo.PromQuery{URL: srv.URL, Good: "good", Total: "total"}
+	return prom, client, p, newSLO(t, svc, p.ID, d)
+}
+
 // An objective read from Prometheus gets its counts, fires when they burn,
 // and neither fires nor resolves while Prometheus is down.
 func TestPrometheusObjective(t *testing.T) {
@@ -87,14 +101,7 @@ func TestPrometheusObjective(t *testing.T) {
 		ctx := context.Background()
 		stage := alerting.New(db)
 		svc := slos.New(db, stage)
-		prom := &fakeProm{good: map[int]float64{}}
-		srv := httptest.NewServer(prom)
-		defer srv.Close()
-		client := promsli.New(netguard.Policy{AllowPrivate: true}, 5*time.Second)
-		p := storetest.NewProject(t, db, "P", t0)
-		d := def("shop", "availability")
-		d.Indicator.Prometheus = &slo.PromQuery{URL: srv.URL, Good: "good", Total: "total"}
-		o := newSLO(t, svc, p.ID, d)
+		prom, client, p, o := promObjective(t, db, svc)
 
 		page := func() *nightjar.Alert {
 			alerts, err := stage.List(ctx, p.ID)
@@ -181,6 +188,68 @@ func TestPrometheusObjective(t *testing.T) {
 		step(101)
 		if a := page(); a == nil || a.Status != nightjar.AlertResolved {
 			t.Fatalf("page after a good hour = %+v", a)
+		}
+	})
+}
+
+// A failed Prometheus read is stored with the objective, so another
+// replica on the same database (another Service) reports it in Status and
+// the list, and waits with the evaluation too; the next good read, by
+// either replica, clears it everywhere.
+func TestPrometheusErrorSharedByReplicas(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		stage := alerting.New(db)
+		reader, other := slos.New(db, stage), slos.New(db, stage)
+		prom, client, p, o := promObjective(t, db, reader)
+
+		seen := func(now time.Time) (string, time.Time) {
+			t.Helper()
+			_, st, err := other.Status(ctx, p.ID, o.ID, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			list, err := other.ListEvaluated(ctx, p.ID, 0, 0)
+			if err != nil || len(list) != 1 {
+				t.Fatalf("list = %v, %v", list, err)
+			}
+			if list[0].SourceError != st.SourceError || !list[0].SourceErrorAt.Equal(st.SourceErrorAt) {
+				t.Errorf("the list says %q at %v, Status %q at %v", list[0].SourceError, list[0].SourceErrorAt, st.SourceError, st.SourceErrorAt)
+			}
+			return st.SourceError, st.SourceErrorAt
+		}
+
+		prom.set(true, nil)
+		now := t0.Add(5*time.Minute + slos.EvalDelay)
+		failed, err := reader.FetchPrometheus(ctx, client, now)
+		if err != nil || failed[o.ID] == nil {
+			t.Fatalf("fetch from a Prometheus that is down: %v, %v", failed, err)
+		}
+		if msg, at := seen(now); msg != failed[o.ID].Error() || !at.Equal(now.Truncate(time.Millisecond)) {
+			t.Fatalf("the other replica sees %q at %v; want %q at %v", msg, at, failed[o.ID], now)
+		}
+		// The other replica's evaluation waits for a good read: the
+		// objective stays unevaluated.
+		if _, err := other.ProcessDue(ctx, now, 100); err != nil {
+			t.Fatal(err)
+		}
+		if list, _ := other.ListEvaluated(ctx, p.ID, 0, 0); list[0].Decision != nil {
+			t.Errorf("evaluated without its counts: %+v", list[0].Decision)
+		}
+
+		prom.set(false, nil)
+		now = now.Add(time.Minute)
+		if failed, err := other.FetchPrometheus(ctx, client, now); err != nil || len(failed) != 0 {
+			t.Fatalf("fetch after recovery: %v, %v", failed, err)
+		}
+		if msg, at := seen(now); msg != "" || !at.IsZero() {
+			t.Fatalf("after a good read the error is still %q at %v", msg, at)
+		}
+		if _, err := reader.ProcessDue(ctx, now, 100); err != nil {
+			t.Fatal(err)
+		}
+		if list, _ := reader.ListEvaluated(ctx, p.ID, 0, 0); list[0].Decision == nil || list[0].Decision.Budget.Counts.Total == 0 {
+			t.Errorf("after a good read the evaluation lists %+v", list[0].Decision)
 		}
 	})
 }

@@ -53,9 +53,6 @@ type Service struct {
 	// minute's evaluation reads only the recent minutes (see series.go).
 	mu     sync.Mutex
 	series map[string]*cached
-	// sourceErr is the error of each objective's last failed Prometheus
-	// fetch (see FetchPrometheus).
-	sourceErr map[string]error
 	// Evidence, when set, is asked for details to add to a firing alert
 	// of an objective: adaptive paging's vote over the failing traces of
 	// [from, to). Nil details add nothing.
@@ -68,7 +65,7 @@ type Service struct {
 
 // New returns the objectives area of db, handing alerts to stage.
 func New(db *store.DB, stage *alerting.Stage) *Service {
-	return &Service{db: db, stage: stage, series: map[string]*cached{}, sourceErr: map[string]error{}}
+	return &Service{db: db, stage: stage, series: map[string]*cached{}}
 }
 
 const (
@@ -140,6 +137,70 @@ func list(ctx context.Context, q store.Querier, projectID string) ([]*SLO, error
 	return store.QueryAll(ctx, q, "list slos", qByProject, scan, projectID)
 }
 
+// Evaluated is an objective with what its last evaluation decided, as a
+// list shows it.
+type Evaluated struct {
+	*SLO
+	// Firing is since when each severity has been firing.
+	Firing map[nightjar.Severity]time.Time
+	// Decision is the last evaluation's figures that a list shows: the
+	// time, the budget's counts and remaining share, the burn
+	// rate and each rule's windows, burn rates, threshold and verdict;
+	// the rest is zero (Status has it all). It is nil before the first
+	// evaluation and after the definition changed, until the next.
+	Decision *slo.Decision
+	// SourceError is why the last read of a Prometheus objective's
+	// counts failed, by whichever replica made it, and SourceErrorAt
+	// when; empty and zero after a good read.
+	SourceError   string
+	SourceErrorAt time.Time
+}
+
+// ListEvaluated returns up to limit of a project's objectives by service
+// and name, from offset (every one when limit is 0), each with its last
+// evaluation. It reads them in one query and none of their minutes, so
+// its cost grows with the objectives listed, not with their traffic; the
+// figures are as old as the last evaluation (a minute and EvalDelay at
+// most while the evaluation module runs).
+func (s *Service) ListEvaluated(ctx context.Context, projectID string, limit, offset int) ([]*Evaluated, error) {
+	q := `SELECT ` + columns + `, state, decision, source_error, source_error_at FROM slos WHERE project_id = $1 ORDER BY service, name, id`
+	args := []any{projectID}
+	if limit > 0 {
+		q += ` LIMIT $2 OFFSET $3`
+		args = append(args, limit, offset)
+	}
+	return store.QueryAll(ctx, s.db, "list evaluated slos", q, func(r store.Row) (*Evaluated, error) {
+		var e Evaluated
+		var def, state, dec string
+		var created, updated, errAt int64
+		o := &SLO{}
+		if err := r.Scan(&o.ID, &o.ProjectID, &def, &created, &updated, &state, &dec, &e.SourceError, &errAt); err != nil {
+			return nil, fmt.Errorf("scan slo: %w", err)
+		}
+		o.CreatedAt, o.UpdatedAt = store.Time(created), store.Time(updated)
+		e.SourceErrorAt = sourceErrorAt(e.SourceError, errAt)
+		if err := json.Unmarshal([]byte(def), &o.Definition); err != nil {
+			return nil, fmt.Errorf("decode slo %s: %w", o.ID, err)
+		}
+		var st slo.State
+		if err := json.Unmarshal([]byte(state), &st); err != nil {
+			return nil, fmt.Errorf("decode slo %s state: %w", o.ID, err)
+		}
+		e.SLO, e.Firing = o, st.Firing
+		if e.Firing == nil {
+			e.Firing = map[nightjar.Severity]time.Time{}
+		}
+		if dec != "" {
+			var l listed
+			if err := json.Unmarshal([]byte(dec), &l); err != nil {
+				return nil, fmt.Errorf("decode slo %s decision: %w", o.ID, err)
+			}
+			e.Decision = l.decision()
+		}
+		return &e, nil
+	}, args...)
+}
+
 // All returns every project's objectives, for ingest to count requests
 // for.
 func (s *Service) All(ctx context.Context) ([]*SLO, error) {
@@ -170,12 +231,19 @@ func (s *Service) Edit(ctx context.Context, projectID, id string, now time.Time,
 }
 
 // UpdateTx replaces an objective's definition with one stated in full.
+// The last evaluation's decision, made for the old definition, is dropped
+// until the next evaluation, and so is a source error once the objective
+// no longer reads Prometheus.
 func UpdateTx(ctx context.Context, tx *store.Tx, o *SLO, now time.Time) error {
 	if err := o.Definition.Validate(); err != nil {
 		return err
 	}
 	o.UpdatedAt = now.UTC().Truncate(time.Millisecond)
-	res, err := tx.Exec(ctx, `UPDATE slos SET service = $3, name = $4, definition = $5, updated_at = $6 WHERE id = $1 AND project_id = $2`,
+	q := `UPDATE slos SET service = $3, name = $4, definition = $5, updated_at = $6, decision = ''`
+	if o.Definition.Indicator.Prometheus == nil {
+		q += `, source_error = '', source_error_at = 0`
+	}
+	res, err := tx.Exec(ctx, q+` WHERE id = $1 AND project_id = $2`,
 		o.ID, o.ProjectID, o.Definition.Service, o.Definition.Name, store.JSON(o.Definition), store.Millis(o.UpdatedAt))
 	if store.IsUniqueViolation(err) {
 		return nightjar.Errorf(nightjar.ECONFLICT, "slo %s of service %s exists", o.Definition.Name, o.Definition.Service)
@@ -212,7 +280,6 @@ func (s *Service) DeleteTx(ctx context.Context, tx *store.Tx, projectID, id stri
 	}
 	s.mu.Lock()
 	delete(s.series, id)
-	delete(s.sourceErr, id)
 	s.mu.Unlock()
 	return nil
 }

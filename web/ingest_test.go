@@ -13,6 +13,9 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/aggregate"
+	"github.com/nightjar-dev/nightjar/promsli"
+	"github.com/nightjar-dev/nightjar/slo"
+	"github.com/nightjar-dev/nightjar/slos"
 	"github.com/nightjar-dev/nightjar/store"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 	"github.com/nightjar-dev/nightjar/telemetry"
@@ -329,6 +332,88 @@ func TestSLOAPI(t *testing.T) {
 		}
 		if r := e.do("GET", "/api/v1/slos/"+id, e.ro, nil); r.status != 404 {
 			t.Errorf("after delete: %d", r.status)
+		}
+	})
+}
+
+// The list pages by limit and offset, names a bad one, and shows each
+// objective's last evaluation once there is one.
+func TestSLOListPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		for _, name := range []string{"c", "a", "b"} {
+			r := e.do("POST", "/api/v1/slos", e.rw, map[string]any{"service": "shop", "name": name, "objective": 99,
+				"window": map[string]any{"rolling": "30d"}, "indicator": map[string]any{"kind": "availability"}})
+			if r.status != 201 {
+				t.Fatalf("create: %d %s", r.status, r.body)
+			}
+		}
+		names := func(body map[string]any) (out []string) {
+			for _, o := range body["slos"].([]any) {
+				out = append(out, o.(map[string]any)["name"].(string))
+			}
+			return out
+		}
+		first := e.do("GET", "/api/v1/slos?limit=2", e.ro, nil).json(t)
+		if got := names(first); strings.Join(got, ",") != "a,b" || first["next_offset"] != 2.0 {
+			t.Errorf("first page = %v, next_offset %v", got, first["next_offset"])
+		}
+		last := e.do("GET", "/api/v1/slos?limit=2&offset=2", e.ro, nil).json(t)
+		if got := names(last); strings.Join(got, ",") != "c" || last["next_offset"] != nil {
+			t.Errorf("last page = %v, next_offset %v", got, last["next_offset"])
+		}
+		for _, q := range []string{"limit=0", "limit=1001", "limit=x", "offset=-1"} {
+			r := e.do("GET", "/api/v1/slos?"+q, e.ro, nil)
+			if want := strings.Split(q, "=")[0]; r.status != 400 || r.json(t)["field"] != want {
+				t.Errorf("%s: %d %s, want 400 naming %s", q, r.status, r.body, want)
+			}
+		}
+		if ev := last["slos"].([]any)[0].(map[string]any)["evaluation"]; ev != nil {
+			t.Errorf("evaluation before any = %v", ev)
+		}
+		if _, err := e.areas.SLOs.ProcessDue(context.Background(), e.clock.Now(), 10); err != nil {
+			t.Fatal(err)
+		}
+		all := e.do("GET", "/api/v1/slos", e.ro, nil).json(t)
+		for _, o := range all["slos"].([]any) {
+			ev, _ := o.(map[string]any)["evaluation"].(map[string]any)
+			if ev == nil || ev["budget_remaining"] != 1.0 || ev["requests"] != 0.0 || ev["at"] != e.clock.Now().Truncate(time.Minute).Format(time.RFC3339) {
+				t.Errorf("%v: evaluation = %v", o.(map[string]any)["name"], ev)
+			}
+		}
+	})
+}
+
+// failingProm is a Prometheus that cannot be read.
+type failingProm struct{}
+
+func (failingProm) Fetch(context.Context, slo.PromQuery, time.Time, time.Time) (*promsli.Minutes, error) {
+	return nil, fmt.Errorf("%w: prometheus.test answered 503", promsli.ErrUnavailable)
+}
+
+// A failed Prometheus read made by another replica (another Service on
+// the database) is in the objective's status and in the list, with when.
+func TestSLOSourceErrorFromAnotherReplica(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		r := e.do("POST", "/api/v1/slos", e.rw, map[string]any{"service": "shop", "name": "prom", "objective": 99,
+			"window": map[string]any{"rolling": "30d"}, "indicator": map[string]any{"kind": "availability",
+				"prometheus": map[string]any{"url": "http://prometheus.test:9090", "good": "good", "total": "total"}}})
+		if r.status != 201 {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		id := r.json(t)["id"].(string)
+		at := e.clock.Now()
+		if _, err := slos.New(db, nil).FetchPrometheus(context.Background(), failingProm{}, at); err != nil {
+			t.Fatal(err)
+		}
+		st := e.do("GET", "/api/v1/slos/"+id+"/status", e.ro, nil).json(t)
+		listed := e.do("GET", "/api/v1/slos", e.ro, nil).json(t)["slos"].([]any)[0].(map[string]any)
+		for name, got := range map[string]map[string]any{"status": st, "list": listed} {
+			msg, _ := got["source_error"].(string)
+			if !strings.Contains(msg, "prometheus.test answered 503") || got["source_error_at"] != at.Format(time.RFC3339) {
+				t.Errorf("%s: source_error %q at %v", name, got["source_error"], got["source_error_at"])
+			}
 		}
 	})
 }

@@ -152,6 +152,28 @@ func checkIDFor(k *nightjar.APIKey, id string) string {
 
 // intParam reads a whole-number query parameter between lo and hi, def
 // when it is absent.
+// pageParams reads a paged list's limit (500 unless given, at most 1000)
+// and offset.
+func pageParams(r *http.Request) (limit, offset int, err error) {
+	if limit, err = intParam(r, "limit", 500, 1, 1000); err != nil {
+		return 0, 0, err
+	}
+	if offset, err = intParam(r, "offset", 0, 0, 1<<30); err != nil {
+		return 0, 0, err
+	}
+	return limit, offset, nil
+}
+
+// nextPage trims a page read with one row more than limit to limit and,
+// when that row was there, tells the client where the next page starts.
+func nextPage[T any](list []T, limit, offset int, body map[string]any) []T {
+	if len(list) > limit {
+		list = list[:limit]
+		body["next_offset"] = offset + limit
+	}
+	return list
+}
+
 func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {

@@ -83,11 +83,7 @@ func (s *Server) v1ListChecks(w http.ResponseWriter, r *http.Request, k *nightja
 	default:
 		return nightjar.FieldError("status", "must be one of new, up, started, late, down, paused")
 	}
-	limit, err := intParam(r, "limit", 500, 1, 1000)
-	if err != nil {
-		return err
-	}
-	offset, err := intParam(r, "offset", 0, 0, 1<<30)
+	limit, offset, err := pageParams(r)
 	if err != nil {
 		return err
 	}
@@ -101,10 +97,7 @@ func (s *Server) v1ListChecks(w http.ResponseWriter, r *http.Request, k *nightja
 		return err
 	}
 	body := map[string]any{}
-	if len(found) > limit {
-		found = found[:limit]
-		body["next_offset"] = offset + limit
-	}
+	found = nextPage(found, limit, offset, body)
 	out := make([]v1Check, len(found))
 	for i, c := range found {
 		out[i] = s.toV1(c, k)

@@ -29,16 +29,63 @@ func toSLOJSON(o *slos.SLO) sloJSON {
 	return sloJSON{ID: o.ID, Definition: o.Definition, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 }
 
+// sloListedJSON is an objective in the list, with what its last
+// evaluation decided.
+type sloListedJSON struct {
+	sloJSON
+	Evaluation *sloEvaluationJSON `json:"evaluation"`
+	sourceErrorJSON
+}
+
+// sourceErrorJSON is why the last read of a Prometheus objective's counts
+// failed, by whichever replica made it, and when; left out once a read
+// succeeds. Its evaluation waits for a good read.
+type sourceErrorJSON struct {
+	SourceError   string     `json:"source_error,omitempty"`
+	SourceErrorAt *time.Time `json:"source_error_at,omitempty"`
+}
+
+func toSourceErrorJSON(msg string, at time.Time) sourceErrorJSON {
+	if msg == "" {
+		return sourceErrorJSON{}
+	}
+	return sourceErrorJSON{SourceError: msg, SourceErrorAt: &at}
+}
+
+// sloEvaluationJSON is an objective's last evaluation in brief; the
+// status endpoint has the whole of it, now.
+type sloEvaluationJSON struct {
+	At        time.Time                       `json:"at"`
+	Requests  uint64                          `json:"requests"`
+	Bad       uint64                          `json:"bad_requests"`
+	Remaining float64                         `json:"budget_remaining"`
+	BurnRate  float64                         `json:"burn_rate"`
+	Firing    map[nightjar.Severity]time.Time `json:"firing"`
+}
+
+// v1ListSLOs lists a page of the project's objectives with their last
+// evaluations, read in one query however many there are.
 func (s *Server) v1ListSLOs(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
-	list, err := s.slos.List(r.Context(), k.ProjectID)
+	limit, offset, err := pageParams(r)
 	if err != nil {
 		return err
 	}
-	out := make([]sloJSON, len(list))
-	for i, o := range list {
-		out[i] = toSLOJSON(o)
+	list, err := s.slos.ListEvaluated(r.Context(), k.ProjectID, limit+1, offset)
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"slos": out})
+	body := map[string]any{}
+	list = nextPage(list, limit, offset, body)
+	out := make([]sloListedJSON, len(list))
+	for i, e := range list {
+		out[i] = sloListedJSON{sloJSON: toSLOJSON(e.SLO), sourceErrorJSON: toSourceErrorJSON(e.SourceError, e.SourceErrorAt)}
+		if d := e.Decision; d != nil {
+			out[i].Evaluation = &sloEvaluationJSON{At: d.At, Requests: d.Budget.Counts.Total, Bad: d.Budget.Counts.Bad(),
+				Remaining: d.Budget.Remaining, BurnRate: d.BurnRate, Firing: e.Firing}
+		}
+	}
+	body["slos"] = out
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
 
@@ -130,9 +177,7 @@ type sloStatusJSON struct {
 	// as this server counted them.
 	UsersActive int `json:"users_active"`
 	UsersDown   int `json:"users_down"`
-	// SourceError is why this server's last read of a Prometheus
-	// objective's counts failed; its evaluation waits for a good read.
-	SourceError string `json:"source_error,omitempty"`
+	sourceErrorJSON
 }
 
 type ruleJSON struct {
@@ -178,7 +223,7 @@ func (s *Server) v1SLOStatus(w http.ResponseWriter, r *http.Request, k *nightjar
 			out.Windowed = append(out.Windowed, windowedJSON{WindowMinutes: int(p.Window / time.Minute), Min: p.Min, At: p.At})
 		}
 	}
-	out.SourceError = st.SourceError
+	out.sourceErrorJSON = toSourceErrorJSON(st.SourceError, st.SourceErrorAt)
 	out.UsersActive, out.UsersDown, _ = s.ingest.BadTimeNow(o.ID, now, slos.BadTimeRecent)
 	writeJSON(w, http.StatusOK, out)
 	return nil
