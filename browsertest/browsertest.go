@@ -66,10 +66,11 @@ const (
 // DefaultChromium is the binary that Debian's chromium package installs.
 const DefaultChromium = "/usr/bin/chromium"
 
-// Timeouts. They are generous, for a busy machine with two cores.
+// Timeouts. They are generous, for a busy machine with two cores: under a
+// load average of 30 a page of the incident pages took more than 30 s.
 const (
 	// DefaultPageTimeout bounds all the steps on one page together.
-	DefaultPageTimeout = 30 * time.Second
+	DefaultPageTimeout = 60 * time.Second
 	// startTimeout bounds the start of the browser and of a tab.
 	startTimeout = 60 * time.Second
 	// artifactTimeout bounds the capture of the artifacts after a failure,
