@@ -135,11 +135,7 @@ func (a *Aggregator) Set(targets []Target) {
 		e.Target = t
 		e.mu.Unlock()
 		entries[t.ID] = e
-		d := t.Objective.Definition()
-		name := d.Indicator.Selector.Service
-		if name == "" {
-			name = d.Service
-		}
+		name := t.Objective.Definition().CountedService()
 		if index[t.ProjectID] == nil {
 			index[t.ProjectID] = map[string]*service{}
 		}

@@ -60,6 +60,10 @@ type Service struct {
 	// of an objective: adaptive paging's vote over the failing traces of
 	// [from, to). Nil details add nothing.
 	Evidence func(projectID string, d slo.Definition, from, to time.Time) map[string]string
+	// Ingest, when set, is this replica's ingest, whose users not written
+	// yet the customers having a bad time now add to every replica's
+	// written ones (BadTimeNow).
+	Ingest *aggregate.Aggregator
 }
 
 // New returns the objectives area of db, handing alerts to stage.

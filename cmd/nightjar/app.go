@@ -76,6 +76,7 @@ func newApp(db *store.DB, log *slog.Logger) *app {
 		channels: channels.New(db), outbox: outbox.New(db), alerts: alerts, checks: checks.New(db, alerts, log), incidents: inc,
 		integrations: integrations.New(db, alerts), slos: slos.New(db, alerts), ingest: aggregate.New(aggregate.Limits{}), traces: traces}
 	a.slos.Evidence = engine.TraceEvidence(traces)
+	a.slos.Ingest = a.ingest
 	return a
 }
 
