@@ -50,9 +50,11 @@ const pw = "a long enough passphrase"
 // test cost. Each has a hasher of its own, so a test can count the hashes
 // it caused through Accounts.Passwords().
 func areasOf(db *store.DB) Areas {
-	return Areas{Projects: projects.New(db), Accounts: accounts.New(db, password.New(password.TestCost, 0)), Audit: audit.New(db),
+	a := Areas{Projects: projects.New(db), Accounts: accounts.New(db, password.New(password.TestCost, 0)), Audit: audit.New(db),
 		Channels: channels.New(db), Outbox: outbox.New(db), Checks: checksOf(db), Incidents: incidents.New(db),
-		SLOs: slos.New(db, alerting.New(db)), BadTime: aggregate.New(aggregate.Limits{})}
+		SLOs: slos.New(db, alerting.New(db))}
+	a.SLOs.Ingest = aggregate.New(aggregate.Limits{})
+	return a
 }
 
 // checksOf is the checks area of db, with its alert stage.

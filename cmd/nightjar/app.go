@@ -92,7 +92,7 @@ func (a *app) webAreas() web.Areas {
 // consoleAreas are the areas the console uses.
 func (a *app) consoleAreas() console.Areas {
 	return console.Areas{Projects: a.projects, Accounts: a.accounts, Audit: a.audit, Channels: a.channels, Outbox: a.outbox,
-		Checks: a.checks, Incidents: a.incidents, SLOs: a.slos, BadTime: a.ingest,
+		Checks: a.checks, Incidents: a.incidents, SLOs: a.slos,
 		RefreshIngest: a.refreshIngest}
 }
 
