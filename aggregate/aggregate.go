@@ -421,23 +421,6 @@ func (a *Aggregator) Restore(rows []Row) {
 	}
 }
 
-// BadTimeNow answers, for one objective, how many users made a request in
-// the recent window before now and how many of them are having a bad time
-// (their last request failed). It sees the requests this replica
-// received; ok is false for an objective it does not count.
-func (a *Aggregator) BadTimeNow(sloID string, now time.Time, recent time.Duration) (active, down int, ok bool) {
-	a.mu.RLock()
-	e := a.entries[sloID]
-	a.mu.RUnlock()
-	if e == nil {
-		return 0, 0, false
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	active, down = e.tracker.BadTimeNow(now, recent)
-	return active, down, true
-}
-
 // Stats are the aggregator's gauges, for metrics and logs.
 type Stats struct {
 	Objectives int

@@ -92,9 +92,8 @@ func TestUserTime(t *testing.T) {
 	a.Observe("p", span("shop", "x", false, 0), "u1", t0.Add(30*time.Second), t0)
 	a.Observe("p", span("shop", "x", false, 0), "u2", t0.Add(10*time.Second), t0)
 	a.Observe("p", span("shop", "x", false, 0), "u2", t0.Add(30*time.Second), t0)
-	active, down, ok := a.BadTimeNow("s", t0.Add(40*time.Second), 5*time.Minute)
-	if !ok || active != 2 || down != 0 {
-		t.Errorf("bad time now = %d, %d, %v", active, down, ok)
+	if b := serviceBadTime(a, "p", "", "s", t0.Add(-5*time.Minute), t0.Add(40*time.Second)); b != (uptime.BadTime{Active: 2}) {
+		t.Errorf("bad time now = %+v", b)
 	}
 	got := map[string]slo.Counts{}
 	sums(a.Flush(t0.Add(time.Minute)), got)

@@ -93,10 +93,11 @@ func TestSLOPages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		active, down, ok := agg.BadTimeNow(o.ID, now, slos.BadTimeRecent)
-		if !ok || active != 3 || down != 2 {
-			t.Fatalf("ingest counts %d active, %d down (%v); the seed wants 3 and 2", active, down, ok)
+		bt, err := svc.BadTimeOf(ctx, e.a.ID, o.ID, now)
+		if err != nil || bt.Active != 3 || bt.Down != 2 {
+			t.Fatalf("the area counts %+v (%v); the seed wants 3 active and 2 down", bt, err)
 		}
+		active, down := bt.Active, bt.Down
 		// 1,000 bad of 12,000 requests against a 1% budget: 120 allowed.
 		if got := pct(st.Decision.Budget.Remaining, 1); got != "-733.3%" {
 			t.Fatalf("the area's budget remaining is %s, want -733.3%%", got)
