@@ -363,10 +363,11 @@ func (a *Aggregator) RestoreUsers(us []Users) {
 	}
 }
 
-// RecentUsers returns, per objective and per service of a project, the
-// users whose last request this replica saw came in [from, to], whether
-// written out yet or not.
-func (a *Aggregator) RecentUsers(projectID string, from, to time.Time) []Users {
+// PendingUsers returns, per objective and per service of a project, the
+// users whose last request changed since the last ChangedUsers: what
+// this replica saw and has not handed out to be written yet. Objectives
+// and services without such users are left out.
+func (a *Aggregator) PendingUsers(projectID string) []Users {
 	a.mu.RLock()
 	var services []*service
 	var entries []*entry
@@ -375,11 +376,12 @@ func (a *Aggregator) RecentUsers(projectID string, from, to time.Time) []Users {
 		entries = append(entries, svc.entries...)
 	}
 	a.mu.RUnlock()
-	lo, hi := from.UnixMilli(), to.UnixMilli()
 	var out []Users
 	collect := func(u Users, r *uptime.Recent) {
-		r.Between(lo, hi, func(l uptime.Last) { u.Last = append(u.Last, l) })
-		out = append(out, u)
+		r.Pending(func(l uptime.Last) { u.Last = append(u.Last, l) })
+		if len(u.Last) > 0 {
+			out = append(out, u)
+		}
 	}
 	for _, svc := range services {
 		svc.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -17,9 +18,10 @@ import (
 // ingest follows its users' last requests per objective and per service
 // (aggregate); at each flush it writes those that changed into
 // recent_users, keeping for each user the later request when replicas saw
-// different ones (uptime.Last.Supersedes). A count reads every replica's
-// rows of the last BadTimeRecent and merges in what this replica saw and
-// has not written yet, by the same rule, so every replica answers alike
+// different ones (uptime.Last.Supersedes). A count has the database count
+// every replica's rows of the last BadTimeRecent and merges in what this
+// replica saw and has not written yet, by the same rule (reading the stored
+// rows of those users only), so every replica answers alike
 // once the others' flushes are in: the count is as live as the ingest
 // flush interval for requests other replicas received, and live for this
 // replica's own.
@@ -134,60 +136,117 @@ func (s *Service) BadTimeOf(ctx context.Context, projectID, sloID string, now ti
 type scope struct{ sloID, service string }
 
 // badTimes counts a project's customers, those of one objective only when
-// sloID is set.
+// sloID is set. The database counts every replica's rows; only the users
+// this replica has not written yet are read one by one, to replace their
+// stored row (if any) when theirs is later.
 func (s *Service) badTimes(ctx context.Context, projectID, sloID string, now time.Time) (*BadTimes, error) {
-	from, to := now.Add(-BadTimeRecent), now
-	q := `SELECT slo_id, service, user_key, last_at, failed FROM recent_users WHERE project_id = $1 AND last_at >= $2 AND last_at <= $3`
-	args := []any{projectID, from.UnixMilli(), to.UnixMilli()}
+	from, to := now.Add(-BadTimeRecent).UnixMilli(), now.UnixMilli()
+	filter, args := ``, []any{projectID, from, to}
 	if sloID != "" {
-		q += ` AND slo_id = $4 AND service = ''`
-		args = append(args, sloID)
+		filter, args = ` AND slo_id = $4 AND service = ''`, append(args, sloID)
 	}
-	type scoped struct {
+	type total struct {
 		scope
-		uptime.Last
+		BadTime
 	}
-	stored, err := store.QueryAll(ctx, s.db, "read recent users", q, func(row store.Row) (scoped, error) {
-		var r scoped
-		var key int64
-		var failed int
-		if err := row.Scan(&r.sloID, &r.service, &key, &r.AtMs, &failed); err != nil {
-			return r, err
-		}
-		r.Key, r.Failed = uint64(key), failed != 0
-		return r, nil
-	}, args...)
+	totals, err := store.QueryAll(ctx, s.db, "count recent users", `SELECT slo_id, service, COUNT(*), COALESCE(SUM(failed), 0)
+		FROM recent_users WHERE project_id = $1 AND last_at >= $2 AND last_at <= $3`+filter+` GROUP BY slo_id, service`,
+		func(row store.Row) (total, error) {
+			var t total
+			err := row.Scan(&t.sloID, &t.service, &t.Active, &t.Down)
+			return t, err
+		}, args...)
 	if err != nil {
 		return nil, err
 	}
-	users := map[scope][]uptime.Last{}
-	for _, r := range stored {
-		users[r.scope] = append(users[r.scope], r.Last)
+	counts := map[scope]BadTime{}
+	for _, t := range totals {
+		counts[t.scope] = t.BadTime
 	}
 	if s.Ingest != nil {
-		for _, u := range s.Ingest.RecentUsers(projectID, from, to) {
-			if sloID == "" || u.SLOID == sloID {
-				k := scope{u.SLOID, u.Service}
-				users[k] = append(users[k], u.Last...)
-			}
+		if err := s.addPending(ctx, projectID, sloID, counts, from, to); err != nil {
+			return nil, err
 		}
 	}
 	out := &BadTimes{SLOs: map[string]BadTime{}, Services: map[string]BadTime{}}
-	for k, ls := range users {
-		var b BadTime
-		for _, l := range uptime.Merge(ls) {
-			b.Add(l, from.UnixMilli(), to.UnixMilli())
-		}
-		if b.Active == 0 {
-			continue
-		}
-		if k.service != "" {
+	for k, b := range counts {
+		switch {
+		case b.Active == 0:
+		case k.service != "":
 			out.Services[k.service] = b
-		} else {
+		default:
 			out.SLOs[k.sloID] = b
 		}
 	}
 	return out, nil
+}
+
+// pendingBatch is how many user keys one read of stored rows asks for.
+const pendingBatch = 500
+
+// addPending corrects counts of the stored rows for the users this
+// replica saw and has not written yet: a user's stored row, if counted,
+// gives way to the later of it and this replica's.
+func (s *Service) addPending(ctx context.Context, projectID, sloID string, counts map[scope]BadTime, from, to int64) error {
+	type user struct {
+		scope
+		key uint64
+	}
+	pending := map[user]uptime.Last{}
+	keys := map[uint64]bool{}
+	for _, u := range s.Ingest.PendingUsers(projectID) {
+		if sloID != "" && u.SLOID != sloID {
+			continue
+		}
+		for _, l := range u.Last {
+			pending[user{scope{u.SLOID, u.Service}, l.Key}] = l
+			keys[l.Key] = true
+		}
+	}
+	all := slices.Collect(maps.Keys(keys))
+	for chunk := range slices.Chunk(all, pendingBatch) {
+		args := []any{projectID}
+		for _, k := range chunk {
+			args = append(args, int64(k))
+		}
+		stored, err := store.QueryAll(ctx, s.db, "read recent users", `SELECT slo_id, service, user_key, last_at, failed
+			FROM recent_users WHERE project_id = $1 AND user_key IN (`+store.Placeholders(2, len(chunk))+`)`,
+			func(row store.Row) (struct {
+				user
+				uptime.Last
+			}, error) {
+				var r struct {
+					user
+					uptime.Last
+				}
+				var key int64
+				var failed int
+				err := row.Scan(&r.sloID, &r.service, &key, &r.AtMs, &failed)
+				r.key, r.Key, r.Failed = uint64(key), uint64(key), failed != 0
+				return r, err
+			}, args...)
+		if err != nil {
+			return err
+		}
+		for _, r := range stored {
+			l, ok := pending[r.user]
+			if !ok {
+				continue // the same user's row of another objective or service
+			}
+			b := counts[r.scope]
+			b.Remove(r.Last, from, to)
+			if r.Last.Supersedes(l) {
+				pending[r.user] = r.Last
+			}
+			counts[r.scope] = b
+		}
+	}
+	for u, l := range pending {
+		b := counts[u.scope]
+		b.Add(l, from, to)
+		counts[u.scope] = b
+	}
+	return nil
 }
 
 // ServiceBadTime is one counted service's customers having a bad time.

@@ -113,6 +113,16 @@ func (r *Recent) MarkChanged(ls []Last) {
 	}
 }
 
+// Pending calls f with each user whose last request changed since the
+// last Changed: what has not been handed out to be written yet.
+func (r *Recent) Pending(f func(Last)) {
+	for k, p := range r.users {
+		if p&changedBit != 0 {
+			f(unpack(k, p))
+		}
+	}
+}
+
 // Between calls f with each user whose last request came in the Unix
 // milliseconds [from, to].
 func (r *Recent) Between(from, to int64, f func(Last)) {
@@ -135,6 +145,16 @@ func (b *BadTime) Add(l Last, from, to int64) {
 		b.Active++
 		if l.Failed {
 			b.Down++
+		}
+	}
+}
+
+// Remove takes back what Add counted of l.
+func (b *BadTime) Remove(l Last, from, to int64) {
+	if l.AtMs >= from && l.AtMs <= to {
+		b.Active--
+		if l.Failed {
+			b.Down--
 		}
 	}
 }
