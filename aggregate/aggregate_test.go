@@ -8,6 +8,7 @@ import (
 
 	"github.com/nightjar-dev/nightjar/aggregate"
 	"github.com/nightjar-dev/nightjar/slo"
+	"github.com/nightjar-dev/nightjar/uptime"
 )
 
 var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
@@ -91,9 +92,8 @@ func TestUserTime(t *testing.T) {
 	a.Observe("p", span("shop", "x", false, 0), "u1", t0.Add(30*time.Second), t0)
 	a.Observe("p", span("shop", "x", false, 0), "u2", t0.Add(10*time.Second), t0)
 	a.Observe("p", span("shop", "x", false, 0), "u2", t0.Add(30*time.Second), t0)
-	active, down, ok := a.BadTimeNow("s", t0.Add(40*time.Second), 5*time.Minute)
-	if !ok || active != 2 || down != 0 {
-		t.Errorf("bad time now = %d, %d, %v", active, down, ok)
+	if b := serviceBadTime(a, "p", "", "s", t0.Add(-5*time.Minute), t0.Add(40*time.Second)); b != (uptime.BadTime{Active: 2}) {
+		t.Errorf("bad time now = %+v", b)
 	}
 	got := map[string]slo.Counts{}
 	sums(a.Flush(t0.Add(time.Minute)), got)
@@ -200,5 +200,101 @@ func TestConcurrent(t *testing.T) {
 		if c := got[tg.ID]; c.Total != workers*each || c.Good != workers*each*9/10 {
 			t.Errorf("objective %s: %+v, want %d total", tg.ID, c, workers*each)
 		}
+	}
+}
+
+// serviceBadTime counts a project's users of one service (or one objective,
+// with slo set) that PendingUsers hands out.
+func serviceBadTime(a *aggregate.Aggregator, project, service, sloID string, from, to time.Time) uptime.BadTime {
+	var b uptime.BadTime
+	for _, u := range a.PendingUsers(project) {
+		if u.Service == service && u.SLOID == sloID {
+			for _, l := range u.Last {
+				b.Add(l, from.UnixMilli(), to.UnixMilli())
+			}
+		}
+	}
+	return b
+}
+
+// A service's customers: each user once however many of its objectives
+// count their requests, down when their last request to the service was
+// bad for any objective that counted it (failed, or too slow for a
+// latency objective), and only from requests some objective counts.
+func TestServiceBadTime(t *testing.T) {
+	a := aggregate.New(aggregate.Limits{})
+	a.Set([]aggregate.Target{
+		{ID: "avail", ProjectID: "p1", Objective: objective(t, "shop", slo.KindAvailability, slo.Selector{SpanName: "GET /"})},
+		{ID: "lat", ProjectID: "p1", Objective: objective(t, "shop", slo.KindLatency, slo.Selector{})},
+		{ID: "billing", ProjectID: "p1", Objective: objective(t, "billing", slo.KindAvailability, slo.Selector{})},
+		{ID: "other", ProjectID: "p2", Objective: objective(t, "shop", slo.KindAvailability, slo.Selector{})},
+	})
+	now := t0.Add(10 * time.Minute)
+	obs := func(project string, r *slo.Request, user string, after time.Duration) {
+		t.Helper()
+		a.Observe(project, r, user, t0.Add(after), now)
+	}
+	obs("p1", span("shop", "GET /", false, 10*time.Millisecond), "ann", 6*time.Minute)   // both objectives: good
+	obs("p1", span("shop", "GET /", true, 10*time.Millisecond), "bob", 6*time.Minute)    // failed
+	obs("p1", span("shop", "GET /", false, 10*time.Millisecond), "bob", 7*time.Minute)   // and recovered
+	obs("p1", span("shop", "POST /", false, 500*time.Millisecond), "cat", 7*time.Minute) // too slow: bad for "lat"
+	obs("p1", span("shop", "GET /", true, 10*time.Millisecond), "dan", 8*time.Minute)    // failed, then an older
+	obs("p1", span("shop", "GET /", false, 10*time.Millisecond), "dan", 7*time.Minute)   // success arrives late
+	obs("p1", span("shop", "GET /", false, 10*time.Millisecond), "eve", 2*time.Minute)   // not recent
+	obs("p1", span("billing", "GET /", true, 0), "ann", 9*time.Minute)                   // down for billing only
+	obs("p1", span("search", "GET /", true, 0), "fay", 9*time.Minute)                    // no objective counts search
+	obs("p2", span("shop", "GET /", true, 0), "ann", 9*time.Minute)                      // another project's ann
+	from := now.Add(-5 * time.Minute)
+	for _, tc := range []struct {
+		project, service, slo string
+		want                  uptime.BadTime
+	}{
+		{"p1", "shop", "", uptime.BadTime{Active: 4, Down: 2}}, // ann, bob, cat, dan; cat and dan down
+		{"p1", "", "avail", uptime.BadTime{Active: 3, Down: 1}},
+		{"p1", "", "lat", uptime.BadTime{Active: 4, Down: 1}},
+		{"p1", "billing", "", uptime.BadTime{Active: 1, Down: 1}},
+		{"p1", "search", "", uptime.BadTime{}},
+		{"p2", "shop", "", uptime.BadTime{Active: 1, Down: 1}},
+	} {
+		if got := serviceBadTime(a, tc.project, tc.service, tc.slo, from, now); got != tc.want {
+			t.Errorf("%s %s%s: %+v, want %+v", tc.project, tc.service, tc.slo, got, tc.want)
+		}
+	}
+	// A whole hour's users in one service: still one count per user.
+	if got := serviceBadTime(a, "p1", "shop", "", t0, now); got != (uptime.BadTime{Active: 5, Down: 2}) {
+		t.Errorf("shop over the hour: %+v", got)
+	}
+
+	// Each flush writes out the users that changed since the last, once
+	// per objective and once per service; a failed write hands them out
+	// again.
+	changed := a.ChangedUsers()
+	perScope := map[string]int{}
+	for _, u := range changed {
+		perScope[u.ProjectID+"/"+u.Service+u.SLOID] = len(u.Last)
+	}
+	want := map[string]int{"p1/shop": 5, "p1/avail": 4, "p1/lat": 5, "p1/billing": 1, "p2/shop": 1, "p2/other": 1}
+	if len(perScope) != len(want) {
+		t.Errorf("changed users per scope %v, want %v", perScope, want)
+	}
+	for k, n := range want {
+		if perScope[k] != n {
+			t.Errorf("changed users of %s: %d, want %d", k, perScope[k], n)
+		}
+	}
+	if again := a.ChangedUsers(); len(again) != 0 {
+		t.Errorf("nothing changed, yet %d scopes handed out", len(again))
+	}
+	a.RestoreUsers(changed)
+	if again := a.ChangedUsers(); len(again) != len(changed) {
+		t.Errorf("after a failed write %d scopes handed out, want %d", len(again), len(changed))
+	}
+	// The flush forgets users idle longer than the cutoff, services' too.
+	a.Flush(now.Add(uptime.DefaultCutoff + 10*time.Minute))
+	if n := len(a.PendingUsers("p1")); n != 0 {
+		t.Errorf("idle users kept in %d scopes", n)
+	}
+	if s := a.Stats(); s.Users != 0 {
+		t.Errorf("%d users followed after all went idle", s.Users)
 	}
 }

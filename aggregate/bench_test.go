@@ -194,8 +194,9 @@ func benchRefused(b *testing.B, a *aggregate.Aggregator) {
 }
 
 // BenchmarkUserMemory measures the memory one tracked user costs an
-// objective: heap growth over 100,000 users, per user (target: at most
-// 200 bytes).
+// objective and its service (whose users ingest follows once more, for
+// the service's customers having a bad time): heap growth over 100,000
+// users, per user (target: at most 200 bytes).
 func BenchmarkUserMemory(b *testing.B) {
 	const users = 100_000
 	var perUser float64

@@ -111,8 +111,8 @@ type overviewData struct {
 
 	// Response is the open incidents and who is on call, shown first.
 	Response *responseSummary
-	// BadTime is the customers having a bad time now, per SLO; nil when
-	// the project has no SLOs.
+	// BadTime is the customers having a bad time now, per service and
+	// per SLO; nil when the project has no SLOs.
 	BadTime *badTimeBlock
 }
 

@@ -67,11 +67,11 @@ type Areas struct {
 	// Incidents holds incidents and the incident response configuration.
 	Incidents *incidents.Store
 
-	// SLOs holds service level objectives and their figures; BadTime
-	// counts their customers having a bad time now. Without SLOs the
-	// console has no SLO pages' data and the overview no bad-time block.
-	SLOs    *slos.Service
-	BadTime BadTime
+	// SLOs holds service level objectives and their figures, and counts
+	// their customers having a bad time now (from every replica's ingest,
+	// with its Ingest's users not written yet). Without SLOs the console
+	// has no SLO pages' data and the overview no bad-time block.
+	SLOs *slos.Service
 	// RefreshIngest, when set, makes ingest count by the objectives as
 	// they are now, after the console created or changed one, rather
 	// than at the next flush.
@@ -89,7 +89,6 @@ type Console struct {
 	checks   *checks.Service
 	response *incidents.Store
 	slos     *slos.Service
-	badTime  BadTime
 	refresh  func(ctx context.Context) error
 	clock    nightjar.Clock
 	log      *slog.Logger
@@ -110,7 +109,7 @@ func New(db *store.DB, areas Areas, clock nightjar.Clock, log *slog.Logger, cfg 
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	c := &Console{db: db, projects: areas.Projects, accounts: areas.Accounts, auditLog: areas.Audit, channels: areas.Channels, outbox: areas.Outbox,
-		checks: areas.Checks, response: areas.Incidents, slos: areas.SLOs, badTime: areas.BadTime, refresh: areas.RefreshIngest, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
+		checks: areas.Checks, response: areas.Incidents, slos: areas.SLOs, refresh: areas.RefreshIngest, clock: clock, log: log, cfg: cfg, mux: http.NewServeMux(),
 		guard: newGuard(), clients: clientip.Resolver{Trusted: cfg.TrustedProxies}}
 	if err := c.parseTemplates(); err != nil {
 		return nil, err

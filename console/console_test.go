@@ -49,10 +49,14 @@ const pw = "a long enough passphrase"
 // areasOf is the console's areas on db, hashing passwords at the cheap
 // test cost. Each has a hasher of its own, so a test can count the hashes
 // it caused through Accounts.Passwords().
+// Its outbox records delivery results in incident timelines, as serve's.
 func areasOf(db *store.DB) Areas {
-	return Areas{Projects: projects.New(db), Accounts: accounts.New(db, password.New(password.TestCost, 0)), Audit: audit.New(db),
-		Channels: channels.New(db), Outbox: outbox.New(db), Checks: checksOf(db), Incidents: incidents.New(db),
-		SLOs: slos.New(db, alerting.New(db)), BadTime: aggregate.New(aggregate.Limits{})}
+	inc := incidents.New(db)
+	a := Areas{Projects: projects.New(db), Accounts: accounts.New(db, password.New(password.TestCost, 0)), Audit: audit.New(db),
+		Channels: channels.New(db), Outbox: outbox.New(db, inc), Checks: checksOf(db), Incidents: inc,
+		SLOs: slos.New(db, alerting.New(db))}
+	a.SLOs.Ingest = aggregate.New(aggregate.Limits{})
+	return a
 }
 
 // checksOf is the checks area of db, with its alert stage.

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nightjar-dev/nightjar/aggregate"
 	"github.com/nightjar-dev/nightjar/engine"
 	"github.com/nightjar-dev/nightjar/slo"
 	"github.com/nightjar-dev/nightjar/store"
@@ -22,7 +21,7 @@ func TestSLOForm(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnvWithAreas(t, db, func(a *Areas) {
 			a.RefreshIngest = func(ctx context.Context) error {
-				return engine.LoadTargets(ctx, a.SLOs, a.BadTime.(*aggregate.Aggregator))
+				return engine.LoadTargets(ctx, a.SLOs, a.SLOs.Ingest)
 			}
 		})
 		ctx := context.Background()
@@ -64,7 +63,7 @@ func TestSLOForm(t *testing.T) {
 			t.Fatalf("stored %+v, %v", o, err)
 		}
 		// Ingest counts the new objective's requests at once.
-		agg := e.areas.BadTime.(*aggregate.Aggregator)
+		agg := e.areas.SLOs.Ingest
 		now := e.clock.Now()
 		if !agg.Observe(e.a.ID, &slo.Request{Service: "shop", SpanKind: "SERVER"}, "u1", now, now) {
 			t.Error("ingest does not count the new SLO's requests")

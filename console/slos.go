@@ -23,13 +23,6 @@ import (
 // disagree; the list takes them from the evaluation that decides the
 // alerts, as it last stored them.
 
-// BadTime counts, for one objective, the customers who made a request
-// recently and how many of them are in a down segment now; ok is false
-// when this server has counted none of its requests.
-type BadTime interface {
-	BadTimeNow(sloID string, now time.Time, recent time.Duration) (active, down int, ok bool)
-}
-
 func (c *Console) sloRoutes() {
 	c.mux.Handle("GET /slos", c.page(nightjar.NeedRead, c.slosPage))
 	c.mux.Handle("GET /slos/{id}", c.page(nightjar.NeedRead, c.sloPage))
@@ -45,10 +38,15 @@ const (
 	sloNoData  = "no data"
 )
 
-// badTime is how many customers are having a bad time now.
+// badTime is how many customers are having a bad time now; Known is
+// false when nobody made a request recently.
 type badTime struct {
 	Known        bool
 	Active, Down int
+}
+
+func badTimeOf(b slos.BadTime) badTime {
+	return badTime{Known: b.Active > 0, Active: b.Active, Down: b.Down}
 }
 
 // sloRow is an objective as the list shows it.
@@ -95,23 +93,31 @@ func (c *Console) slosPage(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	now := c.clock.Now()
 	var d slosData
+	var counts *slos.BadTimes
+	if len(list) > 0 {
+		if counts, err = c.slos.BadTimeNow(r.Context(), v.Project.ID, now); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+	}
 	for _, e := range list {
 		st := &slos.Status{Firing: e.Firing, SourceError: e.SourceError, SourceErrorAt: e.SourceErrorAt}
 		if e.Decision != nil {
 			st.Decision = *e.Decision
 		}
-		d.Rows = append(d.Rows, c.sloRow(e.SLO, st, now))
+		d.Rows = append(d.Rows, sloRowOf(e.SLO, st, badTimeOf(counts.SLOs[e.SLO.ID])))
 	}
 	v.Title, v.Data = "SLOs", d
 	c.render(w, r, http.StatusOK, "slos", v)
 }
 
-// sloRow sums an objective's status up for the list and the page's head.
-func (c *Console) sloRow(o *slos.SLO, st *slos.Status, now time.Time) sloRow {
+// sloRowOf sums an objective's status up for the list and the page's
+// head.
+func sloRowOf(o *slos.SLO, st *slos.Status, bt badTime) sloRow {
 	dec := &st.Decision
 	row := sloRow{ID: o.ID, Service: o.Definition.Service, Name: o.Definition.Name,
 		Objective: pctTrim(o.Definition.Objective/100, 3), Window: windowText(o.Definition.Window),
-		Remaining: pct(dec.Budget.Remaining, 1), Spent: dec.Budget.Remaining <= 0, State: sloOK, BadTime: c.badTimeOf(o.ID, now),
+		Remaining: pct(dec.Budget.Remaining, 1), Spent: dec.Budget.Remaining <= 0, State: sloOK, BadTime: bt,
 		SourceError: st.SourceError, SourceErrorAt: st.SourceErrorAt}
 	for _, rs := range dec.Rules {
 		if rs.Severity == nightjar.SeverityPage {
@@ -125,14 +131,6 @@ func (c *Console) sloRow(o *slos.SLO, st *slos.Status, now time.Time) sloRow {
 		row.State = sloBurning
 	}
 	return row
-}
-
-func (c *Console) badTimeOf(id string, now time.Time) badTime {
-	if c.badTime == nil {
-		return badTime{}
-	}
-	active, down, ok := c.badTime.BadTimeNow(id, now, slos.BadTimeRecent)
-	return badTime{Known: ok, Active: active, Down: down}
 }
 
 func burnOf(rs slo.RuleStatus) burnPair {
@@ -220,8 +218,13 @@ func (c *Console) sloPage(w http.ResponseWriter, r *http.Request, v *view) {
 		c.lookupFailed(w, r, v, err)
 		return
 	}
+	bt, err := c.slos.BadTimeOf(r.Context(), v.Project.ID, o.ID, now)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	dec := &st.Decision
-	d := sloData{Row: c.sloRow(o, st, now), Def: o.Definition, WindowStart: dec.Budget.Start, WindowEnd: dec.Budget.End,
+	d := sloData{Row: sloRowOf(o, st, badTimeOf(bt)), Def: o.Definition, WindowStart: dec.Budget.Start, WindowEnd: dec.Budget.End,
 		Requests: dec.Budget.Counts.Total, Bad: dec.Budget.Counts.Bad(), Consumed: pct(dec.Budget.Consumed, 1), BurnRate: times(dec.BurnRate),
 		Exhaustion: "not being spent", UserUptime: "no user-time yet"}
 	if dec.Exhausts {
@@ -246,31 +249,50 @@ func (c *Console) sloPage(w http.ResponseWriter, r *http.Request, v *view) {
 	c.render(w, r, http.StatusOK, "slo", v)
 }
 
-// badTimeBlock is the overview's "customers having a bad time now": one
-// line per objective, by service.
+// badTimeBlock is the overview's "customers having a bad time now": each
+// service the objectives count, with its customers counted once, and
+// under it each of its objectives.
 type badTimeBlock struct {
-	Rows []badTimeLine
+	Services []badTimeService
 }
 
+type badTimeService struct {
+	Service string
+	BadTime badTime
+	SLOs    []badTimeLine
+}
+
+// badTimeLine is one objective; Owner is the service it belongs to when
+// that is not the service whose requests it counts.
 type badTimeLine struct {
-	ID, Service, Name string
-	BadTime           badTime
+	ID, Owner, Name string
+	BadTime         badTime
 }
 
-// badTimeNow lists the project's objectives with their customers having a
-// bad time; nil when the project has none.
+// badTimeNow lists the project's services and objectives with their
+// customers having a bad time; nil when the project has no objectives.
 func (c *Console) badTimeNow(ctx context.Context, projectID string) (*badTimeBlock, error) {
 	if c.slos == nil {
 		return nil, nil
 	}
-	list, err := c.slos.List(ctx, projectID)
-	if err != nil || len(list) == 0 {
+	rep, err := c.slos.BadTimeReport(ctx, projectID, c.clock.Now())
+	if err != nil || len(rep.SLOs) == 0 {
 		return nil, err
 	}
-	now := c.clock.Now()
 	b := &badTimeBlock{}
-	for _, o := range list {
-		b.Rows = append(b.Rows, badTimeLine{ID: o.ID, Service: o.Definition.Service, Name: o.Definition.Name, BadTime: c.badTimeOf(o.ID, now)})
+	at := map[string]int{}
+	for _, s := range rep.Services {
+		at[s.Service] = len(b.Services)
+		b.Services = append(b.Services, badTimeService{Service: s.Service, BadTime: badTimeOf(s.BadTime)})
+	}
+	for _, o := range rep.SLOs {
+		d := &o.SLO.Definition
+		line := badTimeLine{ID: o.SLO.ID, Name: d.Name, BadTime: badTimeOf(o.BadTime)}
+		if d.Service != d.CountedService() {
+			line.Owner = d.Service
+		}
+		s := &b.Services[at[d.CountedService()]]
+		s.SLOs = append(s.SLOs, line)
 	}
 	return b, nil
 }

@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/nightjar-dev/nightjar/aggregate"
 	"github.com/nightjar-dev/nightjar/browsertest"
 	"github.com/nightjar-dev/nightjar/store/storetest"
 )
 
-// The SLO list and an SLO's page in a browser, with seeded minutes and
+// The SLO list, an SLO's page and the overview's customers having a bad
+// time (per service and per SLO) in a browser, with seeded minutes and
 // customers: the figures are there, the charts draw lines, and at 375 px
 // nothing scrolls sideways and the charts' labels stay readable.
 // Screenshots at both widths and in both themes are kept for a person to
@@ -27,7 +27,7 @@ func TestSLOPagesInBrowser(t *testing.T) {
 	now := time.Now()
 	o := seedSLO(t, areas.SLOs, p.ID, "checkout-availability", now)
 	seedSLO(t, areas.SLOs, p.ID, "search-availability", now.Add(-3*time.Hour))
-	observeUsers(t, areas.BadTime.(*aggregate.Aggregator), o, now)
+	observeUsers(t, areas.SLOs.Ingest, o, now)
 	if _, err := areas.SLOs.ProcessDue(context.Background(), now, 100); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,8 @@ func TestSLOPagesInBrowser(t *testing.T) {
 	page.Fill("#email", "owner@acme.test")
 	page.Fill("#password", pw)
 	page.Submit("form[action='/login']")
-	page.WaitText(".badtime-now", "2 of 3")
+	page.WaitText(".badtime-now tr.bt-service-total", "2 of 3")
+	page.WaitText(".badtime-now #bt-"+o.ID, "2 of 3")
 	page.Navigate(srv.URL + "/slos")
 	page.WaitText("#slo-"+o.ID, "burning")
 	page.WaitText("#slo-"+o.ID, "2 of 3")

@@ -88,16 +88,17 @@ func TestSLOPages(t *testing.T) {
 		}
 		o := seedSLO(t, svc, e.a.ID, "checkout", now)
 		other := seedSLO(t, svc, e.b.ID, "beta-only", now)
-		agg := e.areas.BadTime.(*aggregate.Aggregator)
+		agg := e.areas.SLOs.Ingest
 		observeUsers(t, agg, o, now)
 		_, st, err := svc.Status(ctx, e.a.ID, o.ID, now)
 		if err != nil {
 			t.Fatal(err)
 		}
-		active, down, ok := agg.BadTimeNow(o.ID, now, slos.BadTimeRecent)
-		if !ok || active != 3 || down != 2 {
-			t.Fatalf("ingest counts %d active, %d down (%v); the seed wants 3 and 2", active, down, ok)
+		bt, err := svc.BadTimeOf(ctx, e.a.ID, o.ID, now)
+		if err != nil || bt.Active != 3 || bt.Down != 2 {
+			t.Fatalf("the area counts %+v (%v); the seed wants 3 active and 2 down", bt, err)
 		}
+		active, down := bt.Active, bt.Down
 		// 1,000 bad of 12,000 requests against a 1% budget: 120 allowed.
 		if got := pct(st.Decision.Budget.Remaining, 1); got != "-733.3%" {
 			t.Fatalf("the area's budget remaining is %s, want -733.3%%", got)
@@ -177,6 +178,45 @@ func TestSLOPages(t *testing.T) {
 		_, body = e.login("owner@b.test").get("/")
 		if !strings.Contains(body, "bt-"+other.ID) || strings.Contains(body, "bt-"+o.ID) {
 			t.Error("project b's overview does not show its own SLO only")
+		}
+
+		// Another replica counted requests of a second objective of the
+		// same service, of user-2 (since recovered) and a new user-3
+		// (failed), and flushed them: the overview counts each customer
+		// of the service once, across objectives and replicas.
+		o2 := seedSLO(t, svc, e.a.ID, "search", now)
+		replica := aggregate.New(aggregate.Limits{})
+		var targets []aggregate.Target
+		for _, x := range []*slos.SLO{o, o2} {
+			obj, err := x.Objective()
+			if err != nil {
+				t.Fatal(err)
+			}
+			targets = append(targets, aggregate.Target{ID: x.ID, ProjectID: x.ProjectID, Objective: obj})
+		}
+		replica.Set(targets)
+		for i, failed := range map[int]bool{2: false, 3: true} {
+			r := &slo.Request{Service: "shop", SpanName: "GET /search", SpanKind: "SERVER", Failed: failed}
+			if !replica.Observe(e.a.ID, r, fmt.Sprintf("user-%d", i), now.Add(-10*time.Second), now) {
+				t.Fatal("request not counted")
+			}
+		}
+		if err := svc.AddRecentUsers(ctx, replica.ChangedUsers(), now); err != nil {
+			t.Fatal(err)
+		}
+		_, body = viewer.get("/")
+		for row, want := range map[string]string{`<tr class="bt-service-total" data-service="shop">`: "2 of 4", `<tr id="bt-` + o.ID + `">`: "2 of 4",
+			`<tr id="bt-` + o2.ID + `">`: "1 of 2"} {
+			if got := between(t, body, row, `</tr>`); !strings.Contains(got, want+"</strong> having a bad time") {
+				t.Errorf("the overview's %s lacks %q: %s", row, want, got)
+			}
+		}
+		if strings.Count(body, `class="bt-service-total"`) != 1 {
+			t.Error("the overview shows the shop service more than once")
+		}
+		_, body = viewer.get("/slos/" + o2.ID)
+		if !strings.Contains(body, `<strong class="bad">1</strong> of 2 active customers`) {
+			t.Error("the second objective's page does not count the other replica's customers")
 		}
 	})
 }

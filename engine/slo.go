@@ -19,7 +19,9 @@ import (
 // flushes what it counted; the store adds the rows up. A flush that fails
 // is kept in memory for the next one. Each step also reloads the
 // objectives, so one created by apply or another replica is counted
-// within one interval.
+// within one interval, and writes the users whose last request changed,
+// so that every replica counts the customers having a bad time now from
+// what all of them saw (slos.Service.BadTimeNow).
 type IngestFlush struct {
 	Ingest *aggregate.Aggregator
 	// Traces, when set, is the failing-trace sample whose quiet traces
@@ -50,6 +52,17 @@ func (f *IngestFlush) Step(ctx context.Context, now time.Time) error {
 		f.Ingest.Restore(rows)
 		return err
 	}
+	return f.flushUsers(ctx, now)
+}
+
+// flushUsers writes the users whose last request changed; those it could
+// not write go with the next flush.
+func (f *IngestFlush) flushUsers(ctx context.Context, now time.Time) error {
+	users := f.Ingest.ChangedUsers()
+	if err := f.SLOs.AddRecentUsers(ctx, users, now); err != nil {
+		f.Ingest.RestoreUsers(users)
+		return err
+	}
 	return nil
 }
 
@@ -60,7 +73,11 @@ func (f *IngestFlush) Wait() {
 	defer cancel()
 	now := f.Clock.Now()
 	rows := f.Ingest.Flush(now)
-	if err := f.SLOs.AddMinutes(ctx, rows, now); err != nil && f.Log != nil {
+	err := f.SLOs.AddMinutes(ctx, rows, now)
+	if err == nil {
+		err = f.flushUsers(ctx, now)
+	}
+	if err != nil && f.Log != nil {
 		f.Log.Error("final ingest flush failed", "rows", len(rows), "err", err)
 	}
 }

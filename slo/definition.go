@@ -84,6 +84,17 @@ type PromQuery struct {
 	Total string `json:"total" yaml:"total"`
 }
 
+// CountedService is the service whose spans or events the objective
+// counts: its selector's, or its own when the selector names none. Ingest
+// follows each counted service's customers once, whichever of its
+// objectives count their requests.
+func (d Definition) CountedService() string {
+	if d.Indicator.Selector.Service != "" {
+		return d.Indicator.Selector.Service
+	}
+	return d.Service
+}
+
 // Selector picks requests: spans of one service's operation, or events of
 // one operation. Every field given must match; a span's kind must be SERVER
 // unless another kind is named, because the server span is where a request

@@ -64,3 +64,72 @@ func BenchmarkEvaluateMinute(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*objectives), "µs/objective")
 }
+
+// BenchmarkBadTime measures the customers having a bad time of a small
+// company, on each database the test run has: 5,000 customers active in
+// the last five minutes across two replicas, each counted by two
+// objectives and their service. It reports the cost of one flush's write
+// of 1,000 changed customers (3,000 rows), and of one count of the
+// project's services and objectives (the overview's and /api/v1/bad-time)
+// over every replica's 15,000 rows.
+func BenchmarkBadTime(b *testing.B) {
+	for _, db := range storetest.OpenEach(b) {
+		b.Run(db.Dialect().String(), func(b *testing.B) {
+			const users = 5000
+			ctx := context.Background()
+			p := storetest.NewProject(b, db, "P", t0)
+			setup := slos.New(db, alerting.New(db))
+			avail := def("shop", "availability")
+			avail.Indicator.Selector.SpanName = "GET /"
+			newSLO(b, setup, p.ID, avail)
+			newSLO(b, setup, p.ID, def("shop", "all"))
+			replicas := []*slos.Service{slos.New(db, alerting.New(db)), slos.New(db, alerting.New(db))}
+			var targets []aggregate.Target
+			all, err := setup.All(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, o := range all {
+				obj, err := o.Objective()
+				if err != nil {
+					b.Fatal(err)
+				}
+				targets = append(targets, aggregate.Target{ID: o.ID, ProjectID: o.ProjectID, Objective: obj})
+			}
+			now := t0.Add(10 * time.Minute)
+			r := &slo.Request{Service: "shop", SpanName: "GET /", SpanKind: "SERVER"}
+			for i, rep := range replicas {
+				rep.Ingest = aggregate.New(aggregate.Limits{})
+				rep.Ingest.Set(targets)
+				for u := range users {
+					r.Failed = (u+i)%10 == 0
+					rep.Ingest.Observe(p.ID, r, fmt.Sprint("user-", u), now.Add(-time.Duration(u+i)*50*time.Millisecond), now)
+				}
+				if err := rep.AddRecentUsers(ctx, rep.Ingest.ChangedUsers(), now); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var write, count time.Duration
+			n := 0
+			for b.Loop() {
+				for u := range 1000 {
+					r.Failed = u%7 == 0
+					replicas[0].Ingest.Observe(p.ID, r, fmt.Sprint("user-", (n*1000+u)%users), now.Add(time.Duration(n)*time.Millisecond), now)
+				}
+				start := time.Now()
+				if err := replicas[0].AddRecentUsers(ctx, replicas[0].Ingest.ChangedUsers(), now); err != nil {
+					b.Fatal(err)
+				}
+				mid := time.Now()
+				rep, err := replicas[1].BadTimeReport(ctx, p.ID, now.Add(time.Second))
+				if err != nil || len(rep.Services) != 1 || rep.Services[0].Active != users {
+					b.Fatalf("report %+v, %v", rep, err)
+				}
+				write, count = write+mid.Sub(start), count+time.Since(mid)
+				n++
+			}
+			b.ReportMetric(float64(write.Milliseconds())/float64(n), "ms/write")
+			b.ReportMetric(float64(count.Milliseconds())/float64(n), "ms/count")
+		})
+	}
+}

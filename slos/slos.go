@@ -61,6 +61,10 @@ type Service struct {
 	// user-time is flushed that long after its minute, so evaluations
 	// reread minutes that old. Zero means uptime.DefaultCutoff.
 	UserCutoff time.Duration
+	// Ingest, when set, is this replica's ingest, whose users not written
+	// yet the customers having a bad time now add to every replica's
+	// written ones (BadTimeNow).
+	Ingest *aggregate.Aggregator
 }
 
 // New returns the objectives area of db, handing alerts to stage.

@@ -22,7 +22,7 @@ func def(service, name string) slo.Definition {
 		Indicator: slo.Indicator{Kind: slo.KindAvailability}, Alerting: slo.Alerting{MinEvents: 1}}
 }
 
-func newSLO(t *testing.T, svc *slos.Service, projectID string, d slo.Definition) *slos.SLO {
+func newSLO(t testing.TB, svc *slos.Service, projectID string, d slo.Definition) *slos.SLO {
 	t.Helper()
 	o := &slos.SLO{ProjectID: projectID, Definition: d}
 	if err := svc.Create(context.Background(), o, t0); err != nil {

@@ -45,7 +45,6 @@ package uptime
 
 import (
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"time"
 
@@ -84,18 +83,14 @@ type Minute struct {
 }
 
 // Tracker follows users' requests and turns them into user-time per
-// minute. It keeps 8 bytes per user and its map's share of a slot (about
-// 24 bytes a user in all, measured by BenchmarkTrackerMemory), and forgets
-// users idle longer than the cutoff. Users are told apart by a 64-bit hash
-// of their id, so two of a billion users may, once in several billion
-// times, be taken for one. It is not safe for concurrent use.
+// minute. It keeps each user's last request in a Recent (about 24 bytes a
+// user, measured by BenchmarkUserMemory), and forgets users idle longer
+// than the cutoff. Users are told apart by Key, a 64-bit hash of their id.
+// It is not safe for concurrent use.
 type Tracker struct {
 	cutoff int64 // ms
-	seed   maphash.Seed
-	// users holds each user's last request: its time in Unix ms shifted
-	// left by one, and one if it failed.
-	users map[uint64]uint64
-	open  map[int64]UserTime // minutes not handed out yet, by Unix minute
+	users  *Recent
+	open   map[int64]UserTime // minutes not handed out yet, by Unix minute
 	// final is the first minute not handed out; stretches before it are
 	// late.
 	final        int64
@@ -111,8 +106,7 @@ func New(cutoff time.Duration) (*Tracker, error) {
 	if cutoff < MinCutoff || cutoff > MaxCutoff || cutoff%time.Second != 0 {
 		return nil, nightjar.FieldError("cutoff", "must be whole seconds from 1m to 24h; got %s", cutoff)
 	}
-	return &Tracker{cutoff: cutoff.Milliseconds(), seed: maphash.MakeSeed(), users: map[uint64]uint64{},
-		open: map[int64]UserTime{}, final: -1 << 62}, nil
+	return &Tracker{cutoff: cutoff.Milliseconds(), users: NewRecent(), open: map[int64]UserTime{}, final: -1 << 62}, nil
 }
 
 func floorDiv(a, b int64) int64 {
@@ -127,29 +121,26 @@ func floorDiv(a, b int64) int64 {
 // Requests should come in roughly time order; one older than the user's
 // last request (or from before 1970) is counted in Late and otherwise
 // ignored.
-func (t *Tracker) Observe(user string, at time.Time, ok bool) {
+func (t *Tracker) Observe(user string, at time.Time, ok bool) { t.ObserveKey(Key(user), at, ok) }
+
+// ObserveKey is Observe of the user whose Key is key, for a caller that
+// hashed the id once for several trackers.
+func (t *Tracker) ObserveKey(key uint64, at time.Time, ok bool) {
 	ms := at.UnixMilli()
 	if ms < 0 {
 		t.late++
 		return
 	}
-	key := maphash.String(t.seed, user)
-	packed := uint64(ms) << 1
-	if !ok {
-		packed |= 1
-	}
-	last, seen := t.users[key]
-	if seen {
-		prev := int64(last >> 1)
-		if ms < prev {
+	if last, seen := t.users.Get(key); seen {
+		if ms < last.AtMs {
 			t.late++
 			return
 		}
-		if ms-prev <= t.cutoff {
-			t.credit(prev, ms, last&1 == 1)
+		if ms-last.AtMs <= t.cutoff {
+			t.credit(last.AtMs, ms, last.Failed)
 		}
 	}
-	t.users[key] = packed
+	t.users.Set(Last{Key: key, AtMs: ms, Failed: !ok})
 }
 
 // credit adds the stretch [from, to) as up or down time to the minutes it
@@ -193,17 +184,18 @@ func (t *Tracker) Advance(now time.Time) []Minute {
 	}
 	slices.SortFunc(out, func(a, b Minute) int { return a.Start.Compare(b.Start) })
 	t.final = max(t.final, limit)
-	for k, last := range t.users {
-		if int64(last>>1)+t.cutoff < nowMs {
-			delete(t.users, k)
-		}
-	}
+	t.users.Forget(nowMs - t.cutoff)
 	return out
 }
 
 // Users returns how many users the tracker holds: those whose last request
 // was within the cutoff of the last Advance.
-func (t *Tracker) Users() int { return len(t.users) }
+func (t *Tracker) Users() int { return t.users.Len() }
+
+// Recent returns the tracker's users' last requests, which a replica
+// reads to write out the changed ones (Recent.Changed) and to count the
+// customers having a bad time.
+func (t *Tracker) Recent() *Recent { return t.users }
 
 // Late returns how many requests came older than their user's last one,
 // and how much user-time fell in minutes already handed out.
@@ -215,18 +207,11 @@ func (t *Tracker) Late() (requests, ms int64) { return t.late, t.lateMs }
 // users are forgotten), and how many of them are in a down stretch, their
 // last request having failed.
 func (t *Tracker) BadTimeNow(now time.Time, recent time.Duration) (active, down int) {
-	nowMs := now.UnixMilli()
-	from := nowMs - min(recent.Milliseconds(), t.cutoff)
-	for _, last := range t.users {
-		if at := int64(last >> 1); at >= from && at <= nowMs {
-			active++
-			down += int(last & 1)
-		}
-	}
-	return active, down
+	b := t.users.BadTimeNow(now, min(recent, time.Duration(t.cutoff)*time.Millisecond))
+	return b.Active, b.Down
 }
 
 // String describes the tracker for logs.
 func (t *Tracker) String() string {
-	return fmt.Sprintf("uptime tracker: %d users, %d open minutes, cutoff %s", len(t.users), len(t.open), time.Duration(t.cutoff)*time.Millisecond)
+	return fmt.Sprintf("uptime tracker: %d users, %d open minutes, cutoff %s", t.users.Len(), len(t.open), time.Duration(t.cutoff)*time.Millisecond)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/nightjar-dev/nightjar"
 	"github.com/nightjar-dev/nightjar/aggregate"
+	"github.com/nightjar-dev/nightjar/engine"
 	"github.com/nightjar-dev/nightjar/promsli"
 	"github.com/nightjar-dev/nightjar/slo"
 	"github.com/nightjar-dev/nightjar/slos"
@@ -449,6 +451,88 @@ func TestTracesUserAttribute(t *testing.T) {
 		}
 		if st := r.json(t); st["requests"].(float64) != 10 || st["users_active"].(float64) != 5 {
 			t.Errorf("status = %s", r.body)
+		}
+	})
+}
+
+// GET /api/v1/bad-time counts each service's customers once and each
+// objective's, from this server's events and another replica's flushed
+// ones, with the later request of a customer winning.
+func TestBadTimeEndpoint(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, Config{})
+		ids := map[string]string{}
+		for _, c := range []struct{ service, name, op string }{{"shop", "checkout", "checkout"}, {"shop", "browse", "browse"}, {"billing", "checkout", "checkout"}} {
+			r := e.do("POST", "/api/v1/slos", e.rw, map[string]any{"service": c.service, "name": c.name, "objective": 99,
+				"window": map[string]any{"rolling": "30d"}, "indicator": map[string]any{"kind": "availability", "selector": map[string]any{"operation": c.op}}})
+			if r.status != 201 {
+				t.Fatalf("create slo: %d %s", r.status, r.body)
+			}
+			ids[c.service+"/"+c.name] = r.json(t)["id"].(string)
+		}
+		e.loadTargets()
+		now := e.clock.Now()
+		// Another replica saw u1 fail a minute ago and u3 succeed.
+		other := aggregate.New(aggregate.Limits{})
+		if err := engine.LoadTargets(context.Background(), e.areas.SLOs, other); err != nil {
+			t.Fatal(err)
+		}
+		other.Observe(e.project.ID, &slo.Request{Service: "shop", Operation: "checkout", Failed: true}, "u1", now.Add(-time.Minute), now)
+		other.Observe(e.project.ID, &slo.Request{Service: "shop", Operation: "browse"}, "u3", now.Add(-time.Minute), now)
+		if err := e.areas.SLOs.AddRecentUsers(context.Background(), other.ChangedUsers(), now); err != nil {
+			t.Fatal(err)
+		}
+		at := func(ago time.Duration) string { return now.Add(-ago).Format(time.RFC3339) }
+		body := fmt.Sprintf(`{"time": "%s", "operation": "checkout", "user": "u1", "ok": true}
+{"time": "%s", "operation": "checkout", "user": "u2", "status": 503}
+{"time": "%s", "operation": "browse", "user": "u2", "ok": true}
+{"time": "%s", "operation": "browse", "user": "u4", "ok": true}`, at(10*time.Second), at(20*time.Second), at(30*time.Second), at(10*time.Minute))
+		if r := e.do("POST", "/api/v1/events?service=shop", e.ingestKey(), body); r.status != 200 {
+			t.Fatalf("events: %d %s", r.status, r.body)
+		}
+		r := e.do("GET", "/api/v1/bad-time", e.ro, nil)
+		if r.status != 200 {
+			t.Fatalf("bad time: %d %s", r.status, r.body)
+		}
+		var got struct {
+			RecentSeconds int `json:"recent_seconds"`
+			Services      []struct {
+				Service     string
+				UsersActive int `json:"users_active"`
+				UsersDown   int `json:"users_down"`
+			}
+			SLOs []struct {
+				ID, Service, Name string
+				UsersActive       int `json:"users_active"`
+				UsersDown         int `json:"users_down"`
+			}
+		}
+		if err := json.Unmarshal(r.body, &got); err != nil {
+			t.Fatal(err)
+		}
+		// u1's success here came after its failure there; u2's failure
+		// came after its success; u3 counts from the other replica; u4 is
+		// not recent.
+		want := map[string][2]int{"shop": {3, 1}, "billing": {0, 0}, "shop/checkout": {2, 1}, "shop/browse": {2, 0}, "billing/checkout": {0, 0}}
+		if got.RecentSeconds != 300 || len(got.Services) != 2 || len(got.SLOs) != 3 || got.Services[0].Service != "billing" {
+			t.Fatalf("bad time = %s", r.body)
+		}
+		for _, s := range got.Services {
+			if w := want[s.Service]; s.UsersActive != w[0] || s.UsersDown != w[1] {
+				t.Errorf("service %s: %d active, %d down; want %v", s.Service, s.UsersActive, s.UsersDown, w)
+			}
+		}
+		for _, s := range got.SLOs {
+			if w := want[s.Service+"/"+s.Name]; s.UsersActive != w[0] || s.UsersDown != w[1] || s.ID != ids[s.Service+"/"+s.Name] {
+				t.Errorf("slo %s/%s: %d active, %d down; want %v", s.Service, s.Name, s.UsersActive, s.UsersDown, w)
+			}
+		}
+		st := e.do("GET", "/api/v1/slos/"+ids["shop/checkout"]+"/status", e.ro, nil).json(t)
+		if st["users_active"].(float64) != 2 || st["users_down"].(float64) != 1 {
+			t.Errorf("status's customers: %v active, %v down; want 2, 1", st["users_active"], st["users_down"])
+		}
+		if r := e.do("GET", "/api/v1/bad-time", "", nil); r.status != 401 {
+			t.Errorf("without a key: %d", r.status)
 		}
 	})
 }

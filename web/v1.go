@@ -45,6 +45,7 @@ func (s *Server) routesV1() {
 	s.mux.HandleFunc("PATCH /api/v1/slos/{id}", s.change(s.v1UpdateSLO))
 	s.mux.HandleFunc("DELETE /api/v1/slos/{id}", s.change(s.v1DeleteSLO))
 	s.mux.HandleFunc("GET /api/v1/slos/{id}/status", s.read(s.v1SLOStatus))
+	s.mux.HandleFunc("GET /api/v1/bad-time", s.read(s.v1BadTime))
 	s.routesV1Incidents()
 }
 

@@ -174,7 +174,7 @@ type sloStatusJSON struct {
 	Windowed    []windowedJSON                  `json:"windowed_user_uptime"`
 	// UsersActive and UsersDown are the customers who made a request in
 	// the last five minutes and those of them whose last request failed,
-	// as this server counted them.
+	// as every replica counted them (see slos.Service.BadTimeNow).
 	UsersActive int `json:"users_active"`
 	UsersDown   int `json:"users_down"`
 	sourceErrorJSON
@@ -224,7 +224,50 @@ func (s *Server) v1SLOStatus(w http.ResponseWriter, r *http.Request, k *nightjar
 		}
 	}
 	out.sourceErrorJSON = toSourceErrorJSON(st.SourceError, st.SourceErrorAt)
-	out.UsersActive, out.UsersDown, _ = s.ingest.BadTimeNow(o.ID, now, slos.BadTimeRecent)
+	bt, err := s.slos.BadTimeOf(r.Context(), k.ProjectID, o.ID, now)
+	if err != nil {
+		return err
+	}
+	out.UsersActive, out.UsersDown = bt.Active, bt.Down
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// badTimeJSON is a project's customers having a bad time now.
+type badTimeJSON struct {
+	At            time.Time            `json:"at"`
+	RecentSeconds int                  `json:"recent_seconds"`
+	Services      []serviceBadTimeJSON `json:"services"`
+	SLOs          []sloBadTimeJSON     `json:"slos"`
+}
+
+type serviceBadTimeJSON struct {
+	Service     string `json:"service"`
+	UsersActive int    `json:"users_active"`
+	UsersDown   int    `json:"users_down"`
+}
+
+type sloBadTimeJSON struct {
+	ID          string `json:"id"`
+	Service     string `json:"service"`
+	Name        string `json:"name"`
+	UsersActive int    `json:"users_active"`
+	UsersDown   int    `json:"users_down"`
+}
+
+func (s *Server) v1BadTime(w http.ResponseWriter, r *http.Request, k *nightjar.APIKey) error {
+	now := s.clock.Now()
+	rep, err := s.slos.BadTimeReport(r.Context(), k.ProjectID, now)
+	if err != nil {
+		return err
+	}
+	out := badTimeJSON{At: now, RecentSeconds: int(slos.BadTimeRecent / time.Second), Services: []serviceBadTimeJSON{}, SLOs: []sloBadTimeJSON{}}
+	for _, b := range rep.Services {
+		out.Services = append(out.Services, serviceBadTimeJSON{Service: b.Service, UsersActive: b.Active, UsersDown: b.Down})
+	}
+	for _, b := range rep.SLOs {
+		out.SLOs = append(out.SLOs, sloBadTimeJSON{ID: b.SLO.ID, Service: b.SLO.Definition.Service, Name: b.SLO.Definition.Name, UsersActive: b.Active, UsersDown: b.Down})
+	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

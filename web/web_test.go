@@ -56,6 +56,7 @@ func newEnv(t testing.TB, db *store.DB, cfg Config) *env {
 		Checks: e.checks, Alerts: alerting.New(db), Incidents: incidents.New(db), Ingest: aggregate.New(aggregate.Limits{})}
 	e.areas.Integrations = integrations.New(db, e.areas.Alerts)
 	e.areas.SLOs = slos.New(db, e.areas.Alerts)
+	e.areas.SLOs.Ingest = e.areas.Ingest
 	e.project = &nightjar.Project{Name: "Test"}
 	if err := e.areas.Projects.Create(ctx, e.project, t0); err != nil {
 		t.Fatal(err)

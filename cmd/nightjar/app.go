@@ -80,6 +80,7 @@ func newApp(db *store.DB, log *slog.Logger, userCutoff time.Duration) *app {
 		integrations: integrations.New(db, alerts), slos: slos.New(db, alerts), ingest: aggregate.New(aggregate.Limits{Cutoff: userCutoff}), traces: traces}
 	a.slos.Evidence = engine.TraceEvidence(traces)
 	a.slos.UserCutoff = userCutoff
+	a.slos.Ingest = a.ingest
 	return a
 }
 
@@ -95,7 +96,7 @@ func (a *app) webAreas() web.Areas {
 // consoleAreas are the areas the console uses.
 func (a *app) consoleAreas() console.Areas {
 	return console.Areas{Projects: a.projects, Accounts: a.accounts, Audit: a.audit, Channels: a.channels, Outbox: a.outbox,
-		Checks: a.checks, Incidents: a.incidents, SLOs: a.slos, BadTime: a.ingest,
+		Checks: a.checks, Incidents: a.incidents, SLOs: a.slos,
 		RefreshIngest: a.refreshIngest}
 }
 

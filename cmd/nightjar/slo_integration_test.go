@@ -275,8 +275,8 @@ func TestSLOBurnsWithOpenTelemetrySDK(t *testing.T) {
 		if _, firing := st.Firing[nightjar.SeverityPage]; !firing {
 			t.Errorf("page not firing: %+v", st.Decision.Rules)
 		}
-		if active, down, _ := a.ingest.BadTimeNow(list[0].ID, clock.Now(), 5*time.Minute); active != 10 || down != 10 {
-			t.Errorf("customers having a bad time = %d of %d, want 10 of 10", down, active)
+		if b, err := a.slos.BadTimeOf(ctx, r.project, list[0].ID, clock.Now()); err != nil || b.Active != 10 || b.Down != 10 {
+			t.Errorf("customers having a bad time = %+v, %v; want 10 of 10", b, err)
 		}
 		var page map[string]any
 		for _, h := range r.hooks {
