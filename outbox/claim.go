@@ -158,7 +158,7 @@ func (o *Outbox) Claim(ctx context.Context, now time.Time, c Claim) ([]*Item, er
 				FROM outbox m WHERE status = $1 AND next_attempt_at <= $2 AND leased_until <= $2`+held+`
 			), recent AS (
 				-- what was sent in the last minute to the destinations with
-				-- messages due, found by destination
+				-- messages due, found by the outbox_sent index
 				SELECT d.destination_kind, d.destination_id, COUNT(DISTINCT CASE WHEN r.bundle = '' THEN r.id ELSE r.bundle END) AS n,
 					MIN(r.sent_at) AS oldest
 				FROM (SELECT DISTINCT destination_kind, destination_id FROM due) d JOIN outbox r
