@@ -208,8 +208,14 @@ func (o *Outbox) Claim(ctx context.Context, now time.Time, c Claim) ([]*Item, er
 		if out, err = take(ctx, tx, now, c, cands); err != nil {
 			return err
 		}
-		// Last, so that what this claim took is leased and stays.
-		return putOff(ctx, tx, now, full)
+		// Last, so that what this claim took is leased and stays, and
+		// what was within the limit but not taken (its project was busy)
+		// stays due.
+		within := map[string]bool{}
+		for _, cand := range cands {
+			within[cand.id] = true
+		}
+		return putOff(ctx, tx, now, full, within)
 	})
 	return out, err
 }
@@ -293,18 +299,19 @@ func take(ctx context.Context, tx *store.Tx, now time.Time, c Claim, cands []can
 }
 
 // putOff puts off the due messages to each destination of full, never
-// attempted in a bundle and not leased, to the time full gives: they are
-// beyond the destination's limit per minute. Messages another replica is
-// claiming are left to it.
-func putOff(ctx context.Context, tx *store.Tx, now time.Time, full map[Destination]time.Time) error {
+// attempted in a bundle, not leased and not within, to the time full
+// gives: they are beyond the destination's limit per minute. Messages
+// another replica is claiming are left to it.
+func putOff(ctx context.Context, tx *store.Tx, now time.Time, full map[Destination]time.Time, within map[string]bool) error {
 	for to, until := range full {
 		ids, err := store.QueryAll(ctx, tx, "find messages beyond the rate", `SELECT id FROM outbox
 			WHERE destination_kind = $1 AND destination_id = $2 AND status = $3 AND next_attempt_at <= $4 AND leased_until <= $4
 			AND bundle = '' ORDER BY id`+tx.Dialect().SkipLocked(), store.ScanString, to.Kind, to.ID, Pending, store.Millis(now))
-		if err != nil || len(ids) == 0 {
-			if err != nil {
-				return err
-			}
+		if err != nil {
+			return err
+		}
+		ids = slices.DeleteFunc(ids, func(id string) bool { return within[id] })
+		if len(ids) == 0 {
 			continue
 		}
 		args := []any{store.Millis(until), Pending, store.Millis(now)}

@@ -174,3 +174,25 @@ func TestConcurrentClaimsKeepToTheRate(t *testing.T) {
 		}
 	})
 }
+
+// A message within its destination's limit that was not taken, because
+// its project had no room, stays due and goes as soon as there is room,
+// not after the minute that the messages beyond the limit wait for.
+func TestClaimLeavesDueWhatIsWithinTheRate(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		p := storetest.NewProject(t, db, "P", t0)
+		ob := outbox.New(db)
+		alerts(t, db, p, "slack", 6, t0)
+		c := outbox.Claim{Limit: 10, Lease: time.Minute, PerDestination: 10, PerProject: 1,
+			PerMinute: perMinute(map[string]int{"slack": 3})}
+		var at []time.Duration
+		for now := t0; now.Before(t0.Add(time.Minute)); now = now.Add(5 * time.Second) {
+			for range sendAll(t, ob, now, c) {
+				at = append(at, now.Sub(t0))
+			}
+		}
+		if fmt.Sprint(at) != "[0s 5s 10s]" {
+			t.Errorf("sent in the first minute at %v, want [0s 5s 10s]", at)
+		}
+	})
+}
