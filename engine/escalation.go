@@ -91,6 +91,16 @@ func (c ContactDestinations) Notifier(ctx context.Context, it *outbox.Item) (not
 	return n, kind, false, err
 }
 
+// ChannelKind implements ChannelKinds: the kind of channel that sends to
+// the contact method.
+func (c ContactDestinations) ChannelKind(ctx context.Context, _, id string) (string, error) {
+	m, err := c.Incidents.ContactMethodByID(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return contactChannels[m.Kind], nil
+}
+
 // orName names a contact method for people: its name, or its kind.
 func orName(m *incident.ContactMethod) string {
 	if m.Name != "" {

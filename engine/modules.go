@@ -118,6 +118,55 @@ func (c ChannelDestinations) Notifier(ctx context.Context, it *outbox.Item) (not
 	return n, ch.Kind, false, err
 }
 
+// ChannelKind implements ChannelKinds.
+func (c ChannelDestinations) ChannelKind(ctx context.Context, projectID, id string) (string, error) {
+	ch, err := c.Channels.Get(ctx, projectID, id)
+	if err != nil {
+		return "", err
+	}
+	return ch.Kind, nil
+}
+
+// ChannelKinds is a Destinations that tells the kind of channel (slack,
+// telegram, …) its destinations are sent as, so that delivery keeps to
+// that kind's limit per minute.
+type ChannelKinds interface {
+	ChannelKind(ctx context.Context, projectID, id string) (string, error)
+}
+
+// DefaultPerMinute is the most messages one destination is sent in any
+// minute, by the kind of channel it is sent as: a little under what each
+// service tolerates (Slack's incoming webhooks about one a second,
+// Discord's webhooks 30 a minute, a Telegram chat 20 a minute, ntfy.sh and
+// Pushover a burst, then one every few seconds). Kinds not listed (a
+// webhook, which is the operator's own receiver) have no limit. A storm
+// beyond the limit is not dropped: the rest waits for the minute to allow
+// it, and what waits for a person's contact method goes out as one
+// bundle.
+var DefaultPerMinute = map[string]int{
+	nightjar.ChannelSlack:     50,
+	nightjar.ChannelDiscord:   25,
+	nightjar.ChannelTelegram:  18,
+	nightjar.ChannelTeams:     30,
+	nightjar.ChannelNtfy:      20,
+	nightjar.ChannelPushover:  20,
+	nightjar.ChannelGotify:    60,
+	nightjar.ChannelMatrix:    30,
+	nightjar.ChannelPagerDuty: 100,
+	nightjar.ChannelOpsgenie:  60,
+	nightjar.ChannelEmail:     30,
+}
+
+// kindTTL is how long the delivery module remembers the kind of channel a
+// destination is sent as.
+const kindTTL = 5 * time.Minute
+
+// knownKind is a destination's kind of channel, as of when it was read.
+type knownKind struct {
+	kind string
+	at   time.Time
+}
+
 // Outbox delivers the outbox's messages, fairly: a destination that is
 // slow or never answers must not hold back anybody else's alerts. It is
 // the only thing that delivers; it finds each message's sender by the kind
@@ -177,11 +226,16 @@ type Outbox struct {
 	// BundleMax is the most notifications one bundled message lists;
 	// zero is DefaultBundleMax, and 1 sends every message alone.
 	BundleMax int
+	// PerMinute sets, by kind of channel, the most messages one
+	// destination is sent in any minute, over DefaultPerMinute; 0 is no
+	// limit.
+	PerMinute map[string]int
 
 	mu       sync.Mutex
 	idle     *sync.Cond
 	inflight map[string]*attempt
 	wake     chan struct{}
+	kinds    map[outbox.Destination]knownKind // read by Step only
 }
 
 // attempt is one delivery attempt running in the background.
@@ -343,7 +397,10 @@ func (o *Outbox) fill(ctx context.Context, now time.Time) error {
 	items, err := o.Outbox.Claim(ctx, now, outbox.Claim{Limit: free, Lease: o.Lease(),
 		PerDestination: orDefault(o.PerDestination, 2), PerProject: orDefault(o.PerProject, 8),
 		Bundle: outbox.Bundling{Kinds: []string{outbox.ToContact}, Events: bundledEvents,
-			Window: orDefault(o.BundleWindow, DefaultBundleWindow), Max: orDefault(o.BundleMax, DefaultBundleMax)}})
+			Window: orDefault(o.BundleWindow, DefaultBundleWindow), Max: orDefault(o.BundleMax, DefaultBundleMax)},
+		PerMinute: func(ctx context.Context, projectID string, to outbox.Destination) int {
+			return o.perMinute(ctx, now, projectID, to)
+		}})
 	if err != nil {
 		return err
 	}
@@ -351,6 +408,32 @@ func (o *Outbox) fill(ctx context.Context, now time.Time) error {
 		o.start(ctx, it, o.target(ctx, it), now)
 	}
 	return nil
+}
+
+// perMinute is the limit per minute of a destination: its kind of
+// channel's. The kind is read once per kindTTL; a destination whose kind
+// cannot be read has no limit (its message's attempt will find out why).
+func (o *Outbox) perMinute(ctx context.Context, now time.Time, projectID string, to outbox.Destination) int {
+	k, ok := o.kinds[to]
+	if !ok || now.Sub(k.at) >= kindTTL || now.Before(k.at) {
+		d, isKinds := o.Destinations[to.Kind].(ChannelKinds)
+		if !isKinds {
+			return 0
+		}
+		kind, err := d.ChannelKind(ctx, projectID, to.ID)
+		if err != nil {
+			return 0
+		}
+		if o.kinds == nil || len(o.kinds) > 10_000 {
+			o.kinds = map[outbox.Destination]knownKind{}
+		}
+		k = knownKind{kind: kind, at: now}
+		o.kinds[to] = k
+	}
+	if n, ok := o.PerMinute[k.kind]; ok {
+		return n
+	}
+	return DefaultPerMinute[k.kind]
 }
 
 func (o *Outbox) start(ctx context.Context, it *outbox.Item, to target, now time.Time) {

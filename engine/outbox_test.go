@@ -354,3 +354,42 @@ func TestOutboxGivesUpOnDestinationsItCannotReach(t *testing.T) {
 		}
 	})
 }
+
+// A channel is sent no more than its kind's limit per minute; the rest
+// waits and is sent in the minutes after, none lost.
+func TestOutboxKeepsToTheChannelsRatePerMinute(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		rcv := newReceiver(t, "k")
+		p, _ := setup(t, db, rcv.srv.URL, "k", 0)
+		chs, err := channels.New(db).List(ctx, p.ID)
+		if err != nil || len(chs) != 1 {
+			t.Fatalf("channels: %v %v", chs, err)
+		}
+		to := outbox.Destination{Kind: outbox.ToChannel, ID: chs[0].ID}
+		for range 5 {
+			enqueueAt(t, db, t0, firingTo(p, to))
+		}
+		clk := nightjar.NewFakeClock(t0)
+		ob := &engine.Outbox{Outbox: outbox.New(db), Destinations: destinations(db, notifiers(nil)), Log: quiet(), Clock: clk,
+			PerMinute: map[string]int{nightjar.ChannelWebhook: 2}}
+		for _, step := range []struct {
+			at   time.Duration
+			want int
+		}{{0, 2}, {time.Second, 2}, {30 * time.Second, 2}, {time.Minute, 4}, {90 * time.Second, 4}, {2 * time.Minute, 5}} {
+			stepAndWait(t, ob, clk, t0.Add(step.at))
+			if rcv.count() != step.want {
+				t.Fatalf("after %s: %d deliveries, want %d", step.at, rcv.count(), step.want)
+			}
+		}
+		items, err := outbox.New(db).ByProject(ctx, p.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if it.Status != outbox.Sent || it.Attempts != 1 {
+				t.Errorf("message %s: %s after %d attempts, want sent after 1", it.ID, it.Status, it.Attempts)
+			}
+		}
+	})
+}

@@ -33,6 +33,11 @@ type Claim struct {
 	// Bundle says which messages to one destination go out together as
 	// one; its zero value bundles none.
 	Bundle Bundling
+	// PerMinute, when set, returns the most messages a project's
+	// destination may be sent in any minute (a bundle counts as one), or
+	// 0 for no limit: what a chat service or a phone tolerates. See
+	// Claim's rate limit.
+	PerMinute func(ctx context.Context, projectID string, to Destination) int
 }
 
 // Bundling is how Claim bundles the messages that fall due together for
@@ -122,6 +127,16 @@ func BundleName(ids []string) string {
 // then. On PostgreSQL, replicas skip messages another replica is claiming.
 // Messages that go out together (see Bundling) come back as one item, the
 // bundle's first, holding the others in Bundled.
+//
+// A destination with a limit per minute (c.PerMinute) is sent no more than
+// that in any minute, counting on every replica the attempts sent to it in
+// the last minute and those in flight. A message beyond the limit is
+// neither dropped nor failed: its next attempt is put off, attempts
+// unchanged, to when the oldest of those sends leaves the minute (a minute
+// from now if none was sent yet), and it is sent then. Messages put off
+// together fall due together, so those to a contact method go out as one
+// bundle. A message of a bundle made before is not put off (its bundle is
+// retried whole); it waits, due, for a turn within the limit.
 func (o *Outbox) Claim(ctx context.Context, now time.Time, c Claim) ([]*Item, error) {
 	if c.Limit <= 0 || c.PerDestination <= 0 || c.PerProject <= 0 {
 		return nil, nil
@@ -132,92 +147,183 @@ func (o *Outbox) Claim(ctx context.Context, now time.Time, c Claim) ([]*Item, er
 		// Each destination's oldest due messages, as many as it has room
 		// for, ranked so that every destination's first comes before any
 		// second.
-		type candidate struct{ id, project string }
 		held, heldArgs := c.Bundle.held(5, now, c.Lease)
+		at := 5 + len(heldArgs)
 		cands, err := store.QueryAll(ctx, tx, "find due outbox messages", `WITH busy AS (
 				SELECT destination_kind, destination_id, COUNT(DISTINCT `+attemptOf+`) AS n FROM outbox
 				WHERE status = $1 AND leased_until > $2 GROUP BY destination_kind, destination_id
 			), due AS (
-				SELECT id, project_id, destination_kind, destination_id, next_attempt_at,
-					ROW_NUMBER() OVER (PARTITION BY destination_kind, destination_id ORDER BY next_attempt_at, id) AS turn
+				SELECT id, project_id, destination_kind, destination_id, next_attempt_at, created_at, bundle,
+					ROW_NUMBER() OVER (PARTITION BY destination_kind, destination_id ORDER BY next_attempt_at, created_at, id) AS turn
 				FROM outbox m WHERE status = $1 AND next_attempt_at <= $2 AND leased_until <= $2`+held+`
+			), recent AS (
+				-- what was sent in the last minute to the destinations with
+				-- messages due, found by the outbox_sent index
+				SELECT d.destination_kind, d.destination_id, COUNT(DISTINCT CASE WHEN r.bundle = '' THEN r.id ELSE r.bundle END) AS n,
+					MIN(r.sent_at) AS oldest
+				FROM (SELECT DISTINCT destination_kind, destination_id FROM due) d JOIN outbox r
+					ON r.destination_kind = d.destination_kind AND r.destination_id = d.destination_id
+				WHERE r.status = $`+fmt.Sprint(at)+` AND r.sent_at > $`+fmt.Sprint(at+1)+`
+				GROUP BY d.destination_kind, d.destination_id
 			)
-			SELECT due.id, due.project_id FROM due LEFT JOIN busy
+			SELECT due.id, due.project_id, due.bundle, due.destination_kind, due.destination_id, due.turn,
+				COALESCE(busy.n, 0), COALESCE(recent.n, 0), COALESCE(recent.oldest, 0)
+			FROM due LEFT JOIN busy
 				ON busy.destination_kind = due.destination_kind AND busy.destination_id = due.destination_id
+			LEFT JOIN recent ON recent.destination_kind = due.destination_kind AND recent.destination_id = due.destination_id
 			WHERE due.turn + COALESCE(busy.n, 0) <= $3
-			ORDER BY due.turn, due.next_attempt_at, due.id LIMIT $4`,
+			ORDER BY due.turn, due.next_attempt_at, due.created_at, due.id LIMIT $4`,
 			func(row store.Row) (candidate, error) {
 				var c candidate
-				return c, row.Scan(&c.id, &c.project)
-			}, append([]any{Pending, store.Millis(now), c.PerDestination, c.Limit * c.PerProject}, heldArgs...)...) // room for skipping busy projects' messages
+				return c, row.Scan(&c.id, &c.project, &c.bundle, &c.to.Kind, &c.to.ID, &c.turn, &c.busy, &c.recent, &c.oldest)
+			}, append(append([]any{Pending, store.Millis(now), c.PerDestination, c.Limit * c.PerProject}, heldArgs...), // room for skipping busy projects' messages
+				Sent, store.Millis(now.Add(-time.Minute)))...)
 		if err != nil || len(cands) == 0 {
 			return err
 		}
-		busy, err := inFlightByProject(ctx, tx, now)
+		// The destinations at their limit per minute, with when a send
+		// leaves the minute.
+		full := map[Destination]time.Time{}
+		rates := map[Destination]int{}
+		if c.PerMinute != nil {
+			cands = slices.DeleteFunc(cands, func(cand candidate) bool {
+				rate, ok := rates[cand.to]
+				if !ok {
+					rate = c.PerMinute(ctx, cand.project, cand.to)
+					rates[cand.to] = rate
+				}
+				if rate <= 0 || cand.turn+cand.busy+cand.recent <= rate {
+					return false
+				}
+				if cand.bundle == "" {
+					free := now
+					if cand.recent > 0 {
+						free = store.Time(cand.oldest)
+					}
+					full[cand.to] = free.Add(time.Minute)
+				}
+				return true
+			})
+		}
+		if out, err = take(ctx, tx, now, c, cands); err != nil {
+			return err
+		}
+		// Last, so that what this claim took is leased and stays, and
+		// what was within the limit but not taken (its project was busy)
+		// stays due.
+		within := map[string]bool{}
+		for _, cand := range cands {
+			within[cand.id] = true
+		}
+		return putOff(ctx, tx, now, full, within)
+	})
+	return out, err
+}
+
+// candidate is a due message that Claim may take, with what its
+// destination has in flight and was sent in the last minute.
+type candidate struct {
+	id, project, bundle string
+	to                  Destination
+	turn, busy, recent  int
+	oldest              int64 // the oldest send in the last minute
+}
+
+// take locks, bundles and leases what it can of cands, within c's limits
+// per project and in all, and returns it as Claim does.
+func take(ctx context.Context, tx *store.Tx, now time.Time, c Claim, cands []candidate) ([]*Item, error) {
+	busy, err := inFlightByProject(ctx, tx, now)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, cand := range cands {
+		if len(ids) == c.Limit {
+			break
+		}
+		if busy[cand.project] < c.PerProject {
+			busy[cand.project]++
+			ids = append(ids, cand.id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	slices.Sort(ids)
+	args := []any{Pending, store.Millis(now)}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	// Lock in id order, skipping messages another replica is taking,
+	// and check again that each is still due and free.
+	ids, err = store.QueryAll(ctx, tx, "lock outbox messages", `SELECT id FROM outbox WHERE id IN (`+store.Placeholders(3, len(ids))+`)
+		AND status = $1 AND next_attempt_at <= $2 AND leased_until <= $2 ORDER BY id`+tx.Dialect().SkipLocked(), store.ScanString, args...)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	groups, err := bundle(ctx, tx, now, c.Bundle, ids)
+	if err != nil || len(groups) == 0 {
+		return nil, err
+	}
+	args = []any{store.Millis(now.Add(c.Lease))}
+	for _, g := range groups {
+		for _, id := range g {
+			args = append(args, id)
+		}
+	}
+	in := store.Placeholders(2, len(args)-1)
+	if _, err := tx.Exec(ctx, `UPDATE outbox SET attempts = attempts + 1, leased_until = $1 WHERE id IN (`+in+`)`, args...); err != nil {
+		return nil, fmt.Errorf("lease outbox messages: %w", err)
+	}
+	items, err := store.QueryAll(ctx, tx, "read claimed outbox messages", `SELECT `+itemColumns+` FROM outbox
+		WHERE id IN (`+store.Placeholders(1, len(args)-1)+`) ORDER BY next_attempt_at, id`, scanItem, args[1:]...)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Item
+	byID := make(map[string]*Item, len(items))
+	for _, it := range items {
+		byID[it.ID] = it
+	}
+	for _, it := range items {
+		g := groups[it.ID]
+		if g == nil {
+			continue // a member of a bundle that another message leads
+		}
+		for _, id := range g[1:] {
+			it.Bundled = append(it.Bundled, byID[id])
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// putOff puts off the due messages to each destination of full, never
+// attempted in a bundle, not leased and not within, to the time full
+// gives: they are beyond the destination's limit per minute. Messages
+// another replica is claiming are left to it.
+func putOff(ctx context.Context, tx *store.Tx, now time.Time, full map[Destination]time.Time, within map[string]bool) error {
+	for to, until := range full {
+		ids, err := store.QueryAll(ctx, tx, "find messages beyond the rate", `SELECT id FROM outbox
+			WHERE destination_kind = $1 AND destination_id = $2 AND status = $3 AND next_attempt_at <= $4 AND leased_until <= $4
+			AND bundle = '' ORDER BY id`+tx.Dialect().SkipLocked(), store.ScanString, to.Kind, to.ID, Pending, store.Millis(now))
 		if err != nil {
 			return err
 		}
-		var ids []string
-		for _, cand := range cands {
-			if len(ids) == c.Limit {
-				break
-			}
-			if busy[cand.project] < c.PerProject {
-				busy[cand.project]++
-				ids = append(ids, cand.id)
-			}
-		}
+		ids = slices.DeleteFunc(ids, func(id string) bool { return within[id] })
 		if len(ids) == 0 {
-			return nil
+			continue
 		}
-		slices.Sort(ids)
-		args := []any{Pending, store.Millis(now)}
+		args := []any{store.Millis(until), Pending, store.Millis(now)}
 		for _, id := range ids {
 			args = append(args, id)
 		}
-		// Lock in id order, skipping messages another replica is taking,
-		// and check again that each is still due and free.
-		ids, err = store.QueryAll(ctx, tx, "lock outbox messages", `SELECT id FROM outbox WHERE id IN (`+store.Placeholders(3, len(ids))+`)
-			AND status = $1 AND next_attempt_at <= $2 AND leased_until <= $2 ORDER BY id`+tx.Dialect().SkipLocked(), store.ScanString, args...)
-		if err != nil || len(ids) == 0 {
-			return err
+		if _, err := tx.Exec(ctx, `UPDATE outbox SET next_attempt_at = $1 WHERE status = $2 AND leased_until <= $3
+			AND id IN (`+store.Placeholders(4, len(ids))+`)`, args...); err != nil {
+			return fmt.Errorf("put off messages to %s: %w", to, err)
 		}
-		groups, err := bundle(ctx, tx, now, c.Bundle, ids)
-		if err != nil || len(groups) == 0 {
-			return err
-		}
-		args = []any{store.Millis(now.Add(c.Lease))}
-		for _, g := range groups {
-			for _, id := range g {
-				args = append(args, id)
-			}
-		}
-		in := store.Placeholders(2, len(args)-1)
-		if _, err := tx.Exec(ctx, `UPDATE outbox SET attempts = attempts + 1, leased_until = $1 WHERE id IN (`+in+`)`, args...); err != nil {
-			return fmt.Errorf("lease outbox messages: %w", err)
-		}
-		items, err := store.QueryAll(ctx, tx, "read claimed outbox messages", `SELECT `+itemColumns+` FROM outbox
-			WHERE id IN (`+store.Placeholders(1, len(args)-1)+`) ORDER BY next_attempt_at, id`, scanItem, args[1:]...)
-		if err != nil {
-			return err
-		}
-		byID := make(map[string]*Item, len(items))
-		for _, it := range items {
-			byID[it.ID] = it
-		}
-		for _, it := range items {
-			g := groups[it.ID]
-			if g == nil {
-				continue // a member of a bundle that another message leads
-			}
-			for _, id := range g[1:] {
-				it.Bundled = append(it.Bundled, byID[id])
-			}
-			out = append(out, it)
-		}
-		return nil
-	})
-	return out, err
+	}
+	return nil
 }
 
 // attemptOf is what counts as one attempt in flight: a bundle, or a
