@@ -417,7 +417,12 @@ func (s *Store) EscalateDue(ctx context.Context, now time.Time, limit int) (int,
 }
 
 // Prune forgets what the area no longer needs: used links past their
-// expiry.
+// expiry, and changes recorded more than KeepChanges ago.
 func (s *Store) Prune(ctx context.Context, now time.Time) (int64, error) {
-	return pruneLinks(ctx, s.db, now)
+	n, err := pruneLinks(ctx, s.db, now)
+	if err != nil {
+		return n, err
+	}
+	m, err := pruneChanges(ctx, s.db, now)
+	return n + m, err
 }
