@@ -2,6 +2,7 @@ package incidents_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,14 @@ func TestPageCarriesRecentChanges(t *testing.T) {
 			if got[i] != want[i] {
 				t.Fatalf("page changes = %q, want %q", got, want)
 			}
+		}
+
+		// The postmortem draft lists the same changes.
+		pm, err := w.s.Postmortem(ctx, w.project, w.only(t).ID, time.UTC, t0)
+		must(t, err)
+		if !strings.Contains(pm.Text, "## Contributing changes") || !strings.Contains(pm.Text, "deploy v1.3") ||
+			strings.Contains(pm.Text, "billing") || strings.Contains(pm.Text, "v1.0") || strings.Contains(pm.Text, "rollback") {
+			t.Fatalf("postmortem draft:\n%s", pm.Text)
 		}
 
 		// The service's changes over the area, newest first; pruning
