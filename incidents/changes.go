@@ -94,11 +94,27 @@ func (s *Store) RecentChanges(ctx context.Context, projectID, service string, op
 		projectID, service, store.Millis(opened.Add(-RecentChangesWindow)), store.Millis(opened), MaxRecentChanges)
 }
 
-// pruneChanges forgets changes recorded more than KeepChanges ago.
-func pruneChanges(ctx context.Context, q store.Conn, now time.Time) (int64, error) {
+// MaxChangesPerService is how many changes a service keeps at most, so a
+// sender that reports every small thing cannot fill the database within
+// KeepChanges.
+const MaxChangesPerService = 1000
+
+// pruneChanges forgets changes recorded more than KeepChanges ago, and a
+// service's oldest beyond its latest perService.
+func pruneChanges(ctx context.Context, q store.Conn, now time.Time, perService int) (int64, error) {
 	res, err := q.Exec(ctx, `DELETE FROM service_changes WHERE created_at < $1`, store.Millis(now.Add(-KeepChanges)))
 	if err != nil {
 		return 0, fmt.Errorf("prune changes: %w", err)
 	}
-	return res.RowsAffected()
+	old, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	res, err = q.Exec(ctx, `DELETE FROM service_changes WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (
+		PARTITION BY project_id, service ORDER BY happened_at DESC, created_at DESC, id) AS n FROM service_changes) ranked WHERE n > $1)`, perService)
+	if err != nil {
+		return old, fmt.Errorf("prune changes beyond %d a service: %w", perService, err)
+	}
+	many, err := res.RowsAffected()
+	return old + many, err
 }
