@@ -1,7 +1,9 @@
 package alertin
 
 import (
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/nightjar-dev/nightjar"
@@ -50,6 +52,8 @@ func DecodePagerDutyChange(body []byte, now time.Time) (*PagerDutyChange, error)
 	c.Source = p.str("source", false, MaxSummaryLength)
 	c.At = p.time("timestamp", false)
 	c.Details = p.details("custom_details")
+	p.oneLine("summary", c.Summary)
+	p.oneLine("source", c.Source)
 	if p.err != nil {
 		return nil, p.err
 	}
@@ -77,6 +81,8 @@ func DecodeChange(body []byte, now time.Time) (*nightjar.Change, error) {
 		At:      o.time("at", false),
 		Details: o.details("details"),
 	}
+	o.oneLine("summary", c.Summary)
+	o.oneLine("source", c.Source)
 	if o.err != nil {
 		return nil, o.err
 	}
@@ -87,4 +93,12 @@ func DecodeChange(body []byte, now time.Time) (*nightjar.Change, error) {
 		c.At = now
 	}
 	return c, nil
+}
+
+// oneLine refuses a change's text that would break the one line a
+// notification shows it on.
+func (o *object) oneLine(field, s string) {
+	if o.err == nil && strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		o.fail(o.name(field), "must not contain control characters such as line breaks or tabs")
+	}
 }

@@ -32,6 +32,7 @@ func TestDecodePagerDutyChange(t *testing.T) {
 		{`{"routing_key": "` + routingKey + `"}`, "payload"},
 		{`{"routing_key": "` + routingKey + `", "payload": {}}`, "payload.summary"},
 		{`{"routing_key": "` + routingKey + `", "payload": {"summary": "s", "timestamp": "soon"}}`, "payload.timestamp"},
+		{`{"routing_key": "` + routingKey + `", "payload": {"summary": "line\nbreak"}}`, "payload.summary"},
 		{`{"routing_key": "` + routingKey + `", "payload": {"summary": "s"}, "links": [{"href": "ftp://x"}]}`, "links[0].href"},
 	} {
 		_, err := alertin.DecodePagerDutyChange([]byte(tc.body), now)

@@ -140,7 +140,8 @@ func FuzzDecodePagerDutyChange(f *testing.F) {
 				t.Fatalf("change holds text %q that is not valid", s)
 			}
 		}
-		if c.Summary == "" || len([]rune(c.Summary)) > nightjar.MaxChangeSummaryLength || c.At.IsZero() {
+		if c.Summary == "" || len([]rune(c.Summary)) > nightjar.MaxChangeSummaryLength || c.At.IsZero() ||
+			strings.ContainsAny(c.Summary+c.Source, "\n\r\t") {
 			t.Fatalf("change = %+v", c)
 		}
 	}
