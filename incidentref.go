@@ -25,4 +25,15 @@ type IncidentRef struct {
 	// token. Empty when the message offers no such action.
 	AckToken     string `json:"ack_token,omitempty"`
 	ResolveToken string `json:"resolve_token,omitempty"`
+	// Changes are the service's last changes made in the day before the
+	// incident opened, newest first: what a responder looks at first.
+	Changes []ChangeRef `json:"changes,omitempty"`
+}
+
+// ChangeRef is what a notification says about a recent change.
+type ChangeRef struct {
+	At      time.Time `json:"at"`
+	Summary string    `json:"summary"`
+	Source  string    `json:"source,omitempty"`
+	Links   []Link    `json:"links,omitempty"`
 }

@@ -110,3 +110,59 @@ func FuzzDecodePagerDuty(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodePagerDutyChange checks that no change event makes the decoder
+// panic, that a refusal names its field, and that an accepted change
+// holds text every database stores, a summary within PagerDuty's limit, a
+// time, and links that are web pages.
+func FuzzDecodePagerDutyChange(f *testing.F) {
+	f.Add([]byte(`{"routing_key": "` + routingKey + `", "payload": {"summary": "deploy v1.4.2", "timestamp": "2026-01-05T10:00:00Z", "source": "github-actions", "custom_details": {"sha": "abc"}}, "links": [{"href": "https://ci.example/1", "text": "build"}]}`))
+	f.Add([]byte(`{"routing_key": "` + routingKey + `", "payload": {"summary": ""}}`))
+	f.Add([]byte(`{"routing_key": "` + routingKey + `", "payload": {"summary": "s", "timestamp": "yesterday"}, "links": [{"href": "javascript:x"}]}`))
+	f.Add([]byte(`{"routing_key": "` + routingKey + `"}`))
+	f.Add([]byte(`{"service": "api", "summary": "deploy", "at": "2026-01-05T10:00:00Z", "links": [{"href": "https://a.example"}]}`))
+	f.Add([]byte(`null`))
+	now := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	check := func(t *testing.T, c *nightjar.Change) {
+		t.Helper()
+		texts := []string{c.Summary, c.Source, c.Service}
+		for k, v := range c.Details {
+			texts = append(texts, k, v)
+		}
+		for _, l := range c.Links {
+			texts = append(texts, l.Text)
+			if !strings.HasPrefix(l.Href, "http://") && !strings.HasPrefix(l.Href, "https://") {
+				t.Fatalf("link to %q", l.Href)
+			}
+		}
+		for _, s := range texts {
+			if !nightjar.ValidText(s) {
+				t.Fatalf("change holds text %q that is not valid", s)
+			}
+		}
+		if c.Summary == "" || len([]rune(c.Summary)) > nightjar.MaxChangeSummaryLength || c.At.IsZero() ||
+			strings.ContainsAny(c.Summary+c.Source, "\n\r\t") {
+			t.Fatalf("change = %+v", c)
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		e, err := alertin.DecodePagerDutyChange(body, now)
+		if err != nil {
+			checkRefusal(t, body, err)
+		} else {
+			if len([]rune(e.RoutingKey)) != alertin.PagerDutyRoutingKeyLength {
+				t.Fatalf("routing key %q", e.RoutingKey)
+			}
+			check(t, &e.Change)
+		}
+		c, err := alertin.DecodeChange(body, now)
+		if err != nil {
+			checkRefusal(t, body, err)
+		} else {
+			check(t, c)
+			if c.Service == "" {
+				t.Fatalf("change without a service: %+v", c)
+			}
+		}
+	})
+}

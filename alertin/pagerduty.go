@@ -104,12 +104,8 @@ func DecodePagerDuty(body []byte, newKey func() string) (*PagerDutyEvent, error)
 	if p.err != nil {
 		return nil, p.err
 	}
-	for _, l := range o.list("links") {
-		link := nightjar.Link{Href: l.webURL("href", true), Text: l.str("text", false, MaxSummaryLength)}
-		if l.err != nil {
-			return nil, l.err
-		}
-		e.Links = append(e.Links, link)
+	if e.Links, err = o.links(); err != nil {
+		return nil, err
 	}
 	for _, img := range o.list("images") {
 		src := img.webURL("src", true)
@@ -137,6 +133,23 @@ func DecodePagerDuty(body []byte, newKey func() string) (*PagerDutyEvent, error)
 		e.DedupKey, e.Generated = newKey(), true
 	}
 	return e, nil
+}
+
+// links reads the links member: objects with an http or https href and
+// an optional text.
+func (o *object) links() ([]nightjar.Link, error) {
+	var out []nightjar.Link
+	for _, l := range o.list("links") {
+		link := nightjar.Link{Href: l.webURL("href", true), Text: l.str("text", false, MaxSummaryLength)}
+		if l.err != nil {
+			return nil, l.err
+		}
+		out = append(out, link)
+	}
+	if o.err != nil {
+		return nil, o.err
+	}
+	return out, nil
 }
 
 // details reads custom_details: an object's members become details, a

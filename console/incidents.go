@@ -78,8 +78,11 @@ type incidentData struct {
 	// Origin is the latest evidence of where the failures start (adaptive
 	// paging), a line each: the decision, the shares, example traces.
 	Origin []string
-	People *people
-	Form   *form
+	// Changes are the service's last changes made in the day before the
+	// incident opened, newest first, as its notifications list them.
+	Changes []*nightjar.Change
+	People  *people
+	Form    *form
 }
 
 // loadIncident finds the incident the path numbers.
@@ -114,10 +117,15 @@ func (c *Console) renderIncident(w http.ResponseWriter, r *http.Request, v *view
 		c.fail(w, r, err)
 		return
 	}
+	changes, err := c.response.RecentChanges(ctx, v.Project.ID, inc.Service, inc.CreatedAt)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	now := c.clock.Now()
 	names := opts.replacer()
 	d := incidentData{Incident: inc, Age: ago(now, inc.CreatedAt), Policy: opts.PolicyName(inc.Policy), Assignee: opts.Name(inc.Assignee),
-		Commander: opts.Name(inc.Commander), People: opts.people, Form: f}
+		Commander: opts.Name(inc.Commander), Changes: changes, People: opts.people, Form: f}
 	for _, e := range tl {
 		row := timelineRow{TimelineEntry: e, Ago: ago(now, e.At), Text: names.Replace(e.Text)}
 		if e.Kind == incidents.EntryOrigin {

@@ -173,3 +173,39 @@ func TestIncidentPageShowsOrigin(t *testing.T) {
 		}
 	})
 }
+
+// The incident page lists its service's recent changes, as its
+// notifications do: not another service's, nor one older than a day.
+func TestIncidentPageShowsRecentChanges(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		fire := pagingSetup(t, db, e.areas.Incidents, e.a.ID, e.userID("member@a.test"))
+		for _, c := range []nightjar.Change{
+			{Service: "api", Summary: "deploy v1.4.2", Source: "github-actions", At: t0.Add(-20 * time.Minute),
+				Links: []nightjar.Link{{Href: "https://ci.example.com/runs/42", Text: "Build"}}},
+			{Service: "web", Summary: "deploy web v9", At: t0.Add(-5 * time.Minute)},
+			{Service: "api", Summary: "deploy v1.0", At: t0.Add(-25 * time.Hour)},
+		} {
+			c.ProjectID = e.a.ID
+			if err := e.areas.Incidents.RecordChange(ctx, &c, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fire("api-latency", nightjar.AlertFiring, t0)
+		e.clock.Set(t0)
+		_, body := e.login("owner@a.test").get("/incidents/1")
+		for _, want := range []string{`<h2 id="changes">Recent changes</h2>`, `deploy v1.4.2 <span class="muted">(github-actions)</span>`,
+			`<a href="https://ci.example.com/runs/42" rel="noopener">Build</a>`} {
+			if !strings.Contains(body, want) {
+				t.Fatalf("incident page lacks %q:\n%s", want, body)
+			}
+		}
+		for _, unwanted := range []string{"deploy web v9", "deploy v1.0"} {
+			if strings.Contains(body, unwanted) {
+				t.Errorf("incident page shows %q", unwanted)
+			}
+		}
+	})
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/nightjar-dev/nightjar"
 )
 
 //go:embed postmortem.md.tmpl
@@ -19,11 +21,12 @@ var postmortemTmpl = template.Must(template.New("postmortem").Parse(postmortemTe
 // Postmortem drafts the incident's postmortem in Markdown from its record:
 // a summary table, the impact window (start, detection, acknowledgement,
 // resolution), the timeline, the contributing alerts, and headings for
-// the action items and lessons that only people can write. Times are
+// the action items and lessons that only people can write, and, when
+// there are any, the service's changes that preceded it. Times are
 // shown in loc; now is when the draft is written, which is also what the
 // duration of an incident still open is measured to. Text from alerts is
 // escaped, so a summary cannot break the tables or add markup.
-func Postmortem(inc *Incident, timeline []Entry, loc *time.Location, now time.Time) string {
+func Postmortem(inc *Incident, timeline []Entry, changes []*nightjar.Change, loc *time.Location, now time.Time) string {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -79,6 +82,9 @@ func Postmortem(inc *Incident, timeline []Entry, loc *time.Location, now time.Ti
 		v.Alerts = append(v.Alerts, postmortemAlert{Summary: md(a.Summary), Key: md(a.DedupKey),
 			Severity: string(a.Severity), Fired: at(a.FiredAt), Resolved: resolved})
 	}
+	for _, c := range changes {
+		v.Changes = append(v.Changes, postmortemLine{At: at(c.At), Text: md(c.Summary), By: md(orDash(c.Source))})
+	}
 	var b strings.Builder
 	if err := postmortemTmpl.Execute(&b, v); err != nil {
 		// The view holds only strings and slices of structs of strings,
@@ -95,6 +101,7 @@ type postmortemView struct {
 	Zone, Started, Detected, Acked, Resolved, Duration                        string
 	Timeline                                                                  []postmortemLine
 	Alerts                                                                    []postmortemAlert
+	Changes                                                                   []postmortemLine
 }
 
 type postmortemLine struct{ At, Text, By string }

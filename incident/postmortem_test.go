@@ -37,7 +37,9 @@ func TestPostmortem(t *testing.T) {
 			{at: 42 * m, do: resolves("check:c1"), sent: []string{"#1 resolved: alice, bob"}},
 		})
 		inc := w.incident(1)
-		got := incident.Postmortem(inc, w.timelines[inc], berlin, base.Add(24*h))
+		changes := []*nightjar.Change{{Summary: "deploy v1.4.2 | canary", Source: "github-actions", At: base.Add(-20 * m)},
+			{Summary: "flag checkout-v2 on", At: base.Add(-3 * h)}}
+		got := incident.Postmortem(inc, w.timelines[inc], changes, berlin, base.Add(24*h))
 		goldentest.Compare(t, filepath.Join("testdata", "postmortem_resolved.md"), got)
 	})
 	t.Run("open, with text that is not Markdown", func(t *testing.T) {
@@ -50,7 +52,7 @@ func TestPostmortem(t *testing.T) {
 			{at: 20 * m, do: ack(1, "alice"), sent: []string{"#1 acknowledged: bob"}},
 		})
 		inc := w.incident(1)
-		got := incident.Postmortem(inc, w.timelines[inc], time.UTC, base.Add(90*m+30*s))
+		got := incident.Postmortem(inc, w.timelines[inc], nil, time.UTC, base.Add(90*m+30*s))
 		goldentest.Compare(t, filepath.Join("testdata", "postmortem_open.md"), got)
 		for _, bad := range []string{"<script>", "Disk | full", "\n*now*", "[link](", "`rm`"} {
 			if strings.Contains(got, bad) {

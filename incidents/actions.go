@@ -175,7 +175,11 @@ func (s *Store) Postmortem(ctx context.Context, projectID, id string, loc *time.
 	if err != nil {
 		return nil, err
 	}
-	pm.Text = incident.Postmortem(inc, entries(tl), loc, now)
+	changes, err := s.RecentChanges(ctx, projectID, inc.Service, inc.CreatedAt)
+	if err != nil {
+		return nil, err
+	}
+	pm.Text = incident.Postmortem(inc, entries(tl), changes, loc, now)
 	return &pm, nil
 }
 

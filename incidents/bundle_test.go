@@ -3,6 +3,7 @@ package incidents_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -91,7 +92,7 @@ func TestBundledPages(t *testing.T) {
 			t.Fatalf("bob's webhook got %d pages, want one bundle of 5: %+v", len(pages), pages)
 		}
 		bundle := pages[0]
-		if !strings.HasPrefix(bundle.ID, "bundle/") || bundle.Incident == nil || *bundle.Incident != *bundle.Bundle[0].Incident {
+		if !strings.HasPrefix(bundle.ID, "bundle/") || bundle.Incident == nil || !reflect.DeepEqual(bundle.Incident, bundle.Bundle[0].Incident) {
 			t.Fatalf("bundle %s names %+v, want its first incident", bundle.ID, bundle.Incident)
 		}
 		var links []string

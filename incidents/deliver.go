@@ -152,6 +152,14 @@ func (s *Store) send(ctx context.Context, tx *store.Tx, inc *incident.Incident, 
 	} else if nightjar.ErrorCode(err) != nightjar.ENOTFOUND {
 		return err
 	}
+	recent, err := s.InTx(tx).RecentChanges(ctx, inc.ProjectID, inc.Service, inc.CreatedAt)
+	if err != nil {
+		return err
+	}
+	var changes []nightjar.ChangeRef
+	for _, c := range recent {
+		changes = append(changes, nightjar.ChangeRef{At: c.At, Summary: c.Summary, Source: c.Source, Links: c.Links})
+	}
 	key, err := s.linkKey(ctx, tx)
 	if err != nil {
 		return err
@@ -162,7 +170,7 @@ func (s *Store) send(ctx context.Context, tx *store.Tx, inc *incident.Incident, 
 	}
 	ref := func(user string) *nightjar.IncidentRef {
 		r := &nightjar.IncidentRef{ID: inc.ID, Number: inc.Number, Title: inc.Title, Service: inc.Service, Urgency: inc.Urgency,
-			Status: string(inc.Status), Since: inc.CreatedAt, Step: n.Step, Round: n.Round, RunbookURL: runbook}
+			Status: string(inc.Status), Since: inc.CreatedAt, Step: n.Step, Round: n.Round, RunbookURL: runbook, Changes: changes}
 		link := Link{ProjectID: inc.ProjectID, IncidentID: inc.ID, User: user, Expires: now.Add(ttl).Truncate(time.Second)}
 		if inc.Status == incident.Triggered {
 			link.Action = ActionAcknowledge

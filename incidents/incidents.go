@@ -417,7 +417,13 @@ func (s *Store) EscalateDue(ctx context.Context, now time.Time, limit int) (int,
 }
 
 // Prune forgets what the area no longer needs: used links past their
-// expiry.
+// expiry, and changes recorded more than KeepChanges ago or beyond a
+// service's MaxChangesPerService.
 func (s *Store) Prune(ctx context.Context, now time.Time) (int64, error) {
-	return pruneLinks(ctx, s.db, now)
+	n, err := pruneLinks(ctx, s.db, now)
+	if err != nil {
+		return n, err
+	}
+	m, err := pruneChanges(ctx, s.db, now, MaxChangesPerService)
+	return n + m, err
 }

@@ -168,6 +168,7 @@ func Compose(msg Message) Content {
 			}
 			add("Step", step)
 		}
+		add("Recent changes", RecentChanges(inc))
 		if u := oneLine(inc.RunbookURL); WebAddress(u) && !slices.ContainsFunc(a.Links, func(l nightjar.Link) bool { return l.Href == u }) {
 			a.Links = append(slices.Clip(a.Links), nightjar.Link{Href: u, Text: "Runbook"})
 		}
@@ -211,6 +212,27 @@ func Compose(msg Message) Content {
 
 	c.Footer = footer(msg, "Notification "+oneLine(msg.ID))
 	return c
+}
+
+// RecentChanges is an incident's recent changes on one line, newest
+// first, each with when (UTC; the date too when not the incident's day),
+// what and who sent it: "14:02 deploy v1.4.2 (github-actions)". Empty
+// when there are none.
+func RecentChanges(inc *nightjar.IncidentRef) string {
+	parts := make([]string, 0, len(inc.Changes))
+	for _, c := range inc.Changes {
+		at := c.At.UTC()
+		layout := "15:04"
+		if y, m, d := at.Date(); !inc.Since.IsZero() && (y != inc.Since.UTC().Year() || m != inc.Since.UTC().Month() || d != inc.Since.UTC().Day()) {
+			layout = "Jan 2 15:04"
+		}
+		part := at.Format(layout) + " " + oneLine(c.Summary)
+		if src := oneLine(c.Source); src != "" {
+			part += " (" + src + ")"
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // footer names the sender, the project and the notification (what, then
@@ -278,7 +300,9 @@ func renderBody(msg Message) string {
 
 	var facts strings.Builder
 	for _, f := range c.Facts {
-		fmt.Fprintf(&facts, "%-11s%s\n", f.Label+":", f.Value)
+		// Values line up after the usual labels; a longer label keeps a
+		// space after its colon.
+		fmt.Fprintf(&facts, "%-*s%s\n", max(11, utf8.RuneCountInString(f.Label)+2), f.Label+":", f.Value)
 	}
 	sections = append(sections, facts.String())
 

@@ -130,3 +130,40 @@ func TestRenderText(t *testing.T) {
 		})
 	}
 }
+
+// An incident's recent changes are a fact of its message in every text
+// form, newest first, with the date shown only for a change made the day
+// before the incident opened.
+func TestRecentChangesInIncidentMessage(t *testing.T) {
+	msg := notifytest.Bundle().Bundle[0]
+	inc := *msg.Incident
+	inc.Since = time.Date(2025, 3, 1, 0, 30, 0, 0, time.UTC)
+	inc.Changes = []nightjar.ChangeRef{
+		{At: time.Date(2025, 3, 1, 0, 2, 0, 0, time.UTC), Summary: "deploy v1.4.2", Source: "github-actions"},
+		{At: time.Date(2025, 2, 28, 23, 50, 0, 0, time.UTC), Summary: "flag checkout-v2\non"},
+	}
+	msg.Incident = &inc
+	want := "00:02 deploy v1.4.2 (github-actions); Feb 28 23:50 flag checkout-v2 on"
+	c := notify.Compose(msg)
+	found := false
+	for _, f := range c.Facts {
+		if f.Label == "Recent changes" {
+			found = f.Value == want
+			if !found {
+				t.Errorf("Recent changes = %q, want %q", f.Value, want)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("facts %v have no recent changes", c.Facts)
+	}
+	if _, body := notify.RenderText(msg); !strings.Contains(body, "Recent changes: "+want) {
+		t.Errorf("text body lacks the recent changes:\n%s", body)
+	}
+	inc.Changes = nil
+	for _, f := range notify.Compose(msg).Facts {
+		if f.Label == "Recent changes" {
+			t.Errorf("a message without changes has the fact %q", f.Value)
+		}
+	}
+}

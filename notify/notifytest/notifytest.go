@@ -161,6 +161,10 @@ func Bundle() notify.Message {
 		m.Incident = &nightjar.IncidentRef{ID: fmt.Sprintf("inc%d", i+12), Number: int64(i + 12), Title: title, Service: "payments-api",
 			Urgency: nightjar.SeverityPage, Status: "triggered", Since: start, Step: 1, Round: 1,
 			AckToken: fmt.Sprintf("ack-token-%d", i+12), ResolveToken: fmt.Sprintf("resolve-token-%d", i+12)}
+		if i == 0 {
+			m.Incident.Changes = []nightjar.ChangeRef{{At: start.Add(-20 * time.Minute), Summary: "deploy v1.4.2", Source: "github-actions",
+				Links: []nightjar.Link{{Href: "https://ci.example.com/runs/42", Text: "Build"}}}}
+		}
 		m.ConsoleURL = "https://nightjar.example.com"
 		members = append(members, m)
 	}

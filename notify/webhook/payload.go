@@ -72,6 +72,17 @@ type PayloadIncident struct {
 	// is configured.
 	AckURL     string `json:"ack_url,omitempty"`
 	ResolveURL string `json:"resolve_url,omitempty"`
+	// Changes are the service's last changes (at most 3) made in the day
+	// before the incident opened, newest first; an empty array when none.
+	Changes []PayloadChange `json:"changes"`
+}
+
+// PayloadChange is one of an incident's recent changes.
+type PayloadChange struct {
+	At      time.Time     `json:"at"`
+	Summary string        `json:"summary"`
+	Source  string        `json:"source,omitempty"`
+	Links   []PayloadLink `json:"links"`
 }
 
 // PayloadAlert is the "alert" object of a Payload.
@@ -159,7 +170,14 @@ func newPayload(msg notify.Message) Payload {
 		ackURL, resolveURL = notify.LinkURL(msg.ConsoleURL, inc.AckToken), notify.LinkURL(msg.ConsoleURL, inc.ResolveToken)
 		p.Incident = &PayloadIncident{ID: inc.ID, Number: inc.Number, Title: inc.Title, Service: inc.Service, Urgency: string(inc.Urgency),
 			Status: inc.Status, Since: normTime(inc.Since), Step: inc.Step, Round: inc.Round, RunbookURL: inc.RunbookURL,
-			AckURL: ackURL, ResolveURL: resolveURL}
+			AckURL: ackURL, ResolveURL: resolveURL, Changes: []PayloadChange{}}
+		for _, c := range inc.Changes {
+			pc := PayloadChange{At: normTime(c.At), Summary: c.Summary, Source: c.Source, Links: []PayloadLink{}}
+			for _, l := range c.Links {
+				pc.Links = append(pc.Links, PayloadLink{Href: l.Href, Text: l.Text})
+			}
+			p.Incident.Changes = append(p.Incident.Changes, pc)
+		}
 	}
 	// The alert's links are its own; an incident's one-click links, which
 	// Compose puts first for people, are the incident's fields.

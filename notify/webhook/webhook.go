@@ -32,6 +32,14 @@
 // the alert fires. A test event may carry an empty alert, whose strings are
 // empty and whose zero "starts_at" reads 0001-01-01T00:00:00Z.
 //
+// Messages about an incident ("incident.*" events) carry an "incident"
+// object: its id, number, title, service, urgency, status, since, the
+// escalation step and round, "runbook_url", the one-click "ack_url" and
+// "resolve_url", and "changes", the service's last changes (at most 3)
+// made in the day before the incident opened, newest first, each
+// {"at", "summary", "source", "links"}; an empty array when there were
+// none.
+//
 // # Bundles
 //
 // When several notifications fall due together for one person's contact

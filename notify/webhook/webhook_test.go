@@ -414,7 +414,8 @@ func TestPayloadSchema(t *testing.T) {
 	page := message()
 	page.Event, page.ConsoleURL = notify.EventIncidentPage, "https://nightjar.example.com"
 	page.Incident = &nightjar.IncidentRef{ID: "inc1", Number: 7, Title: "Checkout down", Service: "checkout", Urgency: "page",
-		Status: "triggered", Since: time.Date(2025, 3, 1, 12, 0, 0, 5, time.UTC), Step: 1, Round: 1, AckToken: "a.b", ResolveToken: "c.d"}
+		Status: "triggered", Since: time.Date(2025, 3, 1, 12, 0, 0, 5, time.UTC), Step: 1, Round: 1, AckToken: "a.b", ResolveToken: "c.d",
+		Changes: []nightjar.ChangeRef{{At: time.Date(2025, 3, 1, 11, 40, 0, 0, time.UTC), Summary: "deploy v1.4.2", Source: "github-actions"}}}
 
 	tests := []struct {
 		name string
@@ -441,7 +442,7 @@ func TestPayloadSchema(t *testing.T) {
 			if tt.msg.Incident != nil {
 				keys = append(keys, "incident")
 				inc, _ := doc["incident"].(map[string]any)
-				assertKeys(t, "incident", inc, "id", "number", "title", "service", "urgency", "status", "since", "step", "round", "ack_url", "resolve_url")
+				assertKeys(t, "incident", inc, "id", "number", "title", "service", "urgency", "status", "since", "step", "round", "ack_url", "resolve_url", "changes")
 			}
 			if len(tt.msg.Bundle) > 0 {
 				keys = append(keys, "bundle")
