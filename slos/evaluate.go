@@ -171,6 +171,16 @@ var (
 	qSaveState = store.Hot(func(store.Dialect) string {
 		return `UPDATE slos SET state = $2, decision = $3, next_eval_at = $4 WHERE id = $1`
 	})
+	// qSaveStates saves many objectives' states with one statement, on
+	// PostgreSQL, where each statement is a round trip: $1 is a JSON
+	// array of {"id", "state", "decision"}.
+	qSaveStates = store.Hot(func(d store.Dialect) string {
+		if !d.MultiRow() {
+			return ""
+		}
+		return `UPDATE slos SET state = j.state, decision = j.decision, next_eval_at = $2
+			FROM json_to_recordset($1::json) AS j(id text, state text, decision text) WHERE slos.id = j.id`
+	})
 	qPostpone = store.Hot(func(store.Dialect) string {
 		return `UPDATE slos SET next_eval_at = $2 WHERE id = $1`
 	})
@@ -233,6 +243,7 @@ func (s *Service) ProcessDue(ctx context.Context, now time.Time, limit int) (int
 			return err
 		}
 		var changes []alerting.Change
+		var saved []savedState
 		for i, d := range evals {
 			dec := objs[i].Evaluate(series[i], now)
 			for _, a := range objs[i].Apply(&d.state, &dec) {
@@ -245,9 +256,10 @@ func (s *Service) ProcessDue(ctx context.Context, now time.Time, limit int) (int
 				}
 				changes = append(changes, alerting.Change{Alert: &a, At: now})
 			}
-			if _, err := tx.ExecStmt(ctx, qSaveState, d.id, store.JSON(d.state), store.JSON(listedOf(&dec)), next); err != nil {
-				return fmt.Errorf("save slo state: %w", err)
-			}
+			saved = append(saved, savedState{ID: d.id, State: store.JSON(d.state), Decision: store.JSON(listedOf(&dec))})
+		}
+		if err := saveStates(ctx, tx, saved, next); err != nil {
+			return err
 		}
 		if len(changes) > 0 {
 			if err := s.stage.HandleAll(ctx, tx, changes); err != nil {
@@ -258,6 +270,40 @@ func (s *Service) ProcessDue(ctx context.Context, now time.Time, limit int) (int
 		return nil
 	})
 	return n, err
+}
+
+// savedState is an objective's state and decision as ProcessDue saves
+// them.
+type savedState struct {
+	ID       string `json:"id"`
+	State    string `json:"state"`
+	Decision string `json:"decision"`
+}
+
+// saveStates saves objectives' states, each next due at next: with one
+// statement per maxBatch of them where the dialect writes many rows at
+// once, else with a prepared statement per objective.
+func saveStates(ctx context.Context, tx *store.Tx, states []savedState, next int64) error {
+	if !tx.Dialect().MultiRow() {
+		for _, st := range states {
+			if _, err := tx.ExecStmt(ctx, qSaveState, st.ID, st.State, st.Decision, next); err != nil {
+				return fmt.Errorf("save slo state: %w", err)
+			}
+		}
+		return nil
+	}
+	for len(states) > 0 {
+		n := min(len(states), maxBatch)
+		list, err := json.Marshal(states[:n])
+		if err != nil {
+			return fmt.Errorf("save slo states: %w", err)
+		}
+		if _, err := tx.ExecStmt(ctx, qSaveStates, string(list), next); err != nil {
+			return fmt.Errorf("save slo states: %w", err)
+		}
+		states = states[n:]
+	}
+	return nil
 }
 
 // listed is what ProcessDue stores of each decision for the lists: the

@@ -354,7 +354,8 @@ func scanMinute(row store.Row) (Minute, error) { return scanMinuteAfter(row) }
 func scanMinuteAfter(row store.Row, lead ...any) (Minute, error) {
 	var m Minute
 	var start, good, total int64
-	dest := append(lead, &start, &good, &total, &m.Bucket.UpMs, &m.Bucket.DownMs)
+	dest := make([]any, 0, len(lead)+5+len(slo.Histogram{}))
+	dest = append(append(dest, lead...), &start, &good, &total, &m.Bucket.UpMs, &m.Bucket.DownMs)
 	lat := make([]int64, len(slo.Histogram{}))
 	for i := range lat {
 		dest = append(dest, &lat[i])

@@ -262,10 +262,15 @@ func TestEvaluateAddsUserTimeOfALongCutoff(t *testing.T) {
 // Objectives evaluated together, their minutes read with one query and
 // their alerts handed to the stage as one batch, each count only their
 // own minutes: one read whole (created later) beside others read since
-// the last evaluation, and two firing in the same minute.
+// the last evaluation, and two firing in the same minute. Every statement
+// the evaluation runs is prepared once (on the databases that keep
+// prepared statements).
 func TestEvaluateTogether(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
+		if err := db.PrepareHotStatements(ctx); err != nil {
+			t.Fatal(err)
+		}
 		stage := alerting.New(db)
 		svc := slos.New(db, stage)
 		p := storetest.NewProject(t, db, "P", t0)
@@ -312,8 +317,12 @@ func TestEvaluateTogether(t *testing.T) {
 			}
 			flush(m, objs...)
 			now := m.Add(time.Minute + slos.EvalDelay)
+			unprepared := db.UnpreparedStatements()
 			if n, err := svc.ProcessDue(ctx, now, 100); err != nil || n != len(objs) {
 				t.Fatalf("evaluation at %s: %d, %v", now.Format("15:04:05"), n, err)
+			}
+			if n := db.UnpreparedStatements() - unprepared; n != 0 {
+				t.Fatalf("evaluation at %s ran %d statements unprepared", now.Format("15:04:05"), n)
 			}
 			for _, o := range objs {
 				if got := svc.CachedSum(o.ID, start, now); got != want[o.ID] {
