@@ -8,6 +8,7 @@ import (
 
 	"github.com/nightjar-dev/nightjar/aggregate"
 	"github.com/nightjar-dev/nightjar/attribution"
+	"github.com/nightjar-dev/nightjar/cputime"
 	"github.com/nightjar-dev/nightjar/otlpin"
 	"github.com/nightjar-dev/nightjar/slo"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -160,7 +161,7 @@ type ingestRate struct{ wall, cpu float64 }
 // when not nil, and reports the rates.
 func benchIngest(b *testing.B, bodies [][]byte, visit func(td ptrace.Traces, now time.Time), step func(now time.Time)) ingestRate {
 	const spans = 1002
-	cpu := cpuTime()
+	cpu := cputime.Used()
 	for i := 0; b.Loop(); i++ {
 		now := t0.Add(time.Minute + time.Duration(i)*benchEvery)
 		td, err := otlpin.DecodeTraces(bodies[i%len(bodies)], otlpin.Protobuf)
@@ -177,7 +178,7 @@ func benchIngest(b *testing.B, bodies [][]byte, visit func(td ptrace.Traces, now
 	var r ingestRate
 	r.wall = float64(b.N*spans) / b.Elapsed().Seconds()
 	b.ReportMetric(r.wall, "spans/s")
-	if used := cpuTime() - cpu; cpu > 0 && used > 0 {
+	if used := cputime.Used() - cpu; cpu > 0 && used > 0 {
 		r.cpu = float64(b.N*spans) / used.Seconds()
 		b.ReportMetric(r.cpu, "spans/cpu-s")
 	}

@@ -43,31 +43,102 @@ type cached struct {
 	recent map[time.Time]slo.Counts
 }
 
-// seriesFor brings an objective's cached series up to now. The first read
-// (and one after a pause longer than half the reload span, as when another
-// replica evaluated the objective meanwhile) reads every minute the
-// objective keeps; later ones only the recent minutes flushed since the
-// last read. A flush that commits more than flushSkew after it was stamped
-// and after a read is missed until the series is read whole again.
-func (s *Service) seriesFor(ctx context.Context, q store.Querier, id string, o *slo.Objective, now time.Time) (*slo.Series, error) {
+// maxBatch bounds the objectives whose minutes one query reads.
+const maxBatch = 500
+
+// read is one objective's part of a batch's read of minutes: its cache
+// and the minutes to read, [from, to) added to at or after since.
+type read struct {
+	id          string
+	c           *cached
+	from, since time.Time
+}
+
+// seriesAll brings the cached series of the objectives ids (compiled as
+// objs) up to now, reading the minutes of all of them with one query per
+// kind of read (and per maxBatch objectives) rather than one each. An
+// objective's first read (and one after a pause longer than half the
+// reload span, as when another replica evaluated the objective meanwhile)
+// reads every minute the objective keeps; later ones only the recent
+// minutes flushed since the last read. A flush that commits more than
+// flushSkew after it was stamped and after a read is missed until the
+// series is read whole again.
+func (s *Service) seriesAll(ctx context.Context, q store.Querier, ids []string, objs []*slo.Objective, now time.Time) ([]*slo.Series, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.series[id]
-	ret := o.Retention()
 	reloadSpan := s.reloadSpan()
 	keep := now.Truncate(time.Minute).Add(-reloadSpan)
-	from, since := now.Truncate(time.Minute).Add(-time.Duration(ret)*time.Minute), time.Time{}
-	if c == nil || c.retention != ret || now.Sub(c.loadedTo) > reloadSpan/2 || now.Before(c.loadedTo) {
-		c = &cached{series: slo.NewSeries(ret), retention: ret, recent: map[time.Time]slo.Counts{}}
-	} else {
-		from, since = keep, c.loadedTo.Add(-flushSkew)
+	type kind struct{ from, since time.Time }
+	groups := map[kind][]*read{}
+	var order []kind
+	reads := make([]*read, len(ids))
+	for i, id := range ids {
+		c := s.series[id]
+		ret := objs[i].Retention()
+		r := &read{id: id, c: c, from: now.Truncate(time.Minute).Add(-time.Duration(ret) * time.Minute)}
+		if c == nil || c.retention != ret || now.Sub(c.loadedTo) > reloadSpan/2 || now.Before(c.loadedTo) {
+			r.c = &cached{series: slo.NewSeries(ret), retention: ret, recent: map[time.Time]slo.Counts{}}
+		} else {
+			r.from, r.since = keep, c.loadedTo.Add(-flushSkew)
+		}
+		k := kind{r.from, r.since}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r)
+		reads[i] = r
 	}
-	ms, err := minutes(ctx, q, id, from, now.Add(2*time.Minute), since)
+	to := now.Add(2 * time.Minute)
+	for _, k := range order {
+		for g := groups[k]; len(g) > 0; g = g[min(len(g), maxBatch):] {
+			batch := g[:min(len(g), maxBatch)]
+			if err := s.readBatch(ctx, q, batch, k.from, to, k.since, keep); err != nil {
+				for _, r := range reads {
+					delete(s.series, r.id)
+				}
+				return nil, err
+			}
+		}
+	}
+	out := make([]*slo.Series, len(reads))
+	for i, r := range reads {
+		for t := range r.c.recent {
+			if t.Before(keep) {
+				delete(r.c.recent, t)
+			}
+		}
+		r.c.loadedTo = now
+		s.series[r.id] = r.c
+		out[i] = r.c.series
+	}
+	return out, nil
+}
+
+// readBatch reads the minutes of a batch of objectives that start in
+// [from, to) and were added to at or after since, and adds them to each
+// one's cache: whole minutes older than keep, and the change since the
+// last read of the others.
+func (s *Service) readBatch(ctx context.Context, q store.Querier, batch []*read, from, to, since, keep time.Time) error {
+	byID := make(map[string]*read, len(batch))
+	ids := make([]string, len(batch))
+	for i, r := range batch {
+		byID[r.id], ids[i] = r, r.id
+	}
+	list, err := json.Marshal(ids)
 	if err != nil {
-		delete(s.series, id)
-		return nil, err
+		return fmt.Errorf("read slo minutes: %w", err)
 	}
-	for _, m := range ms {
+	rows, err := store.QueryAll(ctx, q, "read slo minutes", qMinutesOf.SQL(q.Dialect()), func(row store.Row) (idMinute, error) {
+		var m idMinute
+		var err error
+		m.Minute, err = scanMinuteAfter(row, &m.id)
+		return m, err
+	}, string(list), from.UnixMilli(), to.UnixMilli(), store.Millis(since))
+	if err != nil {
+		return err
+	}
+	for _, m := range rows {
+		c := byID[m.id].c
 		counts := m.Bucket.Counts
 		if m.Start.Before(keep) { // a whole read's older minutes
 			c.series.Add(m.Start, counts)
@@ -76,26 +147,52 @@ func (s *Service) seriesFor(ctx context.Context, q store.Querier, id string, o *
 		c.series.Add(m.Start, counts.Sub(c.recent[m.Start]))
 		c.recent[m.Start] = counts
 	}
-	for t := range c.recent {
-		if t.Before(keep) {
-			delete(c.recent, t)
-		}
-	}
-	c.loadedTo = now
-	s.series[id] = c
-	return c.series, nil
+	return nil
 }
 
-var qDue = store.Hot(func(d store.Dialect) string {
-	return `SELECT id, project_id, definition, state, source_error FROM slos WHERE next_eval_at <= $1 ORDER BY next_eval_at LIMIT $2` + d.SkipLocked()
+// idMinute is a minute of the objective id.
+type idMinute struct {
+	id string
+	Minute
+}
+
+// qMinutesOf reads the minutes of a list of objectives (a JSON array of
+// ids); every evaluation runs it, in its transaction.
+var qMinutesOf = store.Hot(func(d store.Dialect) string {
+	return `SELECT slo_id, minute, good, total, up_ms, down_ms, ` + latencyColumns + `
+		FROM slo_minutes WHERE ` + d.InJSONArray("slo_id", "$1") + ` AND minute >= $2 AND minute < $3 AND updated_at >= $4
+		ORDER BY slo_id, minute`
 })
 
-// ProcessDue evaluates up to limit objectives due by now: each one's
-// counters go to slo.Evaluate, its alert changes to the alert stage, and
-// its new state is saved, all in one transaction. On PostgreSQL objectives
-// another replica is evaluating are skipped, so none is evaluated twice.
-// Each is next due EvalDelay after the next minute ends. It returns how
-// many it evaluated.
+var (
+	qDue = store.Hot(func(d store.Dialect) string {
+		return `SELECT id, project_id, definition, state, source_error FROM slos WHERE next_eval_at <= $1 ORDER BY next_eval_at LIMIT $2` + d.SkipLocked()
+	})
+	qSaveState = store.Hot(func(store.Dialect) string {
+		return `UPDATE slos SET state = $2, decision = $3, next_eval_at = $4 WHERE id = $1`
+	})
+	// qSaveStates saves many objectives' states with one statement, on
+	// PostgreSQL, where each statement is a round trip: $1 is a JSON
+	// array of {"id", "state", "decision"}.
+	qSaveStates = store.Hot(func(d store.Dialect) string {
+		if !d.MultiRow() {
+			return ""
+		}
+		return `UPDATE slos SET state = j.state, decision = j.decision, next_eval_at = $2
+			FROM json_to_recordset($1::json) AS j(id text, state text, decision text) WHERE slos.id = j.id`
+	})
+	qPostpone = store.Hot(func(store.Dialect) string {
+		return `UPDATE slos SET next_eval_at = $2 WHERE id = $1`
+	})
+)
+
+// ProcessDue evaluates up to limit objectives due by now: their counters
+// go to slo.Evaluate, their alert changes to the alert stage, and their
+// new states are saved, all in one transaction. The minutes of all of
+// them are read together, and their alert changes handed to the stage as
+// one batch. On PostgreSQL objectives another replica is evaluating are
+// skipped, so none is evaluated twice. Each is next due EvalDelay after
+// the next minute ends. It returns how many it evaluated.
 func (s *Service) ProcessDue(ctx context.Context, now time.Time, limit int) (int, error) {
 	n := 0
 	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
@@ -122,22 +219,51 @@ func (s *Service) ProcessDue(ctx context.Context, now time.Time, limit int) (int
 		if err != nil {
 			return err
 		}
-		next := now.Truncate(time.Minute).Add(time.Minute + EvalDelay)
-		for _, d := range rows {
+		next := store.Millis(now.Truncate(time.Minute).Add(time.Minute + EvalDelay))
+		var evals []*due
+		var ids []string
+		var objs []*slo.Objective
+		for i := range rows {
+			d := &rows[i]
 			if d.def.Indicator.Prometheus != nil && d.sourceError != "" {
 				// Its counts are not known: wait for the next fetch.
-				if _, err := tx.Exec(ctx, `UPDATE slos SET next_eval_at = $2 WHERE id = $1`, d.id, store.Millis(next)); err != nil {
+				if _, err := tx.ExecStmt(ctx, qPostpone, d.id, next); err != nil {
 					return fmt.Errorf("save slo state: %w", err)
 				}
 				continue
 			}
-			dec, err := s.evaluate(ctx, tx, d.id, d.projectID, d.def, &d.state, now)
+			o, err := slo.New(d.def)
 			if err != nil {
-				return err
+				return fmt.Errorf("compile slo %s: %w", d.id, err)
 			}
-			if _, err := tx.Exec(ctx, `UPDATE slos SET state = $2, decision = $3, next_eval_at = $4 WHERE id = $1`,
-				d.id, store.JSON(d.state), store.JSON(listedOf(dec)), store.Millis(next)); err != nil {
-				return fmt.Errorf("save slo state: %w", err)
+			evals, ids, objs = append(evals, d), append(ids, d.id), append(objs, o)
+		}
+		series, err := s.seriesAll(ctx, tx, ids, objs, now)
+		if err != nil {
+			return err
+		}
+		var changes []alerting.Change
+		var saved []savedState
+		for i, d := range evals {
+			dec := objs[i].Evaluate(series[i], now)
+			for _, a := range objs[i].Apply(&d.state, &dec) {
+				a.ProjectID = d.projectID
+				a.Details["slo_id"] = d.id
+				if a.Status == nightjar.AlertFiring && s.Evidence != nil {
+					for k, v := range s.Evidence(d.projectID, d.def, now.Add(-time.Hour), now) {
+						a.Details[k] = v
+					}
+				}
+				changes = append(changes, alerting.Change{Alert: &a, At: now})
+			}
+			saved = append(saved, savedState{ID: d.id, State: store.JSON(d.state), Decision: store.JSON(listedOf(&dec))})
+		}
+		if err := saveStates(ctx, tx, saved, next); err != nil {
+			return err
+		}
+		if len(changes) > 0 {
+			if err := s.stage.HandleAll(ctx, tx, changes); err != nil {
+				return err
 			}
 		}
 		n = len(rows)
@@ -146,31 +272,38 @@ func (s *Service) ProcessDue(ctx context.Context, now time.Time, limit int) (int
 	return n, err
 }
 
-// evaluate decides one objective, hands its alert changes to the stage
-// and returns the decision.
-func (s *Service) evaluate(ctx context.Context, tx *store.Tx, id, projectID string, def slo.Definition, state *slo.State, now time.Time) (*slo.Decision, error) {
-	o, err := slo.New(def)
-	if err != nil {
-		return nil, fmt.Errorf("compile slo %s: %w", id, err)
-	}
-	series, err := s.seriesFor(ctx, tx, id, o, now)
-	if err != nil {
-		return nil, err
-	}
-	d := o.Evaluate(series, now)
-	for _, a := range o.Apply(state, &d) {
-		a.ProjectID = projectID
-		a.Details["slo_id"] = id
-		if a.Status == nightjar.AlertFiring && s.Evidence != nil {
-			for k, v := range s.Evidence(projectID, def, now.Add(-time.Hour), now) {
-				a.Details[k] = v
+// savedState is an objective's state and decision as ProcessDue saves
+// them.
+type savedState struct {
+	ID       string `json:"id"`
+	State    string `json:"state"`
+	Decision string `json:"decision"`
+}
+
+// saveStates saves objectives' states, each next due at next: with one
+// statement per maxBatch of them where the dialect writes many rows at
+// once, else with a prepared statement per objective.
+func saveStates(ctx context.Context, tx *store.Tx, states []savedState, next int64) error {
+	if !tx.Dialect().MultiRow() {
+		for _, st := range states {
+			if _, err := tx.ExecStmt(ctx, qSaveState, st.ID, st.State, st.Decision, next); err != nil {
+				return fmt.Errorf("save slo state: %w", err)
 			}
 		}
-		if err := s.stage.Handle(ctx, tx, alerting.Change{Alert: &a, At: now}); err != nil {
-			return nil, err
-		}
+		return nil
 	}
-	return &d, nil
+	for len(states) > 0 {
+		n := min(len(states), maxBatch)
+		list, err := json.Marshal(states[:n])
+		if err != nil {
+			return fmt.Errorf("save slo states: %w", err)
+		}
+		if _, err := tx.ExecStmt(ctx, qSaveStates, string(list), next); err != nil {
+			return fmt.Errorf("save slo states: %w", err)
+		}
+		states = states[n:]
+	}
+	return nil
 }
 
 // listed is what ProcessDue stores of each decision for the lists: the

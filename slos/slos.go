@@ -348,10 +348,14 @@ type Minute struct {
 	Bucket slo.Bucket
 }
 
-func scanMinute(row store.Row) (Minute, error) {
+func scanMinute(row store.Row) (Minute, error) { return scanMinuteAfter(row) }
+
+// scanMinuteAfter reads a minute that follows the columns lead in the row.
+func scanMinuteAfter(row store.Row, lead ...any) (Minute, error) {
 	var m Minute
 	var start, good, total int64
-	dest := []any{&start, &good, &total, &m.Bucket.UpMs, &m.Bucket.DownMs}
+	dest := make([]any, 0, len(lead)+5+len(slo.Histogram{}))
+	dest = append(append(dest, lead...), &start, &good, &total, &m.Bucket.UpMs, &m.Bucket.DownMs)
 	lat := make([]int64, len(slo.Histogram{}))
 	for i := range lat {
 		dest = append(dest, &lat[i])

@@ -258,3 +258,90 @@ func TestEvaluateAddsUserTimeOfALongCutoff(t *testing.T) {
 		}
 	})
 }
+
+// Objectives evaluated together, their minutes read with one query and
+// their alerts handed to the stage as one batch, each count only their
+// own minutes: one read whole (created later) beside others read since
+// the last evaluation, and two firing in the same minute. Every statement
+// the evaluation runs is prepared once (on the databases that keep
+// prepared statements).
+func TestEvaluateTogether(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := db.PrepareHotStatements(ctx); err != nil {
+			t.Fatal(err)
+		}
+		stage := alerting.New(db)
+		svc := slos.New(db, stage)
+		p := storetest.NewProject(t, db, "P", t0)
+		good := newSLO(t, svc, p.ID, def("shop", "good"))
+		bad := newSLO(t, svc, p.ID, def("shop", "bad"))
+		worse := newSLO(t, svc, p.ID, def("cart", "worse"))
+		var late *slos.SLO
+		want := map[string]slo.Counts{}
+		start := t0.Add(-2 * time.Hour)
+		flush := func(m time.Time, objs ...*slos.SLO) {
+			var rows []aggregate.Row
+			for i, o := range objs {
+				c := slo.Counts{Good: 100, Total: 100}
+				switch o {
+				case bad:
+					c.Good = 40
+				case worse:
+					c.Good = 10
+				}
+				c.UpMs = int64(i + 1) // tells the objectives' rows apart
+				rows = append(rows, aggregate.Row{SLOID: o.ID, Minute: m, Bucket: slo.Bucket{Counts: c}})
+				want[o.ID] = want[o.ID].Add(c)
+			}
+			if err := svc.AddMinutes(ctx, rows, m.Add(time.Minute+5*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for m := start; m.Before(t0); m = m.Add(time.Minute) {
+			flush(m, good, bad, worse)
+		}
+		if n, err := svc.ProcessDue(ctx, t0.Add(slos.EvalDelay), 100); err != nil || n != 3 {
+			t.Fatalf("first evaluation: %d, %v", n, err)
+		}
+		for m := t0; m.Before(t0.Add(10 * time.Minute)); m = m.Add(time.Minute) {
+			objs := []*slos.SLO{good, bad, worse}
+			if m.Equal(t0.Add(5 * time.Minute)) {
+				late = newSLO(t, svc, p.ID, def("cart", "late"))
+				for old := start; old.Before(m); old = old.Add(time.Minute) {
+					flush(old, late)
+				}
+			}
+			if late != nil {
+				objs = append(objs, late)
+			}
+			flush(m, objs...)
+			now := m.Add(time.Minute + slos.EvalDelay)
+			unprepared := db.UnpreparedStatements()
+			if n, err := svc.ProcessDue(ctx, now, 100); err != nil || n != len(objs) {
+				t.Fatalf("evaluation at %s: %d, %v", now.Format("15:04:05"), n, err)
+			}
+			if n := db.UnpreparedStatements() - unprepared; n != 0 {
+				t.Fatalf("evaluation at %s ran %d statements unprepared", now.Format("15:04:05"), n)
+			}
+			for _, o := range objs {
+				if got := svc.CachedSum(o.ID, start, now); got != want[o.ID] {
+					t.Fatalf("at %s the cached counts of %s are %+v, stored %+v", now.Format("15:04"), o.Definition.Name, got, want[o.ID])
+				}
+			}
+		}
+		alerts, err := stage.List(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		firing := map[string]bool{}
+		for _, a := range alerts {
+			if a.Status == nightjar.AlertFiring && a.Severity == nightjar.SeverityPage {
+				firing[a.Details["slo_id"]] = true
+			}
+		}
+		if len(firing) != 2 || !firing[bad.ID] || !firing[worse.ID] {
+			t.Errorf("page alerts firing for %v, want %s and %s", firing, bad.ID, worse.ID)
+		}
+	})
+}

@@ -1,15 +1,15 @@
 //go:build unix
 
-package aggregate_test
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime is the CPU time the process has used, user and system, or 0
-// where it cannot be read.
-func cpuTime() time.Duration {
+// Used is the CPU time the process has used, user and system, or 0 where
+// it cannot be read.
+func Used() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
