@@ -21,6 +21,16 @@ import (
 // configKind is one kind of configuration object over the API.
 type configKind[T, S any] struct{ incidents.Kind[T, S] }
 
+// routes serves the kind's list and create at path, and get, replace and
+// delete at path/{id}.
+func (k configKind[T, S]) routes(s *Server, path string) {
+	s.mux.HandleFunc("GET "+path, s.read(k.list(s)))
+	s.mux.HandleFunc("POST "+path, s.change(k.create(s)))
+	s.mux.HandleFunc("GET "+path+"/{id}", s.read(k.get(s)))
+	s.mux.HandleFunc("PUT "+path+"/{id}", s.change(k.replace(s)))
+	s.mux.HandleFunc("DELETE "+path+"/{id}", s.change(k.remove(s)))
+}
+
 func (c configKind[T, S]) target(v *T) string {
 	name, id := c.Label(v)
 	return c.What + " " + name + " (" + id + ")"
